@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing hubcert needs on Debian 12. Idempotent: a tool that is
+# already at the pinned version is not rebuilt, so a warm machine passes through in seconds.
+set -euo pipefail
+
+WASM_BINDGEN_VERSION="0.2.130"   # must equal the wasm-bindgen version in Cargo.lock
+TRUNK_VERSION="0.21.14"          # 0.22 needs a newer rustc than this machine has
+BINARYEN_VERSION="132.0.0"       # Debian's binaryen cannot read wasm-bindgen 0.2.130 output
+TOOLS_DIR="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+for c in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
+
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v certutil >/dev/null || need_apt+=(libnss3-tools)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "building wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes)"
+  # Not --locked: its lockfile pins a crate version the registry here does not serve.
+  cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  say "building trunk $TRUNK_VERSION (about 11 minutes)"
+  cargo install --locked --force trunk --version "$TRUNK_VERSION"
+fi
+
+if [ "$("$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
+  say "installing wasm-opt (binaryen $BINARYEN_VERSION) from npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
+fi
+
+say "tools ready"

@@ -1,0 +1,76 @@
+//! The few browser services the page needs: clock, download, clipboard, panic banner.
+
+use time::OffsetDateTime;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The browser's clock, to whole seconds.
+pub(crate) fn now() -> OffsetDateTime {
+    let secs = (js_sys::Date::now() / 1000.0).floor() as i64;
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Saves `contents` as a file through a temporary object URL.
+pub(crate) fn download(name: &str, mime: &str, contents: &[u8]) -> Result<(), String> {
+    let fail = |what: &str, e: JsValue| format!("{what} failed: {}", describe(&e));
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let bytes = js_sys::Uint8Array::from(contents);
+    let parts = js_sys::Array::of1(&bytes);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| fail("Preparing the file", e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|e| fail("Preparing the file", e))?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| fail("Preparing the link", e))?
+        .unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    // The click has queued the download; the URL may go.
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Copies `text`; resolves to an error message if the browser refuses.
+pub(crate) async fn copy_text(text: String) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let clipboard = window.navigator().clipboard();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "The browser refused the clipboard ({}). Select the text and copy it.",
+                describe(&e)
+            )
+        })
+}
+
+fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// Turns a panic into a visible banner and a console error instead of a page that silently stops.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
+        web_sys::console::error_1(&JsValue::from_str(&format!("hubcert: {message}")));
+        let banner = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("fatal"));
+        if let Some(banner) = banner {
+            banner.set_text_content(Some(&format!(
+                "hubcert stopped because of an internal error: {message}. \
+                 Files you already downloaded are safe. Reload the page to start again, \
+                 and please report this message."
+            )));
+            let _ = banner.remove_attribute("hidden");
+        }
+    }));
+}

@@ -1,0 +1,105 @@
+//! What the page holds: plain data and an action enum, free of DOM code.
+
+use std::rc::Rc;
+
+use crate::pki::{Certificate, CertificateAuthority, CertificateInfo};
+use yew::Reducible;
+
+/// A file the user can download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Download {
+    /// File name, as in the seed guide (`root-ca.pem`, `{device-id}.key`, ...).
+    pub(crate) name: String,
+    /// Contents.
+    pub(crate) contents: Rc<Vec<u8>>,
+    /// MIME type for the browser.
+    pub(crate) mime: &'static str,
+    /// A private key: shown with a warning.
+    pub(crate) secret: bool,
+}
+
+impl Download {
+    pub(crate) fn pem(name: String, text: &str, secret: bool) -> Self {
+        let mime = if secret {
+            "application/pkcs8"
+        } else {
+            "application/x-pem-file"
+        };
+        Self {
+            name,
+            contents: Rc::new(text.as_bytes().to_vec()),
+            mime,
+            secret,
+        }
+    }
+}
+
+/// A certificate the page made, ready to show.
+#[derive(Debug, Clone)]
+pub(crate) struct Issued {
+    /// Distinguishes two results with the same content in lists and equality.
+    pub(crate) serial: u64,
+    /// Heading shown above it.
+    pub(crate) title: String,
+    pub(crate) certificate: Certificate,
+    pub(crate) info: CertificateInfo,
+    pub(crate) downloads: Vec<Download>,
+}
+
+impl PartialEq for Issued {
+    fn eq(&self, other: &Self) -> bool {
+        self.serial == other.serial
+    }
+}
+
+/// A CA that can sign, shared by the steps that need it.
+#[derive(Clone, Debug)]
+pub(crate) struct SharedCa(pub(crate) Rc<CertificateAuthority>);
+
+impl PartialEq for SharedCa {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The page's state.
+#[derive(Default, Clone, PartialEq)]
+pub(crate) struct Workbench {
+    pub(crate) ca: Option<SharedCa>,
+    pub(crate) root: Option<Rc<Issued>>,
+    pub(crate) verification: Option<Rc<Issued>>,
+    /// Newest first.
+    pub(crate) devices: Rc<Vec<Rc<Issued>>>,
+}
+
+/// What can happen to it.
+pub(crate) enum Action {
+    /// A new root replaces the old; what the old one signed stays listed.
+    RootCreated((SharedCa, Rc<Issued>)),
+    DeviceIssued(Rc<Issued>),
+    VerificationIssued(Rc<Issued>),
+}
+
+impl Reducible for Workbench {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::RootCreated((ca, issued)) => {
+                next.ca = Some(ca);
+                next.root = Some(issued);
+                // A verification certificate belongs to the CA that signed it.
+                next.verification = None;
+            }
+            Action::DeviceIssued(issued) => {
+                let mut devices = Vec::with_capacity(self.devices.len() + 1);
+                devices.push(issued);
+                devices.extend(self.devices.iter().cloned());
+                next.devices = Rc::new(devices);
+            }
+            Action::VerificationIssued(issued) => next.verification = Some(issued),
+        }
+        Rc::new(next)
+    }
+}

@@ -1,0 +1,364 @@
+//! The three steps of the seed guide that make certificates, each a form over the core.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::browser;
+use super::card::CertificateCard;
+use super::field::Field;
+use super::state::{Download, Issued, SharedCa};
+use crate::iothub::{DeviceId, VerificationCode};
+use crate::pki::{
+    Certificate, CertificateAuthority, DeviceCertParams, KeyAlgorithm, PkiError, RootCaParams,
+    ValidityDays, VerificationCertParams,
+};
+
+thread_local! {
+    static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+fn issued(
+    title: String,
+    certificate: Certificate,
+    downloads: Vec<Download>,
+) -> Result<Rc<Issued>, PkiError> {
+    let info = certificate.info()?;
+    let serial = NEXT_SERIAL.with(|n| {
+        let v = n.get();
+        n.set(v + 1);
+        v
+    });
+    Ok(Rc::new(Issued {
+        serial,
+        title,
+        certificate,
+        info,
+        downloads,
+    }))
+}
+
+#[hook]
+fn use_text(initial: &'static str) -> (UseStateHandle<String>, Callback<String>) {
+    let state = use_state(|| initial.to_owned());
+    let set = {
+        let state = state.clone();
+        Callback::from(move |v: String| state.set(v))
+    };
+    (state, set)
+}
+
+/// Errors shown next to the fields of one form, plus one for the form as a whole.
+#[derive(Default, Clone, PartialEq)]
+struct FormErrors {
+    fields: Vec<(&'static str, String)>,
+    form: Option<String>,
+}
+
+impl FormErrors {
+    fn field(&self, id: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == id)
+            .map(|(_, m)| m.clone())
+    }
+    fn add(&mut self, id: &'static str, e: impl ToString) {
+        self.fields.push((id, e.to_string()));
+    }
+    fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.form.is_none()
+    }
+}
+
+fn submit(cb: Callback<()>) -> Callback<SubmitEvent> {
+    Callback::from(move |e: SubmitEvent| {
+        e.prevent_default();
+        cb.emit(());
+    })
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct RootCaProps {
+    pub(crate) oncreated: Callback<(SharedCa, Rc<Issued>)>,
+    pub(crate) issued: Option<Rc<Issued>>,
+}
+
+/// Step 1: a root CA (`openssl genrsa` + `openssl req -x509`).
+#[component]
+pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
+    let (cn, set_cn) = use_text("IoT Root CA");
+    let (org, set_org) = use_text("MyOrg");
+    let (country, set_country) = use_text("US");
+    let (days, set_days) = use_text("3650");
+    let errors = use_state(FormErrors::default);
+
+    let onsubmit = {
+        let (cn, org, country, days, errors) = (
+            cn.clone(),
+            org.clone(),
+            country.clone(),
+            days.clone(),
+            errors.clone(),
+        );
+        let oncreated = props.oncreated.clone();
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            let validity = ValidityDays::parse(&days)
+                .map_err(|e| errs.add("ca-days", e))
+                .ok();
+            if let Some(validity) = validity {
+                let params = RootCaParams {
+                    common_name: (*cn).clone(),
+                    organization: (*org).clone(),
+                    country: (*country).clone(),
+                    validity,
+                    key_algorithm: KeyAlgorithm::EcdsaP256,
+                };
+                let made =
+                    CertificateAuthority::create_root(&params, browser::now()).and_then(|ca| {
+                        let key_pem = ca.key().to_pkcs8_pem()?;
+                        let downloads = vec![
+                            Download::pem("root-ca.pem".into(), &ca.certificate().pem(), false),
+                            Download::pem("root-ca.key".into(), &key_pem, true),
+                            Download {
+                                name: "root-ca.cer".into(),
+                                contents: Rc::new(ca.certificate().der().to_vec()),
+                                mime: "application/pkix-cert",
+                                secret: false,
+                            },
+                        ];
+                        let shown = issued("Root CA".into(), ca.certificate().clone(), downloads)?;
+                        Ok((SharedCa(Rc::new(ca)), shown))
+                    });
+                match made {
+                    Ok(result) => oncreated.emit(result),
+                    Err(e) => match e {
+                        PkiError::FieldEmpty {
+                            field: "common name",
+                        }
+                        | PkiError::FieldTooLong {
+                            field: "common name",
+                            ..
+                        } => errs.add("ca-cn", e),
+                        PkiError::FieldTooLong {
+                            field: "organization",
+                            ..
+                        } => errs.add("ca-org", e),
+                        PkiError::CountryInvalid { .. } => errs.add("ca-country", e),
+                        other => errs.form = Some(other.to_string()),
+                    },
+                }
+            }
+            errors.set(errs);
+        }))
+    };
+
+    html! {
+        <section class="step" id="step-ca" aria-labelledby="step-ca-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"1"}</span>
+                <div>
+                    <h2 id="step-ca-title">{"Create a root CA"}</h2>
+                    <p class="lede">{"The certificate authority IoT Hub will trust. Its key signs the verification and device certificates below."}</p>
+                </div>
+            </div>
+            <form class="card form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <Field id="ca-cn" label="Common name (CN)" value={(*cn).clone()} oninput={set_cn} error={errors.field("ca-cn")} />
+                    <Field id="ca-org" label="Organization (O)" value={(*org).clone()} oninput={set_org} error={errors.field("ca-org")} hint="Optional" />
+                    <Field id="ca-country" label="Country (C)" value={(*country).clone()} oninput={set_country} error={errors.field("ca-country")} hint="Two letters, optional" />
+                    <Field id="ca-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("ca-days")} hint="3650 = 10 years" />
+                    <div class="field">
+                        <label for="ca-key">{"Key"}</label>
+                        <select id="ca-key"><option value="p256" selected=true>{"ECDSA P-256 (recommended)"}</option></select>
+                    </div>
+                </div>
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="ca-create">
+                        { if props.issued.is_some() { "Create a new root CA" } else { "Create root CA" } }
+                    </button>
+                    if props.issued.is_some() && errors.is_empty() {
+                        <span class="done-note">{"Created. A new one replaces it for the steps below."}</span>
+                    }
+                </div>
+            </form>
+            if let Some(issued) = &props.issued {
+                <CertificateCard id="ca-result" issued={issued.clone()} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct VerificationProps {
+    pub(crate) ca: Option<SharedCa>,
+    pub(crate) onissued: Callback<Rc<Issued>>,
+    pub(crate) issued: Option<Rc<Issued>>,
+}
+
+const NO_CA: &str = "Create a root CA in step 1 first: it signs this certificate.";
+
+/// Step 2: the proof-of-possession certificate (`openssl req` + `openssl x509 -req`, CN = code).
+#[component]
+pub(crate) fn VerificationStep(props: &VerificationProps) -> Html {
+    let (code, set_code) = use_text("");
+    let (days, set_days) = use_text("1");
+    let errors = use_state(FormErrors::default);
+
+    let onsubmit = {
+        let (code, days, errors) = (code.clone(), days.clone(), errors.clone());
+        let (ca, onissued) = (props.ca.clone(), props.onissued.clone());
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            let code = VerificationCode::parse(&code)
+                .map_err(|e| errs.add("v-code", e))
+                .ok();
+            let validity = ValidityDays::parse(&days)
+                .map_err(|e| errs.add("v-days", e))
+                .ok();
+            match (&ca, code, validity) {
+                (None, ..) => errs.form = Some(NO_CA.into()),
+                (Some(ca), Some(code), Some(validity)) => {
+                    let made =
+                        ca.0.issue_verification(
+                            &VerificationCertParams { code, validity },
+                            browser::now(),
+                        )
+                        .and_then(|id| {
+                            let pem = id.certificate.pem();
+                            issued(
+                                "Verification certificate".into(),
+                                id.certificate,
+                                vec![Download::pem("verification.pem".into(), &pem, false)],
+                            )
+                        });
+                    match made {
+                        Ok(i) => onissued.emit(i),
+                        Err(e @ PkiError::ValidityExceedsIssuer { .. }) => errs.add("v-days", e),
+                        Err(e) => errs.form = Some(e.to_string()),
+                    }
+                }
+                _ => {}
+            }
+            errors.set(errs);
+        }))
+    };
+
+    html! {
+        <section class="step" id="step-verify" aria-labelledby="step-verify-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"2"}</span>
+                <div>
+                    <h2 id="step-verify-title">{"Prove possession of the CA key"}</h2>
+                    <p class="lede">{"Upload root-ca.pem to IoT Hub (Certificates → Add), generate a verification code there, paste it here, and upload the verification certificate this makes."}</p>
+                </div>
+            </div>
+            if props.ca.is_none() { <p class="notice">{NO_CA}</p> }
+            <form class="card form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <Field id="v-code" label="Verification code from IoT Hub" mono=true value={(*code).clone()} oninput={set_code}
+                        error={errors.field("v-code")} placeholder="e.g. 48B3A2C9B5F2A1E01FAB6FC2DFBF26F4…"
+                        hint="az iot hub certificate generate-verification-code --hub-name HUB --name root-ca-cert --etag ETAG --query properties.verificationCode -o tsv" />
+                    <Field id="v-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("v-days")} hint="1 day is enough: the hub checks it once" />
+                </div>
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="v-create">{"Create verification certificate"}</button>
+                </div>
+            </form>
+            if let Some(issued) = &props.issued {
+                <CertificateCard id="v-result" issued={issued.clone()} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct DeviceProps {
+    pub(crate) ca: Option<SharedCa>,
+    pub(crate) onissued: Callback<Rc<Issued>>,
+    pub(crate) issued: Rc<Vec<Rc<Issued>>>,
+}
+
+/// Step 3: device certificates (`openssl genrsa` + `req` + `x509 -req`, CN = device id).
+#[component]
+pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
+    let (id, set_id) = use_text("sensor-device-01");
+    let (days, set_days) = use_text("365");
+    let errors = use_state(FormErrors::default);
+
+    let onsubmit = {
+        let (id, days, errors) = (id.clone(), days.clone(), errors.clone());
+        let (ca, onissued) = (props.ca.clone(), props.onissued.clone());
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            let device_id = DeviceId::parse(&id).map_err(|e| errs.add("d-id", e)).ok();
+            let validity = ValidityDays::parse(&days)
+                .map_err(|e| errs.add("d-days", e))
+                .ok();
+            match (&ca, device_id, validity) {
+                (None, ..) => errs.form = Some(NO_CA.into()),
+                (Some(ca), Some(device_id), Some(validity)) => {
+                    let stem = device_id.file_stem();
+                    let title = format!("Device {device_id}");
+                    let made =
+                        ca.0.issue_device_identity(
+                            &DeviceCertParams {
+                                device_id,
+                                validity,
+                            },
+                            KeyAlgorithm::EcdsaP256,
+                            browser::now(),
+                        )
+                        .and_then(|identity| {
+                            let key_pem = identity.key.to_pkcs8_pem()?;
+                            let pem = identity.certificate.pem();
+                            issued(
+                                title,
+                                identity.certificate,
+                                vec![
+                                    Download::pem(format!("{stem}.pem"), &pem, false),
+                                    Download::pem(format!("{stem}.key"), &key_pem, true),
+                                ],
+                            )
+                        });
+                    match made {
+                        Ok(i) => onissued.emit(i),
+                        Err(e @ PkiError::ValidityExceedsIssuer { .. }) => errs.add("d-days", e),
+                        Err(e) => errs.form = Some(e.to_string()),
+                    }
+                }
+                _ => {}
+            }
+            errors.set(errs);
+        }))
+    };
+
+    html! {
+        <section class="step" id="step-device" aria-labelledby="step-device-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"3"}</span>
+                <div>
+                    <h2 id="step-device-title">{"Issue device certificates"}</h2>
+                    <p class="lede">{"One per device. The certificate's CN must equal the device id you register in IoT Hub."}</p>
+                </div>
+            </div>
+            if props.ca.is_none() { <p class="notice">{NO_CA}</p> }
+            <form class="card form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <Field id="d-id" label="Device id" mono=true value={(*id).clone()} oninput={set_id} error={errors.field("d-id")}
+                        hint="Up to 64 characters: letters, digits and - . % _ * ? ! ( ) , : = @ $ '" />
+                    <Field id="d-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("d-days")} hint="May not run past the CA's expiry" />
+                </div>
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="d-create">{"Issue device certificate"}</button>
+                </div>
+            </form>
+            { for props.issued.iter().map(|i| html! {
+                <CertificateCard key={i.serial} id={format!("device-{}", i.serial)} issued={i.clone()} />
+            }) }
+        </section>
+    }
+}

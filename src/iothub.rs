@@ -1,0 +1,7 @@
+//! Azure IoT Hub rules and identifiers the certificates must satisfy.
+//!
+//! Plain Rust, no I/O: the same checks run natively in tests and in the browser.
+
+mod names;
+
+pub use names::{DeviceId, IdError, VerificationCode};

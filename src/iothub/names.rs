@@ -1,0 +1,269 @@
+use std::fmt;
+
+/// The longest device id IoT Hub accepts.
+pub(crate) const MAX_DEVICE_ID_LEN: usize = 128;
+/// RFC 5280 `ub-common-name`: a device certificate's CN, and so its device id, fits in 64.
+pub(crate) const MAX_COMMON_NAME_LEN: usize = 64;
+
+/// Punctuation IoT Hub allows in a device id besides ASCII letters and digits.
+const DEVICE_ID_PUNCTUATION: &str = "-.%_*?!(),:=@$'";
+
+/// Why a device id or verification code was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdError {
+    /// The device id is empty.
+    DeviceIdEmpty,
+    /// The device id has a character IoT Hub does not accept.
+    DeviceIdInvalidChar {
+        /// The refused character.
+        ch: char,
+        /// Its position, counted in characters from 1.
+        position: usize,
+    },
+    /// The device id is longer than IoT Hub accepts (128).
+    DeviceIdTooLong {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The device id is a valid IoT Hub id but too long for a certificate's CN (64).
+    DeviceIdTooLongForCertificate {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The verification code is empty.
+    VerificationCodeEmpty,
+    /// The verification code is longer than a CN can hold.
+    VerificationCodeTooLong {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The verification code has a character no IoT Hub code contains.
+    VerificationCodeInvalidChar {
+        /// The refused character.
+        ch: char,
+    },
+}
+
+impl fmt::Display for IdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DeviceIdEmpty => f.write_str("Enter a device id: the certificate's CN must equal it."),
+            Self::DeviceIdInvalidChar { ch, position } => write!(
+                f,
+                "Character {} ({}) is not allowed in an IoT Hub device id. Use letters, digits and {}",
+                position,
+                describe_char(*ch),
+                DEVICE_ID_PUNCTUATION
+            ),
+            Self::DeviceIdTooLong { len } => write!(
+                f,
+                "The device id has {len} characters; IoT Hub allows at most {MAX_DEVICE_ID_LEN}."
+            ),
+            Self::DeviceIdTooLongForCertificate { len } => write!(
+                f,
+                "The device id has {len} characters; a certificate's CN holds at most \
+                 {MAX_COMMON_NAME_LEN}, so X.509 devices need an id of {MAX_COMMON_NAME_LEN} or fewer."
+            ),
+            Self::VerificationCodeEmpty => f.write_str(
+                "Paste the verification code IoT Hub generated for this CA certificate.",
+            ),
+            Self::VerificationCodeTooLong { len } => write!(
+                f,
+                "The verification code has {len} characters; a CN holds at most \
+                 {MAX_COMMON_NAME_LEN}. Check that only the code was pasted."
+            ),
+            Self::VerificationCodeInvalidChar { ch } => write!(
+                f,
+                "The verification code contains {}; IoT Hub codes are letters and digits only. \
+                 Check that only the code was pasted.",
+                describe_char(*ch)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for IdError {}
+
+fn describe_char(ch: char) -> String {
+    match ch {
+        ' ' => "a space".to_owned(),
+        c if c.is_control() || c.is_whitespace() => format!("U+{:04X}", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+/// An IoT Hub device id that can also be a certificate's common name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    /// Checks `input` against IoT Hub's device id rules and the X.509 CN length limit.
+    ///
+    /// Surrounding whitespace is not trimmed: a device id with a space is a different device id.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        if input.is_empty() {
+            return Err(IdError::DeviceIdEmpty);
+        }
+        if let Some((i, ch)) = input
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || DEVICE_ID_PUNCTUATION.contains(*c)))
+        {
+            return Err(IdError::DeviceIdInvalidChar {
+                ch,
+                position: i + 1,
+            });
+        }
+        // Only ASCII remains, so bytes and characters count the same.
+        let len = input.len();
+        if len > MAX_DEVICE_ID_LEN {
+            return Err(IdError::DeviceIdTooLong { len });
+        }
+        if len > MAX_COMMON_NAME_LEN {
+            return Err(IdError::DeviceIdTooLongForCertificate { len });
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// The id as IoT Hub and the certificate's CN spell it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as a file name stem: the characters Windows forbids in names become `_`.
+    pub fn file_stem(&self) -> String {
+        self.0
+            .chars()
+            .map(|c| if "*?:".contains(c) { '_' } else { c })
+            .collect()
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The code IoT Hub issues for proof of possession of a CA's private key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VerificationCode(String);
+
+impl VerificationCode {
+    /// Trims what a paste brings along (spaces, newlines, quotes from `-o json`) and checks the rest.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let code = input.trim().trim_matches('"').trim();
+        if code.is_empty() {
+            return Err(IdError::VerificationCodeEmpty);
+        }
+        // Hub codes are hex today; '-', '_' and '.' are let through in case that widens.
+        if let Some(ch) = code
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(IdError::VerificationCodeInvalidChar { ch });
+        }
+        if code.len() > MAX_COMMON_NAME_LEN {
+            return Err(IdError::VerificationCodeTooLong { len: code.len() });
+        }
+        Ok(Self(code.to_owned()))
+    }
+
+    /// The code, which becomes the verification certificate's CN.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for VerificationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_allowed_punctuation_mark_is_accepted() {
+        let id = format!("a{DEVICE_ID_PUNCTUATION}Z9");
+        assert_eq!(DeviceId::parse(&id).map(|d| d.to_string()), Ok(id));
+    }
+
+    #[test]
+    fn invalid_character_is_named_with_its_position() {
+        assert_eq!(
+            DeviceId::parse("sensor/01"),
+            Err(IdError::DeviceIdInvalidChar {
+                ch: '/',
+                position: 7
+            })
+        );
+        assert_eq!(
+            DeviceId::parse("caf\u{e9}"),
+            Err(IdError::DeviceIdInvalidChar {
+                ch: '\u{e9}',
+                position: 4
+            })
+        );
+        assert_eq!(
+            DeviceId::parse(" dev"),
+            Err(IdError::DeviceIdInvalidChar {
+                ch: ' ',
+                position: 1
+            })
+        );
+    }
+
+    #[test]
+    fn lengths_are_checked_against_hub_and_certificate_limits() {
+        assert!(DeviceId::parse(&"a".repeat(64)).is_ok());
+        assert_eq!(
+            DeviceId::parse(&"a".repeat(65)),
+            Err(IdError::DeviceIdTooLongForCertificate { len: 65 })
+        );
+        assert_eq!(
+            DeviceId::parse(&"a".repeat(129)),
+            Err(IdError::DeviceIdTooLong { len: 129 })
+        );
+        assert_eq!(DeviceId::parse(""), Err(IdError::DeviceIdEmpty));
+    }
+
+    #[test]
+    fn verification_code_is_trimmed_and_checked() {
+        let code = VerificationCode::parse("  \"3A7B9C0DE1F2\"\n").map(|c| c.to_string());
+        assert_eq!(code, Ok("3A7B9C0DE1F2".to_owned()));
+        assert_eq!(
+            VerificationCode::parse(" \n"),
+            Err(IdError::VerificationCodeEmpty)
+        );
+        assert_eq!(
+            VerificationCode::parse("ABC DEF"),
+            Err(IdError::VerificationCodeInvalidChar { ch: ' ' })
+        );
+        assert_eq!(
+            VerificationCode::parse(&"A".repeat(65)),
+            Err(IdError::VerificationCodeTooLong { len: 65 })
+        );
+    }
+
+    #[test]
+    fn file_stem_replaces_characters_windows_refuses() {
+        let id = DeviceId::parse("line:7*?a").expect("valid id");
+        assert_eq!(id.file_stem(), "line_7__a");
+    }
+
+    #[test]
+    fn messages_name_the_problem() {
+        let msg = IdError::DeviceIdInvalidChar {
+            ch: '/',
+            position: 7,
+        }
+        .to_string();
+        assert!(msg.contains("Character 7") && msg.contains("'/'"), "{msg}");
+        let msg = IdError::DeviceIdTooLongForCertificate { len: 70 }.to_string();
+        assert!(msg.contains("70") && msg.contains("64"), "{msg}");
+    }
+}

@@ -1,0 +1,17 @@
+//! hubcert: certificates for Azure IoT Hub X.509 device authentication, made in the browser.
+//!
+//! The crate is a pure core ([`pki`], [`iothub`]) that builds and runs natively and in
+//! WebAssembly, and a thin Yew shell (`app`, wasm32 only) over it. Private keys are generated and
+//! used in the core; nothing here sends them anywhere.
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod iothub;
+pub mod pki;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;

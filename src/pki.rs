@@ -1,0 +1,19 @@
+//! Keys, certificates and the checks IoT Hub applies to them.
+//!
+//! Inputs are plain `*Params` structs; [`CertificateAuthority`] issues certificates from them.
+//! The clock is always passed in (`now`), so the same code runs in tests with a pinned time and
+//! in the browser with `Date.now()`.
+
+mod authority;
+mod certificate;
+mod error;
+mod key;
+mod validity;
+
+pub use authority::{
+    CertificateAuthority, DeviceCertParams, Identity, RootCaParams, VerificationCertParams,
+};
+pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
+pub use error::PkiError;
+pub use key::{KeyAlgorithm, KeyPair};
+pub use validity::ValidityDays;

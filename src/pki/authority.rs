@@ -1,0 +1,273 @@
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
+
+use super::{Certificate, KeyAlgorithm, KeyPair, PkiError, ValidityDays};
+use crate::iothub::{DeviceId, VerificationCode};
+
+/// ub-common-name and ub-organization-name in RFC 5280 Appendix A.
+const MAX_NAME_LEN: usize = 64;
+
+/// Certificates start a little in the past so a device whose clock runs slow still accepts them.
+const BACKDATE: Duration = Duration::minutes(5);
+
+/// What the user chooses for a new root CA (the seed guide's step 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootCaParams {
+    /// Subject CN, e.g. "IoT Root CA".
+    pub common_name: String,
+    /// Subject O; empty leaves it out.
+    pub organization: String,
+    /// Subject C, two letters; empty leaves it out.
+    pub country: String,
+    /// Lifetime.
+    pub validity: ValidityDays,
+    /// Key to generate.
+    pub key_algorithm: KeyAlgorithm,
+}
+
+impl Default for RootCaParams {
+    /// The seed guide's values: `/CN=IoT Root CA/O=MyOrg/C=US`, 3650 days.
+    fn default() -> Self {
+        Self {
+            common_name: "IoT Root CA".into(),
+            organization: "MyOrg".into(),
+            country: "US".into(),
+            validity: ValidityDays::SEED_ROOT,
+            key_algorithm: KeyAlgorithm::EcdsaP256,
+        }
+    }
+}
+
+/// What the user chooses for a device certificate (the seed guide's step 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCertParams {
+    /// Becomes the CN; IoT Hub matches it against the registered device id.
+    pub device_id: DeviceId,
+    /// Lifetime; may not run past the CA's.
+    pub validity: ValidityDays,
+}
+
+/// The proof-of-possession certificate for IoT Hub (the seed guide's step 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationCertParams {
+    /// The code IoT Hub generated; becomes the CN.
+    pub code: VerificationCode,
+    /// Lifetime: one day is enough, the hub checks it once.
+    pub validity: ValidityDays,
+}
+
+/// A certificate with its private key.
+#[derive(Debug)]
+pub struct Identity {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// Its private key.
+    pub key: KeyPair,
+}
+
+/// A CA that can sign: its certificate, its key, and what rcgen needs to name it as issuer.
+#[derive(Debug)]
+pub struct CertificateAuthority {
+    certificate: Certificate,
+    key: KeyPair,
+    /// Subject name, key identifier and usages, as the issuer of what this CA signs.
+    params: CertificateParams,
+}
+
+impl CertificateAuthority {
+    /// Makes a self-signed root CA: basicConstraints critical CA:TRUE, keyUsage critical
+    /// keyCertSign, cRLSign, digitalSignature (what IoT Hub's documentation configures).
+    pub fn create_root(params: &RootCaParams, now: OffsetDateTime) -> Result<Self, PkiError> {
+        let key = KeyPair::generate(params.key_algorithm)?;
+        Self::create_root_with_key(params, key, now)
+    }
+
+    /// As [`Self::create_root`], with a key the caller made.
+    pub fn create_root_with_key(
+        params: &RootCaParams,
+        key: KeyPair,
+        now: OffsetDateTime,
+    ) -> Result<Self, PkiError> {
+        let mut cert = base_params(&key, now, params.validity)?;
+        cert.distinguished_name = subject(params)?;
+        cert.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        cert.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+        ];
+        let der = cert.self_signed(&key)?.der().to_vec();
+        Ok(Self {
+            certificate: Certificate::from_der(der)?,
+            key,
+            params: cert,
+        })
+    }
+
+    /// The CA's certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// The CA's private key.
+    pub fn key(&self) -> &KeyPair {
+        &self.key
+    }
+
+    /// When the CA expires.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.params.not_after
+    }
+
+    /// Issues a device certificate for `key`: CN = device id, basicConstraints CA:FALSE,
+    /// keyUsage critical digitalSignature, extendedKeyUsage clientAuth.
+    pub fn issue_device(
+        &self,
+        params: &DeviceCertParams,
+        key: &KeyPair,
+        now: OffsetDateTime,
+    ) -> Result<Certificate, PkiError> {
+        let mut cert = self.leaf_params(key, now, params.validity)?;
+        cert.distinguished_name
+            .push(DnType::CommonName, params.device_id.as_str());
+        cert.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        self.sign(&cert, key)
+    }
+
+    /// Makes a key and a device certificate for it.
+    pub fn issue_device_identity(
+        &self,
+        params: &DeviceCertParams,
+        algorithm: KeyAlgorithm,
+        now: OffsetDateTime,
+    ) -> Result<Identity, PkiError> {
+        let key = KeyPair::generate(algorithm)?;
+        let certificate = self.issue_device(params, &key, now)?;
+        Ok(Identity { certificate, key })
+    }
+
+    /// Makes the proof-of-possession certificate: CN = the hub's code, signed by this CA's key.
+    /// Its own key is fresh and thrown away by callers that only upload the certificate.
+    pub fn issue_verification(
+        &self,
+        params: &VerificationCertParams,
+        now: OffsetDateTime,
+    ) -> Result<Identity, PkiError> {
+        let key = KeyPair::generate(self.key.algorithm())?;
+        let mut cert = self.leaf_params(&key, now, params.validity)?;
+        cert.distinguished_name
+            .push(DnType::CommonName, params.code.as_str());
+        let certificate = self.sign(&cert, &key)?;
+        Ok(Identity { certificate, key })
+    }
+
+    fn leaf_params(
+        &self,
+        key: &KeyPair,
+        now: OffsetDateTime,
+        validity: ValidityDays,
+    ) -> Result<CertificateParams, PkiError> {
+        let now = whole_seconds(now);
+        if self.params.not_after <= now {
+            return Err(PkiError::IssuerExpired {
+                not_after: self.params.not_after,
+            });
+        }
+        let cert = base_params(key, now, validity)?;
+        if cert.not_after > self.params.not_after {
+            return Err(PkiError::ValidityExceedsIssuer {
+                not_after: cert.not_after,
+                issuer_not_after: self.params.not_after,
+                max_days: (self.params.not_after - now).whole_days(),
+            });
+        }
+        let mut cert = cert;
+        cert.is_ca = IsCa::ExplicitNoCa;
+        cert.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        Ok(cert)
+    }
+
+    fn sign(&self, cert: &CertificateParams, key: &KeyPair) -> Result<Certificate, PkiError> {
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        Certificate::from_der(cert.signed_by(key, &issuer)?.der().to_vec())
+    }
+}
+
+/// Serial, validity, key identifiers: what every certificate here has in common.
+fn base_params(
+    key: &KeyPair,
+    now: OffsetDateTime,
+    validity: ValidityDays,
+) -> Result<CertificateParams, PkiError> {
+    let now = whole_seconds(now);
+    let mut cert = CertificateParams::default();
+    cert.not_before = now - BACKDATE;
+    cert.not_after = now + Duration::days(i64::from(validity.days()));
+    cert.serial_number = Some(random_serial()?);
+    // SKI from the key; the issuer's SKI becomes the AKI of what it signs.
+    cert.key_identifier_method = KeyIdMethod::PreSpecified(key.key_identifier());
+    cert.use_authority_key_identifier_extension = true;
+    cert.distinguished_name = DistinguishedName::new();
+    Ok(cert)
+}
+
+/// RFC 5280 §4.1.2.2: positive, at most 20 octets. 16 random bytes with the top bit cleared
+/// (positive) and the next one set (so the DER encoding is always 16 bytes, never shortened).
+fn random_serial() -> Result<SerialNumber, PkiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| PkiError::Random)?;
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+fn subject(params: &RootCaParams) -> Result<DistinguishedName, PkiError> {
+    let mut dn = DistinguishedName::new();
+    let cn = params.common_name.trim();
+    check_name("common name", cn, true)?;
+    let org = params.organization.trim();
+    check_name("organization", org, false)?;
+    let country = params.country.trim();
+    if !country.is_empty() {
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(PkiError::CountryInvalid {
+                input: country.to_owned(),
+            });
+        }
+        let printable = country
+            .to_ascii_uppercase()
+            .as_str()
+            .try_into()
+            .map_err(|_| PkiError::CountryInvalid {
+                input: country.to_owned(),
+            })?;
+        // X.520 requires PrintableString for countryName.
+        dn.push(DnType::CountryName, DnValue::PrintableString(printable));
+    }
+    if !org.is_empty() {
+        dn.push(DnType::OrganizationName, org);
+    }
+    dn.push(DnType::CommonName, cn);
+    Ok(dn)
+}
+
+fn check_name(field: &'static str, value: &str, required: bool) -> Result<(), PkiError> {
+    let len = value.chars().count();
+    if required && len == 0 {
+        return Err(PkiError::FieldEmpty { field });
+    }
+    if len > MAX_NAME_LEN {
+        return Err(PkiError::FieldTooLong {
+            field,
+            len,
+            max: MAX_NAME_LEN,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,284 @@
+use std::fmt;
+
+use der::{Decode, Encode};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+use x509_cert::name::Name;
+
+use super::key::pem_rfc7468_decode;
+use super::PkiError;
+
+const OID_COMMON_NAME: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
+const OID_EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_RSA_ENCRYPTION: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_P256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_CLIENT_AUTH: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+
+/// A DER-encoded X.509 certificate that has been parsed once and found well-formed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("sha1", &self.sha1_thumbprint().0)
+            .finish()
+    }
+}
+
+impl Certificate {
+    /// Accepts DER bytes that parse as an X.509 certificate.
+    pub fn from_der(der: Vec<u8>) -> Result<Self, PkiError> {
+        parse(&der)?;
+        Ok(Self { der })
+    }
+
+    /// Accepts one PEM `CERTIFICATE` block.
+    pub fn from_pem(pem: &str) -> Result<Self, PkiError> {
+        let (label, der) = pem_rfc7468_decode(pem, "CERTIFICATE")?;
+        if label != "CERTIFICATE" {
+            return Err(PkiError::PemInvalid {
+                expected: "CERTIFICATE",
+                detail: format!("found {label}"),
+            });
+        }
+        Self::from_der(der)
+    }
+
+    /// The DER encoding (what Microsoft's scripts save as `.cer`).
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The PEM encoding, with LF line endings and a final newline.
+    pub fn pem(&self) -> String {
+        pem::encode_config(
+            &pem::Pem::new("CERTIFICATE", self.der.clone()),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        )
+    }
+
+    /// SHA-1 of the DER: what IoT Hub's CA certificate list shows.
+    pub fn sha1_thumbprint(&self) -> Thumbprint {
+        Thumbprint(hex_upper(&Sha1::digest(&self.der)))
+    }
+
+    /// SHA-256 of the DER: what the seed guide recommends for self-signed devices.
+    pub fn sha256_thumbprint(&self) -> Thumbprint {
+        Thumbprint(hex_upper(&Sha256::digest(&self.der)))
+    }
+
+    /// What the certificate says, readably.
+    pub fn info(&self) -> Result<CertificateInfo, PkiError> {
+        CertificateInfo::from_certificate(self)
+    }
+}
+
+/// A certificate thumbprint as IoT Hub takes it: uppercase hex, no separators.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Thumbprint(String);
+
+impl Thumbprint {
+    /// The hex string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Thumbprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The fields of a certificate a person needs to check it, as `openssl x509 -text` would show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    /// Subject distinguished name, RFC 4514 order as OpenSSL prints it (`CN=…, O=…, C=…`).
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Subject common name, if any.
+    pub common_name: Option<String>,
+    /// Serial number as uppercase hex.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// Key type and size, e.g. "ECDSA P-256".
+    pub key_type: String,
+    /// basicConstraints CA flag.
+    pub is_ca: bool,
+    /// keyUsage keyCertSign is set.
+    pub can_sign_certificates: bool,
+    /// extendedKeyUsage includes clientAuth.
+    pub client_auth: bool,
+    /// SHA-1 thumbprint.
+    pub sha1: Thumbprint,
+    /// SHA-256 thumbprint.
+    pub sha256: Thumbprint,
+    /// The DER SubjectPublicKeyInfo, to match a private key against.
+    pub subject_public_key_info: Vec<u8>,
+}
+
+impl CertificateInfo {
+    fn from_certificate(cert: &Certificate) -> Result<Self, PkiError> {
+        let parsed = parse(cert.der())?;
+        let tbs = parsed.tbs_certificate();
+        let invalid = |e: der::Error| PkiError::CertificateInvalid {
+            detail: e.to_string(),
+        };
+        let validity = tbs.validity();
+        let not_before = to_offset(validity.not_before.to_unix_duration())?;
+        let not_after = to_offset(validity.not_after.to_unix_duration())?;
+        let basic = tbs.get_extension::<BasicConstraints>().map_err(invalid)?;
+        let usage = tbs.get_extension::<KeyUsage>().map_err(invalid)?;
+        let eku = tbs.get_extension::<ExtendedKeyUsage>().map_err(invalid)?;
+        let spki = tbs.subject_public_key_info();
+        Ok(Self {
+            subject: display_name(tbs.subject()),
+            issuer: display_name(tbs.issuer()),
+            common_name: common_name(tbs.subject()),
+            serial: hex_upper(tbs.serial_number().as_bytes()),
+            not_before,
+            not_after,
+            key_type: describe_key(spki),
+            is_ca: basic.is_some_and(|(_, bc)| bc.ca),
+            can_sign_certificates: usage.is_some_and(|(_, ku)| ku.key_cert_sign()),
+            client_auth: eku.is_some_and(|(_, eku)| eku.0.contains(&OID_CLIENT_AUTH)),
+            sha1: cert.sha1_thumbprint(),
+            sha256: cert.sha256_thumbprint(),
+            subject_public_key_info: spki.to_der().map_err(invalid)?,
+        })
+    }
+
+    /// Whole days from `now` until expiry; negative once expired.
+    pub fn days_left(&self, now: OffsetDateTime) -> i64 {
+        (self.not_after - now).whole_days()
+    }
+}
+
+fn parse(der: &[u8]) -> Result<x509_cert::Certificate, PkiError> {
+    if der.is_empty() {
+        return Err(PkiError::CertificateInvalid {
+            detail: "no bytes".into(),
+        });
+    }
+    x509_cert::Certificate::from_der(der).map_err(|e| PkiError::CertificateInvalid {
+        detail: e.to_string(),
+    })
+}
+
+fn to_offset(since_epoch: std::time::Duration) -> Result<OffsetDateTime, PkiError> {
+    let secs = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| PkiError::CertificateInvalid {
+        detail: e.to_string(),
+    })
+}
+
+/// OpenSSL's order: most significant RDN first, as in the `-subj` flag the seed uses.
+fn display_name(name: &Name) -> String {
+    name.as_ref()
+        .iter()
+        .flat_map(|rdn| rdn.as_ref().iter())
+        .map(|atv| atv.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn common_name(name: &Name) -> Option<String> {
+    name.as_ref()
+        .iter()
+        .flat_map(|rdn| rdn.as_ref().iter())
+        .find(|atv| atv.oid == OID_COMMON_NAME)
+        .and_then(|atv| directory_string(&atv.value))
+}
+
+fn directory_string(value: &der::Any) -> Option<String> {
+    use der::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
+    value
+        .decode_as::<Utf8StringRef<'_>>()
+        .map(|s| s.as_str().to_owned())
+        .or_else(|_| {
+            value
+                .decode_as::<PrintableStringRef<'_>>()
+                .map(|s| s.as_str().to_owned())
+        })
+        .or_else(|_| {
+            value
+                .decode_as::<Ia5StringRef<'_>>()
+                .map(|s| s.as_str().to_owned())
+        })
+        .ok()
+}
+
+fn describe_key(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> String {
+    let alg = &spki.algorithm;
+    if alg.oid == OID_EC_PUBLIC_KEY {
+        let curve = alg
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<der::oid::ObjectIdentifier>().ok());
+        match curve {
+            Some(c) if c == OID_P256 => "ECDSA P-256".into(),
+            Some(c) if c == OID_P384 => "ECDSA P-384".into(),
+            Some(c) => format!("ECDSA (curve {c})"),
+            None => "ECDSA (unnamed curve)".into(),
+        }
+    } else if alg.oid == OID_RSA_ENCRYPTION {
+        match rsa_modulus_bits(spki.subject_public_key.raw_bytes()) {
+            Some(bits) => format!("RSA {bits}"),
+            None => "RSA".into(),
+        }
+    } else {
+        format!("unknown ({})", alg.oid)
+    }
+}
+
+/// RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+fn rsa_modulus_bits(public_key: &[u8]) -> Option<usize> {
+    #[derive(der::Sequence)]
+    struct RsaPublicKey<'a> {
+        modulus: der::asn1::UintRef<'a>,
+        _exponent: der::asn1::UintRef<'a>,
+    }
+    let key = RsaPublicKey::from_der(public_key).ok()?;
+    let bytes = key.modulus.as_bytes();
+    let first = *bytes.first()?;
+    Some(bytes.len() * 8 - first.leading_zeros() as usize)
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    use fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02X}");
+            s
+        })
+}
+
+/// `2026-11-22 08:12:00 UTC`: unambiguous for people in any locale.
+pub fn format_utc(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

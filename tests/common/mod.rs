@@ -1,0 +1,121 @@
+//! Helpers for native interop tests: a pinned clock, a scratch directory and the OpenSSL 3 CLI.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hubcert::iothub::{DeviceId, VerificationCode};
+use hubcert::pki::{
+    CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
+    VerificationCertParams,
+};
+use time::OffsetDateTime;
+
+/// 2026-05-28T20:26:40Z: every test runs at this instant, and OpenSSL checks at it (`-attime`).
+pub const NOW_UNIX: i64 = 1_780_000_000;
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(NOW_UNIX).expect("valid timestamp")
+}
+
+pub fn root() -> CertificateAuthority {
+    CertificateAuthority::create_root(&RootCaParams::default(), now()).expect("root CA")
+}
+
+pub fn device(ca: &CertificateAuthority, id: &str, days: u32) -> Identity {
+    let params = DeviceCertParams {
+        device_id: DeviceId::parse(id).expect("valid device id"),
+        validity: ValidityDays::new(days).expect("valid days"),
+    };
+    ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now())
+        .expect("device cert")
+}
+
+pub fn verification(ca: &CertificateAuthority, code: &str) -> Identity {
+    let params = VerificationCertParams {
+        code: VerificationCode::parse(code).expect("valid code"),
+        validity: ValidityDays::ONE_DAY,
+    };
+    ca.issue_verification(&params, now())
+        .expect("verification cert")
+}
+
+/// A scratch directory that is removed when dropped.
+pub struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self(tempfile::tempdir().expect("temp dir"))
+    }
+
+    #[track_caller]
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.path().join(name);
+        std::fs::write(&path, contents).expect("write scratch file");
+        path
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// Output of an `openssl` run.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the OpenSSL 3 CLI; the tests are meaningless without it, so its absence fails them.
+#[track_caller]
+pub fn openssl(args: &[&str]) -> Run {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl on PATH");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// `openssl verify -attime NOW -CAfile ca leaf`, returning the run.
+#[track_caller]
+pub fn openssl_verify(ca: &Path, leaf: &Path) -> Run {
+    let at = NOW_UNIX.to_string();
+    openssl(&[
+        "verify",
+        "-attime",
+        &at,
+        "-CAfile",
+        path_str(ca),
+        path_str(leaf),
+    ])
+}
+
+/// `openssl x509 -noout -text`, asserting it parsed.
+#[track_caller]
+pub fn openssl_text(cert: &Path) -> String {
+    let run = openssl(&["x509", "-noout", "-text", "-in", path_str(cert)]);
+    assert!(
+        run.ok,
+        "openssl could not read {}: {}",
+        cert.display(),
+        run.stderr
+    );
+    run.stdout
+}
+
+/// The lines of `text` following the line that contains `heading`, up to the next heading.
+pub fn extension_block<'a>(text: &'a str, heading: &str) -> Option<(&'a str, &'a str)> {
+    let mut lines = text.lines();
+    let head = lines.find(|l| l.contains(heading))?;
+    let body = lines.next()?;
+    Some((head.trim(), body.trim()))
+}
