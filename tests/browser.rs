@@ -1,0 +1,209 @@
+//! In headless Chromium: the core with the browser's RNG, and the page as a user drives it.
+#![cfg(target_arch = "wasm32")]
+
+use hubcert::iothub::{DeviceId, VerificationCode};
+use hubcert::pki::{
+    Certificate, CertificateAuthority, DeviceCertParams, KeyAlgorithm, KeyPair, RootCaParams,
+    ValidityDays, VerificationCertParams,
+};
+use time::OffsetDateTime;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp((js_sys::Date::now() / 1000.0) as i64).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn browser_rng_makes_distinct_keys() {
+    let a = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let b = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    assert_ne!(
+        a.subject_public_key_info_der(),
+        b.subject_public_key_info_der()
+    );
+}
+
+#[wasm_bindgen_test]
+fn core_makes_a_chain_that_parses_back() {
+    let t = now();
+    let ca = CertificateAuthority::create_root(&RootCaParams::default(), t).unwrap();
+    let device = ca
+        .issue_device_identity(
+            &DeviceCertParams {
+                device_id: DeviceId::parse("sensor-device-01").unwrap(),
+                validity: ValidityDays::SEED_DEVICE,
+            },
+            KeyAlgorithm::EcdsaP256,
+            t,
+        )
+        .unwrap();
+    let verification = ca
+        .issue_verification(
+            &VerificationCertParams {
+                code: VerificationCode::parse("ABCDEF0123456789").unwrap(),
+                validity: ValidityDays::ONE_DAY,
+            },
+            t,
+        )
+        .unwrap();
+
+    let root = Certificate::from_pem(&ca.certificate().pem())
+        .unwrap()
+        .info()
+        .unwrap();
+    assert_eq!(root.subject, "C=US, O=MyOrg, CN=IoT Root CA");
+    assert!(root.is_ca && root.can_sign_certificates);
+
+    let dev = Certificate::from_pem(&device.certificate.pem())
+        .unwrap()
+        .info()
+        .unwrap();
+    assert_eq!(dev.common_name.as_deref(), Some("sensor-device-01"));
+    assert_eq!(dev.issuer, root.subject);
+    assert!(dev.client_auth && !dev.is_ca);
+    assert_eq!(dev.days_left(t), 365);
+
+    let key = KeyPair::from_pkcs8_pem(&device.key.to_pkcs8_pem().unwrap()).unwrap();
+    assert_eq!(
+        key.subject_public_key_info_der(),
+        dev.subject_public_key_info
+    );
+
+    let v = verification.certificate.info().unwrap();
+    assert_eq!(v.common_name.as_deref(), Some("ABCDEF0123456789"));
+    assert_eq!(v.issuer, root.subject);
+}
+
+// ---- the page ----
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn mount() -> Element {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<hubcert::app::App>::with_root(root.clone()).render();
+    root
+}
+
+fn find(root: &Element, selector: &str) -> Option<Element> {
+    root.query_selector(selector).unwrap()
+}
+
+#[track_caller]
+fn text(root: &Element, selector: &str) -> String {
+    find(root, selector)
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .text_content()
+        .unwrap_or_default()
+}
+
+/// Types into an input the way a user does: set the value, fire a bubbling `input` event.
+fn type_into(root: &Element, id: &str, value: &str) {
+    let input: HtmlInputElement = find(root, &format!("#{id}")).unwrap().unchecked_into();
+    input.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+fn click(root: &Element, id: &str) {
+    find(root, &format!("#{id}"))
+        .unwrap()
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+async fn settle() {
+    yew::scheduler::flush().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_user_makes_the_root_the_verification_and_a_device_certificate() {
+    let page = mount();
+    settle().await;
+
+    // Before any CA exists, issuing a device says what to do first.
+    click(&page, "d-create");
+    settle().await;
+    assert!(text(&page, "#step-device").contains("Create a root CA in step 1 first"));
+    assert!(find(&page, "[id^=device-]").is_none());
+
+    // Step 1.
+    type_into(&page, "ca-cn", "Contoso Root");
+    click(&page, "ca-create");
+    settle().await;
+    let ca = text(&page, "#ca-result");
+    assert!(ca.contains("C=US, O=MyOrg, CN=Contoso Root"), "{ca}");
+    assert!(
+        ca.contains("Download root-ca.pem") && ca.contains("Download root-ca.key"),
+        "{ca}"
+    );
+    let sha1 = text(&page, "#ca-result .thumb.sha1");
+    assert_eq!(sha1.len(), 40);
+    assert!(
+        sha1.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()),
+        "{sha1}"
+    );
+
+    // Step 2: an empty code is refused next to the field; a pasted one is trimmed.
+    click(&page, "v-create");
+    settle().await;
+    assert!(text(&page, "#v-code-error").contains("Paste the verification code"));
+    type_into(&page, "v-code", "  48B3A2C9B5F2A1E0\n");
+    click(&page, "v-create");
+    settle().await;
+    assert!(find(&page, "#v-code-error").is_none());
+    let v = text(&page, "#v-result");
+    assert!(
+        v.contains("CN=48B3A2C9B5F2A1E0") && v.contains("CN=Contoso Root"),
+        "{v}"
+    );
+    assert!(v.contains("Download verification.pem"), "{v}");
+
+    // Step 3: a bad id and a validity past the CA's are refused next to their fields.
+    type_into(&page, "d-id", "line/7");
+    type_into(&page, "d-days", "4000");
+    click(&page, "d-create");
+    settle().await;
+    assert!(text(&page, "#d-id-error").contains("Character 5 ('/')"));
+    type_into(&page, "d-id", "line-7");
+    click(&page, "d-create");
+    settle().await;
+    assert!(text(&page, "#d-days-error").contains("would outlive its CA"));
+    type_into(&page, "d-days", "0");
+    click(&page, "d-create");
+    settle().await;
+    assert!(text(&page, "#d-days-error").contains("at least 1 day"));
+    type_into(&page, "d-days", "365");
+    click(&page, "d-create");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(
+        dev.contains("Device line-7") && dev.contains("CN=line-7"),
+        "{dev}"
+    );
+    assert!(
+        dev.contains("Download line-7.pem") && dev.contains("Download line-7.key"),
+        "{dev}"
+    );
+    assert!(
+        dev.contains("364 days left") || dev.contains("365 days left"),
+        "{dev}"
+    );
+
+    // The PEM shown is the certificate itself.
+    let pem: web_sys::HtmlTextAreaElement = find(&page, "[id^=device-] textarea")
+        .unwrap()
+        .unchecked_into();
+    let info = Certificate::from_pem(&pem.value()).unwrap().info().unwrap();
+    assert_eq!(info.common_name.as_deref(), Some("line-7"));
+    page.remove();
+}
