@@ -5,6 +5,7 @@ set -euo pipefail
 
 WASM_BINDGEN_VERSION="0.2.130"   # must equal the wasm-bindgen version in Cargo.lock
 TRUNK_VERSION="0.21.14"          # 0.22 needs a newer rustc than this machine has
+WASM_PACK_VERSION="0.15.1"       # for users' `wasm-pack test --headless --chrome`
 BINARYEN_VERSION="132.0.0"       # Debian's binaryen cannot read wasm-bindgen 0.2.130 output
 TOOLS_DIR="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
 
@@ -44,6 +45,11 @@ fi
 if [ "$("$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
   say "installing wasm-opt (binaryen $BINARYEN_VERSION) from npm"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
+fi
+
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  say "building wasm-pack $WASM_PACK_VERSION (about 5 minutes)"
+  cargo install --locked --force wasm-pack --version "$WASM_PACK_VERSION"
 fi
 
 say "tools ready"

@@ -40,14 +40,17 @@ pub fn App() -> Html {
         <>
             <header class="masthead">
                 <div class="brand">
-                    <span class="logo" aria-hidden="true">{"⟠"}</span>
+                    <svg class="logo" viewBox="0 0 64 64" aria-hidden="true">
+                        <rect width="64" height="64" rx="14" fill="currentColor" />
+                        <path d="M32 12l16 6v12c0 11-7 19-16 22-9-3-16-11-16-22V18z" fill="#fff" />
+                        <path d="M25 32l5 5 10-11" stroke="currentColor" stroke-width="4" fill="none" stroke-linecap="round" stroke-linejoin="round" />
+                    </svg>
                     <div>
                         <h1>{"hubcert"}</h1>
                         <p class="tagline">{"X.509 certificates for Azure IoT Hub, made in your browser."}</p>
                     </div>
                 </div>
                 <p class="privacy" role="note">
-                    <span aria-hidden="true">{"🔒 "}</span>
                     {"Keys are generated on this page and never leave it. Nothing is stored: download what you keep."}
                 </p>
             </header>

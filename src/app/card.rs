@@ -57,8 +57,12 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
                 <dt>{"Valid"}</dt>
                 <dd>
                     {format_utc(info.not_before)}{" → "}{format_utc(info.not_after)}
-                    <span class={classes!("badge", if days_left < 30 { "warn" } else { "ok" })}>
-                        {format!("{days_left} days left")}
+                    <span class={classes!("badge", if days_left < 0 { "bad" } else if days_left < 30 { "warn" } else { "ok" })}>
+                        { match days_left {
+                            d if d < 0 => "expired".to_owned(),
+                            1 => "1 day left".to_owned(),
+                            d => format!("{d} days left"),
+                        } }
                     </span>
                 </dd>
                 <dt>{"Key"}</dt><dd>{&info.key_type}</dd>

@@ -259,7 +259,7 @@ pub(crate) fn VerificationStep(props: &VerificationProps) -> Html {
                 <div class="grid">
                     <Field id="v-code" label="Verification code from IoT Hub" mono=true value={(*code).clone()} oninput={set_code}
                         error={errors.field("v-code")} placeholder="e.g. 48B3A2C9B5F2A1E01FAB6FC2DFBF26F4…"
-                        hint="az iot hub certificate generate-verification-code --hub-name HUB --name root-ca-cert --etag ETAG --query properties.verificationCode -o tsv" />
+                        hint="Shown in the portal (Certificates → your CA → Generate verification code) or printed by az iot hub certificate generate-verification-code" />
                     <Field id="v-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("v-days")} hint="1 day is enough: the hub checks it once" />
                 </div>
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }

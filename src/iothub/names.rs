@@ -51,10 +51,11 @@ impl fmt::Display for IdError {
             Self::DeviceIdEmpty => f.write_str("Enter a device id: the certificate's CN must equal it."),
             Self::DeviceIdInvalidChar { ch, position } => write!(
                 f,
-                "Character {} ({}) is not allowed in an IoT Hub device id. Use letters, digits and {}",
+                "Character {} ({}) is not allowed in an IoT Hub device id. \
+                 Use letters, digits and {}",
                 position,
                 describe_char(*ch),
-                DEVICE_ID_PUNCTUATION
+                DEVICE_ID_PUNCTUATION.chars().map(String::from).collect::<Vec<_>>().join(" ")
             ),
             Self::DeviceIdTooLong { len } => write!(
                 f,

@@ -1,0 +1,4 @@
+# Sourced by the other scripts: where the pinned tools live.
+export HUBCERT_TOOLS="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
+export PATH="$HUBCERT_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Command 2: every check and test. Ends with "N passed, N failed"; exits non-zero on any failure.
+# Each cargo test run adds its own counts; each other step (fmt, clippy, build, site check) counts
+# as one check, so a step that fails to even compile still shows up as failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failed_steps=()
+log_dir=$(mktemp -d)
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
+
+# A check that either passes or fails as a whole.
+check() {
+  local name="$1"; shift
+  step "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failed_steps+=("$name"); fi
+}
+
+# A cargo test run: add up its "test result" lines.
+tests() {
+  local name="$1"; shift
+  step "$name"
+  local log="$log_dir/$(echo "$name" | tr -c 'a-z0-9' '_').log"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log")
+  f=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s + 0 }' "$log")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ]; then
+    failed_steps+=("$name")
+    # A crash or compile error reports no failed test: count the step itself.
+    [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+  fi
+}
+
+check "rustfmt" cargo fmt --all --check
+check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
+check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+tests "native tests (OpenSSL 3, webpki)" cargo test --workspace --locked
+tests "browser tests (headless Chromium)" cargo test --locked --target wasm32-unknown-unknown
+check "release build (trunk)" trunk build --release
+check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist
+
+printf '\n'
+if [ "${#failed_steps[@]}" -gt 0 ]; then printf 'failed: %s\n' "${failed_steps[@]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
