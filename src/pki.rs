@@ -11,7 +11,8 @@ mod key;
 mod validity;
 
 pub use authority::{
-    CertificateAuthority, DeviceCertParams, Identity, RootCaParams, VerificationCertParams,
+    CertificateAuthority, DeviceCertParams, Identity, RootCaParams, ServerCertParams,
+    VerificationCertParams,
 };
 pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
 pub use error::PkiError;

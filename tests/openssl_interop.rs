@@ -395,3 +395,47 @@ fn device_ids_with_every_allowed_character_are_issued_and_read_back() {
     );
     assert!(run.ok, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn server_certificate_names_localhost_and_loopback_for_openssl() {
+    let ca = root();
+    let key = KeyPair::generate(hubcert::pki::KeyAlgorithm::EcdsaP256).expect("key");
+    let params = hubcert::pki::ServerCertParams {
+        names: vec!["localhost".into(), "127.0.0.1".into()],
+        validity: ValidityDays::new(825).expect("days"),
+    };
+    let cert = ca.issue_server(&params, &key, now()).expect("server cert");
+    let dir = Scratch::new();
+    let root_pem = dir.write("r.pem", ca.certificate().pem());
+    let leaf = dir.write("s.pem", cert.pem());
+    let at = NOW_UNIX.to_string();
+    for (flag, name) in [
+        ("-verify_hostname", "localhost"),
+        ("-verify_ip", "127.0.0.1"),
+    ] {
+        let run = openssl(&[
+            "verify",
+            "-attime",
+            &at,
+            "-purpose",
+            "sslserver",
+            flag,
+            name,
+            "-CAfile",
+            path_str(&root_pem),
+            path_str(&leaf),
+        ]);
+        assert!(run.ok, "{name}: {}{}", run.stdout, run.stderr);
+    }
+    let run = openssl(&[
+        "verify",
+        "-attime",
+        &at,
+        "-verify_hostname",
+        "example.com",
+        "-CAfile",
+        path_str(&root_pem),
+        path_str(&leaf),
+    ]);
+    assert!(!run.ok, "a name not in the certificate must not verify");
+}

@@ -1,6 +1,6 @@
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, SerialNumber,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -56,6 +56,15 @@ pub struct VerificationCertParams {
     /// The code IoT Hub generated; becomes the CN.
     pub code: VerificationCode,
     /// Lifetime: one day is enough, the hub checks it once.
+    pub validity: ValidityDays,
+}
+
+/// A TLS server certificate, e.g. for a local stand-in of IoT Hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCertParams {
+    /// DNS names and IP addresses for the subjectAltName; the first is also the CN.
+    pub names: Vec<String>,
+    /// Lifetime; may not run past the CA's.
     pub validity: ValidityDays,
 }
 
@@ -162,6 +171,37 @@ impl CertificateAuthority {
             .push(DnType::CommonName, params.code.as_str());
         let certificate = self.sign(&cert, &key)?;
         Ok(Identity { certificate, key })
+    }
+
+    /// Issues a TLS server certificate: subjectAltName from `names`, extendedKeyUsage serverAuth.
+    pub fn issue_server(
+        &self,
+        params: &ServerCertParams,
+        key: &KeyPair,
+        now: OffsetDateTime,
+    ) -> Result<Certificate, PkiError> {
+        let first = params.names.first().ok_or(PkiError::FieldEmpty {
+            field: "server name",
+        })?;
+        let mut cert = self.leaf_params(key, now, params.validity)?;
+        cert.distinguished_name
+            .push(DnType::CommonName, first.as_str());
+        cert.subject_alt_names = params
+            .names
+            .iter()
+            .map(|n| match n.parse::<std::net::IpAddr>() {
+                Ok(ip) => Ok(SanType::IpAddress(ip)),
+                Err(_) => n.as_str().try_into().map(SanType::DnsName).map_err(|_| {
+                    PkiError::FieldTooLong {
+                        field: "server name",
+                        len: n.len(),
+                        max: 253,
+                    }
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        cert.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        self.sign(&cert, key)
     }
 
     fn leaf_params(
