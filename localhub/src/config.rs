@@ -1,0 +1,69 @@
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+/// How localhub runs. Every port may be 0 to let the system choose (tests do).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where state and TLS material live; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// The host name devices and SAS tokens use (`HostName=` in connection strings).
+    pub host_name: String,
+    /// The hub name in ARM paths.
+    pub hub_name: String,
+    /// Address to listen on; loopback unless changed on purpose.
+    pub bind: IpAddr,
+    /// Plain HTTP REST (for a page that does not trust localhub's root yet).
+    pub http_port: u16,
+    /// HTTPS REST.
+    pub https_port: u16,
+    /// MQTT over TLS.
+    pub mqtt_port: u16,
+    /// MQTT over TLS WebSocket.
+    pub wss_port: u16,
+    /// Origins allowed by CORS.
+    pub allowed_origins: Vec<String>,
+    /// Open connections at most, over all listeners.
+    pub max_connections: usize,
+    /// Largest MQTT packet accepted (IoT Hub's message limit is 256 KiB).
+    pub max_packet_bytes: usize,
+    /// Largest HTTP request body accepted.
+    pub max_body_bytes: usize,
+    /// Telemetry messages kept for `/localhub/telemetry`.
+    pub telemetry_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            host_name: "localhost".into(),
+            hub_name: "localhub".into(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            http_port: 8081,
+            https_port: 8443,
+            mqtt_port: 8883,
+            wss_port: 8884,
+            allowed_origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
+            max_connections: 4096,
+            max_packet_bytes: 256 * 1024,
+            max_body_bytes: 256 * 1024,
+            telemetry_capacity: 100_000,
+        }
+    }
+}
+
+impl Config {
+    /// Every port 0 (the system chooses), everything in memory: for tests.
+    pub fn ephemeral() -> Self {
+        Self {
+            http_port: 0,
+            https_port: 0,
+            mqtt_port: 0,
+            wss_port: 0,
+            ..Self::default()
+        }
+    }
+}

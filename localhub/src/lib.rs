@@ -1,0 +1,27 @@
+//! localhub: an offline stand-in for the parts of Azure IoT Hub that hubcert uses.
+//!
+//! - ARM CA certificates (`/subscriptions/.../IotHubs/{hub}/certificates/...`, api-version 2023-06-30)
+//! - the device registry (`/devices/{id}`, api-version 2021-04-12) with service SAS authentication
+//! - MQTT 3.1.1 over TLS and over TLS WebSocket (`/$iothub/websocket`, subprotocol `mqtt`)
+//!   with X.509 (CA-signed or self-signed thumbprint) and SAS device authentication
+//! - `/localhub/...`: what devices sent (JSON and server-sent events) and cloud-to-device sends
+//!
+//! Everything listens on loopback only.
+#![deny(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+// Handlers return the error `Response` they send; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod arm;
+mod auth;
+mod config;
+mod http;
+mod mqtt;
+mod registry;
+mod server;
+mod store;
+mod tls;
+
+pub use config::Config;
+pub use server::{start, Running};
+pub use store::{Hub, TelemetryEvent};

@@ -1,0 +1,107 @@
+//! `localhub`: run the IoT Hub stand-in. `localhub --help` lists the options.
+
+use std::path::PathBuf;
+
+use localhub::Config;
+
+const HELP: &str = "localhub: an offline stand-in for Azure IoT Hub (ARM CA certificates, device registry, MQTT)
+
+usage: localhub [options]
+  --data-dir DIR        keep state and TLS material in DIR (default: ./.localhub)
+  --in-memory           keep nothing on disk (a new TLS root every start)
+  --host-name NAME      host name for devices and SAS tokens (default: localhost)
+  --hub-name NAME       hub name in ARM paths (default: localhub)
+  --http-port N         plain HTTP REST, loopback (default: 8081)
+  --https-port N        HTTPS REST (default: 8443)
+  --mqtt-port N         MQTT over TLS (default: 8883)
+  --wss-port N          MQTT over TLS WebSocket, /$iothub/websocket (default: 8884)
+  --allow-origin URL    an origin allowed by CORS; repeatable (default: http://127.0.0.1:8080, http://localhost:8080)
+  --max-connections N   open connections at most (default: 4096)
+";
+
+fn parse(args: Vec<String>) -> Result<Config, String> {
+    let mut config = Config {
+        data_dir: Some(PathBuf::from(".localhub")),
+        ..Config::default()
+    };
+    let mut origins = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        let port = |v: String, name: &str| {
+            v.parse::<u16>()
+                .map_err(|_| format!("{name}: {v} is not a port"))
+        };
+        match arg.as_str() {
+            "-h" | "--help" => return Err(String::new()),
+            "--data-dir" => config.data_dir = Some(PathBuf::from(value("--data-dir")?)),
+            "--in-memory" => config.data_dir = None,
+            "--host-name" => config.host_name = value("--host-name")?,
+            "--hub-name" => config.hub_name = value("--hub-name")?,
+            "--http-port" => config.http_port = port(value("--http-port")?, "--http-port")?,
+            "--https-port" => config.https_port = port(value("--https-port")?, "--https-port")?,
+            "--mqtt-port" => config.mqtt_port = port(value("--mqtt-port")?, "--mqtt-port")?,
+            "--wss-port" => config.wss_port = port(value("--wss-port")?, "--wss-port")?,
+            "--allow-origin" => origins.push(value("--allow-origin")?),
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                config.max_connections = v
+                    .parse()
+                    .map_err(|_| format!("--max-connections: {v} is not a number"))?;
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if !origins.is_empty() {
+        config.allowed_origins = origins;
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() {
+    let config = match parse(std::env::args().skip(1).collect()) {
+        Ok(c) => c,
+        Err(e) if e.is_empty() => {
+            print!("{HELP}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("localhub: {e}\n\n{HELP}");
+            std::process::exit(2);
+        }
+    };
+    let running = match localhub::start(config.clone()).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("localhub: {e}");
+            std::process::exit(1);
+        }
+    };
+    let root = config
+        .data_dir
+        .as_ref()
+        .map(|d| d.join("tls/root-ca.pem").display().to_string());
+    println!(
+        "localhub is running (hub '{}', host '{}')",
+        config.hub_name, config.host_name
+    );
+    println!(
+        "  REST            http://{}   https://{}",
+        running.http, running.https
+    );
+    println!("  MQTT over TLS   {}", running.mqtt);
+    println!("  MQTT over WSS   wss://{}/$iothub/websocket", running.wss);
+    println!("  ARM base        http://{}/subscriptions/{{any}}/resourceGroups/{{any}}/providers/Microsoft.Devices/IotHubs/{}", running.http, config.hub_name);
+    println!(
+        "  telemetry       http://{}/localhub/telemetry   events: /localhub/events",
+        running.http
+    );
+    println!("  connection string: {}", running.hub.connection_string());
+    match root {
+        Some(r) => println!("  TLS root to trust: {r}"),
+        None => println!("  TLS root (in memory):\n{}", running.root_pem),
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    running.stop();
+}

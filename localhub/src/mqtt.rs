@@ -1,0 +1,522 @@
+//! MQTT 3.1.1 as IoT Hub speaks it, over any byte stream (TLS, or a WebSocket bridged to bytes).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use bytes::BytesMut;
+use futures_util::{SinkExt, StreamExt};
+use hubcert::iothub::SasToken;
+use hubcert::pki::{format_utc, Certificate};
+use mqttbytes::v4::{
+    ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode, UnsubAck,
+};
+use mqttbytes::QoS;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, timeout, Instant};
+
+use crate::store::{event, lock, now_unix, C2dMessage, DeviceAuth, Hub, Session};
+
+/// The certificates a client presented in the TLS handshake, leaf first.
+#[derive(Clone, Default)]
+pub(crate) struct PeerCerts(pub(crate) Arc<Vec<CertificateDer<'static>>>);
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `/$iothub/websocket`: MQTT in binary WebSocket frames, subprotocol `mqtt`.
+pub(crate) async fn websocket(
+    State(hub): State<Arc<Hub>>,
+    peer: Option<Extension<PeerCerts>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let offers_mqtt = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("mqtt"));
+    if !offers_mqtt {
+        return (
+            StatusCode::BAD_REQUEST,
+            "The WebSocket subprotocol must be mqtt (Sec-WebSocket-Protocol: mqtt)",
+        )
+            .into_response();
+    }
+    let peer = peer.map(|Extension(p)| p).unwrap_or_default();
+    let max = hub.config.max_packet_bytes;
+    ws.protocols(["mqtt"])
+        .max_message_size(max + 8)
+        .on_upgrade(move |socket| bridge(hub, socket, peer))
+}
+
+/// Bridges WebSocket frames to a byte stream the MQTT session reads like TLS.
+async fn bridge(hub: Arc<Hub>, socket: WebSocket, peer: PeerCerts) {
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let session = tokio::spawn(serve(hub, theirs, peer, "wss"));
+    let (mut ws_tx, mut ws_rx) = socket.split();
+    let (mut rd, mut wr) = tokio::io::split(ours);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        tokio::select! {
+            frame = ws_rx.next() => match frame {
+                Some(Ok(Message::Binary(data))) => {
+                    if wr.write_all(&data).await.is_err() { break; }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                // MQTT over WebSocket is binary only; anything else ends the connection.
+                _ => break,
+            },
+            n = rd.read(&mut buf) => match n {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if ws_tx.send(Message::Binary(bytes::Bytes::copy_from_slice(&buf[..n]))).await.is_err() { break; }
+                }
+            },
+        }
+    }
+    let _ = ws_tx.close().await;
+    session.abort();
+}
+
+async fn read_packet<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    buf: &mut BytesMut,
+    max: usize,
+) -> Result<Packet, String> {
+    loop {
+        match mqttbytes::v4::read(buf, max) {
+            Ok(p) => return Ok(p),
+            Err(mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(e) => return Err(format!("malformed MQTT packet ({e:?})")),
+        }
+        match rd.read_buf(buf).await {
+            Ok(0) => return Err("connection closed".into()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("read failed: {e}")),
+        }
+    }
+}
+
+async fn send<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
+) -> Result<(), String> {
+    let mut out = BytesMut::new();
+    write(&mut out).map_err(|e| format!("encode failed: {e:?}"))?;
+    wr.write_all(&out)
+        .await
+        .map_err(|e| format!("write failed: {e}"))?;
+    wr.flush().await.map_err(|e| format!("write failed: {e}"))
+}
+
+/// One device connection, from CONNECT to close.
+pub(crate) async fn serve<S>(hub: Arc<Hub>, stream: S, peer: PeerCerts, transport: &'static str)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let max = hub.config.max_packet_bytes;
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let mut buf = BytesMut::with_capacity(4096);
+    let connect = match timeout(CONNECT_TIMEOUT, read_packet(&mut rd, &mut buf, max)).await {
+        Ok(Ok(Packet::Connect(c))) => c,
+        // Not MQTT, or too slow: nothing to tell, just close.
+        _ => return,
+    };
+    let device_id = connect.client_id.clone();
+    if let Err(reason) = authenticate(&hub, &connect, &peer.0) {
+        let _ = send(&mut wr, |b| {
+            ConnAck::new(ConnectReturnCode::NotAuthorized, false).write(b)
+        })
+        .await;
+        eprintln!("localhub: refused {device_id:?} over {transport}: {reason}");
+        let mut e = event("refused", &device_id, transport);
+        e.reason = Some(reason);
+        hub.record(e);
+        return;
+    }
+    if send(&mut wr, |b| {
+        ConnAck::new(ConnectReturnCode::Success, false).write(b)
+    })
+    .await
+    .is_err()
+    {
+        return;
+    }
+
+    // One connection per device: this one replaces any other.
+    let session_id = hub.next_session_id();
+    let (c2d_tx, mut c2d_rx) = mpsc::channel::<C2dMessage>(50);
+    let (close_tx, mut close_rx) = oneshot::channel();
+    let previous = lock(&hub.sessions).insert(
+        device_id.clone(),
+        Session {
+            id: session_id,
+            c2d: c2d_tx,
+            close: Some(close_tx),
+        },
+    );
+    if let Some(mut old) = previous {
+        if let Some(close) = old.close.take() {
+            let _ = close.send(());
+        }
+    }
+    hub.record(event("connected", &device_id, transport));
+
+    let keep_alive = Duration::from_secs(u64::from(connect.keep_alive) * 3 / 2);
+    let mut deadline = Instant::now()
+        + if keep_alive.is_zero() {
+            Duration::from_secs(3600)
+        } else {
+            keep_alive
+        };
+    let mut c2d_subscribed = false;
+    let mut pending: VecDeque<C2dMessage> = VecDeque::new();
+    let mut next_pkid: u16 = 1;
+    let reason: String = loop {
+        tokio::select! {
+            packet = read_packet(&mut rd, &mut buf, max) => {
+                let packet = match packet { Ok(p) => p, Err(e) => break e };
+                if !keep_alive.is_zero() { deadline = Instant::now() + keep_alive; }
+                match handle(&hub, &device_id, transport, packet, &mut wr, &mut c2d_subscribed).await {
+                    Ok(true) => {}
+                    Ok(false) => break "disconnected by the device".into(),
+                    Err(e) => break e,
+                }
+            }
+            msg = c2d_rx.recv() => match msg {
+                Some(m) => pending.push_back(m),
+                None => break "session replaced".into(),
+            },
+            _ = &mut close_rx => break "replaced by a newer connection or a registry change".into(),
+            _ = sleep_until(deadline) => break "keep-alive timed out".into(),
+        }
+        while let Some(m) = pending.front().filter(|_| c2d_subscribed).cloned() {
+            pending.pop_front();
+            let topic = format!(
+                "devices/{device_id}/messages/devicebound/{}",
+                property_bag(&m.properties)
+            );
+            let mut p = Publish::new(topic, QoS::AtLeastOnce, m.body);
+            p.pkid = next_pkid;
+            next_pkid = next_pkid.checked_add(1).unwrap_or(1);
+            if let Err(e) = send(&mut wr, |b| p.write(b)).await {
+                eprintln!("localhub: {device_id}: {e}");
+                break;
+            }
+        }
+    };
+    {
+        let mut sessions = lock(&hub.sessions);
+        if sessions.get(&device_id).is_some_and(|s| s.id == session_id) {
+            sessions.remove(&device_id);
+        }
+    }
+    let _ = wr.shutdown().await;
+    let mut e = event("disconnected", &device_id, transport);
+    e.reason = Some(reason);
+    hub.record(e);
+}
+
+/// Handles one packet; `Ok(false)` ends the session normally, `Err` ends it for a reason.
+async fn handle<W: AsyncWrite + Unpin>(
+    hub: &Hub,
+    id: &str,
+    transport: &str,
+    packet: Packet,
+    wr: &mut W,
+    c2d_subscribed: &mut bool,
+) -> Result<bool, String> {
+    match packet {
+        Packet::Publish(p) => {
+            if p.qos == QoS::ExactlyOnce {
+                return Err("QoS 2 is not supported by IoT Hub".into());
+            }
+            let events = format!("devices/{id}/messages/events/");
+            let bag = p
+                .topic
+                .strip_prefix(&events)
+                .or_else(|| (p.topic == events.trim_end_matches('/')).then_some(""));
+            if let Some(bag) = bag {
+                let mut e = event("telemetry", id, transport);
+                e.body = Some(String::from_utf8_lossy(&p.payload).into_owned());
+                e.properties = parse_property_bag(bag);
+                hub.record(e);
+            } else if let Some(rest) = p.topic.strip_prefix("$iothub/twin/GET/") {
+                let rid = request_id(rest);
+                let body = hub.read(|_, devices| {
+                    devices.get(id).map(|d| {
+                        let mut reported = serde_json::Value::Object(d.reported.clone());
+                        reported["$version"] = d.reported_version.into();
+                        serde_json::json!({"desired": {"$version": 1}, "reported": reported})
+                    })
+                });
+                let body = body.unwrap_or_default().to_string();
+                let reply = Publish::new(
+                    format!("$iothub/twin/res/200/?$rid={rid}"),
+                    QoS::AtMostOnce,
+                    body,
+                );
+                send(wr, |b| reply.write(b)).await?;
+            } else if let Some(rest) = p
+                .topic
+                .strip_prefix("$iothub/twin/PATCH/properties/reported/")
+            {
+                let rid = request_id(rest);
+                let patch: Result<serde_json::Map<String, serde_json::Value>, _> =
+                    serde_json::from_slice(&p.payload);
+                let topic = match patch {
+                    Ok(patch) => {
+                        let version = hub.write(|_, devices| {
+                            devices.get_mut(id).map(|d| {
+                                for (k, v) in patch {
+                                    if v.is_null() {
+                                        d.reported.remove(&k);
+                                    } else {
+                                        d.reported.insert(k, v);
+                                    }
+                                }
+                                d.reported_version += 1;
+                                d.reported_version
+                            })
+                        });
+                        format!(
+                            "$iothub/twin/res/204/?$rid={rid}&$version={}",
+                            version.unwrap_or(0)
+                        )
+                    }
+                    Err(_) => format!("$iothub/twin/res/400/?$rid={rid}"),
+                };
+                let reply = Publish::new(topic, QoS::AtMostOnce, Vec::new());
+                send(wr, |b| reply.write(b)).await?;
+            } else {
+                return Err(format!(
+                    "publish to a topic this device may not use: {}",
+                    p.topic
+                ));
+            }
+            if p.qos == QoS::AtLeastOnce {
+                send(wr, |b| PubAck::new(p.pkid).write(b)).await?;
+            }
+        }
+        Packet::Subscribe(s) => {
+            let codes = s
+                .filters
+                .iter()
+                .map(|f| {
+                    let allowed = [
+                        format!("devices/{id}/messages/devicebound/#"),
+                        "$iothub/twin/res/#".into(),
+                        "$iothub/twin/PATCH/properties/desired/#".into(),
+                        "$iothub/methods/POST/#".into(),
+                    ];
+                    if allowed.contains(&f.path) {
+                        if f.path.starts_with("devices/") {
+                            *c2d_subscribed = true;
+                        }
+                        SubscribeReasonCode::Success(if f.qos == QoS::AtMostOnce {
+                            QoS::AtMostOnce
+                        } else {
+                            QoS::AtLeastOnce
+                        })
+                    } else {
+                        SubscribeReasonCode::Failure
+                    }
+                })
+                .collect();
+            send(wr, |b| SubAck::new(s.pkid, codes).write(b)).await?;
+        }
+        Packet::Unsubscribe(u) => send(wr, |b| UnsubAck::new(u.pkid).write(b)).await?,
+        Packet::PingReq => send(wr, |b| mqttbytes::v4::PingResp.write(b)).await?,
+        Packet::PubAck(_) => {}
+        Packet::Disconnect => return Ok(false),
+        other => return Err(format!("unexpected packet {other:?}")),
+    }
+    Ok(true)
+}
+
+fn request_id(rest: &str) -> String {
+    rest.trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("$rid="))
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn parse_property_bag(bag: &str) -> BTreeMap<String, String> {
+    bag.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let d = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+fn property_bag(props: &BTreeMap<String, String>) -> String {
+    props
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// IoT Hub's checks, in its order; the reason is logged and sent to watchers, never to the device.
+fn authenticate(
+    hub: &Hub,
+    connect: &mqttbytes::v4::Connect,
+    peer: &[CertificateDer<'static>],
+) -> Result<(), String> {
+    let id = connect.client_id.as_str();
+    if id.is_empty() {
+        return Err("the MQTT client id is empty; it must be the device id".into());
+    }
+    let login = connect.login.as_ref();
+    let username = login.map(|l| l.username.as_str()).unwrap_or("");
+    let mut parts = username.splitn(3, '/');
+    let (host, user_device) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if !host.eq_ignore_ascii_case(&hub.config.host_name) || user_device != id {
+        return Err(format!(
+            "the username must be {}/{id}/?api-version=2021-04-12, not {username:?}",
+            hub.config.host_name
+        ));
+    }
+    let device = hub
+        .read(|_, devices| devices.get(id).cloned())
+        .ok_or_else(|| format!("device {id} is not registered in the hub"))?;
+    if !device.enabled {
+        return Err(format!("device {id} is disabled"));
+    }
+    let now = now_unix();
+    match &device.auth {
+        DeviceAuth::Sas { primary, secondary } => {
+            let password = login.map(|l| l.password.as_str()).unwrap_or("");
+            let token = SasToken::parse(password).map_err(|e| format!("SAS: {e}"))?;
+            token
+                .verify(
+                    &format!("{}/devices/{id}", hub.config.host_name),
+                    &[primary, secondary],
+                    now.max(0) as u64,
+                )
+                .map_err(|e| format!("SAS: {e}"))
+        }
+        DeviceAuth::SelfSigned { primary, secondary } => {
+            let (cert, info) = leaf(peer, now)?;
+            let _ = cert;
+            let matches = [primary, secondary].into_iter().flatten().any(|t| {
+                t.eq_ignore_ascii_case(info.sha1.as_str())
+                    || t.eq_ignore_ascii_case(info.sha256.as_str())
+            });
+            if matches {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the certificate's thumbprint ({}) is not the one registered for {id}",
+                    info.sha1
+                ))
+            }
+        }
+        DeviceAuth::CertificateAuthority => {
+            let (_, info) = leaf(peer, now)?;
+            if info.common_name.as_deref() != Some(id) {
+                return Err(format!(
+                    "the certificate's CN ({}) is not the device id {id}",
+                    info.common_name.as_deref().unwrap_or("none")
+                ));
+            }
+            chain_to_verified_ca(hub, peer, now)
+        }
+        DeviceAuth::None => Err(format!("device {id} has authentication type none")),
+    }
+}
+
+fn leaf(
+    peer: &[CertificateDer<'static>],
+    now: i64,
+) -> Result<(Certificate, hubcert::pki::CertificateInfo), String> {
+    let der = peer
+        .first()
+        .ok_or("no client certificate was presented in the TLS handshake")?;
+    let cert = Certificate::from_der(der.to_vec()).map_err(|e| e.to_string())?;
+    let info = cert.info().map_err(|e| e.to_string())?;
+    if info.not_after.unix_timestamp() < now {
+        return Err(format!(
+            "the device certificate expired on {}",
+            format_utc(info.not_after)
+        ));
+    }
+    if info.not_before.unix_timestamp() > now {
+        return Err(format!(
+            "the device certificate is not valid before {}",
+            format_utc(info.not_before)
+        ));
+    }
+    Ok((cert, info))
+}
+
+fn chain_to_verified_ca(
+    hub: &Hub,
+    peer: &[CertificateDer<'static>],
+    now: i64,
+) -> Result<(), String> {
+    let (verified, unverified): (Vec<_>, Vec<_>) = hub
+        .read(|certs, _| {
+            certs
+                .values()
+                .map(|c| (c.name.clone(), c.der.clone(), c.is_verified))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .partition(|(_, _, v)| *v);
+    let at = UnixTime::since_unix_epoch(Duration::from_secs(now.max(0) as u64));
+    let check = |cas: &[(String, Vec<u8>, bool)]| -> Result<(), webpki::Error> {
+        let ders: Vec<CertificateDer<'static>> = cas
+            .iter()
+            .map(|(_, d, _)| CertificateDer::from(d.clone()))
+            .collect();
+        let anchors: Vec<_> = ders
+            .iter()
+            .filter_map(|d| webpki::anchor_from_trusted_cert(d).ok())
+            .collect();
+        let leaf = peer.first().ok_or(webpki::Error::BadDer)?;
+        let ee = webpki::EndEntityCert::try_from(leaf)?;
+        ee.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            &peer[1..],
+            at,
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map(|_| ())
+    };
+    match check(&verified) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            if !unverified.is_empty() && check(&unverified).is_ok() {
+                return Err("the certificate chains to a CA that is uploaded but not verified: prove possession first".into());
+            }
+            Err(match e {
+                webpki::Error::UnknownIssuer => "the certificate is not signed by a verified CA in the hub (if an intermediate signed it, register that CA or send the intermediate too)".into(),
+                webpki::Error::CertExpired { .. } => "a certificate in the chain has expired".into(),
+                other => format!("the certificate chain was refused ({other:?})"),
+            })
+        }
+    }
+}

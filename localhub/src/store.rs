@@ -1,0 +1,276 @@
+//! What localhub holds: CA certificates, devices and their twins (persisted), telemetry (in memory).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::Config;
+
+/// A CA certificate uploaded through ARM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CaRecord {
+    pub(crate) name: String,
+    pub(crate) der: Vec<u8>,
+    pub(crate) etag: String,
+    pub(crate) is_verified: bool,
+    pub(crate) verification_code: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) updated: i64,
+}
+
+/// How a device authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum DeviceAuth {
+    CertificateAuthority,
+    SelfSigned {
+        primary: Option<String>,
+        secondary: Option<String>,
+    },
+    Sas {
+        primary: String,
+        secondary: String,
+    },
+    None,
+}
+
+/// A registered device.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DeviceRecord {
+    pub(crate) device_id: String,
+    pub(crate) etag: String,
+    pub(crate) generation_id: String,
+    pub(crate) enabled: bool,
+    pub(crate) auth: DeviceAuth,
+    pub(crate) reported: serde_json::Map<String, serde_json::Value>,
+    pub(crate) reported_version: u64,
+    pub(crate) last_activity: Option<i64>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Persisted {
+    certificates: BTreeMap<String, CaRecord>,
+    devices: BTreeMap<String, DeviceRecord>,
+    primary_key: String,
+    secondary_key: String,
+}
+
+/// One message a device sent, or one thing that happened to a connection.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetryEvent {
+    /// `telemetry`, `connected`, `refused` or `disconnected`.
+    pub kind: String,
+    /// The device.
+    pub device_id: String,
+    /// `mqtt` or `wss`.
+    pub transport: String,
+    /// Milliseconds since the Unix epoch.
+    pub received_at: i64,
+    /// The payload as text (lossy UTF-8) for telemetry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Message properties from the topic's property bag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+    /// Why a connection was refused or closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A cloud-to-device message on its way to a connected device.
+#[derive(Debug, Clone)]
+pub(crate) struct C2dMessage {
+    pub(crate) body: Vec<u8>,
+    pub(crate) properties: BTreeMap<String, String>,
+}
+
+/// The live connection of a device: one at a time, a new one replaces it.
+pub(crate) struct Session {
+    pub(crate) id: u64,
+    pub(crate) c2d: mpsc::Sender<C2dMessage>,
+    pub(crate) close: Option<oneshot::Sender<()>>,
+}
+
+/// The hub: state behind a lock, written to disk after each change when a data directory is set.
+pub struct Hub {
+    pub(crate) config: Config,
+    state: Mutex<Persisted>,
+    telemetry: Mutex<VecDeque<TelemetryEvent>>,
+    pub(crate) events: broadcast::Sender<TelemetryEvent>,
+    pub(crate) sessions: Mutex<HashMap<String, Session>>,
+    etag_counter: AtomicU64,
+    session_counter: AtomicU64,
+    state_file: Option<PathBuf>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the data consistent (every change is one assignment).
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn random_key() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("random: {e}"))?;
+    Ok(BASE64.encode(bytes))
+}
+
+impl Hub {
+    /// Loads the hub from `config.data_dir`, or starts empty.
+    pub(crate) fn open(config: Config) -> Result<Arc<Self>, String> {
+        let state_file = config.data_dir.as_ref().map(|d| d.join("state.json"));
+        let mut state = match &state_file {
+            Some(f) if f.exists() => {
+                let text = std::fs::read_to_string(f)
+                    .map_err(|e| format!("reading {}: {e}", f.display()))?;
+                serde_json::from_str(&text).map_err(|e| {
+                    format!(
+                        "{} is damaged ({e}); move it away to start afresh",
+                        f.display()
+                    )
+                })?
+            }
+            _ => Persisted::default(),
+        };
+        if state.primary_key.is_empty() {
+            state.primary_key = random_key()?;
+            state.secondary_key = random_key()?;
+        }
+        let (events, _) = broadcast::channel(1024);
+        let hub = Arc::new(Self {
+            config,
+            state: Mutex::new(state),
+            telemetry: Mutex::new(VecDeque::new()),
+            events,
+            sessions: Mutex::new(HashMap::new()),
+            etag_counter: AtomicU64::new(now_unix().unsigned_abs() << 16),
+            session_counter: AtomicU64::new(1),
+            state_file,
+        });
+        hub.save()?;
+        Ok(hub)
+    }
+
+    /// A fresh etag, in the base64 form IoT Hub uses.
+    pub(crate) fn next_etag(&self) -> String {
+        let n = self.etag_counter.fetch_add(1, Ordering::Relaxed);
+        BASE64.encode(n.to_be_bytes())
+    }
+
+    pub(crate) fn next_session_id(&self) -> u64 {
+        self.session_counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The `iothubowner` connection string.
+    pub fn connection_string(&self) -> String {
+        let s = lock(&self.state);
+        format!(
+            "HostName={};SharedAccessKeyName=iothubowner;SharedAccessKey={}",
+            self.config.host_name, s.primary_key
+        )
+    }
+
+    pub(crate) fn owner_keys(&self) -> (String, String) {
+        let s = lock(&self.state);
+        (s.primary_key.clone(), s.secondary_key.clone())
+    }
+
+    /// Reads the state.
+    pub(crate) fn read<R>(
+        &self,
+        f: impl FnOnce(&BTreeMap<String, CaRecord>, &BTreeMap<String, DeviceRecord>) -> R,
+    ) -> R {
+        let s = lock(&self.state);
+        f(&s.certificates, &s.devices)
+    }
+
+    /// Changes the state and saves it.
+    pub(crate) fn write<R>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
+    ) -> R {
+        let result = {
+            let mut s = lock(&self.state);
+            let Persisted {
+                certificates,
+                devices,
+                ..
+            } = &mut *s;
+            f(certificates, devices)
+        };
+        if let Err(e) = self.save() {
+            eprintln!("localhub: could not save state: {e}");
+        }
+        result
+    }
+
+    fn save(&self) -> Result<(), String> {
+        let Some(file) = &self.state_file else {
+            return Ok(());
+        };
+        let text = {
+            let s = lock(&self.state);
+            serde_json::to_string_pretty(&*s).map_err(|e| e.to_string())?
+        };
+        // Write then rename, so a crash never leaves half a file.
+        let tmp = file.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, file).map_err(|e| format!("renaming {}: {e}", file.display()))
+    }
+
+    /// Records an event and tells watchers.
+    pub(crate) fn record(&self, mut event: TelemetryEvent) {
+        event.received_at = now_millis();
+        if event.kind == "telemetry" {
+            let mut t = lock(&self.telemetry);
+            if t.len() >= self.config.telemetry_capacity {
+                t.pop_front();
+            }
+            t.push_back(event.clone());
+        }
+        let _ = self.events.send(event);
+    }
+
+    /// Telemetry received, oldest first, optionally for one device.
+    pub fn telemetry(&self, device_id: Option<&str>) -> Vec<TelemetryEvent> {
+        lock(&self.telemetry)
+            .iter()
+            .filter(|e| device_id.is_none_or(|d| e.device_id == d))
+            .cloned()
+            .collect()
+    }
+
+    /// Closes a device's live connection, if any, so a changed registration takes effect.
+    pub(crate) fn disconnect(&self, device_id: &str) {
+        if let Some(mut s) = lock(&self.sessions).remove(device_id) {
+            if let Some(close) = s.close.take() {
+                let _ = close.send(());
+            }
+        }
+    }
+}
+
+pub(crate) fn event(kind: &str, device_id: &str, transport: &str) -> TelemetryEvent {
+    TelemetryEvent {
+        kind: kind.into(),
+        device_id: device_id.into(),
+        transport: transport.into(),
+        received_at: 0,
+        body: None,
+        properties: BTreeMap::new(),
+        reason: None,
+    }
+}
