@@ -171,6 +171,7 @@ where
     S::Error: std::error::Error + Send + Sync + 'static,
 {
     let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HANDSHAKE_TIMEOUT)
         .serve_connection(io, svc)
         .with_upgrades();

@@ -244,6 +244,11 @@ impl Hub {
         let _ = self.events.send(event);
     }
 
+    /// Watches telemetry and connection events as they happen.
+    pub fn subscribe(&self) -> broadcast::Receiver<TelemetryEvent> {
+        self.events.subscribe()
+    }
+
     /// Telemetry received, oldest first, optionally for one device.
     pub fn telemetry(&self, device_id: Option<&str>) -> Vec<TelemetryEvent> {
         lock(&self.telemetry)

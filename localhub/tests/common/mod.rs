@@ -1,0 +1,282 @@
+//! A localhub on ephemeral loopback ports, REST helpers, and a real MQTT client (rumqttc) as the device.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use hubcert::iothub::{sas, DeviceId, VerificationCode};
+use hubcert::pki::{
+    CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
+    VerificationCertParams,
+};
+use localhub::{Config, Running};
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
+};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+pub const ARM_TOKEN: &str = "Bearer test-token";
+
+pub struct Hub {
+    pub running: Running,
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+pub async fn start() -> Hub {
+    let running = localhub::start(Config::ephemeral())
+        .await
+        .expect("localhub starts");
+    let base = format!("http://{}", running.http);
+    Hub {
+        running,
+        http: reqwest::Client::new(),
+        base,
+    }
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+pub fn root(cn: &str) -> CertificateAuthority {
+    let params = RootCaParams {
+        common_name: cn.into(),
+        ..Default::default()
+    };
+    CertificateAuthority::create_root(&params, now()).expect("root")
+}
+
+pub fn device(ca: &CertificateAuthority, id: &str) -> Identity {
+    let params = DeviceCertParams {
+        device_id: DeviceId::parse(id).expect("id"),
+        validity: ValidityDays::new(30).expect("days"),
+    };
+    ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now())
+        .expect("device")
+}
+
+pub fn verification(ca: &CertificateAuthority, code: &str) -> String {
+    let params = VerificationCertParams {
+        code: VerificationCode::parse(code).expect("code"),
+        validity: ValidityDays::ONE_DAY,
+    };
+    ca.issue_verification(&params, now())
+        .expect("verification")
+        .certificate
+        .pem()
+}
+
+/// The REST response: status, body, etag header.
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Hub {
+    pub fn cert_url(&self, name: &str) -> String {
+        format!(
+            "{}/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Devices/IotHubs/localhub/certificates/{name}",
+            self.base
+        )
+    }
+
+    pub async fn arm(
+        &self,
+        method: &str,
+        url: &str,
+        etag: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let url = format!(
+            "{url}{}api-version=2023-06-30",
+            if url.contains('?') { "&" } else { "?" }
+        );
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), url)
+            .header("Authorization", ARM_TOKEN);
+        if let Some(e) = etag {
+            req = req.header("If-Match", e);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    pub fn service_token(&self, expiry: u64) -> String {
+        let cs = self.running.hub.connection_string();
+        let key = cs.split("SharedAccessKey=").nth(1).expect("key");
+        sas::build_token("localhost", key, Some("iothubowner"), expiry).expect("token")
+    }
+
+    pub async fn registry(
+        &self,
+        method: &str,
+        id: &str,
+        etag: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let expiry = (now().unix_timestamp() + 600) as u64;
+        self.registry_with(method, id, etag, body, &self.service_token(expiry))
+            .await
+    }
+
+    pub async fn registry_with(
+        &self,
+        method: &str,
+        id: &str,
+        etag: Option<&str>,
+        body: Option<Value>,
+        token: &str,
+    ) -> Reply {
+        let url = format!("{}/devices/{id}?api-version=2021-04-12", self.base);
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), url)
+            .header("Authorization", token);
+        if let Some(e) = etag {
+            req = req.header("If-Match", e);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    /// Upload → verification code → verification certificate → verify: the seed's step 2.
+    pub async fn upload_and_verify(&self, name: &str, ca: &CertificateAuthority) {
+        let r = self
+            .arm(
+                "PUT",
+                &self.cert_url(name),
+                None,
+                Some(json!({"properties": {"certificate": ca.certificate().pem()}})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let etag = r.body["etag"].as_str().expect("etag").to_owned();
+        let r = self
+            .arm(
+                "POST",
+                &format!("{}/generateVerificationCode", self.cert_url(name)),
+                Some(&etag),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let code = r.body["properties"]["verificationCode"]
+            .as_str()
+            .expect("code")
+            .to_owned();
+        let etag = r.body["etag"].as_str().expect("etag").to_owned();
+        let r = self
+            .arm(
+                "POST",
+                &format!("{}/verify", self.cert_url(name)),
+                Some(&etag),
+                Some(json!({"certificate": verification(ca, &code)})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["properties"]["isVerified"], true);
+    }
+
+    pub async fn register_ca_device(&self, id: &str) {
+        let body = json!({"deviceId": id, "status": "enabled", "authentication": {"type": "certificateAuthority"}, "capabilities": {"iotEdge": false}});
+        let r = self.registry("PUT", id, None, Some(body)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+pub async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+pub enum Via {
+    Tls,
+    Wss,
+}
+
+/// Connects as a device with rumqttc and returns the CONNACK code (or the error text).
+pub async fn connect(
+    hub: &Hub,
+    via: Via,
+    id: &str,
+    identity: Option<&Identity>,
+    password: &str,
+) -> Result<(AsyncClient, rumqttc::EventLoop), String> {
+    let (host, port) = match via {
+        Via::Tls => ("localhost".to_owned(), hub.running.mqtt.port()),
+        Via::Wss => (
+            format!(
+                "wss://localhost:{}/$iothub/websocket",
+                hub.running.wss.port()
+            ),
+            hub.running.wss.port(),
+        ),
+    };
+    let mut opts = MqttOptions::new(id, host, port);
+    opts.set_credentials(format!("localhost/{id}/?api-version=2021-04-12"), password);
+    opts.set_keep_alive(Duration::from_secs(30));
+    let client_auth = identity.map(|i| {
+        (
+            i.certificate.pem().into_bytes(),
+            i.key.to_pkcs8_pem().expect("key").as_bytes().to_vec(),
+        )
+    });
+    let tls = TlsConfiguration::Simple {
+        ca: hub.running.root_pem.clone().into_bytes(),
+        alpn: None,
+        client_auth,
+    };
+    opts.set_transport(match via {
+        Via::Tls => Transport::Tls(tls),
+        Via::Wss => Transport::Wss(tls),
+    });
+    let (client, mut events) = AsyncClient::new(opts, 16);
+    let first = tokio::time::timeout(Duration::from_secs(10), events.poll())
+        .await
+        .map_err(|_| "timed out".to_owned())?;
+    match first {
+        Ok(Event::Incoming(Packet::ConnAck(ack))) if ack.code == ConnectReturnCode::Success => {
+            Ok((client, events))
+        }
+        Ok(other) => Err(format!("{other:?}")),
+        Err(e) => Err(format!("{e:?}")),
+    }
+}
+
+/// Publishes telemetry at QoS 1 and waits for the PUBACK.
+pub async fn send_telemetry(
+    client: &AsyncClient,
+    events: &mut rumqttc::EventLoop,
+    id: &str,
+    body: &str,
+) {
+    client
+        .publish(
+            format!("devices/{id}/messages/events/$.ct=application%2Fjson&$.ce=utf-8"),
+            QoS::AtLeastOnce,
+            false,
+            body.as_bytes().to_vec(),
+        )
+        .await
+        .expect("publish queued");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.poll())
+            .await
+            .expect("no puback in time")
+        {
+            Ok(Event::Incoming(Packet::PubAck(_))) => return,
+            Ok(_) => {}
+            Err(e) => panic!("connection failed while publishing: {e:?}"),
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Bad input closes only the connection that sent it; C2D, twin, one connection per device,
+//! and state that survives a restart.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use rumqttc::{Event, Packet, QoS};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A raw TLS connection to localhub's MQTT port, trusting its root.
+async fn raw_tls(hub: &Hub) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    let root = hubcert::pki::Certificate::from_pem(&hub.running.root_pem).expect("root");
+    roots
+        .add(rustls_pki_types::CertificateDer::from(root.der().to_vec()))
+        .expect("add root");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(hub.running.mqtt)
+        .await
+        .expect("tcp");
+    let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("tls")
+}
+
+/// Reads until the server closes; fails if it keeps the connection open.
+async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) {
+    let mut buf = [0u8; 256];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server should have closed the connection"
+    );
+}
+
+async fn good_device_still_connects(hub: &Hub, ca: &hubcert::pki::CertificateAuthority, id: &str) {
+    hub.register_ca_device(id).await;
+    let (client, mut events) = connect(hub, Via::Tls, id, Some(&device(ca, id)), "")
+        .await
+        .expect("a good device still connects");
+    send_telemetry(&client, &mut events, id, "still here").await;
+}
+
+#[tokio::test]
+async fn malformed_mqtt_closes_that_connection_only() {
+    let hub = start().await;
+    let ca = root("IoT Root CA");
+    hub.upload_and_verify("root", &ca).await;
+
+    // A remaining length that never ends.
+    let mut bad = raw_tls(&hub).await;
+    bad.write_all(&[0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])
+        .await
+        .expect("write");
+    closed_by_server(&mut bad).await;
+
+    // Not a CONNECT first.
+    let mut bad = raw_tls(&hub).await;
+    bad.write_all(&[0xC0, 0x00]).await.expect("write");
+    closed_by_server(&mut bad).await;
+
+    // A packet larger than IoT Hub's 256 KiB limit.
+    let mut big = raw_tls(&hub).await;
+    big.write_all(&[0x30, 0x80, 0x80, 0x80, 0x01])
+        .await
+        .expect("write"); // 2 MiB publish header
+    closed_by_server(&mut big).await;
+
+    good_device_still_connects(&hub, &ca, "after-garbage").await;
+}
+
+#[tokio::test]
+async fn malformed_http_closes_that_connection_only() {
+    let hub = start().await;
+    let mut tcp = tokio::net::TcpStream::connect(hub.running.http)
+        .await
+        .expect("tcp");
+    tcp.write_all(b"\x00\x01GARBAGE \xff\r\n\r\n")
+        .await
+        .expect("write");
+    closed_by_server(&mut tcp).await;
+    // Oversized body.
+    let big = "x".repeat(1024 * 1024);
+    let r = hub
+        .arm(
+            "PUT",
+            &hub.cert_url("big"),
+            None,
+            Some(json!({"properties": {"certificate": big}})),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    let r = hub.arm("GET", &hub.cert_url("missing"), None, None).await;
+    assert_eq!(r.status, 404, "REST still answers: {}", r.body);
+}
+
+#[tokio::test]
+async fn qos_2_closes_the_connection() {
+    let hub = start().await;
+    let ca = root("IoT Root CA");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("q2").await;
+    let (client, mut events) = connect(&hub, Via::Tls, "q2", Some(&device(&ca, "q2")), "")
+        .await
+        .expect("connects");
+    client
+        .publish(
+            "devices/q2/messages/events/",
+            QoS::ExactlyOnce,
+            false,
+            b"x".to_vec(),
+        )
+        .await
+        .expect("queued");
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if events.poll().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "QoS 2 must close the connection");
+    assert!(hub.running.hub.telemetry(Some("q2")).is_empty());
+}
+
+#[tokio::test]
+async fn cloud_to_device_and_twin_round_trip() {
+    let hub = start().await;
+    let ca = root("IoT Root CA");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("c2d").await;
+    let (client, mut events) = connect(&hub, Via::Tls, "c2d", Some(&device(&ca, "c2d")), "")
+        .await
+        .expect("connects");
+    client
+        .subscribe("devices/c2d/messages/devicebound/#", QoS::AtLeastOnce)
+        .await
+        .expect("sub");
+    client
+        .subscribe("$iothub/twin/res/#", QoS::AtMostOnce)
+        .await
+        .expect("sub");
+    let mut subacks = 0;
+    while subacks < 2 {
+        if let Event::Incoming(Packet::SubAck(_)) = events.poll().await.expect("poll") {
+            subacks += 1;
+        }
+    }
+
+    let r = hub
+        .http
+        .post(format!(
+            "{}/localhub/devices/c2d/messages?color=blue",
+            hub.base
+        ))
+        .body("hello device")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 202);
+    client
+        .publish(
+            "$iothub/twin/PATCH/properties/reported/?$rid=7",
+            QoS::AtMostOnce,
+            false,
+            br#"{"firmware":"1.2.3"}"#.to_vec(),
+        )
+        .await
+        .expect("patch");
+    client
+        .publish(
+            "$iothub/twin/GET/?$rid=8",
+            QoS::AtMostOnce,
+            false,
+            Vec::new(),
+        )
+        .await
+        .expect("get");
+
+    let (mut c2d, mut patched, mut twin) = (None, None, None);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while c2d.is_none() || patched.is_none() || twin.is_none() {
+            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.expect("poll") {
+                if p.topic.starts_with("devices/c2d/messages/devicebound/") {
+                    c2d = Some((p.topic.clone(), p.payload.clone()));
+                } else if p.topic.starts_with("$iothub/twin/res/204/?$rid=7") {
+                    patched = Some(p.topic.clone());
+                } else if p.topic.starts_with("$iothub/twin/res/200/?$rid=8") {
+                    twin = Some(
+                        serde_json::from_slice::<serde_json::Value>(&p.payload).expect("json"),
+                    );
+                }
+            }
+        }
+    })
+    .await
+    .expect("C2D and twin replies arrive");
+    let (topic, payload) = c2d.expect("c2d");
+    assert_eq!(topic, "devices/c2d/messages/devicebound/color=blue");
+    assert_eq!(&payload[..], b"hello device");
+    assert!(patched.expect("patch").contains("$version=2"));
+    assert_eq!(twin.expect("twin")["reported"]["firmware"], "1.2.3");
+}
+
+#[tokio::test]
+async fn a_new_connection_replaces_the_old_one() {
+    let hub = start().await;
+    let ca = root("IoT Root CA");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("twice").await;
+    let identity = device(&ca, "twice");
+    let (_first, mut first_events) = connect(&hub, Via::Tls, "twice", Some(&identity), "")
+        .await
+        .expect("first");
+    let (second, mut second_events) = connect(&hub, Via::Tls, "twice", Some(&identity), "")
+        .await
+        .expect("second");
+    let dropped = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if first_events.poll().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(dropped.is_ok(), "the first connection must be closed");
+    send_telemetry(&second, &mut second_events, "twice", "from the second").await;
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_with_a_data_directory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = localhub::Config {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..localhub::Config::ephemeral()
+    };
+    let first = localhub::start(config.clone()).await.expect("start");
+    let hub = Hub {
+        base: format!("http://{}", first.http),
+        http: reqwest::Client::new(),
+        running: first,
+    };
+    let ca = root("IoT Root CA");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("keeper").await;
+    let root_pem = hub.running.root_pem.clone();
+    let connection_string = hub.running.hub.connection_string();
+    hub.running.stop();
+
+    let second = localhub::start(config).await.expect("restart");
+    let hub = Hub {
+        base: format!("http://{}", second.http),
+        http: reqwest::Client::new(),
+        running: second,
+    };
+    assert_eq!(
+        hub.running.root_pem, root_pem,
+        "the TLS root stays the same"
+    );
+    assert_eq!(hub.running.hub.connection_string(), connection_string);
+    let r = hub.arm("GET", &hub.cert_url("root"), None, None).await;
+    assert_eq!(r.body["properties"]["isVerified"], true, "{}", r.body);
+    assert_eq!(hub.registry("GET", "keeper", None, None).await.status, 200);
+    assert!(
+        connect(&hub, Via::Tls, "keeper", Some(&device(&ca, "keeper")), "")
+            .await
+            .is_ok()
+    );
+    assert!(
+        !dir.path().join("tls/root-ca.key").exists(),
+        "the TLS root's key is never kept"
+    );
+}
