@@ -40,10 +40,11 @@ tests() {
   fi
 }
 
+check "Node.js device SDK for the interop test (npm ci)" npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 check "rustfmt" cargo fmt --all --check
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
-tests "native tests (OpenSSL 3, webpki)" cargo test --workspace --locked
+tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
 tests "browser tests (headless Chromium)" cargo test --locked --target wasm32-unknown-unknown
 check "release build (trunk)" trunk build --release
 check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist

@@ -16,12 +16,7 @@ async fn seed_flow_upload_verify_register_connect_and_send() {
 
     // What `az iot hub certificate list` shows.
     let list = hub
-        .arm(
-            "GET",
-            &hub.cert_url("").trim_end_matches('/').to_owned(),
-            None,
-            None,
-        )
+        .arm("GET", hub.cert_url("").trim_end_matches('/'), None, None)
         .await;
     assert_eq!(list.status, 200, "{}", list.body);
     let entry = &list.body["value"][0];
