@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures: P-256 identities per second natively and in headless Chromium,
-# and the release wasm size raw and gzipped. Not a test: nothing here fails on a slow machine.
+# the release wasm size raw and gzipped, and localhub under load (500 X.509 devices over TLS). Not a test: nothing here fails on a slow machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -15,3 +15,4 @@ for f in dist/*.wasm; do
 done
 js=$(cat dist/*.js | gzip -9 | wc -c); css=$(cat dist/*.css | gzip -9 | wc -c)
 printf 'release js + css gzip: %d KiB + %d KiB\n' $((js / 1024)) $((css / 1024))
+cargo bench --locked -p localhub --bench load 2>/dev/null | grep -E '^(localhub load|  )'

@@ -1,8 +1,10 @@
-//! Azure IoT Hub rules and identifiers the certificates must satisfy.
+//! Azure IoT Hub: the rules certificates must satisfy, SAS tokens, and the REST calls the tool makes.
 //!
-//! Plain Rust, no I/O: the same checks run natively in tests and in the browser.
+//! Plain Rust, no I/O: the same code runs natively in tests and in the browser.
 
+pub mod az;
 mod names;
+pub mod rest;
 pub mod sas;
 
 pub use names::{DeviceId, IdError, VerificationCode};

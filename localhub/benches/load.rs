@@ -6,19 +6,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hubcert::iothub::{sas, DeviceId};
-use hubcert::pki::{CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays};
+use hubcert::pki::{
+    CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
+};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
 use serde_json::json;
 use tokio::sync::{mpsc, watch, Semaphore};
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (n, m) = (env("LOAD_DEVICES", 500), env("LOAD_MESSAGES", 10));
-    let running = localhub::start(localhub::Config { max_connections: n + 64, ..localhub::Config::ephemeral() }).await?;
+    let running = localhub::start(localhub::Config {
+        max_connections: n + 64,
+        ..localhub::Config::ephemeral()
+    })
+    .await?;
     let base = format!("http://{}", running.http);
     let http = reqwest::Client::new();
     let now = time::OffsetDateTime::now_utc();
@@ -33,14 +42,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     assert!(r.status().is_success(), "upload: {}", r.status());
 
-    let key = running.hub.connection_string().split("SharedAccessKey=").nth(1).unwrap_or_default().to_owned();
-    let token = sas::build_token("localhost", &key, Some("iothubowner"), (now.unix_timestamp() + 3600) as u64)?;
+    let key = running
+        .hub
+        .connection_string()
+        .split("SharedAccessKey=")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let token = sas::build_token(
+        "localhost",
+        &key,
+        Some("iothubowner"),
+        (now.unix_timestamp() + 3600) as u64,
+    )?;
     let t = Instant::now();
     let mut identities = Vec::with_capacity(n);
     for i in 0..n {
         let id = format!("load-{i:05}");
-        let params = DeviceCertParams { device_id: DeviceId::parse(&id)?, validity: ValidityDays::new(30)? };
-        identities.push((id, ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now)?));
+        let params = DeviceCertParams {
+            device_id: DeviceId::parse(&id)?,
+            validity: ValidityDays::new(30)?,
+        };
+        identities.push((
+            id,
+            ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now)?,
+        ));
     }
     let issue_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -64,15 +90,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let handshakes = Arc::new(Semaphore::new(64));
     let start = Instant::now();
     for (id, identity) in identities {
-        let (connected_tx, done_tx, mut go_rx, root_pem, handshakes) =
-            (connected_tx.clone(), done_tx.clone(), go_rx.clone(), root_pem.clone(), handshakes.clone());
+        let (connected_tx, done_tx, mut go_rx, root_pem, handshakes) = (
+            connected_tx.clone(),
+            done_tx.clone(),
+            go_rx.clone(),
+            root_pem.clone(),
+            handshakes.clone(),
+        );
         let cert = identity.certificate.pem().into_bytes();
         let key = identity.key.to_pkcs8_pem()?.as_bytes().to_vec();
         tokio::spawn(async move {
             let mut opts = MqttOptions::new(&id, "localhost", port);
             opts.set_credentials(format!("localhost/{id}/?api-version=2021-04-12"), "");
             opts.set_keep_alive(Duration::from_secs(60));
-            opts.set_transport(Transport::Tls(TlsConfiguration::Simple { ca: root_pem, alpn: None, client_auth: Some((cert, key)) }));
+            opts.set_transport(Transport::Tls(TlsConfiguration::Simple {
+                ca: root_pem,
+                alpn: None,
+                client_auth: Some((cert, key)),
+            }));
             let (client, mut events) = AsyncClient::new(opts, m + 4);
             let permit = handshakes.acquire().await;
             let first = events.poll().await;
@@ -85,8 +120,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = go_rx.wait_for(|go| *go).await;
             for i in 0..m {
                 let body = format!("{{\"seq\":{i}}}");
-                if client.publish(format!("devices/{id}/messages/events/"), QoS::AtLeastOnce, false, body).await.is_err() {
-                    let _ = done_tx.send(Err(format!("{id}: publish queue closed"))).await;
+                if client
+                    .publish(
+                        format!("devices/{id}/messages/events/"),
+                        QoS::AtLeastOnce,
+                        false,
+                        body,
+                    )
+                    .await
+                    .is_err()
+                {
+                    let _ = done_tx
+                        .send(Err(format!("{id}: publish queue closed")))
+                        .await;
                     return;
                 }
             }
@@ -109,7 +155,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(connected_tx);
     let mut connected = 0;
     let mut failures = Vec::new();
-    while let Some(r) = connected_rx.recv().await {
+    // Every task answers exactly once (it keeps its sender until it finishes, so count).
+    for _ in 0..n {
+        let Some(r) = connected_rx.recv().await else {
+            break;
+        };
         match r {
             Ok(()) => connected += 1,
             Err(e) => failures.push(e),
@@ -120,7 +170,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = go_tx.send(true);
     drop(done_tx);
     let mut finished = 0;
-    while let Some(r) = done_rx.recv().await {
+    for _ in 0..connected {
+        let Some(r) = done_rx.recv().await else { break };
         match r {
             Ok(()) => finished += 1,
             Err(e) => failures.push(e),
@@ -131,9 +182,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("localhub load on loopback ({n} devices x {m} messages, X.509 over TLS, QoS 1)");
     println!("  issued {n} P-256 device identities in {issue_secs:.2} s; registered them over REST in {register_secs:.2} s ({:.0} req/s)", n as f64 / register_secs);
-    println!("  connected {connected}/{n} in {connect_secs:.2} s = {:.0} connections per second", connected as f64 / connect_secs);
+    println!(
+        "  connected {connected}/{n} in {connect_secs:.2} s = {:.0} connections per second",
+        connected as f64 / connect_secs
+    );
     println!("  {finished} devices published and got every PUBACK in {publish_secs:.2} s = {:.0} messages per second", (finished * m) as f64 / publish_secs);
-    println!("  recorded {recorded} of {} messages: {}", n * m, if recorded == n * m { "all recorded" } else { "MISSING MESSAGES" });
+    println!(
+        "  recorded {recorded} of {} messages: {}",
+        n * m,
+        if recorded == n * m {
+            "all recorded"
+        } else {
+            "MISSING MESSAGES"
+        }
+    );
     for f in failures.iter().take(5) {
         println!("  failure: {f}");
     }

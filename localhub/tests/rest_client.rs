@@ -1,0 +1,290 @@
+//! The app's REST requests (`hubcert::iothub::rest`), sent as they are to localhub: the seed's hub
+//! steps succeed, and each refusal comes back as the error the user is shown.
+
+mod common;
+
+use common::{connect, device, now, root, start, verification, Via};
+use hubcert::iothub::rest::{
+    Arm, DeviceAuth, HubCertificate, HubDevice, Method, Plane, Registry, Request, RestError,
+};
+use hubcert::iothub::DeviceId;
+
+/// Sends a request exactly as described; returns the status and body text.
+async fn send(http: &reqwest::Client, req: &Request) -> (u16, String) {
+    let method = match req.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Put => reqwest::Method::PUT,
+        Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
+    };
+    let mut b = http.request(method, &req.url);
+    for (name, value) in &req.headers {
+        b = b.header(*name, value);
+    }
+    if let Some(body) = &req.body {
+        b = b.body(body.clone());
+    }
+    let r = b.send().await.expect("localhub answers");
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+async fn ok(http: &reqwest::Client, req: &Request, plane: Plane) -> Result<String, RestError> {
+    let (status, body) = send(http, req).await;
+    if (200..300).contains(&status) {
+        Ok(body)
+    } else {
+        Err(RestError::from_status(plane, status, &body))
+    }
+}
+
+fn unix() -> u64 {
+    now().unix_timestamp() as u64
+}
+
+#[tokio::test]
+async fn the_seed_flow_through_the_apps_requests() {
+    let hub = start().await;
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    let reg =
+        Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string()).unwrap();
+    let ca = root("Rest Root");
+    let pem = ca.certificate().pem();
+
+    // Upload, then proof of possession.
+    let c = HubCertificate::parse(
+        &ok(
+            &hub.http,
+            &arm.create("root-ca-cert", &pem, false),
+            Plane::Arm,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(!c.is_verified);
+    assert_eq!(
+        c.thumbprint,
+        ca.certificate().info().unwrap().sha1.to_string()
+    );
+    let before = c.etag.clone();
+    let c = HubCertificate::parse(
+        &ok(
+            &hub.http,
+            &arm.generate_verification_code("root-ca-cert", &c.etag),
+            Plane::Arm,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    let code = c.verification_code.clone().expect("a code");
+    assert_ne!(c.etag, before, "generating a code changes the etag");
+
+    // The stale etag (from before the code) is refused with 412, which the app retries after a re-read.
+    let vpem = verification(&ca, &code);
+    let err = ok(
+        &hub.http,
+        &arm.verify("root-ca-cert", &before, &vpem),
+        Plane::Arm,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_stale_etag(), "{err}");
+    assert!(err.to_string().contains("IH412001"), "{err}");
+
+    // A verification certificate from another CA: IH400053 and its advice.
+    let other = root("Other Root");
+    let err = ok(
+        &hub.http,
+        &arm.verify("root-ca-cert", &c.etag, &verification(&other, &code)),
+        Plane::Arm,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, RestError::Status { status: 400, code: Some(k), .. } if k == "IH400053"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("signed by another CA"));
+
+    let fresh = HubCertificate::parse(
+        &ok(&hub.http, &arm.get("root-ca-cert"), Plane::Arm)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let v = HubCertificate::parse(
+        &ok(
+            &hub.http,
+            &arm.verify("root-ca-cert", &fresh.etag, &vpem),
+            Plane::Arm,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(v.is_verified);
+    let list =
+        HubCertificate::parse_list(&ok(&hub.http, &arm.list(), Plane::Arm).await.unwrap()).unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|c| (c.name.as_str(), c.is_verified))
+            .collect::<Vec<_>>(),
+        [("root-ca-cert", true)]
+    );
+
+    // Register a CA-signed device; it connects with a certificate from that CA.
+    let id = DeviceId::parse("sensor-device-01").unwrap();
+    let d = HubDevice::parse(
+        &ok(
+            &hub.http,
+            &reg.create(&id, &DeviceAuth::CertificateAuthority, unix())
+                .unwrap(),
+            Plane::Registry,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (d.device_id.as_str(), d.auth_type.as_str()),
+        ("sensor-device-01", "certificateAuthority")
+    );
+    let identity = device(&ca, "sensor-device-01");
+    assert!(
+        connect(&hub, Via::Tls, "sensor-device-01", Some(&identity), "")
+            .await
+            .is_ok()
+    );
+
+    // Registering it again: 409 with its own advice.
+    let err = ok(
+        &hub.http,
+        &reg.create(&id, &DeviceAuth::CertificateAuthority, unix())
+            .unwrap(),
+        Plane::Registry,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409), "{err}");
+    assert!(err.to_string().contains("already registered"));
+
+    // A self-signed device pinned by the SHA-256 thumbprint of its certificate.
+    let self_id = DeviceId::parse("thumb-01").unwrap();
+    let self_identity = device(&other, "thumb-01");
+    let thumb = self_identity.certificate.info().unwrap().sha256.to_string();
+    let auth = DeviceAuth::SelfSigned {
+        primary: thumb.clone(),
+        secondary: None,
+    };
+    let d = HubDevice::parse(
+        &ok(
+            &hub.http,
+            &reg.create(&self_id, &auth, unix()).unwrap(),
+            Plane::Registry,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(d.primary_thumbprint.as_deref(), Some(thumb.as_str()));
+    assert!(
+        connect(&hub, Via::Tls, "thumb-01", Some(&self_identity), "")
+            .await
+            .is_ok()
+    );
+
+    // Delete with a stale etag: 412; with "*": gone; then 404 with its advice.
+    let err = ok(
+        &hub.http,
+        &reg.delete(&id, Some("c3RhbGU="), unix()).unwrap(),
+        Plane::Registry,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_stale_etag(), "{err}");
+    ok(
+        &hub.http,
+        &reg.delete(&id, None, unix()).unwrap(),
+        Plane::Registry,
+    )
+    .await
+    .unwrap();
+    let err = ok(&hub.http, &reg.get(&id, unix()).unwrap(), Plane::Registry)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert!(
+        err.to_string().contains("DeviceNotFound") || err.to_string().contains("No such device"),
+        "{err}"
+    );
+
+    // Deleting the CA needs its current etag.
+    let cur = HubCertificate::parse(
+        &ok(&hub.http, &arm.get("root-ca-cert"), Plane::Arm)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        ok(&hub.http, &arm.delete("root-ca-cert", &before), Plane::Arm)
+            .await
+            .unwrap_err()
+            .is_stale_etag()
+    );
+    ok(
+        &hub.http,
+        &arm.delete("root-ca-cert", &cur.etag),
+        Plane::Arm,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ok(&hub.http, &arm.get("root-ca-cert"), Plane::Arm)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+}
+
+#[tokio::test]
+async fn refused_credentials_explain_the_fix() {
+    let hub = start().await;
+    // An expired JWT (exp in 2001) on ARM: 401 and how to get a new token.
+    let expired = "eyJhbGciOiJub25lIn0.eyJleHAiOjEwMDAwMDAwMDB9.";
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", expired).unwrap();
+    let err = ok(&hub.http, &arm.list(), Plane::Arm).await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert!(
+        err.to_string().contains("az account get-access-token"),
+        "{err}"
+    );
+
+    // A connection string with the wrong key: 401 on the registry.
+    let wrong = "HostName=localhost;SharedAccessKeyName=iothubowner;SharedAccessKey=d3Jvbmcta2V5LXdyb25nLWtleQ==";
+    let reg = Registry::from_connection_string(&hub.base, wrong).unwrap();
+    let err = ok(
+        &hub.http,
+        &reg.get(&DeviceId::parse("d1").unwrap(), unix()).unwrap(),
+        Plane::Registry,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert!(err.to_string().contains("connection string"), "{err}");
+
+    // A token made an hour ago has expired (each call's token lives five minutes).
+    let reg =
+        Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string()).unwrap();
+    let stale = reg
+        .get(&DeviceId::parse("d1").unwrap(), unix() - 3600)
+        .unwrap();
+    assert_eq!(
+        ok(&hub.http, &stale, Plane::Registry)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+}

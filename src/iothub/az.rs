@@ -1,0 +1,195 @@
+//! The Azure CLI command equivalent to each hub step, with the user's values filled in and quoted
+//! for a POSIX shell, so every step can also be done by hand.
+
+/// Quotes a value for bash/zsh/sh: left bare when it has only safe characters, else single-quoted.
+pub fn quote(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@%+=,".contains(c));
+    if safe {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// The hub a command is for: its name, and the resource group when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzHub {
+    /// Hub name (`--hub-name`).
+    pub hub: String,
+    /// Resource group (`--resource-group`), may be empty.
+    pub resource_group: String,
+}
+
+impl AzHub {
+    fn args(&self) -> String {
+        let hub = if self.hub.trim().is_empty() {
+            "HUB"
+        } else {
+            self.hub.trim()
+        };
+        let mut s = format!("--hub-name {}", quote(hub));
+        if !self.resource_group.trim().is_empty() {
+            s.push_str(&format!(
+                " --resource-group {}",
+                quote(self.resource_group.trim())
+            ));
+        }
+        s
+    }
+
+    /// Upload a CA certificate; `verified` = automatic verification.
+    pub fn certificate_create(&self, name: &str, file: &str, verified: bool) -> String {
+        format!(
+            "az iot hub certificate create {} --name {} --path {}{}",
+            self.args(),
+            quote(name),
+            quote(file),
+            if verified { " --verified true" } else { "" }
+        )
+    }
+
+    /// Read the etag and get a verification code.
+    pub fn verification_code(&self, name: &str) -> String {
+        format!(
+            "ETAG=$(az iot hub certificate show {a} --name {n} --query etag -o tsv)\naz iot hub certificate generate-verification-code {a} --name {n} --etag \"$ETAG\" --query properties.verificationCode -o tsv",
+            a = self.args(),
+            n = quote(name)
+        )
+    }
+
+    /// Read the (new) etag and verify with the verification certificate.
+    pub fn verify(&self, name: &str, file: &str) -> String {
+        format!(
+            "ETAG=$(az iot hub certificate show {a} --name {n} --query etag -o tsv)\naz iot hub certificate verify {a} --name {n} --path {f} --etag \"$ETAG\"",
+            a = self.args(),
+            n = quote(name),
+            f = quote(file)
+        )
+    }
+
+    /// List the hub's CA certificates.
+    pub fn certificate_list(&self) -> String {
+        format!("az iot hub certificate list {} -o table", self.args())
+    }
+
+    /// Delete a CA certificate.
+    pub fn certificate_delete(&self, name: &str) -> String {
+        format!(
+            "ETAG=$(az iot hub certificate show {a} --name {n} --query etag -o tsv)\naz iot hub certificate delete {a} --name {n} --etag \"$ETAG\"",
+            a = self.args(),
+            n = quote(name)
+        )
+    }
+
+    /// Register a CA-signed device.
+    pub fn device_create_ca(&self, device_id: &str) -> String {
+        format!(
+            "az iot hub device-identity create {} --device-id {} --auth-method x509_ca",
+            self.args(),
+            quote(device_id)
+        )
+    }
+
+    /// Register a device pinned by thumbprint.
+    pub fn device_create_thumbprint(
+        &self,
+        device_id: &str,
+        primary: &str,
+        secondary: &str,
+    ) -> String {
+        format!(
+            "az iot hub device-identity create {} --device-id {} --auth-method x509_thumbprint --primary-thumbprint {} --secondary-thumbprint {}",
+            self.args(),
+            quote(device_id),
+            quote(primary),
+            quote(secondary)
+        )
+    }
+
+    /// Show a device identity.
+    pub fn device_show(&self, device_id: &str) -> String {
+        format!(
+            "az iot hub device-identity show {} --device-id {}",
+            self.args(),
+            quote(device_id)
+        )
+    }
+
+    /// Delete a device identity.
+    pub fn device_delete(&self, device_id: &str) -> String {
+        format!(
+            "az iot hub device-identity delete {} --device-id {}",
+            self.args(),
+            quote(device_id)
+        )
+    }
+
+    /// Print the hub's iothubowner connection string.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "az iot hub connection-string show {} --policy-name iothubowner --key-type primary -o tsv",
+            self.args()
+        )
+    }
+}
+
+/// Print an ARM access token for the certificate calls.
+pub const ARM_TOKEN: &str =
+    "az account get-access-token --resource https://management.azure.com --query accessToken -o tsv";
+
+/// Print an Entra token for the device registry.
+pub const REGISTRY_TOKEN: &str =
+    "az account get-access-token --resource https://iothubs.azure.net --query accessToken -o tsv";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_survive_a_real_shell() {
+        for value in [
+            "plain-id_1.x",
+            "dev$1",
+            "it's",
+            "a b",
+            "(x)!*?",
+            "",
+            "@=,%+:/",
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", quote(value)))
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                value,
+                "{}",
+                quote(value)
+            );
+        }
+    }
+
+    #[test]
+    fn commands_carry_the_users_values() {
+        let hub = AzHub {
+            hub: "myhub".into(),
+            resource_group: "my rg".into(),
+        };
+        assert_eq!(
+            hub.certificate_create("root-ca-cert", "root-ca.pem", false),
+            "az iot hub certificate create --hub-name myhub --resource-group 'my rg' --name root-ca-cert --path root-ca.pem"
+        );
+        assert!(hub
+            .certificate_create("c", "f", true)
+            .ends_with(" --verified true"));
+        assert!(hub.verify("c", "verification.pem").contains("certificate verify --hub-name myhub --resource-group 'my rg' --name c --path verification.pem --etag \"$ETAG\""));
+        assert_eq!(
+            AzHub { hub: String::new(), resource_group: String::new() }.device_create_ca("dev$1"),
+            "az iot hub device-identity create --hub-name HUB --device-id 'dev$1' --auth-method x509_ca"
+        );
+    }
+}
