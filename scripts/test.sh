@@ -45,7 +45,16 @@ check "rustfmt" cargo fmt --all --check
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
-tests "browser tests (headless Chromium)" cargo test --locked --target wasm32-unknown-unknown
+# The hub browser tests talk to a localhub of their own, in memory, on fixed loopback ports.
+localhub_log="$log_dir/localhub.log"
+./target/debug/localhub --in-memory --http-port 18081 --https-port 18443 --mqtt-port 18883 \
+  --wss-port 18884 >"$localhub_log" 2>&1 &
+localhub_pid=$!
+trap 'kill $localhub_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/18081) 2>/dev/null && break; sleep 0.1; done
+export HUBCERT_LOCALHUB=http://127.0.0.1:18081
+tests "browser tests (headless Chromium; hub steps against localhub)" cargo test --locked --target wasm32-unknown-unknown
+kill $localhub_pid 2>/dev/null || true
 check "release build (trunk)" trunk build --release
 check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist
 

@@ -2,13 +2,18 @@
 
 mod browser;
 mod card;
+mod command;
+mod fetch;
 mod field;
+mod hub;
+mod settings;
 mod state;
 mod steps;
 
 use yew::prelude::*;
 
 pub use browser::install_panic_hook;
+pub use fetch::Fetch;
 use state::{Action, Workbench};
 
 /// Mounts the app on `<body>`; what `main` calls.
@@ -17,7 +22,7 @@ pub fn start() {
     yew::Renderer::<App>::new().render();
 }
 
-/// The whole page: the three steps of the seed guide that make certificates.
+/// The whole page: the seed guide's steps, from the root CA to registered devices.
 #[component]
 pub fn App() -> Html {
     let bench = use_reducer(Workbench::default);
@@ -33,6 +38,8 @@ pub fn App() -> Html {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
     };
+    let settings = use_reducer(settings::HubSettings::restore);
+    use_effect_with((*settings).clone(), |s| s.persist());
     let ca = bench.ca.clone();
     let has_ca = ca.is_some();
 
@@ -51,24 +58,29 @@ pub fn App() -> Html {
                     </div>
                 </div>
                 <p class="privacy" role="note">
-                    {"Keys are generated on this page and never leave it. Nothing is stored: download what you keep."}
+                    {"Keys are generated on this page and never leave it. Nothing is stored: download what you keep. Hub calls go only to the endpoints you set."}
                 </p>
             </header>
             <nav class="stepper" aria-label="Steps">
                 <ol>
                     <li class={classes!(has_ca.then_some("done"))}><a href="#step-ca">{"1 · Root CA"}</a></li>
-                    <li class={classes!(bench.verification.is_some().then_some("done"))}><a href="#step-verify">{"2 · Proof of possession"}</a></li>
-                    <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"3 · Device certificates"}</a></li>
+                    <li><a href="#step-hub">{"2 · Connect"}</a></li>
+                    <li class={classes!(bench.verification.is_some().then_some("done"))}><a href="#step-upload">{"3 · Upload & verify"}</a></li>
+                    <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
+                    <li><a href="#step-register">{"5 · Register"}</a></li>
                 </ol>
             </nav>
             <main>
                 <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
+                <hub::HubSettingsStep settings={settings.clone()} />
+                <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                 <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
                 <steps::DeviceStep ca={ca} onissued={on_device} issued={bench.devices.clone()} />
+                <hub::HubDeviceStep settings={settings} devices={bench.devices.clone()} />
             </main>
             <footer class="footnote">
-                <p>{"Replaces steps 1–3 of the OpenSSL guide: "}
-                   <code>{"openssl genrsa / req -x509 / x509 -req"}</code>
+                <p>{"Replaces the OpenSSL and az steps of the guide: "}
+                   <code>{"openssl genrsa / req -x509 / x509 -req"}</code>{" and "}<code>{"az iot hub certificate / device-identity"}</code>
                    {". Every certificate made here verifies with "}<code>{"openssl verify -CAfile root-ca.pem"}</code>{"."}</p>
             </footer>
         </>

@@ -3,6 +3,7 @@
 //! Plain Rust, no I/O: the same code runs natively in tests and in the browser.
 
 pub mod az;
+pub mod client;
 mod names;
 pub mod rest;
 pub mod sas;

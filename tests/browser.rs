@@ -9,7 +9,9 @@ use hubcert::pki::{
 use time::OffsetDateTime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+mod page;
+use page::{click, find, mount, settle, text, type_into};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -79,50 +81,6 @@ fn core_makes_a_chain_that_parses_back() {
 }
 
 // ---- the page ----
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-fn mount() -> Element {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<hubcert::app::App>::with_root(root.clone()).render();
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Option<Element> {
-    root.query_selector(selector).unwrap()
-}
-
-#[track_caller]
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector)
-        .unwrap_or_else(|| panic!("no element matches {selector}"))
-        .text_content()
-        .unwrap_or_default()
-}
-
-/// Types into an input the way a user does: set the value, fire a bubbling `input` event.
-fn type_into(root: &Element, id: &str, value: &str) {
-    let input: HtmlInputElement = find(root, &format!("#{id}")).unwrap().unchecked_into();
-    input.set_value(value);
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
-    input.dispatch_event(&event).unwrap();
-}
-
-fn click(root: &Element, id: &str) {
-    find(root, &format!("#{id}"))
-        .unwrap()
-        .unchecked_into::<HtmlElement>()
-        .click();
-}
-
-async fn settle() {
-    yew::scheduler::flush().await;
-}
 
 #[wasm_bindgen_test]
 async fn a_user_makes_the_root_the_verification_and_a_device_certificate() {

@@ -20,7 +20,7 @@ pub struct Config {
     pub mqtt_port: u16,
     /// MQTT over TLS WebSocket.
     pub wss_port: u16,
-    /// Origins allowed by CORS.
+    /// Origins allowed by CORS; `http://host:*` allows any port of that host.
     pub allowed_origins: Vec<String>,
     /// Open connections at most, over all listeners.
     pub max_connections: usize,
@@ -43,10 +43,7 @@ impl Default for Config {
             https_port: 8443,
             mqtt_port: 8883,
             wss_port: 8884,
-            allowed_origins: vec![
-                "http://127.0.0.1:8080".into(),
-                "http://localhost:8080".into(),
-            ],
+            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
             max_connections: 4096,
             max_packet_bytes: 256 * 1024,
             max_body_bytes: 256 * 1024,

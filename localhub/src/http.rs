@@ -86,7 +86,7 @@ async fn cors(State(hub): State<Arc<Hub>>, req: Request<Body>, next: Next) -> Re
         hub.config
             .allowed_origins
             .iter()
-            .any(|a| a == o || a == "*")
+            .any(|a| origin_matches(a, o))
     });
     let preflight = req.method() == Method::OPTIONS;
     let mut response = if preflight {
@@ -120,6 +120,20 @@ async fn cors(State(hub): State<Arc<Hub>>, req: Request<Body>, next: Next) -> Re
         }
     }
     response
+}
+
+/// `pattern` is an origin, `*`, or `scheme://host:*` for any port of that host.
+fn origin_matches(pattern: &str, origin: &str) -> bool {
+    if pattern == "*" || pattern == origin {
+        return true;
+    }
+    match pattern.strip_suffix(":*") {
+        Some(prefix) => origin
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
+    }
 }
 
 async fn info(State(hub): State<Arc<Hub>>) -> Response {

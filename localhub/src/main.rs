@@ -15,7 +15,8 @@ usage: localhub [options]
   --https-port N        HTTPS REST (default: 8443)
   --mqtt-port N         MQTT over TLS (default: 8883)
   --wss-port N          MQTT over TLS WebSocket, /$iothub/websocket (default: 8884)
-  --allow-origin URL    an origin allowed by CORS; repeatable (default: http://127.0.0.1:8080, http://localhost:8080)
+  --allow-origin URL    an origin allowed by CORS, http://host:* for any port; repeatable
+                        (default: http://127.0.0.1:* and http://localhost:*, the app served on loopback)
   --max-connections N   open connections at most (default: 4096)
 ";
 

@@ -18,7 +18,7 @@ thread_local! {
     static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
 }
 
-fn issued(
+pub(crate) fn issued(
     title: String,
     certificate: Certificate,
     downloads: Vec<Download>,
@@ -248,10 +248,10 @@ pub(crate) fn VerificationStep(props: &VerificationProps) -> Html {
     html! {
         <section class="step" id="step-verify" aria-labelledby="step-verify-title">
             <div class="step-head">
-                <span class="step-no" aria-hidden="true">{"2"}</span>
+                <span class="step-no" aria-hidden="true">{"3b"}</span>
                 <div>
-                    <h2 id="step-verify-title">{"Prove possession of the CA key"}</h2>
-                    <p class="lede">{"Upload root-ca.pem to IoT Hub (Certificates → Add), generate a verification code there, paste it here, and upload the verification certificate this makes."}</p>
+                    <h2 id="step-verify-title">{"Or prove possession by hand"}</h2>
+                    <p class="lede">{"For a hub this page cannot reach: upload root-ca.pem in the portal (Certificates → Add), generate a verification code there, paste it here, and upload the verification certificate this makes."}</p>
                 </div>
             </div>
             if props.ca.is_none() { <p class="notice">{NO_CA}</p> }
@@ -338,7 +338,7 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
     html! {
         <section class="step" id="step-device" aria-labelledby="step-device-title">
             <div class="step-head">
-                <span class="step-no" aria-hidden="true">{"3"}</span>
+                <span class="step-no" aria-hidden="true">{"4"}</span>
                 <div>
                     <h2 id="step-device-title">{"Issue device certificates"}</h2>
                     <p class="lede">{"One per device. The certificate's CN must equal the device id you register in IoT Hub."}</p>

@@ -133,6 +133,8 @@ pub enum RestError {
     },
     /// A success answer that does not look like IoT Hub's.
     BadAnswer(String),
+    /// This page failed a step of its own (making the verification certificate).
+    Local(String),
 }
 
 impl RestError {
@@ -189,6 +191,7 @@ impl RestError {
     pub fn advice(&self) -> String {
         match self {
             Self::Setting { field, problem } => format!("{field}: {problem}"),
+            Self::Local(what) => format!("This page could not finish the step: {what}"),
             Self::BadAnswer(what) => format!(
                 "The answer did not look like IoT Hub's ({what}). Check that the endpoint points at ARM or at the hub."
             ),

@@ -1,0 +1,57 @@
+//! The hub client's transport in the browser: `fetch`.
+
+use crate::iothub::client::{Answer, Transport};
+use crate::iothub::rest::{Method, Request};
+use gloo::net::http::{Method as HttpMethod, RequestBuilder};
+
+/// Sends the core's requests with the browser's `fetch`. A refused CORS answer and a network
+/// failure look the same to a page (a `TypeError`); both come back as `Err`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fetch;
+
+impl Transport for Fetch {
+    async fn send(&self, request: &Request) -> Result<Answer, String> {
+        let method = match request.method {
+            Method::Get => HttpMethod::GET,
+            Method::Put => HttpMethod::PUT,
+            Method::Post => HttpMethod::POST,
+            Method::Delete => HttpMethod::DELETE,
+        };
+        let mut builder = RequestBuilder::new(&request.url).method(method);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let built = match &request.body {
+            Some(body) => builder.body(body.clone()),
+            None => builder.build(),
+        }
+        .map_err(|e| e.to_string())?;
+        let response = built.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        Ok(Answer { status, body })
+    }
+}
+
+/// Reads localhub's `/localhub/info`: its hub name, host name and service connection string.
+pub(crate) async fn localhub_info(endpoint: &str) -> Result<(String, String), String> {
+    let url = format!("{}/localhub/info", endpoint.trim().trim_end_matches('/'));
+    let response = gloo::net::http::Request::get(&url)
+        .send()
+        .await
+        .map_err(|e| {
+            format!("localhub did not answer at {url} ({e}). Start it with ./scripts/run.sh or `cargo run --release -p localhub`.")
+        })?;
+    if !response.ok() {
+        return Err(format!(
+            "{url} answered HTTP {}: is this localhub?",
+            response.status()
+        ));
+    }
+    let v: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("{url} did not answer JSON ({e}): is this localhub?"))?;
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+    Ok((text("hubName"), text("connectionString")))
+}

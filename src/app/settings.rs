@@ -1,0 +1,216 @@
+//! Where the hub steps send their calls, per target, and how the settings may be kept.
+
+use serde_json::{json, Value};
+
+use crate::iothub::az::AzHub;
+use crate::iothub::rest::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
+
+/// localhub's REST address when started by `./scripts/run.sh`.
+pub(crate) const LOCALHUB_ENDPOINT: &str = "http://127.0.0.1:8081";
+/// The relay's default address (`localhub relay`).
+pub(crate) const RELAY_ENDPOINT: &str = "http://127.0.0.1:8090";
+/// The sessionStorage key; never localStorage.
+const STORAGE_KEY: &str = "hubcert.hub-settings";
+
+/// Which IoT Hub the steps talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Localhub,
+    Azure,
+}
+
+/// The settings of one target. Switching targets keeps both, so nothing typed is lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Profile {
+    pub(crate) arm_endpoint: String,
+    pub(crate) subscription: String,
+    pub(crate) resource_group: String,
+    pub(crate) hub: String,
+    pub(crate) arm_token: String,
+    /// Where device calls go: localhub, the relay, or empty for the hub itself.
+    pub(crate) registry_endpoint: String,
+    pub(crate) connection_string: String,
+}
+
+impl Profile {
+    fn localhub() -> Self {
+        Self {
+            arm_endpoint: LOCALHUB_ENDPOINT.into(),
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "localhub-rg".into(),
+            hub: "localhub".into(),
+            arm_token: "localhub-accepts-any-token".into(),
+            registry_endpoint: LOCALHUB_ENDPOINT.into(),
+            connection_string: String::new(),
+        }
+    }
+
+    fn azure() -> Self {
+        Self {
+            arm_endpoint: AZURE_ARM_ENDPOINT.into(),
+            subscription: String::new(),
+            resource_group: String::new(),
+            hub: String::new(),
+            arm_token: String::new(),
+            registry_endpoint: RELAY_ENDPOINT.into(),
+            connection_string: String::new(),
+        }
+    }
+}
+
+/// All hub settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HubSettings {
+    pub(crate) target: Target,
+    pub(crate) localhub: Profile,
+    pub(crate) azure: Profile,
+    /// Keep them in this tab's sessionStorage.
+    pub(crate) remember: bool,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            target: Target::Localhub,
+            localhub: Profile::localhub(),
+            azure: Profile::azure(),
+            remember: false,
+        }
+    }
+}
+
+impl HubSettings {
+    pub(crate) fn profile(&self) -> &Profile {
+        match self.target {
+            Target::Localhub => &self.localhub,
+            Target::Azure => &self.azure,
+        }
+    }
+
+    pub(crate) fn profile_mut(&mut self) -> &mut Profile {
+        match self.target {
+            Target::Localhub => &mut self.localhub,
+            Target::Azure => &mut self.azure,
+        }
+    }
+
+    pub(crate) fn is_localhub(&self) -> bool {
+        self.target == Target::Localhub
+    }
+
+    /// The CA certificate calls, or what is wrong with the settings.
+    pub(crate) fn arm(&self) -> Result<Arm, RestError> {
+        let p = self.profile();
+        Arm::new(
+            &p.arm_endpoint,
+            &p.subscription,
+            &p.resource_group,
+            &p.hub,
+            &p.arm_token,
+        )
+    }
+
+    /// The device calls, or what is wrong with the settings. A connection string or, in its
+    /// place, `Bearer <Entra token>` with `HostName=` given in the hub name field is accepted.
+    pub(crate) fn registry(&self) -> Result<Registry, RestError> {
+        let p = self.profile();
+        let cs = p.connection_string.trim();
+        match cs.strip_prefix("Bearer ") {
+            Some(token) => Registry::new(
+                &p.registry_endpoint,
+                &host_name(&p.hub),
+                ServiceAuth::Bearer(token.trim().to_owned()),
+            ),
+            None => Registry::from_connection_string(&p.registry_endpoint, cs),
+        }
+    }
+
+    /// The az CLI's view of the same hub.
+    pub(crate) fn az(&self) -> AzHub {
+        let p = self.profile();
+        AzHub {
+            hub: p.hub.clone(),
+            resource_group: if self.is_localhub() {
+                String::new()
+            } else {
+                p.resource_group.clone()
+            },
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let profile = |p: &Profile| {
+            json!({
+                "armEndpoint": p.arm_endpoint, "subscription": p.subscription,
+                "resourceGroup": p.resource_group, "hub": p.hub, "armToken": p.arm_token,
+                "registryEndpoint": p.registry_endpoint, "connectionString": p.connection_string,
+            })
+        };
+        json!({
+            "target": if self.is_localhub() { "localhub" } else { "azure" },
+            "localhub": profile(&self.localhub),
+            "azure": profile(&self.azure),
+        })
+    }
+
+    fn from_json(v: &Value) -> Self {
+        let mut s = Self {
+            remember: true,
+            ..Self::default()
+        };
+        if v.get("target").and_then(Value::as_str) == Some("azure") {
+            s.target = Target::Azure;
+        }
+        for (key, p) in [("localhub", &mut s.localhub), ("azure", &mut s.azure)] {
+            let Some(o) = v.get(key) else { continue };
+            let read = |name: &str, into: &mut String| {
+                if let Some(x) = o.get(name).and_then(Value::as_str) {
+                    *into = x.to_owned();
+                }
+            };
+            read("armEndpoint", &mut p.arm_endpoint);
+            read("subscription", &mut p.subscription);
+            read("resourceGroup", &mut p.resource_group);
+            read("hub", &mut p.hub);
+            read("armToken", &mut p.arm_token);
+            read("registryEndpoint", &mut p.registry_endpoint);
+            read("connectionString", &mut p.connection_string);
+        }
+        s
+    }
+
+    /// Settings kept in this tab, if the user asked for that earlier.
+    pub(crate) fn restore() -> Self {
+        session_storage()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .map(|v| Self::from_json(&v))
+            .unwrap_or_default()
+    }
+
+    /// Writes the settings to sessionStorage when remembered, and removes them when not.
+    pub(crate) fn persist(&self) {
+        let Some(storage) = session_storage() else {
+            return;
+        };
+        if self.remember {
+            let _ = storage.set_item(STORAGE_KEY, &self.to_json().to_string());
+        } else {
+            let _ = storage.remove_item(STORAGE_KEY);
+        }
+    }
+}
+
+/// `myhub` → `myhub.azure-devices.net`; a full host name stays as it is.
+fn host_name(hub: &str) -> String {
+    let hub = hub.trim();
+    if hub.contains('.') {
+        hub.to_owned()
+    } else {
+        format!("{hub}.azure-devices.net")
+    }
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}

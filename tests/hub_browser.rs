@@ -1,0 +1,220 @@
+//! In headless Chromium against a running localhub (scripts/test.sh starts one): the hub steps as a
+//! user clicks through them, then what localhub holds, checked by calls of the test's own.
+#![cfg(target_arch = "wasm32")]
+
+mod page;
+
+use hubcert::app::Fetch;
+use hubcert::iothub::client::HubClient;
+use hubcert::iothub::rest::{Arm, Plane};
+use hubcert::iothub::sas;
+use hubcert::pki::{CertificateAuthority, RootCaParams};
+use page::{click, mount, settle, text, type_into, value, wait_for};
+use serde_json::Value;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// localhub's REST address; scripts/test.sh starts it there.
+const LOCALHUB: &str = match option_env!("HUBCERT_LOCALHUB") {
+    Some(url) => url,
+    None => "http://127.0.0.1:18081",
+};
+
+/// An unsigned JWT that expired in 2001.
+const EXPIRED_JWT: &str = "eyJhbGciOiJub25lIn0.eyJleHAiOjEwMDAwMDAwMDB9.";
+
+fn unix_now() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+async fn get_json(url: &str, authorization: &str) -> (u16, Value) {
+    let r = gloo::net::http::Request::get(url)
+        .header("Authorization", authorization)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// localhub's info, or a failure that says how to start it.
+async fn localhub_info() -> Value {
+    let url = format!("{LOCALHUB}/localhub/info");
+    match gloo::net::http::Request::get(&url).send().await {
+        Ok(r) => r.json().await.expect("localhub info is JSON"),
+        Err(e) => panic!(
+            "localhub is not running at {LOCALHUB} ({e}). scripts/test.sh starts it; by hand: \
+             cargo run -p localhub -- --in-memory --http-port 18081 --https-port 18443 --mqtt-port 18883 --wss-port 18884"
+        ),
+    }
+}
+
+fn suffix() -> String {
+    format!(
+        "{:08x}",
+        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+    )
+}
+
+#[wasm_bindgen_test]
+async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+
+    type_into(&page, "ca-cn", "Browser Hub Root");
+    click(&page, "ca-create");
+    settle().await;
+    let sha1 = text(&page, "#ca-result .thumb.sha1");
+
+    // Point the settings at the test's localhub and read its connection string from it.
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    click(&page, "hub-read-localhub");
+    wait_for(&page, "#hub-settings-status", "connection string").await;
+    assert_eq!(
+        value(&page, "hub-connection-string"),
+        info["connectionString"].as_str().unwrap()
+    );
+    click(&page, "hub-test");
+    wait_for(&page, "#hub-settings-status", "Connected to 'localhub'").await;
+
+    // One click: upload, code, verification certificate, verify.
+    let name = format!("browser-{}", suffix());
+    type_into(&page, "hub-cert-name", &name);
+    click(&page, "hub-upload");
+    let done = wait_for(
+        &page,
+        "#hub-upload-status",
+        "verified (proof of possession)",
+    )
+    .await;
+    assert!(done.contains(&name), "{done}");
+    let shown = text(&page, "#hub-cert-result");
+    assert!(
+        shown.contains("Verified") && shown.contains(&sha1),
+        "{shown}"
+    );
+    // The verification certificate made on the way is shown with its file.
+    let v = wait_for(&page, "#v-result", "Verification certificate (code").await;
+    assert!(
+        v.contains("CN=Browser Hub Root") && v.contains("verification.pem"),
+        "{v}"
+    );
+    wait_for(&page, "#hub-cert-list", &name).await;
+
+    // A device certificate, then its registration as CA-signed.
+    let device = format!("browser-dev-{}", suffix());
+    type_into(&page, "d-id", &device);
+    click(&page, "d-create");
+    settle().await;
+    click(&page, "reg-fill");
+    settle().await;
+    assert!(value(&page, "reg-ids").contains(&device));
+    type_into(&page, "reg-ids", &format!("{device}\nbad/id"));
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "1 of 2 done; 1 failed").await;
+    let rows = text(&page, "#reg-results");
+    assert!(
+        rows.contains(&format!("{device} — registered: CA-signed")),
+        "{rows}"
+    );
+    assert!(rows.contains("bad/id — ") && rows.contains("'/'"), "{rows}");
+
+    // What localhub now holds, read with the test's own calls.
+    let (status, cert) = get_json(
+        &format!("{LOCALHUB}/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/IotHubs/localhub/certificates/{name}?api-version=2023-06-30"),
+        "Bearer test",
+    )
+    .await;
+    assert_eq!(status, 200, "{cert}");
+    assert_eq!(cert["properties"]["isVerified"], Value::Bool(true));
+    assert_eq!(
+        cert["properties"]["thumbprint"].as_str(),
+        Some(sha1.as_str())
+    );
+    let cs = info["connectionString"].as_str().unwrap();
+    let key = cs.split("SharedAccessKey=").nth(1).unwrap();
+    let host = info["hostName"].as_str().unwrap();
+    let token = sas::build_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    let (status, dev) = get_json(
+        &format!("{LOCALHUB}/devices/{device}?api-version=2021-04-12"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{dev}");
+    assert_eq!(dev["authentication"]["type"], "certificateAuthority");
+
+    // An expired ARM token: the message says so and how to get a new one.
+    type_into(&page, "hub-arm-token", EXPIRED_JWT);
+    click(&page, "hub-list");
+    let err = wait_for(&page, "#hub-list-status", "HTTP 401").await;
+    assert!(
+        err.contains("expired") && err.contains("az account get-access-token"),
+        "{err}"
+    );
+
+    // Delete the device (two clicks), then the CA certificate from the list.
+    type_into(&page, "hub-arm-token", "test");
+    type_into(&page, "reg-ids", &device);
+    click(&page, "reg-delete");
+    wait_for(&page, "#reg-status", "Click Delete again to confirm").await;
+    click(&page, "reg-delete");
+    wait_for(&page, "#reg-status", "1 of 1 done").await;
+    let (status, _) = get_json(
+        &format!("{LOCALHUB}/devices/{device}?api-version=2021-04-12"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 404);
+    click(&page, "hub-list");
+    wait_for(&page, "#hub-cert-list", &name).await;
+    click(&page, &format!("hub-delete-{name}"));
+    wait_for(&page, "#hub-cert-list", "Click again to delete").await;
+    click(&page, &format!("hub-delete-{name}"));
+    wait_for(&page, "#hub-list-status", &format!("Deleted '{name}'")).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stale_etag_and_a_missing_relay_come_back_as_their_messages() {
+    localhub_info().await;
+    let hub = HubClient::new(Fetch, true);
+    let arm = Arm::new(LOCALHUB, "s", "r", "localhub", "test").unwrap();
+    let ca = CertificateAuthority::create_root(
+        &RootCaParams::default(),
+        time::OffsetDateTime::from_unix_timestamp(unix_now() as i64).unwrap(),
+    )
+    .unwrap();
+    let name = format!("stale-{}", suffix());
+    let uploaded = hub
+        .upload_certificate(&arm, &name, &ca.certificate().pem(), false)
+        .await
+        .unwrap();
+    hub.call(
+        Plane::Arm,
+        &arm.generate_verification_code(&name, &uploaded.etag),
+    )
+    .await
+    .unwrap();
+    // The etag read before the code was generated is stale now.
+    let pem = ca.certificate().pem();
+    let err = hub
+        .call(Plane::Arm, &arm.verify(&name, &uploaded.etag, &pem))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(412), "{err}");
+    assert!(err.to_string().contains("etag was stale"), "{err}");
+    assert!(hub.delete_certificate(&arm, &name).await.is_ok());
+
+    // Nothing listens here: the advice for Azure's registry is the relay.
+    let nowhere = HubClient::new(Fetch, false);
+    let reg = hubcert::iothub::rest::Registry::from_connection_string(
+        "http://127.0.0.1:9",
+        "HostName=h.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=AAAA",
+    )
+    .unwrap();
+    let id = hubcert::iothub::DeviceId::parse("d1").unwrap();
+    let err = nowhere.device(&reg, &id, unix_now()).await.unwrap_err();
+    assert!(err.to_string().contains("start the relay"), "{err}");
+}
