@@ -82,44 +82,53 @@ async fn cors(State(hub): State<Arc<Hub>>, req: Request<Body>, next: Next) -> Re
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .map(str::to_owned);
-    let allowed = origin.filter(|o| {
-        hub.config
-            .allowed_origins
-            .iter()
-            .any(|a| origin_matches(a, o))
-    });
     let preflight = req.method() == Method::OPTIONS;
     let mut response = if preflight {
         StatusCode::NO_CONTENT.into_response()
     } else {
         next.run(req).await
     };
-    if let Some(origin) = allowed {
-        let h = response.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&origin) {
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        }
-        h.insert(header::VARY, HeaderValue::from_static("Origin"));
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag"),
-        );
-        if preflight {
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, PUT, POST, DELETE, OPTIONS"),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Authorization, Content-Type, If-Match"),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-        }
-    }
+    cors_headers(
+        &hub.config.allowed_origins,
+        origin.as_deref(),
+        preflight,
+        response.headers_mut(),
+    );
     response
+}
+
+/// Adds CORS headers for `origin` when one of `allowed` matches it.
+pub(crate) fn cors_headers(
+    allowed: &[String],
+    origin: Option<&str>,
+    preflight: bool,
+    h: &mut HeaderMap,
+) {
+    let Some(origin) = origin.filter(|o| allowed.iter().any(|a| origin_matches(a, o))) else {
+        return;
+    };
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("ETag"),
+    );
+    if preflight {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, PUT, POST, PATCH, DELETE, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Authorization, Content-Type, If-Match"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
 }
 
 /// `pattern` is an origin, `*`, or `scheme://host:*` for any port of that host.

@@ -6,6 +6,8 @@
 //!   with X.509 (CA-signed or self-signed thumbprint) and SAS device authentication
 //! - `/localhub/...`: what devices sent (JSON and server-sent events) and cloud-to-device sends
 //!
+//! - `relay`: a loopback CORS relay to a real hub's device registry (`localhub relay --hub NAME`)
+//!
 //! Everything listens on loopback only.
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -18,10 +20,12 @@ mod config;
 mod http;
 mod mqtt;
 mod registry;
+mod relay;
 mod server;
 mod store;
 mod tls;
 
 pub use config::Config;
+pub use relay::{start_relay, RelayConfig, RunningRelay, DEFAULT_PORT as RELAY_PORT};
 pub use server::{start, Running};
 pub use store::{Hub, TelemetryEvent};

@@ -18,7 +18,60 @@ usage: localhub [options]
   --allow-origin URL    an origin allowed by CORS, http://host:* for any port; repeatable
                         (default: http://127.0.0.1:* and http://localhost:*, the app served on loopback)
   --max-connections N   open connections at most (default: 4096)
+
+usage: localhub relay --hub NAME [--port N] [--allow-origin URL]...
+  Lets the app register devices on a real hub: IoT Hub's device API sends no CORS headers, so a
+  page cannot call it. The relay listens on 127.0.0.1 only, forwards only /devices/... to
+  NAME.azure-devices.net (no other host), adds CORS for the app, and logs no secrets.
+  --hub NAME            the hub: NAME or NAME.azure-devices.net
+  --port N              loopback port (default: 8090, the app's default registry endpoint)
+  --allow-origin URL    as above (default: the app on any loopback port)
 ";
+
+async fn relay(args: Vec<String>) -> Result<(), String> {
+    let mut hub = None;
+    let mut upstream = None;
+    let mut port = localhub::RELAY_PORT;
+    let mut origins = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => return Err(String::new()),
+            "--hub" => hub = Some(value("--hub")?),
+            // For tests: a stand-in for the hub on loopback.
+            "--test-upstream" => upstream = Some(value("--test-upstream")?),
+            "--port" => {
+                let v = value("--port")?;
+                port = v
+                    .parse()
+                    .map_err(|_| format!("--port: {v} is not a port"))?;
+            }
+            "--allow-origin" => origins.push(value("--allow-origin")?),
+            other => return Err(format!("relay: unknown option {other}")),
+        }
+    }
+    let mut config = match (hub, upstream) {
+        (_, Some(u)) => localhub::RelayConfig::for_test_upstream(&u)?,
+        (Some(h), None) => localhub::RelayConfig::for_hub(&h)?,
+        (None, None) => {
+            return Err("relay needs --hub NAME (your hub: NAME.azure-devices.net)".into())
+        }
+    };
+    config.port = port;
+    if !origins.is_empty() {
+        config.allowed_origins = origins;
+    }
+    let running = localhub::start_relay(config.clone()).await?;
+    println!(
+        "relay: http://{} -> {} (only /devices/...); set it as the registry endpoint in hubcert. Ctrl-C stops it.",
+        running.addr,
+        config.upstream()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    running.stop();
+    Ok(())
+}
 
 fn parse(args: Vec<String>) -> Result<Config, String> {
     let mut config = Config {
@@ -61,7 +114,21 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
 
 #[tokio::main]
 async fn main() {
-    let config = match parse(std::env::args().skip(1).collect()) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("relay") {
+        match relay(args[1..].to_vec()).await {
+            Ok(()) => return,
+            Err(e) if e.is_empty() => {
+                print!("{HELP}");
+                return;
+            }
+            Err(e) => {
+                eprintln!("localhub: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let config = match parse(args) {
         Ok(c) => c,
         Err(e) if e.is_empty() => {
             print!("{HELP}");

@@ -288,3 +288,68 @@ async fn refused_credentials_explain_the_fix() {
         Some(401)
     );
 }
+
+#[tokio::test]
+async fn the_apps_one_click_proof_of_possession_against_localhub() {
+    use hubcert::iothub::client::{HubClient, PossessionStage};
+    use hubcert::pki::{ValidityDays, VerificationCertParams};
+
+    let hub = start().await;
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    let client = HubClient::new(common::Reqwest(hub.http.clone()), true);
+    let ca = root("One Click Root");
+    let other = root("Other Root");
+    fn sign_with(
+        signer: &hubcert::pki::CertificateAuthority,
+    ) -> impl FnOnce(&hubcert::iothub::VerificationCode) -> Result<String, hubcert::pki::PkiError> + '_
+    {
+        move |code| {
+            signer
+                .issue_verification(
+                    &VerificationCertParams {
+                        code: code.clone(),
+                        validity: ValidityDays::ONE_DAY,
+                    },
+                    now(),
+                )
+                .map(|id| id.certificate.pem())
+        }
+    }
+
+    // Signed by another CA: the hub's IH400053, and the CA stays unverified.
+    client
+        .upload_certificate(&arm, "root", &ca.certificate().pem(), false)
+        .await
+        .unwrap();
+    let err = client
+        .prove_possession(&arm, "root", sign_with(&other), |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("IH400053"), "{err}");
+    assert!(!client.certificate(&arm, "root").await.unwrap().is_verified);
+
+    // With the CA's own key: every stage, then verified.
+    let stages = std::cell::RefCell::new(Vec::new());
+    let done = client
+        .prove_possession(&arm, "root", sign_with(&ca), |s| {
+            stages.borrow_mut().push(s)
+        })
+        .await
+        .unwrap();
+    assert!(done.certificate.is_verified && !done.retried);
+    assert!(done.verification_pem.contains("BEGIN CERTIFICATE"));
+    assert_eq!(
+        *stages.borrow(),
+        [
+            PossessionStage::Reading,
+            PossessionStage::RequestingCode,
+            PossessionStage::Signing,
+            PossessionStage::Verifying
+        ]
+    );
+    let listed = client.certificates(&arm).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].is_verified);
+    assert!(!client.delete_certificate(&arm, "root").await.unwrap());
+    assert!(client.certificates(&arm).await.unwrap().is_empty());
+}

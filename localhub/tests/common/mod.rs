@@ -280,3 +280,34 @@ pub async fn send_telemetry(
         }
     }
 }
+
+/// The app's hub client over reqwest: what `fetch` does in the browser.
+#[derive(Clone)]
+pub struct Reqwest(pub reqwest::Client);
+
+impl hubcert::iothub::client::Transport for Reqwest {
+    async fn send(
+        &self,
+        req: &hubcert::iothub::rest::Request,
+    ) -> Result<hubcert::iothub::client::Answer, String> {
+        use hubcert::iothub::rest::Method;
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut b = self.0.request(method, &req.url);
+        for (name, value) in &req.headers {
+            b = b.header(*name, value);
+        }
+        if let Some(body) = &req.body {
+            b = b.body(body.clone());
+        }
+        let r = b.send().await.map_err(|e| e.to_string())?;
+        Ok(hubcert::iothub::client::Answer {
+            status: r.status().as_u16(),
+            body: r.text().await.unwrap_or_default(),
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! `localhub relay`: lets the app call a real hub's device registry. IoT Hub's data plane sends no
+//! CORS headers, so a page cannot read its answers; the relay listens on loopback, forwards only
+//! `/devices/...` to the one `*.azure-devices.net` host it was started for, and adds CORS for the
+//! app's origin. It logs method, path and status, never a header value or a body.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::http::{cors_headers, hub_error};
+
+/// The relay's default port (the app's default registry endpoint for Azure).
+pub const DEFAULT_PORT: u16 = 8090;
+
+/// Headers passed to the hub; everything else the browser sent stays behind.
+const FORWARDED_REQUEST: [header::HeaderName; 4] = [
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::IF_MATCH,
+    header::ACCEPT,
+];
+
+/// How the relay runs.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Where requests go: `https://{hub}.azure-devices.net`, or a test upstream on loopback.
+    upstream: String,
+    /// Loopback port to listen on (0: the system chooses).
+    pub port: u16,
+    /// Origins allowed by CORS, as in [`crate::Config::allowed_origins`].
+    pub allowed_origins: Vec<String>,
+}
+
+impl RelayConfig {
+    /// For `hub`: a host name ending in `.azure-devices.net` (a bare hub name gets it added).
+    /// Anything else is refused, so the relay cannot be pointed at an arbitrary host.
+    pub fn for_hub(hub: &str) -> Result<Self, String> {
+        let hub = hub
+            .trim()
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        let host = if hub.contains('.') {
+            hub.to_ascii_lowercase()
+        } else {
+            format!("{}.azure-devices.net", hub.to_ascii_lowercase())
+        };
+        let Some(name) = host.strip_suffix(".azure-devices.net") else {
+            return Err(format!(
+                "{host} is not an IoT Hub host: the relay forwards only to NAME.azure-devices.net"
+            ));
+        };
+        let valid = !name.is_empty()
+            && name.len() <= 50
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            return Err(format!(
+                "'{name}' is not an IoT Hub name: 3 to 50 letters, digits or '-'"
+            ));
+        }
+        Ok(Self::with_upstream(format!("https://{host}")))
+    }
+
+    /// For tests: forward to `upstream`, which must be plain HTTP on loopback.
+    pub fn for_test_upstream(upstream: &str) -> Result<Self, String> {
+        let u = upstream.trim_end_matches('/');
+        let rest = u
+            .strip_prefix("http://127.0.0.1:")
+            .or_else(|| u.strip_prefix("http://localhost:"))
+            .ok_or_else(|| {
+                format!("{upstream}: a test upstream must be http://127.0.0.1:PORT or http://localhost:PORT")
+            })?;
+        if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{upstream}: a test upstream must end in a port"));
+        }
+        Ok(Self::with_upstream(u.to_owned()))
+    }
+
+    fn with_upstream(upstream: String) -> Self {
+        Self {
+            upstream,
+            port: DEFAULT_PORT,
+            allowed_origins: crate::Config::default().allowed_origins,
+        }
+    }
+
+    /// Where requests go.
+    pub fn upstream(&self) -> &str {
+        &self.upstream
+    }
+}
+
+struct Relay {
+    config: RelayConfig,
+    client: reqwest::Client,
+}
+
+/// A running relay.
+pub struct RunningRelay {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningRelay {
+    /// Stops listening.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the relay on 127.0.0.1.
+pub async fn start_relay(config: RelayConfig) -> Result<RunningRelay, String> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
+        .await
+        .map_err(|e| format!("listening on 127.0.0.1:{}: {e}", config.port))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("listening: {e}"))?;
+    let relay = Arc::new(Relay { config, client });
+    let app = Router::new()
+        .fallback(forward)
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .with_state(relay);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(RunningRelay { addr, task })
+}
+
+async fn forward(State(relay): State<Arc<Relay>>, req: Request<Body>) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_owned);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut response = if method == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        send(&relay, req).await
+    };
+    println!("relay: {method} {path} -> {}", response.status().as_u16());
+    cors_headers(
+        &relay.config.allowed_origins,
+        origin.as_deref(),
+        method == Method::OPTIONS,
+        response.headers_mut(),
+    );
+    response
+}
+
+async fn send(relay: &Relay, req: Request<Body>) -> Response {
+    let path = req.uri().path();
+    // Only the device registry: `/devices` and what is under it, nothing that climbs out.
+    let allowed_path = (path == "/devices" || path.starts_with("/devices/"))
+        && !path.split('/').any(is_dot_segment)
+        && !path.contains('\\');
+    if !allowed_path {
+        return hub_error(
+            StatusCode::NOT_FOUND,
+            "RelayPathRefused",
+            "the relay forwards only /devices/... to the hub",
+        );
+    }
+    let method = match *req.method() {
+        Method::GET => reqwest::Method::GET,
+        Method::PUT => reqwest::Method::PUT,
+        Method::DELETE => reqwest::Method::DELETE,
+        Method::POST => reqwest::Method::POST,
+        Method::PATCH => reqwest::Method::PATCH,
+        _ => {
+            return hub_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "RelayMethodRefused",
+                "the relay forwards GET, PUT, POST, PATCH and DELETE only",
+            )
+        }
+    };
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let url = format!("{}{path_and_query}", relay.config.upstream);
+    let mut out = relay.client.request(method, url);
+    for name in FORWARDED_REQUEST {
+        if let Some(v) = req.headers().get(&name).and_then(|v| v.to_str().ok()) {
+            out = out.header(name.as_str(), v);
+        }
+    }
+    let body: Bytes = match axum::body::to_bytes(req.into_body(), 256 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return hub_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RelayBodyTooLarge",
+                "the request body is over 256 KiB",
+            )
+        }
+    };
+    if !body.is_empty() {
+        out = out.body(body);
+    }
+    let answer = match out.send().await {
+        Ok(a) => a,
+        Err(e) => {
+            let what = if e.is_timeout() {
+                "did not answer within 30 s"
+            } else if e.is_connect() {
+                "could not be reached (check the hub name and this machine's network)"
+            } else {
+                "failed"
+            };
+            return hub_error(
+                StatusCode::BAD_GATEWAY,
+                "RelayUpstreamFailed",
+                format!("{} {what}", relay.config.upstream),
+            );
+        }
+    };
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut headers = HeaderMap::new();
+    for name in [header::CONTENT_TYPE, header::ETAG] {
+        if let Some(v) = answer
+            .headers()
+            .get(name.as_str())
+            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+        {
+            headers.insert(name, v);
+        }
+    }
+    let bytes = answer.bytes().await.unwrap_or_default();
+    (status, headers, bytes).into_response()
+}
+
+/// `.` or `..`, also percent-encoded (URL parsers normalise `%2e%2e` like `..`).
+fn is_dot_segment(segment: &str) -> bool {
+    let s = segment.to_ascii_lowercase().replace("%2e", ".");
+    s == "." || s == ".."
+}
