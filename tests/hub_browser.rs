@@ -68,6 +68,8 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     settle().await;
     let sha1 = text(&page, "#ca-result .thumb.sha1");
 
+    // On load the page asks localhub at its default address; wait for that to finish.
+    wait_for(&page, "#hub-settings-status", "localhub").await;
     // Point the settings at the test's localhub and read its connection string from it.
     type_into(&page, "hub-arm-endpoint", LOCALHUB);
     type_into(&page, "hub-registry-endpoint", LOCALHUB);

@@ -106,9 +106,9 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
             settings.dispatch(SettingsAction::Remember(checked));
         })
     };
-    let on_read_localhub = {
+    let read_localhub = {
         let (settings, outcome) = (settings.clone(), outcome.clone());
-        Callback::from(move |_| {
+        Callback::from(move |()| {
             let (settings, outcome) = (settings.clone(), outcome.clone());
             let endpoint = settings.localhub.registry_endpoint.clone();
             outcome.set(Some(Outcome::Busy(
@@ -127,6 +127,16 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
             });
         })
     };
+    // localhub tells its connection string: fill it in on first load, as run.sh started it.
+    {
+        let (read_localhub, s) = (read_localhub.clone(), (*settings).clone());
+        use_effect_with((), move |()| {
+            if s.is_localhub() && s.localhub.connection_string.trim().is_empty() {
+                read_localhub.emit(());
+            }
+        });
+    }
+    let on_read_localhub = read_localhub.reform(|_: MouseEvent| ());
     let on_test = {
         let (settings, outcome) = (settings.clone(), outcome.clone());
         Callback::from(move |_| {
@@ -424,7 +434,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
         az_hub.certificate_create(&name, "root-ca.pem", true)
     } else {
         format!(
-            "{}\n{}\n# make verification.pem with the code (step 3 below does it)\n{}",
+            "{}\n{}\n# make verification.pem with the code (step 3b below does it)\n{}",
             az_hub.certificate_create(&name, "root-ca.pem", false),
             az_hub.verification_code(&name),
             az_hub.verify(&name, "verification.pem")
