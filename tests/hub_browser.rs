@@ -148,6 +148,35 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     assert_eq!(status, 200, "{dev}");
     assert_eq!(dev["authentication"]["type"], "certificateAuthority");
 
+    // A second device, pinned by the SHA-256 thumbprint of the certificate issued here.
+    let pinned = format!("browser-pin-{}", suffix());
+    type_into(&page, "d-id", &pinned);
+    click(&page, "d-create");
+    settle().await;
+    let sha256 = text(&page, "[id^=device-] .thumb.sha256");
+    type_into(&page, "reg-ids", &pinned);
+    click(&page, "reg-self");
+    settle().await;
+    assert!(text(&page, "#step-register .command").contains(&sha256));
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "1 of 1 done").await;
+    let (status, dev) = get_json(
+        &format!("{LOCALHUB}/devices/{pinned}?api-version=2021-04-12"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{dev}");
+    assert_eq!(dev["authentication"]["type"], "selfSigned");
+    assert_eq!(
+        dev["authentication"]["x509Thumbprint"]["primaryThumbprint"].as_str(),
+        Some(sha256.as_str())
+    );
+    // An id with no certificate on this page cannot be pinned: the row says what to do.
+    type_into(&page, "reg-ids", "never-issued");
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-results", "No certificate with CN=never-issued").await;
+    click(&page, "reg-ca");
+
     // An expired ARM token: the message says so and how to get a new one.
     type_into(&page, "hub-arm-token", EXPIRED_JWT);
     click(&page, "hub-list");
