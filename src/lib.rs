@@ -1,6 +1,6 @@
 //! hubcert: certificates for Azure IoT Hub X.509 device authentication, made in the browser.
 //!
-//! The crate is a pure core ([`pki`], [`iothub`]) that builds and runs natively and in
+//! The crate is a pure core ([`pki`], [`iothub`], [`mqtt`]) that builds and runs natively and in
 //! WebAssembly, and a thin Yew shell (`app`, wasm32 only) over it. Private keys are generated and
 //! used in the core; nothing here sends them anywhere.
 #![deny(missing_docs)]
@@ -11,6 +11,7 @@
 )]
 
 pub mod iothub;
+pub mod mqtt;
 pub mod pki;
 
 #[cfg(target_arch = "wasm32")]

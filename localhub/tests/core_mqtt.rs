@@ -1,0 +1,249 @@
+//! The app's own MQTT session (`hubcert::mqtt`, sans-IO) driven over TLS against localhub with an
+//! X.509 device certificate: telemetry, cloud-to-device, twin, and the refusals.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{device, root, start, Hub};
+use hubcert::mqtt::iothub::{
+    c2d_filter, c2d_properties, refusal_advice, telemetry_topic, twin_get, twin_report,
+    twin_response, username, TWIN_RESPONSES,
+};
+use hubcert::mqtt::{ConnectOptions, Event, QoS, Refusal, Session};
+use hubcert::pki::Identity;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+struct Device {
+    tls: TlsStream<TcpStream>,
+    session: Session,
+    started: Instant,
+}
+
+impl Device {
+    fn ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    async fn open(hub: &Hub, id: &str, identity: &Identity) -> Result<Self, std::io::Error> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(hub.running.root_pem.as_bytes()).unwrap())
+            .unwrap();
+        let chain = vec![CertificateDer::from(identity.certificate.der().to_vec())];
+        let key =
+            PrivateKeyDer::from_pem_slice(identity.key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+        let tcp = TcpStream::connect(hub.running.mqtt).await?;
+        let tls = TlsConnector::from(Arc::new(config))
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await?;
+        let options = ConnectOptions {
+            client_id: id.into(),
+            username: username("localhost", id),
+            password: None,
+            keep_alive_secs: 30,
+            clean_session: true,
+        };
+        let session = Session::connect(&options, 0).unwrap();
+        let mut d = Self {
+            tls,
+            session,
+            started: Instant::now(),
+        };
+        d.flush().await;
+        Ok(d)
+    }
+
+    async fn flush(&mut self) {
+        for frame in self.session.take_outgoing() {
+            self.tls.write_all(&frame).await.unwrap();
+        }
+        self.tls.flush().await.unwrap();
+    }
+
+    /// Reads until the session reports something (or the server closes).
+    async fn events(&mut self) -> Vec<Event> {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(Duration::from_secs(10), self.tls.read(&mut buf))
+                .await
+                .expect("an answer within 10 s")
+                .unwrap_or(0);
+            if n == 0 {
+                return Vec::new();
+            }
+            let now = self.ms();
+            let events = self.session.receive(&buf[..n], now).expect("well-formed");
+            self.flush().await;
+            if !events.is_empty() {
+                return events;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() {
+    let hub = start().await;
+    let ca = root("Core Session Root");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("core-dev").await;
+    let identity = device(&ca, "core-dev");
+
+    let mut dev = Device::open(&hub, "core-dev", &identity).await.unwrap();
+    assert_eq!(
+        dev.events().await,
+        vec![Event::Connected {
+            session_present: false
+        }]
+    );
+
+    // Telemetry at QoS 1 with properties: PUBACK with a round-trip time, recorded by localhub.
+    let topic = telemetry_topic(
+        "core-dev",
+        &[
+            ("$.ct".into(), "application/json".into()),
+            ("alert".into(), "high temp".into()),
+        ],
+    );
+    let now = dev.ms();
+    let id = dev
+        .session
+        .publish(&topic, br#"{"temperature":22.5}"#, QoS::AtLeastOnce, now)
+        .unwrap();
+    dev.flush().await;
+    match dev.events().await.as_slice() {
+        [Event::Acknowledged { pkid, .. }] => assert_eq!(*pkid, id),
+        other => panic!("{other:?}"),
+    }
+    let got = hub.running.hub.telemetry(Some("core-dev"));
+    let sent = got
+        .iter()
+        .find(|e| e.kind == "telemetry")
+        .expect("recorded");
+    assert_eq!(sent.body.as_deref(), Some(r#"{"temperature":22.5}"#));
+    assert_eq!(
+        sent.properties.get("alert").map(String::as_str),
+        Some("high temp")
+    );
+
+    // Cloud-to-device: subscribe, localhub sends, the session delivers (and acknowledges).
+    let now = dev.ms();
+    dev.session
+        .subscribe(&c2d_filter("core-dev"), QoS::AtLeastOnce, now)
+        .unwrap();
+    dev.flush().await;
+    assert!(matches!(
+        dev.events().await.as_slice(),
+        [Event::Subscribed { granted, .. }] if granted == &[Some(QoS::AtLeastOnce)]
+    ));
+    let r = hub
+        .http
+        .post(format!(
+            "{}/localhub/devices/core-dev/messages?color=red",
+            hub.base
+        ))
+        .body("reboot")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    match dev.events().await.as_slice() {
+        [Event::Message { topic, payload, .. }] => {
+            assert_eq!(payload, b"reboot");
+            let props = c2d_properties("core-dev", topic).expect("a c2d topic");
+            assert!(props.contains(&("color".into(), "red".into())), "{props:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Twin: subscribe to responses, report a property, read the twin back.
+    let now = dev.ms();
+    dev.session
+        .subscribe(TWIN_RESPONSES, QoS::AtMostOnce, now)
+        .unwrap();
+    dev.flush().await;
+    assert!(matches!(
+        dev.events().await.as_slice(),
+        [Event::Subscribed { .. }]
+    ));
+    let now = dev.ms();
+    dev.session
+        .publish(
+            &twin_report(1),
+            br#"{"firmware":"1.2.3"}"#,
+            QoS::AtMostOnce,
+            now,
+        )
+        .unwrap();
+    dev.flush().await;
+    match dev.events().await.as_slice() {
+        [Event::Message { topic, .. }] => {
+            let r = twin_response(topic).expect("a twin response");
+            assert_eq!((r.status, r.rid), (204, 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    let now = dev.ms();
+    dev.session
+        .publish(&twin_get(2), b"", QoS::AtMostOnce, now)
+        .unwrap();
+    dev.flush().await;
+    match dev.events().await.as_slice() {
+        [Event::Message { topic, payload, .. }] => {
+            assert_eq!(
+                twin_response(topic).map(|r| (r.status, r.rid)),
+                Some((200, 2))
+            );
+            let twin: serde_json::Value = serde_json::from_slice(payload).unwrap();
+            assert_eq!(twin["reported"]["firmware"], "1.2.3", "{twin}");
+        }
+        other => panic!("{other:?}"),
+    }
+    dev.session.disconnect(dev.ms());
+    dev.flush().await;
+}
+
+#[tokio::test]
+async fn a_rogue_or_unregistered_device_is_refused_with_advice() {
+    let hub = start().await;
+    let ca = root("Real Root");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("known").await;
+    let rogue = root("Rogue Root");
+
+    for (id, identity) in [
+        ("known", device(&rogue, "known")),
+        ("unregistered", device(&ca, "unregistered")),
+    ] {
+        let mut dev = Device::open(&hub, id, &identity)
+            .await
+            .expect("TLS is accepted");
+        assert_eq!(
+            dev.events().await,
+            vec![Event::Refused(Refusal::NotAuthorized)],
+            "{id}"
+        );
+        assert!(!dev.session.is_connected(), "{id}");
+        let now = dev.ms();
+        assert!(dev
+            .session
+            .publish("t", b"x", QoS::AtMostOnce, now)
+            .is_err());
+    }
+    assert!(refusal_advice(Refusal::NotAuthorized, true)[0].contains("not verified"));
+}

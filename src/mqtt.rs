@@ -1,0 +1,478 @@
+//! MQTT 3.1.1 as a sans-IO client session, and IoT Hub's topics and user name.
+//!
+//! The session never touches a socket or a clock: bytes go in through [`Session::receive`], frames
+//! to send come out of [`Session::take_outgoing`], and the caller passes the time in milliseconds.
+//! The same code runs natively over TLS in tests and over a browser WebSocket in the app.
+//! Packets are encoded and decoded by the `mqttbytes` codec.
+
+pub mod iothub;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use bytes::BytesMut;
+use mqttbytes::v4::{self, ConnAck, Connect, Packet, PubAck, Publish, SubAck, Subscribe};
+pub use mqttbytes::QoS;
+
+/// Largest packet accepted from the server (IoT Hub's message limit is 256 KiB).
+pub const MAX_PACKET_BYTES: usize = 256 * 1024 + 1024;
+
+/// What the session was told to connect with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Client id (IoT Hub: the device id).
+    pub client_id: String,
+    /// User name (IoT Hub: `{host}/{deviceId}/?api-version=...`).
+    pub username: String,
+    /// Password (IoT Hub: a SAS token; none with X.509).
+    pub password: Option<String>,
+    /// Keep-alive in seconds; 0 turns pings off.
+    pub keep_alive_secs: u16,
+    /// Start without stored state.
+    pub clean_session: bool,
+}
+
+/// Why a server refused the connection (CONNACK return codes 1–5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 1: the server does not speak MQTT 3.1.1.
+    ProtocolVersion,
+    /// 2: the client id is not allowed.
+    ClientId,
+    /// 3: the service is unavailable.
+    ServerUnavailable,
+    /// 4: bad user name or password.
+    BadCredentials,
+    /// 5: not authorized.
+    NotAuthorized,
+}
+
+impl Refusal {
+    /// The CONNACK return code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::ProtocolVersion => 1,
+            Self::ClientId => 2,
+            Self::ServerUnavailable => 3,
+            Self::BadCredentials => 4,
+            Self::NotAuthorized => 5,
+        }
+    }
+}
+
+/// Something the caller should know about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// CONNACK 0.
+    Connected {
+        /// The server kept a session.
+        session_present: bool,
+    },
+    /// CONNACK 1–5; the connection is over.
+    Refused(Refusal),
+    /// A QoS 1 publish was acknowledged.
+    Acknowledged {
+        /// Its packet id.
+        pkid: u16,
+        /// Milliseconds from send to PUBACK.
+        rtt_ms: u64,
+    },
+    /// A subscription was answered.
+    Subscribed {
+        /// Its packet id.
+        pkid: u16,
+        /// Per filter: the granted QoS, or `None` when refused.
+        granted: Vec<Option<QoS>>,
+    },
+    /// A message from the server.
+    Message {
+        /// Its topic.
+        topic: String,
+        /// Its payload.
+        payload: Vec<u8>,
+        /// Its QoS (a QoS 1 message has been acknowledged already).
+        qos: QoS,
+    },
+    /// PINGRESP.
+    Pong {
+        /// Milliseconds from PINGREQ.
+        rtt_ms: u64,
+    },
+}
+
+/// What went wrong; the connection should be closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MqttError {
+    /// The server sent bytes that are not MQTT 3.1.1.
+    Malformed(String),
+    /// The server sent a packet a client never receives, or one out of order.
+    Unexpected(&'static str),
+    /// A packet over [`MAX_PACKET_BYTES`].
+    TooLarge(usize),
+    /// No answer to a ping within the keep-alive period.
+    KeepAliveTimeout,
+    /// Publishing or subscribing before CONNACK or after the end.
+    NotConnected,
+    /// A packet could not be encoded (topic too long, ...).
+    Encode(String),
+}
+
+impl fmt::Display for MqttError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(what) => write!(f, "the server sent a malformed MQTT packet ({what})"),
+            Self::Unexpected(what) => write!(f, "the server sent an unexpected {what}"),
+            Self::TooLarge(n) => write!(
+                f,
+                "the server sent a {n}-byte packet, over the {MAX_PACKET_BYTES}-byte limit"
+            ),
+            Self::KeepAliveTimeout => f.write_str(
+                "the server stopped answering pings: the connection is lost (network or hub)",
+            ),
+            Self::NotConnected => f.write_str("not connected: connect first"),
+            Self::Encode(what) => write!(f, "the packet could not be encoded ({what})"),
+        }
+    }
+}
+
+impl std::error::Error for MqttError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Connecting,
+    Connected,
+    Closed,
+}
+
+/// One MQTT connection's client side.
+#[derive(Debug)]
+pub struct Session {
+    state: State,
+    keep_alive_ms: u64,
+    input: BytesMut,
+    outgoing: Vec<Vec<u8>>,
+    next_pkid: u16,
+    /// QoS 1 publishes awaiting PUBACK: packet id → time sent.
+    unacked: BTreeMap<u16, u64>,
+    /// Subscriptions awaiting SUBACK.
+    unanswered: BTreeMap<u16, u64>,
+    last_sent_ms: u64,
+    ping_sent_ms: Option<u64>,
+}
+
+impl Session {
+    /// A session that has queued its CONNECT.
+    pub fn connect(options: &ConnectOptions, now_ms: u64) -> Result<Self, MqttError> {
+        let mut connect = Connect::new(options.client_id.clone());
+        connect.keep_alive = options.keep_alive_secs;
+        connect.clean_session = options.clean_session;
+        connect.set_login(
+            options.username.clone(),
+            options.password.clone().unwrap_or_default(),
+        );
+        // An empty password is left out of the packet (X.509 connections send none).
+        let mut session = Self {
+            state: State::Connecting,
+            keep_alive_ms: u64::from(options.keep_alive_secs) * 1000,
+            input: BytesMut::new(),
+            outgoing: Vec::new(),
+            next_pkid: 1,
+            unacked: BTreeMap::new(),
+            unanswered: BTreeMap::new(),
+            last_sent_ms: now_ms,
+            ping_sent_ms: None,
+        };
+        let mut buf = BytesMut::new();
+        connect
+            .write(&mut buf)
+            .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+        session.queue(buf, now_ms);
+        Ok(session)
+    }
+
+    fn queue(&mut self, frame: BytesMut, now_ms: u64) {
+        self.outgoing.push(frame.to_vec());
+        self.last_sent_ms = now_ms;
+    }
+
+    /// Frames to send now, in order (each one a WebSocket binary message, or written to TLS).
+    pub fn take_outgoing(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.outgoing)
+    }
+
+    /// Whether CONNACK 0 came and the session has not ended.
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// QoS 1 publishes not yet acknowledged.
+    pub fn in_flight(&self) -> usize {
+        self.unacked.len()
+    }
+
+    fn pkid(&mut self) -> u16 {
+        // Skip 0 and ids still in flight.
+        loop {
+            let id = self.next_pkid;
+            self.next_pkid = self.next_pkid.checked_add(1).unwrap_or(1);
+            if !self.unacked.contains_key(&id) && !self.unanswered.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Queues a PUBLISH; returns its packet id (0 for QoS 0).
+    pub fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        now_ms: u64,
+    ) -> Result<u16, MqttError> {
+        if self.state != State::Connected {
+            return Err(MqttError::NotConnected);
+        }
+        if qos == QoS::ExactlyOnce {
+            return Err(MqttError::Encode(
+                "IoT Hub does not support QoS 2: use 0 or 1".into(),
+            ));
+        }
+        let mut publish = Publish::new(topic, qos, payload.to_vec());
+        if qos == QoS::AtLeastOnce {
+            publish.pkid = self.pkid();
+        }
+        let mut buf = BytesMut::new();
+        publish
+            .write(&mut buf)
+            .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+        if qos == QoS::AtLeastOnce {
+            self.unacked.insert(publish.pkid, now_ms);
+        }
+        self.queue(buf, now_ms);
+        Ok(publish.pkid)
+    }
+
+    /// Queues a SUBSCRIBE to one filter; returns its packet id.
+    pub fn subscribe(&mut self, filter: &str, qos: QoS, now_ms: u64) -> Result<u16, MqttError> {
+        if self.state != State::Connected {
+            return Err(MqttError::NotConnected);
+        }
+        let mut subscribe = Subscribe::new(filter, qos);
+        subscribe.pkid = self.pkid();
+        let mut buf = BytesMut::new();
+        subscribe
+            .write(&mut buf)
+            .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+        self.unanswered.insert(subscribe.pkid, now_ms);
+        self.queue(buf, now_ms);
+        Ok(subscribe.pkid)
+    }
+
+    /// Queues a DISCONNECT and ends the session.
+    pub fn disconnect(&mut self, now_ms: u64) {
+        if self.state != State::Closed {
+            let mut buf = BytesMut::new();
+            if v4::Disconnect.write(&mut buf).is_ok() {
+                self.queue(buf, now_ms);
+            }
+            self.state = State::Closed;
+        }
+    }
+
+    /// Keep-alive: queues a PINGREQ when nothing was sent for the keep-alive period, and fails when
+    /// a ping went unanswered for as long. Call it every second or so.
+    pub fn tick(&mut self, now_ms: u64) -> Result<(), MqttError> {
+        if self.state != State::Connected || self.keep_alive_ms == 0 {
+            return Ok(());
+        }
+        if let Some(sent) = self.ping_sent_ms {
+            if now_ms.saturating_sub(sent) >= self.keep_alive_ms {
+                self.state = State::Closed;
+                return Err(MqttError::KeepAliveTimeout);
+            }
+            return Ok(());
+        }
+        if now_ms.saturating_sub(self.last_sent_ms) >= self.keep_alive_ms {
+            let mut buf = BytesMut::new();
+            v4::PingReq
+                .write(&mut buf)
+                .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+            self.queue(buf, now_ms);
+            self.ping_sent_ms = Some(now_ms);
+        }
+        Ok(())
+    }
+
+    /// Feeds bytes from the server (any split: partial packets wait for the rest). Returns what
+    /// happened; an error means the connection must be closed.
+    pub fn receive(&mut self, bytes: &[u8], now_ms: u64) -> Result<Vec<Event>, MqttError> {
+        self.input.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        loop {
+            if self.input.is_empty() {
+                break;
+            }
+            let packet = match v4::read(&mut self.input, MAX_PACKET_BYTES) {
+                Ok(p) => p,
+                Err(mqttbytes::Error::InsufficientBytes(_)) => break,
+                Err(mqttbytes::Error::PayloadSizeLimitExceeded(n)) => {
+                    self.state = State::Closed;
+                    return Err(MqttError::TooLarge(n));
+                }
+                Err(e) => {
+                    self.state = State::Closed;
+                    return Err(MqttError::Malformed(format!("{e:?}")));
+                }
+            };
+            if let Err(e) = self.handle(packet, now_ms, &mut events) {
+                self.state = State::Closed;
+                return Err(e);
+            }
+            if self.state == State::Closed {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    fn handle(
+        &mut self,
+        packet: Packet,
+        now_ms: u64,
+        events: &mut Vec<Event>,
+    ) -> Result<(), MqttError> {
+        match (self.state, packet) {
+            (
+                State::Connecting,
+                Packet::ConnAck(ConnAck {
+                    code,
+                    session_present,
+                }),
+            ) => {
+                use mqttbytes::v4::ConnectReturnCode as C;
+                let refusal = match code {
+                    C::Success => None,
+                    C::RefusedProtocolVersion => Some(Refusal::ProtocolVersion),
+                    C::BadClientId => Some(Refusal::ClientId),
+                    C::ServiceUnavailable => Some(Refusal::ServerUnavailable),
+                    C::BadUserNamePassword => Some(Refusal::BadCredentials),
+                    C::NotAuthorized => Some(Refusal::NotAuthorized),
+                };
+                match refusal {
+                    None => {
+                        self.state = State::Connected;
+                        events.push(Event::Connected { session_present });
+                    }
+                    Some(r) => {
+                        self.state = State::Closed;
+                        events.push(Event::Refused(r));
+                    }
+                }
+            }
+            (State::Connecting, _) => return Err(MqttError::Unexpected("packet before CONNACK")),
+            (_, Packet::ConnAck(_)) => return Err(MqttError::Unexpected("second CONNACK")),
+            (_, Packet::PubAck(PubAck { pkid })) => {
+                let sent = self
+                    .unacked
+                    .remove(&pkid)
+                    .ok_or(MqttError::Unexpected("PUBACK for nothing sent"))?;
+                events.push(Event::Acknowledged {
+                    pkid,
+                    rtt_ms: now_ms.saturating_sub(sent),
+                });
+            }
+            (_, Packet::SubAck(SubAck { pkid, return_codes })) => {
+                self.unanswered
+                    .remove(&pkid)
+                    .ok_or(MqttError::Unexpected("SUBACK for nothing asked"))?;
+                let granted = return_codes
+                    .into_iter()
+                    .map(|c| match c {
+                        v4::SubscribeReasonCode::Success(q) => Some(q),
+                        v4::SubscribeReasonCode::Failure => None,
+                    })
+                    .collect();
+                events.push(Event::Subscribed { pkid, granted });
+            }
+            (_, Packet::Publish(p)) => {
+                if p.qos == QoS::ExactlyOnce {
+                    return Err(MqttError::Unexpected(
+                        "QoS 2 PUBLISH (never subscribed at 2)",
+                    ));
+                }
+                if p.qos == QoS::AtLeastOnce {
+                    let mut buf = BytesMut::new();
+                    PubAck::new(p.pkid)
+                        .write(&mut buf)
+                        .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+                    self.queue(buf, now_ms);
+                }
+                events.push(Event::Message {
+                    topic: p.topic,
+                    payload: p.payload.to_vec(),
+                    qos: p.qos,
+                });
+            }
+            (_, Packet::PingResp) => {
+                let sent = self
+                    .ping_sent_ms
+                    .take()
+                    .ok_or(MqttError::Unexpected("PINGRESP without PINGREQ"))?;
+                events.push(Event::Pong {
+                    rtt_ms: now_ms.saturating_sub(sent),
+                });
+            }
+            (_, Packet::UnsubAck(_)) => return Err(MqttError::Unexpected("UNSUBACK")),
+            (_, Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_)) => {
+                return Err(MqttError::Unexpected("QoS 2 packet"))
+            }
+            (
+                _,
+                Packet::Connect(_)
+                | Packet::Subscribe(_)
+                | Packet::Unsubscribe(_)
+                | Packet::PingReq
+                | Packet::Disconnect,
+            ) => return Err(MqttError::Unexpected("client-only packet")),
+        }
+        Ok(())
+    }
+}
+
+/// A packet's name and a short summary, for a connection log.
+pub fn describe(frame: &[u8]) -> String {
+    let mut buf = BytesMut::from(frame);
+    match v4::read(&mut buf, usize::MAX) {
+        Ok(Packet::Connect(c)) => format!(
+            "CONNECT client id {} keep-alive {}s",
+            c.client_id, c.keep_alive
+        ),
+        Ok(Packet::ConnAck(c)) => format!("CONNACK {}", c.code as u8),
+        Ok(Packet::Publish(p)) => format!(
+            "PUBLISH {} QoS {} id {} ({} bytes)",
+            p.topic,
+            p.qos as u8,
+            p.pkid,
+            p.payload.len()
+        ),
+        Ok(Packet::PubAck(p)) => format!("PUBACK id {}", p.pkid),
+        Ok(Packet::Subscribe(s)) => format!(
+            "SUBSCRIBE {} id {}",
+            s.filters
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.pkid
+        ),
+        Ok(Packet::SubAck(s)) => format!("SUBACK id {}", s.pkid),
+        Ok(Packet::PingReq) => "PINGREQ".into(),
+        Ok(Packet::PingResp) => "PINGRESP".into(),
+        Ok(Packet::Disconnect) => "DISCONNECT".into(),
+        Ok(other) => format!("{other:?}"),
+        Err(e) => format!("unreadable packet ({e:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
