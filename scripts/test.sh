@@ -45,15 +45,23 @@ check "rustfmt" cargo fmt --all --check
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
-# The hub browser tests talk to a localhub of their own, in memory, on fixed loopback ports.
-localhub_log="$log_dir/localhub.log"
-./target/debug/localhub --in-memory --http-port 18081 --https-port 18443 --mqtt-port 18883 \
-  --wss-port 18884 >"$localhub_log" 2>&1 &
+# The hub and device browser tests talk to a localhub of their own on fixed loopback ports, with a
+# fresh TLS root that only the test browser trusts: Chromium reads trust from $HOME/.pki/nssdb, so
+# the browser tests run with HOME pointed at a scratch directory holding that root.
+localhub_dir="$log_dir/localhub"
+browser_home="$log_dir/browser-home"
+./target/debug/localhub --data-dir "$localhub_dir" --http-port 18081 --https-port 18443 \
+  --mqtt-port 18883 --wss-port 18884 >"$log_dir/localhub.log" 2>&1 &
 localhub_pid=$!
 trap 'kill $localhub_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/18081) 2>/dev/null && break; sleep 0.1; done
-export HUBCERT_LOCALHUB=http://127.0.0.1:18081
-tests "browser tests (headless Chromium; hub steps against localhub)" cargo test --locked --target wasm32-unknown-unknown
+for _ in $(seq 100); do [ -f "$localhub_dir/tls/root-ca.pem" ] && (exec 3<>/dev/tcp/127.0.0.1/18081) 2>/dev/null && break; sleep 0.1; done
+mkdir -p "$browser_home/.pki/nssdb"
+certutil -N -d "sql:$browser_home/.pki/nssdb" --empty-password
+certutil -A -d "sql:$browser_home/.pki/nssdb" -n "localhub test root" -t "C,," -i "$localhub_dir/tls/root-ca.pem"
+export HUBCERT_LOCALHUB=http://127.0.0.1:18081 HUBCERT_LOCALHUB_WSS=localhost:18884
+tests "browser tests (headless Chromium; hub steps and device over WSS against localhub)" \
+  env CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" HOME="$browser_home" \
+  cargo test --locked --target wasm32-unknown-unknown
 kill $localhub_pid 2>/dev/null || true
 check "release build (trunk)" trunk build --release
 check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist

@@ -3,6 +3,7 @@
 mod browser;
 mod card;
 mod command;
+mod device;
 mod fetch;
 mod field;
 mod hub;
@@ -68,6 +69,7 @@ pub fn App() -> Html {
                     <li class={classes!(bench.verification.is_some().then_some("done"))}><a href="#step-upload">{"3 · Upload & verify"}</a></li>
                     <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
                     <li><a href="#step-register">{"5 · Register"}</a></li>
+                    <li><a href="#step-device-test">{"6 · Test a device"}</a></li>
                 </ol>
             </nav>
             <main>
@@ -76,7 +78,8 @@ pub fn App() -> Html {
                 <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                 <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
                 <steps::DeviceStep ca={ca} onissued={on_device} issued={bench.devices.clone()} />
-                <hub::HubDeviceStep settings={settings} devices={bench.devices.clone()} />
+                <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
+                <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} />
             </main>
             <footer class="footnote">
                 <p>{"Replaces the OpenSSL and az steps of the guide: "}

@@ -249,3 +249,112 @@ async fn a_stale_etag_and_a_missing_relay_come_back_as_their_messages() {
     let err = nowhere.device(&reg, &id, unix_now()).await.unwrap_err();
     assert!(err.to_string().contains("start the relay"), "{err}");
 }
+
+/// localhub's MQTT over WebSocket address; its TLS root is trusted in the test browser's NSS store.
+const LOCALHUB_WSS: &str = match option_env!("HUBCERT_LOCALHUB_WSS") {
+    Some(a) => a,
+    None => "localhost:18884",
+};
+
+/// Registers a SAS device with the test's own REST call; returns its primary key.
+async fn register_sas_device(info: &Value, id: &str) -> String {
+    let cs = info["connectionString"].as_str().unwrap();
+    let key = cs.split("SharedAccessKey=").nth(1).unwrap();
+    let host = info["hostName"].as_str().unwrap();
+    let token = sas::build_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    let body = serde_json::json!({"deviceId": id, "authentication": {"type": "sas", "symmetricKey": {"primaryKey": null, "secondaryKey": null}}});
+    let r =
+        gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
+            .header("Authorization", &token)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    v["authentication"]["symmetricKey"]["primaryKey"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() {
+    let info = localhub_info().await;
+    let id = format!("wss-sas-{}", suffix());
+    let key = register_sas_device(&info, &id).await;
+    let host = info["hostName"].as_str().unwrap();
+
+    let page = mount();
+    settle().await;
+    click(&page, "dev-sas");
+    settle().await;
+    type_into(&page, "dev-address", LOCALHUB_WSS);
+    type_into(
+        &page,
+        "dev-cs",
+        &format!("HostName={host};DeviceId={id};SharedAccessKey={key}"),
+    );
+    click(&page, "dev-connect");
+    wait_for(&page, "#dev-status", "Connected").await;
+    wait_for(&page, "#dev-log", "SUBACK").await;
+
+    // Two messages of the seed's sample, QoS 1: both acknowledged, both recorded by localhub.
+    type_into(&page, "dev-count", "2");
+    type_into(&page, "dev-every", "50");
+    click(&page, "dev-send");
+    wait_for(&page, "#dev-counts", "2 sent · 2 acknowledged").await;
+    assert!(text(&page, "#dev-log").contains("PUBACK id"));
+    let (status, got) = get_json(&format!("{LOCALHUB}/localhub/telemetry?deviceId={id}"), "").await;
+    assert_eq!(status, 200);
+    let sent: Vec<&Value> = got
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e["kind"] == "telemetry")
+        .collect();
+    assert_eq!(sent.len(), 2, "{got}");
+    assert!(sent[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("\"temperature\": 22.5"));
+    assert_eq!(sent[0]["properties"]["$.ct"], "application/json");
+    assert_eq!(sent[0]["transport"], "wss");
+
+    // Cloud-to-device from localhub arrives on the page.
+    let r = gloo::net::http::Request::post(&format!(
+        "{LOCALHUB}/localhub/devices/{id}/messages?color=red"
+    ))
+    .body("reboot now")
+    .unwrap()
+    .send()
+    .await
+    .unwrap();
+    assert!(r.ok(), "{}", r.status());
+    let c2d = wait_for(&page, "#dev-c2d", "reboot now").await;
+    assert!(c2d.contains("color=red"), "{c2d}");
+
+    // Twin: report, then read it back.
+    click(&page, "dev-twin-report");
+    wait_for(&page, "#dev-twin", "Reported properties updated").await;
+    click(&page, "dev-twin-get");
+    wait_for(&page, "#dev-twin", "\"firmware\": \"1.0.0\"").await;
+
+    click(&page, "dev-disconnect");
+    wait_for(&page, "#dev-status", "Disconnected").await;
+
+    // A device the hub does not know: refused, with the causes in order.
+    type_into(
+        &page,
+        "dev-cs",
+        &format!(
+            "HostName={host};DeviceId=nobody-{};SharedAccessKey={key}",
+            suffix()
+        ),
+    );
+    click(&page, "dev-connect");
+    let refused = wait_for(&page, "#dev-status", "CONNACK 5").await;
+    assert!(refused.contains("not registered"), "{refused}");
+}

@@ -1,0 +1,748 @@
+//! Step 6: a device connection test over MQTT over WebSocket, driven by the core's MQTT session.
+//! The browser shell only moves frames between the WebSocket and the session.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, HtmlTextAreaElement, MessageEvent, WebSocket};
+use yew::prelude::*;
+
+use super::field::Field;
+use super::state::Issued;
+use crate::iothub::rest::ConnectionString;
+use crate::iothub::sas;
+use crate::mqtt::iothub::{
+    c2d_filter, c2d_properties, refusal_advice, telemetry_topic, twin_get, twin_report,
+    twin_response, username, websocket_url, TWIN_RESPONSES,
+};
+use crate::mqtt::{describe, ConnectOptions, Event, QoS, Refusal, Session};
+
+/// The seed's sample telemetry.
+const SAMPLE: &str =
+    "{\n  \"temperature\": 22.5,\n  \"humidity\": 65,\n  \"deviceId\": \"sensor-device-01\"\n}";
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+fn clock() -> String {
+    let d = js_sys::Date::new_0();
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+        d.get_milliseconds()
+    )
+}
+
+#[derive(Clone, PartialEq)]
+enum Status {
+    Connecting(String),
+    Connected,
+    Refused(Refusal, bool),
+    Closed(String),
+}
+
+#[derive(Clone, PartialEq)]
+struct LogLine {
+    time: String,
+    dir: &'static str,
+    text: String,
+}
+
+#[derive(Clone, PartialEq, Default)]
+struct DeviceView {
+    status: Option<Status>,
+    log: Vec<LogLine>,
+    c2d: Vec<String>,
+    twin: Option<String>,
+    sent: u32,
+    acked: u32,
+}
+
+enum DeviceAction {
+    Status(Status),
+    Log(&'static str, String),
+    C2d(String),
+    Twin(String),
+    Sent,
+    Acked,
+}
+
+const LOG_LINES: usize = 300;
+
+impl Reducible for DeviceView {
+    type Action = DeviceAction;
+
+    fn reduce(self: Rc<Self>, action: DeviceAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            DeviceAction::Status(s) => next.status = Some(s),
+            DeviceAction::Log(dir, text) => {
+                next.log.push(LogLine {
+                    time: clock(),
+                    dir,
+                    text,
+                });
+                if next.log.len() > LOG_LINES {
+                    next.log.remove(0);
+                }
+            }
+            DeviceAction::C2d(m) => next.c2d.insert(0, m),
+            DeviceAction::Twin(t) => next.twin = Some(t),
+            DeviceAction::Sent => next.sent += 1,
+            DeviceAction::Acked => next.acked += 1,
+        }
+        Rc::new(next)
+    }
+}
+
+/// An open WebSocket and the MQTT session over it, with the JS callbacks kept alive.
+struct Link {
+    socket: WebSocket,
+    session: Rc<RefCell<Option<Session>>>,
+    device_id: String,
+    next_rid: u32,
+    _handlers: Vec<Closure<dyn FnMut(JsValueAlias)>>,
+    _ticker: gloo::timers::callback::Interval,
+}
+
+type JsValueAlias = wasm_bindgen::JsValue;
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        self.socket.set_onerror(None);
+        let _ = self.socket.close();
+    }
+}
+
+/// Sends what the session queued, logging each frame.
+fn pump(socket: &WebSocket, session: &mut Session, view: &UseReducerHandle<DeviceView>) {
+    for frame in session.take_outgoing() {
+        view.dispatch(DeviceAction::Log("out", describe(&frame)));
+        if let Err(e) = socket.send_with_u8_array(&frame) {
+            view.dispatch(DeviceAction::Log(
+                "err",
+                format!("send failed: {}", e.as_string().unwrap_or_default()),
+            ));
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct DeviceTestProps {
+    /// Devices issued on this page, to fill in the id.
+    pub(crate) devices: Rc<Vec<Rc<Issued>>>,
+    /// Whether the hub target is localhub (sets the default addresses).
+    pub(crate) localhub: bool,
+}
+
+/// Connect as a device, send telemetry, receive cloud-to-device messages, use the twin.
+#[component]
+pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
+    let sas_mode = use_state(|| false);
+    let address = use_state(|| {
+        if props.localhub {
+            "localhost:8884".to_owned()
+        } else {
+            String::new()
+        }
+    });
+    let host = use_state(|| {
+        if props.localhub {
+            "localhost".to_owned()
+        } else {
+            String::new()
+        }
+    });
+    let device_id = use_state(String::new);
+    let connection_string = use_state(String::new);
+    let payload = use_state(|| SAMPLE.to_owned());
+    let properties = use_state(|| "$.ct=application/json\n$.ce=utf-8".to_owned());
+    let qos1 = use_state(|| true);
+    let repeat = use_state(|| "1".to_owned());
+    let every = use_state(|| "1000".to_owned());
+    let reported = use_state(|| "{\"firmware\": \"1.0.0\"}".to_owned());
+    let form_error = use_state(|| None::<String>);
+    let view = use_reducer(DeviceView::default);
+    let link: Rc<RefCell<Option<Link>>> = use_mut_ref(|| None);
+    let repeater: Rc<RefCell<Option<gloo::timers::callback::Interval>>> = use_mut_ref(|| None);
+
+    let on_connect = {
+        let (sas_mode, address, host, device_id, connection_string, form_error, view, link) = (
+            sas_mode.clone(),
+            address.clone(),
+            host.clone(),
+            device_id.clone(),
+            connection_string.clone(),
+            form_error.clone(),
+            view.clone(),
+            link.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            // Who connects, and with what.
+            let (host_name, id, password) = if *sas_mode {
+                match ConnectionString::parse(&connection_string) {
+                    Err(e) => return form_error.set(Some(e.to_string())),
+                    Ok(cs) => match (cs.device_id, cs.key) {
+                        (Some(id), Some(key)) => {
+                            let resource = format!("{}/devices/{id}", cs.host_name);
+                            match sas::build_token(&resource, &key, None, now_ms() / 1000 + 3600) {
+                                Ok(t) => (cs.host_name, id, Some(t)),
+                                Err(e) => return form_error.set(Some(e.to_string())),
+                            }
+                        }
+                        _ => return form_error.set(Some("Connection string: use the device's (HostName=…;DeviceId=…;SharedAccessKey=…), from az iot hub device-identity connection-string show".into())),
+                    },
+                }
+            } else {
+                let id = device_id.trim().to_owned();
+                if id.is_empty() {
+                    return form_error.set(Some("Device id: enter the id (the CN of the certificate you imported into this browser).".into()));
+                }
+                if host.trim().is_empty() {
+                    return form_error.set(Some("Hub host name: enter it (NAME.azure-devices.net, or localhost for localhub).".into()));
+                }
+                (host.trim().to_owned(), id, None)
+            };
+            let addr = if address.trim().is_empty() {
+                format!("{host_name}:443")
+            } else {
+                address.trim().to_owned()
+            };
+            form_error.set(None);
+            *link.borrow_mut() = None;
+            let x509 = password.is_none();
+            let url = websocket_url(&addr, !x509);
+            let options = ConnectOptions {
+                client_id: id.clone(),
+                username: username(&host_name, &id),
+                password,
+                keep_alive_secs: 60,
+                clean_session: true,
+            };
+            let (view, link) = (view.clone(), link.clone());
+            yew::platform::spawn_local(async move {
+                // The browser decides on a client certificate for https requests only, then reuses
+                // that decision for a WebSocket to the same host and port; without one, a server
+                // that asks for a certificate (IoT Hub, localhub) makes the WebSocket fail. This
+                // request makes the decision: with X.509 it brings up the certificate picker.
+                view.dispatch(DeviceAction::Status(Status::Connecting(if x509 {
+                    "Asking the browser for the device certificate…".into()
+                } else {
+                    "Reaching the hub…".into()
+                })));
+                let probe = format!("https://{addr}/");
+                let _ = gloo::net::http::Request::get(&probe)
+                    .mode(web_sys::RequestMode::NoCors)
+                    .send()
+                    .await;
+                view.dispatch(DeviceAction::Status(Status::Connecting(format!(
+                    "Opening {url}…"
+                ))));
+                match open(&url, options, x509, &view) {
+                    Ok(l) => *link.borrow_mut() = Some(l),
+                    Err(e) => view.dispatch(DeviceAction::Status(Status::Closed(e))),
+                }
+            });
+        })
+    };
+
+    let on_disconnect = {
+        let (link, view, repeater) = (link.clone(), view.clone(), repeater.clone());
+        Callback::from(move |_| {
+            repeater.borrow_mut().take();
+            if let Some(l) = link.borrow_mut().take() {
+                if let Some(s) = l.session.borrow_mut().as_mut() {
+                    s.disconnect(now_ms());
+                    pump(&l.socket, s, &view);
+                }
+            }
+            view.dispatch(DeviceAction::Status(Status::Closed("Disconnected.".into())));
+        })
+    };
+
+    let send_once = {
+        let (link, view, payload, properties, qos1) = (
+            link.clone(),
+            view.clone(),
+            payload.clone(),
+            properties.clone(),
+            qos1.clone(),
+        );
+        Rc::new(move || -> Result<(), String> {
+            let mut guard = link.borrow_mut();
+            let l = guard.as_mut().ok_or("Connect first.")?;
+            let props: Vec<(String, String)> = properties
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    let (k, v) = l.split_once('=').unwrap_or((l, ""));
+                    (k.trim().to_owned(), v.trim().to_owned())
+                })
+                .collect();
+            let topic = telemetry_topic(&l.device_id, &props);
+            let qos = if *qos1 {
+                QoS::AtLeastOnce
+            } else {
+                QoS::AtMostOnce
+            };
+            let mut s = l.session.borrow_mut();
+            let s = s.as_mut().ok_or("Connect first.")?;
+            s.publish(&topic, payload.as_bytes(), qos, now_ms())
+                .map_err(|e| e.to_string())?;
+            view.dispatch(DeviceAction::Sent);
+            pump(&l.socket, s, &view);
+            Ok(())
+        })
+    };
+
+    let on_send = {
+        let (send_once, repeat, every, form_error, repeater) = (
+            send_once.clone(),
+            repeat.clone(),
+            every.clone(),
+            form_error.clone(),
+            repeater.clone(),
+        );
+        Callback::from(move |_| {
+            let count: u32 = match repeat.trim().parse() {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => return form_error.set(Some("Messages: a number from 1 to 10000.".into())),
+            };
+            let period: u32 = match every.trim().parse() {
+                Ok(n) if (10..=3_600_000).contains(&n) => n,
+                _ => {
+                    return form_error
+                        .set(Some("Every: a number of milliseconds, at least 10.".into()))
+                }
+            };
+            form_error.set(None);
+            if let Err(e) = send_once() {
+                return form_error.set(Some(e));
+            }
+            if count > 1 {
+                let left = Rc::new(std::cell::Cell::new(count - 1));
+                let (send_once, form_error, repeater2) =
+                    (send_once.clone(), form_error.clone(), repeater.clone());
+                let interval = gloo::timers::callback::Interval::new(period, move || {
+                    if left.get() == 0 {
+                        repeater2.borrow_mut().take();
+                        return;
+                    }
+                    left.set(left.get() - 1);
+                    if let Err(e) = send_once() {
+                        form_error.set(Some(e));
+                        left.set(0);
+                    }
+                });
+                *repeater.borrow_mut() = Some(interval);
+            }
+        })
+    };
+
+    let twin_call = |report: bool| {
+        let (link, view, reported, form_error) = (
+            link.clone(),
+            view.clone(),
+            reported.clone(),
+            form_error.clone(),
+        );
+        Callback::from(move |_| {
+            let mut guard = link.borrow_mut();
+            let Some(l) = guard.as_mut() else {
+                return form_error.set(Some("Connect first.".into()));
+            };
+            l.next_rid += 1;
+            let rid = l.next_rid;
+            let (topic, body) = if report {
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(&reported) {
+                    return form_error.set(Some(format!("Reported properties: not JSON ({e}).")));
+                }
+                (twin_report(rid), reported.as_bytes().to_vec())
+            } else {
+                (twin_get(rid), Vec::new())
+            };
+            let mut s = l.session.borrow_mut();
+            if let Some(s) = s.as_mut() {
+                match s.publish(&topic, &body, QoS::AtMostOnce, now_ms()) {
+                    Ok(_) => pump(&l.socket, s, &view),
+                    Err(e) => form_error.set(Some(e.to_string())),
+                }
+            }
+        })
+    };
+
+    let text_input = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |v: String| state.set(v))
+    };
+    let area_input = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            state.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
+        })
+    };
+    let set_mode = |v: bool| {
+        let sas_mode = sas_mode.clone();
+        Callback::from(move |_: web_sys::Event| sas_mode.set(v))
+    };
+    let set_qos = |v: bool| {
+        let qos1 = qos1.clone();
+        Callback::from(move |_: web_sys::Event| qos1.set(v))
+    };
+    let issued_ids: Vec<String> = props
+        .devices
+        .iter()
+        .filter_map(|d| d.info.common_name.clone())
+        .collect();
+    let connected = matches!(view.status, Some(Status::Connected));
+
+    html! {
+        <section class="step" id="step-device-test" aria-labelledby="step-device-test-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"6"}</span>
+                <div>
+                    <h2 id="step-device-test-title">{"Test a device connection"}</h2>
+                    <p class="lede">{"Connect as the device over MQTT over WebSocket, send telemetry and see the hub acknowledge it."}</p>
+                </div>
+            </div>
+            <form class="card form" onsubmit={on_connect} novalidate=true>
+                <fieldset class="choice">
+                    <legend>{"Device authentication"}</legend>
+                    <label><input type="radio" id="dev-x509" name="dev-auth" checked={!*sas_mode} onchange={set_mode(false)} />{" X.509 certificate from this browser's store"}</label>
+                    <label><input type="radio" id="dev-sas" name="dev-auth" checked={*sas_mode} onchange={set_mode(true)} />{" SAS key (device connection string)"}</label>
+                </fieldset>
+                <div class="grid">
+                    <Field id="dev-address" label="WebSocket address (host:port)" value={(*address).clone()} oninput={text_input(&address)}
+                        hint="localhub: localhost:8884. Azure: NAME.azure-devices.net (port 443)" />
+                    if *sas_mode {
+                        <Field id="dev-cs" label="Device connection string" kind="password" mono=true value={(*connection_string).clone()} oninput={text_input(&connection_string)}
+                            hint="HostName=…;DeviceId=…;SharedAccessKey=… The SAS token is made here and lasts an hour." />
+                    } else {
+                        <Field id="dev-host" label="Hub host name" value={(*host).clone()} oninput={text_input(&host)} hint="In the MQTT user name: NAME.azure-devices.net, or localhost" />
+                        <Field id="dev-id" label="Device id" mono=true value={(*device_id).clone()} oninput={text_input(&device_id)}
+                            hint={if issued_ids.is_empty() { "The CN of the device certificate".to_owned() } else { format!("Issued here: {}", issued_ids.join(", ")) }} />
+                    }
+                </div>
+                if !*sas_mode {
+                    <details class="help">
+                        <summary>{"How the browser presents the device certificate"}</summary>
+                        <p>{"A page cannot hand a certificate to a WebSocket: the browser presents one from its own store. Import the device's .pfx first (PKCS#12 export comes with the certificate steps), then connect; the browser asks which certificate to use."}</p>
+                        <ul>
+                            <li>{"Chrome / Edge on Windows: double-click the .pfx (Current User, Personal store)."}</li>
+                            <li>{"Chrome on macOS: double-click the .pfx to add it to the login keychain."}</li>
+                            <li>{"Chrome / Chromium on Linux: Settings → Privacy and security → Security → Manage certificates → Your certificates → Import, or pk12util -i device.pfx -d sql:$HOME/.pki/nssdb."}</li>
+                            <li>{"Firefox: Settings → Privacy & Security → Certificates → View Certificates → Your Certificates → Import."}</li>
+                        </ul>
+                        <p>{"For localhub, also trust its TLS root (.localhub/tls/root-ca.pem); see the README."}</p>
+                    </details>
+                }
+                if let Some(e) = &*form_error { <p class="error" role="alert" id="dev-error">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="dev-connect">{ if connected { "Reconnect" } else { "Connect" } }</button>
+                    <button type="button" class="secondary" id="dev-disconnect" onclick={on_disconnect} disabled={view.status.is_none()}>{"Disconnect"}</button>
+                </div>
+                <div id="dev-status" role="status" aria-live="polite">
+                    { status_view(view.status.as_ref()) }
+                </div>
+            </form>
+            <div class="card">
+                <h3 class="sub">{"Telemetry"}</h3>
+                <div class="field">
+                    <label for="dev-payload">{"Message body (JSON)"}</label>
+                    <textarea id="dev-payload" class="mono" rows="5" value={(*payload).clone()} oninput={area_input(&payload)} spellcheck="false" />
+                </div>
+                <div class="grid">
+                    <div class="field">
+                        <label for="dev-props">{"Message properties, name=value per line"}</label>
+                        <textarea id="dev-props" class="mono" rows="2" value={(*properties).clone()} oninput={area_input(&properties)} spellcheck="false" />
+                    </div>
+                    <fieldset class="choice">
+                        <legend>{"QoS"}</legend>
+                        <label><input type="radio" id="dev-qos0" name="dev-qos" checked={!*qos1} onchange={set_qos(false)} />{" 0"}</label>
+                        <label><input type="radio" id="dev-qos1" name="dev-qos" checked={*qos1} onchange={set_qos(true)} />{" 1 (acknowledged)"}</label>
+                    </fieldset>
+                    <Field id="dev-count" label="Messages" kind="number" value={(*repeat).clone()} oninput={text_input(&repeat)} />
+                    <Field id="dev-every" label="Every (ms)" kind="number" value={(*every).clone()} oninput={text_input(&every)} />
+                </div>
+                <div class="actions">
+                    <button type="button" class="primary" id="dev-send" onclick={on_send} disabled={!connected}>{"Send telemetry"}</button>
+                    <span class="counts" id="dev-counts">{format!("{} sent · {} acknowledged", view.sent, view.acked)}</span>
+                </div>
+            </div>
+            <div class="card">
+                <h3 class="sub">{"Device twin"}</h3>
+                <div class="field">
+                    <label for="dev-reported">{"Reported properties (JSON)"}</label>
+                    <textarea id="dev-reported" class="mono" rows="2" value={(*reported).clone()} oninput={area_input(&reported)} spellcheck="false" />
+                </div>
+                <div class="actions">
+                    <button type="button" class="secondary" id="dev-twin-report" onclick={twin_call(true)} disabled={!connected}>{"Update reported properties"}</button>
+                    <button type="button" class="secondary" id="dev-twin-get" onclick={twin_call(false)} disabled={!connected}>{"Get twin"}</button>
+                </div>
+                if let Some(t) = &view.twin { <pre class="mono twin" id="dev-twin">{t}</pre> }
+                <h3 class="sub">{"Cloud-to-device messages"}</h3>
+                if view.c2d.is_empty() {
+                    <p class="hint">{"None yet. Send one with az iot device c2d-message send, or POST /localhub/devices/{id}/messages to localhub."}</p>
+                } else {
+                    <ul class="results" id="dev-c2d">{ for view.c2d.iter().map(|m| html! { <li class="ok">{m}</li> }) }</ul>
+                }
+            </div>
+            <details class="card log" open=true>
+                <summary>{format!("Connection log ({} lines)", view.log.len())}</summary>
+                <ol class="mono" id="dev-log">
+                    { for view.log.iter().rev().map(|l| html! {
+                        <li class={l.dir}><span class="time">{&l.time}</span>{" "}<span class="dir">{match l.dir { "out" => "→", "in" => "←", _ => "!" }}</span>{" "}{&l.text}</li>
+                    }) }
+                </ol>
+            </details>
+        </section>
+    }
+}
+
+fn status_view(status: Option<&Status>) -> Html {
+    match status {
+        None => html! { <p class="hint">{"Not connected."}</p> },
+        Some(Status::Connecting(m)) => {
+            html! { <p class="progress"><span class="spinner" aria-hidden="true"></span>{m}</p> }
+        }
+        Some(Status::Connected) => {
+            html! { <p class="status ok">{"Connected: the hub accepted the device (CONNACK 0)."}</p> }
+        }
+        Some(Status::Refused(r, x509)) => html! {
+            <div class="error-block" role="alert">
+                <p class="error">{format!("The hub refused the device (CONNACK {}). Likely causes, most likely first:", r.code())}</p>
+                <ol>{ for refusal_advice(*r, *x509).into_iter().map(|a| html! { <li>{a}</li> }) }</ol>
+            </div>
+        },
+        Some(Status::Closed(m)) => html! { <p class="error">{m}</p> },
+    }
+}
+
+/// Opens the WebSocket and wires it to a new session.
+fn open(
+    url: &str,
+    options: ConnectOptions,
+    x509: bool,
+    view: &UseReducerHandle<DeviceView>,
+) -> Result<Link, String> {
+    let socket = WebSocket::new_with_str(url, "mqtt").map_err(|e| {
+        format!(
+            "Could not open {url}: {}",
+            e.as_string().unwrap_or_default()
+        )
+    })?;
+    socket.set_binary_type(BinaryType::Arraybuffer);
+    let session: Rc<RefCell<Option<Session>>> = Rc::default();
+    let device_id = options.client_id.clone();
+    let mut handlers: Vec<Closure<dyn FnMut(JsValueAlias)>> = Vec::new();
+
+    let onopen = {
+        let (socket, session, view) = (socket.clone(), session.clone(), view.clone());
+        Closure::<dyn FnMut(JsValueAlias)>::new(move |_| {
+            view.dispatch(DeviceAction::Status(Status::Connecting(
+                "WebSocket open; sending CONNECT…".into(),
+            )));
+            match Session::connect(&options, now_ms()) {
+                Ok(mut s) => {
+                    pump(&socket, &mut s, &view);
+                    *session.borrow_mut() = Some(s);
+                }
+                Err(e) => view.dispatch(DeviceAction::Status(Status::Closed(e.to_string()))),
+            }
+        })
+    };
+    socket.set_onopen(Some(onopen.as_ref().unchecked_ref()));
+    handlers.push(onopen);
+
+    let onmessage = {
+        let (socket, session, view, id) = (
+            socket.clone(),
+            session.clone(),
+            view.clone(),
+            device_id.clone(),
+        );
+        Closure::<dyn FnMut(JsValueAlias)>::new(move |e: JsValueAlias| {
+            let Ok(e) = e.dyn_into::<MessageEvent>() else {
+                return;
+            };
+            let Ok(buf) = e.data().dyn_into::<ArrayBuffer>() else {
+                view.dispatch(DeviceAction::Log(
+                    "err",
+                    "a text frame: MQTT uses binary frames".into(),
+                ));
+                return;
+            };
+            let bytes = Uint8Array::new(&buf).to_vec();
+            let mut guard = session.borrow_mut();
+            let Some(s) = guard.as_mut() else { return };
+            match s.receive(&bytes, now_ms()) {
+                Ok(events) => {
+                    for event in events {
+                        handle(event, s, &socket, &view, &id, x509);
+                    }
+                    pump(&socket, s, &view);
+                }
+                Err(err) => {
+                    view.dispatch(DeviceAction::Log("err", err.to_string()));
+                    view.dispatch(DeviceAction::Status(Status::Closed(format!(
+                        "Connection closed: {err}."
+                    ))));
+                    let _ = socket.close();
+                }
+            }
+        })
+    };
+    socket.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    handlers.push(onmessage);
+
+    let onclose = {
+        let (session, view) = (session.clone(), view.clone());
+        Closure::<dyn FnMut(JsValueAlias)>::new(move |e: JsValueAlias| {
+            let code = e.dyn_ref::<CloseEvent>().map(|c| c.code()).unwrap_or(0);
+            let was_open = session.borrow().as_ref().is_some_and(|s| s.is_connected());
+            let never_opened = session.borrow().is_none();
+            view.dispatch(DeviceAction::Log(
+                "err",
+                format!("WebSocket closed (code {code})"),
+            ));
+            if never_opened {
+                view.dispatch(DeviceAction::Status(Status::Closed(if x509 {
+                    "The WebSocket did not open. Check the address; that this browser trusts the hub's TLS certificate (for localhub, its root); and that a device certificate is imported in the browser (none was offered, or the hub refused it).".into()
+                } else {
+                    "The WebSocket did not open. Check the address and that this browser trusts the hub's TLS certificate (for localhub, its root).".into()
+                })));
+            } else if was_open {
+                view.dispatch(DeviceAction::Status(Status::Closed(format!(
+                    "The hub closed the connection (WebSocket code {code})."
+                ))));
+            }
+        })
+    };
+    socket.set_onclose(Some(onclose.as_ref().unchecked_ref()));
+    handlers.push(onclose);
+
+    let ticker = {
+        let (socket, session, view) = (socket.clone(), session.clone(), view.clone());
+        gloo::timers::callback::Interval::new(1000, move || {
+            let mut guard = session.borrow_mut();
+            let Some(s) = guard.as_mut() else { return };
+            match s.tick(now_ms()) {
+                Ok(()) => pump(&socket, s, &view),
+                Err(e) => {
+                    view.dispatch(DeviceAction::Status(Status::Closed(e.to_string())));
+                    let _ = socket.close();
+                }
+            }
+        })
+    };
+
+    Ok(Link {
+        socket,
+        session,
+        device_id,
+        next_rid: 0,
+        _handlers: handlers,
+        _ticker: ticker,
+    })
+}
+
+fn handle(
+    event: Event,
+    session: &mut Session,
+    socket: &WebSocket,
+    view: &UseReducerHandle<DeviceView>,
+    device_id: &str,
+    x509: bool,
+) {
+    match event {
+        Event::Connected { .. } => {
+            view.dispatch(DeviceAction::Log("in", "CONNACK 0: accepted".into()));
+            view.dispatch(DeviceAction::Status(Status::Connected));
+            let now = now_ms();
+            for filter in [c2d_filter(device_id), TWIN_RESPONSES.to_owned()] {
+                if let Err(e) = session.subscribe(&filter, QoS::AtLeastOnce, now) {
+                    view.dispatch(DeviceAction::Log("err", e.to_string()));
+                }
+            }
+        }
+        Event::Refused(r) => {
+            view.dispatch(DeviceAction::Log(
+                "in",
+                format!("CONNACK {}: refused", r.code()),
+            ));
+            view.dispatch(DeviceAction::Status(Status::Refused(r, x509)));
+            let _ = socket.close();
+        }
+        Event::Acknowledged { pkid, rtt_ms } => {
+            view.dispatch(DeviceAction::Acked);
+            view.dispatch(DeviceAction::Log(
+                "in",
+                format!("PUBACK id {pkid} after {rtt_ms} ms"),
+            ));
+        }
+        Event::Subscribed { pkid, granted } => {
+            let refused = granted.iter().any(Option::is_none);
+            view.dispatch(DeviceAction::Log(
+                if refused { "err" } else { "in" },
+                format!("SUBACK id {pkid}{}", if refused { ": refused" } else { "" }),
+            ));
+        }
+        Event::Message { topic, payload, .. } => {
+            let body = String::from_utf8_lossy(&payload).into_owned();
+            if let Some(r) = twin_response(&topic) {
+                view.dispatch(DeviceAction::Log(
+                    "in",
+                    format!("twin response {} for request {}", r.status, r.rid),
+                ));
+                let shown = match r.status {
+                    200 => serde_json::from_str::<serde_json::Value>(&body)
+                        .and_then(|v| serde_json::to_string_pretty(&v))
+                        .unwrap_or(body),
+                    204 => format!(
+                        "Reported properties updated (version {}).",
+                        r.version
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    ),
+                    s => format!("The hub answered {s}: {body}"),
+                };
+                view.dispatch(DeviceAction::Twin(shown));
+            } else if let Some(props) = c2d_properties(device_id, &topic) {
+                let props = props
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                view.dispatch(DeviceAction::Log(
+                    "in",
+                    format!("cloud-to-device message ({} bytes)", payload.len()),
+                ));
+                view.dispatch(DeviceAction::C2d(if props.is_empty() {
+                    body
+                } else {
+                    format!("{body}  [{props}]")
+                }));
+            } else {
+                view.dispatch(DeviceAction::Log(
+                    "in",
+                    format!("PUBLISH {topic} ({} bytes)", payload.len()),
+                ));
+            }
+        }
+        Event::Pong { rtt_ms } => view.dispatch(DeviceAction::Log(
+            "in",
+            format!("PINGRESP after {rtt_ms} ms"),
+        )),
+    }
+}
