@@ -59,10 +59,30 @@ mkdir -p "$browser_home/.pki/nssdb"
 certutil -N -d "sql:$browser_home/.pki/nssdb" --empty-password
 certutil -A -d "sql:$browser_home/.pki/nssdb" -n "localhub test root" -t "C,," -i "$localhub_dir/tls/root-ca.pem"
 export HUBCERT_LOCALHUB=http://127.0.0.1:18081 HUBCERT_LOCALHUB_WSS=localhost:18884
+# An X.509 device in the browser's store: provisioned on that localhub as the app would (CA uploaded
+# and verified, device registered CA-signed), exported as .pfx by OpenSSL, imported with pk12util;
+# a managed Chromium policy selects it for localhub's WSS port (headless Chromium shows no picker).
+x509_device="browser-x509-$$"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+policy_dir=/etc/chromium/policies/managed
+policy="$policy_dir/hubcert-test.json"
+if cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" "$log_dir/x509" "$x509_device" &&
+  openssl pkcs12 -export -inkey "$log_dir/x509/$x509_device.key" -in "$log_dir/x509/$x509_device.pem" \
+    -name "$x509_device" -out "$log_dir/x509/$x509_device.pfx" -passout pass:test &&
+  pk12util -i "$log_dir/x509/$x509_device.pfx" -d "sql:$browser_home/.pki/nssdb" -W test -K "" &&
+  $SUDO mkdir -p "$policy_dir" &&
+  echo '{"AutoSelectCertificateForUrls": ["{\"pattern\":\"https://[*.]localhost:18884\",\"filter\":{}}"]}' |
+    $SUDO tee "$policy" >/dev/null; then
+  export HUBCERT_X509_DEVICE="$x509_device"
+  trap 'kill $localhub_pid 2>/dev/null || true; $SUDO rm -f "$policy"' EXIT
+else
+  echo "could not put an X.509 device in the test browser's store: its test will fail"
+fi
 tests "browser tests (headless Chromium; hub steps and device over WSS against localhub)" \
   env CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" HOME="$browser_home" \
   cargo test --locked --target wasm32-unknown-unknown
 kill $localhub_pid 2>/dev/null || true
+$SUDO rm -f "$policy"
 check "release build (trunk)" trunk build --release
 check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist
 

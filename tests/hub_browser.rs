@@ -358,3 +358,47 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
     let refused = wait_for(&page, "#dev-status", "CONNACK 5").await;
     assert!(refused.contains("not registered"), "{refused}");
 }
+
+/// A CA-signed device whose certificate scripts/test.sh imported into the test browser's store
+/// (and which a Chromium policy selects for localhub's WSS port).
+const X509_DEVICE: Option<&str> = option_env!("HUBCERT_X509_DEVICE");
+
+#[wasm_bindgen_test]
+async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telemetry() {
+    localhub_info().await;
+    let id = X509_DEVICE.expect(
+        "HUBCERT_X509_DEVICE is unset: scripts/test.sh provisions the device, imports its .pfx \
+         into the browser's NSS store and sets it",
+    );
+    let page = mount();
+    settle().await;
+    click(&page, "dev-x509");
+    settle().await;
+    type_into(&page, "dev-address", LOCALHUB_WSS);
+    type_into(&page, "dev-host", "localhost");
+    type_into(&page, "dev-id", id);
+    click(&page, "dev-connect");
+    wait_for(&page, "#dev-status", "Connected").await;
+    type_into(
+        &page,
+        "dev-payload",
+        r#"{"from":"the browser's certificate store"}"#,
+    );
+    click(&page, "dev-send");
+    wait_for(&page, "#dev-counts", "1 sent · 1 acknowledged").await;
+    let (_, got) = get_json(&format!("{LOCALHUB}/localhub/telemetry?deviceId={id}"), "").await;
+    let sent: Vec<&Value> = got
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e["kind"] == "telemetry")
+        .collect();
+    assert!(
+        sent.iter().any(
+            |e| e["body"] == r#"{"from":"the browser's certificate store"}"#
+                && e["transport"] == "wss"
+        ),
+        "{got}"
+    );
+    click(&page, "dev-disconnect");
+}

@@ -1,0 +1,111 @@
+//! Prepares a device on a running localhub the way the app does (upload the CA, prove possession,
+//! register the device as CA-signed) and writes its certificate and key, for tests that need a
+//! device certificate outside Rust (the browser's certificate store, other MQTT clients).
+//!
+//! usage: cargo run -p localhub --example provision -- BASE_URL OUT_DIR DEVICE_ID
+
+use std::path::PathBuf;
+
+use hubcert::iothub::client::{Answer, HubClient, Transport};
+use hubcert::iothub::rest::{Arm, DeviceAuth, Method, Registry, Request};
+use hubcert::iothub::{DeviceId, VerificationCode};
+use hubcert::pki::{
+    CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
+    VerificationCertParams,
+};
+use time::OffsetDateTime;
+
+struct Http(reqwest::Client);
+
+impl Transport for Http {
+    async fn send(&self, req: &Request) -> Result<Answer, String> {
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut b = self.0.request(method, &req.url);
+        for (name, value) in &req.headers {
+            b = b.header(*name, value);
+        }
+        if let Some(body) = &req.body {
+            b = b.body(body.clone());
+        }
+        let r = b.send().await.map_err(|e| e.to_string())?;
+        Ok(Answer {
+            status: r.status().as_u16(),
+            body: r.text().await.unwrap_or_default(),
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [base, out, id] = args.as_slice() else {
+        return Err("usage: provision BASE_URL OUT_DIR DEVICE_ID".into());
+    };
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out)?;
+    let http = reqwest::Client::new();
+    let info: serde_json::Value = http
+        .get(format!("{base}/localhub/info"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let cs = info["connectionString"]
+        .as_str()
+        .ok_or("no connection string")?;
+    let hub_name = info["hubName"].as_str().ok_or("no hub name")?;
+
+    let now = OffsetDateTime::now_utc();
+    let ca = CertificateAuthority::create_root(
+        &RootCaParams {
+            common_name: format!("Provisioned Root {id}"),
+            ..RootCaParams::default()
+        },
+        now,
+    )?;
+    let client = HubClient::new(Http(http), true);
+    let arm = Arm::new(base, "sub", "rg", hub_name, "provision")?;
+    let name = format!("root-{id}");
+    client
+        .upload_certificate(&arm, &name, &ca.certificate().pem(), false)
+        .await?;
+    let sign = |code: &VerificationCode| {
+        ca.issue_verification(
+            &VerificationCertParams {
+                code: code.clone(),
+                validity: ValidityDays::ONE_DAY,
+            },
+            now,
+        )
+        .map(|v| v.certificate.pem())
+    };
+    client.prove_possession(&arm, &name, sign, |_| {}).await?;
+    let device_id = DeviceId::parse(id)?;
+    let registry = Registry::from_connection_string(base, cs)?;
+    let unix = now.unix_timestamp() as u64;
+    client
+        .register_device(
+            &registry,
+            &device_id,
+            &DeviceAuth::CertificateAuthority,
+            unix,
+        )
+        .await?;
+    let identity = ca.issue_device_identity(
+        &DeviceCertParams {
+            device_id,
+            validity: ValidityDays::SEED_DEVICE,
+        },
+        KeyAlgorithm::EcdsaP256,
+        now,
+    )?;
+    std::fs::write(out.join(format!("{id}.pem")), identity.certificate.pem())?;
+    std::fs::write(out.join(format!("{id}.key")), identity.key.to_pkcs8_pem()?)?;
+    println!("provisioned {id}: CA '{name}' verified, device registered as CA-signed");
+    Ok(())
+}
