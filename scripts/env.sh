@@ -2,3 +2,4 @@
 export HUBCERT_TOOLS="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
 export PATH="$HUBCERT_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export HUBCERT_PYTHON="${HUBCERT_PYTHON:-$HUBCERT_TOOLS/py/bin/python}"

@@ -7,6 +7,7 @@ WASM_BINDGEN_VERSION="0.2.130"   # must equal the wasm-bindgen version in Cargo.
 TRUNK_VERSION="0.21.14"          # 0.22 needs a newer rustc than this machine has
 WASM_PACK_VERSION="0.15.1"       # for users' `wasm-pack test --headless --chrome`
 BINARYEN_VERSION="132.0.0"       # Debian's binaryen cannot read wasm-bindgen 0.2.130 output
+PY_DEVICE_SDK="azure-iot-device==2.14.0"   # the Python device snippet's SDK, run in a test
 TOOLS_DIR="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -25,6 +26,7 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v certutil >/dev/null || need_apt+=(libnss3-tools)
+command -v mosquitto_pub >/dev/null || need_apt+=(mosquitto-clients)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -50,6 +52,13 @@ fi
 if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
   say "building wasm-pack $WASM_PACK_VERSION (about 5 minutes)"
   cargo install --locked --force wasm-pack --version "$WASM_PACK_VERSION"
+fi
+
+if ! "$TOOLS_DIR/py/bin/python" -c "import azure.iot.device" 2>/dev/null ||
+  [ "$("$TOOLS_DIR/py/bin/pip" show azure-iot-device 2>/dev/null | awk '/^Version/ {print $2}')" != "${PY_DEVICE_SDK#*==}" ]; then
+  say "installing $PY_DEVICE_SDK in a virtual environment"
+  python3 -m venv "$TOOLS_DIR/py"
+  "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "$PY_DEVICE_SDK"
 fi
 
 say "tools ready"

@@ -7,6 +7,7 @@ pub mod client;
 mod names;
 pub mod rest;
 pub mod sas;
+pub mod snippets;
 
 pub use names::{DeviceId, IdError, VerificationCode};
 pub use sas::{SasError, SasToken};

@@ -377,6 +377,13 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
     type_into(&page, "dev-address", LOCALHUB_WSS);
     type_into(&page, "dev-host", "localhost");
     type_into(&page, "dev-id", id);
+    settle().await;
+    let code = text(&page, "#dev-snippets");
+    assert!(
+        code.contains(&format!("DeviceId={id};x509=true"))
+            && code.contains(&format!("--cert {id}.pem")),
+        "{code}"
+    );
     click(&page, "dev-connect");
     wait_for(&page, "#dev-status", "Connected").await;
     type_into(

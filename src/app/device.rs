@@ -10,10 +10,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlTextAreaElement, MessageEvent, WebSocket};
 use yew::prelude::*;
 
+use super::command::Command;
 use super::field::Field;
 use super::state::Issued;
 use crate::iothub::rest::ConnectionString;
 use crate::iothub::sas;
+use crate::iothub::snippets::DeviceFiles;
 use crate::mqtt::iothub::{
     c2d_filter, c2d_properties, refusal_advice, telemetry_topic, twin_get, twin_report,
     twin_response, username, websocket_url, TWIN_RESPONSES,
@@ -406,6 +408,27 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
         .filter_map(|d| d.info.common_name.clone())
         .collect();
     let connected = matches!(view.status, Some(Status::Connected));
+    let snippet_id = if device_id.trim().is_empty() {
+        issued_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "sensor-device-01".into())
+    } else {
+        device_id.trim().to_owned()
+    };
+    let snippet = DeviceFiles {
+        host: if host.trim().is_empty() {
+            "NAME.azure-devices.net".to_owned()
+        } else {
+            host.trim().to_owned()
+        },
+        device_id: snippet_id.clone(),
+        cert_file: format!("{snippet_id}.pem"),
+        key_file: format!("{snippet_id}.key"),
+        ca_file: props
+            .localhub
+            .then(|| ".localhub/tls/root-ca.pem".to_owned()),
+    };
 
     html! {
         <section class="step" id="step-device-test" aria-labelledby="step-device-test-title">
@@ -498,6 +521,13 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                     <ul class="results" id="dev-c2d">{ for view.c2d.iter().map(|m| html! { <li class="ok">{m}</li> }) }</ul>
                 }
             </div>
+            <details class="card" id="dev-snippets">
+                <summary class="sub">{format!("Run it on the device instead: code for {snippet_id}")}</summary>
+                <p class="hint">{"Each sends the seed's sample message with the device's certificate and key files (the downloads of step 4). The SDKs connect to port 8883."}</p>
+                <Command title="Node.js (npm install azure-iot-device azure-iot-device-mqtt), device-x509.js" command={snippet.node()} />
+                <Command title="Python (pip install azure-iot-device), device_x509.py" command={snippet.python()} />
+                <Command title="mosquitto_pub (Debian mosquitto-clients)" command={snippet.mosquitto_pub(8883)} />
+            </details>
             <details class="card log" open=true>
                 <summary>{format!("Connection log ({} lines)", view.log.len())}</summary>
                 <ol class="mono" id="dev-log">

@@ -1,0 +1,111 @@
+//! The device snippets the app shows (`hubcert::iothub::snippets`), each run once against localhub
+//! as written: Node.js with Microsoft's device SDK (tests/node), Python with `azure-iot-device`
+//! (the venv scripts/setup.sh makes, `$HUBCERT_PYTHON`), and Debian's `mosquitto_pub`.
+//! The SDKs always dial `{HostName}:8883`, so localhub listens there.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use hubcert::iothub::snippets::DeviceFiles;
+
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what} could not start ({e}): run scripts/setup.sh"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what} failed:\n{text}");
+    text
+}
+
+fn files(dir: &Path, id: &str) -> DeviceFiles {
+    let p = |name: String| dir.join(name).display().to_string();
+    DeviceFiles {
+        host: "localhost".into(),
+        device_id: id.into(),
+        cert_file: p(format!("{id}.pem")),
+        key_file: p(format!("{id}.key")),
+        ca_file: Some(p("localhub-root.pem".into())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_snippet_runs_as_shown_and_its_telemetry_arrives() {
+    let running = localhub::start(localhub::Config {
+        mqtt_port: 8883,
+        ..localhub::Config::ephemeral()
+    })
+    .await
+    .expect("localhub on port 8883 (stop any other localhub or MQTT broker using it)");
+    let hub = Hub {
+        base: format!("http://{}", running.http),
+        http: reqwest::Client::new(),
+        running,
+    };
+    let ca = root("Snippet Root");
+    hub.upload_and_verify("root", &ca).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("localhub-root.pem"), &hub.running.root_pem).unwrap();
+
+    let node_modules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node/node_modules");
+    assert!(
+        node_modules.join("azure-iot-device").exists(),
+        "run `npm ci` in tests/node first (scripts/test.sh does)"
+    );
+    let python = std::env::var("HUBCERT_PYTHON")
+        .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
+
+    for lang in ["node", "python", "mosquitto"] {
+        let id = format!("snippet-{lang}");
+        hub.register_ca_device(&id).await;
+        let identity = device(&ca, &id);
+        let f = files(dir.path(), &id);
+        std::fs::write(&f.cert_file, identity.certificate.pem()).unwrap();
+        std::fs::write(&f.key_file, identity.key.to_pkcs8_pem().unwrap()).unwrap();
+        let out = tokio::task::block_in_place(|| match lang {
+            "node" => {
+                let script = dir.path().join("device-x509.js");
+                std::fs::write(&script, f.node()).unwrap();
+                run(
+                    Command::new("node")
+                        .arg(&script)
+                        .env("NODE_PATH", &node_modules),
+                    "the Node.js snippet",
+                )
+            }
+            "python" => {
+                let script = dir.path().join("device_x509.py");
+                std::fs::write(&script, f.python()).unwrap();
+                run(Command::new(&python).arg(&script), "the Python snippet")
+            }
+            _ => run(
+                Command::new("sh").arg("-c").arg(f.mosquitto_pub(8883)),
+                "the mosquitto_pub snippet",
+            ),
+        });
+        if lang != "mosquitto" {
+            assert!(
+                out.contains("Telemetry message sent successfully"),
+                "{lang}: {out}"
+            );
+        }
+        let got: Vec<_> = hub
+            .running
+            .hub
+            .telemetry(Some(&id))
+            .into_iter()
+            .filter(|e| e.kind == "telemetry")
+            .collect();
+        assert_eq!(got.len(), 1, "{lang}: {got:?}\n{out}");
+        let body: serde_json::Value =
+            serde_json::from_str(got[0].body.as_deref().unwrap_or("")).expect("a JSON body");
+        assert_eq!(body["temperature"], 22.5, "{lang}");
+        assert_eq!(body["deviceId"], id.as_str(), "{lang}");
+    }
+}

@@ -1,0 +1,183 @@
+//! Ready-to-run device code for a device and its files: the seed's Node.js script, Python with
+//! Microsoft's `azure-iot-device`, and `mosquitto_pub`. Each one sends the seed's sample telemetry
+//! with the device's X.509 certificate.
+
+use super::az::quote;
+
+/// What the snippets are filled with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceFiles {
+    /// The hub's host name (`NAME.azure-devices.net`, or `localhost` for localhub).
+    pub host: String,
+    /// The device id (the certificate's CN).
+    pub device_id: String,
+    /// The device certificate file (PEM).
+    pub cert_file: String,
+    /// The device key file (PKCS#8 PEM).
+    pub key_file: String,
+    /// A root to trust for the hub's TLS certificate (localhub's); `None` for Azure (the system's).
+    pub ca_file: Option<String>,
+}
+
+fn js(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+fn sample(device_id: &str) -> String {
+    serde_json::json!({"temperature": 22.5, "humidity": 65, "deviceId": device_id}).to_string()
+}
+
+impl DeviceFiles {
+    /// `device-x509.js` (npm `azure-iot-device`, `azure-iot-device-mqtt`), as in the seed guide.
+    pub fn node(&self) -> String {
+        let ca = match &self.ca_file {
+            Some(ca) => format!("\n  ca: fs.readFileSync({}, 'utf8'),", js(ca)),
+            None => String::new(),
+        };
+        format!(
+            r#"// device-x509.js: npm install azure-iot-device azure-iot-device-mqtt; node device-x509.js
+const {{ Client, Message }} = require('azure-iot-device');
+const {{ Mqtt }} = require('azure-iot-device-mqtt');
+const fs = require('fs');
+
+const client = Client.fromConnectionString({cs}, Mqtt);
+client.setOptions({{
+  cert: fs.readFileSync({cert}, 'utf8'),
+  key: fs.readFileSync({key}, 'utf8'),{ca}
+}});
+
+async function main() {{
+  await client.open();
+  console.log('Connected to IoT Hub using X.509 certificate');
+  const msg = new Message(JSON.stringify({body}));
+  msg.contentType = 'application/json';
+  msg.contentEncoding = 'utf-8';
+  await client.sendEvent(msg);
+  console.log('Telemetry message sent successfully');
+  await client.close();
+}}
+
+main().catch((err) => {{
+  console.error('Connection failed:', err.message);
+  process.exit(1);
+}});
+"#,
+            cs = js(&format!(
+                "HostName={};DeviceId={};x509=true",
+                self.host, self.device_id
+            )),
+            cert = js(&self.cert_file),
+            key = js(&self.key_file),
+            body = sample(&self.device_id),
+        )
+    }
+
+    /// `device_x509.py` (PyPI `azure-iot-device`).
+    pub fn python(&self) -> String {
+        let py = |s: &str| js(s); // a JSON string is a valid Python string literal
+        let ca = match &self.ca_file {
+            Some(ca) => format!("\n    server_verification_cert=open({}).read(),", py(ca)),
+            None => String::new(),
+        };
+        format!(
+            r#"# device_x509.py: pip install azure-iot-device; python device_x509.py
+import json
+from azure.iot.device import IoTHubDeviceClient, Message, X509
+
+client = IoTHubDeviceClient.create_from_x509_certificate(
+    x509=X509(cert_file={cert}, key_file={key}),
+    hostname={host},
+    device_id={id},{ca}
+)
+client.connect()
+print("Connected to IoT Hub using X.509 certificate")
+msg = Message(json.dumps({body}))
+msg.content_type = "application/json"
+msg.content_encoding = "utf-8"
+client.send_message(msg)
+print("Telemetry message sent successfully")
+client.shutdown()
+"#,
+            cert = py(&self.cert_file),
+            key = py(&self.key_file),
+            host = py(&self.host),
+            id = py(&self.device_id),
+            body = sample(&self.device_id),
+        )
+    }
+
+    /// One `mosquitto_pub` command over MQTT/TLS (Debian `mosquitto-clients`); `port` is 8883 on
+    /// IoT Hub.
+    pub fn mosquitto_pub(&self, port: u16) -> String {
+        let trust = match &self.ca_file {
+            Some(ca) => format!("--cafile {}", quote(ca)),
+            None => "--capath /etc/ssl/certs".to_owned(),
+        };
+        format!(
+            "mosquitto_pub -V mqttv311 -h {host} -p {port} {trust} \\\n  --cert {cert} --key {key} \\\n  -i {id} -u {user} \\\n  -t {topic} -q 1 \\\n  -m {body}",
+            host = quote(&self.host),
+            cert = quote(&self.cert_file),
+            key = quote(&self.key_file),
+            id = quote(&self.device_id),
+            user = quote(&crate::mqtt::iothub::username(&self.host, &self.device_id)),
+            topic = quote(&crate::mqtt::iothub::telemetry_topic(
+                &self.device_id,
+                &[("$.ct".into(), "application/json".into())]
+            )),
+            body = quote(&sample(&self.device_id)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(ca: Option<&str>) -> DeviceFiles {
+        DeviceFiles {
+            host: "my-hub.azure-devices.net".into(),
+            device_id: "sensor-device-01".into(),
+            cert_file: "sensor-device-01.pem".into(),
+            key_file: "sensor-device-01.key".into(),
+            ca_file: ca.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn values_are_filled_in_and_quoted_for_each_language() {
+        let f = files(None);
+        let node = f.node();
+        assert!(node.contains(r#"Client.fromConnectionString("HostName=my-hub.azure-devices.net;DeviceId=sensor-device-01;x509=true", Mqtt)"#), "{node}");
+        assert!(node.contains(r#"fs.readFileSync("sensor-device-01.key", 'utf8')"#));
+        assert!(!node.contains("ca:"));
+        let py = f.python();
+        assert!(
+            py.contains(r#"hostname="my-hub.azure-devices.net","#),
+            "{py}"
+        );
+        assert!(!py.contains("server_verification_cert"));
+        let sh = f.mosquitto_pub(8883);
+        assert!(sh.contains("--capath /etc/ssl/certs"), "{sh}");
+        assert!(
+            sh.contains("-u 'my-hub.azure-devices.net/sensor-device-01/?api-version=2021-04-12'"),
+            "{sh}"
+        );
+        assert!(
+            sh.contains(
+                "-t devices/sensor-device-01/messages/events/%24.ct=application%2Fjson -q 1"
+            ),
+            "{sh}"
+        );
+
+        // A file name with a quote stays one literal in every language.
+        let mut odd = files(Some("it's root.pem"));
+        odd.cert_file = "dev \"1\".pem".into();
+        assert!(odd
+            .node()
+            .contains(r#"fs.readFileSync("dev \"1\".pem", 'utf8')"#));
+        assert!(odd.python().contains(r#"open("it's root.pem").read()"#));
+        assert!(odd
+            .mosquitto_pub(1)
+            .contains(r#"--cafile 'it'\''s root.pem'"#));
+    }
+}
