@@ -11,8 +11,8 @@ mod key;
 mod validity;
 
 pub use authority::{
-    CertificateAuthority, DeviceCertParams, Identity, RootCaParams, ServerCertParams,
-    VerificationCertParams,
+    CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
+    ServerCertParams, VerificationCertParams,
 };
 pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
 pub use error::PkiError;

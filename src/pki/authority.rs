@@ -68,6 +68,16 @@ pub struct ServerCertParams {
     pub validity: ValidityDays,
 }
 
+/// What the user chooses for an intermediate CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntermediateCaParams {
+    /// Subject CN, O and C, validity and key, as for a root.
+    pub subject: RootCaParams,
+    /// basicConstraints pathLenConstraint: how many CAs may follow below it (`None`: no limit;
+    /// `Some(0)`: it may sign only devices).
+    pub path_len: Option<u8>,
+}
+
 /// A certificate with its private key.
 #[derive(Debug)]
 pub struct Identity {
@@ -84,6 +94,8 @@ pub struct CertificateAuthority {
     key: KeyPair,
     /// Subject name, key identifier and usages, as the issuer of what this CA signs.
     params: CertificateParams,
+    /// The CAs above this one, nearest first (empty for a root).
+    issuers: Vec<Certificate>,
 }
 
 impl CertificateAuthority {
@@ -113,7 +125,72 @@ impl CertificateAuthority {
             certificate: Certificate::from_der(der)?,
             key,
             params: cert,
+            issuers: Vec::new(),
         })
+    }
+
+    /// Makes an intermediate CA signed by this one: basicConstraints critical CA:TRUE with the
+    /// chosen pathLen, the same key usages as a root, AKI = this CA's SKI. Refused when this CA's
+    /// own pathLen forbids another CA below it, or when it would outlive this CA.
+    pub fn issue_intermediate(
+        &self,
+        params: &IntermediateCaParams,
+        now: OffsetDateTime,
+    ) -> Result<Self, PkiError> {
+        if let IsCa::Ca(BasicConstraints::Constrained(0)) = self.params.is_ca {
+            return Err(PkiError::PathLenExhausted {
+                issuer: self.common_name(),
+            });
+        }
+        let key = KeyPair::generate(params.subject.key_algorithm)?;
+        let mut cert = self.leaf_params(&key, now, params.subject.validity)?;
+        cert.distinguished_name = subject(&params.subject)?;
+        cert.is_ca = IsCa::Ca(match params.path_len {
+            Some(n) => BasicConstraints::Constrained(n),
+            None => BasicConstraints::Unconstrained,
+        });
+        cert.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+        ];
+        let certificate = self.sign(&cert, &key)?;
+        let mut issuers = Vec::with_capacity(self.issuers.len() + 1);
+        issuers.push(self.certificate.clone());
+        issuers.extend(self.issuers.iter().cloned());
+        Ok(Self {
+            certificate,
+            key,
+            params: cert,
+            issuers,
+        })
+    }
+
+    /// Whether this CA signs itself.
+    pub fn is_root(&self) -> bool {
+        self.issuers.is_empty()
+    }
+
+    /// The CAs above this one, nearest first; empty for a root.
+    pub fn issuers(&self) -> &[Certificate] {
+        &self.issuers
+    }
+
+    /// `chain.pem` in the seed's order: this CA if it is an intermediate, the intermediates above
+    /// it, then the root. For a root, just the root.
+    pub fn chain_pem(&self) -> String {
+        std::iter::once(&self.certificate)
+            .chain(self.issuers.iter())
+            .map(Certificate::pem)
+            .collect()
+    }
+
+    fn common_name(&self) -> String {
+        self.certificate
+            .info()
+            .ok()
+            .and_then(|i| i.common_name)
+            .unwrap_or_else(|| "This CA".into())
     }
 
     /// The CA's certificate.
@@ -226,6 +303,7 @@ impl CertificateAuthority {
         }
         let mut cert = cert;
         cert.is_ca = IsCa::ExplicitNoCa;
+
         cert.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         Ok(cert)
     }

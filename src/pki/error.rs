@@ -82,6 +82,11 @@ pub enum PkiError {
         /// The key's algorithm, as far as it was recognised.
         algorithm: String,
     },
+    /// The CA's pathLen constraint forbids another CA below it.
+    PathLenExhausted {
+        /// The issuing CA's subject CN.
+        issuer: String,
+    },
     /// Signing or encoding a certificate failed.
     Signing {
         /// What the encoder reported.
@@ -136,6 +141,11 @@ impl fmt::Display for PkiError {
             Self::UnsupportedKey { algorithm } => {
                 write!(f, "{algorithm} keys are not supported here yet; use ECDSA P-256.")
             }
+            Self::PathLenExhausted { issuer } => write!(
+                f,
+                "{issuer} may not sign another CA (its pathLen constraint is used up): sign the \
+                 intermediate with a CA higher in the chain, or issue device certificates from {issuer}."
+            ),
             Self::Signing { detail } => write!(f, "The certificate could not be made ({detail})."),
         }
     }
