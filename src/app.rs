@@ -35,6 +35,14 @@ pub fn App() -> Html {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::DeviceIssued(issued)))
     };
+    let on_intermediate = {
+        let bench = bench.clone();
+        Callback::from(move |made| bench.dispatch(Action::IntermediateCreated(made)))
+    };
+    let on_select_ca = {
+        let bench = bench.clone();
+        Callback::from(move |i| bench.dispatch(Action::SelectCa(i)))
+    };
     let on_verification = {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
@@ -74,6 +82,7 @@ pub fn App() -> Html {
             </nav>
             <main>
                 <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
+                <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
                 <hub::HubSettingsStep settings={settings.clone()} />
                 <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                 <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />

@@ -165,3 +165,54 @@ async fn a_user_makes_the_root_the_verification_and_a_device_certificate() {
     assert_eq!(info.common_name.as_deref(), Some("line-7"));
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Tree Root");
+    click(&page, "ca-create");
+    settle().await;
+
+    type_into(&page, "im-cn", "Tree Intermediate");
+    click(&page, "im-create");
+    settle().await;
+    let card = text(&page, "[id^=intermediate-]");
+    assert!(
+        card.contains("CN=Tree Intermediate") && card.contains("CN=Tree Root"),
+        "{card}"
+    );
+    assert!(card.contains("Download chain.pem"), "{card}");
+    // pathLen 0 (the default): it may not sign another CA, and the page says so.
+    click(&page, "im-create");
+    settle().await;
+    assert!(text(&page, "#step-intermediate").contains("may not sign another CA"));
+
+    // Devices are signed by the intermediate and come with a full chain.
+    type_into(&page, "d-id", "leaf-1");
+    click(&page, "d-create");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(dev.contains("CN=Tree Intermediate"), "{dev}");
+    assert!(dev.contains("Download leaf-1-fullchain.pem"), "{dev}");
+
+    // Back to the root: the next device is signed by it, without a chain file.
+    let select: web_sys::HtmlSelectElement = find(&page, "#ca-active").unwrap().unchecked_into();
+    select.set_value("0");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    settle().await;
+    type_into(&page, "d-id", "leaf-2");
+    click(&page, "d-create");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(
+        dev.contains("Device leaf-2") && !dev.contains("fullchain"),
+        "{dev}"
+    );
+    let issuer_line = dev.split("Issuer").nth(1).unwrap_or_default();
+    assert!(issuer_line.contains("CN=Tree Root"), "{dev}");
+}

@@ -65,8 +65,11 @@ impl PartialEq for SharedCa {
 /// The page's state.
 #[derive(Default, Clone, PartialEq)]
 pub(crate) struct Workbench {
+    /// The CA that signs devices and verification certificates and is uploaded to the hub.
     pub(crate) ca: Option<SharedCa>,
     pub(crate) root: Option<Rc<Issued>>,
+    /// Every CA of the current root's tree, root first, with its card.
+    pub(crate) cas: Rc<Vec<(SharedCa, Rc<Issued>)>>,
     pub(crate) verification: Option<Rc<Issued>>,
     /// Newest first.
     pub(crate) devices: Rc<Vec<Rc<Issued>>>,
@@ -76,6 +79,10 @@ pub(crate) struct Workbench {
 pub(crate) enum Action {
     /// A new root replaces the old; what the old one signed stays listed.
     RootCreated((SharedCa, Rc<Issued>)),
+    /// A new intermediate becomes the signing CA.
+    IntermediateCreated((SharedCa, Rc<Issued>)),
+    /// Another CA of the tree becomes the signing CA.
+    SelectCa(usize),
     DeviceIssued(Rc<Issued>),
     VerificationIssued(Rc<Issued>),
 }
@@ -87,7 +94,8 @@ impl Reducible for Workbench {
         let mut next = (*self).clone();
         match action {
             Action::RootCreated((ca, issued)) => {
-                next.ca = Some(ca);
+                next.ca = Some(ca.clone());
+                next.cas = Rc::new(vec![(ca, issued.clone())]);
                 next.root = Some(issued);
                 // A verification certificate belongs to the CA that signed it.
                 next.verification = None;
@@ -99,6 +107,21 @@ impl Reducible for Workbench {
                 next.devices = Rc::new(devices);
             }
             Action::VerificationIssued(issued) => next.verification = Some(issued),
+            Action::IntermediateCreated((ca, issued)) => {
+                let mut cas = (*self.cas).clone();
+                cas.push((ca.clone(), issued));
+                next.cas = Rc::new(cas);
+                next.ca = Some(ca);
+                next.verification = None;
+            }
+            Action::SelectCa(i) => {
+                if let Some((ca, _)) = self.cas.get(i) {
+                    if next.ca.as_ref() != Some(ca) {
+                        next.verification = None;
+                    }
+                    next.ca = Some(ca.clone());
+                }
+            }
         }
         Rc::new(next)
     }

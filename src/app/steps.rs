@@ -10,8 +10,8 @@ use super::field::Field;
 use super::state::{Download, Issued, SharedCa};
 use crate::iothub::{DeviceId, VerificationCode};
 use crate::pki::{
-    Certificate, CertificateAuthority, DeviceCertParams, KeyAlgorithm, PkiError, RootCaParams,
-    ValidityDays, VerificationCertParams,
+    Certificate, CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm,
+    PkiError, RootCaParams, ValidityDays, VerificationCertParams,
 };
 
 thread_local! {
@@ -314,14 +314,26 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                         .and_then(|identity| {
                             let key_pem = identity.key.to_pkcs8_pem()?;
                             let pem = identity.certificate.pem();
-                            issued(
-                                title,
-                                identity.certificate,
-                                vec![
-                                    Download::pem(format!("{stem}.pem"), &pem, false),
-                                    Download::pem(format!("{stem}.key"), &key_pem, true),
-                                ],
-                            )
+                            let mut files = vec![
+                                Download::pem(format!("{stem}.pem"), &pem, false),
+                                Download::pem(format!("{stem}.key"), &key_pem, true),
+                            ];
+                            if !ca.0.is_root() {
+                                // The device must send its intermediates: IoT Hub only holds
+                                // the CA that was uploaded.
+                                let mut full = pem.clone();
+                                full.push_str(&ca.0.certificate().pem());
+                                let above = ca.0.issuers();
+                                for c in &above[..above.len().saturating_sub(1)] {
+                                    full.push_str(&c.pem());
+                                }
+                                files.push(Download::pem(
+                                    format!("{stem}-fullchain.pem"),
+                                    &full,
+                                    false,
+                                ));
+                            }
+                            issued(title, identity.certificate, files)
                         });
                     match made {
                         Ok(i) => onissued.emit(i),
@@ -358,6 +370,176 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
             </form>
             { for props.issued.iter().map(|i| html! {
                 <CertificateCard key={i.serial} id={format!("device-{}", i.serial)} issued={i.clone()} />
+            }) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct IntermediateProps {
+    /// Every CA of the tree, root first.
+    pub(crate) cas: Rc<Vec<(SharedCa, Rc<Issued>)>>,
+    /// The signing CA.
+    pub(crate) active: Option<SharedCa>,
+    pub(crate) oncreated: Callback<(SharedCa, Rc<Issued>)>,
+    pub(crate) onselect: Callback<usize>,
+}
+
+/// Optional intermediate CAs under the root, and the choice of which CA signs.
+#[component]
+pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
+    let (cn, set_cn) = use_text("IoT Intermediate CA");
+    let (days, set_days) = use_text("1825");
+    let path_len = use_state(|| "0".to_owned());
+    let errors = use_state(FormErrors::default);
+
+    let onsubmit = {
+        let (cn, days, path_len, errors) =
+            (cn.clone(), days.clone(), path_len.clone(), errors.clone());
+        let (active, oncreated, cas) = (
+            props.active.clone(),
+            props.oncreated.clone(),
+            props.cas.clone(),
+        );
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            let validity = ValidityDays::parse(&days)
+                .map_err(|e| errs.add("im-days", e))
+                .ok();
+            match (&active, validity) {
+                (None, _) => {
+                    errs.form = Some("Create a root CA first: it signs the intermediate.".into())
+                }
+                (Some(issuer), Some(validity)) => {
+                    let params = IntermediateCaParams {
+                        subject: RootCaParams {
+                            common_name: (*cn).clone(),
+                            validity,
+                            ..RootCaParams::default()
+                        },
+                        path_len: path_len.parse().ok(),
+                    };
+                    let n = cas.len();
+                    let made = issuer
+                        .0
+                        .issue_intermediate(&params, browser::now())
+                        .and_then(|ca| {
+                            let stem = if n == 1 {
+                                "intermediate-ca".to_owned()
+                            } else {
+                                format!("intermediate-ca-{n}")
+                            };
+                            let key_pem = ca.key().to_pkcs8_pem()?;
+                            let downloads = vec![
+                                Download::pem(
+                                    format!("{stem}.pem"),
+                                    &ca.certificate().pem(),
+                                    false,
+                                ),
+                                Download::pem(format!("{stem}.key"), &key_pem, true),
+                                Download::pem("chain.pem".into(), &ca.chain_pem(), false),
+                            ];
+                            let shown = issued(
+                                format!("Intermediate CA ({stem})"),
+                                ca.certificate().clone(),
+                                downloads,
+                            )?;
+                            Ok((SharedCa(Rc::new(ca)), shown))
+                        });
+                    match made {
+                        Ok(r) => oncreated.emit(r),
+                        Err(e @ PkiError::ValidityExceedsIssuer { .. }) => errs.add("im-days", e),
+                        Err(e @ (PkiError::FieldEmpty { .. } | PkiError::FieldTooLong { .. })) => {
+                            errs.add("im-cn", e)
+                        }
+                        Err(e) => errs.form = Some(e.to_string()),
+                    }
+                }
+                _ => {}
+            }
+            errors.set(errs);
+        }))
+    };
+    let on_path_len = {
+        let path_len = path_len.clone();
+        Callback::from(move |e: Event| {
+            path_len.set(
+                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                    .value(),
+            )
+        })
+    };
+    let on_select = {
+        let onselect = props.onselect.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(i) = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value()
+                .parse()
+            {
+                onselect.emit(i);
+            }
+        })
+    };
+    let name = |i: &Rc<Issued>| {
+        i.info
+            .common_name
+            .clone()
+            .unwrap_or_else(|| i.info.subject.clone())
+    };
+    let active_name = props
+        .cas
+        .iter()
+        .find(|(ca, _)| Some(ca) == props.active.as_ref())
+        .map(|(_, i)| name(i))
+        .unwrap_or_default();
+
+    html! {
+        <section class="step" id="step-intermediate" aria-labelledby="step-intermediate-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"1b"}</span>
+                <div>
+                    <h2 id="step-intermediate-title">{"Intermediate CAs (optional)"}</h2>
+                    <p class="lede">{"Keep the root offline and sign devices with an intermediate. The CA chosen here signs the steps below and is the one uploaded to the hub; chain.pem holds it and the CAs above it."}</p>
+                </div>
+            </div>
+            if props.cas.len() > 1 {
+                <div class="card form">
+                    <div class="field">
+                        <label for="ca-active">{"Signing CA"}</label>
+                        <select id="ca-active" onchange={on_select}>
+                            { for props.cas.iter().enumerate().map(|(i, (ca, issued))| html! {
+                                <option value={i.to_string()} selected={Some(ca) == props.active.as_ref()}>
+                                    { if i == 0 { format!("{} (root)", name(issued)) } else { name(issued) } }
+                                </option>
+                            }) }
+                        </select>
+                    </div>
+                </div>
+            }
+            <form class="card form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <Field id="im-cn" label="Common name (CN)" value={(*cn).clone()} oninput={set_cn} error={errors.field("im-cn")} />
+                    <Field id="im-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("im-days")} hint="May not run past the signing CA's expiry" />
+                    <div class="field">
+                        <label for="im-pathlen">{"CAs allowed below it (pathLen)"}</label>
+                        <select id="im-pathlen" onchange={on_path_len}>
+                            <option value="0" selected={*path_len == "0"}>{"0: signs devices only (recommended)"}</option>
+                            <option value="1" selected={*path_len == "1"}>{"1"}</option>
+                            <option value="2" selected={*path_len == "2"}>{"2"}</option>
+                            <option value="none" selected={*path_len == "none"}>{"No limit"}</option>
+                        </select>
+                    </div>
+                </div>
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="im-create" disabled={props.active.is_none()}>
+                        { if active_name.is_empty() { "Create intermediate CA".to_owned() } else { format!("Create intermediate CA signed by {active_name}") } }
+                    </button>
+                </div>
+            </form>
+            { for props.cas.iter().skip(1).map(|(_, i)| html! {
+                <CertificateCard key={i.serial} id={format!("intermediate-{}", i.serial)} issued={i.clone()} />
             }) }
         </section>
     }
