@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 mod page;
-use page::{click, find, mount, settle, text, type_into};
+use page::{choose, click, find, mount, settle, text, type_into};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -175,6 +175,7 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
     settle().await;
 
     type_into(&page, "im-cn", "Tree Intermediate");
+    choose(&page, "im-key", "p384");
     click(&page, "im-create");
     settle().await;
     let card = text(&page, "[id^=intermediate-]");
@@ -183,6 +184,7 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
         "{card}"
     );
     assert!(card.contains("Download chain.pem"), "{card}");
+    assert!(card.contains("ECDSA P-384"), "{card}");
     // pathLen 0 (the default): it may not sign another CA, and the page says so.
     click(&page, "im-create");
     settle().await;
@@ -197,13 +199,7 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
     assert!(dev.contains("Download leaf-1-fullchain.pem"), "{dev}");
 
     // Back to the root: the next device is signed by it, without a chain file.
-    let select: web_sys::HtmlSelectElement = find(&page, "#ca-active").unwrap().unchecked_into();
-    select.set_value("0");
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    select
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
-        .unwrap();
+    choose(&page, "ca-active", "0");
     settle().await;
     type_into(&page, "d-id", "leaf-2");
     click(&page, "d-create");

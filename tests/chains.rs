@@ -194,3 +194,69 @@ fn path_len_and_lifetime_are_enforced_when_issuing() {
         Err(PkiError::FieldEmpty { .. })
     ));
 }
+
+#[test]
+fn p384_roots_and_mixed_chains_verify_with_openssl_and_webpki() {
+    use hubcert::pki::{KeyAlgorithm, KeyPair};
+    let r = CertificateAuthority::create_root(
+        &RootCaParams {
+            common_name: "P-384 Root".into(),
+            key_algorithm: KeyAlgorithm::EcdsaP384,
+            ..RootCaParams::default()
+        },
+        now(),
+    )
+    .unwrap();
+    assert_eq!(r.key().algorithm(), KeyAlgorithm::EcdsaP384);
+    let dir = Scratch::new();
+    let text = openssl_text(&dir.write("root384.pem", r.certificate().pem()));
+    assert!(
+        text.contains("secp384r1") && text.contains("ecdsa-with-SHA384"),
+        "{text}"
+    );
+    assert_eq!(r.certificate().info().unwrap().key_type, "ECDSA P-384");
+    // The key round-trips through PKCS#8, and OpenSSL reads it as the certificate's key.
+    let pem = r.key().to_pkcs8_pem().unwrap();
+    let back = KeyPair::from_pkcs8_pem(&pem).unwrap();
+    assert_eq!(back.algorithm(), KeyAlgorithm::EcdsaP384);
+    assert_eq!(
+        back.subject_public_key_info_der(),
+        r.certificate().info().unwrap().subject_public_key_info
+    );
+    let key_path = dir.write("root384.key", pem.as_bytes());
+    let from_key = openssl(&["pkey", "-in", path_str(&key_path), "-pubout"]);
+    let from_cert = openssl(&[
+        "x509",
+        "-in",
+        path_str(&dir.path().join("root384.pem")),
+        "-noout",
+        "-pubkey",
+    ]);
+    assert!(from_key.ok && from_cert.ok);
+    assert_eq!(from_key.stdout, from_cert.stdout);
+
+    // P-384 root → P-384 intermediate → P-256 device (signed with SHA-384).
+    let one = r
+        .issue_intermediate(
+            &IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "P-384 Intermediate".into(),
+                    validity: hubcert::pki::ValidityDays::new(1000).unwrap(),
+                    key_algorithm: KeyAlgorithm::EcdsaP384,
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .unwrap();
+    let d = device(&one, "mixed-device", 365);
+    let run = openssl_chain(&dir, &r, &one.certificate().pem(), &d.certificate.pem());
+    assert!(run.ok, "{}{}", run.stdout, run.stderr);
+    assert!(webpki_client_auth(&r, &[one.certificate().der()], d.certificate.der()).is_ok());
+    let dev_text = openssl_text(&dir.write("mixed.pem", d.certificate.pem()));
+    assert!(
+        dev_text.contains("ecdsa-with-SHA384") && dev_text.contains("prime256v1"),
+        "{dev_text}"
+    );
+}

@@ -70,6 +70,50 @@ impl FormErrors {
     }
 }
 
+/// A key algorithm chooser; P-256 first (fast, small, what IoT Hub's samples use).
+#[derive(Properties, PartialEq)]
+struct KeySelectProps {
+    id: AttrValue,
+    value: KeyAlgorithm,
+    onchange: Callback<KeyAlgorithm>,
+}
+
+#[component]
+fn KeySelect(props: &KeySelectProps) -> Html {
+    let onchange = {
+        let cb = props.onchange.clone();
+        Callback::from(move |e: Event| {
+            let v = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
+            cb.emit(if v == "p384" {
+                KeyAlgorithm::EcdsaP384
+            } else {
+                KeyAlgorithm::EcdsaP256
+            });
+        })
+    };
+    html! {
+        <div class="field">
+            <label for={props.id.clone()}>{"Key"}</label>
+            <select id={props.id.clone()} {onchange}>
+                <option value="p256" selected={props.value == KeyAlgorithm::EcdsaP256}>{"ECDSA P-256 (recommended)"}</option>
+                <option value="p384" selected={props.value == KeyAlgorithm::EcdsaP384}>{"ECDSA P-384"}</option>
+            </select>
+        </div>
+    }
+}
+
+#[hook]
+fn use_key() -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
+    let state = use_state(|| KeyAlgorithm::EcdsaP256);
+    let set = {
+        let state = state.clone();
+        Callback::from(move |k| state.set(k))
+    };
+    (state, set)
+}
+
 fn submit(cb: Callback<()>) -> Callback<SubmitEvent> {
     Callback::from(move |e: SubmitEvent| {
         e.prevent_default();
@@ -90,15 +134,17 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
     let (org, set_org) = use_text("MyOrg");
     let (country, set_country) = use_text("US");
     let (days, set_days) = use_text("3650");
+    let (key, set_key) = use_key();
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {
-        let (cn, org, country, days, errors) = (
+        let (cn, org, country, days, errors, key) = (
             cn.clone(),
             org.clone(),
             country.clone(),
             days.clone(),
             errors.clone(),
+            key.clone(),
         );
         let oncreated = props.oncreated.clone();
         submit(Callback::from(move |()| {
@@ -112,7 +158,7 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                     organization: (*org).clone(),
                     country: (*country).clone(),
                     validity,
-                    key_algorithm: KeyAlgorithm::EcdsaP256,
+                    key_algorithm: *key,
                 };
                 let made =
                     CertificateAuthority::create_root(&params, browser::now()).and_then(|ca| {
@@ -168,10 +214,7 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                     <Field id="ca-org" label="Organization (O)" value={(*org).clone()} oninput={set_org} error={errors.field("ca-org")} hint="Optional" />
                     <Field id="ca-country" label="Country (C)" value={(*country).clone()} oninput={set_country} error={errors.field("ca-country")} hint="Two letters, optional" />
                     <Field id="ca-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("ca-days")} hint="3650 = 10 years" />
-                    <div class="field">
-                        <label for="ca-key">{"Key"}</label>
-                        <select id="ca-key"><option value="p256" selected=true>{"ECDSA P-256 (recommended)"}</option></select>
-                    </div>
+                    <KeySelect id="ca-key" value={*key} onchange={set_key} />
                 </div>
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
@@ -286,10 +329,11 @@ pub(crate) struct DeviceProps {
 pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
     let (id, set_id) = use_text("sensor-device-01");
     let (days, set_days) = use_text("365");
+    let (key, set_key) = use_key();
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {
-        let (id, days, errors) = (id.clone(), days.clone(), errors.clone());
+        let (id, days, errors, key) = (id.clone(), days.clone(), errors.clone(), key.clone());
         let (ca, onissued) = (props.ca.clone(), props.onissued.clone());
         submit(Callback::from(move |()| {
             let mut errs = FormErrors::default();
@@ -308,7 +352,7 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                                 device_id,
                                 validity,
                             },
-                            KeyAlgorithm::EcdsaP256,
+                            *key,
                             browser::now(),
                         )
                         .and_then(|identity| {
@@ -362,6 +406,7 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                     <Field id="d-id" label="Device id" mono=true value={(*id).clone()} oninput={set_id} error={errors.field("d-id")}
                         hint="Up to 64 characters: letters, digits and - . % _ * ? ! ( ) , : = @ $ '" />
                     <Field id="d-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("d-days")} hint="May not run past the CA's expiry" />
+                    <KeySelect id="d-key" value={*key} onchange={set_key} />
                 </div>
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
@@ -390,12 +435,18 @@ pub(crate) struct IntermediateProps {
 pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
     let (cn, set_cn) = use_text("IoT Intermediate CA");
     let (days, set_days) = use_text("1825");
+    let (key, set_key) = use_key();
     let path_len = use_state(|| "0".to_owned());
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {
-        let (cn, days, path_len, errors) =
-            (cn.clone(), days.clone(), path_len.clone(), errors.clone());
+        let (cn, days, path_len, errors, key) = (
+            cn.clone(),
+            days.clone(),
+            path_len.clone(),
+            errors.clone(),
+            key.clone(),
+        );
         let (active, oncreated, cas) = (
             props.active.clone(),
             props.oncreated.clone(),
@@ -415,6 +466,7 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                         subject: RootCaParams {
                             common_name: (*cn).clone(),
                             validity,
+                            key_algorithm: *key,
                             ..RootCaParams::default()
                         },
                         path_len: path_len.parse().ok(),
@@ -521,6 +573,7 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                 <div class="grid">
                     <Field id="im-cn" label="Common name (CN)" value={(*cn).clone()} oninput={set_cn} error={errors.field("im-cn")} />
                     <Field id="im-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("im-days")} hint="May not run past the signing CA's expiry" />
+                    <KeySelect id="im-key" value={*key} onchange={set_key} />
                     <div class="field">
                         <label for="im-pathlen">{"CAs allowed below it (pathLen)"}</label>
                         <select id="im-pathlen" onchange={on_path_len}>

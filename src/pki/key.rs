@@ -2,6 +2,7 @@ use std::fmt;
 
 use p256::ecdsa::{signature::Signer, DerSignature, SigningKey as P256SigningKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use p384::ecdsa::{DerSignature as P384DerSignature, SigningKey as P384SigningKey};
 use sha1::{Digest, Sha1};
 
 use super::PkiError;
@@ -12,6 +13,8 @@ use super::PkiError;
 pub enum KeyAlgorithm {
     /// ECDSA on NIST P-256 with SHA-256: small, fast, accepted by IoT Hub.
     EcdsaP256,
+    /// ECDSA on NIST P-384 with SHA-384: for CAs whose policy asks for it.
+    EcdsaP384,
 }
 
 impl KeyAlgorithm {
@@ -19,6 +22,7 @@ impl KeyAlgorithm {
     pub fn label(self) -> &'static str {
         match self {
             Self::EcdsaP256 => "ECDSA P-256",
+            Self::EcdsaP384 => "ECDSA P-384",
         }
     }
 }
@@ -29,9 +33,14 @@ impl fmt::Display for KeyAlgorithm {
     }
 }
 
+enum Secret {
+    P256(P256SigningKey),
+    P384(P384SigningKey),
+}
+
 /// A private key and its public half, usable by rcgen to sign.
 pub struct KeyPair {
-    secret: P256SigningKey,
+    secret: Secret,
     /// SEC1 uncompressed point: the subjectPublicKey bits.
     public_point: Vec<u8>,
 }
@@ -48,20 +57,27 @@ impl fmt::Debug for KeyPair {
 impl KeyPair {
     /// Makes a new key from the system's (or browser's) cryptographic random number generator.
     pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, PkiError> {
-        match algorithm {
-            KeyAlgorithm::EcdsaP256 => {
-                // Rejection sampling: a random 256-bit string is a valid scalar except with
-                // probability about 2^-32, so this loop almost never runs twice.
-                for _ in 0..64 {
+        // Rejection sampling: a random string of the scalar's length is a valid scalar except
+        // with negligible probability, so these loops almost never run twice.
+        for _ in 0..64 {
+            match algorithm {
+                KeyAlgorithm::EcdsaP256 => {
                     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
                     getrandom::fill(bytes.as_mut()).map_err(|_| PkiError::Random)?;
                     if let Ok(secret) = P256SigningKey::from_slice(bytes.as_ref()) {
                         return Ok(Self::from_p256(secret));
                     }
                 }
-                Err(PkiError::Random)
+                KeyAlgorithm::EcdsaP384 => {
+                    let mut bytes = zeroize::Zeroizing::new([0u8; 48]);
+                    getrandom::fill(bytes.as_mut()).map_err(|_| PkiError::Random)?;
+                    if let Ok(secret) = P384SigningKey::from_slice(bytes.as_ref()) {
+                        return Ok(Self::from_p384(secret));
+                    }
+                }
             }
         }
+        Err(PkiError::Random)
     }
 
     fn from_p256(secret: P256SigningKey) -> Self {
@@ -71,18 +87,33 @@ impl KeyPair {
             .as_bytes()
             .to_vec();
         Self {
-            secret,
+            secret: Secret::P256(secret),
             public_point,
         }
     }
 
-    /// Reads an unencrypted PKCS#8 private key in DER.
+    fn from_p384(secret: P384SigningKey) -> Self {
+        let public_point = secret
+            .verifying_key()
+            .to_sec1_point(false)
+            .as_bytes()
+            .to_vec();
+        Self {
+            secret: Secret::P384(secret),
+            public_point,
+        }
+    }
+
+    /// Reads an unencrypted PKCS#8 private key in DER (ECDSA P-256 or P-384).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
-        P256SigningKey::from_pkcs8_der(der)
-            .map(Self::from_p256)
-            .map_err(|e| PkiError::KeyInvalid {
-                detail: e.to_string(),
-            })
+        match P256SigningKey::from_pkcs8_der(der) {
+            Ok(k) => Ok(Self::from_p256(k)),
+            Err(p256_err) => P384SigningKey::from_pkcs8_der(der)
+                .map(Self::from_p384)
+                .map_err(|_| PkiError::KeyInvalid {
+                    detail: p256_err.to_string(),
+                }),
+        }
     }
 
     /// Reads an unencrypted PKCS#8 private key in PEM (`-----BEGIN PRIVATE KEY-----`).
@@ -99,27 +130,34 @@ impl KeyPair {
 
     /// The key as PKCS#8 DER.
     pub fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, PkiError> {
-        self.secret
-            .to_pkcs8_der()
-            .map(|doc| zeroize::Zeroizing::new(doc.as_bytes().to_vec()))
-            .map_err(|e| PkiError::KeyInvalid {
-                detail: e.to_string(),
-            })
+        match &self.secret {
+            Secret::P256(k) => k.to_pkcs8_der(),
+            Secret::P384(k) => k.to_pkcs8_der(),
+        }
+        .map(|doc| zeroize::Zeroizing::new(doc.as_bytes().to_vec()))
+        .map_err(|e| PkiError::KeyInvalid {
+            detail: e.to_string(),
+        })
     }
 
     /// The key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), what OpenSSL 3 writes by default.
     pub fn to_pkcs8_pem(&self) -> Result<zeroize::Zeroizing<String>, PkiError> {
-        self.secret
-            .to_pkcs8_pem(LineEnding::LF)
-            .map(|pem| zeroize::Zeroizing::new(pem.as_str().to_owned()))
-            .map_err(|e| PkiError::KeyInvalid {
-                detail: e.to_string(),
-            })
+        match &self.secret {
+            Secret::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
+            Secret::P384(k) => k.to_pkcs8_pem(LineEnding::LF),
+        }
+        .map(|pem| zeroize::Zeroizing::new(pem.as_str().to_owned()))
+        .map_err(|e| PkiError::KeyInvalid {
+            detail: e.to_string(),
+        })
     }
 
     /// Which algorithm the key is for.
     pub fn algorithm(&self) -> KeyAlgorithm {
-        KeyAlgorithm::EcdsaP256
+        match self.secret {
+            Secret::P256(_) => KeyAlgorithm::EcdsaP256,
+            Secret::P384(_) => KeyAlgorithm::EcdsaP384,
+        }
     }
 
     /// The DER SubjectPublicKeyInfo, as it appears in a certificate.
@@ -140,17 +178,27 @@ impl rcgen::PublicKeyData for KeyPair {
     }
 
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        &rcgen::PKCS_ECDSA_P256_SHA256
+        match self.secret {
+            Secret::P256(_) => &rcgen::PKCS_ECDSA_P256_SHA256,
+            Secret::P384(_) => &rcgen::PKCS_ECDSA_P384_SHA384,
+        }
     }
 }
 
 impl rcgen::SigningKey for KeyPair {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        let signature: DerSignature = self
-            .secret
-            .try_sign(msg)
-            .map_err(|_| rcgen::Error::RemoteKeyError)?;
-        Ok(signature.as_bytes().to_vec())
+        match &self.secret {
+            Secret::P256(k) => {
+                let signature: DerSignature =
+                    k.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
+                Ok(signature.as_bytes().to_vec())
+            }
+            Secret::P384(k) => {
+                let signature: P384DerSignature =
+                    k.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
+                Ok(signature.as_bytes().to_vec())
+            }
+        }
     }
 }
 

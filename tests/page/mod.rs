@@ -90,3 +90,16 @@ pub async fn sleep_ms(ms: i32) {
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
+
+/// Picks an option of a `<select>` the way a user does: set the value, fire `change`.
+pub fn choose(root: &Element, id: &str, value: &str) {
+    let select: web_sys::HtmlSelectElement = find(root, &format!("#{id}"))
+        .unwrap_or_else(|| panic!("no #{id}"))
+        .unchecked_into();
+    select.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+}
