@@ -8,6 +8,7 @@ mod authority;
 mod certificate;
 mod error;
 mod key;
+mod pkcs12;
 mod validity;
 
 pub use authority::{
@@ -17,4 +18,5 @@ pub use authority::{
 pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
 pub use error::PkiError;
 pub use key::{KeyAlgorithm, KeyPair};
+pub use pkcs12::{export_pkcs12, Pkcs12Preset};
 pub use validity::ValidityDays;

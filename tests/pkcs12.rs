@@ -1,0 +1,184 @@
+//! `.pfx` export: OpenSSL 3 opens every modern file and, with `-legacy`, every legacy one, with
+//! the password only; the key inside matches the certificate; the chain is there; NSS's
+//! `pk12util` (what Chromium and Firefox use) imports both presets.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use hubcert::pki::{
+    export_pkcs12, CertificateAuthority, IntermediateCaParams, KeyAlgorithm, Pkcs12Preset,
+    PkiError, RootCaParams, ValidityDays,
+};
+
+const PASSWORD: &str = "correct horse ✓";
+
+fn chain_of(key: KeyAlgorithm) -> (CertificateAuthority, CertificateAuthority) {
+    let root = CertificateAuthority::create_root(
+        &RootCaParams {
+            key_algorithm: key,
+            ..RootCaParams::default()
+        },
+        now(),
+    )
+    .unwrap();
+    let inter = root
+        .issue_intermediate(
+            &IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "PFX Intermediate".into(),
+                    validity: ValidityDays::new(1000).unwrap(),
+                    key_algorithm: key,
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .unwrap();
+    (root, inter)
+}
+
+fn pk12util_import(dir: &Scratch, pfx: &std::path::Path) -> (bool, String) {
+    let db = dir.path().join("nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    let db_arg = format!("sql:{}", db.display());
+    let init = Command::new("certutil")
+        .args(["-N", "-d", &db_arg, "--empty-password"])
+        .output()
+        .expect("certutil (Debian libnss3-tools)");
+    assert!(init.status.success());
+    let out = Command::new("pk12util")
+        .args(["-i", path_str(pfx), "-d", &db_arg, "-W", PASSWORD, "-K", ""])
+        .output()
+        .expect("pk12util (Debian libnss3-tools)");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn openssl_and_nss_open_every_preset_for_p256_and_p384() {
+    for key in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+        let (root, inter) = chain_of(key);
+        let dev = device(&inter, "pfx-device", 365);
+        for preset in [Pkcs12Preset::Modern, Pkcs12Preset::Legacy] {
+            let what = format!("{key:?} {preset:?}");
+            let pfx = export_pkcs12(
+                &dev.key,
+                &dev.certificate,
+                &[inter.certificate().clone(), root.certificate().clone()],
+                "pfx-device",
+                PASSWORD,
+                preset,
+            )
+            .unwrap();
+            let dir = Scratch::new();
+            let path = dir.write("device.pfx", &pfx);
+            let pass = format!("pass:{PASSWORD}");
+            let legacy = preset == Pkcs12Preset::Legacy;
+            let with = |extra: &[&str]| {
+                let mut args = vec!["pkcs12"];
+                if legacy {
+                    args.push("-legacy");
+                }
+                args.extend_from_slice(&["-in", path_str(&path), "-passin", &pass]);
+                args.extend_from_slice(extra);
+                openssl(&args)
+            };
+
+            // The structure and algorithms, as OpenSSL reports them.
+            let info = with(&["-info", "-noout"]);
+            assert!(info.ok, "{what}: {}", info.stderr);
+            let report = format!("{}{}", info.stdout, info.stderr);
+            if legacy {
+                assert!(report.contains("MAC: sha1"), "{what}: {report}");
+                assert!(
+                    report.contains("pbeWithSHA1And3-KeyTripleDES-CBC"),
+                    "{what}: {report}"
+                );
+            } else {
+                assert!(report.contains("MAC: sha256"), "{what}: {report}");
+                assert!(
+                    report.contains("PBES2, PBKDF2, AES-256-CBC"),
+                    "{what}: {report}"
+                );
+            }
+
+            // Three certificates: the device, the intermediate, the root.
+            let certs = with(&["-nokeys"]);
+            assert!(certs.ok, "{what}: {}", certs.stderr);
+            assert_eq!(
+                certs.stdout.matches("BEGIN CERTIFICATE").count(),
+                3,
+                "{what}"
+            );
+            assert!(
+                certs.stdout.contains("friendlyName: pfx-device"),
+                "{what}: {}",
+                certs.stdout
+            );
+
+            // The key inside is the certificate's key.
+            let keys = with(&["-nocerts", "-nodes"]);
+            assert!(keys.ok, "{what}: {}", keys.stderr);
+            let key_path = dir.write("key.pem", &keys.stdout);
+            let cert_path = dir.write("cert.pem", dev.certificate.pem());
+            let a = openssl(&["pkey", "-in", path_str(&key_path), "-pubout"]);
+            let b = openssl(&["x509", "-in", path_str(&cert_path), "-noout", "-pubkey"]);
+            assert!(a.ok && b.ok, "{what}: {}{}", a.stderr, b.stderr);
+            assert_eq!(a.stdout, b.stdout, "{what}");
+
+            // A wrong password is refused.
+            let wrong = openssl(&[
+                "pkcs12",
+                "-in",
+                path_str(&path),
+                "-passin",
+                "pass:wrong",
+                "-info",
+                "-noout",
+            ]);
+            assert!(!wrong.ok, "{what}: opened with a wrong password");
+
+            // NSS imports it (what Chromium and Firefox on Linux use).
+            let (ok, out) = pk12util_import(&dir, &path);
+            assert!(ok, "{what}: {out}");
+        }
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_reason() {
+    let (root, _) = chain_of(KeyAlgorithm::EcdsaP256);
+    let dev = device(&root, "refused", 30);
+    let other = device(&root, "other", 30);
+    assert!(matches!(
+        export_pkcs12(
+            &dev.key,
+            &dev.certificate,
+            &[],
+            "x",
+            "",
+            Pkcs12Preset::Modern
+        ),
+        Err(PkiError::FieldEmpty { .. })
+    ));
+    let err = export_pkcs12(
+        &other.key,
+        &dev.certificate,
+        &[],
+        "x",
+        PASSWORD,
+        Pkcs12Preset::Modern,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("does not belong"), "{err}");
+}
