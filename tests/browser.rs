@@ -198,6 +198,24 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
     assert!(dev.contains("CN=Tree Intermediate"), "{dev}");
     assert!(dev.contains("Download leaf-1-fullchain.pem"), "{dev}");
 
+    // Its .pfx: a short password is refused; then it is made and saved.
+    let pw = find(&page, "input[id$='-pfx-password']").unwrap().id();
+    let button = pw.replace("-password", "-download");
+    let status = format!("#{}", pw.replace("-password", "-status"));
+    type_into(&page, &pw, "abc");
+    click(&page, &button);
+    settle().await;
+    assert!(text(&page, &status).contains("at least 4 characters"));
+    type_into(&page, &pw, "device-secret");
+    choose(&page, &pw.replace("-password", "-preset"), "legacy");
+    click(&page, &button);
+    settle().await;
+    assert!(
+        text(&page, &status).contains("Saved leaf-1.pfx (legacy"),
+        "{}",
+        text(&page, &status)
+    );
+
     // Back to the root: the next device is signed by it, without a chain file.
     choose(&page, "ca-active", "0");
     settle().await;
@@ -211,4 +229,35 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
     );
     let issuer_line = dev.split("Issuer").nth(1).unwrap_or_default();
     assert!(issuer_line.contains("CN=Tree Root"), "{dev}");
+}
+
+#[wasm_bindgen_test]
+fn a_pfx_made_in_the_browser_has_the_pkcs12_structure() {
+    use der::Decode;
+    use hubcert::pki::{export_pkcs12, Pkcs12Preset};
+    let t = now();
+    let ca = CertificateAuthority::create_root(&RootCaParams::default(), t).unwrap();
+    let dev = ca
+        .issue_device_identity(
+            &DeviceCertParams {
+                device_id: DeviceId::parse("wasm-pfx").unwrap(),
+                validity: ValidityDays::SEED_DEVICE,
+            },
+            KeyAlgorithm::EcdsaP256,
+            t,
+        )
+        .unwrap();
+    for preset in [Pkcs12Preset::Modern, Pkcs12Preset::Legacy] {
+        let der = export_pkcs12(
+            &dev.key,
+            &dev.certificate,
+            &[ca.certificate().clone()],
+            "wasm-pfx",
+            "pw-1234",
+            preset,
+        )
+        .unwrap();
+        let pfx = pkcs12::pfx::Pfx::from_der(&der).unwrap();
+        assert!(pfx.mac_data.is_some());
+    }
 }

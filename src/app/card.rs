@@ -5,8 +5,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::browser;
-use super::state::{Download, Issued};
-use crate::pki::format_utc;
+use super::state::{Download, Issued, PfxSource};
+use crate::pki::{export_pkcs12, format_utc, Certificate, Pkcs12Preset};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct CardProps {
@@ -94,6 +94,106 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
                     { match s { Ok(m) | Err(m) => m.clone() } }
                 </p>
             }
+            if let Some(pfx) = &issued.pfx {
+                <PfxExport id={format!("{}-pfx", props.id)} pfx={pfx.clone()} certificate={issued.certificate.clone()} />
+            }
         </article>
+    }
+}
+
+#[derive(Properties)]
+struct PfxProps {
+    id: AttrValue,
+    pfx: Rc<PfxSource>,
+    certificate: Certificate,
+}
+
+impl PartialEq for PfxProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && Rc::ptr_eq(&self.pfx, &other.pfx)
+    }
+}
+
+/// A password, a preset and a button: the certificate, its key and its CA chain as a `.pfx`.
+#[component]
+fn PfxExport(props: &PfxProps) -> Html {
+    let password = use_state(String::new);
+    let legacy = use_state(|| false);
+    let status = use_state(|| None::<Result<String, String>>);
+    let on_password = {
+        let password = password.clone();
+        Callback::from(move |e: InputEvent| {
+            password.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
+        })
+    };
+    let on_preset = {
+        let legacy = legacy.clone();
+        Callback::from(move |e: Event| {
+            legacy.set(
+                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                    .value()
+                    == "legacy",
+            )
+        })
+    };
+    let on_download = {
+        let (password, legacy, status, pfx, cert) = (
+            password.clone(),
+            legacy.clone(),
+            status.clone(),
+            props.pfx.clone(),
+            props.certificate.clone(),
+        );
+        Callback::from(move |_| {
+            if password.chars().count() < 4 {
+                return status.set(Some(Err(
+                    "Choose a password of at least 4 characters: the .pfx holds the private key, and Windows and macOS ask for it on import.".into(),
+                )));
+            }
+            let preset = if *legacy {
+                Pkcs12Preset::Legacy
+            } else {
+                Pkcs12Preset::Modern
+            };
+            let name = format!("{}.pfx", pfx.stem);
+            let made = export_pkcs12(&pfx.key, &cert, &pfx.chain, &pfx.stem, &password, preset)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| browser::download(&name, "application/x-pkcs12", &bytes))
+                .map(|()| format!("Saved {name} ({}).", preset.label()));
+            status.set(Some(made));
+        })
+    };
+    let pw_id = format!("{}-password", props.id);
+    let preset_id = format!("{}-preset", props.id);
+    html! {
+        <details class="pfx">
+            <summary>{"PKCS#12 (.pfx) for Windows, macOS, browsers and Android"}</summary>
+            <div class="grid">
+                <div class="field">
+                    <label for={pw_id.clone()}>{"Password"}</label>
+                    <input id={pw_id} type="password" autocomplete="new-password" value={(*password).clone()} oninput={on_password} />
+                </div>
+                <div class="field">
+                    <label for={preset_id.clone()}>{"Encryption"}</label>
+                    <select id={preset_id} onchange={on_preset}>
+                        <option value="modern" selected={!*legacy}>{Pkcs12Preset::Modern.label()}</option>
+                        <option value="legacy" selected={*legacy}>{Pkcs12Preset::Legacy.label()}</option>
+                    </select>
+                </div>
+            </div>
+            <div class="actions">
+                <button type="button" class="download secret" id={format!("{}-download", props.id)} onclick={on_download}>
+                    {format!("Download {}.pfx", props.pfx.stem)}
+                </button>
+            </div>
+            if let Some(s) = &*status {
+                <p class={classes!("status", if s.is_ok() { "ok" } else { "error" })} role="status" id={format!("{}-status", props.id)}>
+                    { match s { Ok(m) | Err(m) => m.clone() } }
+                </p>
+            }
+        </details>
     }
 }

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::pki::{Certificate, CertificateAuthority, CertificateInfo};
+use crate::pki::{Certificate, CertificateAuthority, CertificateInfo, KeyPair};
 use yew::Reducible;
 
 /// A file the user can download.
@@ -44,6 +44,25 @@ pub(crate) struct Issued {
     pub(crate) certificate: Certificate,
     pub(crate) info: CertificateInfo,
     pub(crate) downloads: Vec<Download>,
+    /// What a `.pfx` of it holds, when the page has its key.
+    pub(crate) pfx: Option<Rc<PfxSource>>,
+}
+
+/// The key and CA chain for a certificate's `.pfx`.
+pub(crate) struct PfxSource {
+    pub(crate) key: KeyPair,
+    /// CA certificates, nearest first.
+    pub(crate) chain: Vec<Certificate>,
+    /// File stem and friendly name.
+    pub(crate) stem: String,
+}
+
+impl std::fmt::Debug for PfxSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PfxSource")
+            .field("stem", &self.stem)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PartialEq for Issued {

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::browser;
 use super::card::CertificateCard;
 use super::field::Field;
-use super::state::{Download, Issued, SharedCa};
+use super::state::{Download, Issued, PfxSource, SharedCa};
 use crate::iothub::{DeviceId, VerificationCode};
 use crate::pki::{
     Certificate, CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm,
@@ -35,7 +35,22 @@ pub(crate) fn issued(
         certificate,
         info,
         downloads,
+        pfx: None,
     }))
+}
+
+/// As [`issued`], with what a `.pfx` export needs.
+fn issued_with_pfx(
+    title: String,
+    certificate: Certificate,
+    downloads: Vec<Download>,
+    pfx: PfxSource,
+) -> Result<Rc<Issued>, PkiError> {
+    let mut made = issued(title, certificate, downloads)?;
+    if let Some(i) = Rc::get_mut(&mut made) {
+        i.pfx = Some(Rc::new(pfx));
+    }
+    Ok(made)
 }
 
 #[hook]
@@ -377,7 +392,18 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                                     false,
                                 ));
                             }
-                            issued(title, identity.certificate, files)
+                            let mut chain = vec![ca.0.certificate().clone()];
+                            chain.extend(ca.0.issuers().iter().cloned());
+                            issued_with_pfx(
+                                title,
+                                identity.certificate,
+                                files,
+                                PfxSource {
+                                    key: identity.key,
+                                    chain,
+                                    stem: stem.clone(),
+                                },
+                            )
                         });
                     match made {
                         Ok(i) => onissued.emit(i),
