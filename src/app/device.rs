@@ -460,7 +460,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 if !*sas_mode {
                     <details class="help">
                         <summary>{"How the browser presents the device certificate"}</summary>
-                        <p>{"A page cannot hand a certificate to a WebSocket: the browser presents one from its own store. Import the device's .pfx first (PKCS#12 export comes with the certificate steps), then connect; the browser asks which certificate to use."}</p>
+                        <p>{"A page cannot hand a certificate to a WebSocket: the browser presents one from its own store. Download the device's .pfx from its card in step 4 and import it first, then connect; the browser asks which certificate to use."}</p>
                         <ul>
                             <li>{"Chrome / Edge on Windows: double-click the .pfx (Current User, Personal store)."}</li>
                             <li>{"Chrome on macOS: double-click the .pfx to add it to the login keychain."}</li>
