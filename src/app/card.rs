@@ -166,11 +166,29 @@ fn PfxExport(props: &PfxProps) -> Html {
             status.set(Some(made));
         })
     };
+    let on_key = {
+        let (password, status, pfx) = (password.clone(), status.clone(), props.pfx.clone());
+        Callback::from(move |_| {
+            if password.chars().count() < 4 {
+                return status.set(Some(Err(
+                    "Choose a password of at least 4 characters to encrypt the key.".into(),
+                )));
+            }
+            let name = format!("{}.encrypted.key", pfx.stem);
+            let made = pfx
+                .key
+                .to_encrypted_pkcs8_pem(&password)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| browser::download(&name, "application/pkcs8", pem.as_bytes()))
+                .map(|()| format!("Saved {name} (PKCS#8, AES-256-CBC, PBKDF2-HMAC-SHA256)."));
+            status.set(Some(made));
+        })
+    };
     let pw_id = format!("{}-password", props.id);
     let preset_id = format!("{}-preset", props.id);
     html! {
         <details class="pfx">
-            <summary>{"PKCS#12 (.pfx) for Windows, macOS, browsers and Android"}</summary>
+            <summary>{"Password-protected: PKCS#12 (.pfx) for Windows, macOS, browsers and Android, or an encrypted key"}</summary>
             <div class="grid">
                 <div class="field">
                     <label for={pw_id.clone()}>{"Password"}</label>
@@ -187,6 +205,9 @@ fn PfxExport(props: &PfxProps) -> Html {
             <div class="actions">
                 <button type="button" class="download secret" id={format!("{}-download", props.id)} onclick={on_download}>
                     {format!("Download {}.pfx", props.pfx.stem)}
+                </button>
+                <button type="button" class="download secret" id={format!("{}-key", props.id)} onclick={on_key}>
+                    {format!("Download {}.encrypted.key", props.pfx.stem)}
                 </button>
             </div>
             if let Some(s) = &*status {

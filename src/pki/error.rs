@@ -82,6 +82,11 @@ pub enum PkiError {
         /// The key's algorithm, as far as it was recognised.
         algorithm: String,
     },
+    /// A password did not open an encrypted key or file.
+    PasswordWrong {
+        /// What could not be opened.
+        what: &'static str,
+    },
     /// The CA's pathLen constraint forbids another CA below it.
     PathLenExhausted {
         /// The issuing CA's subject CN.
@@ -141,6 +146,11 @@ impl fmt::Display for PkiError {
             Self::UnsupportedKey { algorithm } => {
                 write!(f, "{algorithm} keys are not supported here yet; use ECDSA P-256.")
             }
+            Self::PasswordWrong { what } => write!(
+                f,
+                "The password does not open this {what}. Check it (passwords are case-sensitive) \
+                 and that this is the file it belongs to."
+            ),
             Self::PathLenExhausted { issuer } => write!(
                 f,
                 "{issuer} may not sign another CA (its pathLen constraint is used up): sign the \

@@ -152,6 +152,65 @@ impl KeyPair {
         })
     }
 
+    /// The key as encrypted PKCS#8 PEM (`-----BEGIN ENCRYPTED PRIVATE KEY-----`): PBES2 with
+    /// PBKDF2-HMAC-SHA256 and AES-256-CBC, what `openssl pkcs8 -topk8` writes by default.
+    pub fn to_encrypted_pkcs8_pem(
+        &self,
+        password: &str,
+    ) -> Result<zeroize::Zeroizing<String>, PkiError> {
+        use der::Encode;
+        if password.is_empty() {
+            return Err(PkiError::FieldEmpty {
+                field: "password for the key",
+            });
+        }
+        let plain = self.to_pkcs8_der()?;
+        let (alg, cipher) = super::pkcs12::encrypt(super::Pkcs12Preset::Modern, password, &plain)?;
+        let der = pkcs12::pbe_params::EncryptedPrivateKeyInfo {
+            encryption_algorithm: alg,
+            encrypted_data: der::asn1::OctetString::new(cipher).map_err(der_error)?,
+        }
+        .to_der()
+        .map_err(der_error)?;
+        Ok(zeroize::Zeroizing::new(pem::encode_config(
+            &pem::Pem::new("ENCRYPTED PRIVATE KEY", der),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        )))
+    }
+
+    /// Reads an encrypted PKCS#8 key (PEM `ENCRYPTED PRIVATE KEY`) with its password. PBES2 with
+    /// PBKDF2 or scrypt and AES-CBC/GCM is understood, which covers OpenSSL 3's output.
+    pub fn from_encrypted_pkcs8_pem(pem: &str, password: &str) -> Result<Self, PkiError> {
+        use der::Decode;
+        let (label, der) = pem_rfc7468_decode(pem, "ENCRYPTED PRIVATE KEY")?;
+        if label != "ENCRYPTED PRIVATE KEY" {
+            return Err(PkiError::PemInvalid {
+                expected: "ENCRYPTED PRIVATE KEY",
+                detail: format!("found {label}"),
+            });
+        }
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der).map_err(|e| {
+            PkiError::KeyInvalid {
+                detail: e.to_string(),
+            }
+        })?;
+        let plain = info
+            .encryption_algorithm
+            .decrypt(password, info.encrypted_data.as_bytes())
+            .map_err(|e| match e {
+                pkcs5::Error::AlgorithmParametersInvalid { .. }
+                | pkcs5::Error::UnsupportedAlgorithm { .. } => PkiError::KeyInvalid {
+                    detail: format!("its encryption is not supported ({e}); re-export it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"),
+                },
+                _ => PkiError::PasswordWrong {
+                    what: "encrypted private key",
+                },
+            })?;
+        Self::from_pkcs8_der(&plain).map_err(|_| PkiError::PasswordWrong {
+            what: "encrypted private key",
+        })
+    }
+
     /// Which algorithm the key is for.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match self.secret {
@@ -199,6 +258,12 @@ impl rcgen::SigningKey for KeyPair {
                 Ok(signature.as_bytes().to_vec())
             }
         }
+    }
+}
+
+fn der_error(e: der::Error) -> PkiError {
+    PkiError::KeyInvalid {
+        detail: e.to_string(),
     }
 }
 

@@ -63,7 +63,7 @@ fn encoding(e: impl std::fmt::Display) -> PkiError {
 }
 
 /// Encrypts `plain` for the preset; returns the algorithm identifier and the ciphertext.
-fn encrypt(
+pub(super) fn encrypt(
     preset: Pkcs12Preset,
     password: &str,
     plain: &[u8],
