@@ -7,6 +7,7 @@
 mod authority;
 mod certificate;
 mod error;
+mod import;
 mod key;
 mod pkcs12;
 mod validity;
@@ -17,6 +18,7 @@ pub use authority::{
 };
 pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
 pub use error::PkiError;
+pub use import::certificate_from_bytes;
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pkcs12::{export_pkcs12, Pkcs12Preset};
 pub use validity::ValidityDays;

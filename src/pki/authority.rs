@@ -166,6 +166,46 @@ impl CertificateAuthority {
         })
     }
 
+    /// Assembles an imported CA; checks that what it signs will name it exactly as its own
+    /// certificate does (`subject_der`), by signing a throwaway certificate.
+    pub(super) fn from_parts(
+        certificate: Certificate,
+        key: KeyPair,
+        params: CertificateParams,
+        issuers: Vec<Certificate>,
+        subject_der: &[u8],
+    ) -> Result<Self, PkiError> {
+        use der::Encode;
+        let ca = Self {
+            certificate,
+            key,
+            params,
+            issuers,
+        };
+        let probe_key = KeyPair::generate(KeyAlgorithm::EcdsaP256)?;
+        let mut probe = base_params(
+            &probe_key,
+            ca.params.not_before + Duration::minutes(10),
+            ValidityDays::ONE_DAY,
+        )?;
+        probe.not_after = probe.not_before + Duration::minutes(1);
+        probe.distinguished_name.push(DnType::CommonName, "probe");
+        let signed = ca.sign(&probe, &probe_key)?;
+        let issuer = super::certificate::parse(signed.der())?
+            .tbs_certificate()
+            .issuer()
+            .to_der()
+            .map_err(|e| PkiError::CertificateInvalid {
+                detail: e.to_string(),
+            })?;
+        if issuer != subject_der {
+            return Err(PkiError::CertificateInvalid {
+                detail: "its subject name is encoded in a way this tool cannot reproduce exactly, so devices it signs would not chain to it".into(),
+            });
+        }
+        Ok(ca)
+    }
+
     /// Whether this CA signs itself.
     pub fn is_root(&self) -> bool {
         self.issuers.is_empty()

@@ -169,7 +169,7 @@ impl CertificateInfo {
     }
 }
 
-fn parse(der: &[u8]) -> Result<x509_cert::Certificate, PkiError> {
+pub(super) fn parse(der: &[u8]) -> Result<x509_cert::Certificate, PkiError> {
     if der.is_empty() {
         return Err(PkiError::CertificateInvalid {
             detail: "no bytes".into(),

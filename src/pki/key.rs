@@ -106,6 +106,15 @@ impl KeyPair {
 
     /// Reads an unencrypted PKCS#8 private key in DER (ECDSA P-256 or P-384).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
+        use der::Decode;
+        if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
+            if info.algorithm.oid == der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1")
+            {
+                return Err(PkiError::UnsupportedKey {
+                    algorithm: "RSA".into(),
+                });
+            }
+        }
         match P256SigningKey::from_pkcs8_der(der) {
             Ok(k) => Ok(Self::from_p256(k)),
             Err(p256_err) => P384SigningKey::from_pkcs8_der(der)
@@ -113,6 +122,26 @@ impl KeyPair {
                 .map_err(|_| PkiError::KeyInvalid {
                     detail: p256_err.to_string(),
                 }),
+        }
+    }
+
+    /// Reads a SEC1 EC private key (`-----BEGIN EC PRIVATE KEY-----`, `openssl ecparam -genkey`).
+    pub fn from_sec1_pem(pem: &str) -> Result<Self, PkiError> {
+        let (label, der) = pem_rfc7468_decode(pem, "EC PRIVATE KEY")?;
+        if label != "EC PRIVATE KEY" {
+            return Err(PkiError::PemInvalid {
+                expected: "EC PRIVATE KEY",
+                detail: format!("found {label}"),
+            });
+        }
+        if let Ok(k) = p256::SecretKey::from_sec1_der(&der) {
+            return Ok(Self::from_p256(P256SigningKey::from(k)));
+        }
+        match p384::SecretKey::from_sec1_der(&der) {
+            Ok(k) => Ok(Self::from_p384(P384SigningKey::from(k))),
+            Err(e) => Err(PkiError::KeyInvalid {
+                detail: format!("not an EC key on P-256 or P-384 ({e})"),
+            }),
         }
     }
 
