@@ -261,3 +261,47 @@ fn a_pfx_made_in_the_browser_has_the_pkcs12_structure() {
         assert!(pfx.mac_data.is_some());
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_user_imports_an_existing_ca_with_an_encrypted_key() {
+    let existing = CertificateAuthority::create_root(
+        &RootCaParams {
+            common_name: "Existing Corp CA".into(),
+            ..RootCaParams::default()
+        },
+        now(),
+    )
+    .unwrap();
+    let key_pem = existing.key().to_encrypted_pkcs8_pem("import-me").unwrap();
+    let page = mount();
+    settle().await;
+
+    // Nothing pasted: both fields say what is missing.
+    click(&page, "imp-submit");
+    settle().await;
+    assert!(text(&page, "#imp-cert-error").contains("CA certificate"));
+    assert!(text(&page, "#imp-key-error").contains("private key"));
+
+    type_into(&page, "imp-cert", &existing.certificate().pem());
+    type_into(&page, "imp-key", &key_pem);
+    type_into(&page, "imp-password", "wrong");
+    click(&page, "imp-submit");
+    settle().await;
+    assert!(text(&page, "#imp-password-error").contains("password does not open"));
+
+    type_into(&page, "imp-password", "import-me");
+    click(&page, "imp-submit");
+    settle().await;
+    let ca = text(&page, "#ca-result");
+    assert!(
+        ca.contains("Imported CA") && ca.contains("CN=Existing Corp CA"),
+        "{ca}"
+    );
+
+    type_into(&page, "d-id", "imported-leaf");
+    click(&page, "d-create");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    let issuer = dev.split("Issuer").nth(1).unwrap_or_default();
+    assert!(issuer.contains("CN=Existing Corp CA"), "{dev}");
+}

@@ -241,6 +241,7 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                     }
                 </div>
             </form>
+            <ImportCa oncreated={props.oncreated.clone()} />
             if let Some(issued) = &props.issued {
                 <CertificateCard id="ca-result" issued={issued.clone()} />
             }
@@ -621,5 +622,188 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                 <CertificateCard key={i.serial} id={format!("intermediate-{}", i.serial)} issued={i.clone()} />
             }) }
         </section>
+    }
+}
+
+/// Reads the first file of a file input.
+async fn read_file(input: web_sys::HtmlInputElement) -> Result<(String, Vec<u8>), String> {
+    let file = input
+        .files()
+        .and_then(|f| f.get(0))
+        .ok_or("No file was chosen.")?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| format!("The browser could not read {}.", file.name()))?;
+    Ok((file.name(), js_sys::Uint8Array::new(&buffer).to_vec()))
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct ImportCaProps {
+    pub(crate) oncreated: Callback<(SharedCa, Rc<Issued>)>,
+}
+
+/// An existing CA: certificate (PEM or DER) and key (PKCS#8, SEC1 or encrypted PKCS#8).
+#[component]
+pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
+    let cert_text = use_state(String::new);
+    let cert_der = use_state(|| None::<(String, Vec<u8>)>);
+    let key_text = use_state(String::new);
+    let password = use_state(String::new);
+    let errors = use_state(FormErrors::default);
+
+    let on_cert_file = {
+        let (cert_text, cert_der, errors) = (cert_text.clone(), cert_der.clone(), errors.clone());
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let (cert_text, cert_der, errors) =
+                (cert_text.clone(), cert_der.clone(), errors.clone());
+            yew::platform::spawn_local(async move {
+                match read_file(input).await {
+                    Ok((name, bytes)) => match String::from_utf8(bytes.clone()) {
+                        Ok(text) if text.contains("-----BEGIN") => {
+                            cert_der.set(None);
+                            cert_text.set(text);
+                        }
+                        _ => {
+                            cert_text.set(String::new());
+                            cert_der.set(Some((name, bytes)));
+                        }
+                    },
+                    Err(e) => {
+                        let mut errs = FormErrors::default();
+                        errs.add("imp-cert", e);
+                        errors.set(errs);
+                    }
+                }
+            });
+        })
+    };
+    let on_key_file = {
+        let (key_text, errors) = (key_text.clone(), errors.clone());
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let (key_text, errors) = (key_text.clone(), errors.clone());
+            yew::platform::spawn_local(async move {
+                match read_file(input).await.and_then(|(name, bytes)| {
+                    String::from_utf8(bytes).map_err(|_| {
+                        format!("{name} is not a PEM text file: export the key as PEM (openssl pkey -in key.der -inform DER -out key.pem).")
+                    })
+                }) {
+                    Ok(text) => key_text.set(text),
+                    Err(e) => {
+                        let mut errs = FormErrors::default();
+                        errs.add("imp-key", e);
+                        errors.set(errs);
+                    }
+                }
+            });
+        })
+    };
+    let area = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            state.set(
+                e.target_unchecked_into::<web_sys::HtmlTextAreaElement>()
+                    .value(),
+            )
+        })
+    };
+    let on_password = {
+        let password = password.clone();
+        Callback::from(move |v: String| password.set(v))
+    };
+    let onsubmit = {
+        let (cert_text, cert_der, key_text, password, errors) = (
+            cert_text.clone(),
+            cert_der.clone(),
+            key_text.clone(),
+            password.clone(),
+            errors.clone(),
+        );
+        let oncreated = props.oncreated.clone();
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            let cert = match &*cert_der {
+                Some((_, bytes)) => crate::pki::certificate_from_bytes(bytes),
+                None if cert_text.trim().is_empty() => Err(PkiError::FieldEmpty {
+                    field: "CA certificate (paste its PEM or choose its file)",
+                }),
+                None => crate::pki::certificate_from_bytes(cert_text.as_bytes()),
+            }
+            .map_err(|e| errs.add("imp-cert", e))
+            .ok();
+            let key = if key_text.trim().is_empty() {
+                errs.add("imp-key", "Paste the CA's private key or choose its file.");
+                None
+            } else {
+                let pw = (!password.is_empty()).then_some(password.as_str());
+                match crate::pki::KeyPair::from_any_pem(&key_text, pw) {
+                    Ok(k) => Some(k),
+                    Err(e @ (PkiError::PasswordWrong { .. } | PkiError::FieldEmpty { .. })) => {
+                        errs.add("imp-password", e);
+                        None
+                    }
+                    Err(e) => {
+                        errs.add("imp-key", e);
+                        None
+                    }
+                }
+            };
+            if let (Some(cert), Some(key)) = (cert, key) {
+                let made = CertificateAuthority::import(cert, key, Vec::new()).and_then(|ca| {
+                    let downloads = vec![Download::pem(
+                        "root-ca.pem".into(),
+                        &ca.certificate().pem(),
+                        false,
+                    )];
+                    let title = if ca.is_root() {
+                        "Imported CA"
+                    } else {
+                        "Imported intermediate CA"
+                    };
+                    let shown = issued(title.into(), ca.certificate().clone(), downloads)?;
+                    Ok((SharedCa(Rc::new(ca)), shown))
+                });
+                match made {
+                    Ok(r) => oncreated.emit(r),
+                    Err(e @ PkiError::KeyInvalid { .. }) => errs.add("imp-key", e),
+                    Err(e) => errs.add("imp-cert", e),
+                }
+            }
+            errors.set(errs);
+        }))
+    };
+    let field_error = |id: &'static str| {
+        errors
+            .field(id)
+            .map(|e| html! { <p class="error" id={format!("{id}-error")} role="alert">{e}</p> })
+    };
+
+    html! {
+        <details class="card import" id="ca-import">
+            <summary>{"Or import an existing CA (certificate and key)"}</summary>
+            <form class="form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <div class="field">
+                        <label for="imp-cert">{"CA certificate (PEM)"}</label>
+                        <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={area(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                        <label class="file">{"or a file (.pem, .cer, .crt, .der): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der" onchange={on_cert_file} /></label>
+                        if let Some((name, _)) = &*cert_der { <p class="hint">{format!("{name} loaded (DER).")}</p> }
+                        { field_error("imp-cert") }
+                    </div>
+                    <div class="field">
+                        <label for="imp-key">{"CA private key (PEM: PKCS#8, EC or encrypted)"}</label>
+                        <textarea id="imp-key" class="mono" rows="5" value={(*key_text).clone()} oninput={area(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
+                        <label class="file">{"or a file: "}<input type="file" id="imp-key-file" accept=".key,.pem" onchange={on_key_file} /></label>
+                        { field_error("imp-key") }
+                    </div>
+                </div>
+                <Field id="imp-password" label="Key password (encrypted keys only)" kind="password" value={(*password).clone()} oninput={on_password} error={errors.field("imp-password")} />
+                <p class="hint">{"The key stays in this page: it is read here and never sent anywhere."}</p>
+                <div class="actions">
+                    <button type="submit" class="primary" id="imp-submit">{"Import CA"}</button>
+                </div>
+            </form>
+        </details>
     }
 }
