@@ -6,6 +6,7 @@
 
 mod authority;
 mod certificate;
+mod csr;
 mod error;
 mod import;
 mod key;
@@ -17,6 +18,7 @@ pub use authority::{
     ServerCertParams, VerificationCertParams,
 };
 pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
+pub use csr::{make_csr, read_csr, SigningRequest};
 pub use error::PkiError;
 pub use import::certificate_from_bytes;
 pub use key::{KeyAlgorithm, KeyPair};

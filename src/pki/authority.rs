@@ -263,6 +263,20 @@ impl CertificateAuthority {
         self.sign(&cert, key)
     }
 
+    /// A device certificate for a public key held elsewhere (from a CSR).
+    pub(super) fn issue_device_for(
+        &self,
+        params: &DeviceCertParams,
+        key: &(impl KeyId + rcgen::PublicKeyData),
+        now: OffsetDateTime,
+    ) -> Result<Certificate, PkiError> {
+        let mut cert = self.leaf_params(key, now, params.validity)?;
+        cert.distinguished_name
+            .push(DnType::CommonName, params.device_id.as_str());
+        cert.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        self.sign(&cert, key)
+    }
+
     /// Makes a key and a device certificate for it.
     pub fn issue_device_identity(
         &self,
@@ -323,7 +337,7 @@ impl CertificateAuthority {
 
     fn leaf_params(
         &self,
-        key: &KeyPair,
+        key: &impl KeyId,
         now: OffsetDateTime,
         validity: ValidityDays,
     ) -> Result<CertificateParams, PkiError> {
@@ -348,15 +362,30 @@ impl CertificateAuthority {
         Ok(cert)
     }
 
-    fn sign(&self, cert: &CertificateParams, key: &KeyPair) -> Result<Certificate, PkiError> {
+    fn sign(
+        &self,
+        cert: &CertificateParams,
+        key: &impl rcgen::PublicKeyData,
+    ) -> Result<Certificate, PkiError> {
         let issuer = Issuer::from_params(&self.params, &self.key);
         Certificate::from_der(cert.signed_by(key, &issuer)?.der().to_vec())
     }
 }
 
 /// Serial, validity, key identifiers: what every certificate here has in common.
+/// A public key this module can name: its RFC 5280 method (1) key identifier.
+pub(super) trait KeyId {
+    fn key_id(&self) -> Vec<u8>;
+}
+
+impl KeyId for KeyPair {
+    fn key_id(&self) -> Vec<u8> {
+        self.key_identifier()
+    }
+}
+
 fn base_params(
-    key: &KeyPair,
+    key: &impl KeyId,
     now: OffsetDateTime,
     validity: ValidityDays,
 ) -> Result<CertificateParams, PkiError> {
@@ -366,7 +395,7 @@ fn base_params(
     cert.not_after = now + Duration::days(i64::from(validity.days()));
     cert.serial_number = Some(random_serial()?);
     // SKI from the key; the issuer's SKI becomes the AKI of what it signs.
-    cert.key_identifier_method = KeyIdMethod::PreSpecified(key.key_identifier());
+    cert.key_identifier_method = KeyIdMethod::PreSpecified(key.key_id());
     cert.use_authority_key_identifier_extension = true;
     cert.distinguished_name = DistinguishedName::new();
     Ok(cert)

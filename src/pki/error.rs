@@ -82,6 +82,11 @@ pub enum PkiError {
         /// The key's algorithm, as far as it was recognised.
         algorithm: String,
     },
+    /// A certificate signing request is malformed or its signature does not verify.
+    CsrInvalid {
+        /// What is wrong.
+        detail: String,
+    },
     /// A password did not open an encrypted key or file.
     PasswordWrong {
         /// What could not be opened.
@@ -146,6 +151,7 @@ impl fmt::Display for PkiError {
             Self::UnsupportedKey { algorithm } => {
                 write!(f, "{algorithm} keys are not supported here yet; use ECDSA P-256.")
             }
+            Self::CsrInvalid { detail } => write!(f, "This CSR cannot be signed: {detail}."),
             Self::PasswordWrong { what } => write!(
                 f,
                 "The password does not open this {what}. Check it (passwords are case-sensitive) \

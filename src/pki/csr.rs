@@ -1,0 +1,253 @@
+//! Certificate signing requests (PKCS#10): made here for a device key, or made on the device and
+//! signed here after checking the request's own signature, so the device key never moves.
+
+use der::{Decode, Encode};
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use sha1::{Digest, Sha1};
+use sha2::{Sha256, Sha384};
+use time::OffsetDateTime;
+use x509_cert::request::CertReq;
+
+use super::authority::{CertificateAuthority, DeviceCertParams, KeyId};
+use super::key::pem_rfc7468_decode;
+use super::{Certificate, KeyPair, PkiError, ValidityDays};
+use crate::iothub::DeviceId;
+
+const OID_EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_ECDSA_SHA256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const OID_ECDSA_SHA384: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const OID_EXTENSION_REQUEST: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
+const OID_CN: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
+
+fn invalid(detail: impl Into<String>) -> PkiError {
+    PkiError::CsrInvalid {
+        detail: detail.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Curve {
+    P256,
+    P384,
+}
+
+/// The public key of a request, usable by rcgen as the subject key of what is issued.
+#[derive(Debug, Clone)]
+struct RequestKey {
+    curve: Curve,
+    point: Vec<u8>,
+}
+
+impl rcgen::PublicKeyData for RequestKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.point
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self.curve {
+            Curve::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            Curve::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        }
+    }
+}
+
+impl KeyId for RequestKey {
+    fn key_id(&self) -> Vec<u8> {
+        Sha1::digest(&self.point).to_vec()
+    }
+}
+
+/// A request whose signature checked out, and what it asks for.
+#[derive(Debug, Clone)]
+pub struct SigningRequest {
+    /// Subject as `CN=…, O=…`.
+    pub subject: String,
+    /// Subject CN, if any.
+    pub common_name: Option<String>,
+    /// Key type, e.g. "ECDSA P-256".
+    pub key_type: String,
+    /// The extensions requested (by name or OID); the device profile is applied regardless.
+    pub requested_extensions: Vec<String>,
+    key: RequestKey,
+}
+
+fn extension_name(oid: &der::oid::ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        "2.5.29.15" => "keyUsage".into(),
+        "2.5.29.37" => "extendedKeyUsage".into(),
+        "2.5.29.17" => "subjectAltName".into(),
+        "2.5.29.19" => "basicConstraints".into(),
+        "2.5.29.14" => "subjectKeyIdentifier".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// Reads a CSR (PEM `CERTIFICATE REQUEST`, or DER) and checks its self-signature.
+pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
+    let der = match std::str::from_utf8(bytes) {
+        Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
+            let (label, der) = pem_rfc7468_decode(text, "CERTIFICATE REQUEST")?;
+            if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
+                return Err(PkiError::PemInvalid {
+                    expected: "CERTIFICATE REQUEST",
+                    detail: format!("found {label}"),
+                });
+            }
+            der
+        }
+        _ if bytes.is_empty() => return Err(invalid("the file is empty")),
+        _ => bytes.to_vec(),
+    };
+    let req =
+        CertReq::from_der(&der).map_err(|e| invalid(format!("not a PKCS#10 request: {e}")))?;
+    let spki = &req.info.public_key;
+    if spki.algorithm.oid != OID_EC_PUBLIC_KEY {
+        return Err(PkiError::UnsupportedKey {
+            algorithm: if spki.algorithm.oid.to_string() == "1.2.840.113549.1.1.1" {
+                "RSA".into()
+            } else {
+                format!("The requested ({})", spki.algorithm.oid)
+            },
+        });
+    }
+    let curve = match spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<der::oid::ObjectIdentifier>().ok())
+    {
+        Some(c) if c == OID_P256 => Curve::P256,
+        Some(c) if c == OID_P384 => Curve::P384,
+        other => {
+            return Err(PkiError::UnsupportedKey {
+                algorithm: format!(
+                    "ECDSA on curve {}",
+                    other.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
+                ),
+            })
+        }
+    };
+    let point = spki.subject_public_key.raw_bytes().to_vec();
+
+    // The request signs its own info with the private key of the public key it carries.
+    let signed = req.info.to_der().map_err(|e| invalid(e.to_string()))?;
+    let digest: Vec<u8> = match req.algorithm.oid {
+        o if o == OID_ECDSA_SHA256 => Sha256::digest(&signed).to_vec(),
+        o if o == OID_ECDSA_SHA384 => Sha384::digest(&signed).to_vec(),
+        o => {
+            return Err(invalid(format!(
+                "its signature algorithm {o} is not ECDSA with SHA-256/384"
+            )))
+        }
+    };
+    let sig = req.signature.raw_bytes();
+    let tampered = || {
+        invalid("its signature does not match its contents: it was altered after it was made, or made with another key. Make a new CSR on the device")
+    };
+    match curve {
+        Curve::P256 => {
+            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| invalid("its public key is not a valid P-256 point"))?;
+            let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| tampered())?;
+            vk.verify_prehash(&digest, &sig).map_err(|_| tampered())?;
+        }
+        Curve::P384 => {
+            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| invalid("its public key is not a valid P-384 point"))?;
+            let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| tampered())?;
+            vk.verify_prehash(&digest, &sig).map_err(|_| tampered())?;
+        }
+    }
+
+    let subject = req.info.subject.to_string();
+    let common_name = req
+        .info
+        .subject
+        .iter()
+        .find(|a| a.oid == OID_CN)
+        .and_then(|a| {
+            a.value
+                .decode_as::<der::asn1::Utf8StringRef>()
+                .map(|s| s.as_str().to_owned())
+                .or_else(|_| {
+                    a.value
+                        .decode_as::<der::asn1::PrintableStringRef>()
+                        .map(|s| s.as_str().to_owned())
+                })
+                .ok()
+        });
+    let mut requested_extensions = Vec::new();
+    for attr in req.info.attributes.iter() {
+        if attr.oid == OID_EXTENSION_REQUEST {
+            for v in attr.values.iter() {
+                if let Ok(exts) = v.decode_as::<Vec<x509_cert::ext::Extension>>() {
+                    requested_extensions.extend(exts.iter().map(|e| extension_name(&e.extn_id)));
+                }
+            }
+        }
+    }
+    Ok(SigningRequest {
+        subject,
+        common_name,
+        key_type: match curve {
+            Curve::P256 => "ECDSA P-256".into(),
+            Curve::P384 => "ECDSA P-384".into(),
+        },
+        requested_extensions,
+        key: RequestKey { curve, point },
+    })
+}
+
+impl SigningRequest {
+    /// The CSR's CN as a device id, checked against IoT Hub's rules.
+    pub fn device_id(&self) -> Result<DeviceId, PkiError> {
+        let cn = self
+            .common_name
+            .as_deref()
+            .ok_or_else(|| invalid("its subject has no CN: the CN must be the device id"))?;
+        DeviceId::parse(cn).map_err(PkiError::Id)
+    }
+
+    /// Issues the device certificate (CN = device id, clientAuth, the device profile) for the
+    /// request's public key.
+    pub fn sign(
+        &self,
+        ca: &CertificateAuthority,
+        validity: ValidityDays,
+        now: OffsetDateTime,
+    ) -> Result<Certificate, PkiError> {
+        let device_id = self.device_id()?;
+        ca.issue_device_for(
+            &DeviceCertParams {
+                device_id,
+                validity,
+            },
+            &self.key,
+            now,
+        )
+    }
+}
+
+/// Makes a CSR for `key` with CN = `device_id` (what a device would send), PEM.
+pub fn make_csr(key: &KeyPair, device_id: &DeviceId) -> Result<String, PkiError> {
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, device_id.as_str());
+    let csr = params
+        .serialize_request(key)
+        .map_err(|e| PkiError::Signing {
+            detail: e.to_string(),
+        })?;
+    csr.pem().map_err(|e| PkiError::Signing {
+        detail: e.to_string(),
+    })
+}
