@@ -305,3 +305,55 @@ async fn a_user_imports_an_existing_ca_with_an_encrypted_key() {
     let issuer = dev.split("Issuer").nth(1).unwrap_or_default();
     assert!(issuer.contains("CN=Existing Corp CA"), "{dev}");
 }
+
+#[wasm_bindgen_test]
+async fn a_user_signs_a_csr_made_on_the_device() {
+    let device_key = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let csr = hubcert::pki::make_csr(&device_key, &DeviceId::parse("csr-leaf").unwrap()).unwrap();
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "CSR Root");
+    click(&page, "ca-create");
+    settle().await;
+
+    // A damaged request: the preview says so and nothing is signed.
+    let mut der = pem::parse(&csr).unwrap().into_contents();
+    let at = der.windows(8).position(|w| w == b"csr-leaf").unwrap();
+    der[at + 7] = b'g'; // CN csr-leag: the signature no longer matches
+    let broken = pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", der));
+    type_into(&page, "csr-text", &broken);
+    settle().await;
+    click(&page, "csr-sign");
+    settle().await;
+    assert!(find(&page, "[id^=device-]").is_none());
+    assert!(text(&page, "#csr-text-error").contains("altered"));
+    assert!(text(&page, "#csr-preview").contains("altered"));
+
+    type_into(&page, "csr-text", &csr);
+    settle().await;
+    let preview = text(&page, "#csr-preview");
+    assert!(
+        preview.contains("CN=csr-leaf") && preview.contains("valid"),
+        "{preview}"
+    );
+    click(&page, "csr-sign");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(
+        dev.contains("Device csr-leaf (from its CSR)") && dev.contains("CN=CSR Root"),
+        "{dev}"
+    );
+    assert!(
+        dev.contains("Download csr-leaf.pem") && !dev.contains("csr-leaf.key"),
+        "{dev}"
+    );
+    // The certificate carries the device's key.
+    let pem: web_sys::HtmlTextAreaElement = find(&page, "[id^=device-] textarea")
+        .unwrap()
+        .unchecked_into();
+    let cert = Certificate::from_pem(&pem.value()).unwrap();
+    assert_eq!(
+        cert.info().unwrap().subject_public_key_info,
+        device_key.subject_public_key_info_der()
+    );
+}

@@ -440,6 +440,7 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                     <button type="submit" class="primary" id="d-create">{"Issue device certificate"}</button>
                 </div>
             </form>
+            <CsrStep ca={props.ca.clone()} onissued={props.onissued.clone()} />
             { for props.issued.iter().map(|i| html! {
                 <CertificateCard key={i.serial} id={format!("device-{}", i.serial)} issued={i.clone()} />
             }) }
@@ -802,6 +803,154 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                 <p class="hint">{"The key stays in this page: it is read here and never sent anywhere."}</p>
                 <div class="actions">
                     <button type="submit" class="primary" id="imp-submit">{"Import CA"}</button>
+                </div>
+            </form>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct CsrProps {
+    pub(crate) ca: Option<SharedCa>,
+    pub(crate) onissued: Callback<Rc<Issued>>,
+}
+
+/// A device certificate for a CSR made on the device: the key never leaves it.
+#[component]
+pub(crate) fn CsrStep(props: &CsrProps) -> Html {
+    let csr_text = use_state(String::new);
+    let csr_bytes = use_state(|| None::<(String, Vec<u8>)>);
+    let (days, set_days) = use_text("365");
+    let errors = use_state(FormErrors::default);
+
+    let current = || -> Option<Vec<u8>> {
+        match &*csr_bytes {
+            Some((_, b)) => Some(b.clone()),
+            None if csr_text.trim().is_empty() => None,
+            None => Some(csr_text.as_bytes().to_vec()),
+        }
+    };
+    let preview = current().map(|b| crate::pki::read_csr(&b));
+
+    let on_file = {
+        let (csr_text, csr_bytes, errors) = (csr_text.clone(), csr_bytes.clone(), errors.clone());
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let (csr_text, csr_bytes, errors) =
+                (csr_text.clone(), csr_bytes.clone(), errors.clone());
+            yew::platform::spawn_local(async move {
+                match read_file(input).await {
+                    Ok((name, bytes)) => match String::from_utf8(bytes.clone()) {
+                        Ok(t) if t.contains("-----BEGIN") => {
+                            csr_bytes.set(None);
+                            csr_text.set(t);
+                        }
+                        _ => {
+                            csr_text.set(String::new());
+                            csr_bytes.set(Some((name, bytes)));
+                        }
+                    },
+                    Err(e) => {
+                        let mut errs = FormErrors::default();
+                        errs.add("csr-text", e);
+                        errors.set(errs);
+                    }
+                }
+            });
+        })
+    };
+    let on_text = {
+        let (csr_text, csr_bytes) = (csr_text.clone(), csr_bytes.clone());
+        Callback::from(move |e: InputEvent| {
+            csr_bytes.set(None);
+            csr_text.set(
+                e.target_unchecked_into::<web_sys::HtmlTextAreaElement>()
+                    .value(),
+            )
+        })
+    };
+    let onsubmit = {
+        let (errors, days, ca, onissued) = (
+            errors.clone(),
+            days.clone(),
+            props.ca.clone(),
+            props.onissued.clone(),
+        );
+        let bytes = current();
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            let validity = ValidityDays::parse(&days)
+                .map_err(|e| errs.add("csr-days", e))
+                .ok();
+            let req = match &bytes {
+                None => {
+                    errs.add(
+                        "csr-text",
+                        "Paste the CSR (-----BEGIN CERTIFICATE REQUEST-----) or choose its file.",
+                    );
+                    None
+                }
+                Some(b) => crate::pki::read_csr(b)
+                    .map_err(|e| errs.add("csr-text", e))
+                    .ok(),
+            };
+            match (&ca, req, validity) {
+                (None, ..) => errs.form = Some(NO_CA.into()),
+                (Some(ca), Some(req), Some(validity)) => {
+                    let made = req.sign(&ca.0, validity, browser::now()).and_then(|cert| {
+                        let id = req.device_id()?;
+                        let stem = id.file_stem();
+                        let pem = cert.pem();
+                        issued(
+                            format!("Device {id} (from its CSR)"),
+                            cert,
+                            vec![Download::pem(format!("{stem}.pem"), &pem, false)],
+                        )
+                    });
+                    match made {
+                        Ok(i) => onissued.emit(i),
+                        Err(e @ PkiError::ValidityExceedsIssuer { .. }) => errs.add("csr-days", e),
+                        Err(e) => errs.add("csr-text", e),
+                    }
+                }
+                _ => {}
+            }
+            errors.set(errs);
+        }))
+    };
+
+    html! {
+        <details class="card import" id="csr">
+            <summary>{"Or sign a CSR made on the device (its key never leaves it)"}</summary>
+            <form class="form" {onsubmit} novalidate=true>
+                <div class="field">
+                    <label for="csr-text">{"Certificate signing request (PEM)"}</label>
+                    <textarea id="csr-text" class="mono" rows="6" value={(*csr_text).clone()} oninput={on_text} spellcheck="false"
+                        placeholder="-----BEGIN CERTIFICATE REQUEST-----" aria-describedby="csr-hint" />
+                    <label class="file">{"or a file (.csr, .pem, .der): "}<input type="file" id="csr-file" accept=".csr,.pem,.der,.req" onchange={on_file} /></label>
+                    <p class="hint" id="csr-hint">{"On the device: openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout device.key -subj \"/CN=DEVICE_ID\" -out device.csr"}</p>
+                    if let Some(e) = errors.field("csr-text") { <p class="error" id="csr-text-error" role="alert">{e}</p> }
+                </div>
+                if let Some(p) = &preview {
+                    <div id="csr-preview">
+                    { match p {
+                        Ok(r) => html! {
+                            <dl class="facts">
+                                <dt>{"Subject"}</dt><dd>{&r.subject}</dd>
+                                <dt>{"Key"}</dt><dd>{&r.key_type}</dd>
+                                <dt>{"Signature"}</dt><dd><span class="badge ok">{"valid"}</span></dd>
+                                <dt>{"Requested extensions"}</dt>
+                                <dd>{ if r.requested_extensions.is_empty() { "none".to_owned() } else { format!("{} (the device profile is applied instead: clientAuth, CA:FALSE)", r.requested_extensions.join(", ")) } }</dd>
+                            </dl>
+                        },
+                        Err(e) => html! { <p class="error">{e.to_string()}</p> },
+                    } }
+                    </div>
+                }
+                <Field id="csr-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("csr-days")} />
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="csr-sign">{"Sign CSR"}</button>
                 </div>
             </form>
         </details>
