@@ -11,6 +11,7 @@ mod error;
 mod import;
 mod key;
 mod pkcs12;
+mod preflight;
 mod validity;
 
 pub use authority::{
@@ -23,4 +24,5 @@ pub use error::PkiError;
 pub use import::certificate_from_bytes;
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pkcs12::{export_pkcs12, Pkcs12Preset};
+pub use preflight::{ca_checks, device_checks, is_signed_by, verification_checks, Check};
 pub use validity::ValidityDays;

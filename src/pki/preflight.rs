@@ -1,0 +1,248 @@
+//! IoT Hub pre-flight checks: what the hub will refuse, found before uploading or connecting,
+//! each as a plain-language line.
+
+use der::Encode;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use sha2::{Digest, Sha256, Sha384};
+use time::OffsetDateTime;
+
+use super::certificate::{format_utc, parse};
+use super::{Certificate, PkiError};
+use crate::iothub::DeviceId;
+
+/// One check and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// What was checked, e.g. "CN equals the device id".
+    pub label: &'static str,
+    /// Whether IoT Hub will be satisfied.
+    pub passed: bool,
+    /// What was found, and the fix when it failed.
+    pub detail: String,
+}
+
+fn check(label: &'static str, passed: bool, detail: impl Into<String>) -> Check {
+    Check {
+        label,
+        passed,
+        detail: detail.into(),
+    }
+}
+
+/// Whether `cert`'s signature verifies with `issuer`'s public key (ECDSA P-256/P-384 with
+/// SHA-256/384). `Err` when the algorithms are not ones this tool checks.
+pub fn is_signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, PkiError> {
+    let c = parse(cert.der())?;
+    let i = parse(issuer.der())?;
+    let tbs = c
+        .tbs_certificate()
+        .to_der()
+        .map_err(|e| PkiError::CertificateInvalid {
+            detail: e.to_string(),
+        })?;
+    let digest = match c.signature_algorithm().oid.to_string().as_str() {
+        "1.2.840.10045.4.3.2" => Sha256::digest(&tbs).to_vec(),
+        "1.2.840.10045.4.3.3" => Sha384::digest(&tbs).to_vec(),
+        other => {
+            return Err(PkiError::UnsupportedKey {
+                algorithm: format!("Signature algorithm {other}"),
+            })
+        }
+    };
+    let sig = c.signature().raw_bytes();
+    let spki = i.tbs_certificate().subject_public_key_info();
+    let point = spki.subject_public_key.raw_bytes();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<der::oid::ObjectIdentifier>().ok())
+        .map(|o| o.to_string());
+    Ok(match curve.as_deref() {
+        Some("1.2.840.10045.3.1.7") => {
+            match (
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(point),
+                p256::ecdsa::Signature::from_der(sig),
+            ) {
+                (Ok(vk), Ok(s)) => vk.verify_prehash(&digest, &s).is_ok(),
+                _ => false,
+            }
+        }
+        Some("1.3.132.0.34") => match (
+            p384::ecdsa::VerifyingKey::from_sec1_bytes(point),
+            p384::ecdsa::Signature::from_der(sig),
+        ) {
+            (Ok(vk), Ok(s)) => vk.verify_prehash(&digest, &s).is_ok(),
+            _ => false,
+        },
+        _ => {
+            return Err(PkiError::UnsupportedKey {
+                algorithm: "The issuer's".into(),
+            })
+        }
+    })
+}
+
+fn validity_checks(cert: &Certificate, now: OffsetDateTime, what: &str) -> Result<Check, PkiError> {
+    let info = cert.info()?;
+    Ok(if now < info.not_before {
+        check(
+            "Valid now",
+            false,
+            format!(
+                "The {what} is not valid until {}: check this computer's clock, or re-issue it.",
+                format_utc(info.not_before)
+            ),
+        )
+    } else if now >= info.not_after {
+        check(
+            "Valid now",
+            false,
+            format!(
+                "The {what} expired on {}: issue a new one.",
+                format_utc(info.not_after)
+            ),
+        )
+    } else {
+        check(
+            "Valid now",
+            true,
+            format!("{} days left", info.days_left(now)),
+        )
+    })
+}
+
+fn signed_by_check(cert: &Certificate, ca: &Certificate, refusal: &str) -> Check {
+    match is_signed_by(cert, ca) {
+        Ok(true) => check(
+            "Signed by the CA",
+            true,
+            "Its signature verifies with the CA's key.",
+        ),
+        Ok(false) => check("Signed by the CA", false, refusal.to_owned()),
+        Err(e) => check("Signed by the CA", false, e.to_string()),
+    }
+}
+
+/// A CA before upload: CA:TRUE, keyCertSign, valid now (and not about to expire).
+pub fn ca_checks(ca: &Certificate, now: OffsetDateTime) -> Result<Vec<Check>, PkiError> {
+    let info = ca.info()?;
+    let mut checks = vec![
+        check(
+            "A CA certificate",
+            info.is_ca,
+            if info.is_ca {
+                "basicConstraints CA:TRUE".to_owned()
+            } else {
+                "basicConstraints CA:TRUE is missing: IoT Hub accepts it, but devices it signs will not chain. Use a CA certificate.".to_owned()
+            },
+        ),
+        check(
+            "May sign certificates",
+            info.can_sign_certificates,
+            if info.can_sign_certificates {
+                "keyUsage keyCertSign".to_owned()
+            } else {
+                "keyUsage keyCertSign is missing: certificates it signs will be rejected."
+                    .to_owned()
+            },
+        ),
+        validity_checks(ca, now, "CA")?,
+    ];
+    let days = info.days_left(now);
+    if (0..30).contains(&days) {
+        checks.push(check(
+            "Not about to expire",
+            false,
+            format!("It expires in {days} days: plan a new CA and re-issue device certificates."),
+        ));
+    }
+    Ok(checks)
+}
+
+/// A device certificate before registering `device_id` CA-signed under `ca`.
+pub fn device_checks(
+    device: &Certificate,
+    device_id: &str,
+    ca: &Certificate,
+    now: OffsetDateTime,
+) -> Result<Vec<Check>, PkiError> {
+    let info = device.info()?;
+    let ca_info = ca.info()?;
+    let cn = info.common_name.clone().unwrap_or_default();
+    let id_ok = DeviceId::parse(device_id);
+    Ok(vec![
+        match (&id_ok, cn == device_id.trim()) {
+            (Err(e), _) => check("CN equals the device id", false, e.to_string()),
+            (Ok(_), true) => check("CN equals the device id", true, format!("CN={cn}")),
+            (Ok(_), false) => check(
+                "CN equals the device id",
+                false,
+                format!("The CN is \"{cn}\" but the device id is \"{}\": IoT Hub refuses the connection (CONNACK 5). Issue a certificate with CN = the id.", device_id.trim()),
+            ),
+        },
+        check(
+            "CN fits X.509 (64 characters)",
+            cn.chars().count() <= 64,
+            format!("{} characters", cn.chars().count()),
+        ),
+        check(
+            "Client authentication allowed",
+            info.client_auth,
+            if info.client_auth {
+                "extendedKeyUsage clientAuth".to_owned()
+            } else {
+                "extendedKeyUsage clientAuth is missing: TLS stacks and the hub may refuse it as a client certificate.".to_owned()
+            },
+        ),
+        check(
+            "Not a CA",
+            !info.is_ca,
+            if info.is_ca { "It is a CA certificate: use a device (leaf) certificate." } else { "basicConstraints CA:FALSE" },
+        ),
+        signed_by_check(
+            device,
+            ca,
+            "It was not signed by this CA: the hub will not chain it to the uploaded CA. Issue it with this CA, or upload the CA that signed it (an intermediate must be uploaded or sent by the device).",
+        ),
+        check(
+            "Does not outlive its CA",
+            info.not_after <= ca_info.not_after,
+            if info.not_after <= ca_info.not_after {
+                format!("expires {}, CA {}", format_utc(info.not_after), format_utc(ca_info.not_after))
+            } else {
+                format!("It expires {} but the CA on {}: it stops working when the CA expires.", format_utc(info.not_after), format_utc(ca_info.not_after))
+            },
+        ),
+        validity_checks(device, now, "device certificate")?,
+    ])
+}
+
+/// A verification certificate before `verify`: CN = the current code, signed by the uploaded CA.
+pub fn verification_checks(
+    verification: &Certificate,
+    code: &str,
+    ca: &Certificate,
+    now: OffsetDateTime,
+) -> Result<Vec<Check>, PkiError> {
+    let info = verification.info()?;
+    let cn = info.common_name.unwrap_or_default();
+    let code = code.trim();
+    Ok(vec![
+        check(
+            "CN equals the verification code",
+            !code.is_empty() && cn == code,
+            if cn == code {
+                format!("CN={cn}")
+            } else {
+                format!("The CN is \"{cn}\" but the hub's code is \"{code}\" (IH400054): make it again with the current code; generating a code replaces the previous one.")
+            },
+        ),
+        signed_by_check(
+            verification,
+            ca,
+            "It was not signed by the uploaded CA's key (IH400053): make it with the same CA.",
+        ),
+        validity_checks(verification, now, "verification certificate")?,
+    ])
+}
