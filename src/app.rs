@@ -7,6 +7,7 @@ mod device;
 mod fetch;
 mod field;
 mod hub;
+mod inspect;
 mod settings;
 mod state;
 mod steps;
@@ -78,6 +79,7 @@ pub fn App() -> Html {
                     <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
                     <li><a href="#step-register">{"5 · Register"}</a></li>
                     <li><a href="#step-device-test">{"6 · Test a device"}</a></li>
+                    <li><a href="#step-inspect">{"Inspect"}</a></li>
                 </ol>
             </nav>
             <main>
@@ -89,6 +91,7 @@ pub fn App() -> Html {
                 <steps::DeviceStep ca={ca} onissued={on_device} issued={bench.devices.clone()} />
                 <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
                 <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} />
+                <inspect::InspectStep ca={bench.ca.clone()} />
             </main>
             <footer class="footnote">
                 <p>{"Replaces the OpenSSL and az steps of the guide: "}

@@ -357,3 +357,57 @@ async fn a_user_signs_a_csr_made_on_the_device() {
         device_key.subject_public_key_info_der()
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_user_inspects_certificates_and_sees_iot_hubs_checks() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Inspect Root");
+    click(&page, "ca-create");
+    settle().await;
+    type_into(&page, "d-id", "inspected-01");
+    click(&page, "d-create");
+    settle().await;
+    let pem: web_sys::HtmlTextAreaElement = find(&page, "[id^=device-] textarea")
+        .unwrap()
+        .unchecked_into();
+    let device_pem = pem.value();
+
+    type_into(&page, "inspect-text", &device_pem);
+    settle().await;
+    let out = text(&page, "#inspect-result");
+    assert!(
+        out.contains("CN=inspected-01") && out.contains("all 7 checks pass"),
+        "{out}"
+    );
+
+    // Against another device id: the CN check fails and says what the hub will do.
+    type_into(&page, "inspect-device-id", "inspected-02");
+    settle().await;
+    let out = text(&page, "#inspect-result");
+    assert!(
+        out.contains("1 of 7 checks fail") && out.contains("CONNACK 5"),
+        "{out}"
+    );
+
+    // A device from some other CA fails the signature check.
+    let other = CertificateAuthority::create_root(&RootCaParams::default(), now()).unwrap();
+    let foreign = other
+        .issue_device_identity(
+            &DeviceCertParams {
+                device_id: DeviceId::parse("inspected-02").unwrap(),
+                validity: ValidityDays::SEED_DEVICE,
+            },
+            KeyAlgorithm::EcdsaP256,
+            now(),
+        )
+        .unwrap();
+    type_into(&page, "inspect-text", &foreign.certificate.pem());
+    settle().await;
+    assert!(text(&page, "#inspect-result").contains("not signed by this CA"));
+
+    // Not PEM at all.
+    type_into(&page, "inspect-text", "hello");
+    settle().await;
+    assert!(text(&page, "#inspect-result").contains("This is not PEM"));
+}
