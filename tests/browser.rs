@@ -411,3 +411,10 @@ async fn a_user_inspects_certificates_and_sees_iot_hubs_checks() {
     settle().await;
     assert!(text(&page, "#inspect-result").contains("This is not PEM"));
 }
+
+mod catalogue;
+
+#[wasm_bindgen_test]
+fn every_bad_input_is_refused_with_its_own_message_in_the_browser() {
+    catalogue::check_all(now());
+}

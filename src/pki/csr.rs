@@ -91,6 +91,7 @@ fn extension_name(oid: &der::oid::ObjectIdentifier) -> String {
 
 /// Reads a CSR (PEM `CERTIFICATE REQUEST`, or DER) and checks its self-signature.
 pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
+    super::import::size_ok(bytes.len())?;
     let der = match std::str::from_utf8(bytes) {
         Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
             let (label, der) = pem_rfc7468_decode(text, "CERTIFICATE REQUEST")?;

@@ -82,6 +82,11 @@ pub enum PkiError {
         /// The key's algorithm, as far as it was recognised.
         algorithm: String,
     },
+    /// An input file far larger than any certificate, key or request.
+    TooLarge {
+        /// Its size in bytes.
+        bytes: usize,
+    },
     /// A certificate signing request is malformed or its signature does not verify.
     CsrInvalid {
         /// What is wrong.
@@ -151,6 +156,11 @@ impl fmt::Display for PkiError {
             Self::UnsupportedKey { algorithm } => {
                 write!(f, "{algorithm} keys are not supported here yet; use ECDSA P-256.")
             }
+            Self::TooLarge { bytes } => write!(
+                f,
+                "This file has {bytes} bytes; certificates, keys and requests are a few kilobytes. \
+                 Choose the right file (at most 1 MiB)."
+            ),
             Self::CsrInvalid { detail } => write!(f, "This CSR cannot be signed: {detail}."),
             Self::PasswordWrong { what } => write!(
                 f,

@@ -19,8 +19,20 @@ fn invalid(detail: impl Into<String>) -> PkiError {
     }
 }
 
+/// Inputs larger than this are refused before parsing.
+pub(super) const MAX_INPUT_BYTES: usize = 1024 * 1024;
+
+/// Refuses inputs over [`MAX_INPUT_BYTES`].
+pub(super) fn size_ok(len: usize) -> Result<(), PkiError> {
+    if len > MAX_INPUT_BYTES {
+        return Err(PkiError::TooLarge { bytes: len });
+    }
+    Ok(())
+}
+
 /// Reads a certificate given as PEM text or as DER bytes (`.cer`, `.crt`, `.der`, `.pem`).
 pub fn certificate_from_bytes(bytes: &[u8]) -> Result<Certificate, PkiError> {
+    size_ok(bytes.len())?;
     match std::str::from_utf8(bytes) {
         Ok(text) if text.trim_start().starts_with("-----BEGIN") => Certificate::from_pem(text),
         _ if bytes.is_empty() => Err(invalid("the file is empty")),
@@ -32,6 +44,7 @@ impl KeyPair {
     /// Reads a private key in any form OpenSSL writes for EC keys: PKCS#8 (`PRIVATE KEY`), SEC1
     /// (`EC PRIVATE KEY`), or encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, needs `password`).
     pub fn from_any_pem(pem: &str, password: Option<&str>) -> Result<Self, PkiError> {
+        size_ok(pem.len())?;
         let label = pem
             .trim_start()
             .strip_prefix("-----BEGIN ")

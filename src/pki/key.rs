@@ -317,7 +317,11 @@ pub(super) fn pem_rfc7468_decode(
     let parsed = pem::parse(trimmed).map_err(|e| PkiError::PemInvalid {
         expected,
         detail: match e {
-            pem::PemError::MissingEndTag => "the -----END line is missing".into(),
+            pem::PemError::MissingEndTag | pem::PemError::MalformedFraming => {
+                "the -----END line is missing: the block is cut off".into()
+            }
+            pem::PemError::MissingData => "the block has no content between its lines".into(),
+            pem::PemError::InvalidHeader(h) => format!("a header line is not understood ({h})"),
             pem::PemError::MismatchedTags(a, b) => format!("BEGIN {a} does not match END {b}"),
             pem::PemError::InvalidData(_) => "the base64 body is damaged".into(),
             other => other.to_string(),
