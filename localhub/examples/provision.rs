@@ -6,39 +6,14 @@
 
 use std::path::PathBuf;
 
-use hubcert::iothub::client::{Answer, HubClient, Transport};
-use hubcert::iothub::rest::{Arm, DeviceAuth, Method, Registry, Request};
+use hubcert::iothub::client::HubClient;
+use hubcert::iothub::rest::{Arm, DeviceAuth, Registry};
 use hubcert::iothub::{DeviceId, VerificationCode};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
     VerificationCertParams,
 };
 use time::OffsetDateTime;
-
-struct Http(reqwest::Client);
-
-impl Transport for Http {
-    async fn send(&self, req: &Request) -> Result<Answer, String> {
-        let method = match req.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Put => reqwest::Method::PUT,
-            Method::Post => reqwest::Method::POST,
-            Method::Delete => reqwest::Method::DELETE,
-        };
-        let mut b = self.0.request(method, &req.url);
-        for (name, value) in &req.headers {
-            b = b.header(*name, value);
-        }
-        if let Some(body) = &req.body {
-            b = b.body(body.clone());
-        }
-        let r = b.send().await.map_err(|e| e.to_string())?;
-        Ok(Answer {
-            status: r.status().as_u16(),
-            body: r.text().await.unwrap_or_default(),
-        })
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -68,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         now,
     )?;
-    let client = HubClient::new(Http(http), true);
+    let client = HubClient::new(localhub::HttpTransport(http), true);
     let arm = Arm::new(base, "sub", "rg", hub_name, "provision")?;
     let name = format!("root-{id}");
     client

@@ -24,8 +24,10 @@ mod relay;
 mod server;
 mod store;
 mod tls;
+mod transport;
 
 pub use config::Config;
 pub use relay::{start_relay, RelayConfig, RunningRelay, DEFAULT_PORT as RELAY_PORT};
 pub use server::{start, Running};
 pub use store::{Hub, TelemetryEvent};
+pub use transport::HttpTransport;

@@ -47,18 +47,7 @@ fn run_node(hub: &Hub, id: &str, identity: &hubcert::pki::Identity) -> (bool, St
 
 #[tokio::test(flavor = "multi_thread")]
 async fn node_device_sdk_connects_with_x509_and_an_unregistered_device_is_refused() {
-    let config = localhub::Config {
-        mqtt_port: 8883,
-        ..localhub::Config::ephemeral()
-    };
-    let running = localhub::start(config)
-        .await
-        .expect("localhub on port 8883 (stop any other localhub or MQTT broker using it)");
-    let hub = Hub {
-        base: format!("http://{}", running.http),
-        http: reqwest::Client::new(),
-        running,
-    };
+    let hub = start_on_8883().await;
     let ca = root("IoT Root CA");
     hub.upload_and_verify("root-ca-cert", &ca).await;
     hub.register_ca_device("sensor-device-01").await;

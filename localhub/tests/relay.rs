@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{start, Reqwest};
+use common::start;
 use hubcert::iothub::client::HubClient;
 use hubcert::iothub::rest::{DeviceAuth, Registry};
 use hubcert::iothub::DeviceId;
@@ -65,7 +65,7 @@ async fn the_apps_device_calls_go_through_with_cors_and_nothing_else_does() {
     let relay_base = format!("http://{}", relay.addr);
 
     // The app's registry calls, sent to the relay, land in the hub.
-    let client = HubClient::new(Reqwest(hub.http.clone()), false);
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), false);
     let cs = hub.running.hub.connection_string();
     let via_relay = Registry::from_connection_string(&relay_base, &cs).unwrap();
     let direct = Registry::from_connection_string(&hub.base, &cs).unwrap();

@@ -4,37 +4,17 @@
 mod common;
 
 use common::{connect, device, now, root, start, verification, Via};
+use hubcert::iothub::client::HubClient;
 use hubcert::iothub::rest::{
-    Arm, DeviceAuth, HubCertificate, HubDevice, Method, Plane, Registry, Request, RestError,
+    Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError,
 };
 use hubcert::iothub::DeviceId;
 
-/// Sends a request exactly as described; returns the status and body text.
-async fn send(http: &reqwest::Client, req: &Request) -> (u16, String) {
-    let method = match req.method {
-        Method::Get => reqwest::Method::GET,
-        Method::Put => reqwest::Method::PUT,
-        Method::Post => reqwest::Method::POST,
-        Method::Delete => reqwest::Method::DELETE,
-    };
-    let mut b = http.request(method, &req.url);
-    for (name, value) in &req.headers {
-        b = b.header(*name, value);
-    }
-    if let Some(body) = &req.body {
-        b = b.body(body.clone());
-    }
-    let r = b.send().await.expect("localhub answers");
-    (r.status().as_u16(), r.text().await.unwrap_or_default())
-}
-
+/// Sends a request through the app's hub client; a 2xx body or the error the user is shown.
 async fn ok(http: &reqwest::Client, req: &Request, plane: Plane) -> Result<String, RestError> {
-    let (status, body) = send(http, req).await;
-    if (200..300).contains(&status) {
-        Ok(body)
-    } else {
-        Err(RestError::from_status(plane, status, &body))
-    }
+    HubClient::new(localhub::HttpTransport(http.clone()), true)
+        .call(plane, req)
+        .await
 }
 
 fn unix() -> u64 {
@@ -291,12 +271,12 @@ async fn refused_credentials_explain_the_fix() {
 
 #[tokio::test]
 async fn the_apps_one_click_proof_of_possession_against_localhub() {
-    use hubcert::iothub::client::{HubClient, PossessionStage};
+    use hubcert::iothub::client::PossessionStage;
     use hubcert::pki::{ValidityDays, VerificationCertParams};
 
     let hub = start().await;
     let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
-    let client = HubClient::new(common::Reqwest(hub.http.clone()), true);
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
     let ca = root("One Click Root");
     let other = root("Other Root");
     fn sign_with(

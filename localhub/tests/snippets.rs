@@ -37,17 +37,7 @@ fn files(dir: &Path, id: &str) -> DeviceFiles {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_snippet_runs_as_shown_and_its_telemetry_arrives() {
-    let running = localhub::start(localhub::Config {
-        mqtt_port: 8883,
-        ..localhub::Config::ephemeral()
-    })
-    .await
-    .expect("localhub on port 8883 (stop any other localhub or MQTT broker using it)");
-    let hub = Hub {
-        base: format!("http://{}", running.http),
-        http: reqwest::Client::new(),
-        running,
-    };
+    let hub = start_on_8883().await;
     let ca = root("Snippet Root");
     hub.upload_and_verify("root", &ca).await;
     let dir = tempfile::tempdir().unwrap();

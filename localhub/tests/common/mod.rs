@@ -24,9 +24,27 @@ pub struct Hub {
 }
 
 pub async fn start() -> Hub {
-    let running = localhub::start(Config::ephemeral())
-        .await
-        .expect("localhub starts");
+    hub_with(
+        localhub::start(Config::ephemeral())
+            .await
+            .expect("localhub starts"),
+    )
+}
+
+/// localhub with MQTT on 8883, where device SDKs always dial `{HostName}:8883`.
+pub async fn start_on_8883() -> Hub {
+    let config = Config {
+        mqtt_port: 8883,
+        ..Config::ephemeral()
+    };
+    hub_with(
+        localhub::start(config)
+            .await
+            .expect("localhub on port 8883 (stop any other localhub or MQTT broker using it)"),
+    )
+}
+
+fn hub_with(running: Running) -> Hub {
     let base = format!("http://{}", running.http);
     Hub {
         running,
@@ -278,36 +296,5 @@ pub async fn send_telemetry(
             Ok(_) => {}
             Err(e) => panic!("connection failed while publishing: {e:?}"),
         }
-    }
-}
-
-/// The app's hub client over reqwest: what `fetch` does in the browser.
-#[derive(Clone)]
-pub struct Reqwest(pub reqwest::Client);
-
-impl hubcert::iothub::client::Transport for Reqwest {
-    async fn send(
-        &self,
-        req: &hubcert::iothub::rest::Request,
-    ) -> Result<hubcert::iothub::client::Answer, String> {
-        use hubcert::iothub::rest::Method;
-        let method = match req.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Put => reqwest::Method::PUT,
-            Method::Post => reqwest::Method::POST,
-            Method::Delete => reqwest::Method::DELETE,
-        };
-        let mut b = self.0.request(method, &req.url);
-        for (name, value) in &req.headers {
-            b = b.header(*name, value);
-        }
-        if let Some(body) = &req.body {
-            b = b.body(body.clone());
-        }
-        let r = b.send().await.map_err(|e| e.to_string())?;
-        Ok(hubcert::iothub::client::Answer {
-            status: r.status().as_u16(),
-            body: r.text().await.unwrap_or_default(),
-        })
     }
 }

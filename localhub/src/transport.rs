@@ -1,0 +1,32 @@
+//! The app's hub client (`hubcert::iothub::client`) over reqwest: what `fetch` does in the
+//! browser, for native tools and tests that drive localhub or a hub the way the app does.
+
+use hubcert::iothub::client::{Answer, Transport};
+use hubcert::iothub::rest::{Method, Request};
+
+/// Sends the core's requests with reqwest.
+#[derive(Debug, Clone, Default)]
+pub struct HttpTransport(pub reqwest::Client);
+
+impl Transport for HttpTransport {
+    async fn send(&self, req: &Request) -> Result<Answer, String> {
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut b = self.0.request(method, &req.url);
+        for (name, value) in &req.headers {
+            b = b.header(*name, value);
+        }
+        if let Some(body) = &req.body {
+            b = b.body(body.clone());
+        }
+        let r = b.send().await.map_err(|e| e.to_string())?;
+        Ok(Answer {
+            status: r.status().as_u16(),
+            body: r.text().await.unwrap_or_default(),
+        })
+    }
+}
