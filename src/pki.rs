@@ -7,6 +7,7 @@
 mod authority;
 mod certificate;
 mod csr;
+mod ecdsa;
 mod error;
 mod import;
 mod key;

@@ -256,14 +256,10 @@ impl CertificateAuthority {
         key: &KeyPair,
         now: OffsetDateTime,
     ) -> Result<Certificate, PkiError> {
-        let mut cert = self.leaf_params(key, now, params.validity)?;
-        cert.distinguished_name
-            .push(DnType::CommonName, params.device_id.as_str());
-        cert.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        self.sign(&cert, key)
+        self.issue_device_for(params, key, now)
     }
 
-    /// A device certificate for a public key held elsewhere (from a CSR).
+    /// A device certificate for a public key held here or elsewhere (from a CSR).
     pub(super) fn issue_device_for(
         &self,
         params: &DeviceCertParams,

@@ -10,15 +10,16 @@ use x509_cert::name::Name;
 use super::key::pem_rfc7468_decode;
 use super::PkiError;
 
-const OID_COMMON_NAME: der::oid::ObjectIdentifier =
+pub(super) const OID_COMMON_NAME: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
-const OID_EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
+pub(super) const OID_EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_RSA_ENCRYPTION: der::oid::ObjectIdentifier =
+pub(super) const OID_RSA_ENCRYPTION: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const OID_P256: der::oid::ObjectIdentifier =
+pub(super) const OID_P256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const OID_P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+pub(super) const OID_P384: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_CLIENT_AUTH: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 

@@ -2,40 +2,24 @@
 //! signed here after checking the request's own signature, so the device key never moves.
 
 use der::{Decode, Encode};
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use sha1::{Digest, Sha1};
-use sha2::{Sha256, Sha384};
 use time::OffsetDateTime;
 use x509_cert::request::CertReq;
 
 use super::authority::{CertificateAuthority, DeviceCertParams, KeyId};
+use super::certificate::OID_COMMON_NAME;
+use super::ecdsa::{self, Curve, UnknownKey, Unverifiable};
 use super::key::pem_rfc7468_decode;
 use super::{Certificate, KeyPair, PkiError, ValidityDays};
 use crate::iothub::DeviceId;
 
-const OID_EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_P256: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const OID_P384: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const OID_ECDSA_SHA256: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const OID_ECDSA_SHA384: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const OID_EXTENSION_REQUEST: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
-const OID_CN: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
 
 fn invalid(detail: impl Into<String>) -> PkiError {
     PkiError::CsrInvalid {
         detail: detail.into(),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Curve {
-    P256,
-    P384,
 }
 
 /// The public key of a request, usable by rcgen as the subject key of what is issued.
@@ -109,61 +93,33 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
     let req =
         CertReq::from_der(&der).map_err(|e| invalid(format!("not a PKCS#10 request: {e}")))?;
     let spki = &req.info.public_key;
-    if spki.algorithm.oid != OID_EC_PUBLIC_KEY {
-        return Err(PkiError::UnsupportedKey {
-            algorithm: if spki.algorithm.oid.to_string() == "1.2.840.113549.1.1.1" {
-                "RSA".into()
-            } else {
-                format!("The requested ({})", spki.algorithm.oid)
-            },
-        });
-    }
-    let curve = match spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.decode_as::<der::oid::ObjectIdentifier>().ok())
-    {
-        Some(c) if c == OID_P256 => Curve::P256,
-        Some(c) if c == OID_P384 => Curve::P384,
-        other => {
-            return Err(PkiError::UnsupportedKey {
-                algorithm: format!(
-                    "ECDSA on curve {}",
-                    other.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
-                ),
-            })
-        }
-    };
+    let curve = Curve::of(spki).map_err(|unknown| PkiError::UnsupportedKey {
+        algorithm: match unknown {
+            UnknownKey::Rsa => "RSA".into(),
+            UnknownKey::Algorithm(oid) => format!("The requested ({oid})"),
+            UnknownKey::Curve(c) => format!(
+                "ECDSA on curve {}",
+                c.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
+            ),
+        },
+    })?;
     let point = spki.subject_public_key.raw_bytes().to_vec();
 
     // The request signs its own info with the private key of the public key it carries.
     let signed = req.info.to_der().map_err(|e| invalid(e.to_string()))?;
-    let digest: Vec<u8> = match req.algorithm.oid {
-        o if o == OID_ECDSA_SHA256 => Sha256::digest(&signed).to_vec(),
-        o if o == OID_ECDSA_SHA384 => Sha384::digest(&signed).to_vec(),
-        o => {
+    match ecdsa::verify(curve, &point, &req.algorithm.oid, &signed, req.signature.raw_bytes()) {
+        Ok(true) => {}
+        Ok(false) => return Err(invalid("its signature does not match its contents: it was altered after it was made, or made with another key. Make a new CSR on the device")),
+        Err(Unverifiable::SignatureAlgorithm(o)) => {
             return Err(invalid(format!(
                 "its signature algorithm {o} is not ECDSA with SHA-256/384"
             )))
         }
-    };
-    let sig = req.signature.raw_bytes();
-    let tampered = || {
-        invalid("its signature does not match its contents: it was altered after it was made, or made with another key. Make a new CSR on the device")
-    };
-    match curve {
-        Curve::P256 => {
-            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                .map_err(|_| invalid("its public key is not a valid P-256 point"))?;
-            let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| tampered())?;
-            vk.verify_prehash(&digest, &sig).map_err(|_| tampered())?;
-        }
-        Curve::P384 => {
-            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                .map_err(|_| invalid("its public key is not a valid P-384 point"))?;
-            let sig = p384::ecdsa::Signature::from_der(sig).map_err(|_| tampered())?;
-            vk.verify_prehash(&digest, &sig).map_err(|_| tampered())?;
+        Err(Unverifiable::BadPoint(c)) => {
+            return Err(invalid(format!(
+                "its public key is not a valid {} point",
+                c.name()
+            )))
         }
     }
 
@@ -172,7 +128,7 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
         .info
         .subject
         .iter()
-        .find(|a| a.oid == OID_CN)
+        .find(|a| a.oid == OID_COMMON_NAME)
         .and_then(|a| {
             a.value
                 .decode_as::<der::asn1::Utf8StringRef>()
@@ -197,10 +153,7 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
     Ok(SigningRequest {
         subject,
         common_name,
-        key_type: match curve {
-            Curve::P256 => "ECDSA P-256".into(),
-            Curve::P384 => "ECDSA P-384".into(),
-        },
+        key_type: curve.label().into(),
         requested_extensions,
         key: RequestKey { curve, point },
     })

@@ -108,8 +108,7 @@ impl KeyPair {
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
         use der::Decode;
         if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
-            if info.algorithm.oid == der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1")
-            {
+            if info.algorithm.oid == super::certificate::OID_RSA_ENCRYPTION {
                 return Err(PkiError::UnsupportedKey {
                     algorithm: "RSA".into(),
                 });

@@ -2,11 +2,10 @@
 //! each as a plain-language line.
 
 use der::Encode;
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use sha2::{Digest, Sha256, Sha384};
 use time::OffsetDateTime;
 
 use super::certificate::{format_utc, parse};
+use super::ecdsa;
 use super::{Certificate, PkiError};
 use crate::iothub::DeviceId;
 
@@ -40,47 +39,25 @@ pub fn is_signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, Pk
         .map_err(|e| PkiError::CertificateInvalid {
             detail: e.to_string(),
         })?;
-    let digest = match c.signature_algorithm().oid.to_string().as_str() {
-        "1.2.840.10045.4.3.2" => Sha256::digest(&tbs).to_vec(),
-        "1.2.840.10045.4.3.3" => Sha384::digest(&tbs).to_vec(),
-        other => {
-            return Err(PkiError::UnsupportedKey {
-                algorithm: format!("Signature algorithm {other}"),
-            })
-        }
-    };
-    let sig = c.signature().raw_bytes();
+    let algorithm = &c.signature_algorithm().oid;
+    if ecdsa::supported(algorithm).is_err() {
+        return Err(PkiError::UnsupportedKey {
+            algorithm: format!("Signature algorithm {algorithm}"),
+        });
+    }
     let spki = i.tbs_certificate().subject_public_key_info();
-    let point = spki.subject_public_key.raw_bytes();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.decode_as::<der::oid::ObjectIdentifier>().ok())
-        .map(|o| o.to_string());
-    Ok(match curve.as_deref() {
-        Some("1.2.840.10045.3.1.7") => {
-            match (
-                p256::ecdsa::VerifyingKey::from_sec1_bytes(point),
-                p256::ecdsa::Signature::from_der(sig),
-            ) {
-                (Ok(vk), Ok(s)) => vk.verify_prehash(&digest, &s).is_ok(),
-                _ => false,
-            }
-        }
-        Some("1.3.132.0.34") => match (
-            p384::ecdsa::VerifyingKey::from_sec1_bytes(point),
-            p384::ecdsa::Signature::from_der(sig),
-        ) {
-            (Ok(vk), Ok(s)) => vk.verify_prehash(&digest, &s).is_ok(),
-            _ => false,
-        },
-        _ => {
-            return Err(PkiError::UnsupportedKey {
-                algorithm: "The issuer's".into(),
-            })
-        }
-    })
+    let curve = ecdsa::Curve::of(spki).map_err(|_| PkiError::UnsupportedKey {
+        algorithm: "The issuer's".into(),
+    })?;
+    Ok(ecdsa::verify(
+        curve,
+        spki.subject_public_key.raw_bytes(),
+        algorithm,
+        &tbs,
+        c.signature().raw_bytes(),
+    )
+    // Both algorithms are supported here; a key that is not a point verifies nothing.
+    .unwrap_or(false))
 }
 
 fn validity_checks(cert: &Certificate, now: OffsetDateTime, what: &str) -> Result<Check, PkiError> {
