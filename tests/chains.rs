@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use hubcert::pki::{CertificateAuthority, IntermediateCaParams, PkiError, RootCaParams};
-use rustls_pki_types::{CertificateDer, UnixTime};
 
 fn intermediate(
     issuer: &CertificateAuthority,
@@ -27,48 +26,12 @@ fn intermediate(
     )
 }
 
-fn webpki_client_auth(
-    root: &CertificateAuthority,
-    intermediates: &[&[u8]],
-    leaf: &[u8],
-) -> Result<(), webpki::Error> {
-    let root = CertificateDer::from(root.certificate().der().to_vec());
-    let anchor = webpki::anchor_from_trusted_cert(&root)?;
-    let leaf = CertificateDer::from(leaf.to_vec());
-    let ee = webpki::EndEntityCert::try_from(&leaf)?;
-    let inter: Vec<CertificateDer> = intermediates
-        .iter()
-        .map(|d| CertificateDer::from(d.to_vec()))
-        .collect();
-    let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(NOW_UNIX as u64));
-    ee.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
-        &[anchor],
-        &inter,
-        at,
-        webpki::KeyUsage::client_auth(),
-        None,
-        None,
-    )
-    .map(|_| ())
-}
-
 /// `openssl verify -CAfile root -untrusted chain leaf`.
 fn openssl_chain(dir: &Scratch, root: &CertificateAuthority, chain: &str, leaf: &str) -> Run {
     let root = dir.write("root.pem", root.certificate().pem());
     let chain = dir.write("untrusted.pem", chain);
     let leaf = dir.write("leaf.pem", leaf);
-    let at = NOW_UNIX.to_string();
-    openssl(&[
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
-        path_str(&root),
-        "-untrusted",
-        path_str(&chain),
-        path_str(&leaf),
-    ])
+    openssl_verify_chain(&root, &chain, &leaf)
 }
 
 #[test]
@@ -80,7 +43,7 @@ fn every_chain_shape_verifies_with_openssl_and_webpki() {
 
     // root → device
     let d0 = device(&r, "chain-0", 365);
-    assert!(webpki_client_auth(&r, &[], d0.certificate.der()).is_ok());
+    assert!(webpki_client_auth(r.certificate().der(), &[], d0.certificate.der()).is_ok());
     assert_eq!(r.chain_pem(), r.certificate().pem());
     assert!(r.is_root() && r.issuers().is_empty());
 
@@ -88,14 +51,19 @@ fn every_chain_shape_verifies_with_openssl_and_webpki() {
     let d1 = device(&one, "chain-1", 365);
     let run = openssl_chain(&dir, &r, &one.certificate().pem(), &d1.certificate.pem());
     assert!(run.ok, "{}{}", run.stdout, run.stderr);
-    assert!(webpki_client_auth(&r, &[one.certificate().der()], d1.certificate.der()).is_ok());
+    assert!(webpki_client_auth(
+        r.certificate().der(),
+        &[one.certificate().der()],
+        d1.certificate.der()
+    )
+    .is_ok());
     // Without the intermediate, neither accepts it.
     let run = openssl_verify(
         &dir.write("r.pem", r.certificate().pem()),
         &dir.write("d1.pem", d1.certificate.pem()),
     );
     assert!(!run.ok);
-    assert!(webpki_client_auth(&r, &[], d1.certificate.der()).is_err());
+    assert!(webpki_client_auth(r.certificate().der(), &[], d1.certificate.der()).is_err());
 
     // root → intermediate → intermediate → device; chain.pem = two, one, root.
     let d2 = device(&two, "chain-2", 365);
@@ -112,7 +80,7 @@ fn every_chain_shape_verifies_with_openssl_and_webpki() {
     let run = openssl_chain(&dir, &r, &chain, &d2.certificate.pem());
     assert!(run.ok, "{}{}", run.stdout, run.stderr);
     assert!(webpki_client_auth(
-        &r,
+        r.certificate().der(),
         &[two.certificate().der(), one.certificate().der()],
         d2.certificate.der()
     )
@@ -174,7 +142,12 @@ fn path_len_and_lifetime_are_enforced_when_issuing() {
     );
     // A device under a pathLen 0 CA is fine.
     let d = device(&last, "deep-device", 30);
-    assert!(webpki_client_auth(&r, &[last.certificate().der()], d.certificate.der()).is_ok());
+    assert!(webpki_client_auth(
+        r.certificate().der(),
+        &[last.certificate().der()],
+        d.certificate.der()
+    )
+    .is_ok());
     // An intermediate may not outlive the root (3650 days).
     let long = r.issue_intermediate(
         &IntermediateCaParams {
@@ -253,7 +226,12 @@ fn p384_roots_and_mixed_chains_verify_with_openssl_and_webpki() {
     let d = device(&one, "mixed-device", 365);
     let run = openssl_chain(&dir, &r, &one.certificate().pem(), &d.certificate.pem());
     assert!(run.ok, "{}{}", run.stdout, run.stderr);
-    assert!(webpki_client_auth(&r, &[one.certificate().der()], d.certificate.der()).is_ok());
+    assert!(webpki_client_auth(
+        r.certificate().der(),
+        &[one.certificate().der()],
+        d.certificate.der()
+    )
+    .is_ok());
     let dev_text = openssl_text(&dir.write("mixed.pem", d.certificate.pem()));
     assert!(
         dev_text.contains("ecdsa-with-SHA384") && dev_text.contains("prime256v1"),

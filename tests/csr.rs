@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use hubcert::iothub::DeviceId;
 use hubcert::pki::{make_csr, read_csr, KeyAlgorithm, KeyPair, PkiError, ValidityDays};
-use rustls_pki_types::{CertificateDer, UnixTime};
 
 /// `openssl req -new` with a fresh EC key; returns (CSR PEM, key path).
 fn openssl_csr(dir: &Scratch, curve: &str, subj: &str) -> (String, std::path::PathBuf) {
@@ -67,20 +66,7 @@ fn a_device_made_csr_is_signed_and_the_certificate_holds_the_devices_key() {
             "{curve}: the certificate must carry the device's key"
         );
 
-        let root_der = CertificateDer::from(ca.certificate().der().to_vec());
-        let leaf = CertificateDer::from(cert.der().to_vec());
-        webpki::EndEntityCert::try_from(&leaf)
-            .unwrap()
-            .verify_for_usage(
-                webpki::ALL_VERIFICATION_ALGS,
-                &[webpki::anchor_from_trusted_cert(&root_der).unwrap()],
-                &[],
-                UnixTime::since_unix_epoch(std::time::Duration::from_secs(NOW_UNIX as u64)),
-                webpki::KeyUsage::client_auth(),
-                None,
-                None,
-            )
-            .unwrap();
+        webpki_client_auth(ca.certificate().der(), &[], cert.der()).unwrap();
 
         // The same request as DER reads the same.
         let csr_path = dir.write("req.pem", &csr);

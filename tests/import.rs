@@ -5,13 +5,9 @@
 
 mod common;
 
-use common::{openssl, path_str, Scratch};
-use hubcert::iothub::DeviceId;
-use hubcert::pki::{
-    certificate_from_bytes, CertificateAuthority, DeviceCertParams, KeyAlgorithm, KeyPair,
-    PkiError, ValidityDays,
-};
-use rustls_pki_types::{CertificateDer, UnixTime};
+use common::{device_at, openssl, path_str, webpki_client_auth_at, Scratch};
+use hubcert::pki::{certificate_from_bytes, CertificateAuthority, KeyPair, PkiError};
+use rustls_pki_types::UnixTime;
 
 fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
@@ -50,16 +46,7 @@ fn openssl_ca(dir: &Scratch, curve: &str, name: &str) -> (String, String) {
 }
 
 fn issue_and_check(dir: &Scratch, ca: &CertificateAuthority, root_pem: &str) {
-    let dev = ca
-        .issue_device_identity(
-            &DeviceCertParams {
-                device_id: DeviceId::parse("imported-dev").unwrap(),
-                validity: ValidityDays::SEED_DEVICE,
-            },
-            KeyAlgorithm::EcdsaP256,
-            now(),
-        )
-        .unwrap();
+    let dev = device_at(ca, "imported-dev", 365, now());
     let root = dir.write("root-for-verify.pem", root_pem);
     let leaf = dir.write("leaf.pem", dev.certificate.pem());
     let run = openssl(&["verify", "-CAfile", path_str(&root), path_str(&leaf)]);
@@ -69,20 +56,7 @@ fn issue_and_check(dir: &Scratch, ca: &CertificateAuthority, root_pem: &str) {
         .unwrap()
         .der()
         .to_vec();
-    let root_der = CertificateDer::from(root_der);
-    let anchor = webpki::anchor_from_trusted_cert(&root_der).unwrap();
-    let leaf_der = CertificateDer::from(dev.certificate.der().to_vec());
-    let ee = webpki::EndEntityCert::try_from(&leaf_der).unwrap();
-    ee.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
-        &[anchor],
-        &[],
-        UnixTime::now(),
-        webpki::KeyUsage::client_auth(),
-        None,
-        None,
-    )
-    .unwrap();
+    webpki_client_auth_at(&root_der, &[], dev.certificate.der(), UnixTime::now()).unwrap();
 }
 
 #[test]

@@ -9,6 +9,7 @@ use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
     VerificationCertParams,
 };
+use rustls_pki_types::{CertificateDer, UnixTime};
 use time::OffsetDateTime;
 
 /// 2026-05-28T20:26:40Z: every test runs at this instant, and OpenSSL checks at it (`-attime`).
@@ -23,11 +24,16 @@ pub fn root() -> CertificateAuthority {
 }
 
 pub fn device(ca: &CertificateAuthority, id: &str, days: u32) -> Identity {
+    device_at(ca, id, days, now())
+}
+
+/// A P-256 device identity issued at `at`.
+pub fn device_at(ca: &CertificateAuthority, id: &str, days: u32, at: OffsetDateTime) -> Identity {
     let params = DeviceCertParams {
         device_id: DeviceId::parse(id).expect("valid device id"),
         validity: ValidityDays::new(days).expect("valid days"),
     };
-    ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now())
+    ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, at)
         .expect("device cert")
 }
 
@@ -118,4 +124,57 @@ pub fn extension_block<'a>(text: &'a str, heading: &str) -> Option<(&'a str, &'a
     let head = lines.find(|l| l.contains(heading))?;
     let body = lines.next()?;
     Some((head.trim(), body.trim()))
+}
+
+/// rustls-webpki's verdict on `leaf` as a TLS client under `root`, given `intermediates`, at `at`.
+pub fn webpki_client_auth_at(
+    root_der: &[u8],
+    intermediates: &[&[u8]],
+    leaf_der: &[u8],
+    at: UnixTime,
+) -> Result<(), webpki::Error> {
+    let root = CertificateDer::from(root_der.to_vec());
+    let anchor = webpki::anchor_from_trusted_cert(&root)?;
+    let leaf = CertificateDer::from(leaf_der.to_vec());
+    let ee = webpki::EndEntityCert::try_from(&leaf)?;
+    let inter: Vec<CertificateDer> = intermediates
+        .iter()
+        .map(|d| CertificateDer::from(d.to_vec()))
+        .collect();
+    ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &[anchor],
+        &inter,
+        at,
+        webpki::KeyUsage::client_auth(),
+        None,
+        None,
+    )
+    .map(|_| ())
+}
+
+/// [`webpki_client_auth_at`] at the pinned clock.
+pub fn webpki_client_auth(
+    root_der: &[u8],
+    intermediates: &[&[u8]],
+    leaf_der: &[u8],
+) -> Result<(), webpki::Error> {
+    let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(NOW_UNIX as u64));
+    webpki_client_auth_at(root_der, intermediates, leaf_der, at)
+}
+
+/// `openssl verify -attime NOW -CAfile root -untrusted chain leaf`.
+#[track_caller]
+pub fn openssl_verify_chain(root: &Path, untrusted: &Path, leaf: &Path) -> Run {
+    let at = NOW_UNIX.to_string();
+    openssl(&[
+        "verify",
+        "-attime",
+        &at,
+        "-CAfile",
+        path_str(root),
+        "-untrusted",
+        path_str(untrusted),
+        path_str(leaf),
+    ])
 }
