@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, HtmlTextAreaElement, MessageEvent, WebSocket};
 use yew::prelude::*;
 
@@ -109,11 +109,9 @@ struct Link {
     session: Rc<RefCell<Option<Session>>>,
     device_id: String,
     next_rid: u32,
-    _handlers: Vec<Closure<dyn FnMut(JsValueAlias)>>,
+    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
     _ticker: gloo::timers::callback::Interval,
 }
-
-type JsValueAlias = wasm_bindgen::JsValue;
 
 impl Drop for Link {
     fn drop(&mut self) {
@@ -575,11 +573,11 @@ fn open(
     socket.set_binary_type(BinaryType::Arraybuffer);
     let session: Rc<RefCell<Option<Session>>> = Rc::default();
     let device_id = options.client_id.clone();
-    let mut handlers: Vec<Closure<dyn FnMut(JsValueAlias)>> = Vec::new();
+    let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
 
     let onopen = {
         let (socket, session, view) = (socket.clone(), session.clone(), view.clone());
-        Closure::<dyn FnMut(JsValueAlias)>::new(move |_| {
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
             view.dispatch(DeviceAction::Status(Status::Connecting(
                 "WebSocket open; sending CONNECT…".into(),
             )));
@@ -602,7 +600,7 @@ fn open(
             view.clone(),
             device_id.clone(),
         );
-        Closure::<dyn FnMut(JsValueAlias)>::new(move |e: JsValueAlias| {
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let Ok(e) = e.dyn_into::<MessageEvent>() else {
                 return;
             };
@@ -638,7 +636,7 @@ fn open(
 
     let onclose = {
         let (session, view) = (session.clone(), view.clone());
-        Closure::<dyn FnMut(JsValueAlias)>::new(move |e: JsValueAlias| {
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let code = e.dyn_ref::<CloseEvent>().map(|c| c.code()).unwrap_or(0);
             let was_open = session.borrow().as_ref().is_some_and(|s| s.is_connected());
             let never_opened = session.borrow().is_none();

@@ -11,7 +11,7 @@ use super::browser;
 use super::command::Command;
 use super::fetch::{localhub_info, Fetch};
 use super::field::Field;
-use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
+use super::settings::{host_name, HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use super::steps::issued;
 use crate::iothub::az;
@@ -747,7 +747,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
             if !s.is_localhub() {
                 <p class="notice">{format!(
                     "IoT Hub's device API sends no CORS headers, so this page reaches it through the relay on your machine: run `cargo run --release -p localhub -- relay --hub {}` and keep the registry endpoint at {RELAY_ENDPOINT}. Without the relay, run the az commands below instead.",
-                    if s.profile().hub.trim().is_empty() { "HUB.azure-devices.net".to_owned() } else if s.profile().hub.contains('.') { s.profile().hub.trim().to_owned() } else { format!("{}.azure-devices.net", s.profile().hub.trim()) }
+                    if s.profile().hub.trim().is_empty() { "HUB.azure-devices.net".to_owned() } else { host_name(&s.profile().hub) }
                 )}</p>
             }
             <div class="card form">

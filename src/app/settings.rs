@@ -202,7 +202,7 @@ impl HubSettings {
 }
 
 /// `myhub` → `myhub.azure-devices.net`; a full host name stays as it is.
-fn host_name(hub: &str) -> String {
+pub(crate) fn host_name(hub: &str) -> String {
     let hub = hub.trim();
     if hub.contains('.') {
         hub.to_owned()

@@ -23,6 +23,25 @@ pub(crate) fn issued(
     certificate: Certificate,
     downloads: Vec<Download>,
 ) -> Result<Rc<Issued>, PkiError> {
+    new_issued(title, certificate, downloads, None)
+}
+
+/// As [`issued`], with what a `.pfx` export needs.
+fn issued_with_pfx(
+    title: String,
+    certificate: Certificate,
+    downloads: Vec<Download>,
+    pfx: PfxSource,
+) -> Result<Rc<Issued>, PkiError> {
+    new_issued(title, certificate, downloads, Some(Rc::new(pfx)))
+}
+
+fn new_issued(
+    title: String,
+    certificate: Certificate,
+    downloads: Vec<Download>,
+    pfx: Option<Rc<PfxSource>>,
+) -> Result<Rc<Issued>, PkiError> {
     let info = certificate.info()?;
     let serial = NEXT_SERIAL.with(|n| {
         let v = n.get();
@@ -35,22 +54,8 @@ pub(crate) fn issued(
         certificate,
         info,
         downloads,
-        pfx: None,
+        pfx,
     }))
-}
-
-/// As [`issued`], with what a `.pfx` export needs.
-fn issued_with_pfx(
-    title: String,
-    certificate: Certificate,
-    downloads: Vec<Download>,
-    pfx: PfxSource,
-) -> Result<Rc<Issued>, PkiError> {
-    let mut made = issued(title, certificate, downloads)?;
-    if let Some(i) = Rc::get_mut(&mut made) {
-        i.pfx = Some(Rc::new(pfx));
-    }
-    Ok(made)
 }
 
 #[hook]
@@ -638,6 +643,40 @@ async fn read_file(input: web_sys::HtmlInputElement) -> Result<(String, Vec<u8>)
     Ok((file.name(), js_sys::Uint8Array::new(&buffer).to_vec()))
 }
 
+/// A file input's change handler for a slot that takes PEM text or DER bytes: PEM goes into
+/// `text`, anything else into `bytes` (with its file name); a read failure shows on `field`.
+fn pem_or_der_file(
+    text: &UseStateHandle<String>,
+    bytes: &UseStateHandle<Option<(String, Vec<u8>)>>,
+    errors: &UseStateHandle<FormErrors>,
+    field: &'static str,
+) -> Callback<Event> {
+    let (text, bytes, errors) = (text.clone(), bytes.clone(), errors.clone());
+    Callback::from(move |e: Event| {
+        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+        let (text, bytes, errors) = (text.clone(), bytes.clone(), errors.clone());
+        yew::platform::spawn_local(async move {
+            match read_file(input).await {
+                Ok((name, content)) => match String::from_utf8(content.clone()) {
+                    Ok(pem) if pem.contains("-----BEGIN") => {
+                        bytes.set(None);
+                        text.set(pem);
+                    }
+                    _ => {
+                        text.set(String::new());
+                        bytes.set(Some((name, content)));
+                    }
+                },
+                Err(e) => {
+                    let mut errs = FormErrors::default();
+                    errs.add(field, e);
+                    errors.set(errs);
+                }
+            }
+        });
+    })
+}
+
 #[derive(Properties, PartialEq)]
 pub(crate) struct ImportCaProps {
     pub(crate) oncreated: Callback<(SharedCa, Rc<Issued>)>,
@@ -652,33 +691,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
     let password = use_state(String::new);
     let errors = use_state(FormErrors::default);
 
-    let on_cert_file = {
-        let (cert_text, cert_der, errors) = (cert_text.clone(), cert_der.clone(), errors.clone());
-        Callback::from(move |e: Event| {
-            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let (cert_text, cert_der, errors) =
-                (cert_text.clone(), cert_der.clone(), errors.clone());
-            yew::platform::spawn_local(async move {
-                match read_file(input).await {
-                    Ok((name, bytes)) => match String::from_utf8(bytes.clone()) {
-                        Ok(text) if text.contains("-----BEGIN") => {
-                            cert_der.set(None);
-                            cert_text.set(text);
-                        }
-                        _ => {
-                            cert_text.set(String::new());
-                            cert_der.set(Some((name, bytes)));
-                        }
-                    },
-                    Err(e) => {
-                        let mut errs = FormErrors::default();
-                        errs.add("imp-cert", e);
-                        errors.set(errs);
-                    }
-                }
-            });
-        })
-    };
+    let on_cert_file = pem_or_der_file(&cert_text, &cert_der, &errors, "imp-cert");
     let on_key_file = {
         let (key_text, errors) = (key_text.clone(), errors.clone());
         Callback::from(move |e: Event| {
@@ -832,33 +845,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
     };
     let preview = current().map(|b| crate::pki::read_csr(&b));
 
-    let on_file = {
-        let (csr_text, csr_bytes, errors) = (csr_text.clone(), csr_bytes.clone(), errors.clone());
-        Callback::from(move |e: Event| {
-            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let (csr_text, csr_bytes, errors) =
-                (csr_text.clone(), csr_bytes.clone(), errors.clone());
-            yew::platform::spawn_local(async move {
-                match read_file(input).await {
-                    Ok((name, bytes)) => match String::from_utf8(bytes.clone()) {
-                        Ok(t) if t.contains("-----BEGIN") => {
-                            csr_bytes.set(None);
-                            csr_text.set(t);
-                        }
-                        _ => {
-                            csr_text.set(String::new());
-                            csr_bytes.set(Some((name, bytes)));
-                        }
-                    },
-                    Err(e) => {
-                        let mut errs = FormErrors::default();
-                        errs.add("csr-text", e);
-                        errors.set(errs);
-                    }
-                }
-            });
-        })
-    };
+    let on_file = pem_or_der_file(&csr_text, &csr_bytes, &errors, "csr-text");
     let on_text = {
         let (csr_text, csr_bytes) = (csr_text.clone(), csr_bytes.clone());
         Callback::from(move |e: InputEvent| {
