@@ -311,6 +311,16 @@ mod tests {
         Arm::new("http://127.0.0.1:1", "sub", "rg", "hub", "tok").unwrap()
     }
 
+    /// Proof of possession over `script`, signing with a stand-in PEM.
+    fn possess(script: &Script) -> Result<Possession, RestError> {
+        run(HubClient::new(script, true).prove_possession(
+            &arm(),
+            "root",
+            |_: &VerificationCode| Ok::<_, String>("PEM".into()),
+            |_| {},
+        ))
+    }
+
     const STALE: &str = r#"{"code":"IH412001","message":"Invalid ETag"}"#;
 
     #[test]
@@ -391,13 +401,7 @@ mod tests {
             Ok((200, &e9)),
             Ok((200, &ok)),
         ]);
-        let out = run(HubClient::new(&script, true).prove_possession(
-            &arm(),
-            "root",
-            |_: &VerificationCode| Ok::<_, String>("PEM".into()),
-            |_| {},
-        ))
-        .unwrap();
+        let out = possess(&script).unwrap();
         assert!(out.retried);
         let sent = script.sent.borrow();
         assert_eq!(sent[4].header("If-Match"), Some("e9"));
@@ -417,13 +421,7 @@ mod tests {
             Ok((200, &e9)),
             Ok((412, STALE)),
         ]);
-        let err = run(HubClient::new(&script, true).prove_possession(
-            &arm(),
-            "root",
-            |_: &VerificationCode| Ok::<_, String>("PEM".into()),
-            |_| {},
-        ))
-        .unwrap_err();
+        let err = possess(&script).unwrap_err();
         assert_eq!(err.status(), Some(412));
         assert!(err.to_string().contains("etag was stale"), "{err}");
         assert_eq!(script.sent.borrow().len(), 5);
@@ -443,13 +441,7 @@ mod tests {
         assert!(err.to_string().contains("the CA has expired"), "{err}");
 
         let script = Script::new(vec![Ok((200, &e1)), Ok((200, &e1))]);
-        let err = run(HubClient::new(&script, true).prove_possession(
-            &arm(),
-            "root",
-            |_: &VerificationCode| Ok::<_, String>("PEM".into()),
-            |_| {},
-        ))
-        .unwrap_err();
+        let err = possess(&script).unwrap_err();
         assert!(err.to_string().contains("no verification code"), "{err}");
 
         let script = Script::new(vec![Err("Failed to fetch")]);

@@ -94,15 +94,18 @@ pub fn path_str(p: &Path) -> &str {
 /// `openssl verify -attime NOW -CAfile ca leaf`, returning the run.
 #[track_caller]
 pub fn openssl_verify(ca: &Path, leaf: &Path) -> Run {
+    verify_at_now(ca, None, leaf)
+}
+
+#[track_caller]
+fn verify_at_now(ca: &Path, untrusted: Option<&Path>, leaf: &Path) -> Run {
     let at = NOW_UNIX.to_string();
-    openssl(&[
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
-        path_str(ca),
-        path_str(leaf),
-    ])
+    let mut args = vec!["verify", "-attime", &at, "-CAfile", path_str(ca)];
+    if let Some(u) = untrusted {
+        args.extend_from_slice(&["-untrusted", path_str(u)]);
+    }
+    args.push(path_str(leaf));
+    openssl(&args)
 }
 
 /// `openssl x509 -noout -text`, asserting it parsed.
@@ -166,15 +169,5 @@ pub fn webpki_client_auth(
 /// `openssl verify -attime NOW -CAfile root -untrusted chain leaf`.
 #[track_caller]
 pub fn openssl_verify_chain(root: &Path, untrusted: &Path, leaf: &Path) -> Run {
-    let at = NOW_UNIX.to_string();
-    openssl(&[
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
-        path_str(root),
-        "-untrusted",
-        path_str(untrusted),
-        path_str(leaf),
-    ])
+    verify_at_now(root, Some(untrusted), leaf)
 }
