@@ -316,9 +316,11 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                                 c
                             }
                             Ok(_) => {
+                                // Show the list the message points to.
+                                refresh.emit(None);
                                 return outcome.set(Some(Outcome::Failed(format!(
                                     "The hub already has another certificate named '{name}'. Choose another name, or delete that one in the list below."
-                                ))))
+                                ))));
                             }
                             Err(_) => return fail(e),
                         }
