@@ -7,12 +7,12 @@
 mod authority;
 mod certificate;
 mod csr;
-mod ecdsa;
 mod error;
 mod import;
 mod key;
 mod pkcs12;
 mod preflight;
+mod signature;
 mod validity;
 
 pub use authority::{

@@ -109,23 +109,25 @@ fn a_tampered_or_unsuitable_csr_is_refused_with_the_reason() {
         .unwrap_err();
     assert!(err.to_string().contains("'#'"), "{err}");
 
-    // RSA requests are named as unsupported; garbage, a certificate and emptiness are named too.
-    let rsa = openssl(&[
+    // Ed25519 requests are named as unsupported; garbage, a certificate and emptiness are named
+    // too. (RSA requests are signed: tests/rsa.rs.)
+    let ed = openssl(&[
         "req",
         "-new",
         "-newkey",
-        "rsa:2048",
+        "ed25519",
         "-nodes",
         "-keyout",
-        path_str(&dir.path().join("rsa.key")),
+        path_str(&dir.path().join("ed.key")),
         "-subj",
-        "/CN=rsa-dev",
+        "/CN=ed-dev",
     ]);
-    assert!(rsa.ok, "{}", rsa.stderr);
-    assert!(read_csr(rsa.stdout.as_bytes())
-        .unwrap_err()
-        .to_string()
-        .contains("RSA"));
+    assert!(ed.ok, "{}", ed.stderr);
+    let err = read_csr(ed.stdout.as_bytes()).unwrap_err().to_string();
+    assert!(
+        err.contains("Ed25519 (1.3.101.112) keys are not supported"),
+        "{err}"
+    );
     assert!(read_csr(b"").unwrap_err().to_string().contains("empty"));
     assert!(read_csr(b"\x30\x82\x01").is_err());
     let cert_pem = root().certificate().pem();

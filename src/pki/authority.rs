@@ -249,7 +249,8 @@ impl CertificateAuthority {
     }
 
     /// Issues a device certificate for `key`: CN = device id, basicConstraints CA:FALSE,
-    /// keyUsage critical digitalSignature, extendedKeyUsage clientAuth.
+    /// keyUsage critical digitalSignature (and keyEncipherment for an RSA key),
+    /// extendedKeyUsage clientAuth.
     pub fn issue_device(
         &self,
         params: &DeviceCertParams,
@@ -270,6 +271,10 @@ impl CertificateAuthority {
         cert.distinguished_name
             .push(DnType::CommonName, params.device_id.as_str());
         cert.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        if *rcgen::PublicKeyData::algorithm(key) == rcgen::PKCS_RSA_SHA256 {
+            // TLS 1.2 RSA key exchange encrypts with the client's key too.
+            cert.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+        }
         self.sign(&cert, key)
     }
 
@@ -292,7 +297,13 @@ impl CertificateAuthority {
         params: &VerificationCertParams,
         now: OffsetDateTime,
     ) -> Result<Identity, PkiError> {
-        let key = KeyPair::generate(self.key.algorithm())?;
+        // Only the CA's signature matters to the hub; an RSA CA gets a P-256 key here because
+        // making an RSA key would take seconds for a certificate nobody keeps.
+        let algorithm = match self.key.algorithm() {
+            KeyAlgorithm::Rsa(_) => KeyAlgorithm::EcdsaP256,
+            other => other,
+        };
+        let key = KeyPair::generate(algorithm)?;
         let mut cert = self.leaf_params(&key, now, params.validity)?;
         cert.distinguished_name
             .push(DnType::CommonName, params.code.as_str());

@@ -8,8 +8,8 @@ use x509_cert::request::CertReq;
 
 use super::authority::{CertificateAuthority, DeviceCertParams, KeyId};
 use super::certificate::OID_COMMON_NAME;
-use super::ecdsa::{self, Curve, UnknownKey, Unverifiable};
 use super::key::pem_rfc7468_decode;
+use super::signature::{self, KeyKind, UnknownKey, Unverifiable};
 use super::{Certificate, KeyPair, PkiError, ValidityDays};
 use crate::iothub::DeviceId;
 
@@ -25,7 +25,7 @@ fn invalid(detail: impl Into<String>) -> PkiError {
 /// The public key of a request, usable by rcgen as the subject key of what is issued.
 #[derive(Debug, Clone)]
 struct RequestKey {
-    curve: Curve,
+    kind: KeyKind,
     point: Vec<u8>,
 }
 
@@ -35,10 +35,7 @@ impl rcgen::PublicKeyData for RequestKey {
     }
 
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        match self.curve {
-            Curve::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-            Curve::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-        }
+        self.kind.rcgen_algorithm()
     }
 }
 
@@ -93,11 +90,22 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
     let req =
         CertReq::from_der(&der).map_err(|e| invalid(format!("not a PKCS#10 request: {e}")))?;
     let spki = &req.info.public_key;
-    let curve = Curve::of(spki).map_err(|unknown| PkiError::UnsupportedKey {
-        algorithm: match unknown {
-            UnknownKey::Rsa => "RSA".into(),
-            UnknownKey::Algorithm(oid) => format!("The requested ({oid})"),
-            UnknownKey::Curve(c) => format!(
+    let kind = KeyKind::of(spki).map_err(|unknown| match unknown {
+        UnknownKey::Rsa(Some(bits)) if bits < super::key::RSA_MIN_BITS => PkiError::KeyTooSmall {
+            bits,
+            min: super::key::RSA_MIN_BITS,
+        },
+        UnknownKey::Rsa(bits) => PkiError::UnsupportedKey {
+            algorithm: match bits {
+                Some(b) => format!("RSA {b}"),
+                None => "Malformed RSA".into(),
+            },
+        },
+        UnknownKey::Algorithm(oid) => PkiError::UnsupportedKey {
+            algorithm: super::key::algorithm_name(&oid),
+        },
+        UnknownKey::Curve(c) => PkiError::UnsupportedKey {
+            algorithm: format!(
                 "ECDSA on curve {}",
                 c.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
             ),
@@ -107,18 +115,18 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
 
     // The request signs its own info with the private key of the public key it carries.
     let signed = req.info.to_der().map_err(|e| invalid(e.to_string()))?;
-    match ecdsa::verify(curve, &point, &req.algorithm.oid, &signed, req.signature.raw_bytes()) {
+    match signature::verify(kind, &point, &req.algorithm.oid, &signed, req.signature.raw_bytes()) {
         Ok(true) => {}
         Ok(false) => return Err(invalid("its signature does not match its contents: it was altered after it was made, or made with another key. Make a new CSR on the device")),
         Err(Unverifiable::SignatureAlgorithm(o)) => {
             return Err(invalid(format!(
-                "its signature algorithm {o} is not ECDSA with SHA-256/384"
+                "its signature algorithm {o} is not ECDSA with SHA-256/384 nor RSA with SHA-256/384/512"
             )))
         }
-        Err(Unverifiable::BadPoint(c)) => {
+        Err(Unverifiable::BadKey(k)) => {
             return Err(invalid(format!(
-                "its public key is not a valid {} point",
-                c.name()
+                "its public key is not a valid {} key",
+                k.label()
             )))
         }
     }
@@ -153,9 +161,9 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
     Ok(SigningRequest {
         subject,
         common_name,
-        key_type: curve.label().into(),
+        key_type: kind.label(),
         requested_extensions,
-        key: RequestKey { curve, point },
+        key: RequestKey { kind, point },
     })
 }
 

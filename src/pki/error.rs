@@ -82,6 +82,13 @@ pub enum PkiError {
         /// The key's algorithm, as far as it was recognised.
         algorithm: String,
     },
+    /// An RSA key too short to be trusted (IoT Hub and current guidance ask for 2048 bits).
+    KeyTooSmall {
+        /// The key's modulus size.
+        bits: usize,
+        /// The smallest size accepted.
+        min: usize,
+    },
     /// An input file far larger than any certificate, key or request.
     TooLarge {
         /// Its size in bytes.
@@ -154,8 +161,16 @@ impl fmt::Display for PkiError {
             }
             Self::KeyInvalid { detail } => write!(f, "This is not a usable private key ({detail})."),
             Self::UnsupportedKey { algorithm } => {
-                write!(f, "{algorithm} keys are not supported here yet; use ECDSA P-256.")
+                write!(
+                    f,
+                    "{algorithm} keys are not supported; use ECDSA P-256 or P-384, or RSA 2048, 3072 or 4096."
+                )
             }
+            Self::KeyTooSmall { bits, min } => write!(
+                f,
+                "This RSA key has {bits} bits; at least {min} are needed. Make a new key \
+                 (`openssl genrsa {min}`, or choose RSA here)."
+            ),
             Self::TooLarge { bytes } => write!(
                 f,
                 "This file has {bytes} bytes; certificates, keys and requests are a few kilobytes. \

@@ -41,8 +41,9 @@ pub fn certificate_from_bytes(bytes: &[u8]) -> Result<Certificate, PkiError> {
 }
 
 impl KeyPair {
-    /// Reads a private key in any form OpenSSL writes for EC keys: PKCS#8 (`PRIVATE KEY`), SEC1
-    /// (`EC PRIVATE KEY`), or encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, needs `password`).
+    /// Reads a private key in any form OpenSSL writes: PKCS#8 (`PRIVATE KEY`), SEC1
+    /// (`EC PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`), or encrypted PKCS#8
+    /// (`ENCRYPTED PRIVATE KEY`, needs `password`).
     pub fn from_any_pem(pem: &str, password: Option<&str>) -> Result<Self, PkiError> {
         size_ok(pem.len())?;
         let label = pem
@@ -59,17 +60,13 @@ impl KeyPair {
                     field: "password for the encrypted key",
                 }),
             },
-            "EC PRIVATE KEY" => {
-                if pem.contains("Proc-Type: 4,ENCRYPTED") {
-                    return Err(PkiError::KeyInvalid {
-                        detail: "it is encrypted the old OpenSSL way; convert it with `openssl pkcs8 -topk8 -in old.key -out new.key`".into(),
-                    });
-                }
-                Self::from_sec1_pem(pem)
+            "EC PRIVATE KEY" | "RSA PRIVATE KEY" if pem.contains("Proc-Type: 4,ENCRYPTED") => {
+                Err(PkiError::KeyInvalid {
+                    detail: "it is encrypted the old OpenSSL way; convert it with `openssl pkcs8 -topk8 -in old.key -out new.key`".into(),
+                })
             }
-            "RSA PRIVATE KEY" => Err(PkiError::UnsupportedKey {
-                algorithm: "RSA".into(),
-            }),
+            "EC PRIVATE KEY" => Self::from_sec1_pem(pem),
+            "RSA PRIVATE KEY" => Self::from_pkcs1_pem(pem),
             "" => Err(PkiError::PemInvalid {
                 expected: "PRIVATE KEY",
                 detail: "no -----BEGIN line".into(),

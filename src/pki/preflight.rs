@@ -5,7 +5,7 @@ use der::Encode;
 use time::OffsetDateTime;
 
 use super::certificate::{format_utc, parse};
-use super::ecdsa;
+use super::signature;
 use super::{Certificate, PkiError};
 use crate::iothub::DeviceId;
 
@@ -29,7 +29,7 @@ fn check(label: &'static str, passed: bool, detail: impl Into<String>) -> Check 
 }
 
 /// Whether `cert`'s signature verifies with `issuer`'s public key (ECDSA P-256/P-384 with
-/// SHA-256/384). `Err` when the algorithms are not ones this tool checks.
+/// SHA-256/384, RSA PKCS#1 v1.5 with SHA-256/384/512). `Err` when the algorithms are not ones this tool checks.
 pub fn is_signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, PkiError> {
     let c = parse(cert.der())?;
     let i = parse(issuer.der())?;
@@ -40,17 +40,17 @@ pub fn is_signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, Pk
             detail: e.to_string(),
         })?;
     let algorithm = &c.signature_algorithm().oid;
-    if ecdsa::supported(algorithm).is_err() {
+    if signature::supported(algorithm).is_err() {
         return Err(PkiError::UnsupportedKey {
             algorithm: format!("Signature algorithm {algorithm}"),
         });
     }
     let spki = i.tbs_certificate().subject_public_key_info();
-    let curve = ecdsa::Curve::of(spki).map_err(|_| PkiError::UnsupportedKey {
+    let kind = signature::KeyKind::of(spki).map_err(|_| PkiError::UnsupportedKey {
         algorithm: "The issuer's".into(),
     })?;
-    Ok(ecdsa::verify(
-        curve,
+    Ok(signature::verify(
+        kind,
         spki.subject_public_key.raw_bytes(),
         algorithm,
         &tbs,

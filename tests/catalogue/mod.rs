@@ -11,7 +11,10 @@ use hubcert::pki::{
 };
 use time::{Duration, OffsetDateTime};
 
-/// An RSA key (made once with `openssl genrsa 1024`): a key type this tool does not sign with yet.
+/// An RSA key (made once with `openssl genrsa 1024`): too short to be trusted.
+/// An Ed25519 key (made once with `openssl genpkey -algorithm ed25519`): a key type IoT Hub's
+/// X.509 authentication does not take.
+const ED25519_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINMdSjV4Bp6EZqgY7Fd+SkWxDQsaiYNWU+rHSbLHHd3l\n-----END PRIVATE KEY-----";
 const RSA_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAMBn4WsL3i4EMf+z\nISkxis9PZE9NaNMU36x2xC4S9LwMCI6dp11Mt7LwZeCFXXcCUDGoordBjpW+s5Un\nLKbzFslVwsIRbYpfzYuazY6bI+Tw580r3KRgnaLQBo8UkGsm3SdnplKsY6dlhb6z\nA2U6gMMRhVV7fsHq4OLhrLn9JAXvAgMBAAECgYBRHrsUddF71zr5Up3Fj2S12QQy\nxzFN5XwUa5J01nsmmXA2KNP6azD8GYzqZ3Arj+cduLq5xsMF8Xwng3e4/7538vhd\n3BadSexw+QEMTBq3XXyaLfPepHTzKDVBQ7WYAXP+/uemg4BsGaFKP68T2U3N7xtH\nLYKzQamF9mmdyfrsQQJBAOko9SDekjtPetFAKb8IEaMOvgCoKrecR+abVPkkMQ1H\nNibJzcxK0nGWauRihN+OsDOxf9lOHcRRdbooC6T0LSECQQDTQOoEpldfPnjNBGio\nMm/TCovl0burgrdM67DDhKbqmmUJ1xE/UESMfO8gBv1jWiUN8Dz8cOoUQ5ZBGkyH\nYEEPAkEA05NVDSSrMaLn4iYFO9JIntxr0hDH4qGwJTTjIMmUsWXjX8NUOoPS/zvt\nd51m0a6bee0iBMD8Bf+dgvV/y4m/wQJAE6c5Xj9fZ4P3VxNu7R7sGlUj2LifXgBm\nLyjKJBZmNPMyLS0t9JbyGaPR10fvMNwFEHvmIJIcpM/43YulzP5ebwJASSuyNrcs\nVMVzMATlqMCc02hbgwUqPYoc5nurnOuAdua4nxoB8NcMrIUqFHzyhIbSd95T7+80\nP8ieHVUn4QQo1A==\n-----END PRIVATE KEY-----";
 
 /// One bad input: its name, what happened (an error message, or a description of success), and
@@ -123,7 +126,8 @@ pub fn cases(now: OffsetDateTime) -> Vec<Case> {
         Case { name: "expired CA", outcome: err(expired_ca.issue_device_identity(&DeviceCertParams { device_id: DeviceId::parse("late").unwrap(), validity: ValidityDays::SEED_DEVICE }, KeyAlgorithm::EcdsaP256, now)), expect: "can no longer issue" },
         Case { name: "CA without keyCertSign", outcome: err(CertificateAuthority::import(no_sign_ca.0, no_sign_ca.1, vec![])), expect: "keyCertSign" },
         Case { name: "leaf certificate as a CA", outcome: err(CertificateAuthority::import(device.certificate.clone(), KeyPair::from_pkcs8_pem(&device.key.to_pkcs8_pem().unwrap()).unwrap(), vec![])), expect: "not a CA certificate" },
-        Case { name: "unknown key type (RSA)", outcome: err(KeyPair::from_any_pem(RSA_KEY, None)), expect: "RSA keys are not supported" },
+        Case { name: "RSA key under 2048 bits", outcome: err(KeyPair::from_any_pem(RSA_KEY, None)), expect: "1024 bits; at least 2048" },
+        Case { name: "unknown key type (Ed25519)", outcome: err(KeyPair::from_any_pem(ED25519_KEY, None)), expect: "Ed25519 (1.3.101.112) keys are not supported" },
         Case { name: "old-style encrypted EC key", outcome: err(KeyPair::from_any_pem("-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END EC PRIVATE KEY-----\n", None)), expect: "openssl pkcs8 -topk8" },
         Case { name: "device id with a bad character", outcome: id_err(DeviceId::parse("line/7")), expect: "'/'" },
         Case { name: "device id longer than a CN", outcome: id_err(DeviceId::parse(&"d".repeat(65))), expect: "64" },
