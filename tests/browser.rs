@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 mod page;
-use page::{choose, click, find, mount, settle, text, type_into};
+use page::{choose, click, find, mount, settle, sleep_ms, text, type_into, wait_for};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -417,4 +417,59 @@ mod catalogue;
 #[wasm_bindgen_test]
 fn every_bad_input_is_refused_with_its_own_message_in_the_browser() {
     catalogue::check_all(now());
+}
+
+#[wasm_bindgen_test]
+async fn a_user_makes_the_seeds_rsa_4096_root_and_rsa_2048_devices_with_webcrypto() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Seed RSA Root");
+    choose(&page, "ca-key", "rsa4096");
+    click(&page, "ca-create");
+    // WebCrypto makes the key off the page's thread: a progress line shows, the button waits.
+    let line = wait_for(&page, "#ca-keygen", "Making an RSA 4096 key").await;
+    assert!(line.contains("WebCrypto"), "{line}");
+    let button: web_sys::HtmlButtonElement = find(&page, "#ca-create").unwrap().unchecked_into();
+    assert!(button.disabled());
+    // Meanwhile the page answers: short timers fire on time, not after the key is made.
+    let mut worst = 0.0f64;
+    while find(&page, "#ca-keygen").is_some() {
+        let t0 = js_sys::Date::now();
+        sleep_ms(20).await;
+        worst = worst.max(js_sys::Date::now() - t0);
+        settle().await;
+    }
+    assert!(
+        worst < 2000.0,
+        "the page froze for {worst} ms while the key was made"
+    );
+    let ca = wait_for(&page, "#ca-result", "RSA 4096").await;
+    assert!(ca.contains("CN=Seed RSA Root"), "{ca}");
+    assert!(!button.disabled());
+    let root_pem: web_sys::HtmlTextAreaElement =
+        find(&page, "#ca-result textarea").unwrap().unchecked_into();
+    let root = Certificate::from_pem(&root_pem.value()).unwrap();
+
+    // The seed's device key: RSA 2048, signed with the RSA 4096 root's key in WebAssembly.
+    type_into(&page, "d-id", "rsa-device-1");
+    choose(&page, "d-key", "rsa2048");
+    click(&page, "d-create");
+    let dev = wait_for(&page, "[id^=device-]", "RSA 2048").await;
+    assert!(dev.contains("CN=rsa-device-1"), "{dev}");
+    let pem: web_sys::HtmlTextAreaElement = find(&page, "[id^=device-] textarea")
+        .unwrap()
+        .unchecked_into();
+    let cert = Certificate::from_pem(&pem.value()).unwrap();
+    assert!(hubcert::pki::is_signed_by(&cert, &root).unwrap());
+    let info = cert.info().unwrap();
+    assert_eq!(info.key_type, "RSA 2048");
+    assert!(info.client_auth && !info.is_ca);
+
+    // A typo is reported at once, before any key is made.
+    type_into(&page, "d-id", "bad/id");
+    click(&page, "d-create");
+    settle().await;
+    assert!(text(&page, "#d-id-error").contains("'/'"));
+    assert!(find(&page, "#d-keygen").is_none());
+    page.remove();
 }

@@ -74,3 +74,55 @@ pub fn install_panic_hook() {
         }
     }));
 }
+
+/// Makes a key of `algorithm`. ECDSA keys are made at once in WebAssembly; RSA keys by the
+/// browser's WebCrypto (`SubtleCrypto.generateKey`, exported as PKCS#8), which runs off the page's
+/// thread and is many times faster than big-integer code in WebAssembly.
+pub(crate) async fn generate_key(
+    algorithm: crate::pki::KeyAlgorithm,
+) -> Result<crate::pki::KeyPair, String> {
+    use crate::pki::{KeyAlgorithm, KeyPair};
+    use wasm_bindgen_futures::JsFuture;
+    let KeyAlgorithm::Rsa(bits) = algorithm else {
+        return KeyPair::generate(algorithm).map_err(|e| e.to_string());
+    };
+    let fail = |e: JsValue| {
+        format!(
+            "The browser could not make the RSA {bits} key ({}). Try again, or choose ECDSA P-256.",
+            describe(&e)
+        )
+    };
+    let subtle = web_sys::window()
+        .ok_or("no window")?
+        .crypto()
+        .map_err(fail)?
+        .subtle();
+    let params = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&params, &JsValue::from_str(k), v);
+    set("name", &"RSASSA-PKCS1-v1_5".into()).map_err(fail)?;
+    set("modulusLength", &JsValue::from(u32::from(bits))).map_err(fail)?;
+    set(
+        "publicExponent",
+        &js_sys::Uint8Array::from(&[1u8, 0, 1][..]).into(),
+    )
+    .map_err(fail)?;
+    set("hash", &"SHA-256".into()).map_err(fail)?;
+    let usages = js_sys::Array::of1(&"sign".into());
+    let pair: web_sys::CryptoKeyPair = JsFuture::from(
+        subtle
+            .generate_key_with_object(&params, true, &usages)
+            .map_err(fail)?,
+    )
+    .await
+    .map_err(fail)?
+    .unchecked_into();
+    let exported = JsFuture::from(
+        subtle
+            .export_key("pkcs8", &pair.get_private_key())
+            .map_err(fail)?,
+    )
+    .await
+    .map_err(fail)?;
+    let der = zeroize::Zeroizing::new(js_sys::Uint8Array::new(&exported).to_vec());
+    KeyPair::from_pkcs8_der(&der).map_err(|e| e.to_string())
+}

@@ -11,7 +11,7 @@ use super::state::{Download, Issued, PfxSource, SharedCa};
 use crate::iothub::{DeviceId, VerificationCode};
 use crate::pki::{
     Certificate, CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm,
-    PkiError, RootCaParams, ValidityDays, VerificationCertParams,
+    KeyPair, PkiError, RootCaParams, ValidityDays, VerificationCertParams,
 };
 
 thread_local! {
@@ -90,13 +90,24 @@ impl FormErrors {
     }
 }
 
-/// A key algorithm chooser; P-256 first (fast, small, what IoT Hub's samples use).
+/// A key algorithm chooser; P-256 first (fast, small, what IoT Hub's samples use), then RSA (what
+/// the seed guide uses: 4096 for the root, 2048 for devices).
 #[derive(Properties, PartialEq)]
 struct KeySelectProps {
     id: AttrValue,
     value: KeyAlgorithm,
     onchange: Callback<KeyAlgorithm>,
+    #[prop_or_default]
+    disabled: bool,
 }
+
+const KEY_CHOICES: [(&str, KeyAlgorithm, &str); 5] = [
+    ("p256", KeyAlgorithm::EcdsaP256, "ECDSA P-256 (recommended)"),
+    ("p384", KeyAlgorithm::EcdsaP384, "ECDSA P-384"),
+    ("rsa2048", KeyAlgorithm::RSA_2048, "RSA 2048"),
+    ("rsa3072", KeyAlgorithm::RSA_3072, "RSA 3072"),
+    ("rsa4096", KeyAlgorithm::RSA_4096, "RSA 4096 (slow to make)"),
+];
 
 #[component]
 fn KeySelect(props: &KeySelectProps) -> Html {
@@ -106,19 +117,20 @@ fn KeySelect(props: &KeySelectProps) -> Html {
             let v = e
                 .target_unchecked_into::<web_sys::HtmlSelectElement>()
                 .value();
-            cb.emit(if v == "p384" {
-                KeyAlgorithm::EcdsaP384
-            } else {
-                KeyAlgorithm::EcdsaP256
-            });
+            if let Some((_, k, _)) = KEY_CHOICES.iter().find(|(id, ..)| *id == v) {
+                cb.emit(*k);
+            }
         })
+    };
+    let option = |(value, key, label): &(&'static str, KeyAlgorithm, &'static str)| {
+        html! { <option value={*value} selected={props.value == *key}>{*label}</option> }
     };
     html! {
         <div class="field">
             <label for={props.id.clone()}>{"Key"}</label>
-            <select id={props.id.clone()} {onchange}>
-                <option value="p256" selected={props.value == KeyAlgorithm::EcdsaP256}>{"ECDSA P-256 (recommended)"}</option>
-                <option value="p384" selected={props.value == KeyAlgorithm::EcdsaP384}>{"ECDSA P-384"}</option>
+            <select id={props.id.clone()} {onchange} disabled={props.disabled}>
+                <optgroup label="ECDSA">{ for KEY_CHOICES[..2].iter().map(option) }</optgroup>
+                <optgroup label="RSA (PKCS#1 v1.5, SHA-256)">{ for KEY_CHOICES[2..].iter().map(option) }</optgroup>
             </select>
         </div>
     }
@@ -134,11 +146,98 @@ fn use_key() -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
     (state, set)
 }
 
+/// An RSA key being made by WebCrypto: what, and since when (ms since the epoch).
+#[derive(Clone, PartialEq)]
+struct KeyJob {
+    algorithm: KeyAlgorithm,
+    started: f64,
+}
+
+type KeyJobHandle = UseStateHandle<Option<KeyJob>>;
+
+/// Makes a key of `algorithm` and hands it to `then`: at once for ECDSA; for RSA after WebCrypto
+/// has made it, while `job` shows progress (the page stays usable meanwhile).
+fn with_key(
+    algorithm: KeyAlgorithm,
+    job: &KeyJobHandle,
+    then: impl FnOnce(Result<KeyPair, String>) + 'static,
+) {
+    if !algorithm.is_rsa() {
+        then(KeyPair::generate(algorithm).map_err(|e| e.to_string()));
+        return;
+    }
+    job.set(Some(KeyJob {
+        algorithm,
+        started: js_sys::Date::now(),
+    }));
+    let job = job.clone();
+    yew::platform::spawn_local(async move {
+        let key = browser::generate_key(algorithm).await;
+        job.set(None);
+        then(key);
+    });
+}
+
+#[derive(Properties, PartialEq)]
+struct KeyProgressProps {
+    id: AttrValue,
+    job: Option<KeyJob>,
+}
+
+/// "Making an RSA 4096 key… 2.4 s", with a spinner, while WebCrypto works.
+#[component]
+fn KeyProgress(props: &KeyProgressProps) -> Html {
+    let now = use_state(js_sys::Date::now);
+    {
+        let now = now.clone();
+        use_effect_with(props.job.is_some(), move |running| {
+            let timer = running.then(|| {
+                gloo::timers::callback::Interval::new(200, move || now.set(js_sys::Date::now()))
+            });
+            move || drop(timer)
+        });
+    }
+    let Some(job) = &props.job else {
+        return html! {};
+    };
+    let seconds = ((*now - job.started) / 1000.0).max(0.0);
+    let typical = match job.algorithm {
+        KeyAlgorithm::Rsa(b) if b >= 4096 => "usually 1 to 10 s",
+        _ => "usually under 2 s",
+    };
+    html! {
+        <p class="progress keygen" id={props.id.clone()} role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            <span>{format!("Making an {} key with the browser's WebCrypto ({typical}); the page stays usable…", job.algorithm)}</span>
+            <span class="elapsed" aria-hidden="true">{format!("{seconds:.1} s")}</span>
+        </p>
+    }
+}
+
 fn submit(cb: Callback<()>) -> Callback<SubmitEvent> {
     Callback::from(move |e: SubmitEvent| {
         e.prevent_default();
         cb.emit(());
     })
+}
+
+/// Puts a root CA error next to its field, or under the form.
+fn root_error(errs: &mut FormErrors, e: PkiError) {
+    match e {
+        PkiError::FieldEmpty {
+            field: "common name",
+        }
+        | PkiError::FieldTooLong {
+            field: "common name",
+            ..
+        } => errs.add("ca-cn", e),
+        PkiError::FieldTooLong {
+            field: "organization",
+            ..
+        } => errs.add("ca-org", e),
+        PkiError::CountryInvalid { .. } => errs.add("ca-country", e),
+        other => errs.form = Some(other.to_string()),
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -155,67 +254,82 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
     let (country, set_country) = use_text("US");
     let (days, set_days) = use_text("3650");
     let (key, set_key) = use_key();
+    let job = use_state(|| None::<KeyJob>);
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {
-        let (cn, org, country, days, errors, key) = (
+        let (cn, org, country, days, errors, key, job) = (
             cn.clone(),
             org.clone(),
             country.clone(),
             days.clone(),
             errors.clone(),
             key.clone(),
+            job.clone(),
         );
         let oncreated = props.oncreated.clone();
         submit(Callback::from(move |()| {
+            if job.is_some() {
+                return;
+            }
             let mut errs = FormErrors::default();
             let validity = ValidityDays::parse(&days)
                 .map_err(|e| errs.add("ca-days", e))
                 .ok();
-            if let Some(validity) = validity {
-                let params = RootCaParams {
-                    common_name: (*cn).clone(),
-                    organization: (*org).clone(),
-                    country: (*country).clone(),
-                    validity,
-                    key_algorithm: *key,
-                };
-                let made =
-                    CertificateAuthority::create_root(&params, browser::now()).and_then(|ca| {
-                        let key_pem = ca.key().to_pkcs8_pem()?;
-                        let downloads = vec![
-                            Download::pem("root-ca.pem".into(), &ca.certificate().pem(), false),
-                            Download::pem("root-ca.key".into(), &key_pem, true),
-                            Download {
-                                name: "root-ca.cer".into(),
-                                contents: Rc::new(ca.certificate().der().to_vec()),
-                                mime: "application/pkix-cert",
-                                secret: false,
-                            },
-                        ];
-                        let shown = issued("Root CA".into(), ca.certificate().clone(), downloads)?;
-                        Ok((SharedCa(Rc::new(ca)), shown))
+            let Some(validity) = validity else {
+                errors.set(errs);
+                return;
+            };
+            let params = RootCaParams {
+                common_name: (*cn).clone(),
+                organization: (*org).clone(),
+                country: (*country).clone(),
+                validity,
+                key_algorithm: *key,
+            };
+            // Typos are reported before a slow key is made.
+            if let Err(e) = params.check() {
+                root_error(&mut errs, e);
+                errors.set(errs);
+                return;
+            }
+            errors.set(FormErrors::default());
+            let (errors, oncreated) = (errors.clone(), oncreated.clone());
+            with_key(*key, &job, move |made_key| {
+                let mut errs = FormErrors::default();
+                let made = made_key
+                    .map_err(|e| errs.form = Some(e))
+                    .ok()
+                    .map(|made_key| {
+                        CertificateAuthority::create_root_with_key(
+                            &params,
+                            made_key,
+                            browser::now(),
+                        )
+                        .and_then(|ca| {
+                            let key_pem = ca.key().to_pkcs8_pem()?;
+                            let downloads = vec![
+                                Download::pem("root-ca.pem".into(), &ca.certificate().pem(), false),
+                                Download::pem("root-ca.key".into(), &key_pem, true),
+                                Download {
+                                    name: "root-ca.cer".into(),
+                                    contents: Rc::new(ca.certificate().der().to_vec()),
+                                    mime: "application/pkix-cert",
+                                    secret: false,
+                                },
+                            ];
+                            let shown =
+                                issued("Root CA".into(), ca.certificate().clone(), downloads)?;
+                            Ok((SharedCa(Rc::new(ca)), shown))
+                        })
                     });
                 match made {
-                    Ok(result) => oncreated.emit(result),
-                    Err(e) => match e {
-                        PkiError::FieldEmpty {
-                            field: "common name",
-                        }
-                        | PkiError::FieldTooLong {
-                            field: "common name",
-                            ..
-                        } => errs.add("ca-cn", e),
-                        PkiError::FieldTooLong {
-                            field: "organization",
-                            ..
-                        } => errs.add("ca-org", e),
-                        PkiError::CountryInvalid { .. } => errs.add("ca-country", e),
-                        other => errs.form = Some(other.to_string()),
-                    },
+                    Some(Ok(result)) => oncreated.emit(result),
+                    Some(Err(e)) => root_error(&mut errs, e),
+                    None => {}
                 }
-            }
-            errors.set(errs);
+                errors.set(errs);
+            });
         }))
     };
 
@@ -234,11 +348,12 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                     <Field id="ca-org" label="Organization (O)" value={(*org).clone()} oninput={set_org} error={errors.field("ca-org")} hint="Optional" />
                     <Field id="ca-country" label="Country (C)" value={(*country).clone()} oninput={set_country} error={errors.field("ca-country")} hint="Two letters, optional" />
                     <Field id="ca-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("ca-days")} hint="3650 = 10 years" />
-                    <KeySelect id="ca-key" value={*key} onchange={set_key} />
+                    <KeySelect id="ca-key" value={*key} onchange={set_key} disabled={job.is_some()} />
                 </div>
+                <KeyProgress id="ca-keygen" job={(*job).clone()} />
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
-                    <button type="submit" class="primary" id="ca-create">
+                    <button type="submit" class="primary" id="ca-create" disabled={job.is_some()}>
                         { if props.issued.is_some() { "Create a new root CA" } else { "Create root CA" } }
                     </button>
                     if props.issued.is_some() && errors.is_empty() {
@@ -338,6 +453,52 @@ pub(crate) fn VerificationStep(props: &VerificationProps) -> Html {
     }
 }
 
+fn device_error(errs: &mut FormErrors, e: PkiError) {
+    match e {
+        e @ PkiError::ValidityExceedsIssuer { .. } => errs.add("d-days", e),
+        e => errs.form = Some(e.to_string()),
+    }
+}
+
+/// A device certificate for `key`, signed by `ca`, with its files: certificate, key, the full
+/// chain when `ca` is an intermediate, and what a `.pfx` needs.
+fn device_card(
+    ca: &SharedCa,
+    device_id: DeviceId,
+    validity: ValidityDays,
+    key: KeyPair,
+) -> Result<Rc<Issued>, PkiError> {
+    let stem = device_id.file_stem();
+    let title = format!("Device {device_id}");
+    let certificate = ca.0.issue_device(
+        &DeviceCertParams {
+            device_id,
+            validity,
+        },
+        &key,
+        browser::now(),
+    )?;
+    let key_pem = key.to_pkcs8_pem()?;
+    let pem = certificate.pem();
+    let mut files = vec![
+        Download::pem(format!("{stem}.pem"), &pem, false),
+        Download::pem(format!("{stem}.key"), &key_pem, true),
+    ];
+    if !ca.0.is_root() {
+        // The device must send its intermediates: IoT Hub only holds the CA that was uploaded.
+        let mut full = pem.clone();
+        full.push_str(&ca.0.certificate().pem());
+        let above = ca.0.issuers();
+        for c in &above[..above.len().saturating_sub(1)] {
+            full.push_str(&c.pem());
+        }
+        files.push(Download::pem(format!("{stem}-fullchain.pem"), &full, false));
+    }
+    let mut chain = vec![ca.0.certificate().clone()];
+    chain.extend(ca.0.issuers().iter().cloned());
+    issued_with_pfx(title, certificate, files, PfxSource { key, chain, stem })
+}
+
 #[derive(Properties, PartialEq)]
 pub(crate) struct DeviceProps {
     pub(crate) ca: Option<SharedCa>,
@@ -351,75 +512,52 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
     let (id, set_id) = use_text("sensor-device-01");
     let (days, set_days) = use_text("365");
     let (key, set_key) = use_key();
+    let job = use_state(|| None::<KeyJob>);
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {
-        let (id, days, errors, key) = (id.clone(), days.clone(), errors.clone(), key.clone());
+        let (id, days, errors, key, job) = (
+            id.clone(),
+            days.clone(),
+            errors.clone(),
+            key.clone(),
+            job.clone(),
+        );
         let (ca, onissued) = (props.ca.clone(), props.onissued.clone());
         submit(Callback::from(move |()| {
+            if job.is_some() {
+                return;
+            }
             let mut errs = FormErrors::default();
             let device_id = DeviceId::parse(&id).map_err(|e| errs.add("d-id", e)).ok();
             let validity = ValidityDays::parse(&days)
                 .map_err(|e| errs.add("d-days", e))
                 .ok();
-            match (&ca, device_id, validity) {
-                (None, ..) => errs.form = Some(NO_CA.into()),
-                (Some(ca), Some(device_id), Some(validity)) => {
-                    let stem = device_id.file_stem();
-                    let title = format!("Device {device_id}");
-                    let made =
-                        ca.0.issue_device_identity(
-                            &DeviceCertParams {
-                                device_id,
-                                validity,
-                            },
-                            *key,
-                            browser::now(),
-                        )
-                        .and_then(|identity| {
-                            let key_pem = identity.key.to_pkcs8_pem()?;
-                            let pem = identity.certificate.pem();
-                            let mut files = vec![
-                                Download::pem(format!("{stem}.pem"), &pem, false),
-                                Download::pem(format!("{stem}.key"), &key_pem, true),
-                            ];
-                            if !ca.0.is_root() {
-                                // The device must send its intermediates: IoT Hub only holds
-                                // the CA that was uploaded.
-                                let mut full = pem.clone();
-                                full.push_str(&ca.0.certificate().pem());
-                                let above = ca.0.issuers();
-                                for c in &above[..above.len().saturating_sub(1)] {
-                                    full.push_str(&c.pem());
-                                }
-                                files.push(Download::pem(
-                                    format!("{stem}-fullchain.pem"),
-                                    &full,
-                                    false,
-                                ));
-                            }
-                            let mut chain = vec![ca.0.certificate().clone()];
-                            chain.extend(ca.0.issuers().iter().cloned());
-                            issued_with_pfx(
-                                title,
-                                identity.certificate,
-                                files,
-                                PfxSource {
-                                    key: identity.key,
-                                    chain,
-                                    stem: stem.clone(),
-                                },
-                            )
-                        });
-                    match made {
-                        Ok(i) => onissued.emit(i),
-                        Err(e @ PkiError::ValidityExceedsIssuer { .. }) => errs.add("d-days", e),
-                        Err(e) => errs.form = Some(e.to_string()),
-                    }
+            let (Some(ca), Some(device_id), Some(validity)) = (&ca, device_id, validity) else {
+                if ca.is_none() {
+                    errs.form = Some(NO_CA.into());
                 }
-                _ => {}
+                errors.set(errs);
+                return;
+            };
+            if let Err(e) = ca.0.check_validity(validity, browser::now()) {
+                device_error(&mut errs, e);
+                errors.set(errs);
+                return;
             }
-            errors.set(errs);
+            errors.set(FormErrors::default());
+            let (ca, errors, onissued) = (ca.clone(), errors.clone(), onissued.clone());
+            with_key(*key, &job, move |made_key| {
+                let mut errs = FormErrors::default();
+                match made_key {
+                    Err(e) => errs.form = Some(e),
+                    Ok(made_key) => match device_card(&ca, device_id, validity, made_key) {
+                        Ok(i) => onissued.emit(i),
+                        Err(e) => device_error(&mut errs, e),
+                    },
+                }
+                errors.set(errs);
+            });
         }))
     };
 
@@ -438,11 +576,12 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                     <Field id="d-id" label="Device id" mono=true value={(*id).clone()} oninput={set_id} error={errors.field("d-id")}
                         hint="Up to 64 characters: letters, digits and - . % _ * ? ! ( ) , : = @ $ '" />
                     <Field id="d-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("d-days")} hint="May not run past the CA's expiry" />
-                    <KeySelect id="d-key" value={*key} onchange={set_key} />
+                    <KeySelect id="d-key" value={*key} onchange={set_key} disabled={job.is_some()} />
                 </div>
+                <KeyProgress id="d-keygen" job={(*job).clone()} />
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
-                    <button type="submit" class="primary" id="d-create">{"Issue device certificate"}</button>
+                    <button type="submit" class="primary" id="d-create" disabled={job.is_some()}>{"Issue device certificate"}</button>
                 </div>
             </form>
             <CsrStep ca={props.ca.clone()} onissued={props.onissued.clone()} />
@@ -450,6 +589,14 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                 <CertificateCard key={i.serial} id={format!("device-{}", i.serial)} issued={i.clone()} />
             }) }
         </section>
+    }
+}
+
+fn intermediate_error(errs: &mut FormErrors, e: PkiError) {
+    match e {
+        e @ PkiError::ValidityExceedsIssuer { .. } => errs.add("im-days", e),
+        e @ (PkiError::FieldEmpty { .. } | PkiError::FieldTooLong { .. }) => errs.add("im-cn", e),
+        e => errs.form = Some(e.to_string()),
     }
 }
 
@@ -469,16 +616,18 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
     let (cn, set_cn) = use_text("IoT Intermediate CA");
     let (days, set_days) = use_text("1825");
     let (key, set_key) = use_key();
+    let job = use_state(|| None::<KeyJob>);
     let path_len = use_state(|| "0".to_owned());
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {
-        let (cn, days, path_len, errors, key) = (
+        let (cn, days, path_len, errors, key, job) = (
             cn.clone(),
             days.clone(),
             path_len.clone(),
             errors.clone(),
             key.clone(),
+            job.clone(),
         );
         let (active, oncreated, cas) = (
             props.active.clone(),
@@ -486,63 +635,77 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
             props.cas.clone(),
         );
         submit(Callback::from(move |()| {
+            if job.is_some() {
+                return;
+            }
             let mut errs = FormErrors::default();
             let validity = ValidityDays::parse(&days)
                 .map_err(|e| errs.add("im-days", e))
                 .ok();
-            match (&active, validity) {
-                (None, _) => {
-                    errs.form = Some("Create a root CA first: it signs the intermediate.".into())
+            let (Some(issuer), Some(validity)) = (&active, validity) else {
+                if active.is_none() {
+                    errs.form = Some("Create a root CA first: it signs the intermediate.".into());
                 }
-                (Some(issuer), Some(validity)) => {
-                    let params = IntermediateCaParams {
-                        subject: RootCaParams {
-                            common_name: (*cn).clone(),
-                            validity,
-                            key_algorithm: *key,
-                            ..RootCaParams::default()
-                        },
-                        path_len: path_len.parse().ok(),
-                    };
-                    let n = cas.len();
-                    let made = issuer
-                        .0
-                        .issue_intermediate(&params, browser::now())
-                        .and_then(|ca| {
-                            let stem = if n == 1 {
-                                "intermediate-ca".to_owned()
-                            } else {
-                                format!("intermediate-ca-{n}")
-                            };
-                            let key_pem = ca.key().to_pkcs8_pem()?;
-                            let downloads = vec![
-                                Download::pem(
-                                    format!("{stem}.pem"),
-                                    &ca.certificate().pem(),
-                                    false,
-                                ),
-                                Download::pem(format!("{stem}.key"), &key_pem, true),
-                                Download::pem("chain.pem".into(), &ca.chain_pem(), false),
-                            ];
-                            let shown = issued(
-                                format!("Intermediate CA ({stem})"),
-                                ca.certificate().clone(),
-                                downloads,
-                            )?;
-                            Ok((SharedCa(Rc::new(ca)), shown))
-                        });
-                    match made {
-                        Ok(r) => oncreated.emit(r),
-                        Err(e @ PkiError::ValidityExceedsIssuer { .. }) => errs.add("im-days", e),
-                        Err(e @ (PkiError::FieldEmpty { .. } | PkiError::FieldTooLong { .. })) => {
-                            errs.add("im-cn", e)
-                        }
-                        Err(e) => errs.form = Some(e.to_string()),
-                    }
-                }
-                _ => {}
+                errors.set(errs);
+                return;
+            };
+            let params = IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: (*cn).clone(),
+                    validity,
+                    key_algorithm: *key,
+                    ..RootCaParams::default()
+                },
+                path_len: path_len.parse().ok(),
+            };
+            if let Err(e) = issuer.0.check_intermediate(&params, browser::now()) {
+                intermediate_error(&mut errs, e);
+                errors.set(errs);
+                return;
             }
-            errors.set(errs);
+            errors.set(FormErrors::default());
+            let n = cas.len();
+            let (issuer, errors, oncreated) = (issuer.clone(), errors.clone(), oncreated.clone());
+            with_key(*key, &job, move |made_key| {
+                let mut errs = FormErrors::default();
+                let made = made_key
+                    .map_err(|e| errs.form = Some(e))
+                    .ok()
+                    .map(|made_key| {
+                        issuer
+                            .0
+                            .issue_intermediate_with_key(&params, made_key, browser::now())
+                            .and_then(|ca| {
+                                let stem = if n == 1 {
+                                    "intermediate-ca".to_owned()
+                                } else {
+                                    format!("intermediate-ca-{n}")
+                                };
+                                let key_pem = ca.key().to_pkcs8_pem()?;
+                                let downloads = vec![
+                                    Download::pem(
+                                        format!("{stem}.pem"),
+                                        &ca.certificate().pem(),
+                                        false,
+                                    ),
+                                    Download::pem(format!("{stem}.key"), &key_pem, true),
+                                    Download::pem("chain.pem".into(), &ca.chain_pem(), false),
+                                ];
+                                let shown = issued(
+                                    format!("Intermediate CA ({stem})"),
+                                    ca.certificate().clone(),
+                                    downloads,
+                                )?;
+                                Ok((SharedCa(Rc::new(ca)), shown))
+                            })
+                    });
+                match made {
+                    Some(Ok(r)) => oncreated.emit(r),
+                    Some(Err(e)) => intermediate_error(&mut errs, e),
+                    None => {}
+                }
+                errors.set(errs);
+            });
         }))
     };
     let on_path_len = {
@@ -606,7 +769,7 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                 <div class="grid">
                     <Field id="im-cn" label="Common name (CN)" value={(*cn).clone()} oninput={set_cn} error={errors.field("im-cn")} />
                     <Field id="im-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("im-days")} hint="May not run past the signing CA's expiry" />
-                    <KeySelect id="im-key" value={*key} onchange={set_key} />
+                    <KeySelect id="im-key" value={*key} onchange={set_key} disabled={job.is_some()} />
                     <div class="field">
                         <label for="im-pathlen">{"CAs allowed below it (pathLen)"}</label>
                         <select id="im-pathlen" onchange={on_path_len}>
@@ -617,9 +780,10 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                         </select>
                     </div>
                 </div>
+                <KeyProgress id="im-keygen" job={(*job).clone()} />
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
-                    <button type="submit" class="primary" id="im-create" disabled={props.active.is_none()}>
+                    <button type="submit" class="primary" id="im-create" disabled={props.active.is_none() || job.is_some()}>
                         { if active_name.is_empty() { "Create intermediate CA".to_owned() } else { format!("Create intermediate CA signed by {active_name}") } }
                     </button>
                 </div>

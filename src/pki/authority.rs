@@ -41,6 +41,14 @@ impl Default for RootCaParams {
     }
 }
 
+impl RootCaParams {
+    /// Checks the subject fields (CN, O, C) without making anything: run it before a slow key
+    /// is made, so a typo is reported at once.
+    pub fn check(&self) -> Result<(), PkiError> {
+        subject(self).map(|_| ())
+    }
+}
+
 /// What the user chooses for a device certificate (the seed guide's step 3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCertParams {
@@ -137,12 +145,36 @@ impl CertificateAuthority {
         params: &IntermediateCaParams,
         now: OffsetDateTime,
     ) -> Result<Self, PkiError> {
+        self.check_intermediate(params, now)?;
+        let key = KeyPair::generate(params.subject.key_algorithm)?;
+        self.issue_intermediate_with_key(params, key, now)
+    }
+
+    /// Whether [`Self::issue_intermediate`] would accept `params` now (pathLen, subject,
+    /// validity), without making a key.
+    pub fn check_intermediate(
+        &self,
+        params: &IntermediateCaParams,
+        now: OffsetDateTime,
+    ) -> Result<(), PkiError> {
         if let IsCa::Ca(BasicConstraints::Constrained(0)) = self.params.is_ca {
             return Err(PkiError::PathLenExhausted {
                 issuer: self.common_name(),
             });
         }
-        let key = KeyPair::generate(params.subject.key_algorithm)?;
+        params.subject.check()?;
+        self.check_validity(params.subject.validity, now)
+    }
+
+    /// As [`Self::issue_intermediate`], with a key the caller made (in the browser, WebCrypto's
+    /// RSA keys).
+    pub fn issue_intermediate_with_key(
+        &self,
+        params: &IntermediateCaParams,
+        key: KeyPair,
+        now: OffsetDateTime,
+    ) -> Result<Self, PkiError> {
+        self.check_intermediate(params, now)?;
         let mut cert = self.leaf_params(&key, now, params.subject.validity)?;
         cert.distinguished_name = subject(&params.subject)?;
         cert.is_ca = IsCa::Ca(match params.path_len {
@@ -342,27 +374,38 @@ impl CertificateAuthority {
         self.sign(&cert, key)
     }
 
-    fn leaf_params(
+    /// Whether this CA may sign something valid for `validity` from `now`: it has not expired
+    /// and would outlive it. Cheap; run it before a slow key is made.
+    pub fn check_validity(
         &self,
-        key: &impl KeyId,
-        now: OffsetDateTime,
         validity: ValidityDays,
-    ) -> Result<CertificateParams, PkiError> {
+        now: OffsetDateTime,
+    ) -> Result<(), PkiError> {
         let now = whole_seconds(now);
         if self.params.not_after <= now {
             return Err(PkiError::IssuerExpired {
                 not_after: self.params.not_after,
             });
         }
-        let cert = base_params(key, now, validity)?;
-        if cert.not_after > self.params.not_after {
+        let not_after = now + Duration::days(i64::from(validity.days()));
+        if not_after > self.params.not_after {
             return Err(PkiError::ValidityExceedsIssuer {
-                not_after: cert.not_after,
+                not_after,
                 issuer_not_after: self.params.not_after,
                 max_days: (self.params.not_after - now).whole_days(),
             });
         }
-        let mut cert = cert;
+        Ok(())
+    }
+
+    fn leaf_params(
+        &self,
+        key: &impl KeyId,
+        now: OffsetDateTime,
+        validity: ValidityDays,
+    ) -> Result<CertificateParams, PkiError> {
+        self.check_validity(validity, now)?;
+        let mut cert = base_params(key, whole_seconds(now), validity)?;
         cert.is_ca = IsCa::ExplicitNoCa;
 
         cert.key_usages = vec![KeyUsagePurpose::DigitalSignature];
