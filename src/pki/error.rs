@@ -82,6 +82,11 @@ pub enum PkiError {
         /// The key's algorithm, as far as it was recognised.
         algorithm: String,
     },
+    /// A `.pfx` file that cannot be read.
+    Pkcs12Invalid {
+        /// What was wrong.
+        detail: String,
+    },
     /// An RSA key too short to be trusted (IoT Hub and current guidance ask for 2048 bits).
     KeyTooSmall {
         /// The key's modulus size.
@@ -166,6 +171,7 @@ impl fmt::Display for PkiError {
                     "{algorithm} keys are not supported; use ECDSA P-256 or P-384, or RSA 2048, 3072 or 4096."
                 )
             }
+            Self::Pkcs12Invalid { detail } => write!(f, "This .pfx file cannot be imported: {detail}."),
             Self::KeyTooSmall { bits, min } => write!(
                 f,
                 "This RSA key has {bits} bits; at least {min} are needed. Make a new key \

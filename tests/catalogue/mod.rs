@@ -5,16 +5,16 @@
 
 use hubcert::iothub::{DeviceId, VerificationCode};
 use hubcert::pki::{
-    certificate_from_bytes, export_pkcs12, make_csr, read_csr, Certificate, CertificateAuthority,
-    DeviceCertParams, IntermediateCaParams, KeyAlgorithm, KeyPair, Pkcs12Preset, PkiError,
-    RootCaParams, ValidityDays,
+    certificate_from_bytes, export_pkcs12, import_pkcs12, make_csr, read_csr, Certificate,
+    CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm, KeyPair,
+    Pkcs12Preset, PkiError, RootCaParams, ValidityDays,
 };
 use time::{Duration, OffsetDateTime};
 
-/// An RSA key (made once with `openssl genrsa 1024`): too short to be trusted.
 /// An Ed25519 key (made once with `openssl genpkey -algorithm ed25519`): a key type IoT Hub's
 /// X.509 authentication does not take.
 const ED25519_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINMdSjV4Bp6EZqgY7Fd+SkWxDQsaiYNWU+rHSbLHHd3l\n-----END PRIVATE KEY-----";
+/// An RSA key (made once with `openssl genrsa 1024`): too short to be trusted.
 const RSA_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAMBn4WsL3i4EMf+z\nISkxis9PZE9NaNMU36x2xC4S9LwMCI6dp11Mt7LwZeCFXXcCUDGoordBjpW+s5Un\nLKbzFslVwsIRbYpfzYuazY6bI+Tw580r3KRgnaLQBo8UkGsm3SdnplKsY6dlhb6z\nA2U6gMMRhVV7fsHq4OLhrLn9JAXvAgMBAAECgYBRHrsUddF71zr5Up3Fj2S12QQy\nxzFN5XwUa5J01nsmmXA2KNP6azD8GYzqZ3Arj+cduLq5xsMF8Xwng3e4/7538vhd\n3BadSexw+QEMTBq3XXyaLfPepHTzKDVBQ7WYAXP+/uemg4BsGaFKP68T2U3N7xtH\nLYKzQamF9mmdyfrsQQJBAOko9SDekjtPetFAKb8IEaMOvgCoKrecR+abVPkkMQ1H\nNibJzcxK0nGWauRihN+OsDOxf9lOHcRRdbooC6T0LSECQQDTQOoEpldfPnjNBGio\nMm/TCovl0burgrdM67DDhKbqmmUJ1xE/UESMfO8gBv1jWiUN8Dz8cOoUQ5ZBGkyH\nYEEPAkEA05NVDSSrMaLn4iYFO9JIntxr0hDH4qGwJTTjIMmUsWXjX8NUOoPS/zvt\nd51m0a6bee0iBMD8Bf+dgvV/y4m/wQJAE6c5Xj9fZ4P3VxNu7R7sGlUj2LifXgBm\nLyjKJBZmNPMyLS0t9JbyGaPR10fvMNwFEHvmIJIcpM/43YulzP5ebwJASSuyNrcs\nVMVzMATlqMCc02hbgwUqPYoc5nurnOuAdua4nxoB8NcMrIUqFHzyhIbSd95T7+80\nP8ieHVUn4QQo1A==\n-----END PRIVATE KEY-----";
 
 /// One bad input: its name, what happened (an error message, or a description of success), and
@@ -138,6 +138,9 @@ pub fn cases(now: OffsetDateTime) -> Vec<Case> {
         Case { name: "country not two letters", outcome: err(CertificateAuthority::create_root(&RootCaParams { country: "USA".into(), ..RootCaParams::default() }, now)), expect: "not a country code" },
         Case { name: "intermediate below pathLen 0", outcome: err(leaf_ca.issue_intermediate(&IntermediateCaParams { subject: RootCaParams::default(), path_len: None }, now)), expect: "may not sign another CA" },
         Case { name: ".pfx without a password", outcome: err(export_pkcs12(&device.key, &device.certificate, &[], "x", "", Pkcs12Preset::Modern)), expect: "password for the .pfx" },
+        Case { name: ".pfx opened with a wrong password", outcome: err(import_pkcs12(&export_pkcs12(&device.key, &device.certificate, &[], "x", "right one", Pkcs12Preset::Modern).unwrap(), "wrong one")), expect: "does not open this .pfx file" },
+        Case { name: "PEM text given as a .pfx", outcome: err(import_pkcs12(ca_pem.as_bytes(), "pw")), expect: "PEM text, not a .pfx" },
+        Case { name: "garbage given as a .pfx", outcome: err(import_pkcs12(b"\x30\x03abc", "pw")), expect: "not a PKCS#12 file" },
         Case { name: ".pfx with another key", outcome: err(export_pkcs12(&KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap(), &device.certificate, &[], "x", "pw", Pkcs12Preset::Legacy)), expect: "does not belong to this certificate" },
     ]
 }
