@@ -310,8 +310,7 @@ pub fn import_pkcs12(bytes: &[u8], password: &str) -> Result<Pkcs12Contents, Pki
 fn order_chain(leaf: &Certificate, mut rest: Vec<Certificate>) -> Vec<Certificate> {
     let mut ordered = Vec::with_capacity(rest.len());
     let mut current = leaf.clone();
-    loop {
-        let Ok(info) = current.info() else { break };
+    while let Ok(info) = current.info() {
         if info.subject == info.issuer {
             break;
         }
