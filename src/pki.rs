@@ -11,6 +11,7 @@ mod error;
 mod import;
 mod key;
 mod pkcs12;
+mod inspect;
 mod pkcs12_import;
 mod preflight;
 mod signature;
@@ -20,10 +21,11 @@ pub use authority::{
     CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
     ServerCertParams, VerificationCertParams,
 };
-pub use certificate::{format_utc, Certificate, CertificateInfo, Thumbprint};
+pub use certificate::{format_utc, Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
 pub use error::PkiError;
 pub use import::certificate_from_bytes;
+pub use inspect::{inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pkcs12::{export_pkcs12, Pkcs12Preset};
 pub use pkcs12_import::{import_pkcs12, Pkcs12Contents};

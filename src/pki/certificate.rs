@@ -131,6 +131,19 @@ pub struct CertificateInfo {
     pub sha256: Thumbprint,
     /// The DER SubjectPublicKeyInfo, to match a private key against.
     pub subject_public_key_info: Vec<u8>,
+    /// Every extension, decoded as `openssl x509 -text` names and shows it.
+    pub extensions: Vec<ExtensionInfo>,
+}
+
+/// One certificate extension, readably.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionInfo {
+    /// Its name ("Key Usage"), or its OID when unknown.
+    pub name: String,
+    /// Whether a verifier that does not understand it must refuse the certificate.
+    pub critical: bool,
+    /// Its value ("Digital Signature, Certificate Sign").
+    pub value: String,
 }
 
 impl CertificateInfo {
@@ -161,12 +174,136 @@ impl CertificateInfo {
             sha1: cert.sha1_thumbprint(),
             sha256: cert.sha256_thumbprint(),
             subject_public_key_info: spki.to_der().map_err(invalid)?,
+            extensions: tbs
+                .extensions()
+                .map(|exts| exts.iter().map(describe_extension).collect())
+                .unwrap_or_default(),
         })
     }
 
     /// Whole days from `now` until expiry; negative once expired.
     pub fn days_left(&self, now: OffsetDateTime) -> i64 {
         (self.not_after - now).whole_days()
+    }
+}
+
+fn colon_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn general_name(n: &x509_cert::ext::pkix::name::GeneralName) -> String {
+    use x509_cert::ext::pkix::name::GeneralName;
+    match n {
+        GeneralName::DnsName(d) => format!("DNS:{}", d.as_str()),
+        GeneralName::Rfc822Name(e) => format!("email:{}", e.as_str()),
+        GeneralName::UniformResourceIdentifier(u) => format!("URI:{}", u.as_str()),
+        GeneralName::IpAddress(ip) => match ip.as_bytes() {
+            [a, b, c, d] => format!("IP Address:{a}.{b}.{c}.{d}"),
+            // OpenSSL's form: eight groups, uncompressed.
+            b if b.len() == 16 => format!(
+                "IP Address:{}",
+                b.chunks(2)
+                    .map(|g| format!("{:X}", u16::from_be_bytes([g[0], g[1]])))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            ),
+            b => format!("IP Address:{}", colon_hex(b)),
+        },
+        GeneralName::DirectoryName(name) => format!("DirName:{}", display_name(name)),
+        _ => "other name".into(),
+    }
+}
+
+/// Decodes one extension the way `openssl x509 -text` shows it.
+fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
+    use x509_cert::ext::pkix::{
+        AuthorityKeyIdentifier, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+    };
+    let bytes = ext.extn_value.as_bytes();
+    let oid = ext.extn_id.to_string();
+    let (name, value): (&str, Option<String>) = match oid.as_str() {
+        "2.5.29.19" => (
+            "Basic Constraints",
+            BasicConstraints::from_der(bytes).ok().map(|bc| match (bc.ca, bc.path_len_constraint) {
+                (true, Some(n)) => format!("CA:TRUE, pathlen:{n}"),
+                (true, None) => "CA:TRUE".into(),
+                (false, _) => "CA:FALSE".into(),
+            }),
+        ),
+        "2.5.29.15" => (
+            "Key Usage",
+            KeyUsage::from_der(bytes).ok().map(|ku| {
+                [
+                    (KeyUsages::DigitalSignature, "Digital Signature"),
+                    (KeyUsages::NonRepudiation, "Non Repudiation"),
+                    (KeyUsages::KeyEncipherment, "Key Encipherment"),
+                    (KeyUsages::DataEncipherment, "Data Encipherment"),
+                    (KeyUsages::KeyAgreement, "Key Agreement"),
+                    (KeyUsages::KeyCertSign, "Certificate Sign"),
+                    (KeyUsages::CRLSign, "CRL Sign"),
+                    (KeyUsages::EncipherOnly, "Encipher Only"),
+                    (KeyUsages::DecipherOnly, "Decipher Only"),
+                ]
+                .iter()
+                .filter(|(flag, _)| ku.0.contains(*flag))
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+            }),
+        ),
+        "2.5.29.37" => (
+            "Extended Key Usage",
+            ExtendedKeyUsage::from_der(bytes).ok().map(|eku| {
+                eku.0
+                    .iter()
+                    .map(|o| match o.to_string().as_str() {
+                        "1.3.6.1.5.5.7.3.1" => "TLS Web Server Authentication".to_owned(),
+                        "1.3.6.1.5.5.7.3.2" => "TLS Web Client Authentication".to_owned(),
+                        "1.3.6.1.5.5.7.3.3" => "Code Signing".to_owned(),
+                        "1.3.6.1.5.5.7.3.4" => "E-mail Protection".to_owned(),
+                        "1.3.6.1.5.5.7.3.8" => "Time Stamping".to_owned(),
+                        "1.3.6.1.5.5.7.3.9" => "OCSP Signing".to_owned(),
+                        other => other.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        ),
+        "2.5.29.14" => (
+            "Subject Key Identifier",
+            SubjectKeyIdentifier::from_der(bytes)
+                .ok()
+                .map(|ski| colon_hex(ski.0.as_bytes())),
+        ),
+        "2.5.29.35" => (
+            "Authority Key Identifier",
+            AuthorityKeyIdentifier::from_der(bytes).ok().map(|aki| {
+                aki.key_identifier
+                    .map(|k| colon_hex(k.as_bytes()))
+                    .unwrap_or_else(|| "(by issuer name and serial)".into())
+            }),
+        ),
+        "2.5.29.17" => (
+            "Subject Alternative Name",
+            SubjectAltName::from_der(bytes).ok().map(|san| {
+                san.0.iter().map(general_name).collect::<Vec<_>>().join(", ")
+            }),
+        ),
+        "2.5.29.31" => ("CRL Distribution Points", None),
+        "1.3.6.1.5.5.7.1.1" => ("Authority Information Access", None),
+        "2.5.29.32" => ("Certificate Policies", None),
+        _ => ("", None),
+    };
+    let name = if name.is_empty() { oid.clone() } else { name.to_owned() };
+    let value = value.unwrap_or_else(|| format!("{} bytes", bytes.len()));
+    ExtensionInfo {
+        name,
+        critical: ext.critical,
+        value,
     }
 }
 

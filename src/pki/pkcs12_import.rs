@@ -181,6 +181,11 @@ fn friendly_name(bag: &SafeBag) -> Option<String> {
         .map(|s| s.to_string())
 }
 
+/// Whether `bytes` have the outer structure of a `.pfx` (before any password is tried).
+pub(super) fn looks_like_pkcs12(bytes: &[u8]) -> bool {
+    Pfx::from_der(bytes).is_ok()
+}
+
 /// Reads a `.pfx` with its password: the key, its certificate, the others, and the name.
 pub fn import_pkcs12(bytes: &[u8], password: &str) -> Result<Pkcs12Contents, PkiError> {
     super::import::size_ok(bytes.len())?;

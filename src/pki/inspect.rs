@@ -1,0 +1,106 @@
+//! What a file or pasted text is: one entry point for the inspector (and the fuzz targets) over
+//! every reader of this module, PEM or DER.
+
+use super::{
+    certificate_from_bytes, import_pkcs12, read_csr, Certificate, KeyPair, PkiError,
+    Pkcs12Contents, SigningRequest,
+};
+
+/// What [`inspect`] found.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Inspected {
+    /// An X.509 certificate.
+    Certificate(Certificate),
+    /// A certificate signing request whose signature checked out.
+    Request(SigningRequest),
+    /// A private key.
+    Key(KeyPair),
+    /// A `.pfx`: key, certificate and chain.
+    Pkcs12(Pkcs12Contents),
+    /// Something that needs its password first: an encrypted key or a `.pfx`.
+    NeedsPassword {
+        /// What it is, e.g. "encrypted private key".
+        what: &'static str,
+    },
+}
+
+/// Reads `bytes` as whatever it is: PEM (by its label) or DER (a certificate, a CSR, a PKCS#8
+/// key or a `.pfx`). `password` opens encrypted keys and `.pfx` files.
+pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiError> {
+    super::import::size_ok(bytes.len())?;
+    let password = password.filter(|p| !p.is_empty());
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(PkiError::PemInvalid {
+                expected: "CERTIFICATE",
+                detail: "the text is empty".into(),
+            });
+        }
+        if let Some(rest) = trimmed.strip_prefix("-----BEGIN ") {
+            let label = rest.split_once("-----").map(|(l, _)| l).unwrap_or_default();
+            return match label {
+                "CERTIFICATE" => certificate_from_bytes(trimmed.as_bytes()).map(Inspected::Certificate),
+                "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                    read_csr(trimmed.as_bytes()).map(Inspected::Request)
+                }
+                "ENCRYPTED PRIVATE KEY" => match password {
+                    None => Ok(Inspected::NeedsPassword {
+                        what: "encrypted private key",
+                    }),
+                    Some(p) => KeyPair::from_encrypted_pkcs8_pem(trimmed, p).map(Inspected::Key),
+                },
+                "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
+                    KeyPair::from_any_pem(trimmed, None).map(Inspected::Key)
+                }
+                "" => Err(PkiError::PemInvalid {
+                    expected: "CERTIFICATE",
+                    detail: "the -----BEGIN line has no closing dashes".into(),
+                }),
+                other => Err(PkiError::PemInvalid {
+                    expected: "CERTIFICATE",
+                    detail: format!(
+                        "found {other}; this tool reads CERTIFICATE, CERTIFICATE REQUEST and PRIVATE KEY blocks, and .pfx files"
+                    ),
+                }),
+            };
+        }
+        if !bytes.starts_with(&[0x30]) {
+            return Err(PkiError::PemInvalid {
+                expected: "CERTIFICATE",
+                detail: "this is text without a -----BEGIN line, and not DER".into(),
+            });
+        }
+    }
+    // DER: the first structure that reads it wins.
+    if let Ok(cert) = Certificate::from_der(bytes.to_vec()) {
+        return Ok(Inspected::Certificate(cert));
+    }
+    if let Ok(req) = read_csr(bytes) {
+        return Ok(Inspected::Request(req));
+    }
+    if let Ok(key) = KeyPair::from_pkcs8_der(bytes) {
+        return Ok(Inspected::Key(key));
+    }
+    if super::pkcs12_import::looks_like_pkcs12(bytes) {
+        return match password {
+            None => Ok(Inspected::NeedsPassword { what: ".pfx file" }),
+            Some(p) => import_pkcs12(bytes, p).map(Inspected::Pkcs12),
+        };
+    }
+    // Name why the most likely reading failed.
+    match read_csr(bytes) {
+        Err(e @ PkiError::CsrInvalid { .. }) if looks_like_request(bytes) => Err(e),
+        _ => Err(PkiError::CertificateInvalid {
+            detail: "these bytes are not a certificate, a CSR, a PKCS#8 key nor a .pfx".into(),
+        }),
+    }
+}
+
+/// A DER SEQUENCE whose first element is a SEQUENCE starting with INTEGER 0 and a Name: the shape
+/// of a PKCS#10 request, so its own error (e.g. an altered signature) is the one to show.
+fn looks_like_request(bytes: &[u8]) -> bool {
+    use der::Decode;
+    x509_cert::request::CertReq::from_der(bytes).is_ok()
+}
