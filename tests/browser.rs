@@ -406,10 +406,56 @@ async fn a_user_inspects_certificates_and_sees_iot_hubs_checks() {
     settle().await;
     assert!(text(&page, "#inspect-result").contains("not signed by this CA"));
 
+    // Each extension is decoded, as OpenSSL names it.
+    type_into(&page, "inspect-text", &device_pem);
+    settle().await;
+    let out = text(&page, "#inspect-result");
+    assert!(
+        out.contains("Key Usagecritical") && out.contains("TLS Web Client Authentication"),
+        "{out}"
+    );
+
     // Not PEM at all.
     type_into(&page, "inspect-text", "hello");
     settle().await;
-    assert!(text(&page, "#inspect-result").contains("This is not PEM"));
+    assert!(text(&page, "#inspect-result").contains("without a -----BEGIN line"));
+
+    // A .pfx chosen as a file: it asks for the password, names a wrong one, then shows the key,
+    // the certificate, the chain and the checks.
+    let pfx = hubcert::pki::export_pkcs12(
+        &foreign.key,
+        &foreign.certificate,
+        &[other.certificate().clone()],
+        "field unit",
+        "pfx-secret",
+        hubcert::pki::Pkcs12Preset::Legacy,
+    )
+    .unwrap();
+    page::choose_file(&page, "inspect-file", "unit.pfx", &pfx);
+    let out = page::wait_for(&page, "#inspect-result", "enter its password").await;
+    assert!(out.contains(".pfx file"), "{out}");
+    type_into(&page, "inspect-password", "wrong");
+    settle().await;
+    assert!(text(&page, "#inspect-result").contains("does not open this .pfx file"));
+    type_into(&page, "inspect-password", "pfx-secret");
+    settle().await;
+    let out = text(&page, "#inspect-result");
+    assert!(
+        out.contains("PKCS#12")
+            && out.contains("field unit")
+            && out.contains("ECDSA P-256 (matches"),
+        "{out}"
+    );
+    assert!(out.contains("not signed by this CA"), "{out}");
+    // A DER certificate file is read too.
+    page::choose_file(
+        &page,
+        "inspect-file",
+        "device.cer",
+        foreign.certificate.der(),
+    );
+    let out = page::wait_for(&page, "#inspect-result", "CN=inspected-02").await;
+    assert!(out.contains("SHA-256 thumbprint"), "{out}");
 }
 
 mod catalogue;

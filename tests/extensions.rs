@@ -27,7 +27,10 @@ fn openssl_extensions(text: &str) -> Vec<(String, bool, String)> {
             continue;
         };
         let name = name.trim_start_matches("X509v3 ").to_owned();
-        let value = lines.next().map(|l| l.trim().to_owned()).unwrap_or_default();
+        let value = lines
+            .next()
+            .map(|l| l.trim().to_owned())
+            .unwrap_or_default();
         out.push((name, rest.contains("critical"), value));
     }
     out
@@ -81,12 +84,27 @@ fn extensions_read_as_openssl_prints_them() {
         )
         .unwrap();
     let run = openssl(&[
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", path_str(&dir.path().join("o.key")), "-out", path_str(&dir.path().join("o.pem")),
-        "-subj", "/CN=openssl-made", "-days", "10",
-        "-addext", "subjectAltName=DNS:device.example,IP:10.0.0.7,IP:fe80::1",
-        "-addext", "extendedKeyUsage=clientAuth,serverAuth",
-        "-addext", "keyUsage=critical,digitalSignature,keyAgreement",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        path_str(&dir.path().join("o.key")),
+        "-out",
+        path_str(&dir.path().join("o.pem")),
+        "-subj",
+        "/CN=openssl-made",
+        "-days",
+        "10",
+        "-addext",
+        "subjectAltName=DNS:device.example,IP:10.0.0.7,IP:fe80::1",
+        "-addext",
+        "extendedKeyUsage=clientAuth,serverAuth",
+        "-addext",
+        "keyUsage=critical,digitalSignature,keyAgreement",
     ]);
     assert!(run.ok, "{}", run.stderr);
     let openssl_made =
@@ -97,7 +115,10 @@ fn extensions_read_as_openssl_prints_them() {
         ("intermediate", inter.certificate().clone()),
         ("P-256 device", device(&inter, "ext-ec", 30).certificate),
         ("RSA device", rsa_dev.certificate),
-        ("verification", verification(&root, "ABCDEF0123456789").certificate),
+        (
+            "verification",
+            verification(&root, "ABCDEF0123456789").certificate,
+        ),
         ("server", server),
         ("OpenSSL-made", openssl_made),
     ];

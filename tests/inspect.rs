@@ -43,26 +43,69 @@ fn every_form_is_recognised_and_the_rest_named() {
 
     let cases: Vec<(&str, &[u8], Option<&str>, &str)> = vec![
         ("certificate PEM", cert_pem.as_bytes(), None, "certificate"),
-        ("certificate DER", dev.certificate.der(), None, "certificate"),
+        (
+            "certificate DER",
+            dev.certificate.der(),
+            None,
+            "certificate",
+        ),
         ("CSR PEM", csr_pem.as_bytes(), None, "request"),
         ("CSR DER", &csr_der, None, "request"),
         ("PKCS#8 PEM", key_pem.as_bytes(), None, "key ECDSA P-256"),
         ("PKCS#8 DER", &key_der, None, "key ECDSA P-256"),
         ("PKCS#1 RSA", rsa1.as_bytes(), None, "key RSA 2048"),
-        ("encrypted key, no password", enc.as_bytes(), None, "needs password: encrypted private key"),
-        ("encrypted key, password", enc.as_bytes(), Some("pw-1234"), "key ECDSA P-256"),
-        ("encrypted key, wrong password", enc.as_bytes(), Some("nope"), "error: The password does not open this encrypted private key"),
+        (
+            "encrypted key, no password",
+            enc.as_bytes(),
+            None,
+            "needs password: encrypted private key",
+        ),
+        (
+            "encrypted key, password",
+            enc.as_bytes(),
+            Some("pw-1234"),
+            "key ECDSA P-256",
+        ),
+        (
+            "encrypted key, wrong password",
+            enc.as_bytes(),
+            Some("nope"),
+            "error: The password does not open this encrypted private key",
+        ),
         (".pfx, no password", &pfx, None, "needs password: .pfx file"),
         (".pfx, password", &pfx, Some("pfx-pw"), "pfx with 1 more"),
-        (".pfx, wrong password", &pfx, Some("nope"), "error: The password does not open this .pfx file"),
-        ("unknown PEM label", b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n", None, "found X509 CRL"),
-        ("plain text", b"hello there", None, "without a -----BEGIN line"),
+        (
+            ".pfx, wrong password",
+            &pfx,
+            Some("nope"),
+            "error: The password does not open this .pfx file",
+        ),
+        (
+            "unknown PEM label",
+            b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+            None,
+            "found X509 CRL",
+        ),
+        (
+            "plain text",
+            b"hello there",
+            None,
+            "without a -----BEGIN line",
+        ),
         ("empty", b"  \n", None, "empty"),
-        ("DER of nothing known", b"\x30\x03\x02\x01\x00", None, "not a certificate, a CSR, a PKCS#8 key nor a .pfx"),
+        (
+            "DER of nothing known",
+            b"\x30\x03\x02\x01\x00",
+            None,
+            "not a certificate, a CSR, a PKCS#8 key nor a .pfx",
+        ),
     ];
     for (name, bytes, password, expect) in cases {
         let got = kind(&inspect(bytes, password));
-        assert!(got.starts_with(expect) || got.contains(expect), "{name}: {got}");
+        assert!(
+            got.starts_with(expect) || got.contains(expect),
+            "{name}: {got}"
+        );
     }
 
     // An altered DER request is named as altered, not as unknown bytes.

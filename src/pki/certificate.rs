@@ -228,10 +228,12 @@ fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
     let (name, value): (&str, Option<String>) = match oid.as_str() {
         "2.5.29.19" => (
             "Basic Constraints",
-            BasicConstraints::from_der(bytes).ok().map(|bc| match (bc.ca, bc.path_len_constraint) {
-                (true, Some(n)) => format!("CA:TRUE, pathlen:{n}"),
-                (true, None) => "CA:TRUE".into(),
-                (false, _) => "CA:FALSE".into(),
+            BasicConstraints::from_der(bytes).ok().map(|bc| {
+                match (bc.ca, bc.path_len_constraint) {
+                    (true, Some(n)) => format!("CA:TRUE, pathlen:{n}"),
+                    (true, None) => "CA:TRUE".into(),
+                    (false, _) => "CA:FALSE".into(),
+                }
             }),
         ),
         "2.5.29.15" => (
@@ -290,7 +292,11 @@ fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
         "2.5.29.17" => (
             "Subject Alternative Name",
             SubjectAltName::from_der(bytes).ok().map(|san| {
-                san.0.iter().map(general_name).collect::<Vec<_>>().join(", ")
+                san.0
+                    .iter()
+                    .map(general_name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }),
         ),
         "2.5.29.31" => ("CRL Distribution Points", None),
@@ -298,7 +304,11 @@ fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
         "2.5.29.32" => ("Certificate Policies", None),
         _ => ("", None),
     };
-    let name = if name.is_empty() { oid.clone() } else { name.to_owned() };
+    let name = if name.is_empty() {
+        oid.clone()
+    } else {
+        name.to_owned()
+    };
     let value = value.unwrap_or_else(|| format!("{} bytes", bytes.len()));
     ExtensionInfo {
         name,

@@ -2,8 +2,8 @@
 //! every reader of this module, PEM or DER.
 
 use super::{
-    certificate_from_bytes, import_pkcs12, read_csr, Certificate, KeyPair, PkiError,
-    Pkcs12Contents, SigningRequest,
+    certificate_from_bytes, import_pkcs12, read_csr, Certificate, KeyPair, Pkcs12Contents,
+    PkiError, SigningRequest,
 };
 
 /// What [`inspect`] found.

@@ -103,3 +103,21 @@ pub fn choose(root: &Element, id: &str, value: &str) {
         .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
         .unwrap();
 }
+
+/// Puts a file into a file input the way the browser does after a user picks it, and fires
+/// `change`.
+pub fn choose_file(root: &Element, id: &str, name: &str, bytes: &[u8]) {
+    let input: web_sys::HtmlInputElement = find(root, &format!("#{id}"))
+        .unwrap_or_else(|| panic!("no #{id}"))
+        .unchecked_into();
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let file = web_sys::File::new_with_u8_array_sequence(&parts, name).unwrap();
+    let transfer = web_sys::DataTransfer::new().unwrap();
+    transfer.items().add_with_file(&file).unwrap();
+    input.set_files(transfer.files().as_ref());
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+}
