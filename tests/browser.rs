@@ -199,7 +199,9 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
     assert!(dev.contains("Download leaf-1-fullchain.pem"), "{dev}");
 
     // Its .pfx: a short password is refused; then it is made and saved.
-    let pw = find(&page, "input[id$='-pfx-password']").unwrap().id();
+    let pw = find(&page, "[id^=device-] input[id$='-pfx-password']")
+        .unwrap()
+        .id();
     let button = pw.replace("-password", "-download");
     let status = format!("#{}", pw.replace("-password", "-status"));
     type_into(&page, &pw, "abc");
@@ -215,6 +217,19 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
         "{}",
         text(&page, &status)
     );
+
+    // The root CA's own .pfx (its key, for moving it to another machine or a keychain).
+    let root_pw = find(&page, "#ca-result input[id$='-pfx-password']")
+        .unwrap()
+        .id();
+    type_into(&page, &root_pw, "root-secret");
+    click(&page, &root_pw.replace("-password", "-download"));
+    settle().await;
+    let status = text(
+        &page,
+        &format!("#{}", root_pw.replace("-password", "-status")),
+    );
+    assert!(status.contains("Saved root-ca.pfx"), "{status}");
 
     // Back to the root: the next device is signed by it, without a chain file.
     choose(&page, "ca-active", "0");
@@ -304,6 +319,61 @@ async fn a_user_imports_an_existing_ca_with_an_encrypted_key() {
     let dev = text(&page, "[id^=device-]");
     let issuer = dev.split("Issuer").nth(1).unwrap_or_default();
     assert!(issuer.contains("CN=Existing Corp CA"), "{dev}");
+}
+
+#[wasm_bindgen_test]
+async fn a_user_imports_an_intermediate_ca_from_a_pfx() {
+    let root = CertificateAuthority::create_root(&RootCaParams::default(), now()).unwrap();
+    let inter = root
+        .issue_intermediate(
+            &hubcert::pki::IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "Pfx Intermediate".into(),
+                    validity: ValidityDays::new(500).unwrap(),
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .unwrap();
+    let pfx = hubcert::pki::export_pkcs12(
+        inter.key(),
+        inter.certificate(),
+        &[root.certificate().clone()],
+        "intermediate",
+        "ca-pfx-pw",
+        hubcert::pki::Pkcs12Preset::Modern,
+    )
+    .unwrap();
+    let page = mount();
+    settle().await;
+    page::choose_file(&page, "imp-cert-file", "intermediate.pfx", &pfx);
+    page::wait_for(&page, "#imp-cert-loaded", "PKCS#12").await;
+    click(&page, "imp-submit");
+    settle().await;
+    assert!(text(&page, "#imp-password-error").contains("Enter the password of intermediate.pfx"));
+    type_into(&page, "imp-password", "not it");
+    click(&page, "imp-submit");
+    settle().await;
+    assert!(text(&page, "#imp-password-error").contains("does not open this .pfx file"));
+    type_into(&page, "imp-password", "ca-pfx-pw");
+    click(&page, "imp-submit");
+    settle().await;
+    let ca = text(&page, "#ca-result");
+    assert!(
+        ca.contains("Imported intermediate CA") && ca.contains("Download chain.pem"),
+        "{ca}"
+    );
+    // Devices it signs come with the full chain the hub needs.
+    type_into(&page, "d-id", "pfx-leaf");
+    click(&page, "d-create");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(
+        dev.contains("CN=Pfx Intermediate") && dev.contains("pfx-leaf-fullchain.pem"),
+        "{dev}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -36,6 +36,15 @@ fn issued_with_pfx(
     new_issued(title, certificate, downloads, Some(Rc::new(pfx)))
 }
 
+/// What a CA's `.pfx` holds: a copy of its key and the CAs above it.
+fn ca_pfx(ca: &CertificateAuthority, stem: &str) -> Result<PfxSource, PkiError> {
+    Ok(PfxSource {
+        key: ca.key().duplicate()?,
+        chain: ca.issuers().to_vec(),
+        stem: stem.to_owned(),
+    })
+}
+
 fn new_issued(
     title: String,
     certificate: Certificate,
@@ -318,8 +327,12 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                                     secret: false,
                                 },
                             ];
-                            let shown =
-                                issued("Root CA".into(), ca.certificate().clone(), downloads)?;
+                            let shown = issued_with_pfx(
+                                "Root CA".into(),
+                                ca.certificate().clone(),
+                                downloads,
+                                ca_pfx(&ca, "root-ca")?,
+                            )?;
                             Ok((SharedCa(Rc::new(ca)), shown))
                         })
                     });
@@ -691,10 +704,11 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                                     Download::pem(format!("{stem}.key"), &key_pem, true),
                                     Download::pem("chain.pem".into(), &ca.chain_pem(), false),
                                 ];
-                                let shown = issued(
+                                let shown = issued_with_pfx(
                                     format!("Intermediate CA ({stem})"),
                                     ca.certificate().clone(),
                                     downloads,
+                                    ca_pfx(&ca, &stem)?,
                                 )?;
                                 Ok((SharedCa(Rc::new(ca)), shown))
                             })
@@ -841,12 +855,43 @@ fn pem_or_der_file(
     })
 }
 
+/// The card of an imported CA: its certificate, and chain.pem when it came with CAs above it.
+fn imported_card(ca: CertificateAuthority) -> Result<(SharedCa, Rc<Issued>), PkiError> {
+    let mut downloads = vec![Download::pem(
+        if ca.is_root() {
+            "root-ca.pem"
+        } else {
+            "ca.pem"
+        }
+        .into(),
+        &ca.certificate().pem(),
+        false,
+    )];
+    if !ca.issuers().is_empty() {
+        downloads.push(Download::pem("chain.pem".into(), &ca.chain_pem(), false));
+    }
+    let title = if ca.is_root() {
+        "Imported CA"
+    } else {
+        "Imported intermediate CA"
+    };
+    let stem = if ca.is_root() { "root-ca" } else { "ca" };
+    let shown = issued_with_pfx(
+        title.into(),
+        ca.certificate().clone(),
+        downloads,
+        ca_pfx(&ca, stem)?,
+    )?;
+    Ok((SharedCa(Rc::new(ca)), shown))
+}
+
 #[derive(Properties, PartialEq)]
 pub(crate) struct ImportCaProps {
     pub(crate) oncreated: Callback<(SharedCa, Rc<Issued>)>,
 }
 
-/// An existing CA: certificate (PEM or DER) and key (PKCS#8, SEC1 or encrypted PKCS#8).
+/// An existing CA: certificate (PEM or DER) and key (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8),
+/// or a `.pfx` holding both and the chain.
 #[component]
 pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
     let cert_text = use_state(String::new);
@@ -901,6 +946,26 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
         let oncreated = props.oncreated.clone();
         submit(Callback::from(move |()| {
             let mut errs = FormErrors::default();
+            // A .pfx in the certificate slot brings its key and chain: the key field is not used.
+            if let Some((name, bytes)) = cert_der
+                .as_ref()
+                .filter(|(_, b)| crate::pki::looks_like_pkcs12(b))
+            {
+                if password.is_empty() {
+                    errs.add("imp-password", format!("Enter the password of {name}."));
+                    errors.set(errs);
+                    return;
+                }
+                let made = crate::pki::import_pkcs12(bytes, &password)
+                    .and_then(|p| CertificateAuthority::import(p.certificate, p.key, p.chain));
+                match made.and_then(imported_card) {
+                    Ok(r) => oncreated.emit(r),
+                    Err(e @ PkiError::PasswordWrong { .. }) => errs.add("imp-password", e),
+                    Err(e) => errs.add("imp-cert", e),
+                }
+                errors.set(errs);
+                return;
+            }
             let cert = match &*cert_der {
                 Some((_, bytes)) => crate::pki::certificate_from_bytes(bytes),
                 None if cert_text.trim().is_empty() => Err(PkiError::FieldEmpty {
@@ -928,21 +993,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                 }
             };
             if let (Some(cert), Some(key)) = (cert, key) {
-                let made = CertificateAuthority::import(cert, key, Vec::new()).and_then(|ca| {
-                    let downloads = vec![Download::pem(
-                        "root-ca.pem".into(),
-                        &ca.certificate().pem(),
-                        false,
-                    )];
-                    let title = if ca.is_root() {
-                        "Imported CA"
-                    } else {
-                        "Imported intermediate CA"
-                    };
-                    let shown = issued(title.into(), ca.certificate().clone(), downloads)?;
-                    Ok((SharedCa(Rc::new(ca)), shown))
-                });
-                match made {
+                match CertificateAuthority::import(cert, key, Vec::new()).and_then(imported_card) {
                     Ok(r) => oncreated.emit(r),
                     Err(e @ PkiError::KeyInvalid { .. }) => errs.add("imp-key", e),
                     Err(e) => errs.add("imp-cert", e),
@@ -959,24 +1010,26 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
 
     html! {
         <details class="card import" id="ca-import">
-            <summary>{"Or import an existing CA (certificate and key)"}</summary>
+            <summary>{"Or import an existing CA (certificate and key, or a .pfx)"}</summary>
             <form class="form" {onsubmit} novalidate=true>
                 <div class="grid">
                     <div class="field">
                         <label for="imp-cert">{"CA certificate (PEM)"}</label>
                         <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={area(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
-                        <label class="file">{"or a file (.pem, .cer, .crt, .der): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der" onchange={on_cert_file} /></label>
-                        if let Some((name, _)) = &*cert_der { <p class="hint">{format!("{name} loaded (DER).")}</p> }
+                        <label class="file">{"or a file (.pem, .cer, .crt, .der, or a .pfx/.p12 with its key): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der,.pfx,.p12" onchange={on_cert_file} /></label>
+                        if let Some((name, bytes)) = &*cert_der {
+                            <p class="hint" id="imp-cert-loaded">{ if crate::pki::looks_like_pkcs12(bytes) { format!("{name} loaded (PKCS#12): it holds the key and chain too; enter its password below.") } else { format!("{name} loaded (DER).") } }</p>
+                        }
                         { field_error("imp-cert") }
                     </div>
                     <div class="field">
-                        <label for="imp-key">{"CA private key (PEM: PKCS#8, EC or encrypted)"}</label>
+                        <label for="imp-key">{"CA private key (PEM: PKCS#8, PKCS#1 RSA, EC or encrypted)"}</label>
                         <textarea id="imp-key" class="mono" rows="5" value={(*key_text).clone()} oninput={area(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
                         <label class="file">{"or a file: "}<input type="file" id="imp-key-file" accept=".key,.pem" onchange={on_key_file} /></label>
                         { field_error("imp-key") }
                     </div>
                 </div>
-                <Field id="imp-password" label="Key password (encrypted keys only)" kind="password" value={(*password).clone()} oninput={on_password} error={errors.field("imp-password")} />
+                <Field id="imp-password" label="Password (encrypted key or .pfx)" kind="password" value={(*password).clone()} oninput={on_password} error={errors.field("imp-password")} />
                 <p class="hint">{"The key stays in this page: it is read here and never sent anywhere."}</p>
                 <div class="actions">
                     <button type="submit" class="primary" id="imp-submit">{"Import CA"}</button>

@@ -339,6 +339,12 @@ impl KeyPair {
         })
     }
 
+    /// A second copy of this key (through its PKCS#8 encoding), for a caller that must own one,
+    /// e.g. to export a CA's `.pfx`. Deliberately not `Clone`: copying a secret is explicit.
+    pub fn duplicate(&self) -> Result<Self, PkiError> {
+        Self::from_pkcs8_der(&self.to_pkcs8_der()?)
+    }
+
     /// Which algorithm the key is for.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match self.secret {

@@ -182,7 +182,7 @@ fn friendly_name(bag: &SafeBag) -> Option<String> {
 }
 
 /// Whether `bytes` have the outer structure of a `.pfx` (before any password is tried).
-pub(super) fn looks_like_pkcs12(bytes: &[u8]) -> bool {
+pub fn looks_like_pkcs12(bytes: &[u8]) -> bool {
     Pfx::from_der(bytes).is_ok()
 }
 
