@@ -14,7 +14,7 @@ mod steps;
 
 use yew::prelude::*;
 
-pub use browser::install_panic_hook;
+pub use browser::{generate_key, install_panic_hook};
 pub use fetch::Fetch;
 use state::{Action, Workbench};
 

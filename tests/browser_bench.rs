@@ -1,37 +1,133 @@
-//! P-256 device identities per second in headless Chromium. Prints figures; asserts nothing
-//! about speed. Built only with `--features bench` (scripts/bench.sh).
+//! Benchmarks in headless Chromium (release wasm). Prints figures; asserts nothing about speed.
+//! Built only with `--features bench` (scripts/bench.sh, which also times `openssl genrsa 4096`
+//! in the same run and prints the ratio).
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 
 use hubcert::iothub::DeviceId;
 use hubcert::pki::{
-    CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
+    CertificateAuthority, DeviceCertParams, KeyAlgorithm, KeyPair, RootCaParams, ValidityDays,
 };
 use time::OffsetDateTime;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen_test]
-fn p256_device_identities_per_second() {
-    let now = OffsetDateTime::from_unix_timestamp((js_sys::Date::now() / 1000.0) as i64).unwrap();
-    let ca = CertificateAuthority::create_root(&RootCaParams::default(), now).unwrap();
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp((js_sys::Date::now() / 1000.0) as i64).unwrap()
+}
+
+fn root(key: KeyAlgorithm, made: KeyPair) -> CertificateAuthority {
+    CertificateAuthority::create_root_with_key(
+        &RootCaParams {
+            key_algorithm: key,
+            ..RootCaParams::default()
+        },
+        made,
+        now(),
+    )
+    .unwrap()
+}
+
+fn params(n: u32) -> DeviceCertParams {
+    DeviceCertParams {
+        device_id: DeviceId::parse(&format!("bench-{n}")).unwrap(),
+        validity: ValidityDays::SEED_DEVICE,
+    }
+}
+
+/// Identities (key + certificate + both PEMs) per second for `budget_ms`, keys from `make`.
+async fn identities_per_second<F, Fut>(
+    ca: &CertificateAuthority,
+    budget_ms: f64,
+    make: F,
+) -> (u32, f64)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = KeyPair>,
+{
     let start = js_sys::Date::now();
     let mut made = 0u32;
-    while js_sys::Date::now() - start < 2000.0 {
-        let params = DeviceCertParams {
-            device_id: DeviceId::parse(&format!("bench-{made}")).unwrap(),
-            validity: ValidityDays::SEED_DEVICE,
-        };
-        let id = ca
-            .issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now)
-            .unwrap();
-        let _ = (id.certificate.pem(), id.key.to_pkcs8_pem().unwrap());
+    while js_sys::Date::now() - start < budget_ms {
+        let key = make().await;
+        let cert = ca.issue_device(&params(made), &key, now()).unwrap();
+        let _ = (cert.pem(), key.to_pkcs8_pem().unwrap());
         made += 1;
     }
-    let secs = (js_sys::Date::now() - start) / 1000.0;
-    console_log!(
-        "BENCH browser (headless Chromium, release wasm): {made} P-256 device identities in {secs:.2} s = {:.0} per second",
-        f64::from(made) / secs
+    (made, (js_sys::Date::now() - start) / 1000.0)
+}
+
+#[wasm_bindgen_test]
+async fn figures() {
+    // P-256 under a P-256 root (the recommended default).
+    let ca = root(
+        KeyAlgorithm::EcdsaP256,
+        KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap(),
     );
-    assert!(made > 0);
+    let (n, s) = identities_per_second(&ca, 2000.0, || async {
+        KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap()
+    })
+    .await;
+    console_log!(
+        "BENCH browser: {n} P-256 device identities in {s:.2} s = {:.0} per second",
+        f64::from(n) / s
+    );
+
+    // P-384 under a P-384 root.
+    let ca = root(
+        KeyAlgorithm::EcdsaP384,
+        KeyPair::generate(KeyAlgorithm::EcdsaP384).unwrap(),
+    );
+    let (n, s) = identities_per_second(&ca, 2000.0, || async {
+        KeyPair::generate(KeyAlgorithm::EcdsaP384).unwrap()
+    })
+    .await;
+    console_log!(
+        "BENCH browser: {n} P-384 device identities in {s:.2} s = {:.1} per second",
+        f64::from(n) / s
+    );
+
+    // RSA-4096 keys from WebCrypto, as the app makes them.
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..5 {
+        let t = js_sys::Date::now();
+        last = Some(
+            hubcert::app::generate_key(KeyAlgorithm::RSA_4096)
+                .await
+                .unwrap(),
+        );
+        times.push(js_sys::Date::now() - t);
+    }
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    console_log!(
+        "BENCH webcrypto-rsa4096-ms: {mean:.0} (mean of {}: {:?})",
+        times.len(),
+        times.iter().map(|t| t.round()).collect::<Vec<_>>()
+    );
+
+    // RSA-2048 devices (WebCrypto keys) under that RSA-4096 root: the seed guide's shape; each
+    // certificate is signed with the 4096-bit key in WebAssembly.
+    let ca = root(KeyAlgorithm::RSA_4096, last.unwrap());
+    let t = js_sys::Date::now();
+    let _ = ca.issue_device(
+        &params(0),
+        &KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap(),
+        now(),
+    );
+    console_log!(
+        "BENCH browser: one signature with the RSA-4096 CA key in wasm: {:.0} ms",
+        js_sys::Date::now() - t
+    );
+    let (n, s) = identities_per_second(&ca, 4000.0, || async {
+        hubcert::app::generate_key(KeyAlgorithm::RSA_2048)
+            .await
+            .unwrap()
+    })
+    .await;
+    console_log!("BENCH browser: {n} RSA-2048 device identities (WebCrypto keys, RSA-4096 CA) in {s:.2} s = {:.1} per second", f64::from(n) / s);
+
+    // Why WebCrypto: one RSA-2048 key made by the pure-Rust `rsa` crate in wasm.
+    let t = js_sys::Date::now();
+    let _ = KeyPair::generate(KeyAlgorithm::RSA_2048).unwrap();
+    console_log!("BENCH browser: one RSA-2048 key by the rsa crate in wasm: {:.0} ms (WebCrypto is used instead)", js_sys::Date::now() - t);
 }

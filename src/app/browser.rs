@@ -78,7 +78,7 @@ pub fn install_panic_hook() {
 /// Makes a key of `algorithm`. ECDSA keys are made at once in WebAssembly; RSA keys by the
 /// browser's WebCrypto (`SubtleCrypto.generateKey`, exported as PKCS#8), which runs off the page's
 /// thread and is many times faster than big-integer code in WebAssembly.
-pub(crate) async fn generate_key(
+pub async fn generate_key(
     algorithm: crate::pki::KeyAlgorithm,
 ) -> Result<crate::pki::KeyPair, String> {
     use crate::pki::{KeyAlgorithm, KeyPair};
