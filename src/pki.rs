@@ -29,5 +29,7 @@ pub use inspect::{inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pkcs12::{export_pkcs12, Pkcs12Preset};
 pub use pkcs12_import::{import_pkcs12, looks_like_pkcs12, Pkcs12Contents};
-pub use preflight::{ca_checks, device_checks, is_signed_by, verification_checks, Check};
+pub use preflight::{
+    ca_checks, chain_checks, device_checks, is_signed_by, verification_checks, Check,
+};
 pub use validity::ValidityDays;

@@ -238,3 +238,213 @@ fn p384_roots_and_mixed_chains_verify_with_openssl_and_webpki() {
         "{dev_text}"
     );
 }
+
+/// For each key type and chain shape: OpenSSL and webpki verify the device, and the inspector's
+/// chain checks pass on the chain in order and name what is wrong out of order or cut short.
+#[test]
+fn every_key_type_and_chain_shape_verifies_and_the_chain_checks_agree() {
+    use hubcert::iothub::DeviceId;
+    use hubcert::pki::{chain_checks, DeviceCertParams, KeyAlgorithm, ValidityDays};
+    let dir = Scratch::new();
+    for key in [
+        KeyAlgorithm::EcdsaP256,
+        KeyAlgorithm::EcdsaP384,
+        KeyAlgorithm::RSA_2048,
+    ] {
+        let root = CertificateAuthority::create_root(
+            &RootCaParams {
+                key_algorithm: key,
+                ..RootCaParams::default()
+            },
+            now(),
+        )
+        .unwrap();
+        let sub = |issuer: &CertificateAuthority, cn: &str, path_len| {
+            issuer
+                .issue_intermediate(
+                    &IntermediateCaParams {
+                        subject: RootCaParams {
+                            common_name: cn.into(),
+                            validity: hubcert::pki::ValidityDays::new(1000).unwrap(),
+                            key_algorithm: key,
+                            ..RootCaParams::default()
+                        },
+                        path_len,
+                    },
+                    now(),
+                )
+                .unwrap()
+        };
+        let one = sub(&root, "Matrix One", Some(1));
+        let two = sub(&one, "Matrix Two", Some(0));
+        for (shape, signer) in [
+            ("root → device", &root),
+            ("one intermediate", &one),
+            ("two intermediates", &two),
+        ] {
+            let what = format!("{key} / {shape}");
+            let dev = signer
+                .issue_device_identity(
+                    &DeviceCertParams {
+                        device_id: DeviceId::parse("matrix-dev").unwrap(),
+                        validity: ValidityDays::new(100).unwrap(),
+                    },
+                    key,
+                    now(),
+                )
+                .unwrap();
+            let inters: Vec<&[u8]> = signer.issuers()[..signer.issuers().len().saturating_sub(1)]
+                .iter()
+                .map(|c| c.der())
+                .chain((!signer.is_root()).then(|| signer.certificate().der()))
+                .collect();
+            // webpki wants the intermediates; order does not matter to it.
+            webpki_client_auth(root.certificate().der(), &inters, dev.certificate.der())
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            let untrusted = if signer.is_root() {
+                String::new()
+            } else {
+                signer.chain_pem().replace(&root.certificate().pem(), "")
+            };
+            let run = openssl_verify_chain(
+                &dir.write("root.pem", root.certificate().pem()),
+                &dir.write(
+                    "untrusted.pem",
+                    if untrusted.is_empty() {
+                        root.certificate().pem()
+                    } else {
+                        untrusted
+                    },
+                ),
+                &dir.write("dev.pem", dev.certificate.pem()),
+            );
+            assert!(run.ok, "{what}: {}{}", run.stdout, run.stderr);
+
+            // The chain as a fullchain file with the root: every check passes.
+            let mut chain = vec![dev.certificate.clone()];
+            if !signer.is_root() {
+                chain.push(signer.certificate().clone());
+                chain.extend(signer.issuers().iter().cloned());
+            } else {
+                chain.push(root.certificate().clone());
+            }
+            let checks = chain_checks(&chain, now()).unwrap();
+            assert!(checks.iter().all(|c| c.passed), "{what}: {checks:#?}");
+            // Cut short (no root): only "Ends at a root" fails.
+            let failed: Vec<_> = chain_checks(&chain[..chain.len() - 1], now())
+                .unwrap()
+                .into_iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.label)
+                .collect();
+            assert_eq!(failed, vec!["Ends at a root"], "{what}");
+            // Reversed: the links are named as out of order.
+            let mut reversed = chain.clone();
+            reversed.reverse();
+            let checks = chain_checks(&reversed, now()).unwrap();
+            assert!(
+                checks
+                    .iter()
+                    .any(|c| !c.passed && c.label == "Each certificate is followed by its issuer"),
+                "{what}"
+            );
+        }
+    }
+    // pathLen broken on purpose with OpenSSL (this tool refuses to make it): root → A
+    // (pathlen:0) → B (CA) → leaf. OpenSSL refuses it, and the chain checks name A.
+    let o = |args: &[&str]| {
+        let run = openssl(args);
+        assert!(run.ok, "{args:?}: {}", run.stderr);
+    };
+    let p = |n: &str| path_str(&dir.path().join(n)).to_owned();
+    let ext = dir.write("ext.cnf", "[ca0]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+    o(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p("r.key"),
+        "-out",
+        &p("r.pem"),
+        "-subj",
+        "/CN=PL Root",
+        "-days",
+        "30",
+    ]);
+    let mut prev = ("r.pem", "r.key");
+    for (name, section) in [("a", "ca0"), ("b", "ca"), ("l", "leaf")] {
+        let (key, csr, pem) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        o(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &p(&key),
+            "-out",
+            &p(&csr),
+            "-subj",
+            &format!("/CN=PL {name}"),
+        ]);
+        o(&[
+            "x509",
+            "-req",
+            "-in",
+            &p(&csr),
+            "-CA",
+            &p(prev.0),
+            "-CAkey",
+            &p(prev.1),
+            "-CAcreateserial",
+            "-days",
+            "20",
+            "-extfile",
+            path_str(&ext),
+            "-extensions",
+            section,
+            "-out",
+            &p(&pem),
+        ]);
+        prev = (
+            Box::leak(pem.into_boxed_str()),
+            Box::leak(key.into_boxed_str()),
+        );
+    }
+    let read = |n: &str| {
+        hubcert::pki::Certificate::from_pem(&std::fs::read_to_string(dir.path().join(n)).unwrap())
+            .unwrap()
+    };
+    let chain = [read("l.pem"), read("b.pem"), read("a.pem"), read("r.pem")];
+    let untrusted = dir.write("ab.pem", format!("{}{}", chain[1].pem(), chain[2].pem()));
+    let run = openssl(&[
+        "verify",
+        "-CAfile",
+        &p("r.pem"),
+        "-untrusted",
+        path_str(&untrusted),
+        &p("l.pem"),
+    ]);
+    assert!(!run.ok, "OpenSSL accepted a pathLen violation");
+    let failed: Vec<_> = chain_checks(&chain, time::OffsetDateTime::now_utc())
+        .unwrap()
+        .into_iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.detail)
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].contains("\"PL a\" has pathLen 0 but 1 CA(s) below it"),
+        "{failed:#?}"
+    );
+}

@@ -7,8 +7,8 @@ use super::browser;
 use super::field::Field;
 use super::state::SharedCa;
 use crate::pki::{
-    ca_checks, device_checks, format_utc, inspect, verification_checks, Certificate, Check,
-    Inspected, KeyPair, PkiError,
+    ca_checks, chain_checks, device_checks, format_utc, inspect, verification_checks, Certificate,
+    Check, Inspected, KeyPair, PkiError,
 };
 
 #[derive(Properties, PartialEq)]
@@ -242,6 +242,20 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
             </dl>
         },
         Some(Ok(Inspected::Key(k))) => key_view(&k, ca_cert.as_ref()),
+        Some(Ok(Inspected::Chain(certs))) => html! {
+            <>
+                { match chain_checks(&certs, now) {
+                    Ok(c) => checks_view(&format!("The chain of {} certificates", certs.len()), &c),
+                    Err(e) => html! { <p class="error" role="alert">{e.to_string()}</p> },
+                } }
+                { for certs.iter().enumerate().map(|(i, c)| html! {
+                    <details class="chain-member" open={i == 0}>
+                        <summary>{ format!("{}. {}", i + 1, c.info().map(|i| i.subject).unwrap_or_default()) }</summary>
+                        { certificate_view(c) }
+                    </details>
+                }) }
+            </>
+        },
         Some(Ok(Inspected::Pkcs12(p))) => html! {
             <>
                 <dl class="facts">

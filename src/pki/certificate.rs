@@ -121,7 +121,9 @@ pub struct CertificateInfo {
     pub key_type: String,
     /// basicConstraints CA flag.
     pub is_ca: bool,
-    /// keyUsage keyCertSign is set.
+    /// basicConstraints pathLenConstraint: how many CAs may follow below it.
+    pub path_len: Option<u8>,
+    /// keyUsage allows keyCertSign (or there is no keyUsage, which allows everything).
     pub can_sign_certificates: bool,
     /// extendedKeyUsage includes clientAuth.
     pub client_auth: bool,
@@ -168,8 +170,10 @@ impl CertificateInfo {
             not_before,
             not_after,
             key_type: describe_key(spki),
-            is_ca: basic.is_some_and(|(_, bc)| bc.ca),
-            can_sign_certificates: usage.is_some_and(|(_, ku)| ku.key_cert_sign()),
+            is_ca: basic.as_ref().is_some_and(|(_, bc)| bc.ca),
+            path_len: basic.and_then(|(_, bc)| bc.path_len_constraint),
+            // RFC 5280 §4.2.1.3: without keyUsage, the key may be used for anything.
+            can_sign_certificates: usage.is_none_or(|(_, ku)| ku.key_cert_sign()),
             client_auth: eku.is_some_and(|(_, eku)| eku.0.contains(&OID_CLIENT_AUTH)),
             sha1: cert.sha1_thumbprint(),
             sha256: cert.sha256_thumbprint(),

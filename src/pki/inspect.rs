@@ -12,6 +12,8 @@ use super::{
 pub enum Inspected {
     /// An X.509 certificate.
     Certificate(Certificate),
+    /// Several certificates in one PEM text (a chain file), in the order given.
+    Chain(Vec<Certificate>),
     /// A certificate signing request whose signature checked out.
     Request(SigningRequest),
     /// A private key.
@@ -41,6 +43,9 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
         if let Some(rest) = trimmed.strip_prefix("-----BEGIN ") {
             let label = rest.split_once("-----").map(|(l, _)| l).unwrap_or_default();
             return match label {
+                "CERTIFICATE" if trimmed.matches("-----BEGIN CERTIFICATE-----").count() > 1 => {
+                    read_chain(trimmed).map(Inspected::Chain)
+                }
                 "CERTIFICATE" => certificate_from_bytes(trimmed.as_bytes()).map(Inspected::Certificate),
                 "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
                     read_csr(trimmed.as_bytes()).map(Inspected::Request)
@@ -103,4 +108,25 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
 fn looks_like_request(bytes: &[u8]) -> bool {
     use der::Decode;
     x509_cert::request::CertReq::from_der(bytes).is_ok()
+}
+
+/// Every `CERTIFICATE` block of a chain file, in order; anything else in it is refused.
+fn read_chain(text: &str) -> Result<Vec<Certificate>, PkiError> {
+    let blocks = pem::parse_many(text).map_err(|e| PkiError::PemInvalid {
+        expected: "CERTIFICATE",
+        detail: format!("one of the blocks is damaged ({e})"),
+    })?;
+    blocks
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if b.tag() != "CERTIFICATE" {
+                return Err(PkiError::PemInvalid {
+                    expected: "CERTIFICATE",
+                    detail: format!("block {} is {}, not a certificate", i + 1, b.tag()),
+                });
+            }
+            Certificate::from_der(b.into_contents())
+        })
+        .collect()
 }

@@ -223,3 +223,87 @@ pub fn verification_checks(
         validity_checks(verification, now, "verification certificate")?,
     ])
 }
+
+/// A chain as pasted (leaf first, each certificate followed by its issuer): every link verifies,
+/// every issuer is a CA that may sign and whose pathLen allows the CAs below it, every
+/// certificate is valid now, and where the chain ends.
+pub fn chain_checks(chain: &[Certificate], now: OffsetDateTime) -> Result<Vec<Check>, PkiError> {
+    let infos = chain
+        .iter()
+        .map(Certificate::info)
+        .collect::<Result<Vec<_>, _>>()?;
+    let name = |i: usize| {
+        infos[i]
+            .common_name
+            .clone()
+            .unwrap_or_else(|| infos[i].subject.clone())
+    };
+    let mut checks = Vec::new();
+    for i in 0..chain.len().saturating_sub(1) {
+        let (child, parent) = (&infos[i], &infos[i + 1]);
+        let link = format!("\"{}\" → \"{}\"", name(i), name(i + 1));
+        checks.push(if child.issuer != parent.subject {
+            check(
+                "Each certificate is followed by its issuer",
+                false,
+                format!("{link}: its issuer is {}, not {}. Put the certificates in order: device, intermediates, root.", child.issuer, parent.subject),
+            )
+        } else {
+            match is_signed_by(&chain[i], &chain[i + 1]) {
+                Ok(true) => check("Each certificate is followed by its issuer", true, format!("{link}: signature verifies")),
+                Ok(false) => check("Each certificate is followed by its issuer", false, format!("{link}: the names match but the signature does not verify: this issuer has another key (a re-made CA with the same name?).")),
+                Err(e) => check("Each certificate is followed by its issuer", false, format!("{link}: {e}")),
+            }
+        });
+        // CAs between this issuer and the leaf, which its pathLen must allow.
+        let below = i;
+        checks.push(check(
+            "Issuers are CAs that may sign",
+            parent.is_ca
+                && parent.can_sign_certificates
+                && parent.path_len.is_none_or(|n| usize::from(n) >= below),
+            if !parent.is_ca {
+                format!(
+                    "\"{}\" is not a CA (basicConstraints CA:TRUE missing).",
+                    name(i + 1)
+                )
+            } else if !parent.can_sign_certificates {
+                format!("\"{}\" lacks keyUsage keyCertSign.", name(i + 1))
+            } else if parent.path_len.is_some_and(|n| usize::from(n) < below) {
+                format!(
+                    "\"{}\" has pathLen {} but {below} CA(s) below it.",
+                    name(i + 1),
+                    parent.path_len.unwrap_or(0)
+                )
+            } else {
+                format!(
+                    "\"{}\": CA, keyCertSign{}",
+                    name(i + 1),
+                    parent
+                        .path_len
+                        .map(|n| format!(", pathLen {n}"))
+                        .unwrap_or_default()
+                )
+            },
+        ));
+    }
+    for (i, cert) in chain.iter().enumerate() {
+        let mut c = validity_checks(cert, now, "certificate")?;
+        c.detail = format!("\"{}\": {}", name(i), c.detail);
+        checks.push(c);
+    }
+    if let Some(last) = infos.last() {
+        let self_signed = last.subject == last.issuer
+            && is_signed_by(&chain[chain.len() - 1], &chain[chain.len() - 1]).unwrap_or(false);
+        checks.push(check(
+            "Ends at a root",
+            self_signed,
+            if self_signed {
+                format!("\"{}\" is a self-signed root", name(infos.len() - 1))
+            } else {
+                format!("It ends at \"{}\", issued by {}: add that CA to check the whole path. (IoT Hub only needs the uploaded CA; devices send the intermediates.)", name(infos.len() - 1), last.issuer)
+            },
+        ));
+    }
+    Ok(checks)
+}
