@@ -12,6 +12,7 @@ fn kind(r: &Result<Inspected, PkiError>) -> String {
     match r {
         Ok(Inspected::Certificate(_)) => "certificate".into(),
         Ok(Inspected::Request(_)) => "request".into(),
+        Ok(Inspected::Chain(c)) => format!("chain of {}", c.len()),
         Ok(Inspected::Key(k)) => format!("key {}", k.algorithm()),
         Ok(Inspected::Pkcs12(p)) => format!("pfx with {} more", p.chain.len()),
         Ok(Inspected::NeedsPassword { what }) => format!("needs password: {what}"),
@@ -38,6 +39,7 @@ fn every_form_is_recognised_and_the_rest_named() {
     )
     .unwrap();
     let cert_pem = dev.certificate.pem();
+    let chain_pem = format!("{}{}", dev.certificate.pem(), root.certificate().pem());
     let rsa1 = openssl(&["genrsa", "-traditional", "2048"]).stdout;
     assert!(rsa1.contains("BEGIN RSA PRIVATE KEY"));
 
