@@ -45,6 +45,7 @@ fn every_form_is_recognised_and_the_rest_named() {
 
     let cases: Vec<(&str, &[u8], Option<&str>, &str)> = vec![
         ("certificate PEM", cert_pem.as_bytes(), None, "certificate"),
+        ("chain file", chain_pem.as_bytes(), None, "chain of 2"),
         (
             "certificate DER",
             dev.certificate.der(),
