@@ -377,6 +377,42 @@ async fn a_user_imports_an_intermediate_ca_from_a_pfx() {
 }
 
 #[wasm_bindgen_test]
+async fn a_user_makes_a_key_and_csr_here_then_signs_it() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Csr Maker Root");
+    click(&page, "ca-create");
+    settle().await;
+    // A bad id is named before any key is made.
+    type_into(&page, "csr-make-id", "bad id");
+    click(&page, "csr-make-button");
+    settle().await;
+    let e = text(&page, "#csr-make-id-error");
+    assert!(e.contains("Character 4 (a space)"), "{e}");
+    // RSA 2048 through WebCrypto; the CSR lands in the CSR field, with both files offered.
+    type_into(&page, "csr-make-id", "csr-made-01");
+    choose(&page, "csr-make-key", "rsa2048");
+    click(&page, "csr-make-button");
+    wait_for(&page, "#csr-made", "Made for csr-made-01").await;
+    assert!(text(&page, "#csr-save-key").contains("csr-made-01.key"));
+    assert!(text(&page, "#csr-save-csr").contains("csr-made-01.csr"));
+    let preview = text(&page, "#csr-preview");
+    assert!(
+        preview.contains("CN=csr-made-01")
+            && preview.contains("RSA 2048")
+            && preview.contains("valid"),
+        "{preview}"
+    );
+    click(&page, "csr-sign");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(
+        dev.contains("CN=csr-made-01") && dev.contains("RSA 2048"),
+        "{dev}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_user_signs_a_csr_made_on_the_device() {
     let device_key = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let csr = hubcert::pki::make_csr(&device_key, &DeviceId::parse("csr-leaf").unwrap()).unwrap();

@@ -496,6 +496,12 @@ fn device_card(
     let mut files = vec![
         Download::pem(format!("{stem}.pem"), &pem, false),
         Download::pem(format!("{stem}.key"), &key_pem, true),
+        Download {
+            name: format!("{stem}.cer"),
+            contents: Rc::new(certificate.der().to_vec()),
+            mime: "application/pkix-cert",
+            secret: false,
+        },
     ];
     if !ca.0.is_root() {
         // The device must send its intermediates: IoT Hub only holds the CA that was uploaded.
@@ -1063,6 +1069,78 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
     let preview = current().map(|b| crate::pki::read_csr(&b));
 
     let on_file = pem_or_der_file(&csr_text, &csr_bytes, &errors, "csr-text");
+
+    // A key and CSR made here, for a device or another CA that wants a CSR.
+    let (make_id, set_make_id) = use_text("");
+    let (make_key, set_make_key) = use_key();
+    let make_job = use_state(|| None::<KeyJob>);
+    let made = use_state(|| None::<(String, Rc<Download>, Rc<Download>)>);
+    let on_make = {
+        let (make_id, make_key, make_job, made, errors) = (
+            make_id.clone(),
+            make_key.clone(),
+            make_job.clone(),
+            made.clone(),
+            errors.clone(),
+        );
+        let (csr_text, csr_bytes) = (csr_text.clone(), csr_bytes.clone());
+        Callback::from(move |_: MouseEvent| {
+            if make_job.is_some() {
+                return;
+            }
+            let id = match DeviceId::parse(&make_id) {
+                Ok(id) => id,
+                Err(e) => {
+                    let mut errs = FormErrors::default();
+                    errs.add("csr-make-id", e);
+                    errors.set(errs);
+                    return;
+                }
+            };
+            errors.set(FormErrors::default());
+            let (made, errors, csr_text, csr_bytes) = (
+                made.clone(),
+                errors.clone(),
+                csr_text.clone(),
+                csr_bytes.clone(),
+            );
+            with_key(*make_key, &make_job, move |key| {
+                let result = key.and_then(|key| {
+                    let csr = crate::pki::make_csr(&key, &id).map_err(|e| e.to_string())?;
+                    let key_pem = key.to_pkcs8_pem().map_err(|e| e.to_string())?;
+                    Ok((csr, key_pem))
+                });
+                match result {
+                    Ok((csr, key_pem)) => {
+                        let stem = id.file_stem();
+                        made.set(Some((
+                            id.to_string(),
+                            Rc::new(Download::pem(format!("{stem}.key"), &key_pem, true)),
+                            Rc::new(Download::pem(format!("{stem}.csr"), &csr, false)),
+                        )));
+                        csr_bytes.set(None);
+                        csr_text.set(csr);
+                    }
+                    Err(e) => {
+                        let mut errs = FormErrors::default();
+                        errs.add("csr-make-id", e);
+                        errors.set(errs);
+                    }
+                }
+            });
+        })
+    };
+    let save = |d: &Rc<Download>| {
+        let d = d.clone();
+        let errors = errors.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Err(e) = browser::download(&d.name, d.mime, &d.contents) {
+                let mut errs = FormErrors::default();
+                errs.add("csr-make-id", e);
+                errors.set(errs);
+            }
+        })
+    };
     let on_text = {
         let (csr_text, csr_bytes) = (csr_text.clone(), csr_bytes.clone());
         Callback::from(move |e: InputEvent| {
@@ -1125,7 +1203,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
 
     html! {
         <details class="card import" id="csr">
-            <summary>{"Or sign a CSR made on the device (its key never leaves it)"}</summary>
+            <summary>{"Or sign a CSR made on the device (its key never leaves it), or make a key and CSR"}</summary>
             <form class="form" {onsubmit} novalidate=true>
                 <div class="field">
                     <label for="csr-text">{"Certificate signing request (PEM)"}</label>
@@ -1151,6 +1229,23 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
                     } }
                     </div>
                 }
+                <fieldset class="subform" id="csr-make">
+                    <legend>{"No CSR yet? Make a key and CSR here"}</legend>
+                    <p class="hint">{"For a device that cannot make its own, or for another CA that signs CSRs. The key is made in this page; save it and move it to the device."}</p>
+                    <div class="grid">
+                        <Field id="csr-make-id" label="Device id (becomes the CN)" mono=true value={(*make_id).clone()} oninput={set_make_id} error={errors.field("csr-make-id")} />
+                        <KeySelect id="csr-make-key" value={*make_key} onchange={set_make_key} disabled={make_job.is_some()} />
+                    </div>
+                    <KeyProgress id="csr-make-keygen" job={(*make_job).clone()} />
+                    <div class="actions">
+                        <button type="button" id="csr-make-button" onclick={on_make} disabled={make_job.is_some()}>{"Make key and CSR"}</button>
+                        if let Some((id, key, csr)) = &*made {
+                            <span class="done-note" id="csr-made">{format!("Made for {id}; the CSR is filled in above.")}</span>
+                            <button type="button" id="csr-save-key" onclick={save(key)}>{format!("Download {}", key.name)}</button>
+                            <button type="button" id="csr-save-csr" onclick={save(csr)}>{format!("Download {}", csr.name)}</button>
+                        }
+                    </div>
+                </fieldset>
                 <Field id="csr-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("csr-days")} />
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
