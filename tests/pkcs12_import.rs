@@ -214,3 +214,29 @@ fn unusable_pfx_files_are_refused_by_name() {
     let err = import_pkcs12(dev.certificate.der(), "x").unwrap_err();
     assert!(err.to_string().contains("not a PKCS#12 file"), "{err}");
 }
+
+#[test]
+fn a_pfx_asking_for_endless_key_derivation_is_refused_at_once() {
+    use der::{Decode, Encode};
+    let (root, _) = chain(KeyAlgorithm::EcdsaP256);
+    let dev = device(&root, "slow-pfx", 30);
+    let pfx = export_pkcs12(
+        &dev.key,
+        &dev.certificate,
+        &[],
+        "x",
+        "pw12",
+        Pkcs12Preset::Legacy,
+    )
+    .unwrap();
+    let mut parsed = pkcs12::pfx::Pfx::from_der(&pfx).unwrap();
+    parsed.mac_data.as_mut().unwrap().iterations = 50_000_000;
+    let crafted = parsed.to_der().unwrap();
+    // Refused by its parameters, before any of that work is started.
+    let err = import_pkcs12(&crafted, "pw12").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("50000000 key-derivation iterations"),
+        "{err}"
+    );
+}

@@ -322,6 +322,8 @@ impl KeyPair {
                 detail: e.to_string(),
             }
         })?;
+        super::pkcs12::check_work(&info.encryption_algorithm)
+            .map_err(|detail| PkiError::KeyInvalid { detail })?;
         let plain = info
             .encryption_algorithm
             .decrypt(password, info.encrypted_data.as_bytes())

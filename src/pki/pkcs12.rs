@@ -50,6 +50,54 @@ impl Pkcs12Preset {
 /// Iterations for PBKDF2, the PKCS#12 KDF and the MAC (OpenSSL 3 uses 2048).
 const ITERATIONS: u32 = 2048;
 
+/// The most key-derivation iterations a file may ask for. OpenSSL writes 2048, password managers
+/// up to about 600,000; a crafted file asking for billions would hang the page, so more than this
+/// is refused (about a second of work in the browser).
+pub(super) const MAX_ITERATIONS: u32 = 1_000_000;
+
+/// The most memory scrypt may ask for (N × r × 128 bytes); OpenSSL's `-scrypt` uses 16 MiB.
+const MAX_SCRYPT_BYTES: u64 = 256 << 20;
+
+/// Whether the work a file's key derivation asks for is bounded; `Err` names what is too much.
+pub(super) fn check_work(scheme: &pkcs5::EncryptionScheme) -> Result<(), String> {
+    let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        // PBES1's count is 16 bits: bounded.
+        return Ok(());
+    };
+    match &params.kdf {
+        pkcs5::pbes2::Kdf::Pbkdf2(p) => check_iterations(i64::from(p.iteration_count)),
+        pkcs5::pbes2::Kdf::Scrypt(p) => {
+            let bytes = p
+                .cost_parameter
+                .saturating_mul(u64::from(p.block_size))
+                .saturating_mul(128);
+            let work = bytes.saturating_mul(u64::from(p.parallelization));
+            if bytes > MAX_SCRYPT_BYTES || work > 4 * MAX_SCRYPT_BYTES {
+                Err(format!(
+                    "its scrypt parameters (N={}, r={}, p={}) ask for more memory and time than a browser page should spend; re-export it with PBKDF2 (`openssl pkcs8 -topk8 -v2 aes-256-cbc`)",
+                    p.cost_parameter, p.block_size, p.parallelization
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether an iteration count is one this tool runs.
+pub(super) fn check_iterations(n: i64) -> Result<(), String> {
+    if n < 1 {
+        Err(format!("its iteration count {n} is not valid"))
+    } else if n > i64::from(MAX_ITERATIONS) {
+        Err(format!(
+            "it asks for {n} key-derivation iterations, more than the {MAX_ITERATIONS} this tool runs (OpenSSL writes 2048); re-export it with fewer"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn random<const N: usize>() -> Result<[u8; N], PkiError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|_| PkiError::Random)?;

@@ -18,6 +18,7 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
+use super::pkcs12::check_iterations;
 use super::{Certificate, KeyPair, PkiError};
 
 const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -67,6 +68,7 @@ fn check_mac(pfx: &Pfx, auth_safe: &[u8], password: &str) -> Result<(), PkiError
     }
     let salt = mac_data.mac_salt.as_bytes();
     let rounds = mac_data.iterations;
+    check_iterations(i64::from(rounds)).map_err(invalid)?;
     let expected = mac_data.mac.digest.as_bytes();
     macro_rules! verify_with {
         ($d:ty, $len:expr) => {{
@@ -106,6 +108,7 @@ fn decrypt(
         let scheme =
             pkcs5::EncryptionScheme::from_der(&alg.to_der().map_err(|e| invalid(e.to_string()))?)
                 .map_err(|e| invalid(format!("its PBES2 parameters are not understood ({e})")))?;
+        super::pkcs12::check_work(&scheme).map_err(invalid)?;
         return scheme.decrypt(password, data).map_err(|e| match e {
             pkcs5::Error::AlgorithmParametersInvalid { .. } | pkcs5::Error::UnsupportedAlgorithm { .. } => {
                 invalid(format!("its encryption is not supported ({e}); re-export it with the modern preset or OpenSSL 3's defaults"))
@@ -121,6 +124,7 @@ fn decrypt(
         .map_err(|e| invalid(format!("its PBE parameters are not understood ({e})")))?;
     let salt = params.salt.as_bytes();
     let rounds = params.iterations;
+    check_iterations(i64::from(rounds)).map_err(invalid)?;
     let derive = |kind, len| {
         derive_key_utf8::<Sha1>(password, salt, kind, rounds, len)
             .map_err(|e| invalid(format!("its PBE parameters are not usable ({e})")))

@@ -39,6 +39,25 @@ fn id_err<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<String, String> {
     }
 }
 
+/// An encrypted PKCS#8 key whose PBKDF2 asks for 99 million iterations (minutes of a hung page):
+/// only its parameters matter, the ciphertext is filler.
+fn key_asking_for_endless_work() -> String {
+    use der::{Decode, Encode};
+    let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+        99_000_000, &[7u8; 16], [9u8; 16],
+    )
+    .unwrap();
+    let scheme = pkcs5::EncryptionScheme::from(params).to_der().unwrap();
+    let info = pkcs12::pbe_params::EncryptedPrivateKeyInfo {
+        encryption_algorithm: x509_cert::spki::AlgorithmIdentifierOwned::from_der(&scheme).unwrap(),
+        encrypted_data: der::asn1::OctetString::new(vec![0u8; 64]).unwrap(),
+    };
+    pem::encode(&pem::Pem::new(
+        "ENCRYPTED PRIVATE KEY",
+        info.to_der().unwrap(),
+    ))
+}
+
 /// All cases, made with `now` as the clock.
 pub fn cases(now: OffsetDateTime) -> Vec<Case> {
     let ca = CertificateAuthority::create_root(&RootCaParams::default(), now).unwrap();
@@ -141,6 +160,7 @@ pub fn cases(now: OffsetDateTime) -> Vec<Case> {
         Case { name: ".pfx opened with a wrong password", outcome: err(import_pkcs12(&export_pkcs12(&device.key, &device.certificate, &[], "x", "right one", Pkcs12Preset::Modern).unwrap(), "wrong one")), expect: "does not open this .pfx file" },
         Case { name: "PEM text given as a .pfx", outcome: err(import_pkcs12(ca_pem.as_bytes(), "pw")), expect: "PEM text, not a .pfx" },
         Case { name: "garbage given as a .pfx", outcome: err(import_pkcs12(b"\x30\x03abc", "pw")), expect: "not a PKCS#12 file" },
+        Case { name: "encrypted key asking for endless work", outcome: err(KeyPair::from_any_pem(&key_asking_for_endless_work(), Some("pw"))), expect: "99000000 key-derivation iterations" },
         Case { name: ".pfx with another key", outcome: err(export_pkcs12(&KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap(), &device.certificate, &[], "x", "pw", Pkcs12Preset::Legacy)), expect: "does not belong to this certificate" },
     ]
 }
