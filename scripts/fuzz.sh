@@ -41,7 +41,7 @@ for target in certificate csr key pkcs12 pem mqtt; do
   log=$(mktemp)
   set +e
   cargo +nightly fuzz run --fuzz-dir fuzz "$target" "$corpus/$target" -- \
-    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 >"$log" 2>&1
+    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 >"$log" 2>&1
   rc=$?
   set -e
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
