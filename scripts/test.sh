@@ -63,17 +63,24 @@ export HUBCERT_LOCALHUB=http://127.0.0.1:18081 HUBCERT_LOCALHUB_WSS=localhost:18
 # and verified, device registered CA-signed), exported as .pfx by OpenSSL, imported with pk12util;
 # a managed Chromium policy selects it for localhub's WSS port (headless Chromium shows no picker).
 x509_device="browser-x509-$$"
+rogue_device="browser-rogue-$$"
+# Each device goes to its own address of localhub's WSS port; the policy picks by subject CN.
+cert_policy() { printf '"{\\"pattern\\":\\"https://%s\\",\\"filter\\":{\\"SUBJECT\\":{\\"CN\\":\\"%s\\"}}}"' "$1" "$2"; }
+to_store() {
+  openssl pkcs12 -export -inkey "$log_dir/x509/$1.key" -in "$log_dir/x509/$1.pem" \
+    -name "$1" -out "$log_dir/x509/$1.pfx" -passout pass:test &&
+  pk12util -i "$log_dir/x509/$1.pfx" -d "sql:$browser_home/.pki/nssdb" -W test -K ""
+}
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
 policy_dir=/etc/chromium/policies/managed
 policy="$policy_dir/hubcert-test.json"
 if cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" "$log_dir/x509" "$x509_device" &&
-  openssl pkcs12 -export -inkey "$log_dir/x509/$x509_device.key" -in "$log_dir/x509/$x509_device.pem" \
-    -name "$x509_device" -out "$log_dir/x509/$x509_device.pfx" -passout pass:test &&
-  pk12util -i "$log_dir/x509/$x509_device.pfx" -d "sql:$browser_home/.pki/nssdb" -W test -K "" &&
+  cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" "$log_dir/x509" "$rogue_device" --rogue &&
+  to_store "$x509_device" && to_store "$rogue_device" &&
   $SUDO mkdir -p "$policy_dir" &&
-  echo '{"AutoSelectCertificateForUrls": ["{\"pattern\":\"https://[*.]localhost:18884\",\"filter\":{}}"]}' |
-    $SUDO tee "$policy" >/dev/null; then
-  export HUBCERT_X509_DEVICE="$x509_device"
+  printf '{"AutoSelectCertificateForUrls": [%s, %s]}\n' "$(cert_policy localhost:18884 "$x509_device")" \
+    "$(cert_policy 127.0.0.1:18884 "$rogue_device")" | $SUDO tee "$policy" >/dev/null; then
+  export HUBCERT_X509_DEVICE="$x509_device" HUBCERT_X509_ROGUE="$rogue_device"
   trap 'kill $localhub_pid 2>/dev/null || true; $SUDO rm -f "$policy"' EXIT
 else
   echo "could not put an X.509 device in the test browser's store: its test will fail"

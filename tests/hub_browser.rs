@@ -408,4 +408,56 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
         "{got}"
     );
     click(&page, "dev-disconnect");
+    wait_for(&page, "#dev-status", "Disconnected").await;
+
+    // The same certificate once the hub no longer knows the device: refused, and the page lists
+    // why (the browser keeps presenting this certificate to this address).
+    let info = localhub_info().await;
+    let cs = info["connectionString"].as_str().unwrap();
+    let key = cs.split("SharedAccessKey=").nth(1).unwrap();
+    let host = info["hostName"].as_str().unwrap();
+    let token = sas::build_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    let url = format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12");
+    let (_, device) = get_json(&url, &token).await;
+    let r = gloo::net::http::Request::delete(&url)
+        .header("Authorization", &token)
+        .header("If-Match", "*")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.ok(), "{}", r.status());
+    click(&page, "dev-connect");
+    let refused = wait_for(&page, "#dev-status", "CONNACK 5").await;
+    assert!(refused.contains("registered"), "{refused}");
+    // Registered again, as it was.
+    let r = gloo::net::http::Request::put(&url)
+        .header("Authorization", &token)
+        .header("Content-Type", "application/json")
+        .body(
+            serde_json::json!({"deviceId": id, "authentication": device["authentication"]})
+                .to_string(),
+        )
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert!(r.ok(), "{}", r.status());
+
+    // A device whose CA the hub never saw, from the store through localhub's other address.
+    let rogue = option_env!("HUBCERT_X509_ROGUE").expect(
+        "HUBCERT_X509_ROGUE is unset: scripts/test.sh makes a device under an unknown CA and \
+         puts it in the browser's store for https://127.0.0.1:18884",
+    );
+    let port = LOCALHUB_WSS.rsplit(':').next().unwrap_or("18884");
+    type_into(&page, "dev-address", &format!("127.0.0.1:{port}"));
+    type_into(&page, "dev-id", rogue);
+    click(&page, "dev-connect");
+    let refused = wait_for(&page, "#dev-status", "CONNACK 5").await;
+    assert!(refused.contains("verified"), "{refused}");
+    let (_, got) = get_json(
+        &format!("{LOCALHUB}/localhub/telemetry?deviceId={rogue}"),
+        "",
+    )
+    .await;
+    assert_eq!(got.as_array().map(Vec::len), Some(0), "{got}");
 }

@@ -2,7 +2,10 @@
 //! register the device as CA-signed) and writes its certificate and key, for tests that need a
 //! device certificate outside Rust (the browser's certificate store, other MQTT clients).
 //!
-//! usage: cargo run -p localhub --example provision -- BASE_URL OUT_DIR DEVICE_ID
+//! With `--rogue`, the CA is made but never uploaded and the device never registered: a device
+//! from a CA the hub does not know, which it must refuse.
+//!
+//! usage: cargo run -p localhub --example provision -- BASE_URL OUT_DIR DEVICE_ID [--rogue]
 
 use std::path::PathBuf;
 
@@ -17,9 +20,13 @@ use time::OffsetDateTime;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let rogue = args.last().is_some_and(|a| a == "--rogue");
+    if rogue {
+        args.pop();
+    }
     let [base, out, id] = args.as_slice() else {
-        return Err("usage: provision BASE_URL OUT_DIR DEVICE_ID".into());
+        return Err("usage: provision BASE_URL OUT_DIR DEVICE_ID [--rogue]".into());
     };
     let out = PathBuf::from(out);
     std::fs::create_dir_all(&out)?;
@@ -43,6 +50,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         now,
     )?;
+    let write_device = |ca: &CertificateAuthority| -> Result<(), Box<dyn std::error::Error>> {
+        let identity = ca.issue_device_identity(
+            &DeviceCertParams {
+                device_id: DeviceId::parse(id)?,
+                validity: ValidityDays::SEED_DEVICE,
+            },
+            KeyAlgorithm::EcdsaP256,
+            now,
+        )?;
+        std::fs::write(out.join(format!("{id}.pem")), identity.certificate.pem())?;
+        std::fs::write(
+            out.join(format!("{id}.key")),
+            identity.key.to_pkcs8_pem()?.as_str(),
+        )?;
+        Ok(())
+    };
+    if rogue {
+        write_device(&ca)?;
+        println!("made {id}: signed by a CA the hub at {hub_name} has never seen");
+        return Ok(());
+    }
     let client = HubClient::new(localhub::HttpTransport(http), true);
     let arm = Arm::new(base, "sub", "rg", hub_name, "provision")?;
     let name = format!("root-{id}");
@@ -71,16 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             unix,
         )
         .await?;
-    let identity = ca.issue_device_identity(
-        &DeviceCertParams {
-            device_id,
-            validity: ValidityDays::SEED_DEVICE,
-        },
-        KeyAlgorithm::EcdsaP256,
-        now,
-    )?;
-    std::fs::write(out.join(format!("{id}.pem")), identity.certificate.pem())?;
-    std::fs::write(out.join(format!("{id}.key")), identity.key.to_pkcs8_pem()?)?;
+    write_device(&ca)?;
     println!("provisioned {id}: CA '{name}' verified, device registered as CA-signed");
     Ok(())
 }
