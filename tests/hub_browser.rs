@@ -362,6 +362,7 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
 /// A CA-signed device whose certificate scripts/test.sh imported into the test browser's store
 /// (and which a Chromium policy selects for localhub's WSS port).
 const X509_DEVICE: Option<&str> = option_env!("HUBCERT_X509_DEVICE");
+const X509_ROGUE: Option<&str> = option_env!("HUBCERT_X509_ROGUE");
 
 #[wasm_bindgen_test]
 async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telemetry() {
@@ -444,7 +445,7 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
     assert!(r.ok(), "{}", r.status());
 
     // A device whose CA the hub never saw, from the store through localhub's other address.
-    let rogue = option_env!("HUBCERT_X509_ROGUE").expect(
+    let rogue = X509_ROGUE.expect(
         "HUBCERT_X509_ROGUE is unset: scripts/test.sh makes a device under an unknown CA and \
          puts it in the browser's store for https://127.0.0.1:18884",
     );
