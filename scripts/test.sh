@@ -78,18 +78,65 @@ if cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" 
   cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" "$log_dir/x509" "$rogue_device" --rogue &&
   to_store "$x509_device" && to_store "$rogue_device" &&
   $SUDO mkdir -p "$policy_dir" &&
-  printf '{"AutoSelectCertificateForUrls": [%s, %s]}\n' "$(cert_policy localhost:18884 "$x509_device")" \
-    "$(cert_policy 127.0.0.1:18884 "$rogue_device")" | $SUDO tee "$policy" >/dev/null; then
+  printf '{"AutoSelectCertificateForUrls": [%s, %s, %s]}\n' "$(cert_policy localhost:18884 "$x509_device")" \
+    "$(cert_policy 127.0.0.1:18884 "$rogue_device")" "$(cert_policy localhost:18886 "$x509_device")" |
+    $SUDO tee "$policy" >/dev/null; then
   export HUBCERT_X509_DEVICE="$x509_device" HUBCERT_X509_ROGUE="$rogue_device"
   trap 'kill $localhub_pid 2>/dev/null || true; $SUDO rm -f "$policy"' EXIT
 else
   echo "could not put an X.509 device in the test browser's store: its test will fail"
+fi
+# The same page against a real broker: Debian's mosquitto with a TLS websockets listener that
+# requires a client certificate from the provisioned device's CA (server certificate from a CA the
+# test browser trusts), and a plain listener where mosquitto_sub waits for the page's telemetry.
+mosq_dir="$log_dir/mosquitto"
+mkdir -p "$mosq_dir"
+mosquitto_ready=false
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$mosq_dir/ca.key" \
+    -out "$mosq_dir/ca.pem" -subj "/CN=hubcert test broker CA" -days 2 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$mosq_dir/server.key" \
+    -out "$mosq_dir/server.csr" -subj "/CN=localhost" 2>/dev/null &&
+  printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$mosq_dir/server.ext" &&
+  openssl x509 -req -in "$mosq_dir/server.csr" -CA "$mosq_dir/ca.pem" -CAkey "$mosq_dir/ca.key" \
+    -CAcreateserial -days 2 -extfile "$mosq_dir/server.ext" -out "$mosq_dir/server.pem" 2>/dev/null &&
+  certutil -A -d "sql:$browser_home/.pki/nssdb" -n "broker test CA" -t "C,," -i "$mosq_dir/ca.pem" &&
+  [ -f "$log_dir/x509/$x509_device-ca.pem" ]; then
+  chmod 644 "$mosq_dir"/*
+  cat >"$mosq_dir/mosquitto.conf" <<CONF
+per_listener_settings true
+listener 18885 127.0.0.1
+allow_anonymous true
+listener 18886 127.0.0.1
+protocol websockets
+allow_anonymous true
+cafile $log_dir/x509/$x509_device-ca.pem
+certfile $mosq_dir/server.pem
+keyfile $mosq_dir/server.key
+require_certificate true
+CONF
+  /usr/sbin/mosquitto -c "$mosq_dir/mosquitto.conf" >"$mosq_dir/mosquitto.log" 2>&1 &
+  mosquitto_pid=$!
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/18886) 2>/dev/null && break; sleep 0.1; done
+  mosquitto_sub -h 127.0.0.1 -p 18885 -t 'devices/#' -v -C 1 -W 300 >"$mosq_dir/received.txt" 2>&1 &
+  mosquitto_sub_pid=$!
+  export HUBCERT_MOSQUITTO_WSS=localhost:18886
+  mosquitto_ready=true
+  trap 'kill $localhub_pid $mosquitto_pid $mosquitto_sub_pid 2>/dev/null || true; $SUDO rm -f "$policy"' EXIT
+else
+  echo "could not start mosquitto's TLS websockets listener: the mosquitto browser test will fail"
 fi
 tests "browser tests (headless Chromium; hub steps and device over WSS against localhub)" \
   env CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" HOME="$browser_home" \
   cargo test --locked --target wasm32-unknown-unknown
 kill $localhub_pid 2>/dev/null || true
 $SUDO rm -f "$policy"
+if $mosquitto_ready; then
+  wait "$mosquitto_sub_pid" 2>/dev/null || true
+  check "the page's telemetry reached mosquitto_sub through mosquitto's TLS websockets listener" \
+    grep -q "from the page through mosquitto" "$mosq_dir/received.txt"
+  kill "$mosquitto_pid" 2>/dev/null || true
+fi
 check "release build (trunk)" trunk build --release
 check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist
 

@@ -462,3 +462,36 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
     .await;
     assert_eq!(got.as_array().map(Vec::len), Some(0), "{got}");
 }
+
+const MOSQUITTO_WSS: Option<&str> = option_env!("HUBCERT_MOSQUITTO_WSS");
+
+/// The same page and certificate against a real broker: Debian's mosquitto with a TLS websockets
+/// listener that requires a client certificate. scripts/test.sh checks that mosquitto_sub, on the
+/// broker's plain listener, received what the page sent.
+#[wasm_bindgen_test]
+async fn an_x509_device_from_the_browser_store_publishes_through_mosquitto_over_wss() {
+    let id = X509_DEVICE.expect("HUBCERT_X509_DEVICE is unset: run scripts/test.sh");
+    let address = MOSQUITTO_WSS.expect(
+        "HUBCERT_MOSQUITTO_WSS is unset: scripts/test.sh starts mosquitto with a TLS websockets \
+         listener on localhost:18886 and sets it",
+    );
+    let page = mount();
+    settle().await;
+    click(&page, "dev-x509");
+    settle().await;
+    type_into(&page, "dev-address", address);
+    type_into(&page, "dev-host", "localhost");
+    type_into(&page, "dev-id", id);
+    click(&page, "dev-connect");
+    wait_for(&page, "#dev-status", "Connected").await;
+    type_into(
+        &page,
+        "dev-payload",
+        r#"{"from":"the page through mosquitto"}"#,
+    );
+    click(&page, "dev-send");
+    // mosquitto acknowledges the QoS 1 publish: it took the message.
+    wait_for(&page, "#dev-counts", "1 sent · 1 acknowledged").await;
+    click(&page, "dev-disconnect");
+    wait_for(&page, "#dev-status", "Disconnected").await;
+}

@@ -1,6 +1,7 @@
 //! Prepares a device on a running localhub the way the app does (upload the CA, prove possession,
 //! register the device as CA-signed) and writes its certificate and key, for tests that need a
-//! device certificate outside Rust (the browser's certificate store, other MQTT clients).
+//! device certificate outside Rust (the browser's certificate store, other MQTT clients):
+//! `{id}.pem`, `{id}.key` and the CA that signed it, `{id}-ca.pem`.
 //!
 //! With `--rogue`, the CA is made but never uploaded and the device never registered: a device
 //! from a CA the hub does not know, which it must refuse.
@@ -64,6 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             out.join(format!("{id}.key")),
             identity.key.to_pkcs8_pem()?.as_str(),
         )?;
+        std::fs::write(out.join(format!("{id}-ca.pem")), ca.certificate().pem())?;
         Ok(())
     };
     if rogue {
