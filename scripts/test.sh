@@ -103,7 +103,9 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout 
   certutil -A -d "sql:$browser_home/.pki/nssdb" -n "broker test CA" -t "C,," -i "$mosq_dir/ca.pem" &&
   [ -f "$log_dir/x509/$x509_device-ca.pem" ]; then
   chmod 644 "$mosq_dir"/*
+  # Started as root, mosquitto would drop to its own user, which cannot read this directory.
   cat >"$mosq_dir/mosquitto.conf" <<CONF
+user $(id -un)
 per_listener_settings true
 listener 18885 127.0.0.1
 allow_anonymous true

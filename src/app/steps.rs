@@ -708,6 +708,12 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                                         false,
                                     ),
                                     Download::pem(format!("{stem}.key"), &key_pem, true),
+                                    Download {
+                                        name: format!("{stem}.cer"),
+                                        contents: Rc::new(ca.certificate().der().to_vec()),
+                                        mime: "application/pkix-cert",
+                                        secret: false,
+                                    },
                                     Download::pem("chain.pem".into(), &ca.chain_pem(), false),
                                 ];
                                 let shown = issued_with_pfx(
