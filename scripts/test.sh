@@ -136,7 +136,7 @@ $SUDO rm -f "$policy"
 if $mosquitto_ready; then
   wait "$mosquitto_sub_pid" 2>/dev/null || true
   check "the page's telemetry reached mosquitto_sub through mosquitto's TLS websockets listener" \
-    grep -q "from the page through mosquitto" "$mosq_dir/received.txt"
+    grep -q "{\"from\":\"the page through mosquitto\"}" "$mosq_dir/received.txt"
   kill "$mosquitto_pid" 2>/dev/null || true
 fi
 check "release build (trunk)" trunk build --release
