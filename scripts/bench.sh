@@ -21,7 +21,7 @@ PY
 echo "openssl genrsa 4096: ${openssl_ms} ms (mean of 5)"
 browser=$(cargo test --locked --release --target wasm32-unknown-unknown --features bench --test browser_bench -- --nocapture 2>&1 \
   | grep -o 'BENCH.*' | sed 's/^BENCH //')
-echo "$browser" | grep -v '^webcrypto-rsa4096-ms' | sed 's/^/browser /'
+echo "$browser" | grep -v '^webcrypto-rsa4096-ms'
 webcrypto_ms=$(echo "$browser" | sed -n 's/^webcrypto-rsa4096-ms: \([0-9]*\).*/\1/p')
 echo "WebCrypto RSA-4096 in headless Chromium: ${webcrypto_ms} ms (mean of 5)"
 python3 -c "print(f'RSA-4096 key generation, WebCrypto / openssl genrsa: {${webcrypto_ms:-0} / max(${openssl_ms:-1}, 1):.2f}x')"
