@@ -358,23 +358,7 @@ fn every_key_type_and_chain_shape_verifies_and_the_chain_checks_agree() {
     };
     let p = |n: &str| path_str(&dir.path().join(n)).to_owned();
     let ext = dir.write("ext.cnf", "[ca0]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
-    o(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        &p("r.key"),
-        "-out",
-        &p("r.pem"),
-        "-subj",
-        "/CN=PL Root",
-        "-days",
-        "30",
-    ]);
+    openssl_self_signed(&dir, "r", "ec:P-256", "/CN=PL Root", 30, &[]);
     let mut prev = ("r.pem", "r.key");
     for (name, section) in [("a", "ca0"), ("b", "ca"), ("l", "leaf")] {
         let (key, csr, pem) = (

@@ -83,30 +83,18 @@ fn extensions_read_as_openssl_prints_them() {
             now(),
         )
         .unwrap();
-    let run = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        path_str(&dir.path().join("o.key")),
-        "-out",
-        path_str(&dir.path().join("o.pem")),
-        "-subj",
+    openssl_self_signed(
+        &dir,
+        "o",
+        "ec:P-256",
         "/CN=openssl-made",
-        "-days",
-        "10",
-        "-addext",
-        "subjectAltName=DNS:device.example,IP:10.0.0.7,IP:fe80::1",
-        "-addext",
-        "extendedKeyUsage=clientAuth,serverAuth",
-        "-addext",
-        "keyUsage=critical,digitalSignature,keyAgreement",
-    ]);
-    assert!(run.ok, "{}", run.stderr);
+        10,
+        &[
+            "subjectAltName=DNS:device.example,IP:10.0.0.7,IP:fe80::1",
+            "extendedKeyUsage=clientAuth,serverAuth",
+            "keyUsage=critical,digitalSignature,keyAgreement",
+        ],
+    );
     let openssl_made =
         Certificate::from_pem(&std::fs::read_to_string(dir.path().join("o.pem")).unwrap()).unwrap();
 

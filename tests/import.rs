@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{device_at, openssl, path_str, webpki_client_auth_at, Scratch};
+use common::{device_at, openssl, openssl_self_signed, path_str, webpki_client_auth_at, Scratch};
 use hubcert::pki::{certificate_from_bytes, CertificateAuthority, KeyPair, PkiError};
 use rustls_pki_types::UnixTime;
 
@@ -15,30 +15,17 @@ fn now() -> time::OffsetDateTime {
 
 /// An OpenSSL CA with a subject using UTF-8, PrintableString and non-ASCII text.
 fn openssl_ca(dir: &Scratch, curve: &str, name: &str) -> (String, String) {
-    let key = dir.path().join(format!("{name}.key"));
-    let cert = dir.path().join(format!("{name}.pem"));
-    let run = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        &format!("ec_paramgen_curve:{curve}"),
-        "-nodes",
-        "-keyout",
-        path_str(&key),
-        "-out",
-        path_str(&cert),
-        "-days",
-        "1000",
-        "-subj",
+    let (cert, key) = openssl_self_signed(
+        dir,
+        name,
+        &format!("ec:{curve}"),
         "/C=DE/ST=Bayern/L=München/O=Example GmbH/OU=IoT/CN=Imported Root",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-    ]);
-    assert!(run.ok, "{}", run.stderr);
+        1000,
+        &[
+            "basicConstraints=critical,CA:TRUE",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+        ],
+    );
     (
         std::fs::read_to_string(&cert).unwrap(),
         std::fs::read_to_string(&key).unwrap(),
@@ -146,28 +133,14 @@ fn wrong_pairs_and_non_cas_and_unsupported_keys_are_refused_by_name() {
     );
 
     // A leaf certificate is not a CA.
-    let leaf_key = dir.path().join("leaf.key");
-    let leaf = dir.path().join("leaf.pem");
-    let run = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        path_str(&leaf_key),
-        "-out",
-        path_str(&leaf),
-        "-days",
-        "10",
-        "-subj",
+    let (leaf, leaf_key) = openssl_self_signed(
+        &dir,
+        "leaf",
+        "ec:P-256",
         "/CN=leaf",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-    ]);
-    assert!(run.ok, "{}", run.stderr);
+        10,
+        &["basicConstraints=critical,CA:FALSE"],
+    );
     let err = CertificateAuthority::import(
         certificate_from_bytes(&std::fs::read(&leaf).unwrap()).unwrap(),
         KeyPair::from_any_pem(&std::fs::read_to_string(&leaf_key).unwrap(), None).unwrap(),

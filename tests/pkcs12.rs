@@ -8,38 +8,9 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use hubcert::pki::{
-    export_pkcs12, CertificateAuthority, IntermediateCaParams, KeyAlgorithm, Pkcs12Preset,
-    PkiError, RootCaParams, ValidityDays,
-};
+use hubcert::pki::{export_pkcs12, KeyAlgorithm, Pkcs12Preset, PkiError};
 
 const PASSWORD: &str = "correct horse ✓";
-
-fn chain_of(key: KeyAlgorithm) -> (CertificateAuthority, CertificateAuthority) {
-    let root = CertificateAuthority::create_root(
-        &RootCaParams {
-            key_algorithm: key,
-            ..RootCaParams::default()
-        },
-        now(),
-    )
-    .unwrap();
-    let inter = root
-        .issue_intermediate(
-            &IntermediateCaParams {
-                subject: RootCaParams {
-                    common_name: "PFX Intermediate".into(),
-                    validity: ValidityDays::new(1000).unwrap(),
-                    key_algorithm: key,
-                    ..RootCaParams::default()
-                },
-                path_len: Some(0),
-            },
-            now(),
-        )
-        .unwrap();
-    (root, inter)
-}
 
 fn pk12util_import(dir: &Scratch, pfx: &std::path::Path) -> (bool, String) {
     let db = dir.path().join("nssdb");
@@ -67,7 +38,7 @@ fn pk12util_import(dir: &Scratch, pfx: &std::path::Path) -> (bool, String) {
 #[test]
 fn openssl_and_nss_open_every_preset_for_p256_and_p384() {
     for key in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
-        let (root, inter) = chain_of(key);
+        let (root, inter) = root_and_intermediate(key, "PFX");
         let dev = device(&inter, "pfx-device", 365);
         for preset in [Pkcs12Preset::Modern, Pkcs12Preset::Legacy] {
             let what = format!("{key:?} {preset:?}");
@@ -157,7 +128,7 @@ fn openssl_and_nss_open_every_preset_for_p256_and_p384() {
 
 #[test]
 fn bad_requests_are_refused_with_a_reason() {
-    let (root, _) = chain_of(KeyAlgorithm::EcdsaP256);
+    let (root, _) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "PFX");
     let dev = device(&root, "refused", 30);
     let other = device(&root, "other", 30);
     assert!(matches!(

@@ -9,38 +9,11 @@ mod common;
 use common::*;
 use hubcert::iothub::DeviceId;
 use hubcert::pki::{
-    export_pkcs12, import_pkcs12, CertificateAuthority, DeviceCertParams, IntermediateCaParams,
-    KeyAlgorithm, Pkcs12Preset, PkiError, RootCaParams, ValidityDays,
+    export_pkcs12, import_pkcs12, CertificateAuthority, DeviceCertParams, KeyAlgorithm,
+    Pkcs12Preset, PkiError, ValidityDays,
 };
 
 const PASSWORD: &str = "pfx-pässword";
-
-fn chain(key: KeyAlgorithm) -> (CertificateAuthority, CertificateAuthority) {
-    let root = CertificateAuthority::create_root(
-        &RootCaParams {
-            common_name: "Import Root".into(),
-            key_algorithm: key,
-            ..RootCaParams::default()
-        },
-        now(),
-    )
-    .unwrap();
-    let inter = root
-        .issue_intermediate(
-            &IntermediateCaParams {
-                subject: RootCaParams {
-                    common_name: "Import Intermediate".into(),
-                    validity: ValidityDays::new(1000).unwrap(),
-                    key_algorithm: key,
-                    ..RootCaParams::default()
-                },
-                path_len: Some(0),
-            },
-            now(),
-        )
-        .unwrap();
-    (root, inter)
-}
 
 #[test]
 fn pfx_files_from_openssl_and_from_here_import_with_key_chain_and_name() {
@@ -50,7 +23,7 @@ fn pfx_files_from_openssl_and_from_here_import_with_key_chain_and_name() {
         KeyAlgorithm::EcdsaP384,
         KeyAlgorithm::RSA_2048,
     ] {
-        let (root, inter) = chain(key);
+        let (root, inter) = root_and_intermediate(key, "Import");
         let dev = inter
             .issue_device_identity(
                 &DeviceCertParams {
@@ -158,7 +131,7 @@ fn pfx_files_from_openssl_and_from_here_import_with_key_chain_and_name() {
 #[test]
 fn a_ca_pfx_imports_as_a_ca_that_signs_devices() {
     let dir = Scratch::new();
-    let (root, inter) = chain(KeyAlgorithm::EcdsaP256);
+    let (root, inter) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "Import");
     let pfx = export_pkcs12(
         inter.key(),
         inter.certificate(),
@@ -183,7 +156,7 @@ fn a_ca_pfx_imports_as_a_ca_that_signs_devices() {
 #[test]
 fn unusable_pfx_files_are_refused_by_name() {
     let dir = Scratch::new();
-    let (root, _) = chain(KeyAlgorithm::EcdsaP256);
+    let (root, _) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "Import");
     let dev = device(&root, "no-key", 30);
     let cert = dir.write("c.pem", dev.certificate.pem());
     let out = dir.path().join("nokey.pfx");
@@ -218,7 +191,7 @@ fn unusable_pfx_files_are_refused_by_name() {
 #[test]
 fn a_pfx_asking_for_endless_key_derivation_is_refused_at_once() {
     use der::{Decode, Encode};
-    let (root, _) = chain(KeyAlgorithm::EcdsaP256);
+    let (root, _) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "Import");
     let dev = device(&root, "slow-pfx", 30);
     let pfx = export_pkcs12(
         &dev.key,

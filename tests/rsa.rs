@@ -265,28 +265,17 @@ fn rsa_keys_round_trip_through_openssl_in_every_form() {
 #[test]
 fn an_openssl_rsa_ca_imports_and_signs_devices_that_verify() {
     let dir = Scratch::new();
-    let key = dir.path().join("ca.key");
-    let cert = dir.path().join("ca.pem");
-    let run = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
+    let (cert, key) = openssl_self_signed(
+        &dir,
+        "ca",
         "rsa:4096",
-        "-nodes",
-        "-keyout",
-        path_str(&key),
-        "-out",
-        path_str(&cert),
-        "-days",
-        "3650",
-        "-subj",
         "/CN=Azure IoT Hub CA Cert Test Only",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-    ]);
-    assert!(run.ok, "{}", run.stderr);
+        3650,
+        &[
+            "basicConstraints=critical,CA:TRUE",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+        ],
+    );
     let cert_pem = std::fs::read_to_string(&cert).unwrap();
     // As the seed guide keeps it: PKCS#1.
     let pkcs1 = openssl(&["rsa", "-traditional", "-in", path_str(&key)]);

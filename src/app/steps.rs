@@ -91,6 +91,12 @@ impl FormErrors {
             .find(|(f, _)| *f == id)
             .map(|(_, m)| m.clone())
     }
+    /// One error, next to field `id`.
+    fn only(id: &'static str, e: impl ToString) -> Self {
+        let mut errs = Self::default();
+        errs.add(id, e);
+        errs
+    }
     fn add(&mut self, id: &'static str, e: impl ToString) {
         self.fields.push((id, e.to_string()));
     }
@@ -858,9 +864,7 @@ fn pem_or_der_file(
                     }
                 },
                 Err(e) => {
-                    let mut errs = FormErrors::default();
-                    errs.add(field, e);
-                    errors.set(errs);
+                    errors.set(FormErrors::only(field, e));
                 }
             }
         });
@@ -926,9 +930,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                 }) {
                     Ok(text) => key_text.set(text),
                     Err(e) => {
-                        let mut errs = FormErrors::default();
-                        errs.add("imp-key", e);
-                        errors.set(errs);
+                        errors.set(FormErrors::only("imp-key", e));
                     }
                 }
             });
@@ -1097,9 +1099,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
             let id = match DeviceId::parse(&make_id) {
                 Ok(id) => id,
                 Err(e) => {
-                    let mut errs = FormErrors::default();
-                    errs.add("csr-make-id", e);
-                    errors.set(errs);
+                    errors.set(FormErrors::only("csr-make-id", e));
                     return;
                 }
             };
@@ -1128,9 +1128,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
                         csr_text.set(csr);
                     }
                     Err(e) => {
-                        let mut errs = FormErrors::default();
-                        errs.add("csr-make-id", e);
-                        errors.set(errs);
+                        errors.set(FormErrors::only("csr-make-id", e));
                     }
                 }
             });
@@ -1141,9 +1139,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
         let errors = errors.clone();
         Callback::from(move |_: MouseEvent| {
             if let Err(e) = browser::download(&d.name, d.mime, &d.contents) {
-                let mut errs = FormErrors::default();
-                errs.add("csr-make-id", e);
-                errors.set(errs);
+                errors.set(FormErrors::only("csr-make-id", e));
             }
         })
     };

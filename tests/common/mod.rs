@@ -23,6 +23,38 @@ pub fn root() -> CertificateAuthority {
     CertificateAuthority::create_root(&RootCaParams::default(), now()).expect("root CA")
 }
 
+/// A root and an intermediate (pathLen 0, 1000 days) below it, both with `key`, named
+/// "{name} Root" and "{name} Intermediate".
+pub fn root_and_intermediate(
+    key: KeyAlgorithm,
+    name: &str,
+) -> (CertificateAuthority, CertificateAuthority) {
+    let root = CertificateAuthority::create_root(
+        &RootCaParams {
+            common_name: format!("{name} Root"),
+            key_algorithm: key,
+            ..RootCaParams::default()
+        },
+        now(),
+    )
+    .expect("root CA");
+    let inter = root
+        .issue_intermediate(
+            &hubcert::pki::IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: format!("{name} Intermediate"),
+                    validity: ValidityDays::new(1000).expect("valid days"),
+                    key_algorithm: key,
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .expect("intermediate CA");
+    (root, inter)
+}
+
 pub fn device(ca: &CertificateAuthority, id: &str, days: u32) -> Identity {
     device_at(ca, id, days, now())
 }
@@ -106,6 +138,48 @@ fn verify_at_now(ca: &Path, untrusted: Option<&Path>, leaf: &Path) -> Run {
     }
     args.push(path_str(leaf));
     openssl(&args)
+}
+
+/// `openssl req -x509`: a self-signed certificate `{name}.pem` and its key `{name}.key` in `dir`.
+/// `key` is `"ec:P-256"`, `"ec:P-384"` or `"rsa:BITS"`; each of `addext` becomes an `-addext`.
+#[track_caller]
+pub fn openssl_self_signed(
+    dir: &Scratch,
+    name: &str,
+    key: &str,
+    subject: &str,
+    days: u32,
+    addext: &[&str],
+) -> (PathBuf, PathBuf) {
+    let cert = dir.path().join(format!("{name}.pem"));
+    let key_path = dir.path().join(format!("{name}.key"));
+    let days = days.to_string();
+    let curve;
+    let mut args = vec!["req", "-x509", "-newkey"];
+    match key.strip_prefix("ec:") {
+        Some(c) => {
+            curve = format!("ec_paramgen_curve:{c}");
+            args.extend(["ec", "-pkeyopt", &curve]);
+        }
+        None => args.push(key),
+    }
+    args.extend([
+        "-nodes",
+        "-keyout",
+        path_str(&key_path),
+        "-out",
+        path_str(&cert),
+        "-days",
+        &days,
+        "-subj",
+        subject,
+    ]);
+    for ext in addext {
+        args.extend(["-addext", ext]);
+    }
+    let run = openssl(&args);
+    assert!(run.ok, "openssl req -x509 {name}: {}", run.stderr);
+    (cert, key_path)
 }
 
 /// `openssl x509 -noout -text`, asserting it parsed.
