@@ -19,6 +19,16 @@ pub(crate) struct Download {
 }
 
 impl Download {
+    /// A certificate as DER (`.cer`, what Microsoft's scripts give the hub).
+    pub(crate) fn cer(name: String, certificate: &crate::pki::Certificate) -> Self {
+        Self {
+            name,
+            contents: Rc::new(certificate.der().to_vec()),
+            mime: "application/pkix-cert",
+            secret: false,
+        }
+    }
+
     pub(crate) fn pem(name: String, text: &str, secret: bool) -> Self {
         let mime = if secret {
             "application/pkcs8"

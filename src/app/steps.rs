@@ -321,26 +321,7 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                             made_key,
                             browser::now(),
                         )
-                        .and_then(|ca| {
-                            let key_pem = ca.key().to_pkcs8_pem()?;
-                            let downloads = vec![
-                                Download::pem("root-ca.pem".into(), &ca.certificate().pem(), false),
-                                Download::pem("root-ca.key".into(), &key_pem, true),
-                                Download {
-                                    name: "root-ca.cer".into(),
-                                    contents: Rc::new(ca.certificate().der().to_vec()),
-                                    mime: "application/pkix-cert",
-                                    secret: false,
-                                },
-                            ];
-                            let shown = issued_with_pfx(
-                                "Root CA".into(),
-                                ca.certificate().clone(),
-                                downloads,
-                                ca_pfx(&ca, "root-ca")?,
-                            )?;
-                            Ok((SharedCa(Rc::new(ca)), shown))
-                        })
+                        .and_then(|ca| ca_card(ca, "root-ca", "Root CA".into(), true))
                     });
                 match made {
                     Some(Ok(result)) => oncreated.emit(result),
@@ -502,12 +483,7 @@ fn device_card(
     let mut files = vec![
         Download::pem(format!("{stem}.pem"), &pem, false),
         Download::pem(format!("{stem}.key"), &key_pem, true),
-        Download {
-            name: format!("{stem}.cer"),
-            contents: Rc::new(certificate.der().to_vec()),
-            mime: "application/pkix-cert",
-            secret: false,
-        },
+        Download::cer(format!("{stem}.cer"), &certificate),
     ];
     if !ca.0.is_root() {
         // The device must send its intermediates: IoT Hub only holds the CA that was uploaded.
@@ -706,29 +682,8 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                                 } else {
                                     format!("intermediate-ca-{n}")
                                 };
-                                let key_pem = ca.key().to_pkcs8_pem()?;
-                                let downloads = vec![
-                                    Download::pem(
-                                        format!("{stem}.pem"),
-                                        &ca.certificate().pem(),
-                                        false,
-                                    ),
-                                    Download::pem(format!("{stem}.key"), &key_pem, true),
-                                    Download {
-                                        name: format!("{stem}.cer"),
-                                        contents: Rc::new(ca.certificate().der().to_vec()),
-                                        mime: "application/pkix-cert",
-                                        secret: false,
-                                    },
-                                    Download::pem("chain.pem".into(), &ca.chain_pem(), false),
-                                ];
-                                let shown = issued_with_pfx(
-                                    format!("Intermediate CA ({stem})"),
-                                    ca.certificate().clone(),
-                                    downloads,
-                                    ca_pfx(&ca, &stem)?,
-                                )?;
-                                Ok((SharedCa(Rc::new(ca)), shown))
+                                let title = format!("Intermediate CA ({stem})");
+                                ca_card(ca, &stem, title, true)
                             })
                     });
                 match made {
@@ -871,34 +826,47 @@ fn pem_or_der_file(
     })
 }
 
-/// The card of an imported CA: its certificate, and chain.pem when it came with CAs above it.
-fn imported_card(ca: CertificateAuthority) -> Result<(SharedCa, Rc<Issued>), PkiError> {
+/// A CA's card: `{stem}.pem`, its key (`with_key`), `{stem}.cer` (DER), `chain.pem` when there are
+/// CAs above it, and its `.pfx`.
+fn ca_card(
+    ca: CertificateAuthority,
+    stem: &str,
+    title: String,
+    with_key: bool,
+) -> Result<(SharedCa, Rc<Issued>), PkiError> {
     let mut downloads = vec![Download::pem(
-        if ca.is_root() {
-            "root-ca.pem"
-        } else {
-            "ca.pem"
-        }
-        .into(),
+        format!("{stem}.pem"),
         &ca.certificate().pem(),
         false,
     )];
+    if with_key {
+        downloads.push(Download::pem(
+            format!("{stem}.key"),
+            &ca.key().to_pkcs8_pem()?,
+            true,
+        ));
+    }
+    downloads.push(Download::cer(format!("{stem}.cer"), ca.certificate()));
     if !ca.issuers().is_empty() {
         downloads.push(Download::pem("chain.pem".into(), &ca.chain_pem(), false));
     }
-    let title = if ca.is_root() {
-        "Imported CA"
-    } else {
-        "Imported intermediate CA"
-    };
-    let stem = if ca.is_root() { "root-ca" } else { "ca" };
     let shown = issued_with_pfx(
-        title.into(),
+        title,
         ca.certificate().clone(),
         downloads,
         ca_pfx(&ca, stem)?,
     )?;
     Ok((SharedCa(Rc::new(ca)), shown))
+}
+
+/// The card of an imported CA: its certificate, and chain.pem when it came with CAs above it.
+fn imported_card(ca: CertificateAuthority) -> Result<(SharedCa, Rc<Issued>), PkiError> {
+    // The key was brought here: it is not offered back as a file (the .pfx panel has it).
+    if ca.is_root() {
+        ca_card(ca, "root-ca", "Imported CA".into(), false)
+    } else {
+        ca_card(ca, "ca", "Imported intermediate CA".into(), false)
+    }
 }
 
 #[derive(Properties, PartialEq)]
