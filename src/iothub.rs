@@ -3,11 +3,13 @@
 //! Plain Rust, no I/O: the same code runs natively in tests and in the browser.
 
 pub mod az;
+mod batch;
 pub mod client;
 mod names;
 pub mod rest;
 pub mod sas;
 pub mod snippets;
 
+pub use batch::{parse_device_ids, BatchError};
 pub use names::{DeviceId, IdError, VerificationCode};
 pub use sas::{SasError, SasToken};

@@ -5,6 +5,7 @@
 //! in the browser with `Date.now()`.
 
 mod authority;
+mod bundle;
 mod certificate;
 mod csr;
 mod error;
@@ -21,6 +22,7 @@ pub use authority::{
     CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
     ServerCertParams, VerificationCertParams,
 };
+pub use bundle::{device_files, zip_files, NamedFile};
 pub use certificate::{format_utc, Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
 pub use error::PkiError;

@@ -18,6 +18,24 @@ pub(crate) struct Download {
     pub(crate) secret: bool,
 }
 
+impl From<crate::pki::NamedFile> for Download {
+    fn from(f: crate::pki::NamedFile) -> Self {
+        let mime = if f.name.ends_with(".cer") {
+            "application/pkix-cert"
+        } else if f.secret {
+            "application/pkcs8"
+        } else {
+            "application/x-pem-file"
+        };
+        Self {
+            name: f.name,
+            contents: Rc::new(f.contents),
+            mime,
+            secret: f.secret,
+        }
+    }
+}
+
 impl Download {
     /// A certificate as DER (`.cer`, what Microsoft's scripts give the hub).
     pub(crate) fn cer(name: String, certificate: &crate::pki::Certificate) -> Self {

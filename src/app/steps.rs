@@ -472,29 +472,16 @@ fn device_card(
     let title = format!("Device {device_id}");
     let certificate = ca.0.issue_device(
         &DeviceCertParams {
-            device_id,
+            device_id: device_id.clone(),
             validity,
         },
         &key,
         browser::now(),
     )?;
-    let key_pem = key.to_pkcs8_pem()?;
-    let pem = certificate.pem();
-    let mut files = vec![
-        Download::pem(format!("{stem}.pem"), &pem, false),
-        Download::pem(format!("{stem}.key"), &key_pem, true),
-        Download::cer(format!("{stem}.cer"), &certificate),
-    ];
-    if !ca.0.is_root() {
-        // The device must send its intermediates: IoT Hub only holds the CA that was uploaded.
-        let mut full = pem.clone();
-        full.push_str(&ca.0.certificate().pem());
-        let above = ca.0.issuers();
-        for c in &above[..above.len().saturating_sub(1)] {
-            full.push_str(&c.pem());
-        }
-        files.push(Download::pem(format!("{stem}-fullchain.pem"), &full, false));
-    }
+    let files = crate::pki::device_files(&ca.0, &device_id, &certificate, &key)?
+        .into_iter()
+        .map(Download::from)
+        .collect();
     let mut chain = vec![ca.0.certificate().clone()];
     chain.extend(ca.0.issuers().iter().cloned());
     issued_with_pfx(title, certificate, files, PfxSource { key, chain, stem })

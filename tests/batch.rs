@@ -1,0 +1,108 @@
+//! Batches: ids from a range, a device identity each under an intermediate, every device's files
+//! in one zip. Python's zipfile (an independent reader) lists and extracts it; OpenSSL verifies
+//! extracted certificates with their fullchain and matches their keys; keys are owner-only.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use hubcert::iothub::parse_device_ids;
+use hubcert::pki::{device_files, zip_files, DeviceCertParams, KeyAlgorithm, ValidityDays};
+
+#[test]
+fn a_batch_zips_every_devices_files_and_they_verify() {
+    let dir = Scratch::new();
+    let (root, inter) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "Batch");
+    let ids = parse_device_ids("line-{01..12}\ngateway", 500).unwrap();
+    assert_eq!(ids.len(), 13);
+    let mut files = Vec::new();
+    for id in &ids {
+        let identity = inter
+            .issue_device_identity(
+                &DeviceCertParams {
+                    device_id: id.clone(),
+                    validity: ValidityDays::new(365).unwrap(),
+                },
+                KeyAlgorithm::EcdsaP256,
+                now(),
+            )
+            .unwrap();
+        files.extend(device_files(&inter, id, &identity.certificate, &identity.key).unwrap());
+    }
+    let zip = dir.write("batch.zip", zip_files(&files).unwrap());
+
+    // Python's zipfile: names in order, contents byte for byte, modes.
+    let script = r#"
+import sys, zipfile, stat
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+for i in z.infolist():
+    print(i.filename, oct(stat.S_IMODE(i.external_attr >> 16)), i.compress_type, i.file_size)
+z.extractall(sys.argv[2])
+"#;
+    let out_dir = dir.path().join("out");
+    let run = Command::new("python3")
+        .args(["-c", script, path_str(&zip), path_str(&out_dir)])
+        .output()
+        .expect("python3");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let listing = String::from_utf8_lossy(&run.stdout).to_string();
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 13 * 4, "{listing}");
+    assert!(lines[0].starts_with("line-01.pem 0o644 8 "), "{listing}");
+    assert!(lines[1].starts_with("line-01.key 0o600 8 "), "{listing}");
+    assert!(lines[2].starts_with("line-01.cer 0o644 8 "), "{listing}");
+    assert!(
+        lines[3].starts_with("line-01-fullchain.pem 0o644 8 "),
+        "{listing}"
+    );
+    assert!(listing.contains("gateway-fullchain.pem"), "{listing}");
+    for f in &files {
+        assert_eq!(
+            std::fs::read(out_dir.join(&f.name)).unwrap(),
+            f.contents,
+            "{}",
+            f.name
+        );
+    }
+
+    // What came out of the zip works: the fullchain verifies under the root, the key is the
+    // certificate's.
+    let root_pem = dir.write("root.pem", root.certificate().pem());
+    for id in ["line-07", "gateway"] {
+        let full = out_dir.join(format!("{id}-fullchain.pem"));
+        let run = openssl_verify_chain(&root_pem, &full, &out_dir.join(format!("{id}.pem")));
+        assert!(run.ok, "{id}: {}{}", run.stdout, run.stderr);
+        let key_pub = openssl(&[
+            "pkey",
+            "-pubout",
+            "-in",
+            path_str(&out_dir.join(format!("{id}.key"))),
+        ]);
+        let cert_pub = openssl(&[
+            "x509",
+            "-noout",
+            "-pubkey",
+            "-in",
+            path_str(&out_dir.join(format!("{id}.pem"))),
+        ]);
+        assert!(key_pub.ok && cert_pub.ok);
+        assert_eq!(key_pub.stdout, cert_pub.stdout, "{id}");
+        let der = openssl(&[
+            "x509",
+            "-inform",
+            "DER",
+            "-noout",
+            "-subject",
+            "-in",
+            path_str(&out_dir.join(format!("{id}.cer"))),
+        ]);
+        assert!(der.stdout.contains(&format!("CN = {id}")), "{}", der.stdout);
+    }
+}
