@@ -36,6 +36,10 @@ pub fn App() -> Html {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::DeviceIssued(issued)))
     };
+    let on_batch = {
+        let bench = bench.clone();
+        Callback::from(move |batch| bench.dispatch(Action::DevicesIssued(batch)))
+    };
     let on_intermediate = {
         let bench = bench.clone();
         Callback::from(move |made| bench.dispatch(Action::IntermediateCreated(made)))
@@ -88,7 +92,7 @@ pub fn App() -> Html {
                 <hub::HubSettingsStep settings={settings.clone()} />
                 <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                 <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
-                <steps::DeviceStep ca={ca} onissued={on_device} issued={bench.devices.clone()} />
+                <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
                 <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
                 <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />

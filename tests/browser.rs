@@ -625,3 +625,47 @@ async fn a_user_makes_the_seeds_rsa_4096_root_and_rsa_2048_devices_with_webcrypt
     assert!(find(&page, "#d-keygen").is_none());
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_user_issues_a_batch_from_a_range_and_registers_it() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Batch Root");
+    click(&page, "ca-create");
+    settle().await;
+
+    // The list is read as it is typed: how many, which, and what is wrong.
+    type_into(&page, "batch-ids", "ok-1\nnot/ok");
+    settle().await;
+    assert!(text(&page, "#batch-ids-error").contains("\"not/ok\": Character 4 ('/')"));
+    type_into(&page, "batch-ids", "line-{01..25}");
+    settle().await;
+    let hint = text(&page, "#batch-ids-hint");
+    assert!(
+        hint.contains("25 devices: line-01, line-02, line-03 … line-25"),
+        "{hint}"
+    );
+    click(&page, "batch-create");
+    let done = wait_for(&page, "#batch-result", "25 device certificates issued").await;
+    assert!(done.contains("line-01 … line-25"), "{done}");
+    assert!(text(&page, "#batch-save").contains("Download devices-25.zip"));
+    // No card per device: the batch has its summary; the register step lists them all.
+    assert!(find(&page, "[id^=device-]").is_none());
+    click(&page, "reg-fill");
+    settle().await;
+    let ids: web_sys::HtmlTextAreaElement = find(&page, "#reg-ids").unwrap().unchecked_into();
+    let listed = ids.value();
+    assert_eq!(listed.lines().count(), 25, "{listed}");
+    assert!(listed.contains("line-13"), "{listed}");
+
+    // RSA keys come one by one from WebCrypto; Stop keeps what was made.
+    type_into(&page, "batch-ids", "rsa-{1..40}");
+    choose(&page, "batch-key", "rsa2048");
+    click(&page, "batch-create");
+    wait_for(&page, "#batch-progress", "Issued").await;
+    click(&page, "batch-stop");
+    let done = wait_for(&page, "#batch-result", "(stopped early)").await;
+    assert!(done.contains("rsa-1 …"), "{done}");
+    assert!(find(&page, "#batch-progress").is_none());
+    page.remove();
+}

@@ -126,3 +126,13 @@ pub async fn generate_key(
     let der = zeroize::Zeroizing::new(js_sys::Uint8Array::new(&exported).to_vec());
     KeyPair::from_pkcs8_der(&der).map_err(|e| e.to_string())
 }
+
+/// Gives the browser a turn (to draw and to handle clicks) before going on.
+pub(crate) async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

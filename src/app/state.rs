@@ -74,6 +74,8 @@ pub(crate) struct Issued {
     pub(crate) downloads: Vec<Download>,
     /// What a `.pfx` of it holds, when the page has its key.
     pub(crate) pfx: Option<Rc<PfxSource>>,
+    /// Made in a batch: listed in the batch's summary rather than as a card of its own.
+    pub(crate) in_batch: bool,
 }
 
 /// The key and CA chain for a certificate's `.pfx`.
@@ -131,6 +133,8 @@ pub(crate) enum Action {
     /// Another CA of the tree becomes the signing CA.
     SelectCa(usize),
     DeviceIssued(Rc<Issued>),
+    /// A batch, in the order issued.
+    DevicesIssued(Vec<Rc<Issued>>),
     VerificationIssued(Rc<Issued>),
 }
 
@@ -150,6 +154,12 @@ impl Reducible for Workbench {
             Action::DeviceIssued(issued) => {
                 let mut devices = Vec::with_capacity(self.devices.len() + 1);
                 devices.push(issued);
+                devices.extend(self.devices.iter().cloned());
+                next.devices = Rc::new(devices);
+            }
+            Action::DevicesIssued(batch) => {
+                let mut devices = Vec::with_capacity(self.devices.len() + batch.len());
+                devices.extend(batch.into_iter().rev());
                 devices.extend(self.devices.iter().cloned());
                 next.devices = Rc::new(devices);
             }
