@@ -111,6 +111,25 @@ fn every_form_is_recognised_and_the_rest_named() {
         );
     }
 
+    // A .pfx of certificates only (a CA exported without its key): shown as its certificates.
+    let dir = Scratch::new();
+    let certs = dir.write("certs.pem", &chain_pem);
+    let out = dir.path().join("certs.pfx");
+    let run = openssl(&[
+        "pkcs12",
+        "-export",
+        "-nokeys",
+        "-in",
+        path_str(&certs),
+        "-passout",
+        "pass:pw-9",
+        "-out",
+        path_str(&out),
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let got = kind(&inspect(&std::fs::read(&out).unwrap(), Some("pw-9")));
+    assert_eq!(got, "chain of 2");
+
     // An altered DER request is named as altered, not as unknown bytes.
     let mut tampered = csr_der.clone();
     let at = tampered.windows(9).position(|w| w == b"inspected").unwrap();

@@ -218,7 +218,8 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
         outcome,
         Some(Ok(Inspected::NeedsPassword { .. }) | Ok(Inspected::Pkcs12(_)))
             | Some(Err(PkiError::PasswordWrong { .. }))
-    ) || matches!(outcome, Some(Ok(Inspected::Key(_))) if pw.is_some());
+    ) || (pw.is_some()
+        && (file.is_some() || matches!(outcome, Some(Ok(Inspected::Key(_))))));
 
     let result = match outcome {
         None => {

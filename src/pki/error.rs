@@ -87,6 +87,8 @@ pub enum PkiError {
         /// What was wrong.
         detail: String,
     },
+    /// A `.pfx` holding certificates but no private key, where a key is needed.
+    Pkcs12WithoutKey,
     /// An RSA key too short to be trusted (IoT Hub and current guidance ask for 2048 bits).
     KeyTooSmall {
         /// The key's modulus size.
@@ -172,6 +174,9 @@ impl fmt::Display for PkiError {
                 )
             }
             Self::Pkcs12Invalid { detail } => write!(f, "This .pfx file cannot be imported: {detail}."),
+            Self::Pkcs12WithoutKey => f.write_str(
+                "This .pfx file holds certificates but no private key: export it again with the key included.",
+            ),
             Self::KeyTooSmall { bits, min } => write!(
                 f,
                 "This RSA key has {bits} bits; at least {min} are needed. Make a new key \

@@ -91,7 +91,18 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
     if super::pkcs12_import::looks_like_pkcs12(bytes) {
         return match password {
             None => Ok(Inspected::NeedsPassword { what: ".pfx file" }),
-            Some(p) => import_pkcs12(bytes, p).map(Inspected::Pkcs12),
+            Some(p) => match import_pkcs12(bytes, p) {
+                // A .pfx of certificates only (a CA or trust list): show them.
+                Err(PkiError::Pkcs12WithoutKey) => {
+                    let mut certs = super::pkcs12_import::pkcs12_certificates(bytes, p)?;
+                    Ok(if certs.len() == 1 {
+                        Inspected::Certificate(certs.remove(0))
+                    } else {
+                        Inspected::Chain(certs)
+                    })
+                }
+                other => other.map(Inspected::Pkcs12),
+            },
         };
     }
     // Name why the most likely reading failed.

@@ -190,8 +190,10 @@ pub fn looks_like_pkcs12(bytes: &[u8]) -> bool {
     Pfx::from_der(bytes).is_ok()
 }
 
-/// Reads a `.pfx` with its password: the key, its certificate, the others, and the name.
-pub fn import_pkcs12(bytes: &[u8], password: &str) -> Result<Pkcs12Contents, PkiError> {
+/// The keys and the certificates (with their friendly names) of a `.pfx`, password checked.
+type Bags = (Vec<KeyPair>, Vec<(Certificate, Option<String>)>);
+
+fn read_bags(bytes: &[u8], password: &str) -> Result<Bags, PkiError> {
     super::import::size_ok(bytes.len())?;
     if bytes.is_empty() {
         return Err(invalid("the file is empty"));
@@ -276,13 +278,14 @@ pub fn import_pkcs12(bytes: &[u8], password: &str) -> Result<Pkcs12Contents, Pki
             _ => {}
         }
     }
+    Ok((keys, certs))
+}
 
+/// Reads a `.pfx` with its password: the key, its certificate, the others, and the name.
+pub fn import_pkcs12(bytes: &[u8], password: &str) -> Result<Pkcs12Contents, PkiError> {
+    let (mut keys, certs) = read_bags(bytes, password)?;
     let key = match keys.len() {
-        0 => {
-            return Err(invalid(
-                "it holds no private key: export it again with the key included",
-            ))
-        }
+        0 => return Err(PkiError::Pkcs12WithoutKey),
         1 => keys.remove(0),
         n => {
             return Err(invalid(format!(
@@ -334,4 +337,17 @@ fn order_chain(leaf: &Certificate, mut rest: Vec<Certificate>) -> Vec<Certificat
     }
     ordered.extend(rest);
     ordered
+}
+
+/// The certificates of a `.pfx` that may hold no key (a CA or trust list exported from Windows or
+/// a keychain), password checked.
+pub(super) fn pkcs12_certificates(
+    bytes: &[u8],
+    password: &str,
+) -> Result<Vec<Certificate>, PkiError> {
+    let (_, certs) = read_bags(bytes, password)?;
+    if certs.is_empty() {
+        return Err(invalid("it holds no certificates"));
+    }
+    Ok(certs.into_iter().map(|(c, _)| c).collect())
 }
