@@ -4,6 +4,7 @@ mod browser;
 mod card;
 mod command;
 mod device;
+mod expiry;
 mod fetch;
 mod field;
 mod hub;
@@ -84,6 +85,7 @@ pub fn App() -> Html {
                     <li><a href="#step-register">{"5 · Register"}</a></li>
                     <li><a href="#step-device-test">{"6 · Test a device"}</a></li>
                     <li><a href="#step-inspect">{"Inspect"}</a></li>
+                    <li><a href="#step-expiry">{"Expiry"}</a></li>
                 </ol>
             </nav>
             <main>
@@ -96,6 +98,7 @@ pub fn App() -> Html {
                 <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
                 <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
+                <expiry::ExpiryStep items={bench.all_certificates()} />
             </main>
             <footer class="footnote">
                 <p>{"Replaces the OpenSSL and az steps of the guide: "}

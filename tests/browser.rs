@@ -669,3 +669,44 @@ async fn a_user_issues_a_batch_from_a_range_and_registers_it() {
     assert!(find(&page, "#batch-progress").is_none());
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_expiry_watch_lists_everything_soonest_first() {
+    let page = mount();
+    settle().await;
+    assert!(text(&page, "#step-expiry").contains("soonest expiry first"));
+    type_into(&page, "ca-cn", "Watch Root");
+    click(&page, "ca-create");
+    settle().await;
+    for (id, days) in [("watch-long", "700"), ("watch-short", "10")] {
+        type_into(&page, "d-id", id);
+        type_into(&page, "d-days", days);
+        click(&page, "d-create");
+        settle().await;
+    }
+    let summary = text(&page, "#expiry-summary");
+    assert!(
+        summary.contains("0 expired, 1 expiring within 30 days, of 3"),
+        "{summary}"
+    );
+    let rows: Vec<String> = (1..=3)
+        .map(|n| text(&page, &format!("#expiry-table tbody tr:nth-child({n})")))
+        .collect();
+    assert!(
+        rows[0].contains("Device watch-short") && rows[0].contains("renew soon"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[0].contains("issue a new certificate with the same CN"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].contains("Device watch-long") && rows[1].contains("ok"),
+        "{rows:?}"
+    );
+    assert!(rows[2].contains("Root CA"), "{rows:?}");
+    click(&page, "expiry-csv");
+    settle().await;
+    assert!(text(&page, "#step-expiry").contains("Saved certificate-expiry.csv"));
+    page.remove();
+}

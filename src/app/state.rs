@@ -138,6 +138,17 @@ pub(crate) enum Action {
     VerificationIssued(Rc<Issued>),
 }
 
+impl Workbench {
+    /// Every certificate of the page: the CAs of the tree, the verification certificate, and
+    /// the devices.
+    pub(crate) fn all_certificates(&self) -> Rc<Vec<Rc<Issued>>> {
+        let mut all: Vec<Rc<Issued>> = self.cas.iter().map(|(_, i)| i.clone()).collect();
+        all.extend(self.verification.iter().cloned());
+        all.extend(self.devices.iter().cloned());
+        Rc::new(all)
+    }
+}
+
 impl Reducible for Workbench {
     type Action = Action;
 

@@ -1,0 +1,202 @@
+//! Expiry watch: every certificate made or imported here, soonest expiry first, with what to do.
+
+use time::OffsetDateTime;
+
+use super::certificate::format_utc;
+use super::{Certificate, PkiError};
+
+/// Days before expiry from which a certificate is flagged.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// How close a certificate is to expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryStatus {
+    /// Past its notAfter: the hub refuses it.
+    Expired,
+    /// Within the warning window.
+    Soon,
+    /// Fine.
+    Ok,
+}
+
+impl ExpiryStatus {
+    /// A word for a badge or a CSV column.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Soon => "renew soon",
+            Self::Ok => "ok",
+        }
+    }
+}
+
+/// One certificate in the watch list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryRow {
+    /// What it is to the user ("Root CA", "Device sensor-01").
+    pub label: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its notAfter.
+    pub not_after: OffsetDateTime,
+    /// Whole days from now (negative once expired).
+    pub days_left: i64,
+    /// Expired, soon, or fine.
+    pub status: ExpiryStatus,
+    /// SHA-1 thumbprint (as the hub's CA list shows it).
+    pub sha1: String,
+    /// What to do about it, when something must be done.
+    pub advice: Option<String>,
+}
+
+/// The watch list for `items` (label, certificate) at `now`, soonest expiry first.
+pub fn expiry_report(
+    items: &[(String, Certificate)],
+    now: OffsetDateTime,
+) -> Result<Vec<ExpiryRow>, PkiError> {
+    let mut rows = items
+        .iter()
+        .map(|(label, cert)| {
+            let info = cert.info()?;
+            let days_left = info.days_left(now);
+            let status = if now >= info.not_after {
+                ExpiryStatus::Expired
+            } else if days_left < EXPIRY_WARNING_DAYS {
+                ExpiryStatus::Soon
+            } else {
+                ExpiryStatus::Ok
+            };
+            let advice = match (status, info.is_ca) {
+                (ExpiryStatus::Ok, _) => None,
+                (ExpiryStatus::Expired, true) => Some("Expired: devices it signed can no longer connect. Make a new CA, upload and verify it, and re-issue the devices.".to_owned()),
+                (ExpiryStatus::Soon, true) => Some(format!("Expires {}: make the next CA now, upload and verify it next to this one, and re-issue devices before then.", format_utc(info.not_after))),
+                (ExpiryStatus::Expired, false) => Some("Expired: the hub refuses it. Issue a new certificate with the same CN and install it on the device.".to_owned()),
+                (ExpiryStatus::Soon, false) => Some(format!("Expires {}: issue a new certificate with the same CN and install it on the device before then.", format_utc(info.not_after))),
+            };
+            Ok(ExpiryRow {
+                label: label.clone(),
+                subject: info.subject,
+                not_after: info.not_after,
+                days_left,
+                status,
+                sha1: info.sha1.as_str().to_owned(),
+                advice,
+            })
+        })
+        .collect::<Result<Vec<_>, PkiError>>()?;
+    rows.sort_by(|a, b| {
+        a.not_after
+            .cmp(&b.not_after)
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    Ok(rows)
+}
+
+/// The watch list as CSV (RFC 4180: CRLF, fields quoted when they hold `,`, `"` or line breaks),
+/// for a calendar or a monitoring system.
+pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let mut out = String::from("label,subject,not_after_utc,days_left,status,sha1\r\n");
+    for r in rows {
+        let t = r.not_after.to_offset(time::UtcOffset::UTC);
+        let not_after = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        out.push_str(
+            &[
+                field(&r.label),
+                field(&r.subject),
+                not_after,
+                r.days_left.to_string(),
+                r.status.label().to_owned(),
+                r.sha1.clone(),
+            ]
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{
+        CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
+    };
+    use time::Duration;
+
+    #[test]
+    fn soonest_first_with_status_advice_and_csv() {
+        let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+        let ca = CertificateAuthority::create_root(&RootCaParams::default(), t0).unwrap();
+        let dev = |id: &str, days: u32| {
+            ca.issue_device_identity(
+                &DeviceCertParams {
+                    device_id: crate::iothub::DeviceId::parse(id).unwrap(),
+                    validity: ValidityDays::new(days).unwrap(),
+                },
+                KeyAlgorithm::EcdsaP256,
+                t0,
+            )
+            .unwrap()
+            .certificate
+        };
+        let items = vec![
+            ("Root CA".to_owned(), ca.certificate().clone()),
+            ("Device \"long\", lived".to_owned(), dev("long", 400)),
+            ("Device short".to_owned(), dev("short", 40)),
+            ("Device gone".to_owned(), dev("gone", 5)),
+        ];
+        // 20 days on: "gone" has expired, "short" expires in under 30 days.
+        let now = t0 + Duration::days(20);
+        let rows = expiry_report(&items, now).unwrap();
+        let order: Vec<_> = rows.iter().map(|r| (r.label.as_str(), r.status)).collect();
+        assert_eq!(
+            order,
+            [
+                ("Device gone", ExpiryStatus::Expired),
+                ("Device short", ExpiryStatus::Soon),
+                ("Device \"long\", lived", ExpiryStatus::Ok),
+                ("Root CA", ExpiryStatus::Ok),
+            ]
+        );
+        assert_eq!(rows[1].days_left, 20);
+        assert!(rows[0]
+            .advice
+            .as_deref()
+            .unwrap()
+            .contains("the hub refuses it"));
+        assert!(rows[1]
+            .advice
+            .as_deref()
+            .unwrap()
+            .contains("issue a new certificate with the same CN"));
+        assert!(rows[3].advice.is_none());
+        let csv = expiry_csv(&rows);
+        let lines: Vec<_> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "label,subject,not_after_utc,days_left,status,sha1"
+        );
+        assert!(lines[1].starts_with("Device gone,CN=gone,"), "{csv}");
+        assert!(lines[1].contains(",-15,expired,"), "{csv}");
+        assert!(
+            lines[3].starts_with("\"Device \"\"long\"\", lived\",CN=long,"),
+            "{csv}"
+        );
+        assert!(lines[2].contains("T20:"), "{csv}");
+    }
+}
