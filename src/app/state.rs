@@ -36,6 +36,16 @@ impl From<crate::pki::NamedFile> for Download {
     }
 }
 
+impl From<&Download> for crate::pki::NamedFile {
+    fn from(d: &Download) -> Self {
+        Self {
+            name: d.name.clone(),
+            contents: d.contents.to_vec(),
+            secret: d.secret,
+        }
+    }
+}
+
 impl Download {
     /// A certificate as DER (`.cer`, what Microsoft's scripts give the hub).
     pub(crate) fn cer(name: String, certificate: &crate::pki::Certificate) -> Self {

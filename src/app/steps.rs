@@ -689,19 +689,7 @@ fn BatchStep(props: &BatchProps) -> Html {
                     let made = match browser::generate_key(algorithm).await {
                         Err(e) => Err(e),
                         Ok(k) => {
-                            ca.0.issue_device(
-                                &DeviceCertParams {
-                                    device_id: id.clone(),
-                                    validity,
-                                },
-                                &k,
-                                browser::now(),
-                            )
-                            .and_then(|cert| {
-                                let f = crate::pki::device_files(&ca.0, &id, &cert, &k)?;
-                                Ok((cert, k, f))
-                            })
-                            .map_err(|e| e.to_string())
+                            device_card(&ca, id.clone(), validity, k).map_err(|e| e.to_string())
                         }
                     };
                     match made {
@@ -709,31 +697,13 @@ fn BatchStep(props: &BatchProps) -> Html {
                             failure = Some(format!("{id}: {e}"));
                             break;
                         }
-                        Ok((cert, k, f)) => {
-                            let downloads = f.iter().cloned().map(Download::from).collect();
-                            files.extend(f);
-                            let mut chain = vec![ca.0.certificate().clone()];
-                            chain.extend(ca.0.issuers().iter().cloned());
-                            let stem = id.file_stem();
-                            match issued_with_pfx(
-                                format!("Device {id}"),
-                                cert,
-                                downloads,
-                                PfxSource {
-                                    key: k,
-                                    chain,
-                                    stem,
-                                },
-                            ) {
-                                Ok(i) => issued.push(Rc::new(Issued {
-                                    in_batch: true,
-                                    ..(*i).clone()
-                                })),
-                                Err(e) => {
-                                    failure = Some(format!("{id}: {e}"));
-                                    break;
-                                }
-                            }
+                        Ok(card) => {
+                            // The zip holds exactly the files the card would offer.
+                            files.extend(card.downloads.iter().map(crate::pki::NamedFile::from));
+                            issued.push(Rc::new(Issued {
+                                in_batch: true,
+                                ..(*card).clone()
+                            }));
                             made_ids.push(id.to_string());
                         }
                     }
