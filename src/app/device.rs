@@ -7,11 +7,11 @@ use std::rc::Rc;
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BinaryType, CloseEvent, HtmlTextAreaElement, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use yew::prelude::*;
 
 use super::command::Command;
-use super::field::Field;
+use super::field::{textarea_setter, Field};
 use super::state::Issued;
 use crate::iothub::rest::ConnectionString;
 use crate::iothub::sas;
@@ -386,12 +386,6 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
         let state = state.clone();
         Callback::from(move |v: String| state.set(v))
     };
-    let area_input = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
-        })
-    };
     let set_mode = |v: bool| {
         let sas_mode = sas_mode.clone();
         Callback::from(move |_: web_sys::Event| sas_mode.set(v))
@@ -481,12 +475,12 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 <h3 class="sub">{"Telemetry"}</h3>
                 <div class="field">
                     <label for="dev-payload">{"Message body (JSON)"}</label>
-                    <textarea id="dev-payload" class="mono" rows="5" value={(*payload).clone()} oninput={area_input(&payload)} spellcheck="false" />
+                    <textarea id="dev-payload" class="mono" rows="5" value={(*payload).clone()} oninput={textarea_setter(&payload)} spellcheck="false" />
                 </div>
                 <div class="grid">
                     <div class="field">
                         <label for="dev-props">{"Message properties, name=value per line"}</label>
-                        <textarea id="dev-props" class="mono" rows="2" value={(*properties).clone()} oninput={area_input(&properties)} spellcheck="false" />
+                        <textarea id="dev-props" class="mono" rows="2" value={(*properties).clone()} oninput={textarea_setter(&properties)} spellcheck="false" />
                     </div>
                     <fieldset class="choice">
                         <legend>{"QoS"}</legend>
@@ -505,7 +499,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 <h3 class="sub">{"Device twin"}</h3>
                 <div class="field">
                     <label for="dev-reported">{"Reported properties (JSON)"}</label>
-                    <textarea id="dev-reported" class="mono" rows="2" value={(*reported).clone()} oninput={area_input(&reported)} spellcheck="false" />
+                    <textarea id="dev-reported" class="mono" rows="2" value={(*reported).clone()} oninput={textarea_setter(&reported)} spellcheck="false" />
                 </div>
                 <div class="actions">
                     <button type="button" class="secondary" id="dev-twin-report" onclick={twin_call(true)} disabled={!connected}>{"Update reported properties"}</button>

@@ -63,3 +63,14 @@ pub(crate) fn Field(props: &FieldProps) -> Html {
         </div>
     }
 }
+
+/// An `oninput` for a `<textarea>` that keeps its text in `state`.
+pub(crate) fn textarea_setter(state: &UseStateHandle<String>) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        state.set(
+            e.target_unchecked_into::<web_sys::HtmlTextAreaElement>()
+                .value(),
+        )
+    })
+}

@@ -4,13 +4,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::browser;
 use super::command::Command;
 use super::fetch::{localhub_info, Fetch};
-use super::field::Field;
+use super::field::{textarea_setter, Field};
 use super::settings::{host_name, HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use super::steps::issued;
@@ -689,12 +688,6 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
         })
     };
 
-    let on_ids = {
-        let ids = ids.clone();
-        Callback::from(move |e: InputEvent| {
-            ids.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
-        })
-    };
     let on_fill = {
         let (ids, devices) = (ids.clone(), props.devices.clone());
         Callback::from(move |_| {
@@ -755,7 +748,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
             <div class="card form">
                 <div class="field">
                     <label for="reg-ids">{"Device ids, one per line"}</label>
-                    <textarea id="reg-ids" class="mono" rows="4" value={(*ids).clone()} oninput={on_ids} spellcheck="false" aria-describedby="reg-ids-hint" />
+                    <textarea id="reg-ids" class="mono" rows="4" value={(*ids).clone()} oninput={textarea_setter(&ids)} spellcheck="false" aria-describedby="reg-ids-hint" />
                     <p class="hint" id="reg-ids-hint">{"Each id must be the CN of that device's certificate."}</p>
                 </div>
                 <div class="actions">

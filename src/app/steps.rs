@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::browser;
 use super::card::CertificateCard;
-use super::field::Field;
+use super::field::{textarea_setter, Field};
 use super::state::{Download, Issued, PfxSource, SharedCa};
 use crate::iothub::{DeviceId, VerificationCode};
 use crate::pki::{
@@ -622,15 +622,6 @@ fn BatchStep(props: &BatchProps) -> Html {
 
     let parsed = (!ids_text.trim().is_empty())
         .then(|| crate::iothub::parse_device_ids(&ids_text, MAX_BATCH));
-    let on_ids = {
-        let ids_text = ids_text.clone();
-        Callback::from(move |e: InputEvent| {
-            ids_text.set(
-                e.target_unchecked_into::<web_sys::HtmlTextAreaElement>()
-                    .value(),
-            )
-        })
-    };
     let onsubmit = {
         let (ids_text, days, key, errors, progress, stop, done) = (
             ids_text.clone(),
@@ -789,7 +780,7 @@ fn BatchStep(props: &BatchProps) -> Html {
             <form class="form" {onsubmit} novalidate=true>
                 <div class="field">
                     <label for="batch-ids">{"Device ids"}</label>
-                    <textarea id="batch-ids" class="mono" rows="4" value={(*ids_text).clone()} oninput={on_ids} spellcheck="false"
+                    <textarea id="batch-ids" class="mono" rows="4" value={(*ids_text).clone()} oninput={textarea_setter(&ids_text)} spellcheck="false"
                         placeholder="sensor-{001..100}" aria-describedby="batch-ids-hint" />
                     <p class="hint" id="batch-ids-hint">{count_hint}</p>
                     if let Some(e) = live_error { <p class="error" id="batch-ids-error" role="alert">{e}</p> }
@@ -1131,15 +1122,6 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
             });
         })
     };
-    let area = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            state.set(
-                e.target_unchecked_into::<web_sys::HtmlTextAreaElement>()
-                    .value(),
-            )
-        })
-    };
     let on_password = {
         let password = password.clone();
         Callback::from(move |v: String| password.set(v))
@@ -1224,7 +1206,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                 <div class="grid">
                     <div class="field">
                         <label for="imp-cert">{"CA certificate (PEM)"}</label>
-                        <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={area(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                        <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={textarea_setter(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
                         <label class="file">{"or a file (.pem, .cer, .crt, .der, or a .pfx/.p12 with its key): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der,.pfx,.p12" onchange={on_cert_file} /></label>
                         if let Some((name, bytes)) = &*cert_der {
                             <p class="hint" id="imp-cert-loaded">{ if crate::pki::looks_like_pkcs12(bytes) { format!("{name} loaded (PKCS#12): it holds the key and chain too; enter its password below.") } else { format!("{name} loaded (DER).") } }</p>
@@ -1233,7 +1215,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                     </div>
                     <div class="field">
                         <label for="imp-key">{"CA private key (PEM: PKCS#8, PKCS#1 RSA, EC or encrypted)"}</label>
-                        <textarea id="imp-key" class="mono" rows="5" value={(*key_text).clone()} oninput={area(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
+                        <textarea id="imp-key" class="mono" rows="5" value={(*key_text).clone()} oninput={textarea_setter(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
                         <label class="file">{"or a file: "}<input type="file" id="imp-key-file" accept=".key,.pem" onchange={on_key_file} /></label>
                         { field_error("imp-key") }
                     </div>
