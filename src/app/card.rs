@@ -57,7 +57,7 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
                 <dt>{"Valid"}</dt>
                 <dd>
                     {format_utc(info.not_before)}{" → "}{format_utc(info.not_after)}
-                    <span class={classes!("badge", if days_left < 0 { "bad" } else if days_left < 30 { "warn" } else { "ok" })}>
+                    <span class={classes!("badge", if days_left < 0 { "bad" } else if days_left < crate::pki::EXPIRY_WARNING_DAYS { "warn" } else { "ok" })}>
                         { match days_left {
                             d if d < 0 => "expired".to_owned(),
                             1 => "1 day left".to_owned(),

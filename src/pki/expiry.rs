@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::certificate::format_utc;
+use super::certificate::{format_rfc3339_utc, format_utc};
 use super::{Certificate, PkiError};
 
 /// Days before expiry from which a certificate is flagged.
@@ -104,16 +104,7 @@ pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
     }
     let mut out = String::from("label,subject,not_after_utc,days_left,status,sha1\r\n");
     for r in rows {
-        let t = r.not_after.to_offset(time::UtcOffset::UTC);
-        let not_after = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
+        let not_after = format_rfc3339_utc(r.not_after);
         out.push_str(
             &[
                 field(&r.label),

@@ -127,7 +127,7 @@ pub fn ca_checks(ca: &Certificate, now: OffsetDateTime) -> Result<Vec<Check>, Pk
         validity_checks(ca, now, "CA")?,
     ];
     let days = info.days_left(now);
-    if (0..30).contains(&days) {
+    if (0..super::EXPIRY_WARNING_DAYS).contains(&days) {
         checks.push(check(
             "Not about to expire",
             false,
