@@ -18,15 +18,21 @@ pub(crate) struct ExpiryProps {
 #[component]
 pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
     let status = use_state(|| None::<String>);
-    let items: Vec<(String, crate::pki::Certificate)> = props
-        .items
-        .iter()
-        .map(|i| (i.title.clone(), i.certificate.clone()))
-        .collect();
-    let report = expiry_report(&items, browser::now());
+    // Parsed again only when the list changes, not whenever the page redraws.
+    let report = use_memo(props.items.clone(), |items| {
+        let items: Vec<(String, crate::pki::Certificate)> = items
+            .iter()
+            .map(|i| (i.title.clone(), i.certificate.clone()))
+            .collect();
+        expiry_report(&items, browser::now())
+    });
     let on_csv = {
         let status = status.clone();
-        let csv = report.as_ref().map(|r| expiry_csv(r)).unwrap_or_default();
+        let csv = report
+            .as_ref()
+            .as_ref()
+            .map(|r| expiry_csv(r))
+            .unwrap_or_default();
         Callback::from(move |_: MouseEvent| {
             status.set(Some(
                 match browser::download("certificate-expiry.csv", "text/csv", csv.as_bytes()) {
@@ -36,7 +42,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             ))
         })
     };
-    let body = match report {
+    let body = match report.as_ref() {
         Err(e) => html! { <p class="error" role="alert">{e.to_string()}</p> },
         Ok(rows) if rows.is_empty() => html! {
             <p class="hint">{"Certificates made or imported above are listed here, soonest expiry first."}</p>

@@ -207,21 +207,28 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
     };
     let now = browser::now();
     let ca_cert = props.ca.as_ref().map(|c| c.0.certificate().clone());
-    let input: Option<&[u8]> = match &*file {
-        Some((_, bytes)) => Some(bytes),
-        None if text.trim().is_empty() => None,
-        None => Some(text.as_bytes()),
-    };
     let pw = (!password.is_empty()).then_some(password.as_str());
-    let outcome = input.map(|bytes| inspect(bytes, pw));
+    // Reading may decrypt (a .pfx, an encrypted key): only when the input or password changes,
+    // not on every keystroke in the other fields.
+    let outcome = use_memo(
+        ((*text).clone(), (*file).clone(), (*password).clone()),
+        |(text, file, password)| {
+            let input: Option<&[u8]> = match file {
+                Some((_, bytes)) => Some(bytes),
+                None if text.trim().is_empty() => None,
+                None => Some(text.as_bytes()),
+            };
+            input.map(|bytes| inspect(bytes, (!password.is_empty()).then_some(password.as_str())))
+        },
+    );
     let wants_password = matches!(
-        outcome,
+        outcome.as_ref(),
         Some(Ok(Inspected::NeedsPassword { .. }) | Ok(Inspected::Pkcs12(_)))
             | Some(Err(PkiError::PasswordWrong { .. }))
     ) || (pw.is_some()
-        && (file.is_some() || matches!(outcome, Some(Ok(Inspected::Key(_))))));
+        && (file.is_some() || matches!(outcome.as_ref(), Some(Ok(Inspected::Key(_))))));
 
-    let result = match outcome {
+    let result = match outcome.as_ref() {
         None => {
             html! { <p class="hint">{"Paste a PEM block, or choose or drop a file: a certificate (PEM, .cer, .der), a certificate request, a private key or a .pfx."}</p> }
         }
@@ -230,7 +237,7 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
             <p class="hint" role="status">{format!("This is an {what}: enter its password to look inside. It is opened here and never sent.")}</p>
         },
         Some(Ok(Inspected::Certificate(cert))) => {
-            certificate_and_checks(&cert, ca_cert.as_ref(), &device_id, &code, now)
+            certificate_and_checks(cert, ca_cert.as_ref(), &device_id, &code, now)
         }
         Some(Ok(Inspected::Request(r))) => html! {
             <dl class="facts">
@@ -242,10 +249,10 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
                 <dt>{"Device id"}</dt><dd>{ match r.device_id() { Ok(id) => format!("{id} (valid for IoT Hub)"), Err(e) => e.to_string() } }</dd>
             </dl>
         },
-        Some(Ok(Inspected::Key(k))) => key_view(&k, ca_cert.as_ref()),
+        Some(Ok(Inspected::Key(k))) => key_view(k, ca_cert.as_ref()),
         Some(Ok(Inspected::Chain(certs))) => html! {
             <>
-                { match chain_checks(&certs, now) {
+                { match chain_checks(certs, now) {
                     Ok(c) => checks_view(&format!("The chain of {} certificates", certs.len()), &c),
                     Err(e) => html! { <p class="error" role="alert">{e.to_string()}</p> },
                 } }

@@ -620,8 +620,10 @@ fn BatchStep(props: &BatchProps) -> Html {
     let stop = use_mut_ref(|| false);
     let done = use_state(|| None::<BatchDone>);
 
-    let parsed = (!ids_text.trim().is_empty())
-        .then(|| crate::iothub::parse_device_ids(&ids_text, MAX_BATCH));
+    // Read as typed, not again at each progress step of a running batch.
+    let parsed = use_memo((*ids_text).clone(), |t| {
+        (!t.trim().is_empty()).then(|| crate::iothub::parse_device_ids(t, MAX_BATCH))
+    });
     let onsubmit = {
         let (ids_text, days, key, errors, progress, stop, done) = (
             ids_text.clone(),
@@ -749,7 +751,7 @@ fn BatchStep(props: &BatchProps) -> Html {
             }
         })
     });
-    let count_hint = match &parsed {
+    let count_hint = match parsed.as_ref() {
         None => "One id per line, or a range: sensor-{001..100} makes sensor-001 … sensor-100."
             .to_owned(),
         Some(Ok(ids)) => format!(
@@ -769,7 +771,7 @@ fn BatchStep(props: &BatchProps) -> Html {
         ),
         Some(Err(_)) => String::new(),
     };
-    let live_error = match &parsed {
+    let live_error = match parsed.as_ref() {
         Some(Err(e)) => Some(e.to_string()),
         _ => errors.field("batch-ids"),
     };
