@@ -2,8 +2,8 @@
 //! every reader of this module, PEM or DER.
 
 use super::{
-    certificate_from_bytes, import_pkcs12, read_csr, Certificate, KeyPair, Pkcs12Contents,
-    PkiError, SigningRequest,
+    certificate_from_bytes, read_csr, Certificate, KeyPair, Pkcs12Contents, PkiError,
+    SigningRequest,
 };
 
 /// What [`inspect`] found.
@@ -82,32 +82,27 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
     if let Ok(cert) = Certificate::from_der(bytes.to_vec()) {
         return Ok(Inspected::Certificate(cert));
     }
-    if let Ok(req) = read_csr(bytes) {
-        return Ok(Inspected::Request(req));
-    }
+    let csr_error = match read_csr(bytes) {
+        Ok(req) => return Ok(Inspected::Request(req)),
+        Err(e) => e,
+    };
     if let Ok(key) = KeyPair::from_pkcs8_der(bytes) {
         return Ok(Inspected::Key(key));
     }
     if super::pkcs12_import::looks_like_pkcs12(bytes) {
         return match password {
             None => Ok(Inspected::NeedsPassword { what: ".pfx file" }),
-            Some(p) => match import_pkcs12(bytes, p) {
+            Some(p) => Ok(match super::pkcs12_import::read_pkcs12(bytes, p)? {
+                Ok(contents) => Inspected::Pkcs12(contents),
                 // A .pfx of certificates only (a CA or trust list): show them.
-                Err(PkiError::Pkcs12WithoutKey) => {
-                    let mut certs = super::pkcs12_import::pkcs12_certificates(bytes, p)?;
-                    Ok(if certs.len() == 1 {
-                        Inspected::Certificate(certs.remove(0))
-                    } else {
-                        Inspected::Chain(certs)
-                    })
-                }
-                other => other.map(Inspected::Pkcs12),
-            },
+                Err(mut certs) if certs.len() == 1 => Inspected::Certificate(certs.remove(0)),
+                Err(certs) => Inspected::Chain(certs),
+            }),
         };
     }
     // Name why the most likely reading failed.
-    match read_csr(bytes) {
-        Err(e @ PkiError::CsrInvalid { .. }) if looks_like_request(bytes) => Err(e),
+    match csr_error {
+        e @ PkiError::CsrInvalid { .. } if looks_like_request(bytes) => Err(e),
         _ => Err(PkiError::CertificateInvalid {
             detail: "these bytes are not a certificate, a CSR, a PKCS#8 key nor a .pfx".into(),
         }),

@@ -280,7 +280,31 @@ fn read_bags(bytes: &[u8], password: &str) -> Result<Bags, PkiError> {
 
 /// Reads a `.pfx` with its password: the key, its certificate, the others, and the name.
 pub fn import_pkcs12(bytes: &[u8], password: &str) -> Result<Pkcs12Contents, PkiError> {
-    let (mut keys, certs) = read_bags(bytes, password)?;
+    let (keys, certs) = read_bags(bytes, password)?;
+    assemble(keys, certs)
+}
+
+/// What a `.pfx` holds: a key with its certificates, or (a CA or trust list exported from
+/// Windows or a keychain) certificates only. Read once, password checked.
+pub(super) fn read_pkcs12(
+    bytes: &[u8],
+    password: &str,
+) -> Result<Result<Pkcs12Contents, Vec<Certificate>>, PkiError> {
+    let (keys, certs) = read_bags(bytes, password)?;
+    if keys.is_empty() {
+        if certs.is_empty() {
+            return Err(invalid("it holds no certificates"));
+        }
+        return Ok(Err(certs.into_iter().map(|(c, _)| c).collect()));
+    }
+    assemble(keys, certs).map(Ok)
+}
+
+/// The key, its certificate (found by public key), the rest in issuer order.
+fn assemble(
+    mut keys: Vec<KeyPair>,
+    certs: Vec<(Certificate, Option<String>)>,
+) -> Result<Pkcs12Contents, PkiError> {
     let key = match keys.len() {
         0 => return Err(PkiError::Pkcs12WithoutKey),
         1 => keys.remove(0),
@@ -334,17 +358,4 @@ fn order_chain(leaf: &Certificate, mut rest: Vec<Certificate>) -> Vec<Certificat
     }
     ordered.extend(rest);
     ordered
-}
-
-/// The certificates of a `.pfx` that may hold no key (a CA or trust list exported from Windows or
-/// a keychain), password checked.
-pub(super) fn pkcs12_certificates(
-    bytes: &[u8],
-    password: &str,
-) -> Result<Vec<Certificate>, PkiError> {
-    let (_, certs) = read_bags(bytes, password)?;
-    if certs.is_empty() {
-        return Err(invalid("it holds no certificates"));
-    }
-    Ok(certs.into_iter().map(|(c, _)| c).collect())
 }
