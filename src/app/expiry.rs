@@ -60,6 +60,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                 <>
                     <p class={classes!("summary", if expired > 0 { "bad" } else if soon > 0 { "warn" } else { "ok" })} id="expiry-summary">
                         { match (expired, soon) {
+                            (0, 0) if rows.len() == 1 => format!("The certificate is valid for more than {EXPIRY_WARNING_DAYS} days."),
                             (0, 0) => format!("All {} certificates are valid for more than {EXPIRY_WARNING_DAYS} days.", rows.len()),
                             _ => format!("{expired} expired, {soon} expiring within {EXPIRY_WARNING_DAYS} days, of {}.", rows.len()),
                         } }
@@ -94,7 +95,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
     html! {
         <section class="step" id="step-expiry" aria-labelledby="step-expiry-title">
             <div class="step-head">
-                <span class="step-no" aria-hidden="true">{"⏱"}</span>
+                <span class="step-no" aria-hidden="true">{"◔"}</span>
                 <div>
                     <h2 id="step-expiry-title">{"Watch expiry"}</h2>
                     <p class="lede">{"Every certificate made or imported on this page, soonest expiry first, with what to do before it runs out."}</p>

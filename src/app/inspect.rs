@@ -230,7 +230,7 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
 
     let result = match outcome.as_ref() {
         None => {
-            html! { <p class="hint">{"Paste a PEM block, or choose or drop a file: a certificate (PEM, .cer, .der), a certificate request, a private key or a .pfx."}</p> }
+            html! { <p class="hint">{"Paste a PEM block, or choose or drop a file: a certificate (PEM, .cer, .der), a chain file (device first), a certificate request, a private key or a .pfx."}</p> }
         }
         Some(Err(e)) => html! { <p class="error" role="alert">{e.to_string()}</p> },
         Some(Ok(Inspected::NeedsPassword { what })) => html! {
