@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
 };

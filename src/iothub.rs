@@ -5,11 +5,9 @@
 pub mod az;
 mod batch;
 pub mod client;
-mod names;
+mod login;
 pub mod rest;
-pub mod sas;
 pub mod snippets;
 
 pub use batch::{parse_device_ids, BatchError};
-pub use names::{DeviceId, IdError, VerificationCode};
-pub use sas::{SasError, SasToken};
+pub use login::{DeviceLogin, LoginError};

@@ -1,6 +1,6 @@
 //! hubcert: certificates for Azure IoT Hub X.509 device authentication, made in the browser.
 //!
-//! The crate is a pure core ([`pki`], [`iothub`], [`mqtt`]) that builds and runs natively and in
+//! The crate is a pure core ([`contract`], [`pki`], [`iothub`], [`mqtt`]) that builds and runs natively and in
 //! WebAssembly, and a thin Yew shell (`app`, wasm32 only) over it. Private keys are generated and
 //! used in the core; nothing here sends them anywhere.
 #![deny(missing_docs)]
@@ -10,6 +10,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod contract;
 pub mod iothub;
 pub mod mqtt;
 pub mod pki;

@@ -1,11 +1,11 @@
-//! MQTT 3.1.1 as a sans-IO client session, and IoT Hub's topics and user name.
+//! MQTT 3.1.1 as a sans-IO client session, and what IoT Hub's refusals mean.
+//!
+//! IoT Hub's user name and topics are in [`crate::contract`].
 //!
 //! The session never touches a socket or a clock: bytes go in through [`Session::receive`], frames
 //! to send come out of [`Session::take_outgoing`], and the caller passes the time in milliseconds.
 //! The same code runs natively over TLS in tests and over a browser WebSocket in the app.
 //! Packets are encoded and decoded by the `mqttbytes` codec.
-
-pub mod iothub;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -57,6 +57,29 @@ impl Refusal {
             Self::BadCredentials => 4,
             Self::NotAuthorized => 5,
         }
+    }
+}
+
+/// What a refused connection most likely means, most likely cause first.
+pub fn refusal_advice(refusal: Refusal, x509: bool) -> Vec<&'static str> {
+    match (refusal, x509) {
+        (Refusal::NotAuthorized, true) | (Refusal::BadCredentials, true) => vec![
+            "The CA that signed the device is not verified in the hub: upload it and prove possession.",
+            "The certificate's CN is not the device id: the CN must equal the id exactly.",
+            "The device is not registered, or is registered with another authentication (register it as CA-signed, or self-signed with this certificate's thumbprint).",
+            "The device was signed by an intermediate that was not sent: register the intermediate's CA in the hub, or import the intermediate into the browser's store too.",
+            "The certificate has expired or is not yet valid: check its dates and this computer's clock.",
+        ],
+        (Refusal::NotAuthorized, false) | (Refusal::BadCredentials, false) => vec![
+            "The SAS token is wrong or expired: check the device key and this computer's clock.",
+            "The device is not registered, or is registered for X.509 rather than SAS keys.",
+            "The device is disabled in the hub.",
+        ],
+        (Refusal::ClientId, _) => vec!["The client id must be the device id."],
+        (Refusal::ServerUnavailable, _) => {
+            vec!["The hub is unavailable or throttling: wait and try again."]
+        }
+        (Refusal::ProtocolVersion, _) => vec!["The server does not speak MQTT 3.1.1."],
     }
 }
 

@@ -1,7 +1,7 @@
 //! In headless Chromium: the core with the browser's RNG, and the page as a user drives it.
 #![cfg(target_arch = "wasm32")]
 
-use hubcert::iothub::{DeviceId, VerificationCode};
+use hubcert::contract::{DeviceId, VerificationCode};
 use hubcert::pki::{
     Certificate, CertificateAuthority, DeviceCertParams, KeyAlgorithm, KeyPair, RootCaParams,
     ValidityDays, VerificationCertParams,

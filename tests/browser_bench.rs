@@ -3,7 +3,7 @@
 //! in the same run and prints the ratio).
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, KeyPair, RootCaParams, ValidityDays,
 };

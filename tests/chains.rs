@@ -243,7 +243,7 @@ fn p384_roots_and_mixed_chains_verify_with_openssl_and_webpki() {
 /// chain checks pass on the chain in order and name what is wrong out of order or cut short.
 #[test]
 fn every_key_type_and_chain_shape_verifies_and_the_chain_checks_agree() {
-    use hubcert::iothub::DeviceId;
+    use hubcert::contract::DeviceId;
     use hubcert::pki::{chain_checks, DeviceCertParams, KeyAlgorithm, ValidityDays};
     let dir = Scratch::new();
     for key in [

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{make_csr, read_csr, KeyAlgorithm, KeyPair, PkiError, ValidityDays};
 
 /// `openssl req -new` with a fresh EC key; returns (CSR PEM, key path).

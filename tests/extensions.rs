@@ -65,7 +65,7 @@ fn extensions_read_as_openssl_prints_them() {
     let rsa_dev = inter
         .issue_device_identity(
             &hubcert::pki::DeviceCertParams {
-                device_id: hubcert::iothub::DeviceId::parse("ext-rsa").unwrap(),
+                device_id: hubcert::contract::DeviceId::parse("ext-rsa").unwrap(),
                 validity: ValidityDays::new(30).unwrap(),
             },
             KeyAlgorithm::RSA_2048,

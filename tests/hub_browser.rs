@@ -5,9 +5,9 @@
 mod page;
 
 use hubcert::app::Fetch;
+use hubcert::contract::build_sas_token;
 use hubcert::iothub::client::HubClient;
 use hubcert::iothub::rest::{Arm, Plane};
-use hubcert::iothub::sas;
 use hubcert::pki::{CertificateAuthority, RootCaParams};
 use page::{click, mount, settle, text, type_into, value, wait_for};
 use serde_json::Value;
@@ -139,7 +139,7 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     let cs = info["connectionString"].as_str().unwrap();
     let key = cs.split("SharedAccessKey=").nth(1).unwrap();
     let host = info["hostName"].as_str().unwrap();
-    let token = sas::build_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    let token = build_sas_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
     let (status, dev) = get_json(
         &format!("{LOCALHUB}/devices/{device}?api-version=2021-04-12"),
         &token,
@@ -245,7 +245,7 @@ async fn a_stale_etag_and_a_missing_relay_come_back_as_their_messages() {
         "HostName=h.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=AAAA",
     )
     .unwrap();
-    let id = hubcert::iothub::DeviceId::parse("d1").unwrap();
+    let id = hubcert::contract::DeviceId::parse("d1").unwrap();
     let err = nowhere.device(&reg, &id, unix_now()).await.unwrap_err();
     assert!(err.to_string().contains("start the relay"), "{err}");
 }
@@ -261,7 +261,7 @@ async fn register_sas_device(info: &Value, id: &str) -> String {
     let cs = info["connectionString"].as_str().unwrap();
     let key = cs.split("SharedAccessKey=").nth(1).unwrap();
     let host = info["hostName"].as_str().unwrap();
-    let token = sas::build_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    let token = build_sas_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
     let body = serde_json::json!({"deviceId": id, "authentication": {"type": "sas", "symmetricKey": {"primaryKey": null, "secondaryKey": null}}});
     let r =
         gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
@@ -417,7 +417,7 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
     let cs = info["connectionString"].as_str().unwrap();
     let key = cs.split("SharedAccessKey=").nth(1).unwrap();
     let host = info["hostName"].as_str().unwrap();
-    let token = sas::build_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    let token = build_sas_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
     let url = format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12");
     let (_, device) = get_json(&url, &token).await;
     let r = gloo::net::http::Request::delete(&url)

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{export_pkcs12, inspect, make_csr, Inspected, Pkcs12Preset, PkiError};
 
 fn kind(r: &Result<Inspected, PkiError>) -> String {

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::mqtt::{ConnectOptions, Event, QoS, Session};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, KeyPair, RootCaParams,

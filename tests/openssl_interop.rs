@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyPair, PkiError, RootCaParams, ValidityDays,
 };

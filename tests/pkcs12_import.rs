@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{
     export_pkcs12, import_pkcs12, CertificateAuthority, DeviceCertParams, KeyAlgorithm,
     Pkcs12Preset, PkiError, ValidityDays,

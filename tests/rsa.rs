@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use hubcert::iothub::DeviceId;
+use hubcert::contract::DeviceId;
 use hubcert::pki::{
     certificate_from_bytes, export_pkcs12, is_signed_by, read_csr, CertificateAuthority,
     DeviceCertParams, Identity, IntermediateCaParams, KeyAlgorithm, KeyPair, Pkcs12Preset,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hubcert::iothub::{sas, DeviceId};
+use hubcert::contract::{build_sas_token, DeviceId};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
 };
@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_default()
         .to_owned();
-    let token = sas::build_token(
+    let token = build_sas_token(
         "localhost",
         &key,
         Some("iothubowner"),

@@ -10,9 +10,9 @@
 
 use std::path::PathBuf;
 
+use hubcert::contract::{DeviceId, VerificationCode};
 use hubcert::iothub::client::HubClient;
 use hubcert::iothub::rest::{Arm, DeviceAuth, Registry};
-use hubcert::iothub::{DeviceId, VerificationCode};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
     VerificationCertParams,

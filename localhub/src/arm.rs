@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use hubcert::contract::{CertificateName, ARM_API_VERSION};
 use hubcert::pki::Certificate;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Deserialize;
@@ -16,8 +17,6 @@ use serde_json::{json, Value};
 use crate::auth;
 use crate::http::arm_error;
 use crate::store::{now_unix, CaRecord, Hub};
-
-const API_VERSION: &str = "2023-06-30";
 
 #[derive(Deserialize)]
 pub(crate) struct ApiVersion {
@@ -48,7 +47,7 @@ fn preflight(
             return Err(arm_error(
                 StatusCode::BAD_REQUEST,
                 "InvalidApiVersionParameter",
-                format!("The api-version '{v}' is invalid. Use {API_VERSION}."),
+                format!("The api-version '{v}' is invalid. Use {ARM_API_VERSION}."),
             ))
         }
         _ => {}
@@ -64,13 +63,6 @@ fn preflight(
         ));
     }
     Ok(())
-}
-
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
 }
 
 fn not_found(name: &str) -> Response {
@@ -226,11 +218,11 @@ pub(crate) async fn put(
     if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
         return r;
     }
-    if !valid_name(&name) {
+    if let Err(e) = CertificateName::parse(&name) {
         return arm_error(
             StatusCode::BAD_REQUEST,
             "IH400004",
-            format!("Certificate name '{name}' is invalid: use 1 to 64 letters, digits, '-', '.' or '_'."),
+            format!("Certificate name '{name}' is invalid: {e}"),
         );
     }
     let body: PutBody = match serde_json::from_slice(&body) {

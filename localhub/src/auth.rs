@@ -4,7 +4,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hubcert::iothub::SasToken;
+use hubcert::contract::SasToken;
 
 use crate::http::{arm_error, hub_error};
 use crate::store::{now_unix, Hub};

@@ -1,7 +1,7 @@
 //! localhub: an offline stand-in for the parts of Azure IoT Hub that hubcert uses.
 //!
-//! - ARM CA certificates (`/subscriptions/.../IotHubs/{hub}/certificates/...`, api-version 2023-06-30)
-//! - the device registry (`/devices/{id}`, api-version 2021-04-12) with service SAS authentication
+//! - ARM CA certificates (`/subscriptions/.../IotHubs/{hub}/certificates/...`, `hubcert::contract::ARM_API_VERSION`)
+//! - the device registry (`/devices/{id}`, `hubcert::contract::DEVICE_API_VERSION`) with service SAS authentication
 //! - MQTT 3.1.1 over TLS and over TLS WebSocket (`/$iothub/websocket`, subprotocol `mqtt`)
 //!   with X.509 (CA-signed or self-signed thumbprint) and SAS device authentication
 //! - `/localhub/...`: what devices sent (JSON and server-sent events) and cloud-to-device sends

@@ -1,6 +1,6 @@
 //! MQTT 3.1.1 as IoT Hub speaks it, over any byte stream (TLS, or a WebSocket bridged to bytes).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,13 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::BytesMut;
 use futures_util::{SinkExt, StreamExt};
-use hubcert::iothub::SasToken;
+use hubcert::contract::{
+    MqttUserName, PropertyBag, RegisteredThumbprint, SasToken, Topic, TopicFilter,
+};
 use hubcert::pki::{format_utc, Certificate};
 use mqttbytes::v4::{
     ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode, UnsubAck,
 };
 use mqttbytes::QoS;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -201,10 +202,11 @@ where
         }
         while let Some(m) = pending.front().filter(|_| c2d_subscribed).cloned() {
             pending.pop_front();
-            let topic = format!(
-                "devices/{device_id}/messages/devicebound/{}",
-                property_bag(&m.properties)
-            );
+            let topic = Topic::CloudToDevice {
+                device_id: device_id.clone(),
+                properties: PropertyBag(m.properties.clone().into_iter().collect()),
+            }
+            .to_string();
             let mut p = Publish::new(topic, QoS::AtLeastOnce, m.body);
             p.pkid = next_pkid;
             next_pkid = next_pkid.checked_add(1).unwrap_or(1);
@@ -240,68 +242,68 @@ async fn handle<W: AsyncWrite + Unpin>(
             if p.qos == QoS::ExactlyOnce {
                 return Err("QoS 2 is not supported by IoT Hub".into());
             }
-            let events = format!("devices/{id}/messages/events/");
-            let bag = p
-                .topic
-                .strip_prefix(&events)
-                .or_else(|| (p.topic == events.trim_end_matches('/')).then_some(""));
-            if let Some(bag) = bag {
-                let mut e = event("telemetry", id, transport);
-                e.body = Some(String::from_utf8_lossy(&p.payload).into_owned());
-                e.properties = parse_property_bag(bag);
-                hub.record(e);
-            } else if let Some(rest) = p.topic.strip_prefix("$iothub/twin/GET/") {
-                let rid = request_id(rest);
-                let body = hub.read(|_, devices| {
-                    devices.get(id).map(|d| {
-                        let mut reported = serde_json::Value::Object(d.reported.clone());
-                        reported["$version"] = d.reported_version.into();
-                        serde_json::json!({"desired": {"$version": 1}, "reported": reported})
-                    })
-                });
-                let body = body.unwrap_or_default().to_string();
-                let reply = Publish::new(
-                    format!("$iothub/twin/res/200/?$rid={rid}"),
-                    QoS::AtMostOnce,
-                    body,
-                );
-                send(wr, |b| reply.write(b)).await?;
-            } else if let Some(rest) = p
-                .topic
-                .strip_prefix("$iothub/twin/PATCH/properties/reported/")
-            {
-                let rid = request_id(rest);
-                let patch: Result<serde_json::Map<String, serde_json::Value>, _> =
-                    serde_json::from_slice(&p.payload);
-                let topic = match patch {
-                    Ok(patch) => {
-                        let version = hub.write(|_, devices| {
-                            devices.get_mut(id).map(|d| {
-                                for (k, v) in patch {
-                                    if v.is_null() {
-                                        d.reported.remove(&k);
-                                    } else {
-                                        d.reported.insert(k, v);
+            let refused = || format!("publish to a topic this device may not use: {}", p.topic);
+            match Topic::parse(&p.topic).map_err(|_| refused())? {
+                Topic::Telemetry {
+                    device_id,
+                    properties,
+                } if device_id == id => {
+                    let mut e = event("telemetry", id, transport);
+                    e.body = Some(String::from_utf8_lossy(&p.payload).into_owned());
+                    e.properties = properties.0.into_iter().collect();
+                    hub.record(e);
+                }
+                Topic::TwinGet { rid } => {
+                    let body = hub.read(|_, devices| {
+                        devices.get(id).map(|d| {
+                            let mut reported = serde_json::Value::Object(d.reported.clone());
+                            reported["$version"] = d.reported_version.into();
+                            serde_json::json!({"desired": {"$version": 1}, "reported": reported})
+                        })
+                    });
+                    let body = body.unwrap_or_default().to_string();
+                    let topic = Topic::TwinResponse {
+                        status: 200,
+                        rid,
+                        version: None,
+                    };
+                    let reply = Publish::new(topic.to_string(), QoS::AtMostOnce, body);
+                    send(wr, |b| reply.write(b)).await?;
+                }
+                Topic::TwinReportedPatch { rid } => {
+                    let patch: Result<serde_json::Map<String, serde_json::Value>, _> =
+                        serde_json::from_slice(&p.payload);
+                    let topic = match patch {
+                        Ok(patch) => {
+                            let version = hub.write(|_, devices| {
+                                devices.get_mut(id).map(|d| {
+                                    for (k, v) in patch {
+                                        if v.is_null() {
+                                            d.reported.remove(&k);
+                                        } else {
+                                            d.reported.insert(k, v);
+                                        }
                                     }
-                                }
-                                d.reported_version += 1;
-                                d.reported_version
-                            })
-                        });
-                        format!(
-                            "$iothub/twin/res/204/?$rid={rid}&$version={}",
-                            version.unwrap_or(0)
-                        )
-                    }
-                    Err(_) => format!("$iothub/twin/res/400/?$rid={rid}"),
-                };
-                let reply = Publish::new(topic, QoS::AtMostOnce, Vec::new());
-                send(wr, |b| reply.write(b)).await?;
-            } else {
-                return Err(format!(
-                    "publish to a topic this device may not use: {}",
-                    p.topic
-                ));
+                                    d.reported_version += 1;
+                                    d.reported_version
+                                })
+                            });
+                            Topic::TwinResponse {
+                                status: 204,
+                                rid,
+                                version: Some(version.unwrap_or(0)),
+                            }
+                        }
+                        Err(_) => Topic::TwinResponse {
+                            status: 400,
+                            rid,
+                            version: None,
+                        },
+                    };
+                    let reply = Publish::new(topic.to_string(), QoS::AtMostOnce, Vec::new());
+                    send(wr, |b| reply.write(b)).await?;
+                }
+                _ => return Err(refused()),
             }
             if p.qos == QoS::AtLeastOnce {
                 send(wr, |b| PubAck::new(p.pkid).write(b)).await?;
@@ -312,16 +314,15 @@ async fn handle<W: AsyncWrite + Unpin>(
                 .filters
                 .iter()
                 .map(|f| {
-                    let allowed = [
-                        format!("devices/{id}/messages/devicebound/#"),
-                        "$iothub/twin/res/#".into(),
-                        "$iothub/twin/PATCH/properties/desired/#".into(),
-                        "$iothub/methods/POST/#".into(),
-                    ];
-                    if allowed.contains(&f.path) {
-                        if f.path.starts_with("devices/") {
+                    let granted = match TopicFilter::parse(&f.path) {
+                        Some(TopicFilter::CloudToDevice { device_id }) if device_id == id => {
                             *c2d_subscribed = true;
+                            true
                         }
+                        Some(TopicFilter::CloudToDevice { .. }) | None => false,
+                        Some(_) => true,
+                    };
+                    if granted {
                         SubscribeReasonCode::Success(if f.qos == QoS::AtMostOnce {
                             QoS::AtMostOnce
                         } else {
@@ -343,39 +344,6 @@ async fn handle<W: AsyncWrite + Unpin>(
     Ok(true)
 }
 
-fn request_id(rest: &str) -> String {
-    rest.trim_start_matches('?')
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("$rid="))
-        .unwrap_or("")
-        .to_owned()
-}
-
-fn parse_property_bag(bag: &str) -> BTreeMap<String, String> {
-    bag.split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            let d = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-            (d(k), d(v))
-        })
-        .collect()
-}
-
-fn property_bag(props: &BTreeMap<String, String>) -> String {
-    props
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(v, NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// IoT Hub's checks, in its order; the reason is logged and sent to watchers, never to the device.
 fn authenticate(
     hub: &Hub,
@@ -388,13 +356,10 @@ fn authenticate(
     }
     let login = connect.login.as_ref();
     let username = login.map(|l| l.username.as_str()).unwrap_or("");
-    let mut parts = username.splitn(3, '/');
-    let (host, user_device) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if !host.eq_ignore_ascii_case(&hub.config.host_name) || user_device != id {
-        return Err(format!(
-            "the username must be {}/{id}/?api-version=2021-04-12, not {username:?}",
-            hub.config.host_name
-        ));
+    let expected = MqttUserName::new(&hub.config.host_name, id);
+    match MqttUserName::parse(username) {
+        Ok(u) if u.host.eq_ignore_ascii_case(&expected.host) && u.device_id == id => {}
+        _ => return Err(format!("the username must be {expected}, not {username:?}")),
     }
     let device = hub
         .read(|_, devices| devices.get(id).cloned())
@@ -418,10 +383,11 @@ fn authenticate(
         DeviceAuth::SelfSigned { primary, secondary } => {
             let (cert, info) = leaf(peer, now)?;
             let _ = cert;
-            let matches = [primary, secondary].into_iter().flatten().any(|t| {
-                t.eq_ignore_ascii_case(info.sha1.as_str())
-                    || t.eq_ignore_ascii_case(info.sha256.as_str())
-            });
+            let matches = [primary, secondary]
+                .into_iter()
+                .flatten()
+                .filter_map(|t| RegisteredThumbprint::parse(t).ok())
+                .any(|t| t.matches(info.sha1.as_str(), info.sha256.as_str()));
             if matches {
                 Ok(())
             } else {

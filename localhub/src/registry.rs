@@ -1,4 +1,5 @@
-//! The device registry of the data plane: `/devices/{id}?api-version=2021-04-12`.
+//! The device registry of the data plane: `/devices/{id}?api-version=...`, the body
+//! `hubcert::contract::Device`.
 
 use std::sync::Arc;
 
@@ -6,9 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hubcert::iothub::DeviceId;
+use hubcert::contract::{
+    AuthKind, Authentication, ConnectionState, Device, DeviceId, DeviceStatus,
+    RegisteredThumbprint, SymmetricKey, X509Thumbprint, DEVICE_API_VERSION,
+};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::auth;
 use crate::http::hub_error;
@@ -26,45 +29,59 @@ fn preflight(hub: &Hub, headers: &HeaderMap, q: &ApiVersion) -> Result<(), Respo
         return Err(hub_error(
             StatusCode::BAD_REQUEST,
             "InvalidProtocolVersion",
-            "The api-version query parameter is required (api-version=2021-04-12).",
+            format!(
+                "The api-version query parameter is required (api-version={DEVICE_API_VERSION})."
+            ),
         ));
     }
     Ok(())
 }
 
-fn describe(d: &DeviceRecord) -> Value {
+/// The record as the registry API describes it.
+fn describe(d: &DeviceRecord) -> Device {
     let authentication = match &d.auth {
-        DeviceAuth::CertificateAuthority => json!({
-            "type": "certificateAuthority",
-            "symmetricKey": {"primaryKey": null, "secondaryKey": null},
-            "x509Thumbprint": {"primaryThumbprint": null, "secondaryThumbprint": null},
-        }),
-        DeviceAuth::SelfSigned { primary, secondary } => json!({
-            "type": "selfSigned",
-            "symmetricKey": {"primaryKey": null, "secondaryKey": null},
-            "x509Thumbprint": {"primaryThumbprint": primary, "secondaryThumbprint": secondary},
-        }),
-        DeviceAuth::Sas { primary, secondary } => json!({
-            "type": "sas",
-            "symmetricKey": {"primaryKey": primary, "secondaryKey": secondary},
-            "x509Thumbprint": {"primaryThumbprint": null, "secondaryThumbprint": null},
-        }),
-        DeviceAuth::None => json!({"type": "none"}),
+        DeviceAuth::CertificateAuthority => Authentication {
+            kind: AuthKind::CertificateAuthority,
+            symmetric_key: Some(SymmetricKey::default()),
+            x509_thumbprint: Some(X509Thumbprint::default()),
+        },
+        DeviceAuth::SelfSigned { primary, secondary } => Authentication {
+            kind: AuthKind::SelfSigned,
+            symmetric_key: Some(SymmetricKey::default()),
+            x509_thumbprint: Some(X509Thumbprint {
+                primary_thumbprint: primary.clone(),
+                secondary_thumbprint: secondary.clone(),
+            }),
+        },
+        DeviceAuth::Sas { primary, secondary } => Authentication {
+            kind: AuthKind::Sas,
+            symmetric_key: Some(SymmetricKey {
+                primary_key: Some(primary.clone()),
+                secondary_key: Some(secondary.clone()),
+            }),
+            x509_thumbprint: Some(X509Thumbprint::default()),
+        },
+        DeviceAuth::None => Authentication {
+            kind: AuthKind::None,
+            ..Default::default()
+        },
     };
-    json!({
-        "deviceId": d.device_id,
-        "generationId": d.generation_id,
-        "etag": d.etag,
-        "connectionState": "Disconnected",
-        "status": if d.enabled { "enabled" } else { "disabled" },
-        "statusReason": null,
-        "connectionStateUpdatedTime": "0001-01-01T00:00:00Z",
-        "statusUpdatedTime": "0001-01-01T00:00:00Z",
-        "lastActivityTime": "0001-01-01T00:00:00Z",
-        "cloudToDeviceMessageCount": 0,
-        "authentication": authentication,
-        "capabilities": {"iotEdge": false},
-    })
+    const NEVER: &str = "0001-01-01T00:00:00Z";
+    Device {
+        generation_id: Some(d.generation_id.clone()),
+        etag: Some(d.etag.clone()),
+        connection_state: Some(ConnectionState::Disconnected),
+        status: if d.enabled {
+            DeviceStatus::Enabled
+        } else {
+            DeviceStatus::Disabled
+        },
+        connection_state_updated_time: Some(NEVER.into()),
+        status_updated_time: Some(NEVER.into()),
+        last_activity_time: Some(NEVER.into()),
+        cloud_to_device_message_count: Some(0),
+        ..Device::new(&d.device_id, authentication)
+    }
 }
 
 fn with_etag(status: StatusCode, d: &DeviceRecord) -> Response {
@@ -98,65 +115,20 @@ pub(crate) async fn get(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeviceBody {
-    device_id: Option<String>,
-    status: Option<String>,
-    authentication: Option<AuthBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AuthBody {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    symmetric_key: Option<KeysBody>,
-    x509_thumbprint: Option<ThumbprintsBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct KeysBody {
-    primary_key: Option<String>,
-    secondary_key: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ThumbprintsBody {
-    primary_thumbprint: Option<String>,
-    secondary_thumbprint: Option<String>,
-}
-
-/// A thumbprint is 40 (SHA-1) or 64 (SHA-256) hex digits; the hub refuses colons.
+/// A registered thumbprint, as IoT Hub checks it; an empty one is absent.
 fn thumbprint(t: Option<String>) -> Result<Option<String>, String> {
-    let Some(t) = t.filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.contains(':') {
-        return Err(format!(
-            "Thumbprint {t} contains colons: give the hex digits only"
-        ));
+    match t.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => RegisteredThumbprint::parse(&t)
+            .map(|t| Some(t.as_str().to_owned()))
+            .map_err(|e| format!("Thumbprint {t} {e}")),
     }
-    if !(t.len() == 40 || t.len() == 64) || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "Thumbprint {t} is not 40 (SHA-1) or 64 (SHA-256) hex digits"
-        ));
-    }
-    Ok(Some(t.to_ascii_uppercase()))
 }
 
-fn parse_auth(body: Option<AuthBody>) -> Result<DeviceAuth, String> {
-    let Some(a) = body else {
-        return Ok(DeviceAuth::Sas {
-            primary: random_key()?,
-            secondary: random_key()?,
-        });
-    };
-    match a.kind.as_deref().unwrap_or("sas") {
-        "certificateAuthority" => Ok(DeviceAuth::CertificateAuthority),
-        "selfSigned" => {
+fn parse_auth(a: Authentication) -> Result<DeviceAuth, String> {
+    match a.kind {
+        AuthKind::CertificateAuthority => Ok(DeviceAuth::CertificateAuthority),
+        AuthKind::SelfSigned => {
             let t = a.x509_thumbprint.ok_or("A selfSigned device needs x509Thumbprint")?;
             let primary = thumbprint(t.primary_thumbprint)?;
             let secondary = thumbprint(t.secondary_thumbprint)?;
@@ -165,8 +137,7 @@ fn parse_auth(body: Option<AuthBody>) -> Result<DeviceAuth, String> {
             }
             Ok(DeviceAuth::SelfSigned { primary, secondary })
         }
-        "sas" => {
-            let keys = a.symmetric_key;
+        AuthKind::Sas => {
             let pick = |k: Option<String>| -> Result<String, String> {
                 match k.filter(|k| !k.is_empty()) {
                     Some(k) => {
@@ -179,11 +150,14 @@ fn parse_auth(body: Option<AuthBody>) -> Result<DeviceAuth, String> {
                     None => random_key(),
                 }
             };
-            let (p, s) = keys.map(|k| (k.primary_key, k.secondary_key)).unwrap_or((None, None));
-            Ok(DeviceAuth::Sas { primary: pick(p)?, secondary: pick(s)? })
+            let keys = a.symmetric_key.unwrap_or_default();
+            Ok(DeviceAuth::Sas {
+                primary: pick(keys.primary_key)?,
+                secondary: pick(keys.secondary_key)?,
+            })
         }
-        "none" => Ok(DeviceAuth::None),
-        other => Err(format!(
+        AuthKind::None => Ok(DeviceAuth::None),
+        AuthKind::Unknown(other) => Err(format!(
             "Authentication type '{other}' is unknown: use sas, selfSigned, certificateAuthority or none"
         )),
     }
@@ -203,7 +177,7 @@ pub(crate) async fn put(
     if let Err(e) = DeviceId::parse(&id) {
         return bad("ArgumentInvalid", e.to_string());
     }
-    let body: DeviceBody = match serde_json::from_slice(&body) {
+    let body = match Device::from_json(&body) {
         Ok(b) => b,
         Err(e) => {
             return bad(
@@ -212,7 +186,7 @@ pub(crate) async fn put(
             )
         }
     };
-    if body.device_id.as_deref().is_some_and(|d| d != id) {
+    if body.device_id != id {
         return bad(
             "ArgumentInvalid",
             "The deviceId in the body differs from the one in the URL".into(),
@@ -222,7 +196,7 @@ pub(crate) async fn put(
         Ok(a) => a,
         Err(e) => return bad("ArgumentInvalid", e),
     };
-    let enabled = !matches!(body.status.as_deref(), Some("disabled"));
+    let enabled = body.status != DeviceStatus::Disabled;
     let etag = hub.next_etag();
     let result = hub.write(|_, devices| {
         let existing = devices.get(&id);

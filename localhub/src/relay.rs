@@ -11,6 +11,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hubcert::contract::HubHost;
 use tokio::net::TcpListener;
 
 use crate::http::{cors_headers, hub_error};
@@ -41,30 +42,7 @@ impl RelayConfig {
     /// For `hub`: a host name ending in `.azure-devices.net` (a bare hub name gets it added).
     /// Anything else is refused, so the relay cannot be pointed at an arbitrary host.
     pub fn for_hub(hub: &str) -> Result<Self, String> {
-        let hub = hub
-            .trim()
-            .trim_start_matches("https://")
-            .trim_end_matches('/');
-        let host = if hub.contains('.') {
-            hub.to_ascii_lowercase()
-        } else {
-            format!("{}.azure-devices.net", hub.to_ascii_lowercase())
-        };
-        let Some(name) = host.strip_suffix(".azure-devices.net") else {
-            return Err(format!(
-                "{host} is not an IoT Hub host: the relay forwards only to NAME.azure-devices.net"
-            ));
-        };
-        let valid = !name.is_empty()
-            && name.len() <= 50
-            && !name.starts_with('-')
-            && !name.ends_with('-')
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !valid {
-            return Err(format!(
-                "'{name}' is not an IoT Hub name: 3 to 50 letters, digits or '-'"
-            ));
-        }
+        let host = HubHost::parse(hub).map_err(|e| e.to_string())?;
         Ok(Self::with_upstream(format!("https://{host}")))
     }
 

@@ -7,11 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{device, root, start, Hub};
-use hubcert::mqtt::iothub::{
-    c2d_filter, c2d_properties, refusal_advice, telemetry_topic, twin_get, twin_report,
-    twin_response, username, TWIN_RESPONSES,
-};
-use hubcert::mqtt::{ConnectOptions, Event, QoS, Refusal, Session};
+use hubcert::contract::{MqttUserName, Topic, TopicFilter};
+use hubcert::mqtt::{refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
 use hubcert::pki::Identity;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -53,7 +50,7 @@ impl Device {
             .await?;
         let options = ConnectOptions {
             client_id: id.into(),
-            username: username("localhost", id),
+            username: MqttUserName::new("localhost", id).to_string(),
             password: None,
             keep_alive_secs: 30,
             clean_session: true,
@@ -113,13 +110,14 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     );
 
     // Telemetry at QoS 1 with properties: PUBACK with a round-trip time, recorded by localhub.
-    let topic = telemetry_topic(
+    let topic = Topic::telemetry(
         "core-dev",
         &[
             ("$.ct".into(), "application/json".into()),
             ("alert".into(), "high temp".into()),
         ],
-    );
+    )
+    .to_string();
     let now = dev.ms();
     let id = dev
         .session
@@ -144,7 +142,14 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     // Cloud-to-device: subscribe, localhub sends, the session delivers (and acknowledges).
     let now = dev.ms();
     dev.session
-        .subscribe(&c2d_filter("core-dev"), QoS::AtLeastOnce, now)
+        .subscribe(
+            &TopicFilter::CloudToDevice {
+                device_id: "core-dev".into(),
+            }
+            .to_string(),
+            QoS::AtLeastOnce,
+            now,
+        )
         .unwrap();
     dev.flush().await;
     assert!(matches!(
@@ -165,7 +170,15 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     match dev.events().await.as_slice() {
         [Event::Message { topic, payload, .. }] => {
             assert_eq!(payload, b"reboot");
-            let props = c2d_properties("core-dev", topic).expect("a c2d topic");
+            let Ok(Topic::CloudToDevice {
+                device_id,
+                properties,
+            }) = Topic::parse(topic)
+            else {
+                panic!("not a c2d topic: {topic}")
+            };
+            assert_eq!(device_id, "core-dev");
+            let props = properties.0;
             assert!(props.contains(&("color".into(), "red".into())), "{props:?}");
         }
         other => panic!("{other:?}"),
@@ -174,7 +187,11 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     // Twin: subscribe to responses, report a property, read the twin back.
     let now = dev.ms();
     dev.session
-        .subscribe(TWIN_RESPONSES, QoS::AtMostOnce, now)
+        .subscribe(
+            &TopicFilter::TwinResponses.to_string(),
+            QoS::AtMostOnce,
+            now,
+        )
         .unwrap();
     dev.flush().await;
     assert!(matches!(
@@ -184,7 +201,7 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     let now = dev.ms();
     dev.session
         .publish(
-            &twin_report(1),
+            &Topic::TwinReportedPatch { rid: "1".into() }.to_string(),
             br#"{"firmware":"1.2.3"}"#,
             QoS::AtMostOnce,
             now,
@@ -193,21 +210,29 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     dev.flush().await;
     match dev.events().await.as_slice() {
         [Event::Message { topic, .. }] => {
-            let r = twin_response(topic).expect("a twin response");
-            assert_eq!((r.status, r.rid), (204, 1));
+            let r = Topic::parse(topic).expect("a twin response");
+            assert!(
+                matches!(&r, Topic::TwinResponse { status: 204, rid, .. } if rid == "1"),
+                "{r:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
     let now = dev.ms();
     dev.session
-        .publish(&twin_get(2), b"", QoS::AtMostOnce, now)
+        .publish(
+            &Topic::TwinGet { rid: "2".into() }.to_string(),
+            b"",
+            QoS::AtMostOnce,
+            now,
+        )
         .unwrap();
     dev.flush().await;
     match dev.events().await.as_slice() {
         [Event::Message { topic, payload, .. }] => {
-            assert_eq!(
-                twin_response(topic).map(|r| (r.status, r.rid)),
-                Some((200, 2))
+            assert!(
+                matches!(Topic::parse(topic), Ok(Topic::TwinResponse { status: 200, ref rid, .. }) if rid == "2"),
+                "{topic}"
             );
             let twin: serde_json::Value = serde_json::from_slice(payload).unwrap();
             assert_eq!(twin["reported"]["firmware"], "1.2.3", "{twin}");

@@ -206,7 +206,7 @@ async fn each_bad_device_gets_connack_5() {
         hubcert::pki::CertificateAuthority::create_root(&Default::default(), past).expect("old ca");
     hub.upload_and_verify("old", &old_ca).await;
     let params = hubcert::pki::DeviceCertParams {
-        device_id: hubcert::iothub::DeviceId::parse("dev-expired").expect("id"),
+        device_id: hubcert::contract::DeviceId::parse("dev-expired").expect("id"),
         validity: hubcert::pki::ValidityDays::new(30).expect("days"),
     };
     let expired = old_ca
@@ -291,14 +291,14 @@ async fn sas_device_connects_with_a_valid_token_and_not_with_a_bad_one() {
         200
     );
     let expiry = (now().unix_timestamp() + 600) as u64;
-    let token = hubcert::iothub::sas::build_token("localhost/devices/sas-dev", key, None, expiry)
+    let token = hubcert::contract::build_sas_token("localhost/devices/sas-dev", key, None, expiry)
         .expect("token");
     let (client, mut events) = connect(&hub, Via::Tls, "sas-dev", None, &token)
         .await
         .expect("sas connects");
     send_telemetry(&client, &mut events, "sas-dev", "{}").await;
 
-    let wrong = hubcert::iothub::sas::build_token(
+    let wrong = hubcert::contract::build_sas_token(
         "localhost/devices/sas-dev",
         "b3RoZXIta2V5",
         None,
@@ -306,7 +306,7 @@ async fn sas_device_connects_with_a_valid_token_and_not_with_a_bad_one() {
     )
     .expect("token");
     refused(&hub, "sas-dev", None, &wrong, "signature does not match").await;
-    let expired = hubcert::iothub::sas::build_token("localhost/devices/sas-dev", key, None, 1000)
+    let expired = hubcert::contract::build_sas_token("localhost/devices/sas-dev", key, None, 1000)
         .expect("token");
     refused(&hub, "sas-dev", None, &expired, "expired").await;
 }
@@ -449,7 +449,7 @@ async fn registry_refuses_bad_and_expired_service_tokens() {
         "{}",
         r.body
     );
-    let forged = hubcert::iothub::sas::build_token(
+    let forged = hubcert::contract::build_sas_token(
         "localhost",
         "b3RoZXIta2V5",
         Some("iothubowner"),

@@ -7,9 +7,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::start;
+use hubcert::contract::DeviceId;
 use hubcert::iothub::client::HubClient;
 use hubcert::iothub::rest::{DeviceAuth, Registry};
-use hubcert::iothub::DeviceId;
 use localhub::{start_relay, RelayConfig};
 
 fn unix() -> u64 {
@@ -74,7 +74,7 @@ async fn the_apps_device_calls_go_through_with_cors_and_nothing_else_does() {
         .register_device(&via_relay, &id, &DeviceAuth::CertificateAuthority, unix())
         .await
         .unwrap();
-    assert_eq!(made.auth_type, "certificateAuthority");
+    assert_eq!(made.auth_type.as_str(), "certificateAuthority");
     let held = client.device(&direct, &id, unix()).await.unwrap();
     assert_eq!(held.device_id, "relayed-1");
     // An error answer comes back as the hub gave it: a second PUT is 409.

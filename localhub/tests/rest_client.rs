@@ -4,11 +4,11 @@
 mod common;
 
 use common::{connect, device, now, root, start, verification, Via};
+use hubcert::contract::DeviceId;
 use hubcert::iothub::client::HubClient;
 use hubcert::iothub::rest::{
     Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError,
 };
-use hubcert::iothub::DeviceId;
 
 /// Sends a request through the app's hub client; a 2xx body or the error the user is shown.
 async fn ok(http: &reqwest::Client, req: &Request, plane: Plane) -> Result<String, RestError> {
@@ -281,7 +281,7 @@ async fn the_apps_one_click_proof_of_possession_against_localhub() {
     let other = root("Other Root");
     fn sign_with(
         signer: &hubcert::pki::CertificateAuthority,
-    ) -> impl FnOnce(&hubcert::iothub::VerificationCode) -> Result<String, hubcert::pki::PkiError> + '_
+    ) -> impl FnOnce(&hubcert::contract::VerificationCode) -> Result<String, hubcert::pki::PkiError> + '_
     {
         move |code| {
             signer

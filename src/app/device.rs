@@ -13,14 +13,10 @@ use yew::prelude::*;
 use super::command::Command;
 use super::field::{textarea_setter, Field};
 use super::state::Issued;
-use crate::iothub::rest::ConnectionString;
-use crate::iothub::sas;
+use crate::contract::{Topic, TopicFilter};
 use crate::iothub::snippets::DeviceFiles;
-use crate::mqtt::iothub::{
-    c2d_filter, c2d_properties, refusal_advice, telemetry_topic, twin_get, twin_report,
-    twin_response, username, websocket_url, TWIN_RESPONSES,
-};
-use crate::mqtt::{describe, ConnectOptions, Event, QoS, Refusal, Session};
+use crate::iothub::DeviceLogin;
+use crate::mqtt::{describe, refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
 
 /// The seed's sample telemetry.
 const SAMPLE: &str =
@@ -189,46 +185,24 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             // Who connects, and with what.
-            let (host_name, id, password) = if *sas_mode {
-                match ConnectionString::parse(&connection_string) {
-                    Err(e) => return form_error.set(Some(e.to_string())),
-                    Ok(cs) => match (cs.device_id, cs.key) {
-                        (Some(id), Some(key)) => {
-                            let resource = format!("{}/devices/{id}", cs.host_name);
-                            match sas::build_token(&resource, &key, None, now_ms() / 1000 + 3600) {
-                                Ok(t) => (cs.host_name, id, Some(t)),
-                                Err(e) => return form_error.set(Some(e.to_string())),
-                            }
-                        }
-                        _ => return form_error.set(Some("Connection string: use the device's (HostName=…;DeviceId=…;SharedAccessKey=…), from az iot hub device-identity connection-string show".into())),
-                    },
-                }
+            let login = if *sas_mode {
+                DeviceLogin::sas(&connection_string, &address, now_ms() / 1000)
             } else {
-                let id = device_id.trim().to_owned();
-                if id.is_empty() {
-                    return form_error.set(Some("Device id: enter the id (the CN of the certificate you imported into this browser).".into()));
-                }
-                if host.trim().is_empty() {
-                    return form_error.set(Some("Hub host name: enter it (NAME.azure-devices.net, or localhost for localhub).".into()));
-                }
-                (host.trim().to_owned(), id, None)
+                DeviceLogin::x509(&host, &device_id, &address)
             };
-            let addr = if address.trim().is_empty() {
-                format!("{host_name}:443")
-            } else {
-                address.trim().to_owned()
+            let login = match login {
+                Ok(l) => l,
+                Err(e) => return form_error.set(Some(e.to_string())),
             };
             form_error.set(None);
             *link.borrow_mut() = None;
-            let x509 = password.is_none();
-            let url = websocket_url(&addr, !x509);
-            let options = ConnectOptions {
-                client_id: id.clone(),
-                username: username(&host_name, &id),
-                password,
-                keep_alive_secs: 60,
-                clean_session: true,
-            };
+            let DeviceLogin {
+                address: addr,
+                url,
+                options,
+                x509,
+                ..
+            } = login;
             let (view, link) = (view.clone(), link.clone());
             yew::platform::spawn_local(async move {
                 // The browser decides on a client certificate for https requests only, then reuses
@@ -290,7 +264,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                     (k.trim().to_owned(), v.trim().to_owned())
                 })
                 .collect();
-            let topic = telemetry_topic(&l.device_id, &props);
+            let topic = Topic::telemetry(&l.device_id, &props).to_string();
             let qos = if *qos1 {
                 QoS::AtLeastOnce
             } else {
@@ -368,9 +342,21 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 if let Err(e) = serde_json::from_str::<serde_json::Value>(&reported) {
                     return form_error.set(Some(format!("Reported properties: not JSON ({e}).")));
                 }
-                (twin_report(rid), reported.as_bytes().to_vec())
+                (
+                    Topic::TwinReportedPatch {
+                        rid: rid.to_string(),
+                    }
+                    .to_string(),
+                    reported.as_bytes().to_vec(),
+                )
             } else {
-                (twin_get(rid), Vec::new())
+                (
+                    Topic::TwinGet {
+                        rid: rid.to_string(),
+                    }
+                    .to_string(),
+                    Vec::new(),
+                )
             };
             let mut s = l.session.borrow_mut();
             if let Some(s) = s.as_mut() {
@@ -692,7 +678,13 @@ fn handle(
             view.dispatch(DeviceAction::Log("in", "CONNACK 0: accepted".into()));
             view.dispatch(DeviceAction::Status(Status::Connected));
             let now = now_ms();
-            for filter in [c2d_filter(device_id), TWIN_RESPONSES.to_owned()] {
+            for filter in [
+                TopicFilter::CloudToDevice {
+                    device_id: device_id.to_owned(),
+                },
+                TopicFilter::TwinResponses,
+            ] {
+                let filter = filter.to_string();
                 if let Err(e) = session.subscribe(&filter, QoS::AtLeastOnce, now) {
                     view.dispatch(DeviceAction::Log("err", e.to_string()));
                 }
@@ -722,44 +714,52 @@ fn handle(
         }
         Event::Message { topic, payload, .. } => {
             let body = String::from_utf8_lossy(&payload).into_owned();
-            if let Some(r) = twin_response(&topic) {
-                view.dispatch(DeviceAction::Log(
-                    "in",
-                    format!("twin response {} for request {}", r.status, r.rid),
-                ));
-                let shown = match r.status {
-                    200 => serde_json::from_str::<serde_json::Value>(&body)
-                        .and_then(|v| serde_json::to_string_pretty(&v))
-                        .unwrap_or(body),
-                    204 => format!(
-                        "Reported properties updated (version {}).",
-                        r.version
-                            .map(|v| v.to_string())
-                            .unwrap_or_else(|| "?".into())
-                    ),
-                    s => format!("The hub answered {s}: {body}"),
-                };
-                view.dispatch(DeviceAction::Twin(shown));
-            } else if let Some(props) = c2d_properties(device_id, &topic) {
-                let props = props
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                view.dispatch(DeviceAction::Log(
-                    "in",
-                    format!("cloud-to-device message ({} bytes)", payload.len()),
-                ));
-                view.dispatch(DeviceAction::C2d(if props.is_empty() {
-                    body
-                } else {
-                    format!("{body}  [{props}]")
-                }));
-            } else {
-                view.dispatch(DeviceAction::Log(
+            match Topic::parse(&topic) {
+                Ok(Topic::TwinResponse {
+                    status,
+                    rid,
+                    version,
+                }) => {
+                    view.dispatch(DeviceAction::Log(
+                        "in",
+                        format!("twin response {status} for request {rid}"),
+                    ));
+                    let shown = match status {
+                        200 => serde_json::from_str::<serde_json::Value>(&body)
+                            .and_then(|v| serde_json::to_string_pretty(&v))
+                            .unwrap_or(body),
+                        204 => format!(
+                            "Reported properties updated (version {}).",
+                            version.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+                        ),
+                        s => format!("The hub answered {s}: {body}"),
+                    };
+                    view.dispatch(DeviceAction::Twin(shown));
+                }
+                Ok(Topic::CloudToDevice {
+                    device_id: to,
+                    properties,
+                }) if to == device_id => {
+                    let props = properties
+                        .0
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    view.dispatch(DeviceAction::Log(
+                        "in",
+                        format!("cloud-to-device message ({} bytes)", payload.len()),
+                    ));
+                    view.dispatch(DeviceAction::C2d(if props.is_empty() {
+                        body
+                    } else {
+                        format!("{body}  [{props}]")
+                    }));
+                }
+                _ => view.dispatch(DeviceAction::Log(
                     "in",
                     format!("PUBLISH {topic} ({} bytes)", payload.len()),
-                ));
+                )),
             }
         }
         Event::Pong { rtt_ms } => view.dispatch(DeviceAction::Log(

@@ -10,13 +10,13 @@ use super::browser;
 use super::command::Command;
 use super::fetch::{localhub_info, Fetch};
 use super::field::{textarea_setter, Field};
-use super::settings::{host_name, HubSettings, Profile, Target, RELAY_ENDPOINT};
+use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use super::steps::issued;
+use crate::contract::{hub_host_name, AuthKind, DeviceId};
 use crate::iothub::az;
 use crate::iothub::client::HubClient;
 use crate::iothub::rest::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
-use crate::iothub::DeviceId;
 use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 
 /// A change to the settings.
@@ -330,7 +330,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                     let made: Rc<RefCell<Option<Certificate>>> = Rc::default();
                     let sign = {
                         let (made, ca) = (made.clone(), ca.clone());
-                        move |code: &crate::iothub::VerificationCode| {
+                        move |code: &crate::contract::VerificationCode| {
                             let params = VerificationCertParams {
                                 code: code.clone(),
                                 validity: ValidityDays::ONE_DAY,
@@ -742,7 +742,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
             if !s.is_localhub() {
                 <p class="notice">{format!(
                     "IoT Hub's device API sends no CORS headers, so this page reaches it through the relay on your machine: run `cargo run --release -p localhub -- relay --hub {}` and keep the registry endpoint at {RELAY_ENDPOINT}. Without the relay, run the az commands below instead.",
-                    if s.profile().hub.trim().is_empty() { "HUB.azure-devices.net".to_owned() } else { host_name(&s.profile().hub) }
+                    if s.profile().hub.trim().is_empty() { "HUB.azure-devices.net".to_owned() } else { hub_host_name(&s.profile().hub) }
                 )}</p>
             }
             <div class="card form">
@@ -781,14 +781,14 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
 }
 
 fn describe(d: &HubDevice) -> String {
-    let auth = match d.auth_type.as_str() {
-        "certificateAuthority" => "CA-signed".to_owned(),
-        "selfSigned" => format!(
+    let auth = match &d.auth_type {
+        AuthKind::CertificateAuthority => "CA-signed".to_owned(),
+        AuthKind::SelfSigned => format!(
             "self-signed, thumbprint {}",
             d.primary_thumbprint.as_deref().unwrap_or("?")
         ),
-        "sas" => "SAS keys".to_owned(),
-        other => other.to_owned(),
+        AuthKind::Sas => "SAS keys".to_owned(),
+        other => other.to_string(),
     };
     format!("{auth}, {}, {}", d.status, d.connection_state)
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::contract::hub_host_name;
 use crate::iothub::az::AzHub;
 use crate::iothub::rest::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
 
@@ -118,7 +119,7 @@ impl HubSettings {
         match cs.strip_prefix("Bearer ") {
             Some(token) => Registry::new(
                 &p.registry_endpoint,
-                &host_name(&p.hub),
+                &hub_host_name(&p.hub),
                 ServiceAuth::Bearer(token.trim().to_owned()),
             ),
             None => Registry::from_connection_string(&p.registry_endpoint, cs),
@@ -198,16 +199,6 @@ impl HubSettings {
         } else {
             let _ = storage.remove_item(STORAGE_KEY);
         }
-    }
-}
-
-/// `myhub` → `myhub.azure-devices.net`; a full host name stays as it is.
-pub(crate) fn host_name(hub: &str) -> String {
-    let hub = hub.trim();
-    if hub.contains('.') {
-        hub.to_owned()
-    } else {
-        format!("{hub}.azure-devices.net")
     }
 }
 

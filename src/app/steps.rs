@@ -8,7 +8,7 @@ use super::browser;
 use super::card::CertificateCard;
 use super::field::{textarea_setter, Field};
 use super::state::{Download, Issued, PfxSource, SharedCa};
-use crate::iothub::{DeviceId, VerificationCode};
+use crate::contract::{DeviceId, VerificationCode};
 use crate::pki::{
     Certificate, CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm,
     KeyPair, PkiError, RootCaParams, ValidityDays, VerificationCertParams,

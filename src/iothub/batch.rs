@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use super::{DeviceId, IdError};
+use crate::contract::{DeviceId, IdError};
 
 /// Why a batch of device ids was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

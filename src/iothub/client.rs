@@ -7,7 +7,7 @@ use std::future::Future;
 use super::rest::{
     Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError,
 };
-use super::{DeviceId, VerificationCode};
+use crate::contract::{DeviceId, VerificationCode};
 
 /// An HTTP answer: status and body text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,13 +9,11 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
-use super::names::DeviceId;
-use super::sas;
-
-/// ARM api-version for IoT Hub certificates.
-pub const ARM_API_VERSION: &str = "2023-06-30";
-/// Data-plane api-version for device identities.
-pub const DEVICE_API_VERSION: &str = "2021-04-12";
+use crate::contract::{
+    build_sas_token, url_encode, AuthKind, Authentication, CertificateName, ConnectionState,
+    Device, DeviceId, DeviceStatus, IdError, RegisteredThumbprint, X509Thumbprint, ARM_API_VERSION,
+    DEVICE_API_VERSION,
+};
 /// Azure Resource Manager.
 pub const AZURE_ARM_ENDPOINT: &str = "https://management.azure.com";
 /// How long a service SAS token made for one call stays valid, in seconds.
@@ -135,6 +133,8 @@ pub enum RestError {
     BadAnswer(String),
     /// This page failed a step of its own (making the verification certificate).
     Local(String),
+    /// A name (certificate name, device id) breaks the service's rules; nothing was sent.
+    Name(IdError),
 }
 
 impl RestError {
@@ -191,6 +191,7 @@ impl RestError {
     pub fn advice(&self) -> String {
         match self {
             Self::Setting { field, problem } => format!("{field}: {problem}"),
+            Self::Name(e) => e.to_string(),
             Self::Local(what) => format!("This page could not finish the step: {what}"),
             Self::BadAnswer(what) => format!(
                 "The answer did not look like IoT Hub's ({what}). Check that the endpoint points at ARM or at the hub."
@@ -304,26 +305,9 @@ fn path_part(field: &'static str, value: &str) -> Result<String, RestError> {
 
 /// A certificate's name in the hub: `^[A-Za-z0-9-._]{1,64}$`.
 pub fn certificate_name(value: &str) -> Result<String, RestError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(setting("Certificate name", "is empty"));
-    }
-    if v.chars().count() > 64 {
-        return Err(setting(
-            "Certificate name",
-            format!("has {} characters; at most 64", v.chars().count()),
-        ));
-    }
-    if let Some(c) = v
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-._".contains(*c)))
-    {
-        return Err(setting(
-            "Certificate name",
-            format!("contains '{c}': only letters, digits, '-', '.' and '_' are allowed"),
-        ));
-    }
-    Ok(v.to_owned())
+    CertificateName::parse(value.trim())
+        .map(|n| n.as_str().to_owned())
+        .map_err(RestError::Name)
 }
 
 /// CA certificate calls through Azure Resource Manager (or localhub's copy of that API).
@@ -596,20 +580,9 @@ pub enum DeviceAuth {
 
 /// Checks a thumbprint: 40 or 64 hex digits; colons and spaces are refused, as IoT Hub does.
 pub fn thumbprint(value: &str) -> Result<String, RestError> {
-    let v = value.trim();
-    if v.contains(':') || v.contains(' ') {
-        return Err(setting(
-            "Thumbprint",
-            "contains ':' or spaces, which IoT Hub refuses: remove them",
-        ));
-    }
-    if !(v.len() == 40 || v.len() == 64) || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(setting(
-            "Thumbprint",
-            "must be 40 (SHA-1) or 64 (SHA-256) hex digits",
-        ));
-    }
-    Ok(v.to_ascii_uppercase())
+    RegisteredThumbprint::parse(value)
+        .map(|t| t.as_str().to_owned())
+        .map_err(|e| setting("Thumbprint", e.to_string()))
 }
 
 /// Device identity calls on the hub's data plane (or the relay, or localhub).
@@ -683,7 +656,7 @@ impl Registry {
 
     fn authorization(&self, now_unix: u64) -> Result<String, RestError> {
         match &self.auth {
-            ServiceAuth::Sas { policy, key } => sas::build_token(
+            ServiceAuth::Sas { policy, key } => build_sas_token(
                 &self.host_name,
                 key,
                 Some(policy),
@@ -698,7 +671,7 @@ impl Registry {
         let url = format!(
             "{}/devices/{}?api-version={DEVICE_API_VERSION}",
             self.base,
-            sas::url_encode(id.as_str())
+            url_encode(id.as_str())
         );
         Ok(Request::new(method, url, self.authorization(now_unix)?))
     }
@@ -711,22 +684,32 @@ impl Registry {
         now_unix: u64,
     ) -> Result<Request, RestError> {
         let authentication = match auth {
-            DeviceAuth::CertificateAuthority => json!({"type": "certificateAuthority"}),
+            DeviceAuth::CertificateAuthority => Authentication {
+                kind: AuthKind::CertificateAuthority,
+                ..Default::default()
+            },
             DeviceAuth::SelfSigned { primary, secondary } => {
                 let primary = thumbprint(primary)?;
                 let secondary = match secondary {
                     Some(s) => thumbprint(s)?,
                     None => primary.clone(),
                 };
-                json!({"type": "selfSigned", "x509Thumbprint": {"primaryThumbprint": primary, "secondaryThumbprint": secondary}})
+                Authentication {
+                    kind: AuthKind::SelfSigned,
+                    symmetric_key: None,
+                    x509_thumbprint: Some(X509Thumbprint {
+                        primary_thumbprint: Some(primary),
+                        secondary_thumbprint: Some(secondary),
+                    }),
+                }
             }
         };
-        Ok(self.request(Method::Put, id, now_unix)?.json(json!({
-            "deviceId": id.as_str(),
-            "status": "enabled",
-            "authentication": authentication,
-            "capabilities": {"iotEdge": false},
-        })))
+        let mut request = self.request(Method::Put, id, now_unix)?;
+        request
+            .headers
+            .push(("Content-Type", "application/json".to_owned()));
+        request.body = Some(Device::new(id.as_str(), authentication).to_json());
+        Ok(request)
     }
 
     /// GET a device identity.
@@ -748,53 +731,44 @@ impl Registry {
     }
 }
 
-/// A device identity as the hub describes it.
+/// A device identity as the hub describes it, the fields the page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubDevice {
     /// Device id.
     pub device_id: String,
     /// Current etag.
     pub etag: String,
-    /// `enabled` or `disabled`.
-    pub status: String,
-    /// `certificateAuthority`, `selfSigned`, `sas` or `none`.
-    pub auth_type: String,
+    /// Enabled or disabled.
+    pub status: DeviceStatus,
+    /// How it authenticates.
+    pub auth_type: AuthKind,
     /// Primary thumbprint of a self-signed device.
     pub primary_thumbprint: Option<String>,
     /// Secondary thumbprint of a self-signed device.
     pub secondary_thumbprint: Option<String>,
-    /// `Connected` or `Disconnected`.
-    pub connection_state: String,
+    /// Connected or disconnected (disconnected when the answer says nothing).
+    pub connection_state: ConnectionState,
 }
 
 impl HubDevice {
     /// Reads a device GET/PUT answer.
     pub fn parse(body: &str) -> Result<Self, RestError> {
-        let v: Value = serde_json::from_str(body)
-            .map_err(|e| RestError::BadAnswer(format!("not JSON: {e}")))?;
-        let device_id = field(&v, "deviceId");
-        if device_id.is_empty() {
+        let d = Device::from_json(body.as_bytes())
+            .map_err(|e| RestError::BadAnswer(format!("not a device description: {e}")))?;
+        if d.device_id.is_empty() {
             return Err(RestError::BadAnswer(
                 "a device description without deviceId".into(),
             ));
         }
-        let auth = v.get("authentication").unwrap_or(&Value::Null);
-        let thumbs = auth.get("x509Thumbprint").unwrap_or(&Value::Null);
-        let opt = |name: &str| {
-            thumbs
-                .get(name)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let (primary, secondary) = d.thumbprints();
         Ok(Self {
-            device_id: device_id.to_owned(),
-            etag: field(&v, "etag").trim_matches('"').to_owned(),
-            status: field(&v, "status").to_owned(),
-            auth_type: field(auth, "type").to_owned(),
-            primary_thumbprint: opt("primaryThumbprint"),
-            secondary_thumbprint: opt("secondaryThumbprint"),
-            connection_state: field(&v, "connectionState").to_owned(),
+            device_id: d.device_id.clone(),
+            etag: d.etag().to_owned(),
+            primary_thumbprint: primary.map(str::to_owned),
+            secondary_thumbprint: secondary.map(str::to_owned),
+            status: d.status,
+            auth_type: d.authentication.kind,
+            connection_state: d.connection_state.unwrap_or(ConnectionState::Disconnected),
         })
     }
 }
@@ -802,7 +776,7 @@ impl HubDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iothub::SasToken;
+    use crate::contract::SasToken;
 
     fn arm() -> Arm {
         Arm::new(

@@ -3,6 +3,7 @@
 //! with the device's X.509 certificate.
 
 use super::az::quote;
+use crate::contract::{MqttUserName, Topic};
 
 /// What the snippets are filled with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,11 +120,14 @@ client.shutdown()
             cert = quote(&self.cert_file),
             key = quote(&self.key_file),
             id = quote(&self.device_id),
-            user = quote(&crate::mqtt::iothub::username(&self.host, &self.device_id)),
-            topic = quote(&crate::mqtt::iothub::telemetry_topic(
-                &self.device_id,
-                &[("$.ct".into(), "application/json".into())]
-            )),
+            user = quote(&MqttUserName::new(&self.host, &self.device_id).to_string()),
+            topic = quote(
+                &Topic::telemetry(
+                    &self.device_id,
+                    &[("$.ct".into(), "application/json".into())]
+                )
+                .to_string()
+            ),
             body = quote(&sample(&self.device_id)),
         )
     }

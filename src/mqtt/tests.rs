@@ -1,7 +1,6 @@
 //! The session against byte sequences written out from the MQTT 3.1.1 specification's packet
 //! layouts (OASIS, sections 2 and 3), including malformed and truncated input.
 
-use super::iothub::*;
 use super::*;
 
 fn options() -> ConnectOptions {
@@ -284,8 +283,9 @@ fn packets_are_described_for_the_log() {
 
 #[test]
 fn iot_hub_names_and_topics() {
+    use crate::contract::{websocket_url, MqttUserName, PropertyBag, Topic, TopicFilter};
     assert_eq!(
-        username("myhub.azure-devices.net", "dev-1"),
+        MqttUserName::new("myhub.azure-devices.net", "dev-1").to_string(),
         "myhub.azure-devices.net/dev-1/?api-version=2021-04-12"
     );
     assert_eq!(
@@ -293,37 +293,50 @@ fn iot_hub_names_and_topics() {
         "wss://localhost:8884/$iothub/websocket?iothub-no-client-cert=true"
     );
     assert_eq!(
-        telemetry_topic("d", &[("alert level".into(), "high&urgent".into())]),
+        Topic::telemetry("d", &[("alert level".into(), "high&urgent".into())]).to_string(),
         "devices/d/messages/events/alert%20level=high%26urgent"
     );
-    assert_eq!(telemetry_topic("d", &[]), "devices/d/messages/events/");
-    assert_eq!(c2d_filter("d"), "devices/d/messages/devicebound/#");
-    assert_eq!(twin_get(7), "$iothub/twin/GET/?$rid=7");
     assert_eq!(
-        twin_report(8),
+        Topic::telemetry("d", &[]).to_string(),
+        "devices/d/messages/events/"
+    );
+    assert_eq!(
+        TopicFilter::CloudToDevice {
+            device_id: "d".into()
+        }
+        .to_string(),
+        "devices/d/messages/devicebound/#"
+    );
+    assert_eq!(
+        Topic::TwinGet { rid: "7".into() }.to_string(),
+        "$iothub/twin/GET/?$rid=7"
+    );
+    assert_eq!(
+        Topic::TwinReportedPatch { rid: "8".into() }.to_string(),
         "$iothub/twin/PATCH/properties/reported/?$rid=8"
     );
     assert_eq!(
-        twin_response("$iothub/twin/res/204/?$rid=8&$version=5"),
-        Some(TwinResponse {
+        Topic::parse("$iothub/twin/res/204/?$rid=8&$version=5"),
+        Ok(Topic::TwinResponse {
             status: 204,
-            rid: 8,
+            rid: "8".into(),
             version: Some(5)
         })
     );
-    assert_eq!(twin_response("$iothub/twin/res/200/?$rid=x"), None);
-    assert_eq!(twin_response("devices/d/messages/devicebound/"), None);
+    assert!(!matches!(
+        Topic::parse("devices/d/messages/devicebound/"),
+        Ok(Topic::TwinResponse { .. })
+    ));
     assert_eq!(
-        c2d_properties(
-            "d",
-            "devices/d/messages/devicebound/%24.mid=1&color=dark%20red"
-        ),
-        Some(vec![
-            ("$.mid".into(), "1".into()),
-            ("color".into(), "dark red".into())
-        ])
+        Topic::parse("devices/d/messages/devicebound/%24.mid=1&color=dark%20red"),
+        Ok(Topic::CloudToDevice {
+            device_id: "d".into(),
+            properties: PropertyBag(vec![
+                ("$.mid".into(), "1".into()),
+                ("color".into(), "dark red".into())
+            ])
+        })
     );
-    assert_eq!(c2d_properties("d", "devices/e/messages/devicebound/"), None);
     let x509 = refusal_advice(Refusal::NotAuthorized, true);
     assert!(x509[0].contains("not verified") && x509.len() == 5);
     assert!(refusal_advice(Refusal::NotAuthorized, false)[0].contains("SAS"));

@@ -5,7 +5,7 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 
 use super::{Certificate, KeyAlgorithm, KeyPair, PkiError, ValidityDays};
-use crate::iothub::{DeviceId, VerificationCode};
+use crate::contract::{DeviceId, VerificationCode};
 
 /// ub-common-name and ub-organization-name in RFC 5280 Appendix A.
 const MAX_NAME_LEN: usize = 64;

@@ -39,7 +39,7 @@ pub struct NamedFile {
 /// it but the root: what the device must send, since the hub holds only the uploaded CA).
 pub fn device_files(
     ca: &super::CertificateAuthority,
-    device_id: &crate::iothub::DeviceId,
+    device_id: &crate::contract::DeviceId,
     certificate: &super::Certificate,
     key: &super::KeyPair,
 ) -> Result<Vec<NamedFile>, PkiError> {

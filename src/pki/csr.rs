@@ -11,7 +11,7 @@ use super::certificate::OID_COMMON_NAME;
 use super::key::pem_rfc7468_decode;
 use super::signature::{self, KeyKind, UnknownKey, Unverifiable};
 use super::{Certificate, KeyPair, PkiError, ValidityDays};
-use crate::iothub::DeviceId;
+use crate::contract::DeviceId;
 
 const OID_EXTENSION_REQUEST: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");

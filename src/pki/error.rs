@@ -3,7 +3,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use super::certificate::format_utc;
-use crate::iothub::IdError;
+use crate::contract::IdError;
 
 /// Everything that can go wrong making, reading or checking keys and certificates.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -136,7 +136,7 @@ mod tests {
         let dev = |id: &str, days: u32| {
             ca.issue_device_identity(
                 &DeviceCertParams {
-                    device_id: crate::iothub::DeviceId::parse(id).unwrap(),
+                    device_id: crate::contract::DeviceId::parse(id).unwrap(),
                     validity: ValidityDays::new(days).unwrap(),
                 },
                 KeyAlgorithm::EcdsaP256,

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::certificate::{format_utc, parse};
 use super::signature;
 use super::{Certificate, PkiError};
-use crate::iothub::DeviceId;
+use crate::contract::DeviceId;
 
 /// One check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]

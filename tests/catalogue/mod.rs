@@ -3,7 +3,7 @@
 //! (tests/browser.rs), so both builds refuse the same way.
 #![allow(dead_code)]
 
-use hubcert::iothub::{DeviceId, VerificationCode};
+use hubcert::contract::{DeviceId, VerificationCode};
 use hubcert::pki::{
     certificate_from_bytes, export_pkcs12, import_pkcs12, make_csr, read_csr, Certificate,
     CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm, KeyPair,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hubcert::iothub::{DeviceId, VerificationCode};
+use hubcert::contract::{DeviceId, VerificationCode};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
     VerificationCertParams,

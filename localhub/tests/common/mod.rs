@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hubcert::iothub::{sas, DeviceId, VerificationCode};
+use hubcert::contract::{build_sas_token, DeviceId, VerificationCode};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
     VerificationCertParams,
@@ -126,7 +126,7 @@ impl Hub {
     pub fn service_token(&self, expiry: u64) -> String {
         let cs = self.running.hub.connection_string();
         let key = cs.split("SharedAccessKey=").nth(1).expect("key");
-        sas::build_token("localhost", key, Some("iothubowner"), expiry).expect("token")
+        build_sas_token("localhost", key, Some("iothubowner"), expiry).expect("token")
     }
 
     pub async fn registry(

@@ -9,15 +9,9 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
 
-/// What `encodeURIComponent` leaves alone, minus `!'()*` as the SDKs' strict variant does.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+use super::encoding::{url_decode, url_encode};
 
 const PREFIX: &str = "SharedAccessSignature ";
 
@@ -71,11 +65,6 @@ impl fmt::Display for SasError {
 }
 
 impl std::error::Error for SasError {}
-
-/// URL-encodes a resource or signature the way the IoT Hub SDKs do.
-pub fn url_encode(s: &str) -> String {
-    utf8_percent_encode(s, COMPONENT).to_string()
-}
 
 fn sign(encoded_resource: &str, expiry: u64, key: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
@@ -141,7 +130,7 @@ impl SasToken {
                 _ => {}
             }
         }
-        let decode = |v: &str| percent_decode_str(v).decode_utf8_lossy().into_owned();
+        let decode = url_decode;
         let sr = sr.ok_or(SasError::MissingField("sr"))?;
         Ok(Self {
             encoded_resource: sr.to_owned(),

@@ -1,3 +1,6 @@
+//! Names both sides of IoT Hub check: device ids, verification codes, certificate names and hub
+//! host names.
+
 use std::fmt;
 
 /// The longest device id IoT Hub accepts.
@@ -43,6 +46,28 @@ pub enum IdError {
         /// The refused character.
         ch: char,
     },
+    /// The certificate name is empty.
+    CertificateNameEmpty,
+    /// The certificate name is longer than 64 characters.
+    CertificateNameTooLong {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The certificate name has a character outside `A-Za-z0-9-._`.
+    CertificateNameInvalidChar {
+        /// The refused character.
+        ch: char,
+    },
+    /// The host is not `NAME.azure-devices.net`.
+    NotAHubHost {
+        /// The host as given.
+        host: String,
+    },
+    /// The hub name is not 3 to 50 letters, digits or `-` (not first or last).
+    HubNameInvalid {
+        /// The name as given.
+        name: String,
+    },
 }
 
 impl fmt::Display for IdError {
@@ -79,6 +104,23 @@ impl fmt::Display for IdError {
                 "The verification code contains {}; IoT Hub codes are letters and digits only. \
                  Check that only the code was pasted.",
                 describe_char(*ch)
+            ),
+            Self::CertificateNameEmpty => f.write_str("Enter a certificate name."),
+            Self::CertificateNameTooLong { len } => write!(
+                f,
+                "The certificate name has {len} characters; at most {MAX_CERTIFICATE_NAME_LEN}."
+            ),
+            Self::CertificateNameInvalidChar { ch } => write!(
+                f,
+                "The certificate name contains '{ch}': only letters, digits, '-', '.' and '_' are allowed."
+            ),
+            Self::NotAHubHost { host } => write!(
+                f,
+                "{host} is not an IoT Hub host: give the hub's name or NAME{HUB_DOMAIN}."
+            ),
+            Self::HubNameInvalid { name } => write!(
+                f,
+                "'{name}' is not an IoT Hub name: 3 to 50 letters, digits or '-', not starting or ending with '-'."
             ),
         }
     }
@@ -183,6 +225,105 @@ impl fmt::Display for VerificationCode {
     }
 }
 
+/// The longest certificate name IoT Hub and DPS accept.
+const MAX_CERTIFICATE_NAME_LEN: usize = 64;
+
+/// A CA certificate's name in IoT Hub or DPS: `^[A-Za-z0-9-._]{1,64}$`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CertificateName(String);
+
+impl CertificateName {
+    /// Checks `input` against the service's name rule; whitespace is not trimmed (the service
+    /// refuses a space like any other character outside the rule).
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let v = input;
+        if v.is_empty() {
+            return Err(IdError::CertificateNameEmpty);
+        }
+        if let Some(ch) = v
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._".contains(*c)))
+        {
+            return Err(IdError::CertificateNameInvalidChar { ch });
+        }
+        if v.len() > MAX_CERTIFICATE_NAME_LEN {
+            return Err(IdError::CertificateNameTooLong { len: v.len() });
+        }
+        Ok(Self(v.to_owned()))
+    }
+
+    /// The name as the service spells it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CertificateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The DNS suffix of every public-cloud IoT hub.
+pub const HUB_DOMAIN: &str = ".azure-devices.net";
+
+/// `myhub` becomes `myhub.azure-devices.net`; a name with a dot is taken as a full host name
+/// (localhub's, a sovereign cloud's) and kept as it is.
+pub fn hub_host_name(hub: &str) -> String {
+    let hub = hub.trim();
+    if hub.contains('.') {
+        hub.to_owned()
+    } else {
+        format!("{hub}{HUB_DOMAIN}")
+    }
+}
+
+/// A public-cloud IoT hub's host name, `NAME.azure-devices.net`, lowercase.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HubHost(String);
+
+impl HubHost {
+    /// From a hub name or host name (an `https://` prefix and a trailing `/` are dropped); anything
+    /// but `NAME.azure-devices.net` with a valid hub name is refused.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let trimmed = input
+            .trim()
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        let host = hub_host_name(&trimmed.to_ascii_lowercase());
+        let Some(name) = host.strip_suffix(HUB_DOMAIN) else {
+            return Err(IdError::NotAHubHost { host });
+        };
+        // Azure's rule for IoT hub names.
+        let valid = (3..=50).contains(&name.len())
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            return Err(IdError::HubNameInvalid {
+                name: name.to_owned(),
+            });
+        }
+        Ok(Self(host))
+    }
+
+    /// The host name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The hub's name, the host's first label.
+    pub fn hub_name(&self) -> &str {
+        self.0.strip_suffix(HUB_DOMAIN).unwrap_or(&self.0)
+    }
+}
+
+impl fmt::Display for HubHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +407,52 @@ mod tests {
         assert!(msg.contains("Character 7") && msg.contains("'/'"), "{msg}");
         let msg = IdError::DeviceIdTooLongForCertificate { len: 70 }.to_string();
         assert!(msg.contains("70") && msg.contains("64"), "{msg}");
+    }
+
+    #[test]
+    fn certificate_names_follow_the_service_rule() {
+        assert_eq!(
+            CertificateName::parse("root-ca.cert_1").map(|n| n.to_string()),
+            Ok("root-ca.cert_1".to_owned())
+        );
+        assert_eq!(
+            CertificateName::parse(&"a".repeat(65)),
+            Err(IdError::CertificateNameTooLong { len: 65 })
+        );
+        assert_eq!(
+            CertificateName::parse("root ca"),
+            Err(IdError::CertificateNameInvalidChar { ch: ' ' })
+        );
+        assert_eq!(
+            CertificateName::parse(""),
+            Err(IdError::CertificateNameEmpty)
+        );
+    }
+
+    #[test]
+    fn hub_hosts_are_public_cloud_hub_names_only() {
+        assert_eq!(hub_host_name(" myhub "), "myhub.azure-devices.net");
+        assert_eq!(hub_host_name("localhub.local"), "localhub.local");
+        let host = HubHost::parse("https://MyHub.azure-devices.net/").expect("valid");
+        assert_eq!(
+            (host.as_str(), host.hub_name()),
+            ("myhub.azure-devices.net", "myhub")
+        );
+        assert_eq!(
+            HubHost::parse("my-hub").map(|h| h.to_string()),
+            Ok("my-hub.azure-devices.net".into())
+        );
+        assert!(matches!(
+            HubHost::parse("evil.example.com"),
+            Err(IdError::NotAHubHost { .. })
+        ));
+        assert!(matches!(
+            HubHost::parse("-bad"),
+            Err(IdError::HubNameInvalid { .. })
+        ));
+        assert!(matches!(
+            HubHost::parse("ab"),
+            Err(IdError::HubNameInvalid { .. })
+        ));
     }
 }

@@ -1,0 +1,31 @@
+//! The IoT Hub contract: every format both sides of a call must agree on, defined once.
+//!
+//! The app builds requests, user names and topics with these types; localhub parses them with the
+//! same types and answers with them. A rule written twice drifts, and localhub would then agree
+//! with the app instead of with IoT Hub. This module is a leaf: it imports nothing from [`pki`],
+//! [`iothub`] or [`mqtt`], so each of them may use it.
+//!
+//! [`pki`]: crate::pki
+//! [`iothub`]: crate::iothub
+//! [`mqtt`]: crate::mqtt
+
+mod api;
+mod device;
+mod encoding;
+mod names;
+mod sas;
+mod thumbprint;
+mod topic;
+
+pub use api::{ARM_API_VERSION, DEVICE_API_VERSION};
+pub use device::{
+    AuthKind, Authentication, Capabilities, ConnectionState, Device, DeviceStatus, SymmetricKey,
+    X509Thumbprint,
+};
+pub use encoding::{url_decode, url_encode};
+pub use names::{
+    hub_host_name, CertificateName, DeviceId, HubHost, IdError, VerificationCode, HUB_DOMAIN,
+};
+pub use sas::{build_token as build_sas_token, SasError, SasToken};
+pub use thumbprint::{RegisteredThumbprint, ThumbprintError};
+pub use topic::{websocket_url, MqttUserName, PropertyBag, Topic, TopicError, TopicFilter};
