@@ -7,7 +7,7 @@ mod page;
 use hubcert::app::Fetch;
 use hubcert::contract::build_sas_token;
 use hubcert::iothub::client::HubClient;
-use hubcert::iothub::rest::{Arm, Plane};
+use hubcert::iothub::{Arm, Plane};
 use hubcert::pki::{CertificateAuthority, RootCaParams};
 use page::{click, mount, settle, text, type_into, value, wait_for};
 use serde_json::Value;
@@ -240,7 +240,7 @@ async fn a_stale_etag_and_a_missing_relay_come_back_as_their_messages() {
 
     // Nothing listens here: the advice for Azure's registry is the relay.
     let nowhere = HubClient::new(Fetch, false);
-    let reg = hubcert::iothub::rest::Registry::from_connection_string(
+    let reg = hubcert::iothub::Registry::from_connection_string(
         "http://127.0.0.1:9",
         "HostName=h.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=AAAA",
     )

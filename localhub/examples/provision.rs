@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use hubcert::contract::{DeviceId, VerificationCode};
 use hubcert::iothub::client::HubClient;
-use hubcert::iothub::rest::{Arm, DeviceAuth, Registry};
+use hubcert::iothub::{Arm, DeviceAuth, Registry};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,
     VerificationCertParams,

@@ -2,7 +2,7 @@
 //! browser, for native tools and tests that drive localhub or a hub the way the app does.
 
 use hubcert::iothub::client::{Answer, Transport};
-use hubcert::iothub::rest::{Method, Request};
+use hubcert::iothub::{Method, Request};
 
 /// Sends the core's requests with reqwest.
 #[derive(Debug, Clone, Default)]

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use common::start;
 use hubcert::contract::DeviceId;
 use hubcert::iothub::client::HubClient;
-use hubcert::iothub::rest::{DeviceAuth, Registry};
+use hubcert::iothub::{DeviceAuth, Registry};
 use localhub::{start_relay, RelayConfig};
 
 fn unix() -> u64 {

@@ -6,7 +6,7 @@ mod common;
 use common::{connect, device, now, root, start, verification, Via};
 use hubcert::contract::DeviceId;
 use hubcert::iothub::client::HubClient;
-use hubcert::iothub::rest::{
+use hubcert::iothub::{
     Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError,
 };
 

@@ -1,7 +1,7 @@
 //! The hub client's transport in the browser: `fetch`.
 
 use crate::iothub::client::{Answer, Transport};
-use crate::iothub::rest::{Method, Request};
+use crate::iothub::{Method, Request};
 use gloo::net::http::{Method as HttpMethod, RequestBuilder};
 
 /// Sends the core's requests with the browser's `fetch`. A refused CORS answer and a network

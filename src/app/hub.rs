@@ -16,7 +16,7 @@ use super::steps::issued;
 use crate::contract::{hub_host_name, AuthKind, DeviceId};
 use crate::iothub::az;
 use crate::iothub::client::HubClient;
-use crate::iothub::rest::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
+use crate::iothub::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
 use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 
 /// A change to the settings.

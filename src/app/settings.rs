@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::contract::hub_host_name;
 use crate::iothub::az::AzHub;
-use crate::iothub::rest::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
+use crate::iothub::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
 
 /// localhub's REST address when started by `./scripts/run.sh`.
 pub(crate) const LOCALHUB_ENDPOINT: &str = "http://127.0.0.1:8081";

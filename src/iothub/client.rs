@@ -4,9 +4,7 @@
 
 use std::future::Future;
 
-use super::rest::{
-    Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError,
-};
+use super::{Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError};
 use crate::contract::{DeviceId, VerificationCode};
 
 /// An HTTP answer: status and body text.
@@ -248,7 +246,7 @@ impl<T: Transport> HubClient<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iothub::rest::Method;
+    use crate::iothub::Method;
     use std::cell::RefCell;
     use std::collections::VecDeque;
     use std::pin::pin;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::rest::ConnectionString;
+use super::registry::ConnectionString;
 use crate::contract::{build_sas_token, websocket_url, DeviceId, MqttUserName};
 use crate::mqtt::ConnectOptions;
 

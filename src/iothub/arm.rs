@@ -1,0 +1,317 @@
+//! CA certificate calls through Azure Resource Manager (or localhub's copy of that API), and the
+//! certificate descriptions they answer with.
+
+use serde_json::{json, Value};
+
+use super::error::{endpoint, path_part, setting, RestError};
+use super::request::{Method, Request};
+use crate::contract::{CertificateName, ARM_API_VERSION};
+
+/// Azure Resource Manager.
+pub const AZURE_ARM_ENDPOINT: &str = "https://management.azure.com";
+
+/// A certificate's name in the hub: `^[A-Za-z0-9-._]{1,64}$`.
+pub fn certificate_name(value: &str) -> Result<String, RestError> {
+    CertificateName::parse(value.trim())
+        .map(|n| n.as_str().to_owned())
+        .map_err(RestError::Name)
+}
+
+/// CA certificate calls through Azure Resource Manager (or localhub's copy of that API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arm {
+    base: String,
+    token: String,
+}
+
+impl Arm {
+    /// Checks the settings: `endpoint` (`https://management.azure.com` or localhub's URL),
+    /// subscription id, resource group, hub name, and the bearer token.
+    pub fn new(
+        endpoint_url: &str,
+        subscription: &str,
+        resource_group: &str,
+        hub: &str,
+        token: &str,
+    ) -> Result<Self, RestError> {
+        let endpoint_url = endpoint("ARM endpoint", endpoint_url)?;
+        let subscription = path_part("Subscription id", subscription)?;
+        let resource_group = path_part("Resource group", resource_group)?;
+        let hub = path_part("Hub name", hub)?;
+        let token = token.trim();
+        let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+        if token.is_empty() {
+            return Err(setting(
+                "ARM access token",
+                "is empty: paste the output of `az account get-access-token --resource https://management.azure.com --query accessToken -o tsv`",
+            ));
+        }
+        if token.chars().any(char::is_whitespace) {
+            return Err(setting(
+                "ARM access token",
+                "contains spaces or line breaks: copy it again as one line",
+            ));
+        }
+        Ok(Self {
+            base: format!(
+                "{endpoint_url}/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Devices/IotHubs/{hub}/certificates"
+            ),
+            token: token.to_owned(),
+        })
+    }
+
+    fn url(&self, name: Option<&str>, action: Option<&str>) -> String {
+        let mut url = self.base.clone();
+        if let Some(name) = name {
+            url.push('/');
+            url.push_str(name);
+        }
+        if let Some(action) = action {
+            url.push('/');
+            url.push_str(action);
+        }
+        format!("{url}?api-version={ARM_API_VERSION}")
+    }
+
+    fn request(&self, method: Method, name: Option<&str>, action: Option<&str>) -> Request {
+        Request::new(
+            method,
+            self.url(name, action),
+            format!("Bearer {}", self.token),
+        )
+    }
+
+    /// PUT a new CA certificate. `verified: true` asks for automatic verification.
+    pub fn create(&self, name: &str, pem: &str, verified: bool) -> Request {
+        self.request(Method::Put, Some(name), None)
+            .json(json!({"properties": {"certificate": pem, "isVerified": verified}}))
+    }
+
+    /// PUT over an existing certificate (needs its current etag).
+    pub fn update(&self, name: &str, pem: &str, verified: bool, etag: &str) -> Request {
+        self.create(name, pem, verified).if_match(etag)
+    }
+
+    /// GET one certificate.
+    pub fn get(&self, name: &str) -> Request {
+        self.request(Method::Get, Some(name), None)
+    }
+
+    /// GET every certificate of the hub.
+    pub fn list(&self) -> Request {
+        self.request(Method::Get, None, None)
+    }
+
+    /// POST `generateVerificationCode` (changes the etag).
+    pub fn generate_verification_code(&self, name: &str, etag: &str) -> Request {
+        self.request(Method::Post, Some(name), Some("generateVerificationCode"))
+            .if_match(etag)
+    }
+
+    /// POST `verify` with the verification certificate's PEM.
+    pub fn verify(&self, name: &str, etag: &str, verification_pem: &str) -> Request {
+        self.request(Method::Post, Some(name), Some("verify"))
+            .if_match(etag)
+            .json(json!({"certificate": verification_pem}))
+    }
+
+    /// DELETE a certificate (needs its current etag).
+    pub fn delete(&self, name: &str, etag: &str) -> Request {
+        self.request(Method::Delete, Some(name), None)
+            .if_match(etag)
+    }
+}
+
+/// A CA certificate as the hub describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubCertificate {
+    /// Name in the hub.
+    pub name: String,
+    /// Current etag (pass it as `If-Match`).
+    pub etag: String,
+    /// Subject CN as the hub shows it.
+    pub subject: String,
+    /// Expiry as the hub shows it (RFC 1123).
+    pub expiry: String,
+    /// SHA-1 thumbprint, uppercase hex.
+    pub thumbprint: String,
+    /// Whether possession was proven (or automatic verification chosen).
+    pub is_verified: bool,
+    /// The current verification code, present after `generateVerificationCode`.
+    pub verification_code: Option<String>,
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> &'a str {
+    v.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+impl HubCertificate {
+    fn from_value(v: &Value) -> Result<Self, RestError> {
+        let props = v.get("properties").ok_or_else(|| {
+            RestError::BadAnswer("no properties in the certificate description".into())
+        })?;
+        let name = field(v, "name");
+        if name.is_empty() {
+            return Err(RestError::BadAnswer(
+                "a certificate description without a name".into(),
+            ));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            etag: field(v, "etag").trim_matches('"').to_owned(),
+            subject: field(props, "subject").to_owned(),
+            expiry: field(props, "expiry").to_owned(),
+            thumbprint: field(props, "thumbprint").to_owned(),
+            is_verified: props
+                .get("isVerified")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            verification_code: props
+                .get("verificationCode")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+
+    /// Reads a GET/PUT/verify answer.
+    pub fn parse(body: &str) -> Result<Self, RestError> {
+        let v: Value = serde_json::from_str(body)
+            .map_err(|e| RestError::BadAnswer(format!("not JSON: {e}")))?;
+        Self::from_value(&v)
+    }
+
+    /// Reads a list answer (`{"value": [...]}`).
+    pub fn parse_list(body: &str) -> Result<Vec<Self>, RestError> {
+        let v: Value = serde_json::from_str(body)
+            .map_err(|e| RestError::BadAnswer(format!("not JSON: {e}")))?;
+        v.get("value")
+            .and_then(Value::as_array)
+            .ok_or_else(|| RestError::BadAnswer("no value list".into()))?
+            .iter()
+            .map(Self::from_value)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm() -> Arm {
+        Arm::new(
+            "https://management.azure.com/",
+            "sub-1",
+            "rg-1",
+            "myhub",
+            "Bearer eyJ0",
+        )
+        .unwrap()
+    }
+
+    const BASE: &str = "https://management.azure.com/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Devices/IotHubs/myhub/certificates";
+
+    #[test]
+    fn arm_calls_match_the_contract() {
+        let a = arm();
+        let r = a.create("root-ca-cert", "PEM", false);
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(r.url, format!("{BASE}/root-ca-cert?api-version=2023-06-30"));
+        assert_eq!(r.header("authorization"), Some("Bearer eyJ0"));
+        assert_eq!(r.header("If-Match"), None);
+        assert_eq!(r.header("Content-Type"), Some("application/json"));
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"properties": {"certificate": "PEM", "isVerified": false}})
+        );
+
+        let r = a.update("root-ca-cert", "PEM", true, "AAAA=");
+        assert_eq!(r.header("If-Match"), Some("AAAA="));
+
+        let r = a.generate_verification_code("root-ca-cert", "AAAAAAExpNs=");
+        assert_eq!((r.method, r.body.as_deref()), (Method::Post, None));
+        assert_eq!(
+            r.url,
+            format!("{BASE}/root-ca-cert/generateVerificationCode?api-version=2023-06-30")
+        );
+        assert_eq!(r.header("If-Match"), Some("AAAAAAExpNs="));
+
+        let r = a.verify("root-ca-cert", "E2", "VPEM");
+        assert_eq!(
+            r.url,
+            format!("{BASE}/root-ca-cert/verify?api-version=2023-06-30")
+        );
+        assert_eq!(r.header("If-Match"), Some("E2"));
+        assert_eq!(
+            serde_json::from_str::<Value>(r.body.as_deref().unwrap()).unwrap(),
+            json!({"certificate": "VPEM"})
+        );
+
+        assert_eq!(a.list().url, format!("{BASE}?api-version=2023-06-30"));
+        assert_eq!(a.get("x").method, Method::Get);
+        let r = a.delete("x", "E3");
+        assert_eq!(
+            (r.method, r.header("If-Match")),
+            (Method::Delete, Some("E3"))
+        );
+    }
+
+    #[test]
+    fn arm_settings_are_checked_before_anything_is_sent() {
+        let bad = [
+            Arm::new("management.azure.com", "s", "r", "h", "t"),
+            Arm::new("https://management.azure.com", "", "r", "h", "t"),
+            Arm::new("https://management.azure.com", "s", "r g", "h", "t"),
+            Arm::new("https://management.azure.com", "s", "r", "h/x", "t"),
+            Arm::new("https://management.azure.com", "s", "r", "h", "  "),
+            Arm::new("https://management.azure.com", "s", "r", "h", "ab\ncd"),
+        ];
+        let fields: Vec<_> = bad
+            .iter()
+            .map(|r| match r {
+                Err(RestError::Setting { field, .. }) => *field,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "ARM endpoint",
+                "Subscription id",
+                "Resource group",
+                "Hub name",
+                "ARM access token",
+                "ARM access token"
+            ]
+        );
+        assert!(certificate_name("root-ca.cert_1").is_ok());
+        assert!(certificate_name(&"a".repeat(65))
+            .unwrap_err()
+            .to_string()
+            .contains("65"));
+        assert!(certificate_name("root ca")
+            .unwrap_err()
+            .to_string()
+            .contains("' '"));
+    }
+
+    #[test]
+    fn certificate_answers_are_read() {
+        let c = HubCertificate::parse(r#"{"id":"/x","name":"root","etag":"AAAAAAExpNs=","type":"Microsoft.Devices/IotHubs/Certificates","properties":{"subject":"Root","expiry":"Sun, 21 Nov 2027 10:00:00 GMT","thumbprint":"AB12","isVerified":false,"verificationCode":"7C1F"}}"#).unwrap();
+        assert_eq!(c.etag, "AAAAAAExpNs=");
+        assert_eq!(c.verification_code.as_deref(), Some("7C1F"));
+        assert!(!c.is_verified);
+        assert_eq!(
+            HubCertificate::parse_list(r#"{"value":[]}"#).unwrap(),
+            vec![]
+        );
+        assert!(matches!(
+            HubCertificate::parse("<html>"),
+            Err(RestError::BadAnswer(_))
+        ));
+        assert!(matches!(
+            HubCertificate::parse_list("{}"),
+            Err(RestError::BadAnswer(_))
+        ));
+    }
+}

@@ -1,0 +1,297 @@
+//! What went wrong with a hub call, and what it most likely means for the user: every HTTP status
+//! of either plane is mapped to advice here and nowhere else.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::contract::IdError;
+
+/// Which side of IoT Hub a call goes to; decides what a failure most likely means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plane {
+    /// Azure Resource Manager: CA certificates.
+    Arm,
+    /// The hub's data plane: device identities.
+    Registry,
+}
+
+/// What went wrong with a hub call, with the likely cause and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RestError {
+    /// A setting is missing or malformed; nothing was sent.
+    Setting {
+        /// The setting's label.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The request never got an HTTP answer: the host is down, the name does not resolve, or the
+    /// browser refused the answer because it carried no CORS headers.
+    Unreachable {
+        /// Which plane was called.
+        plane: Plane,
+        /// Whether the target is localhub (else Azure or a relay).
+        localhub: bool,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The hub answered with an error status.
+    Status {
+        /// Which plane was called.
+        plane: Plane,
+        /// HTTP status.
+        status: u16,
+        /// The IoT Hub error code (`IH412001`, `DeviceNotFound`, …), if the body had one.
+        code: Option<String>,
+        /// The hub's own message, if the body had one.
+        message: Option<String>,
+    },
+    /// A success answer that does not look like IoT Hub's.
+    BadAnswer(String),
+    /// This page failed a step of its own (making the verification certificate).
+    Local(String),
+    /// A name (certificate name, device id) breaks the service's rules; nothing was sent.
+    Name(IdError),
+}
+
+impl RestError {
+    /// Reads an error answer: the IoT Hub code and message from either plane's body shape
+    /// (`{"code","message"}`, `{"error":{"code","message"}}`, `{"Message":"ErrorCode:X;..."}`).
+    pub fn from_status(plane: Plane, status: u16, body: &str) -> Self {
+        let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let obj = value.get("error").unwrap_or(&value);
+        let mut code = obj.get("code").and_then(Value::as_str).map(str::to_owned);
+        let mut message = obj
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(m) = obj.get("Message").and_then(Value::as_str) {
+            match m.strip_prefix("ErrorCode:").and_then(|r| r.split_once(';')) {
+                Some((c, rest)) => {
+                    code = code.or_else(|| Some(c.to_owned()));
+                    message = message.or_else(|| Some(rest.to_owned()));
+                }
+                None => message = message.or_else(|| Some(m.to_owned())),
+            }
+        }
+        // ARM sometimes puts the IoT Hub code (IH######) inside the message only.
+        if let Some(ih) = find_ih_code(body) {
+            if code.as_deref().is_none_or(|c| !is_ih_code(c)) {
+                code = Some(ih);
+            }
+        }
+        if message.is_none() && !body.trim().is_empty() && value.is_null() {
+            message = Some(body.chars().take(300).collect());
+        }
+        Self::Status {
+            plane,
+            status,
+            code,
+            message,
+        }
+    }
+
+    /// Whether this is a stale-etag refusal (HTTP 412), which is worth one re-read and retry.
+    pub fn is_stale_etag(&self) -> bool {
+        matches!(self, Self::Status { status: 412, .. })
+    }
+
+    /// The HTTP status, if the hub answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The likely cause and the fix, in a sentence or two.
+    pub fn advice(&self) -> String {
+        match self {
+            Self::Setting { field, problem } => format!("{field}: {problem}"),
+            Self::Name(e) => e.to_string(),
+            Self::Local(what) => format!("This page could not finish the step: {what}"),
+            Self::BadAnswer(what) => format!(
+                "The answer did not look like IoT Hub's ({what}). Check that the endpoint points at ARM or at the hub."
+            ),
+            Self::Unreachable { plane, localhub: true, .. } => format!(
+                "localhub did not answer. Start it with ./scripts/run.sh (or `cargo run --release -p localhub`) and check the {} endpoint in the settings.",
+                if *plane == Plane::Arm { "ARM" } else { "registry" }
+            ),
+            Self::Unreachable { plane: Plane::Arm, .. } => "No answer from Azure Resource Manager: check your network connection and the ARM endpoint, then try again.".to_owned(),
+            Self::Unreachable { plane: Plane::Registry, .. } => "The hub's device API gave the page no answer. IoT Hub's data plane sends no CORS headers, so a browser page cannot call it directly: start the relay on your machine (`localhub relay --hub HUB.azure-devices.net`) and set the registry endpoint to it, or run the az command shown beside this step.".to_owned(),
+            Self::Status { plane, status, code, .. } => {
+                let code = code.as_deref().unwrap_or("");
+                match (plane, *status, code) {
+                    (_, 400, "IH400053") => "The verification certificate was signed by another CA than the uploaded one (IH400053). Make it with the same CA's key, or upload that CA.".to_owned(),
+                    (_, 400, "IH400054") => "The verification certificate's CN is not the current verification code (IH400054). Generating a code replaces the previous one: generate it again and make a new verification certificate.".to_owned(),
+                    (_, 400, "IH400052") => "The hub has no verification code for this certificate yet: generate one first.".to_owned(),
+                    (Plane::Arm, 400, _) => "The hub refused the request: check the certificate (PEM of a CA certificate) and the certificate name (letters, digits, - . _; at most 64).".to_owned(),
+                    (Plane::Registry, 400, _) => "The hub refused the device description: check the device id and, for self-signed devices, the thumbprints (40 or 64 hex digits, no colons).".to_owned(),
+                    (Plane::Arm, 401, _) => "The ARM access token was refused or has expired (tokens last about an hour). Get a new one with `az account get-access-token --resource https://management.azure.com --query accessToken -o tsv` and paste it in the settings.".to_owned(),
+                    (Plane::Registry, 401, _) => "The hub refused the service credentials: check the connection string (a policy with registry write, such as iothubowner) or get a new Entra token; a SAS token also fails when this computer's clock is off.".to_owned(),
+                    (Plane::Arm, 403, _) => "Your account may not change this hub: it needs a role such as Contributor or IoT Hub Data Contributor on the hub or its resource group.".to_owned(),
+                    (Plane::Registry, 403, _) => "The policy in the connection string may not write the registry: use iothubowner or registryReadWrite.".to_owned(),
+                    (Plane::Arm, 404, _) => "Not found: check the subscription id, resource group and hub name, and that the certificate name exists on this hub.".to_owned(),
+                    (Plane::Registry, 404, _) => "No such device on this hub: check the device id, or register it first.".to_owned(),
+                    (Plane::Arm, 409, _) => "A certificate with this name already exists on the hub: choose another name, or delete the old one first.".to_owned(),
+                    (Plane::Registry, 409, _) => "A device with this id is already registered: delete it first, or use it as it is.".to_owned(),
+                    (_, 412, _) => "The etag was stale: something changed the resource since it was read (generating a verification code changes it). Read it again and retry.".to_owned(),
+                    (_, 429, _) => "The hub is throttling requests (429): wait a few seconds and try again, or send fewer at once.".to_owned(),
+                    (_, s, _) if s >= 500 => format!("The service failed ({s}). This is on Azure's side: try again in a minute."),
+                    (_, s, _) => format!("The hub answered HTTP {s}."),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for RestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Status {
+                status,
+                code,
+                message,
+                ..
+            } => {
+                write!(f, "HTTP {status}")?;
+                if let Some(code) = code {
+                    write!(f, " {code}")?;
+                }
+                write!(f, ": {}", self.advice())?;
+                if let Some(message) = message {
+                    write!(f, " (The hub said: {message})")?;
+                }
+                Ok(())
+            }
+            Self::Unreachable { detail, .. } if !detail.is_empty() => {
+                write!(f, "{} ({detail})", self.advice())
+            }
+            _ => f.write_str(&self.advice()),
+        }
+    }
+}
+
+impl std::error::Error for RestError {}
+
+fn is_ih_code(s: &str) -> bool {
+    s.len() == 8 && s.starts_with("IH") && s[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn find_ih_code(body: &str) -> Option<String> {
+    body.match_indices("IH")
+        .filter_map(|(i, _)| body.get(i..i + 8))
+        .find(|c| is_ih_code(c))
+        .map(str::to_owned)
+}
+
+pub(super) fn setting(field: &'static str, problem: impl Into<String>) -> RestError {
+    RestError::Setting {
+        field,
+        problem: problem.into(),
+    }
+}
+
+pub(super) fn endpoint(field: &'static str, value: &str) -> Result<String, RestError> {
+    let v = value.trim().trim_end_matches('/');
+    if !(v.starts_with("https://") || v.starts_with("http://")) || v.len() <= "https://".len() {
+        return Err(setting(
+            field,
+            "must be a URL starting with https:// (or http:// for localhub and the relay)",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+pub(super) fn path_part(field: &'static str, value: &str) -> Result<String, RestError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(setting(field, "is empty"));
+    }
+    if let Some(c) = v
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.()".contains(*c)))
+    {
+        return Err(setting(
+            field,
+            format!("contains '{c}', which Azure names never have"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_own_advice() {
+        let arm = |s: u16, body: &str| RestError::from_status(Plane::Arm, s, body);
+        let reg = |s: u16, body: &str| RestError::from_status(Plane::Registry, s, body);
+        // Each body shape the two planes use.
+        let e = arm(
+            412,
+            r#"{"code":"IH412001","httpStatusCode":"PreconditionFailed","message":"Precondition failed"}"#,
+        );
+        assert!(e.is_stale_etag());
+        assert!(matches!(&e, RestError::Status { code: Some(c), .. } if c == "IH412001"));
+        let e = arm(
+            400,
+            r#"{"error":{"code":"BadRequest","message":"ErrorCode:IH400053 issuer not found"}}"#,
+        );
+        assert!(matches!(&e, RestError::Status { code: Some(c), .. } if c == "IH400053"));
+        assert!(e.to_string().contains("signed by another CA"));
+        let e = reg(
+            404,
+            r#"{"Message":"ErrorCode:DeviceNotFound;Device d1 not found","ExceptionMessage":""}"#,
+        );
+        assert!(
+            matches!(&e, RestError::Status { code: Some(c), message: Some(m), .. } if c == "DeviceNotFound" && m.contains("d1"))
+        );
+        let e = reg(502, "<html>bad gateway</html>");
+        assert!(e.to_string().contains("bad gateway"));
+
+        let cases = [
+            arm(400, r#"{"code":"IH400054"}"#),
+            arm(400, r#"{"code":"IH400052"}"#),
+            arm(400, "{}"),
+            reg(400, "{}"),
+            arm(401, ""),
+            reg(401, ""),
+            arm(403, ""),
+            reg(403, ""),
+            arm(404, ""),
+            reg(404, ""),
+            arm(409, ""),
+            reg(409, ""),
+            arm(412, ""),
+            arm(429, ""),
+            arm(503, ""),
+            RestError::Unreachable {
+                plane: Plane::Arm,
+                localhub: true,
+                detail: String::new(),
+            },
+            RestError::Unreachable {
+                plane: Plane::Arm,
+                localhub: false,
+                detail: String::new(),
+            },
+            RestError::Unreachable {
+                plane: Plane::Registry,
+                localhub: false,
+                detail: String::new(),
+            },
+        ];
+        let advice: Vec<String> = cases.iter().map(RestError::advice).collect();
+        let mut unique = advice.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), advice.len(), "{advice:#?}");
+        assert!(advice[4].contains("az account get-access-token"));
+        assert!(advice[17].contains("relay"));
+        assert!(advice[13].contains("429"));
+    }
+}
