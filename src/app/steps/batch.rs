@@ -1,0 +1,233 @@
+//! Many devices at once, one zip.
+
+use super::*;
+
+/// The most devices one batch makes: a thousand P-256 identities take a few seconds here.
+const MAX_BATCH: usize = 1000;
+
+#[derive(Properties, PartialEq)]
+pub(super) struct BatchProps {
+    pub(super) ca: Option<SharedCa>,
+    pub(super) onbatch: Callback<Vec<Rc<Issued>>>,
+}
+
+/// What a finished batch shows.
+#[derive(Clone, PartialEq)]
+struct BatchDone {
+    ids: Rc<Vec<String>>,
+    zip: Rc<Download>,
+    stopped_early: bool,
+}
+
+/// Many devices at once: ids from a list or a range, a key and certificate each, one zip.
+#[component]
+pub(super) fn BatchStep(props: &BatchProps) -> Html {
+    let ids_text = use_state(String::new);
+    let (days, set_days) = use_text("365");
+    let (key, set_key) = use_key();
+    let errors = use_state(FormErrors::default);
+    // (done, total) while running.
+    let progress = use_state(|| None::<(usize, usize)>);
+    let stop = use_mut_ref(|| false);
+    let done = use_state(|| None::<BatchDone>);
+
+    // Read as typed, not again at each progress step of a running batch.
+    let parsed = use_memo((*ids_text).clone(), |t| {
+        (!t.trim().is_empty()).then(|| crate::iothub::parse_device_ids(t, MAX_BATCH))
+    });
+    let onsubmit = {
+        let (ids_text, days, key, errors, progress, stop, done) = (
+            ids_text.clone(),
+            days.clone(),
+            key.clone(),
+            errors.clone(),
+            progress.clone(),
+            stop.clone(),
+            done.clone(),
+        );
+        let (ca, onbatch) = (props.ca.clone(), props.onbatch.clone());
+        submit(Callback::from(move |()| {
+            if progress.is_some() {
+                return;
+            }
+            let mut errs = FormErrors::default();
+            let ids = crate::iothub::parse_device_ids(&ids_text, MAX_BATCH)
+                .map_err(|e| errs.add("batch-ids", e))
+                .ok();
+            let validity = ValidityDays::parse(&days)
+                .map_err(|e| errs.add("batch-days", e))
+                .ok();
+            let (Some(ca), Some(ids), Some(validity)) = (&ca, ids, validity) else {
+                if ca.is_none() {
+                    errs.form = Some(NO_CA.into());
+                }
+                errors.set(errs);
+                return;
+            };
+            if let Err(e) = ca.0.check_validity(validity, browser::now()) {
+                errors.set(FormErrors::only("batch-days", e));
+                return;
+            }
+            errors.set(FormErrors::default());
+            done.set(None);
+            *stop.borrow_mut() = false;
+            let total = ids.len();
+            progress.set(Some((0, total)));
+            let (ca, algorithm) = (ca.clone(), *key);
+            let (errors, progress, stop, done, onbatch) = (
+                errors.clone(),
+                progress.clone(),
+                stop.clone(),
+                done.clone(),
+                onbatch.clone(),
+            );
+            yew::platform::spawn_local(async move {
+                let mut issued = Vec::with_capacity(total);
+                let mut files = Vec::with_capacity(total * 4);
+                let mut made_ids = Vec::with_capacity(total);
+                let mut failure = None;
+                for (n, id) in ids.into_iter().enumerate() {
+                    if *stop.borrow() {
+                        break;
+                    }
+                    let made = match browser::generate_key(algorithm).await {
+                        Err(e) => Err(e),
+                        Ok(k) => {
+                            device_card(&ca, id.clone(), validity, k).map_err(|e| e.to_string())
+                        }
+                    };
+                    match made {
+                        Err(e) => {
+                            failure = Some(format!("{id}: {e}"));
+                            break;
+                        }
+                        Ok(card) => {
+                            // The zip holds exactly the files the card would offer.
+                            files.extend(card.downloads.iter().map(crate::pki::NamedFile::from));
+                            issued.push(Rc::new(Issued {
+                                in_batch: true,
+                                ..(*card).clone()
+                            }));
+                            made_ids.push(id.to_string());
+                        }
+                    }
+                    // Let the page draw the progress and answer clicks between devices.
+                    if n % 8 == 7 || algorithm.is_rsa() {
+                        progress.set(Some((n + 1, total)));
+                        browser::yield_now().await;
+                    }
+                }
+                let stopped_early = made_ids.len() < total;
+                if !made_ids.is_empty() {
+                    let name = format!("devices-{}.zip", made_ids.len());
+                    match crate::pki::zip_files(&files) {
+                        Ok(zip) => {
+                            onbatch.emit(issued);
+                            done.set(Some(BatchDone {
+                                ids: Rc::new(made_ids),
+                                zip: Rc::new(Download {
+                                    name,
+                                    contents: Rc::new(zip),
+                                    mime: "application/zip",
+                                    secret: true,
+                                }),
+                                stopped_early,
+                            }));
+                        }
+                        Err(e) => failure = Some(e.to_string()),
+                    }
+                }
+                progress.set(None);
+                if let Some(f) = failure {
+                    errors.set(FormErrors {
+                        fields: Vec::new(),
+                        form: Some(format!("The batch stopped at {f}")),
+                    });
+                }
+            });
+        }))
+    };
+    let on_stop = {
+        let stop = stop.clone();
+        Callback::from(move |_: MouseEvent| *stop.borrow_mut() = true)
+    };
+    let on_save = done.as_ref().map(|d| {
+        let (zip, errors) = (d.zip.clone(), errors.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Err(e) = browser::download(&zip.name, zip.mime, &zip.contents) {
+                errors.set(FormErrors {
+                    fields: Vec::new(),
+                    form: Some(e),
+                });
+            }
+        })
+    });
+    let count_hint = match parsed.as_ref() {
+        None => "One id per line, or a range: sensor-{001..100} makes sensor-001 … sensor-100."
+            .to_owned(),
+        Some(Ok(ids)) => format!(
+            "{} device{}: {}{}",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" },
+            ids.iter()
+                .take(3)
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if ids.len() > 3 {
+                format!(" … {}", ids[ids.len() - 1])
+            } else {
+                String::new()
+            }
+        ),
+        Some(Err(_)) => String::new(),
+    };
+    let live_error = match parsed.as_ref() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => errors.field("batch-ids"),
+    };
+    let running = progress.is_some();
+    html! {
+        <details class="card import" id="batch">
+            <summary>{"Or issue for many devices at once (one zip)"}</summary>
+            <form class="form" {onsubmit} novalidate=true>
+                <div class="field">
+                    <label for="batch-ids">{"Device ids"}</label>
+                    <textarea id="batch-ids" class="mono" rows="4" value={(*ids_text).clone()} oninput={textarea_setter(&ids_text)} spellcheck="false"
+                        placeholder="sensor-{001..100}" aria-describedby="batch-ids-hint" />
+                    <p class="hint" id="batch-ids-hint">{count_hint}</p>
+                    if let Some(e) = live_error { <p class="error" id="batch-ids-error" role="alert">{e}</p> }
+                </div>
+                <div class="grid">
+                    <Field id="batch-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("batch-days")} />
+                    <KeySelect id="batch-key" value={*key} onchange={set_key} disabled={running} />
+                </div>
+                if let Some((n, total)) = *progress {
+                    <div class="progress" id="batch-progress" role="status" aria-live="polite">
+                        <progress max={total.to_string()} value={n.to_string()}></progress>
+                        <span>{format!("Issued {n} of {total}…")}</span>
+                        <button type="button" class="secondary" id="batch-stop" onclick={on_stop}>{"Stop"}</button>
+                    </div>
+                }
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="batch-create" disabled={running}>{"Issue the batch"}</button>
+                </div>
+                if let (Some(d), Some(on_save)) = (&*done, on_save) {
+                    <div class="batch-result" id="batch-result" role="status">
+                        <p class="done-note">{format!(
+                            "{} device certificate{} issued{}: {} … {}. They are listed for registration in step 5 and for the device test.",
+                            d.ids.len(),
+                            if d.ids.len() == 1 { "" } else { "s" },
+                            if d.stopped_early { " (stopped early)" } else { "" },
+                            d.ids.first().cloned().unwrap_or_default(),
+                            d.ids.last().cloned().unwrap_or_default(),
+                        )}</p>
+                        <button type="button" class="primary" id="batch-save" onclick={on_save}>{format!("Download {}", d.zip.name)}</button>
+                        <p class="hint">{"Per device: {id}.pem, {id}.key (private: keep it safe), {id}.cer and, under an intermediate, {id}-fullchain.pem."}</p>
+                    </div>
+                }
+            </form>
+        </details>
+    }
+}

@@ -1,0 +1,146 @@
+//! An existing CA, imported.
+
+use super::*;
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct ImportCaProps {
+    pub(crate) oncreated: Callback<(SharedCa, Rc<Issued>)>,
+}
+
+/// An existing CA: certificate (PEM or DER) and key (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8),
+/// or a `.pfx` holding both and the chain.
+#[component]
+pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
+    let cert_text = use_state(String::new);
+    let cert_der = use_state(|| None::<(String, Vec<u8>)>);
+    let key_text = use_state(String::new);
+    let password = use_state(String::new);
+    let errors = use_state(FormErrors::default);
+
+    let on_cert_file = pem_or_der_file(&cert_text, &cert_der, &errors, "imp-cert");
+    let on_key_file = {
+        let (key_text, errors) = (key_text.clone(), errors.clone());
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let (key_text, errors) = (key_text.clone(), errors.clone());
+            yew::platform::spawn_local(async move {
+                match read_file(input).await.and_then(|(name, bytes)| {
+                    String::from_utf8(bytes).map_err(|_| {
+                        format!("{name} is not a PEM text file: export the key as PEM (openssl pkey -in key.der -inform DER -out key.pem).")
+                    })
+                }) {
+                    Ok(text) => key_text.set(text),
+                    Err(e) => {
+                        errors.set(FormErrors::only("imp-key", e));
+                    }
+                }
+            });
+        })
+    };
+    let on_password = {
+        let password = password.clone();
+        Callback::from(move |v: String| password.set(v))
+    };
+    let onsubmit = {
+        let (cert_text, cert_der, key_text, password, errors) = (
+            cert_text.clone(),
+            cert_der.clone(),
+            key_text.clone(),
+            password.clone(),
+            errors.clone(),
+        );
+        let oncreated = props.oncreated.clone();
+        submit(Callback::from(move |()| {
+            let mut errs = FormErrors::default();
+            // A .pfx in the certificate slot brings its key and chain: the key field is not used.
+            if let Some((name, bytes)) = cert_der
+                .as_ref()
+                .filter(|(_, b)| crate::pki::looks_like_pkcs12(b))
+            {
+                if password.is_empty() {
+                    errs.add("imp-password", format!("Enter the password of {name}."));
+                    errors.set(errs);
+                    return;
+                }
+                let made = crate::pki::import_pkcs12(bytes, &password)
+                    .and_then(|p| CertificateAuthority::import(p.certificate, p.key, p.chain));
+                match made.and_then(imported_card) {
+                    Ok(r) => oncreated.emit(r),
+                    Err(e @ PkiError::PasswordWrong { .. }) => errs.add("imp-password", e),
+                    Err(e) => errs.add("imp-cert", e),
+                }
+                errors.set(errs);
+                return;
+            }
+            let cert = match &*cert_der {
+                Some((_, bytes)) => crate::pki::certificate_from_bytes(bytes),
+                None if cert_text.trim().is_empty() => Err(PkiError::FieldEmpty {
+                    field: "CA certificate (paste its PEM or choose its file)",
+                }),
+                None => crate::pki::certificate_from_bytes(cert_text.as_bytes()),
+            }
+            .map_err(|e| errs.add("imp-cert", e))
+            .ok();
+            let key = if key_text.trim().is_empty() {
+                errs.add("imp-key", "Paste the CA's private key or choose its file.");
+                None
+            } else {
+                let pw = (!password.is_empty()).then_some(password.as_str());
+                match crate::pki::KeyPair::from_any_pem(&key_text, pw) {
+                    Ok(k) => Some(k),
+                    Err(e @ (PkiError::PasswordWrong { .. } | PkiError::FieldEmpty { .. })) => {
+                        errs.add("imp-password", e);
+                        None
+                    }
+                    Err(e) => {
+                        errs.add("imp-key", e);
+                        None
+                    }
+                }
+            };
+            if let (Some(cert), Some(key)) = (cert, key) {
+                match CertificateAuthority::import(cert, key, Vec::new()).and_then(imported_card) {
+                    Ok(r) => oncreated.emit(r),
+                    Err(e @ PkiError::KeyInvalid { .. }) => errs.add("imp-key", e),
+                    Err(e) => errs.add("imp-cert", e),
+                }
+            }
+            errors.set(errs);
+        }))
+    };
+    let field_error = |id: &'static str| {
+        errors
+            .field(id)
+            .map(|e| html! { <p class="error" id={format!("{id}-error")} role="alert">{e}</p> })
+    };
+
+    html! {
+        <details class="card import" id="ca-import">
+            <summary>{"Or import an existing CA (certificate and key, or a .pfx)"}</summary>
+            <form class="form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <div class="field">
+                        <label for="imp-cert">{"CA certificate (PEM)"}</label>
+                        <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={textarea_setter(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                        <label class="file">{"or a file (.pem, .cer, .crt, .der, or a .pfx/.p12 with its key): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der,.pfx,.p12" onchange={on_cert_file} /></label>
+                        if let Some((name, bytes)) = &*cert_der {
+                            <p class="hint" id="imp-cert-loaded">{ if crate::pki::looks_like_pkcs12(bytes) { format!("{name} loaded (PKCS#12): it holds the key and chain too; enter its password below.") } else { format!("{name} loaded (DER).") } }</p>
+                        }
+                        { field_error("imp-cert") }
+                    </div>
+                    <div class="field">
+                        <label for="imp-key">{"CA private key (PEM: PKCS#8, PKCS#1 RSA, EC or encrypted)"}</label>
+                        <textarea id="imp-key" class="mono" rows="5" value={(*key_text).clone()} oninput={textarea_setter(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
+                        <label class="file">{"or a file: "}<input type="file" id="imp-key-file" accept=".key,.pem" onchange={on_key_file} /></label>
+                        { field_error("imp-key") }
+                    </div>
+                </div>
+                <Field id="imp-password" label="Password (encrypted key or .pfx)" kind="password" value={(*password).clone()} oninput={on_password} error={errors.field("imp-password")} />
+                <p class="hint">{"The key stays in this page: it is read here and never sent anywhere."}</p>
+                <div class="actions">
+                    <button type="submit" class="primary" id="imp-submit">{"Import CA"}</button>
+                </div>
+            </form>
+        </details>
+    }
+}
