@@ -1,7 +1,6 @@
 //! The hub steps: connection settings, CA upload with proof of possession, device registration.
 //! Each step shows the az command that does the same by hand.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::prelude::*;
@@ -13,9 +12,9 @@ use super::field::{textarea_setter, Field};
 use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use super::steps::issued;
-use crate::contract::{hub_host_name, AuthKind, DeviceId};
+use crate::contract::{hub_host_name, AuthKind, DeviceId, VerificationCode};
 use crate::iothub::az;
-use crate::iothub::client::HubClient;
+use crate::iothub::client::{HubClient, PossessionStage};
 use crate::iothub::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
 use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 
@@ -304,74 +303,54 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                 outcome.set(Some(Outcome::Busy(format!(
                     "Uploading the CA as '{name}'…"
                 ))));
-                let mut notes = Vec::new();
-                let mut cert = match hub.upload_certificate(&arm, &name, &pem, automatic).await {
-                    Ok(c) => c,
-                    Err(e) if matches!(e.status(), Some(409 | 412)) => {
-                        // The name is taken: carry on if it is this very CA.
-                        match hub.certificate(&arm, &name).await {
-                            Ok(c) if c.thumbprint.eq_ignore_ascii_case(&sha1) => {
-                                notes.push("This CA was already on the hub under this name.");
-                                c
-                            }
-                            Ok(_) => {
-                                // Show the list the message points to.
-                                refresh.emit(None);
-                                return outcome.set(Some(Outcome::Failed(format!(
-                                    "The hub already has another certificate named '{name}'. Choose another name, or delete that one in the list below."
-                                ))));
-                            }
-                            Err(_) => return fail(e),
-                        }
-                    }
-                    Err(e) => return fail(e),
+                let sign = |code: &VerificationCode| {
+                    let params = VerificationCertParams {
+                        code: code.clone(),
+                        validity: ValidityDays::ONE_DAY,
+                    };
+                    ca.0.issue_verification(&params, browser::now())
+                        .map(|id| id.certificate.pem())
                 };
-                if !cert.is_verified {
-                    let made: Rc<RefCell<Option<Certificate>>> = Rc::default();
-                    let sign = {
-                        let (made, ca) = (made.clone(), ca.clone());
-                        move |code: &crate::contract::VerificationCode| {
-                            let params = VerificationCertParams {
-                                code: code.clone(),
-                                validity: ValidityDays::ONE_DAY,
-                            };
-                            ca.0.issue_verification(&params, browser::now()).map(|id| {
-                                let pem = id.certificate.pem();
-                                *made.borrow_mut() = Some(id.certificate);
-                                pem
-                            })
+                let progress = {
+                    let outcome = outcome.clone();
+                    move |stage: PossessionStage| {
+                        outcome.set(Some(Outcome::Busy(stage.label().into())))
+                    }
+                };
+                let done = match hub
+                    .upload_and_verify(&arm, &name, &pem, &sha1, automatic, sign, progress)
+                    .await
+                {
+                    Ok(done) => done,
+                    Err(e) => {
+                        if matches!(e, RestError::NameTaken { .. }) {
+                            // Show the list the message points to.
+                            refresh.emit(None);
                         }
-                    };
-                    let progress = {
-                        let outcome = outcome.clone();
-                        move |stage: crate::iothub::client::PossessionStage| {
-                            outcome.set(Some(Outcome::Busy(stage.label().into())))
+                        return fail(e);
+                    }
+                };
+                let mut notes = Vec::new();
+                if done.adopted {
+                    notes.push("This CA was already on the hub under this name.");
+                }
+                if let Some(p) = &done.possession {
+                    if p.retried {
+                        notes.push("The etag changed during the flow; it was read again and the call retried.");
+                    }
+                    if let Ok(c) = Certificate::from_pem(&p.verification_pem) {
+                        let download =
+                            super::state::Download::pem("verification.pem".into(), &c.pem(), false);
+                        if let Ok(i) = issued(
+                            format!("Verification certificate (code {})", p.code),
+                            c,
+                            vec![download],
+                        ) {
+                            onverification.emit(i);
                         }
-                    };
-                    match hub.prove_possession(&arm, &name, sign, progress).await {
-                        Ok(p) => {
-                            if p.retried {
-                                notes.push("The etag changed during the flow; it was read again and the call retried.");
-                            }
-                            if let Some(c) = made.borrow_mut().take() {
-                                let download = super::state::Download::pem(
-                                    "verification.pem".into(),
-                                    &c.pem(),
-                                    false,
-                                );
-                                if let Ok(i) = issued(
-                                    format!("Verification certificate (code {})", p.code),
-                                    c,
-                                    vec![download],
-                                ) {
-                                    onverification.emit(i);
-                                }
-                            }
-                            cert = p.certificate;
-                        }
-                        Err(e) => return fail(e),
                     }
                 }
+                let cert = done.certificate;
                 let how = if automatic {
                     "automatic verification"
                 } else {

@@ -64,6 +64,17 @@ pub struct Possession {
     pub retried: bool,
 }
 
+/// What putting a CA on the hub did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaOnHub {
+    /// The certificate as the hub now describes it.
+    pub certificate: HubCertificate,
+    /// The name was taken by this very CA (same thumbprint), which was used as it is.
+    pub adopted: bool,
+    /// The proof of possession, when one was needed.
+    pub possession: Option<Possession>,
+}
+
 /// Runs hub operations over a transport.
 #[derive(Debug, Clone)]
 pub struct HubClient<T> {
@@ -205,6 +216,56 @@ impl<T: Transport> HubClient<T> {
             code: code_text,
             verification_pem,
             retried,
+        })
+    }
+
+    /// Puts a CA on the hub, verified: upload it (asking for automatic verification when
+    /// `automatic`), or, when the name is taken (409, or 412 on hubs that answer a PUT without
+    /// `If-Match` so), use what is there if it is this very CA (same SHA-1 thumbprint); then, unless
+    /// the hub already shows it verified, prove possession with `sign`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_and_verify<S, E>(
+        &self,
+        arm: &Arm,
+        name: &str,
+        pem: &str,
+        sha1_thumbprint: &str,
+        automatic: bool,
+        sign: S,
+        progress: impl Fn(PossessionStage),
+    ) -> Result<CaOnHub, RestError>
+    where
+        S: FnOnce(&VerificationCode) -> Result<String, E>,
+        E: std::fmt::Display,
+    {
+        let (certificate, adopted) = match self.upload_certificate(arm, name, pem, automatic).await
+        {
+            Ok(c) => (c, false),
+            Err(e) if matches!(e.status(), Some(409 | 412)) => {
+                match self.certificate(arm, name).await {
+                    Ok(c) if c.thumbprint.eq_ignore_ascii_case(sha1_thumbprint) => (c, true),
+                    Ok(_) => {
+                        return Err(RestError::NameTaken {
+                            name: name.to_owned(),
+                        })
+                    }
+                    Err(_) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if certificate.is_verified {
+            return Ok(CaOnHub {
+                certificate,
+                adopted,
+                possession: None,
+            });
+        }
+        let possession = self.prove_possession(arm, name, sign, progress).await?;
+        Ok(CaOnHub {
+            certificate: possession.certificate.clone(),
+            adopted,
+            possession: Some(possession),
         })
     }
 
@@ -468,5 +529,69 @@ mod tests {
         let sent = script.sent.borrow();
         assert_eq!(sent[3].method, Method::Delete);
         assert_eq!(sent[3].header("If-Match"), Some("e2"));
+    }
+
+    /// `upload_and_verify` over `script`, for a CA whose SHA-1 thumbprint is `AB`.
+    fn put_ca(script: &Script) -> Result<CaOnHub, RestError> {
+        run(HubClient::new(script, true).upload_and_verify(
+            &arm(),
+            "root",
+            "PEM",
+            "ab",
+            false,
+            |_: &VerificationCode| Ok::<_, String>("VERIFICATION".into()),
+            |_| {},
+        ))
+    }
+
+    #[test]
+    fn a_new_ca_is_uploaded_then_proven() {
+        let script = Script::new(vec![
+            Ok((201, &cert("e0", None, false))),
+            Ok((200, &cert("e1", None, false))),
+            Ok((200, &cert("e2", Some("C0DE"), false))),
+            Ok((200, &cert("e3", None, true))),
+        ]);
+        let done = put_ca(&script).expect("verified");
+        assert!(!done.adopted && done.certificate.is_verified);
+        assert_eq!(done.possession.map(|p| p.code), Some("C0DE".to_owned()));
+        let sent = script.sent.borrow();
+        assert_eq!(sent[0].method, Method::Put);
+        assert!(sent[3].url.contains("/verify?"), "{}", sent[3].url);
+    }
+
+    #[test]
+    fn a_taken_name_holding_this_ca_is_adopted_and_another_ca_is_refused() {
+        let conflict = r#"{"code":"Conflict","message":"exists"}"#;
+        // Same thumbprint and already verified: nothing more to do.
+        let script = Script::new(vec![
+            Ok((409, conflict)),
+            Ok((200, &cert("e1", None, true))),
+        ]);
+        let done = put_ca(&script).expect("adopted");
+        assert!(done.adopted && done.possession.is_none());
+        assert_eq!(script.sent.borrow().len(), 2);
+        // Same thumbprint, unverified: adopted, then proven.
+        let script = Script::new(vec![
+            Ok((412, STALE)),
+            Ok((200, &cert("e1", None, false))),
+            Ok((200, &cert("e1", None, false))),
+            Ok((200, &cert("e2", Some("C0DE"), false))),
+            Ok((200, &cert("e3", None, true))),
+        ]);
+        let done = put_ca(&script).expect("adopted and proven");
+        assert!(done.adopted && done.possession.is_some());
+        // Another CA under that name.
+        let other = cert("e1", None, true).replace("\"AB\"", "\"CD\"");
+        let script = Script::new(vec![Ok((409, conflict)), Ok((200, &other))]);
+        assert_eq!(
+            put_ca(&script),
+            Err(RestError::NameTaken {
+                name: "root".into()
+            })
+        );
+        // Any other failure is the upload's.
+        let script = Script::new(vec![Ok((401, "{}"))]);
+        assert_eq!(put_ca(&script).map_err(|e| e.status()), Err(Some(401)));
     }
 }

@@ -54,6 +54,11 @@ pub enum RestError {
     Local(String),
     /// A name (certificate name, device id) breaks the service's rules; nothing was sent.
     Name(IdError),
+    /// The hub already has another certificate under this name.
+    NameTaken {
+        /// The name asked for.
+        name: String,
+    },
 }
 
 impl RestError {
@@ -111,6 +116,7 @@ impl RestError {
         match self {
             Self::Setting { field, problem } => format!("{field}: {problem}"),
             Self::Name(e) => e.to_string(),
+            Self::NameTaken { name } => format!("The hub already has another certificate named '{name}'. Choose another name, or delete that one in the list below."),
             Self::Local(what) => format!("This page could not finish the step: {what}"),
             Self::BadAnswer(what) => format!(
                 "The answer did not look like IoT Hub's ({what}). Check that the endpoint points at ARM or at the hub."
