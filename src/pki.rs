@@ -4,15 +4,19 @@
 //! The clock is always passed in (`now`), so the same code runs in tests with a pinned time and
 //! in the browser with `Date.now()`.
 
+mod armor;
 mod authority;
 mod bundle;
 mod certificate;
 mod csr;
+mod dates;
 mod error;
 mod expiry;
 mod import;
 mod inspect;
 mod key;
+mod oid;
+mod pbe;
 mod pkcs12;
 mod pkcs12_import;
 mod preflight;
@@ -24,14 +28,16 @@ pub use authority::{
     ServerCertParams, VerificationCertParams,
 };
 pub use bundle::{device_files, zip_files, NamedFile};
-pub use certificate::{format_utc, Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
+pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
+pub use dates::format_utc;
 pub use error::PkiError;
 pub use expiry::{expiry_csv, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS};
 pub use import::certificate_from_bytes;
 pub use inspect::{inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};
-pub use pkcs12::{export_pkcs12, Pkcs12Preset};
+pub use pbe::Pkcs12Preset;
+pub use pkcs12::export_pkcs12;
 pub use pkcs12_import::{import_pkcs12, looks_like_pkcs12, Pkcs12Contents};
 pub use preflight::{
     ca_checks, chain_checks, device_checks, is_signed_by, verification_checks, Check,

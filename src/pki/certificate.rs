@@ -7,21 +7,11 @@ use time::OffsetDateTime;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::name::Name;
 
-use super::key::pem_rfc7468_decode;
+use super::armor::pem_rfc7468_decode;
+use super::oid::{
+    OID_CLIENT_AUTH, OID_COMMON_NAME, OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION,
+};
 use super::PkiError;
-
-pub(super) const OID_COMMON_NAME: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
-pub(super) const OID_EC_PUBLIC_KEY: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-pub(super) const OID_RSA_ENCRYPTION: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub(super) const OID_P256: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-pub(super) const OID_P384: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const OID_CLIENT_AUTH: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 
 /// A DER-encoded X.509 certificate that has been parsed once and found well-formed.
 #[derive(Clone, PartialEq, Eq)]
@@ -419,27 +409,4 @@ fn hex_upper(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02X}");
             s
         })
-}
-
-/// `2026-11-22 08:12:00 UTC`: unambiguous for people in any locale.
-pub fn format_utc(t: OffsetDateTime) -> String {
-    utc_string(t, ' ', " UTC")
-}
-
-/// `2026-11-22T08:12:00Z` (RFC 3339): for files other programs read.
-pub(super) fn format_rfc3339_utc(t: OffsetDateTime) -> String {
-    utc_string(t, 'T', "Z")
-}
-
-fn utc_string(t: OffsetDateTime, separator: char, zone: &str) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}{separator}{:02}:{:02}:{:02}{zone}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }

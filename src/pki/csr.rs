@@ -6,15 +6,12 @@ use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 use x509_cert::request::CertReq;
 
+use super::armor::pem_rfc7468_decode;
 use super::authority::{CertificateAuthority, DeviceCertParams, KeyId};
-use super::certificate::OID_COMMON_NAME;
-use super::key::pem_rfc7468_decode;
+use super::oid::{OID_COMMON_NAME, OID_EXTENSION_REQUEST};
 use super::signature::{self, KeyKind, UnknownKey, Unverifiable};
 use super::{Certificate, KeyPair, PkiError, ValidityDays};
 use crate::contract::DeviceId;
-
-const OID_EXTENSION_REQUEST: der::oid::ObjectIdentifier =
-    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
 
 fn invalid(detail: impl Into<String>) -> PkiError {
     PkiError::CsrInvalid {

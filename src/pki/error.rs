@@ -2,7 +2,7 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
-use super::certificate::format_utc;
+use super::dates::format_utc;
 use crate::contract::IdError;
 
 /// Everything that can go wrong making, reading or checking keys and certificates.

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::certificate::{format_rfc3339_utc, format_utc};
+use super::dates::{format_rfc3339_utc, format_utc};
 use super::{Certificate, PkiError};
 
 /// Days before expiry from which a certificate is flagged.

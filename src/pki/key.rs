@@ -7,6 +7,8 @@ use rsa::pkcs1v15::SigningKey as RsaSigningKey;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
+use super::armor::pem_rfc7468_decode;
+use super::oid::{OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPTION};
 use super::PkiError;
 
 /// The kinds of key this tool makes and signs with.
@@ -199,14 +201,14 @@ impl KeyPair {
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
         use der::Decode;
         if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
-            if info.algorithm.oid == super::certificate::OID_RSA_ENCRYPTION {
+            if info.algorithm.oid == OID_RSA_ENCRYPTION {
                 let key =
                     rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| PkiError::KeyInvalid {
                         detail: format!("not a valid RSA key ({e})"),
                     })?;
                 return Self::from_rsa(key);
             }
-            if info.algorithm.oid != super::certificate::OID_EC_PUBLIC_KEY {
+            if info.algorithm.oid != OID_EC_PUBLIC_KEY {
                 return Err(PkiError::UnsupportedKey {
                     algorithm: algorithm_name(&info.algorithm.oid),
                 });
@@ -293,7 +295,7 @@ impl KeyPair {
             });
         }
         let plain = self.to_pkcs8_der()?;
-        let (alg, cipher) = super::pkcs12::encrypt(super::Pkcs12Preset::Modern, password, &plain)?;
+        let (alg, cipher) = super::pbe::encrypt(super::Pkcs12Preset::Modern, password, &plain)?;
         let der = pkcs12::pbe_params::EncryptedPrivateKeyInfo {
             encryption_algorithm: alg,
             encrypted_data: der::asn1::OctetString::new(cipher).map_err(der_error)?,
@@ -322,7 +324,7 @@ impl KeyPair {
                 detail: e.to_string(),
             }
         })?;
-        super::pkcs12::check_work(&info.encryption_algorithm)
+        super::pbe::check_work(&info.encryption_algorithm)
             .map_err(|detail| PkiError::KeyInvalid { detail })?;
         let plain = info
             .encryption_algorithm
@@ -427,38 +429,4 @@ fn der_error(e: der::Error) -> PkiError {
     PkiError::KeyInvalid {
         detail: e.to_string(),
     }
-}
-
-/// Decodes one PEM block, naming what was wrong in terms of the block we expected.
-pub(super) fn pem_rfc7468_decode(
-    pem: &str,
-    expected: &'static str,
-) -> Result<(String, Vec<u8>), PkiError> {
-    let trimmed = pem.trim();
-    if trimmed.is_empty() {
-        return Err(PkiError::PemInvalid {
-            expected,
-            detail: "the text is empty".into(),
-        });
-    }
-    if !trimmed.starts_with("-----BEGIN ") {
-        return Err(PkiError::PemInvalid {
-            expected,
-            detail: "no -----BEGIN line".into(),
-        });
-    }
-    let parsed = pem::parse(trimmed).map_err(|e| PkiError::PemInvalid {
-        expected,
-        detail: match e {
-            pem::PemError::MissingEndTag | pem::PemError::MalformedFraming => {
-                "the -----END line is missing: the block is cut off".into()
-            }
-            pem::PemError::MissingData => "the block has no content between its lines".into(),
-            pem::PemError::InvalidHeader(h) => format!("a header line is not understood ({h})"),
-            pem::PemError::MismatchedTags(a, b) => format!("BEGIN {a} does not match END {b}"),
-            pem::PemError::InvalidData(_) => "the base64 body is damaged".into(),
-            other => other.to_string(),
-        },
-    })?;
-    Ok((parsed.tag().to_owned(), parsed.into_contents()))
 }

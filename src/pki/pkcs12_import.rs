@@ -8,7 +8,6 @@
 
 use cbc::cipher::{block_padding::Pkcs7, BlockModeDecrypt, InnerIvInit, KeyIvInit};
 use der::asn1::{AnyRef, ContextSpecific, OctetString};
-use der::oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use hmac::{Hmac, KeyInit, Mac};
 use pkcs12::kdf::{derive_key_utf8, Pkcs12KeyType};
@@ -18,16 +17,12 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use super::pkcs12::{
-    check_iterations, OID_DATA, OID_ENCRYPTED_DATA, OID_FRIENDLY_NAME, OID_SHA1, OID_SHA256,
-    OID_X509_CERT,
+use super::oid::{
+    OID_DATA, OID_ENCRYPTED_DATA, OID_FRIENDLY_NAME, OID_PBES2, OID_PBMAC1, OID_SHA1, OID_SHA256,
+    OID_SHA384, OID_SHA512, OID_X509_CERT,
 };
+use super::pbe::check_iterations;
 use super::{Certificate, KeyPair, PkiError};
-
-const OID_PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
-const OID_PBMAC1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.14");
-const OID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 
 /// What a `.pfx` held.
 #[derive(Debug)]
@@ -105,7 +100,7 @@ fn decrypt(
         let scheme =
             pkcs5::EncryptionScheme::from_der(&alg.to_der().map_err(|e| invalid(e.to_string()))?)
                 .map_err(|e| invalid(format!("its PBES2 parameters are not understood ({e})")))?;
-        super::pkcs12::check_work(&scheme).map_err(invalid)?;
+        super::pbe::check_work(&scheme).map_err(invalid)?;
         return scheme.decrypt(password, data).map_err(|e| match e {
             pkcs5::Error::AlgorithmParametersInvalid { .. } | pkcs5::Error::UnsupportedAlgorithm { .. } => {
                 invalid(format!("its encryption is not supported ({e}); re-export it with the modern preset or OpenSSL 3's defaults"))

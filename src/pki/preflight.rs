@@ -4,7 +4,8 @@
 use der::Encode;
 use time::OffsetDateTime;
 
-use super::certificate::{format_utc, parse};
+use super::certificate::parse;
+use super::dates::format_utc;
 use super::signature;
 use super::{Certificate, PkiError};
 use crate::contract::DeviceId;

@@ -8,14 +8,11 @@ use rsa::signature::Verifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
-use super::certificate::{OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION};
 use super::key::RSA_MIN_BITS;
-
-const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-const OID_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-const OID_RSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-const OID_RSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
+use super::oid::{
+    OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION,
+    OID_RSA_SHA256, OID_RSA_SHA384, OID_RSA_SHA512,
+};
 
 /// A kind of public key this tool signs and verifies with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
