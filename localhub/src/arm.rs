@@ -1,116 +1,54 @@
 //! ARM CA certificates: create, read, list, delete, verification code, proof of possession.
+//! Credentials, api-version and hub name are checked by [`ArmCall`] before a handler runs.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use hubcert::contract::{CertificateName, ARM_API_VERSION};
+use hubcert::contract::CertificateName;
 use hubcert::pki::Certificate;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth;
-use crate::http::arm_error;
+use crate::extract::{ArmCall, Body, IfMatch, RequestBody};
+use crate::reply::{rfc1123, with_etag, ApiError};
 use crate::store::{now_unix, CaRecord, Hub};
 
-#[derive(Deserialize)]
-pub(crate) struct ApiVersion {
-    #[serde(rename = "api-version")]
-    api_version: Option<String>,
-}
-
+/// `{sub}/{rg}/{hub}/{name}`: the hub part is checked by [`ArmCall`].
 type CertPath = Path<(String, String, String, String)>;
-type ListPath = Path<(String, String, String)>;
 
-/// Checks what every ARM call needs: a token, an api-version, this hub.
-fn preflight(
-    hub: &Hub,
-    headers: &HeaderMap,
-    q: &ApiVersion,
-    hub_name: &str,
-) -> Result<(), Response> {
-    auth::arm(headers)?;
-    match q.api_version.as_deref() {
-        None => {
-            return Err(arm_error(
-                StatusCode::BAD_REQUEST,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            ))
-        }
-        Some(v) if v < "2018-04-01" => {
-            return Err(arm_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidApiVersionParameter",
-                format!("The api-version '{v}' is invalid. Use {ARM_API_VERSION}."),
-            ))
-        }
-        _ => {}
-    }
-    if !hub_name.eq_ignore_ascii_case(&hub.config.hub_name) {
-        return Err(arm_error(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            format!(
-                "The IoT hub '{hub_name}' was not found; this localhub is '{}'.",
-                hub.config.hub_name
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn not_found(name: &str) -> Response {
-    arm_error(
+fn not_found(name: &str) -> ApiError {
+    ApiError::arm(
         StatusCode::NOT_FOUND,
         "IH404004",
         format!("Certificate {name} not found."),
     )
 }
 
-fn precondition_failed(detail: &str) -> Response {
-    arm_error(
+fn precondition_failed(detail: &str) -> ApiError {
+    ApiError::arm(
         StatusCode::PRECONDITION_FAILED,
         "IH412001",
         format!("Precondition failed: {detail}. Read the certificate again for its current etag."),
     )
 }
 
-fn if_match(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().trim_matches('"'))
-}
-
 /// `If-Match` must name the current etag (or `*`).
-fn check_etag(headers: &HeaderMap, current: &str) -> Result<(), Response> {
-    match if_match(headers) {
+fn check_etag(if_match: &IfMatch, current: &str) -> Result<(), ApiError> {
+    match if_match.matches(current) {
         None => Err(precondition_failed(
             "the If-Match header with the certificate's etag is required",
         )),
-        Some("*") => Ok(()),
-        Some(e) if e == current => Ok(()),
-        Some(_) => Err(precondition_failed(
+        Some(true) => Ok(()),
+        Some(false) => Err(precondition_failed(
             "the etag in If-Match is not the current one",
         )),
     }
-}
-
-/// RFC 1123, as IoT Hub writes dates in certificate descriptions.
-pub(crate) fn rfc1123(unix: i64) -> String {
-    let fmt = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_default()
 }
 
 /// Reads a certificate given as PEM text or base64 DER, as the hub accepts both.
@@ -127,7 +65,8 @@ pub(crate) fn parse_certificate(text: &str) -> Result<Certificate, String> {
     }
 }
 
-fn describe(hub: &Hub, sub: &str, rg: &str, rec: &CaRecord) -> Value {
+/// The certificate as ARM describes it.
+fn describe(hub: &Hub, call: &ArmCall, rec: &CaRecord) -> Value {
     let cert = Certificate::from_der(rec.der.clone()).ok();
     let info = cert.as_ref().and_then(|c| c.info().ok());
     let mut properties = json!({
@@ -144,8 +83,8 @@ fn describe(hub: &Hub, sub: &str, rg: &str, rec: &CaRecord) -> Value {
     }
     json!({
         "id": format!(
-            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Devices/IotHubs/{}/certificates/{}",
-            hub.config.hub_name, rec.name
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Devices/IotHubs/{}/certificates/{}",
+            call.subscription, call.resource_group, hub.config.hub_name, rec.name
         ),
         "name": rec.name,
         "type": "Microsoft.Devices/IotHubs/Certificates",
@@ -154,49 +93,29 @@ fn describe(hub: &Hub, sub: &str, rg: &str, rec: &CaRecord) -> Value {
     })
 }
 
-fn with_etag(status: StatusCode, body: Value, etag: &str) -> Response {
-    let mut r = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
-        r.headers_mut().insert(header::ETAG, v);
-    }
-    r
+fn described(hub: &Hub, call: &ArmCall, status: StatusCode, rec: &CaRecord) -> Response {
+    with_etag(status, describe(hub, call, rec), &rec.etag)
 }
 
-pub(crate) async fn list(
-    State(hub): State<Arc<Hub>>,
-    Path((sub, rg, hub_name)): ListPath,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
-        return r;
-    }
-    let value: Vec<Value> = hub.read(|certs, _| {
-        certs
-            .values()
-            .map(|c| describe(&hub, &sub, &rg, c))
-            .collect()
-    });
+pub(crate) async fn list(call: ArmCall, State(hub): State<Arc<Hub>>) -> Response {
+    let value: Vec<Value> =
+        hub.read(|certs, _| certs.values().map(|c| describe(&hub, &call, c)).collect());
     Json(json!({ "value": value })).into_response()
 }
 
 pub(crate) async fn get(
+    call: ArmCall,
     State(hub): State<Arc<Hub>>,
-    Path((sub, rg, hub_name, name)): CertPath,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
-        return r;
-    }
-    match hub.read(|certs, _| certs.get(&name).cloned()) {
-        Some(rec) => with_etag(StatusCode::OK, describe(&hub, &sub, &rg, &rec), &rec.etag),
-        None => not_found(&name),
-    }
+    Path((_, _, _, name)): CertPath,
+) -> Result<Response, ApiError> {
+    let rec = hub
+        .read(|certs, _| certs.get(&name).cloned())
+        .ok_or_else(|| not_found(&name))?;
+    Ok(described(&hub, &call, StatusCode::OK, &rec))
 }
 
 #[derive(Deserialize)]
-struct PutBody {
+pub(crate) struct PutBody {
     properties: PutProperties,
 }
 
@@ -208,51 +127,45 @@ struct PutProperties {
     is_verified: bool,
 }
 
-pub(crate) async fn put(
-    State(hub): State<Arc<Hub>>,
-    Path((sub, rg, hub_name, name)): CertPath,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
-        return r;
+impl RequestBody for PutBody {
+    fn rejection(e: serde_json::Error) -> ApiError {
+        ApiError::arm(
+            StatusCode::BAD_REQUEST,
+            "IH400001",
+            format!("The body must be {{\"properties\":{{\"certificate\":\"...\"}}}} ({e})."),
+        )
     }
-    if let Err(e) = CertificateName::parse(&name) {
-        return arm_error(
+}
+
+pub(crate) async fn put(
+    call: ArmCall,
+    State(hub): State<Arc<Hub>>,
+    Path((_, _, _, name)): CertPath,
+    if_match: IfMatch,
+    Body(body): Body<PutBody>,
+) -> Result<Response, ApiError> {
+    CertificateName::parse(&name).map_err(|e| {
+        ApiError::arm(
             StatusCode::BAD_REQUEST,
             "IH400004",
             format!("Certificate name '{name}' is invalid: {e}"),
-        );
-    }
-    let body: PutBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return arm_error(
-                StatusCode::BAD_REQUEST,
-                "IH400001",
-                format!("The body must be {{\"properties\":{{\"certificate\":\"...\"}}}} ({e})."),
-            )
-        }
-    };
-    let cert = match parse_certificate(&body.properties.certificate) {
-        Ok(c) => c,
-        Err(e) => {
-            return arm_error(
-                StatusCode::BAD_REQUEST,
-                "IH400037",
-                format!("The certificate is invalid: {e}"),
-            )
-        }
-    };
+        )
+    })?;
+    let cert = parse_certificate(&body.properties.certificate).map_err(|e| {
+        ApiError::arm(
+            StatusCode::BAD_REQUEST,
+            "IH400037",
+            format!("The certificate is invalid: {e}"),
+        )
+    })?;
     let etag = hub.next_etag();
     let now = now_unix();
-    let result = hub.write(|certs, _| {
+    let (status, rec) = hub.write(|certs, _| {
         let existing = certs.get(&name);
-        let created = match (existing, if_match(&headers)) {
-            (None, _) => now,
-            (Some(rec), _) => {
-                check_etag(&headers, &rec.etag)?;
+        let created = match existing {
+            None => now,
+            Some(rec) => {
+                check_etag(&if_match, &rec.etag)?;
                 rec.created
             }
         };
@@ -271,119 +184,91 @@ pub(crate) async fn put(
             StatusCode::CREATED
         };
         certs.insert(name.clone(), rec.clone());
-        Ok((status, rec))
-    });
-    match result {
-        Ok((status, rec)) => with_etag(status, describe(&hub, &sub, &rg, &rec), &rec.etag),
-        Err(r) => r,
-    }
+        Ok::<_, ApiError>((status, rec))
+    })?;
+    Ok(described(&hub, &call, status, &rec))
 }
 
 pub(crate) async fn delete(
+    _: ArmCall,
     State(hub): State<Arc<Hub>>,
-    Path((_, _, hub_name, name)): CertPath,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
-        return r;
-    }
+    Path((_, _, _, name)): CertPath,
+    if_match: IfMatch,
+) -> Result<StatusCode, ApiError> {
     hub.write(|certs, _| {
-        let Some(rec) = certs.get(&name) else {
-            return not_found(&name);
-        };
-        if let Err(r) = check_etag(&headers, &rec.etag) {
-            return r;
-        }
+        let rec = certs.get(&name).ok_or_else(|| not_found(&name))?;
+        check_etag(&if_match, &rec.etag)?;
         certs.remove(&name);
-        StatusCode::OK.into_response()
+        Ok(StatusCode::OK)
     })
 }
 
 pub(crate) async fn generate_code(
+    call: ArmCall,
     State(hub): State<Arc<Hub>>,
-    Path((sub, rg, hub_name, name)): CertPath,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
-        return r;
-    }
+    Path((_, _, _, name)): CertPath,
+    if_match: IfMatch,
+) -> Result<Response, ApiError> {
     let mut code_bytes = [0u8; 24];
-    if getrandom::fill(&mut code_bytes).is_err() {
-        return arm_error(
+    getrandom::fill(&mut code_bytes).map_err(|_| {
+        ApiError::arm(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
             "No randomness available.",
-        );
-    }
+        )
+    })?;
     let code: String = code_bytes.iter().map(|b| format!("{b:02X}")).collect();
     let etag = hub.next_etag();
-    let result = hub.write(|certs, _| {
-        let Some(rec) = certs.get_mut(&name) else {
-            return Err(not_found(&name));
-        };
-        check_etag(&headers, &rec.etag)?;
+    let rec = hub.write(|certs, _| {
+        let rec = certs.get_mut(&name).ok_or_else(|| not_found(&name))?;
+        check_etag(&if_match, &rec.etag)?;
         rec.verification_code = Some(code.clone());
         rec.etag = etag.clone();
         rec.updated = now_unix();
-        Ok(rec.clone())
-    });
-    match result {
-        Ok(rec) => with_etag(StatusCode::OK, describe(&hub, &sub, &rg, &rec), &rec.etag),
-        Err(r) => r,
-    }
+        Ok::<_, ApiError>(rec.clone())
+    })?;
+    Ok(described(&hub, &call, StatusCode::OK, &rec))
 }
 
 #[derive(Deserialize)]
-struct VerifyBody {
+pub(crate) struct VerifyBody {
     certificate: String,
 }
 
-pub(crate) async fn verify(
-    State(hub): State<Arc<Hub>>,
-    Path((sub, rg, hub_name, name)): CertPath,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q, &hub_name) {
-        return r;
+impl RequestBody for VerifyBody {
+    fn rejection(e: serde_json::Error) -> ApiError {
+        ApiError::arm(
+            StatusCode::BAD_REQUEST,
+            "IH400001",
+            format!("The body must be {{\"certificate\":\"...\"}} ({e})."),
+        )
     }
-    let body: VerifyBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return arm_error(
-                StatusCode::BAD_REQUEST,
-                "IH400001",
-                format!("The body must be {{\"certificate\":\"...\"}} ({e})."),
-            )
-        }
-    };
-    let proof = match parse_certificate(&body.certificate) {
-        Ok(c) => c,
-        Err(e) => {
-            return arm_error(
-                StatusCode::BAD_REQUEST,
-                "IH400037",
-                format!("The verification certificate is invalid: {e}"),
-            )
-        }
-    };
+}
+
+pub(crate) async fn verify(
+    call: ArmCall,
+    State(hub): State<Arc<Hub>>,
+    Path((_, _, _, name)): CertPath,
+    if_match: IfMatch,
+    Body(body): Body<VerifyBody>,
+) -> Result<Response, ApiError> {
+    let invalid = |e: String| ApiError::arm(StatusCode::BAD_REQUEST, "IH400037", e);
+    let proof = parse_certificate(&body.certificate)
+        .map_err(|e| invalid(format!("The verification certificate is invalid: {e}")))?;
     let etag = hub.next_etag();
-    let result = hub.write(|certs, _| {
-        let Some(rec) = certs.get_mut(&name) else { return Err(not_found(&name)) };
-        check_etag(&headers, &rec.etag)?;
+    let rec = hub.write(|certs, _| {
+        let rec = certs.get_mut(&name).ok_or_else(|| not_found(&name))?;
+        check_etag(&if_match, &rec.etag)?;
         let Some(code) = rec.verification_code.clone() else {
-            return Err(arm_error(
+            return Err(ApiError::arm(
                 StatusCode::BAD_REQUEST,
                 "IH400052",
                 "No verification code was generated for this certificate: generate one first.",
             ));
         };
-        let info = proof.info().map_err(|e| arm_error(StatusCode::BAD_REQUEST, "IH400037", e.to_string()))?;
+        let info = proof.info().map_err(|e| invalid(e.to_string()))?;
         if info.common_name.as_deref() != Some(code.as_str()) {
-            return Err(arm_error(
+            return Err(ApiError::arm(
                 StatusCode::BAD_REQUEST,
                 "IH400054",
                 format!(
@@ -393,7 +278,7 @@ pub(crate) async fn verify(
             ));
         }
         signed_by(&proof, &rec.der).map_err(|why| {
-            arm_error(
+            ApiError::arm(
                 StatusCode::BAD_REQUEST,
                 "IH400053",
                 format!("The verification certificate was not signed by the uploaded CA certificate's key (issuer not found in chain: {why})."),
@@ -404,11 +289,8 @@ pub(crate) async fn verify(
         rec.etag = etag.clone();
         rec.updated = now_unix();
         Ok(rec.clone())
-    });
-    match result {
-        Ok(rec) => with_etag(StatusCode::OK, describe(&hub, &sub, &rg, &rec), &rec.etag),
-        Err(r) => r,
-    }
+    })?;
+    Ok(described(&hub, &call, StatusCode::OK, &rec))
 }
 
 /// The proof must chain to the uploaded certificate as a trust anchor, valid now.

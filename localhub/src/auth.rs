@@ -1,24 +1,23 @@
 //! Who may call: ARM wants a bearer token, the data plane a service SAS token.
 
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hubcert::contract::SasToken;
 
-use crate::http::{arm_error, hub_error};
+use crate::reply::ApiError;
 use crate::store::{now_unix, Hub};
 
 /// Any bearer token is accepted, as there is no identity provider offline; a JWT whose `exp` has
 /// passed is refused as ARM refuses it, so expired-token handling can be tried.
-pub(crate) fn arm(headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn arm(headers: &HeaderMap) -> Result<(), ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let token = value.strip_prefix("Bearer ").map(str::trim).unwrap_or("");
     if token.is_empty() {
-        return Err(arm_error(
+        return Err(ApiError::arm(
             StatusCode::UNAUTHORIZED,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
@@ -32,7 +31,7 @@ pub(crate) fn arm(headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.get("exp").and_then(|e| e.as_i64()));
     if let Some(exp) = exp {
         if exp <= now_unix() {
-            return Err(arm_error(
+            return Err(ApiError::arm(
                 StatusCode::UNAUTHORIZED,
                 "ExpiredAuthenticationToken",
                 "The access token expiry UTC time is earlier than current UTC time.",
@@ -43,9 +42,9 @@ pub(crate) fn arm(headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// A service SAS token for the hub, signed with the `iothubowner` key.
-pub(crate) fn service(hub: &Hub, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn service(hub: &Hub, headers: &HeaderMap) -> Result<(), ApiError> {
     let unauthorized =
-        |msg: String| hub_error(StatusCode::UNAUTHORIZED, "IotHubUnauthorizedAccess", msg);
+        |msg: String| ApiError::hub(StatusCode::UNAUTHORIZED, "IotHubUnauthorizedAccess", msg);
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

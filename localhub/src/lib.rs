@@ -11,16 +11,18 @@
 //! Everything listens on loopback only.
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
-// Handlers return the error `Response` they send; boxing it would only add noise.
-#![allow(clippy::result_large_err)]
 
 mod arm;
 mod auth;
 mod config;
+mod console;
+mod cors;
+mod extract;
 mod http;
 mod mqtt;
 mod registry;
 mod relay;
+mod reply;
 mod server;
 mod store;
 mod tls;

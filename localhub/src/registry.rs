@@ -3,39 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use hubcert::contract::{
     AuthKind, Authentication, ConnectionState, Device, DeviceId, DeviceStatus,
-    RegisteredThumbprint, SymmetricKey, X509Thumbprint, DEVICE_API_VERSION,
+    RegisteredThumbprint, SymmetricKey, X509Thumbprint,
 };
-use serde::Deserialize;
 
-use crate::auth;
-use crate::http::hub_error;
+use crate::extract::{Body, IfMatch, RequestBody, ServiceCall};
+use crate::reply::{with_etag, ApiError};
 use crate::store::{random_key, DeviceAuth, DeviceRecord, Hub};
-
-#[derive(Deserialize)]
-pub(crate) struct ApiVersion {
-    #[serde(rename = "api-version")]
-    api_version: Option<String>,
-}
-
-fn preflight(hub: &Hub, headers: &HeaderMap, q: &ApiVersion) -> Result<(), Response> {
-    auth::service(hub, headers)?;
-    if q.api_version.is_none() {
-        return Err(hub_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidProtocolVersion",
-            format!(
-                "The api-version query parameter is required (api-version={DEVICE_API_VERSION})."
-            ),
-        ));
-    }
-    Ok(())
-}
 
 /// The record as the registry API describes it.
 fn describe(d: &DeviceRecord) -> Device {
@@ -84,34 +62,36 @@ fn describe(d: &DeviceRecord) -> Device {
     }
 }
 
-fn with_etag(status: StatusCode, d: &DeviceRecord) -> Response {
-    let mut r = (status, Json(describe(d))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", d.etag)) {
-        r.headers_mut().insert(header::ETAG, v);
-    }
-    r
-}
-
-fn not_found(id: &str) -> Response {
-    hub_error(
+fn not_found(id: &str) -> ApiError {
+    ApiError::hub(
         StatusCode::NOT_FOUND,
         "DeviceNotFound",
         format!("Device {id} is not registered"),
     )
 }
 
+fn described(status: StatusCode, d: &DeviceRecord) -> Response {
+    with_etag(status, describe(d), &d.etag)
+}
+
 pub(crate) async fn get(
+    _: ServiceCall,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q) {
-        return r;
-    }
-    match hub.read(|_, devices| devices.get(&id).cloned()) {
-        Some(d) => with_etag(StatusCode::OK, &d),
-        None => not_found(&id),
+) -> Result<Response, ApiError> {
+    let d = hub
+        .read(|_, devices| devices.get(&id).cloned())
+        .ok_or_else(|| not_found(&id))?;
+    Ok(described(StatusCode::OK, &d))
+}
+
+impl RequestBody for Device {
+    fn rejection(e: serde_json::Error) -> ApiError {
+        ApiError::hub(
+            StatusCode::BAD_REQUEST,
+            "ArgumentInvalid",
+            format!("The device body is not valid JSON ({e})"),
+        )
     }
 }
 
@@ -163,70 +143,51 @@ fn parse_auth(a: Authentication) -> Result<DeviceAuth, String> {
     }
 }
 
+fn precondition_failed() -> ApiError {
+    ApiError::hub(
+        StatusCode::PRECONDITION_FAILED,
+        "PreconditionFailed",
+        "The etag in If-Match is not the current one: read the device again",
+    )
+}
+
 pub(crate) async fn put(
+    _: ServiceCall,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q) {
-        return r;
-    }
-    let bad = |code: &str, m: String| hub_error(StatusCode::BAD_REQUEST, code, m);
-    if let Err(e) = DeviceId::parse(&id) {
-        return bad("ArgumentInvalid", e.to_string());
-    }
-    let body = match Device::from_json(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return bad(
-                "ArgumentInvalid",
-                format!("The device body is not valid JSON ({e})"),
-            )
-        }
-    };
+    if_match: IfMatch,
+    Body(body): Body<Device>,
+) -> Result<Response, ApiError> {
+    let bad = |m: String| ApiError::hub(StatusCode::BAD_REQUEST, "ArgumentInvalid", m);
+    DeviceId::parse(&id).map_err(|e| bad(e.to_string()))?;
     if body.device_id != id {
-        return bad(
-            "ArgumentInvalid",
+        return Err(bad(
             "The deviceId in the body differs from the one in the URL".into(),
-        );
+        ));
     }
-    let auth = match parse_auth(body.authentication) {
-        Ok(a) => a,
-        Err(e) => return bad("ArgumentInvalid", e),
-    };
+    let auth = parse_auth(body.authentication).map_err(bad)?;
     let enabled = body.status != DeviceStatus::Disabled;
     let etag = hub.next_etag();
-    let result = hub.write(|_, devices| {
+    let (status, record) = hub.write(|_, devices| {
         let existing = devices.get(&id);
-        let if_match = headers
-            .get(header::IF_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.trim_matches('"'));
-        let (status, generation_id, reported, reported_version) = match (existing, if_match) {
+        let (generation_id, reported, reported_version) = match (
+            existing,
+            if_match.matches(existing.map(|d| d.etag.as_str()).unwrap_or("")),
+        ) {
             (None, _) => (
-                StatusCode::OK,
                 format!("{}", crate::store::now_unix()),
                 Default::default(),
                 1,
             ),
             (Some(_), None) => {
-                return Err(hub_error(
+                return Err(ApiError::hub(
                     StatusCode::CONFLICT,
                     "DeviceAlreadyExists",
                     format!("A device with ID '{id}' is already registered"),
                 ))
             }
-            (Some(d), Some(m)) if m != "*" && m != d.etag => {
-                return Err(hub_error(
-                    StatusCode::PRECONDITION_FAILED,
-                    "PreconditionFailed",
-                    "The etag in If-Match is not the current one: read the device again",
-                ))
-            }
-            (Some(d), Some(_)) => (
-                StatusCode::OK,
+            (Some(_), Some(false)) => return Err(precondition_failed()),
+            (Some(d), Some(true)) => (
                 d.generation_id.clone(),
                 d.reported.clone(),
                 d.reported_version,
@@ -243,57 +204,34 @@ pub(crate) async fn put(
             last_activity: None,
         };
         devices.insert(id.clone(), record.clone());
-        Ok((status, record))
-    });
-    match result {
-        Ok((status, record)) => {
-            // A changed registration applies from the next connection.
-            hub.disconnect(&id);
-            with_etag(status, &record)
-        }
-        Err(r) => r,
-    }
+        Ok((StatusCode::OK, record))
+    })?;
+    // A changed registration applies from the next connection.
+    hub.disconnect(&id);
+    Ok(described(status, &record))
 }
 
 pub(crate) async fn delete(
+    _: ServiceCall,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
-    Query(q): Query<ApiVersion>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = preflight(&hub, &headers, &q) {
-        return r;
-    }
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim_matches('"').to_owned());
-    let result = hub.write(|_, devices| {
-        let Some(d) = devices.get(&id) else {
-            return Err(not_found(&id));
-        };
-        match if_match.as_deref() {
-            None => Err(hub_error(
+    if_match: IfMatch,
+) -> Result<StatusCode, ApiError> {
+    hub.write(|_, devices| {
+        let d = devices.get(&id).ok_or_else(|| not_found(&id))?;
+        match if_match.matches(&d.etag) {
+            None => Err(ApiError::hub(
                 StatusCode::BAD_REQUEST,
                 "IfMatchHeaderRequired",
                 "Deleting a device needs If-Match: the device's etag, or *",
             )),
-            Some(m) if m != "*" && m != d.etag => Err(hub_error(
-                StatusCode::PRECONDITION_FAILED,
-                "PreconditionFailed",
-                "The etag in If-Match is not the current one: read the device again",
-            )),
-            Some(_) => {
+            Some(false) => Err(precondition_failed()),
+            Some(true) => {
                 devices.remove(&id);
                 Ok(())
             }
         }
-    });
-    match result {
-        Ok(()) => {
-            hub.disconnect(&id);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(r) => r,
-    }
+    })?;
+    hub.disconnect(&id);
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,8 @@ use axum::Router;
 use hubcert::contract::HubHost;
 use tokio::net::TcpListener;
 
-use crate::http::{cors_headers, hub_error};
+use crate::cors::cors_headers;
+use crate::reply::ApiError;
 
 /// The relay's default port (the app's default registry endpoint for Azure).
 pub const DEFAULT_PORT: u16 = 8090;
@@ -148,11 +149,12 @@ async fn send(relay: &Relay, req: Request<Body>) -> Response {
         && !path.split('/').any(is_dot_segment)
         && !path.contains('\\');
     if !allowed_path {
-        return hub_error(
+        return ApiError::hub(
             StatusCode::NOT_FOUND,
             "RelayPathRefused",
             "the relay forwards only /devices/... to the hub",
-        );
+        )
+        .into_response();
     }
     let method = match *req.method() {
         Method::GET => reqwest::Method::GET,
@@ -161,11 +163,12 @@ async fn send(relay: &Relay, req: Request<Body>) -> Response {
         Method::POST => reqwest::Method::POST,
         Method::PATCH => reqwest::Method::PATCH,
         _ => {
-            return hub_error(
+            return ApiError::hub(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "RelayMethodRefused",
                 "the relay forwards GET, PUT, POST, PATCH and DELETE only",
             )
+            .into_response()
         }
     };
     let path_and_query = req
@@ -183,11 +186,12 @@ async fn send(relay: &Relay, req: Request<Body>) -> Response {
     let body: Bytes = match axum::body::to_bytes(req.into_body(), 256 * 1024).await {
         Ok(b) => b,
         Err(_) => {
-            return hub_error(
+            return ApiError::hub(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RelayBodyTooLarge",
                 "the request body is over 256 KiB",
             )
+            .into_response()
         }
     };
     if !body.is_empty() {
@@ -203,11 +207,12 @@ async fn send(relay: &Relay, req: Request<Body>) -> Response {
             } else {
                 "failed"
             };
-            return hub_error(
+            return ApiError::hub(
                 StatusCode::BAD_GATEWAY,
                 "RelayUpstreamFailed",
                 format!("{} {what}", relay.config.upstream),
-            );
+            )
+            .into_response();
         }
     };
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

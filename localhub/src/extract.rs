@@ -1,0 +1,147 @@
+//! What every call of a plane checks, once, as axum extractors: the caller's credentials, the
+//! api-version, the hub's name, `If-Match`, and JSON bodies with the plane's own rejection.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use hubcert::contract::{ARM_API_VERSION, DEVICE_API_VERSION};
+use serde::de::DeserializeOwned;
+
+use crate::auth;
+use crate::reply::ApiError;
+use crate::store::Hub;
+
+fn query_param<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// An ARM call on this hub's certificates: a bearer token, a usable api-version, and this hub's
+/// name in the path. Carries the path's subscription and resource group for resource ids.
+pub(crate) struct ArmCall {
+    pub(crate) subscription: String,
+    pub(crate) resource_group: String,
+}
+
+impl FromRequestParts<Arc<Hub>> for ArmCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        auth::arm(&parts.headers)?;
+        match query_param(parts, "api-version") {
+            None => {
+                return Err(ApiError::arm(
+                    StatusCode::BAD_REQUEST,
+                    "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests.",
+                ))
+            }
+            // The certificates API exists from 2018-04-01 on.
+            Some(v) if v < "2018-04-01" => {
+                return Err(ApiError::arm(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidApiVersionParameter",
+                    format!("The api-version '{v}' is invalid. Use {ARM_API_VERSION}."),
+                ))
+            }
+            Some(_) => {}
+        }
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, hub)
+            .await
+            .map_err(|e| {
+                ApiError::arm(StatusCode::BAD_REQUEST, "InvalidRequestUri", e.to_string())
+            })?;
+        let hub_name = params.get("hub").map(String::as_str).unwrap_or("");
+        if !hub_name.eq_ignore_ascii_case(&hub.config.hub_name) {
+            return Err(ApiError::arm(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                format!(
+                    "The IoT hub '{hub_name}' was not found; this localhub is '{}'.",
+                    hub.config.hub_name
+                ),
+            ));
+        }
+        Ok(Self {
+            subscription: params.get("sub").cloned().unwrap_or_default(),
+            resource_group: params.get("rg").cloned().unwrap_or_default(),
+        })
+    }
+}
+
+/// A data-plane call: a service SAS token signed with the owner key, and an api-version.
+pub(crate) struct ServiceCall;
+
+impl FromRequestParts<Arc<Hub>> for ServiceCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        auth::service(hub, &parts.headers)?;
+        if query_param(parts, "api-version").is_none() {
+            return Err(ApiError::hub(
+                StatusCode::BAD_REQUEST,
+                "InvalidProtocolVersion",
+                format!("The api-version query parameter is required (api-version={DEVICE_API_VERSION})."),
+            ));
+        }
+        Ok(Self)
+    }
+}
+
+/// `If-Match`, without the quotes around the etag; `None` when absent.
+pub(crate) struct IfMatch(pub(crate) Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get(header::IF_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.trim().trim_matches('"').to_owned()),
+        ))
+    }
+}
+
+impl IfMatch {
+    /// Whether it allows a write over `current` (`*` allows any).
+    pub(crate) fn matches(&self, current: &str) -> Option<bool> {
+        self.0.as_deref().map(|m| m == "*" || m == current)
+    }
+}
+
+/// A request body type, with the answer its plane gives when the body does not parse.
+pub(crate) trait RequestBody: DeserializeOwned {
+    fn rejection(e: serde_json::Error) -> ApiError;
+}
+
+/// A JSON body, refused in its plane's words when it does not parse.
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::hub(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "MessageTooLarge",
+                e.body_text(),
+            )
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(T::rejection)
+    }
+}

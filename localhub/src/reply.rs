@@ -1,0 +1,87 @@
+//! What localhub answers with: errors in the body shape of the plane that sends them (ARM, or the
+//! hub's data plane), etags, and dates as IoT Hub writes them.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::store::now_unix;
+
+/// Which plane an error comes from; each has its own body shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plane {
+    /// `{"code", "httpStatusCode", "message"}`.
+    Arm,
+    /// `{"Message": "ErrorCode:X;...", "ExceptionMessage"}`.
+    Hub,
+}
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) plane: Plane,
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    /// An error as the ARM resource provider returns it.
+    pub(crate) fn arm(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            plane: Plane::Arm,
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An error as the IoT Hub data plane returns it.
+    pub(crate) fn hub(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            plane: Plane::Hub,
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = match self.plane {
+            Plane::Arm => json!({
+                "code": self.code,
+                "httpStatusCode": self.status.canonical_reason().unwrap_or("Error").replace(' ', ""),
+                "message": self.message,
+            }),
+            Plane::Hub => json!({
+                "Message": format!("ErrorCode:{};{}", self.code, self.message),
+                "ExceptionMessage": format!("Tracking ID:localhub-{} Timestamp:{}", self.code, rfc1123(now_unix())),
+            }),
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A JSON answer with its etag in the `ETag` header, quoted as IoT Hub sends it.
+pub(crate) fn with_etag(status: StatusCode, body: impl Serialize, etag: &str) -> Response {
+    let mut r = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\"")) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+/// RFC 1123, as IoT Hub writes dates in certificate descriptions and error bodies.
+pub(crate) fn rfc1123(unix: i64) -> String {
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_default()
+}
