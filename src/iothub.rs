@@ -3,18 +3,21 @@
 //! Plain Rust, no I/O: the same code runs natively in tests and in the browser.
 
 mod arm;
-pub mod az;
+mod az;
 mod batch;
-pub mod client;
+mod client;
 mod error;
 mod login;
 mod registry;
 mod request;
-pub mod snippets;
+mod snippets;
 
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
+pub use az::{AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
 pub use batch::{parse_device_ids, BatchError};
+pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, Transport};
 pub use error::{Plane, RestError};
 pub use login::{DeviceLogin, LoginError};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use request::{Method, Request};
+pub use snippets::DeviceFiles;

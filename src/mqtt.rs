@@ -12,7 +12,37 @@ use std::fmt;
 
 use bytes::BytesMut;
 use mqttbytes::v4::{self, ConnAck, Connect, Packet, PubAck, Publish, SubAck, Subscribe};
-pub use mqttbytes::QoS;
+
+/// An MQTT delivery guarantee. IoT Hub takes 0 and 1; 2 is named so that it can be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QoS {
+    /// 0: at most once, no acknowledgement.
+    AtMostOnce,
+    /// 1: at least once, acknowledged with PUBACK.
+    AtLeastOnce,
+    /// 2: exactly once; IoT Hub does not support it.
+    ExactlyOnce,
+}
+
+impl From<QoS> for mqttbytes::QoS {
+    fn from(q: QoS) -> Self {
+        match q {
+            QoS::AtMostOnce => Self::AtMostOnce,
+            QoS::AtLeastOnce => Self::AtLeastOnce,
+            QoS::ExactlyOnce => Self::ExactlyOnce,
+        }
+    }
+}
+
+impl From<mqttbytes::QoS> for QoS {
+    fn from(q: mqttbytes::QoS) -> Self {
+        match q {
+            mqttbytes::QoS::AtMostOnce => Self::AtMostOnce,
+            mqttbytes::QoS::AtLeastOnce => Self::AtLeastOnce,
+            mqttbytes::QoS::ExactlyOnce => Self::ExactlyOnce,
+        }
+    }
+}
 
 /// Largest packet accepted from the server (IoT Hub's message limit is 256 KiB).
 pub const MAX_PACKET_BYTES: usize = 256 * 1024 + 1024;
@@ -260,7 +290,7 @@ impl Session {
                 "IoT Hub does not support QoS 2: use 0 or 1".into(),
             ));
         }
-        let mut publish = Publish::new(topic, qos, payload.to_vec());
+        let mut publish = Publish::new(topic, qos.into(), payload.to_vec());
         if qos == QoS::AtLeastOnce {
             publish.pkid = self.pkid();
         }
@@ -280,7 +310,7 @@ impl Session {
         if self.state != State::Connected {
             return Err(MqttError::NotConnected);
         }
-        let mut subscribe = Subscribe::new(filter, qos);
+        let mut subscribe = Subscribe::new(filter, qos.into());
         subscribe.pkid = self.pkid();
         let mut buf = BytesMut::new();
         subscribe
@@ -411,19 +441,20 @@ impl Session {
                 let granted = return_codes
                     .into_iter()
                     .map(|c| match c {
-                        v4::SubscribeReasonCode::Success(q) => Some(q),
+                        v4::SubscribeReasonCode::Success(q) => Some(q.into()),
                         v4::SubscribeReasonCode::Failure => None,
                     })
                     .collect();
                 events.push(Event::Subscribed { pkid, granted });
             }
             (_, Packet::Publish(p)) => {
-                if p.qos == QoS::ExactlyOnce {
+                let qos = QoS::from(p.qos);
+                if qos == QoS::ExactlyOnce {
                     return Err(MqttError::Unexpected(
                         "QoS 2 PUBLISH (never subscribed at 2)",
                     ));
                 }
-                if p.qos == QoS::AtLeastOnce {
+                if qos == QoS::AtLeastOnce {
                     let mut buf = BytesMut::new();
                     PubAck::new(p.pkid)
                         .write(&mut buf)
@@ -433,7 +464,7 @@ impl Session {
                 events.push(Event::Message {
                     topic: p.topic,
                     payload: p.payload.to_vec(),
-                    qos: p.qos,
+                    qos,
                 });
             }
             (_, Packet::PingResp) => {

@@ -31,7 +31,7 @@ pub use bundle::{device_files, zip_files, NamedFile};
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
 pub use dates::format_utc;
-pub use error::PkiError;
+pub use error::{Field, PkiError, Unsupported};
 pub use expiry::{expiry_csv, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS};
 pub use import::certificate_from_bytes;
 pub use inspect::{inspect, Inspected};

@@ -6,7 +6,7 @@ mod page;
 
 use hubcert::app::Fetch;
 use hubcert::contract::build_sas_token;
-use hubcert::iothub::client::HubClient;
+use hubcert::iothub::HubClient;
 use hubcert::iothub::{Arm, Plane};
 use hubcert::pki::{CertificateAuthority, RootCaParams};
 use page::{click, mount, settle, text, type_into, value, wait_for};

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use hubcert::contract::DeviceId;
+use hubcert::pki::Field;
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyPair, PkiError, RootCaParams, ValidityDays,
 };
@@ -323,7 +324,7 @@ fn root_subject_fields_are_checked() {
             ..Default::default()
         }),
         Some(PkiError::FieldEmpty {
-            field: "common name"
+            field: Field::CommonName
         })
     );
     assert_eq!(
@@ -341,7 +342,7 @@ fn root_subject_fields_are_checked() {
             ..Default::default()
         }),
         Some(PkiError::FieldTooLong {
-            field: "organization",
+            field: Field::Organization,
             len: 65,
             max: 64
         })

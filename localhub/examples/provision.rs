@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use hubcert::contract::{DeviceId, VerificationCode};
-use hubcert::iothub::client::HubClient;
+use hubcert::iothub::HubClient;
 use hubcert::iothub::{Arm, DeviceAuth, Registry};
 use hubcert::pki::{
     CertificateAuthority, DeviceCertParams, KeyAlgorithm, RootCaParams, ValidityDays,

@@ -42,7 +42,7 @@ pub(crate) async fn events(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
     let stream = BroadcastStream::new(hub.events.subscribe()).filter_map(|e| async move {
         let e = e.ok()?;
         Some(Ok::<_, std::convert::Infallible>(
-            Event::default().event(e.kind.clone()).json_data(&e).ok()?,
+            Event::default().event(e.kind.as_str()).json_data(&e).ok()?,
         ))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())

@@ -31,5 +31,5 @@ mod transport;
 pub use config::Config;
 pub use relay::{start_relay, RelayConfig, RunningRelay, DEFAULT_PORT as RELAY_PORT};
 pub use server::{start, Running};
-pub use store::{Hub, TelemetryEvent};
+pub use store::{DeviceTransport, EventKind, Hub, TelemetryEvent};
 pub use transport::HttpTransport;

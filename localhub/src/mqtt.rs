@@ -24,7 +24,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, timeout, Instant};
 
-use crate::store::{event, lock, now_unix, C2dMessage, DeviceAuth, Hub, Session};
+use crate::store::{
+    event, lock, now_unix, C2dMessage, DeviceAuth, DeviceTransport, EventKind, Hub, Session,
+};
 
 /// The certificates a client presented in the TLS handshake, leaf first.
 #[derive(Clone, Default)]
@@ -62,7 +64,7 @@ pub(crate) async fn websocket(
 /// Bridges WebSocket frames to a byte stream the MQTT session reads like TLS.
 async fn bridge(hub: Arc<Hub>, socket: WebSocket, peer: PeerCerts) {
     let (ours, theirs) = tokio::io::duplex(64 * 1024);
-    let session = tokio::spawn(serve(hub, theirs, peer, "wss"));
+    let session = tokio::spawn(serve(hub, theirs, peer, DeviceTransport::Wss));
     let (mut ws_tx, mut ws_rx) = socket.split();
     let (mut rd, mut wr) = tokio::io::split(ours);
     let mut buf = vec![0u8; 16 * 1024];
@@ -120,7 +122,7 @@ async fn send<W: AsyncWrite + Unpin>(
 }
 
 /// One device connection, from CONNECT to close.
-pub(crate) async fn serve<S>(hub: Arc<Hub>, stream: S, peer: PeerCerts, transport: &'static str)
+pub(crate) async fn serve<S>(hub: Arc<Hub>, stream: S, peer: PeerCerts, transport: DeviceTransport)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -139,7 +141,7 @@ where
         })
         .await;
         eprintln!("localhub: refused {device_id:?} over {transport}: {reason}");
-        let mut e = event("refused", &device_id, transport);
+        let mut e = event(EventKind::Refused, &device_id, transport);
         e.reason = Some(reason);
         hub.record(e);
         return;
@@ -170,7 +172,7 @@ where
             let _ = close.send(());
         }
     }
-    hub.record(event("connected", &device_id, transport));
+    hub.record(event(EventKind::Connected, &device_id, transport));
 
     let keep_alive = Duration::from_secs(u64::from(connect.keep_alive) * 3 / 2);
     let mut deadline = Instant::now()
@@ -223,7 +225,7 @@ where
         }
     }
     let _ = wr.shutdown().await;
-    let mut e = event("disconnected", &device_id, transport);
+    let mut e = event(EventKind::Disconnected, &device_id, transport);
     e.reason = Some(reason);
     hub.record(e);
 }
@@ -232,7 +234,7 @@ where
 async fn handle<W: AsyncWrite + Unpin>(
     hub: &Hub,
     id: &str,
-    transport: &str,
+    transport: DeviceTransport,
     packet: Packet,
     wr: &mut W,
     c2d_subscribed: &mut bool,
@@ -248,7 +250,7 @@ async fn handle<W: AsyncWrite + Unpin>(
                     device_id,
                     properties,
                 } if device_id == id => {
-                    let mut e = event("telemetry", id, transport);
+                    let mut e = event(EventKind::Telemetry, id, transport);
                     e.body = Some(String::from_utf8_lossy(&p.payload).into_owned());
                     e.properties = properties.0.into_iter().collect();
                     hub.record(e);

@@ -128,7 +128,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
                     tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
                 {
                     let peer = peer_certs(tls.get_ref().1);
-                    mqtt::serve(hub, tls, peer, "mqtt").await;
+                    mqtt::serve(hub, tls, peer, crate::store::DeviceTransport::Mqtt).await;
                 }
             }
         },

@@ -60,16 +60,61 @@ struct Persisted {
     secondary_key: String,
 }
 
+/// What a [`TelemetryEvent`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A device-to-cloud message.
+    Telemetry,
+    /// A device connected.
+    Connected,
+    /// A connection was refused (CONNACK 5).
+    Refused,
+    /// A connection ended.
+    Disconnected,
+}
+
+impl EventKind {
+    /// As the JSON and the server-sent event name spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Telemetry => "telemetry",
+            Self::Connected => "connected",
+            Self::Refused => "refused",
+            Self::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// How a device reached localhub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceTransport {
+    /// MQTT over TLS.
+    Mqtt,
+    /// MQTT over a TLS WebSocket.
+    Wss,
+}
+
+impl std::fmt::Display for DeviceTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Mqtt => "mqtt",
+            Self::Wss => "wss",
+        })
+    }
+}
+
 /// One message a device sent, or one thing that happened to a connection.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TelemetryEvent {
-    /// `telemetry`, `connected`, `refused` or `disconnected`.
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
     /// The device.
     pub device_id: String,
-    /// `mqtt` or `wss`.
-    pub transport: String,
+    /// How the device came.
+    pub transport: DeviceTransport,
     /// Milliseconds since the Unix epoch.
     pub received_at: i64,
     /// The payload as text (lossy UTF-8) for telemetry.
@@ -234,7 +279,7 @@ impl Hub {
     /// Records an event and tells watchers.
     pub(crate) fn record(&self, mut event: TelemetryEvent) {
         event.received_at = now_millis();
-        if event.kind == "telemetry" {
+        if event.kind == EventKind::Telemetry {
             let mut t = lock(&self.telemetry);
             if t.len() >= self.config.telemetry_capacity {
                 t.pop_front();
@@ -268,11 +313,15 @@ impl Hub {
     }
 }
 
-pub(crate) fn event(kind: &str, device_id: &str, transport: &str) -> TelemetryEvent {
+pub(crate) fn event(
+    kind: EventKind,
+    device_id: &str,
+    transport: DeviceTransport,
+) -> TelemetryEvent {
     TelemetryEvent {
-        kind: kind.into(),
+        kind,
         device_id: device_id.into(),
-        transport: transport.into(),
+        transport,
         received_at: 0,
         body: None,
         properties: BTreeMap::new(),

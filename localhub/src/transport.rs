@@ -1,7 +1,7 @@
 //! The app's hub client (`hubcert::iothub::client`) over reqwest: what `fetch` does in the
 //! browser, for native tools and tests that drive localhub or a hub the way the app does.
 
-use hubcert::iothub::client::{Answer, Transport};
+use hubcert::iothub::{Answer, Transport};
 use hubcert::iothub::{Method, Request};
 
 /// Sends the core's requests with reqwest.

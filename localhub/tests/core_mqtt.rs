@@ -10,6 +10,7 @@ use common::{device, root, start, Hub};
 use hubcert::contract::{MqttUserName, Topic, TopicFilter};
 use hubcert::mqtt::{refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
 use hubcert::pki::Identity;
+use localhub::EventKind;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -131,7 +132,7 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
     let got = hub.running.hub.telemetry(Some("core-dev"));
     let sent = got
         .iter()
-        .find(|e| e.kind == "telemetry")
+        .find(|e| e.kind == EventKind::Telemetry)
         .expect("recorded");
     assert_eq!(sent.body.as_deref(), Some(r#"{"temperature":22.5}"#));
     assert_eq!(

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use localhub::{DeviceTransport, EventKind};
 use serde_json::json;
 
 #[tokio::test]
@@ -51,7 +52,7 @@ async fn seed_flow_upload_verify_register_connect_and_send() {
         got[0].properties.get("$.ct").map(String::as_str),
         Some("application/json")
     );
-    assert_eq!(got[0].transport, "mqtt");
+    assert_eq!(got[0].transport, DeviceTransport::Mqtt);
 
     // The same telemetry through the REST view the app watches.
     let r = reply(
@@ -81,7 +82,7 @@ async fn device_connects_over_websocket_too() {
     send_telemetry(&client, &mut events, "ws-device", "hello").await;
     let got = hub.running.hub.telemetry(Some("ws-device"));
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].transport, "wss");
+    assert_eq!(got[0].transport, DeviceTransport::Wss);
 }
 
 #[tokio::test]
@@ -125,7 +126,7 @@ async fn refused(
     let event = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match watch.recv().await {
-                Ok(e) if e.kind == "refused" && e.device_id == id => return e,
+                Ok(e) if e.kind == EventKind::Refused && e.device_id == id => return e,
                 Ok(_) => continue,
                 Err(e) => panic!("event stream ended: {e}"),
             }

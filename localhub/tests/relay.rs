@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use common::start;
 use hubcert::contract::DeviceId;
-use hubcert::iothub::client::HubClient;
+use hubcert::iothub::HubClient;
 use hubcert::iothub::{DeviceAuth, Registry};
 use localhub::{start_relay, RelayConfig};
 

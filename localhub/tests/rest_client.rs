@@ -5,7 +5,7 @@ mod common;
 
 use common::{connect, device, now, root, start, verification, Via};
 use hubcert::contract::DeviceId;
-use hubcert::iothub::client::HubClient;
+use hubcert::iothub::HubClient;
 use hubcert::iothub::{
     Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError,
 };
@@ -271,7 +271,7 @@ async fn refused_credentials_explain_the_fix() {
 
 #[tokio::test]
 async fn the_apps_one_click_proof_of_possession_against_localhub() {
-    use hubcert::iothub::client::PossessionStage;
+    use hubcert::iothub::PossessionStage;
     use hubcert::pki::{ValidityDays, VerificationCertParams};
 
     let hub = start().await;

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use hubcert::iothub::snippets::DeviceFiles;
+use hubcert::iothub::DeviceFiles;
+use localhub::EventKind;
 
 fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd
@@ -90,7 +91,7 @@ async fn each_snippet_runs_as_shown_and_its_telemetry_arrives() {
             .hub
             .telemetry(Some(&id))
             .into_iter()
-            .filter(|e| e.kind == "telemetry")
+            .filter(|e| e.kind == EventKind::Telemetry)
             .collect();
         assert_eq!(got.len(), 1, "{lang}: {got:?}\n{out}");
         let body: serde_json::Value =

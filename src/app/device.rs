@@ -18,7 +18,7 @@ use super::command::Command;
 use super::field::{textarea_setter, Field};
 use super::state::Issued;
 use crate::contract::{Topic, TopicFilter};
-use crate::iothub::snippets::DeviceFiles;
+use crate::iothub::DeviceFiles;
 use crate::iothub::DeviceLogin;
 use crate::mqtt::{describe, refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
 

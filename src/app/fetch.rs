@@ -1,6 +1,6 @@
 //! The hub client's transport in the browser: `fetch`.
 
-use crate::iothub::client::{Answer, Transport};
+use crate::iothub::{Answer, Transport};
 use crate::iothub::{Method, Request};
 use gloo::net::http::{Method as HttpMethod, RequestBuilder};
 

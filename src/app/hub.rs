@@ -22,9 +22,9 @@ use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use super::steps::issued;
 use crate::contract::{hub_host_name, AuthKind, DeviceId, VerificationCode};
-use crate::iothub::az;
-use crate::iothub::client::{HubClient, PossessionStage};
 use crate::iothub::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
+use crate::iothub::{HubClient, PossessionStage};
+use crate::iothub::{AZ_ARM_TOKEN, AZ_REGISTRY_TOKEN};
 use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 
 /// A change to the settings.

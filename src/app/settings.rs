@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::contract::hub_host_name;
-use crate::iothub::az::AzHub;
+use crate::iothub::AzHub;
 use crate::iothub::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
 
 /// localhub's REST address when started by `./scripts/run.sh`.

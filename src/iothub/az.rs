@@ -2,7 +2,7 @@
 //! for a POSIX shell, so every step can also be done by hand.
 
 /// Quotes a value for bash/zsh/sh: left bare when it has only safe characters, else single-quoted.
-pub fn quote(value: &str) -> String {
+pub(super) fn quote(value: &str) -> String {
     let safe = !value.is_empty()
         && value
             .chars()

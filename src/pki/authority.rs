@@ -4,6 +4,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+use super::Field;
 use super::{Certificate, KeyAlgorithm, KeyPair, PkiError, ValidityDays};
 use crate::contract::{DeviceId, VerificationCode};
 
@@ -351,7 +352,7 @@ impl CertificateAuthority {
         now: OffsetDateTime,
     ) -> Result<Certificate, PkiError> {
         let first = params.names.first().ok_or(PkiError::FieldEmpty {
-            field: "server name",
+            field: Field::ServerName,
         })?;
         let mut cert = self.leaf_params(key, now, params.validity)?;
         cert.distinguished_name
@@ -363,7 +364,7 @@ impl CertificateAuthority {
                 Ok(ip) => Ok(SanType::IpAddress(ip)),
                 Err(_) => n.as_str().try_into().map(SanType::DnsName).map_err(|_| {
                     PkiError::FieldTooLong {
-                        field: "server name",
+                        field: Field::ServerName,
                         len: n.len(),
                         max: 253,
                     }
@@ -467,9 +468,9 @@ fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
 fn subject(params: &RootCaParams) -> Result<DistinguishedName, PkiError> {
     let mut dn = DistinguishedName::new();
     let cn = params.common_name.trim();
-    check_name("common name", cn, true)?;
+    check_name(Field::CommonName, cn, true)?;
     let org = params.organization.trim();
-    check_name("organization", org, false)?;
+    check_name(Field::Organization, org, false)?;
     let country = params.country.trim();
     if !country.is_empty() {
         if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -494,7 +495,7 @@ fn subject(params: &RootCaParams) -> Result<DistinguishedName, PkiError> {
     Ok(dn)
 }
 
-fn check_name(field: &'static str, value: &str, required: bool) -> Result<(), PkiError> {
+fn check_name(field: Field, value: &str, required: bool) -> Result<(), PkiError> {
     let len = value.chars().count();
     if required && len == 0 {
         return Err(PkiError::FieldEmpty { field });

@@ -8,6 +8,7 @@ use x509_cert::request::CertReq;
 
 use super::armor::pem_rfc7468_decode;
 use super::authority::{CertificateAuthority, DeviceCertParams, KeyId};
+use super::error::Unsupported;
 use super::oid::{OID_COMMON_NAME, OID_EXTENSION_REQUEST};
 use super::signature::{self, KeyKind, UnknownKey, Unverifiable};
 use super::{Certificate, KeyPair, PkiError, ValidityDays};
@@ -93,19 +94,13 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
             min: super::key::RSA_MIN_BITS,
         },
         UnknownKey::Rsa(bits) => PkiError::UnsupportedKey {
-            algorithm: match bits {
-                Some(b) => format!("RSA {b}"),
-                None => "Malformed RSA".into(),
-            },
+            kind: Unsupported::RsaSize { bits },
         },
         UnknownKey::Algorithm(oid) => PkiError::UnsupportedKey {
-            algorithm: super::key::algorithm_name(&oid),
+            kind: Unsupported::Algorithm { oid },
         },
-        UnknownKey::Curve(c) => PkiError::UnsupportedKey {
-            algorithm: format!(
-                "ECDSA on curve {}",
-                c.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
-            ),
+        UnknownKey::Curve(oid) => PkiError::UnsupportedKey {
+            kind: Unsupported::Curve { oid },
         },
     })?;
     let point = spki.subject_public_key.raw_bytes().to_vec();

@@ -5,6 +5,103 @@ use time::OffsetDateTime;
 use super::dates::format_utc;
 use crate::contract::IdError;
 
+/// A key or signature this tool does not work with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// An RSA key of a size this tool does not use; `None` when the size cannot be read.
+    RsaSize {
+        /// Its modulus size.
+        bits: Option<usize>,
+    },
+    /// A key algorithm other than ECDSA and RSA.
+    Algorithm {
+        /// Its object identifier.
+        oid: der::oid::ObjectIdentifier,
+    },
+    /// An ECDSA key on a curve other than P-256 and P-384; `None` when none is named.
+    Curve {
+        /// The curve's object identifier.
+        oid: Option<der::oid::ObjectIdentifier>,
+    },
+    /// A signature algorithm this tool cannot check.
+    SignatureAlgorithm {
+        /// Its object identifier.
+        oid: der::oid::ObjectIdentifier,
+    },
+    /// The issuer's public key, which signatures are checked with.
+    IssuerKey,
+}
+
+/// A well-known name for a key algorithm's OID, with the OID.
+fn algorithm_name(oid: &der::oid::ObjectIdentifier) -> String {
+    let oid = oid.to_string();
+    let name = match oid.as_str() {
+        "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
+        "1.3.101.110" => "X25519",
+        "1.3.101.111" => "X448",
+        "1.2.840.10040.4.1" => "DSA",
+        "1.2.840.113549.1.1.10" => "RSA-PSS",
+        _ => "Unknown",
+    };
+    format!("{name} ({oid})")
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RsaSize { bits: Some(b) } => write!(f, "RSA {b} keys are"),
+            Self::RsaSize { bits: None } => f.write_str("Malformed RSA keys are"),
+            Self::Algorithm { oid } => write!(f, "{} keys are", algorithm_name(oid)),
+            Self::Curve { oid } => write!(
+                f,
+                "ECDSA keys on curve {} are",
+                oid.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
+            ),
+            Self::SignatureAlgorithm { oid } => write!(f, "Signature algorithm {oid} is"),
+            Self::IssuerKey => f.write_str("The issuer's key type is"),
+        }
+    }
+}
+
+/// An input field a [`PkiError`] can name, so a form puts the message beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// A certificate's common name.
+    CommonName,
+    /// A certificate's organization.
+    Organization,
+    /// A TLS server certificate's DNS name or address.
+    ServerName,
+    /// A validity period in days.
+    ValidityDays,
+    /// The password that protects an exported key.
+    KeyPassword,
+    /// The password that protects an exported `.pfx`.
+    PfxPassword,
+    /// The password of an encrypted key being read.
+    EncryptedKeyPassword,
+    /// A CA certificate being imported.
+    CaCertificate,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::CommonName => "common name",
+            Self::Organization => "organization",
+            Self::ServerName => "server name",
+            Self::ValidityDays => "validity in days",
+            Self::KeyPassword => "password for the key",
+            Self::PfxPassword => "password for the .pfx",
+            Self::EncryptedKeyPassword => "password for the encrypted key",
+            Self::CaCertificate => "CA certificate (paste its PEM or choose its file)",
+        })
+    }
+}
+
 /// Everything that can go wrong making, reading or checking keys and certificates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -39,15 +136,15 @@ pub enum PkiError {
         /// When it expired.
         not_after: OffsetDateTime,
     },
-    /// A subject field is empty where one is required.
+    /// A field is empty where one is required.
     FieldEmpty {
-        /// The field's name as the user sees it.
-        field: &'static str,
+        /// Which field.
+        field: Field,
     },
     /// A subject field is longer than X.509 allows.
     FieldTooLong {
-        /// The field's name as the user sees it.
-        field: &'static str,
+        /// Which field.
+        field: Field,
         /// Its length in characters.
         len: usize,
         /// The most allowed.
@@ -79,8 +176,8 @@ pub enum PkiError {
     },
     /// The key type is not one this tool signs with.
     UnsupportedKey {
-        /// The key's algorithm, as far as it was recognised.
-        algorithm: String,
+        /// What it is.
+        kind: Unsupported,
     },
     /// A `.pfx` file that cannot be read.
     Pkcs12Invalid {
@@ -167,12 +264,10 @@ impl fmt::Display for PkiError {
                 write!(f, "This is not a valid X.509 certificate ({detail}).")
             }
             Self::KeyInvalid { detail } => write!(f, "This is not a usable private key ({detail})."),
-            Self::UnsupportedKey { algorithm } => {
-                write!(
-                    f,
-                    "{algorithm} keys are not supported; use ECDSA P-256 or P-384, or RSA 2048, 3072 or 4096."
-                )
-            }
+            Self::UnsupportedKey { kind } => write!(
+                f,
+                "{kind} not supported; use ECDSA P-256 or P-384, or RSA 2048, 3072 or 4096."
+            ),
             Self::Pkcs12Invalid { detail } => write!(f, "This .pfx file cannot be imported: {detail}."),
             Self::Pkcs12WithoutKey => f.write_str(
                 "This .pfx file holds certificates but no private key: export it again with the key included.",

@@ -11,6 +11,7 @@ use x509_cert::ext::pkix::{BasicConstraints as X509BasicConstraints, SubjectKeyI
 
 use super::authority::CertificateAuthority;
 use super::certificate::parse;
+use super::Field;
 use super::{Certificate, KeyPair, PkiError};
 
 fn invalid(detail: impl Into<String>) -> PkiError {
@@ -57,7 +58,7 @@ impl KeyPair {
             "ENCRYPTED PRIVATE KEY" => match password {
                 Some(p) if !p.is_empty() => Self::from_encrypted_pkcs8_pem(pem, p),
                 _ => Err(PkiError::FieldEmpty {
-                    field: "password for the encrypted key",
+                    field: Field::EncryptedKeyPassword,
                 }),
             },
             "EC PRIVATE KEY" | "RSA PRIVATE KEY" if pem.contains("Proc-Type: 4,ENCRYPTED") => {

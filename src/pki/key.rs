@@ -8,7 +8,9 @@ use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
 use super::armor::pem_rfc7468_decode;
+use super::error::Unsupported;
 use super::oid::{OID_EC_PUBLIC_KEY, OID_RSA_ENCRYPTION};
+use super::Field;
 use super::PkiError;
 
 /// The kinds of key this tool makes and signs with.
@@ -114,7 +116,9 @@ impl KeyPair {
     fn generate_rsa(bits: u16) -> Result<Self, PkiError> {
         if !KeyAlgorithm::RSA_SIZES.contains(&bits) {
             return Err(PkiError::UnsupportedKey {
-                algorithm: format!("RSA {bits} (this tool makes RSA 2048, 3072 and 4096)"),
+                kind: Unsupported::RsaSize {
+                    bits: Some(usize::from(bits)),
+                },
             });
         }
         // The adapter below cannot report a failing random source; find out before.
@@ -140,7 +144,7 @@ impl KeyPair {
         }
         if u16::try_from(bits).is_err() {
             return Err(PkiError::UnsupportedKey {
-                algorithm: format!("RSA {bits}"),
+                kind: Unsupported::RsaSize { bits: Some(bits) },
             });
         }
         let public_point = key
@@ -210,7 +214,9 @@ impl KeyPair {
             }
             if info.algorithm.oid != OID_EC_PUBLIC_KEY {
                 return Err(PkiError::UnsupportedKey {
-                    algorithm: algorithm_name(&info.algorithm.oid),
+                    kind: Unsupported::Algorithm {
+                        oid: info.algorithm.oid,
+                    },
                 });
             }
         }
@@ -291,7 +297,7 @@ impl KeyPair {
         use der::Encode;
         if password.is_empty() {
             return Err(PkiError::FieldEmpty {
-                field: "password for the key",
+                field: Field::KeyPassword,
             });
         }
         let plain = self.to_pkcs8_der()?;
@@ -408,21 +414,6 @@ impl rcgen::SigningKey for KeyPair {
             }
         }
     }
-}
-
-/// A key algorithm this tool does not use, named for a person: "Ed25519 (1.3.101.112)".
-pub(super) fn algorithm_name(oid: &der::oid::ObjectIdentifier) -> String {
-    let oid = oid.to_string();
-    let name = match oid.as_str() {
-        "1.3.101.112" => "Ed25519",
-        "1.3.101.113" => "Ed448",
-        "1.3.101.110" => "X25519",
-        "1.3.101.111" => "X448",
-        "1.2.840.10040.4.1" => "DSA",
-        "1.2.840.113549.1.1.10" => "RSA-PSS",
-        _ => "Unknown",
-    };
-    format!("{name} ({oid})")
 }
 
 fn der_error(e: der::Error) -> PkiError {

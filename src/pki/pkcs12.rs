@@ -21,6 +21,7 @@ use super::oid::{
     OID_X509_CERT,
 };
 use super::pbe::{encoding, encrypt, random, ITERATIONS};
+use super::Field;
 use super::{Certificate, KeyPair, Pkcs12Preset, PkiError};
 
 fn attributes(friendly_name: &str, local_key_id: &[u8]) -> Result<SetOfVec<Attribute>, PkiError> {
@@ -66,7 +67,7 @@ pub fn export_pkcs12(
 ) -> Result<Vec<u8>, PkiError> {
     if password.is_empty() {
         return Err(PkiError::FieldEmpty {
-            field: "password for the .pfx",
+            field: Field::PfxPassword,
         });
     }
     let info = certificate.info()?;

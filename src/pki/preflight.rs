@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::certificate::parse;
 use super::dates::format_utc;
+use super::error::Unsupported;
 use super::signature;
 use super::{Certificate, PkiError};
 use crate::contract::DeviceId;
@@ -43,12 +44,12 @@ pub fn is_signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, Pk
     let algorithm = &c.signature_algorithm().oid;
     if signature::supported(algorithm).is_err() {
         return Err(PkiError::UnsupportedKey {
-            algorithm: format!("Signature algorithm {algorithm}"),
+            kind: Unsupported::SignatureAlgorithm { oid: *algorithm },
         });
     }
     let spki = i.tbs_certificate().subject_public_key_info();
     let kind = signature::KeyKind::of(spki).map_err(|_| PkiError::UnsupportedKey {
-        algorithm: "The issuer's".into(),
+        kind: Unsupported::IssuerKey,
     })?;
     Ok(signature::verify(
         kind,

@@ -1,3 +1,4 @@
+use super::Field;
 use super::PkiError;
 
 /// A certificate lifetime in whole days, as entered by the user.
@@ -31,7 +32,7 @@ impl ValidityDays {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(PkiError::FieldEmpty {
-                field: "validity in days",
+                field: Field::ValidityDays,
             });
         }
         match trimmed.parse::<u64>() {
@@ -80,7 +81,7 @@ mod tests {
         assert_eq!(
             ValidityDays::parse(""),
             Err(PkiError::FieldEmpty {
-                field: "validity in days"
+                field: Field::ValidityDays
             })
         );
     }

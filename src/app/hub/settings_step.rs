@@ -114,7 +114,7 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
                         hint={if localhub { "localhub accepts any token that has not expired" } else { "Lasts about an hour; print one with the command below" }} />
                 </div>
                 if !localhub {
-                    <Command title="Print an ARM access token" command={az::ARM_TOKEN} />
+                    <Command title="Print an ARM access token" command={AZ_ARM_TOKEN} />
                 }
                 <h3 class="sub">{"Devices (the hub's registry)"}</h3>
                 <div class="grid">
@@ -125,7 +125,7 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
                 </div>
                 if !localhub {
                     <Command title="Print the service connection string" command={s.az().connection_string()} />
-                    <Command title="Print an Entra token for the registry (instead of a connection string)" command={az::REGISTRY_TOKEN} />
+                    <Command title="Print an Entra token for the registry (instead of a connection string)" command={AZ_REGISTRY_TOKEN} />
                 }
                 <label class="check">
                     <input type="checkbox" id="hub-remember" checked={s.remember} onchange={on_remember} />

@@ -1,6 +1,7 @@
 //! An existing CA, imported.
 
 use super::*;
+use crate::pki::Field as PkiField;
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct ImportCaProps {
@@ -75,7 +76,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
             let cert = match &*cert_der {
                 Some((_, bytes)) => crate::pki::certificate_from_bytes(bytes),
                 None if cert_text.trim().is_empty() => Err(PkiError::FieldEmpty {
-                    field: "CA certificate (paste its PEM or choose its file)",
+                    field: PkiField::CaCertificate,
                 }),
                 None => crate::pki::certificate_from_bytes(cert_text.as_bytes()),
             }

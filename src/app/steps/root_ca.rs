@@ -1,19 +1,20 @@
 //! Step 1: a root CA.
 
 use super::*;
+use crate::pki::Field as PkiField;
 
 /// Puts a root CA error next to its field, or under the form.
 fn root_error(errs: &mut FormErrors, e: PkiError) {
     match e {
         PkiError::FieldEmpty {
-            field: "common name",
+            field: PkiField::CommonName,
         }
         | PkiError::FieldTooLong {
-            field: "common name",
+            field: PkiField::CommonName,
             ..
         } => errs.add("ca-cn", e),
         PkiError::FieldTooLong {
-            field: "organization",
+            field: PkiField::Organization,
             ..
         } => errs.add("ca-org", e),
         PkiError::CountryInvalid { .. } => errs.add("ca-country", e),
