@@ -436,7 +436,7 @@ fn status_view(status: Option<&Status>) -> Html {
         Some(Status::Connected) => {
             html! { <p class="status ok">{"Connected: the hub accepted the device (CONNACK 0)."}</p> }
         }
-        Some(Status::Refused(r, x509)) => html! {
+        Some(Status::Refused { refusal: r, x509 }) => html! {
             <div class="error-block" role="alert">
                 <p class="error">{format!("The hub refused the device (CONNACK {}). Likely causes, most likely first:", r.code())}</p>
                 <ol>{ for refusal_advice(*r, *x509).into_iter().map(|a| html! { <li>{a}</li> }) }</ol>

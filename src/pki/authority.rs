@@ -305,7 +305,11 @@ impl CertificateAuthority {
             .push(DnType::CommonName, params.device_id.as_str());
         cert.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         if *rcgen::PublicKeyData::algorithm(key) == rcgen::PKCS_RSA_SHA256 {
-            // TLS 1.2 RSA key exchange encrypts with the client's key too.
+            // TLS client authentication only signs with the device key (CertificateVerify), so
+            // digitalSignature is what the handshake needs. keyEncipherment is kept for RSA keys
+            // because Microsoft's own device profile (azure-iot-sdk-c certGen.sh, `usr_cert`) sets
+            // it, and device TLS stacks tested against IoT Hub see that profile; an EC key cannot
+            // encipher, so it never gets the bit.
             cert.key_usages.push(KeyUsagePurpose::KeyEncipherment);
         }
         self.sign(&cert, key)

@@ -5,9 +5,12 @@ use super::*;
 
 #[derive(Clone, PartialEq)]
 pub(super) enum Status {
+    /// On the way, with what is happening.
     Connecting(String),
     Connected,
-    Refused(Refusal, bool),
+    /// CONNACK 1-5; `x509` decides which causes are listed.
+    Refused { refusal: Refusal, x509: bool },
+    /// Ended, with why.
     Closed(String),
 }
 
@@ -256,7 +259,7 @@ pub(super) fn handle(
                 "in",
                 format!("CONNACK {}: refused", r.code()),
             ));
-            view.dispatch(DeviceAction::Status(Status::Refused(r, x509)));
+            view.dispatch(DeviceAction::Status(Status::Refused { refusal: r, x509 }));
             let _ = socket.close();
         }
         Event::Acknowledged { pkid, rtt_ms } => {
