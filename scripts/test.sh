@@ -45,102 +45,27 @@ check "rustfmt" cargo fmt --all --check
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
-# The hub and device browser tests talk to a localhub of their own on fixed loopback ports, with a
-# fresh TLS root that only the test browser trusts: Chromium reads trust from $HOME/.pki/nssdb, so
-# the browser tests run with HOME pointed at a scratch directory holding that root.
-localhub_dir="$log_dir/localhub"
-browser_home="$log_dir/browser-home"
-./target/debug/localhub --data-dir "$localhub_dir" --http-port 18081 --https-port 18443 \
-  --mqtt-port 18883 --wss-port 18884 >"$log_dir/localhub.log" 2>&1 &
-localhub_pid=$!
-trap 'kill $localhub_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -f "$localhub_dir/tls/root-ca.pem" ] && (exec 3<>/dev/tcp/127.0.0.1/18081) 2>/dev/null && break; sleep 0.1; done
-mkdir -p "$browser_home/.pki/nssdb"
-certutil -N -d "sql:$browser_home/.pki/nssdb" --empty-password
-certutil -A -d "sql:$browser_home/.pki/nssdb" -n "localhub test root" -t "C,," -i "$localhub_dir/tls/root-ca.pem"
-export HUBCERT_LOCALHUB=http://127.0.0.1:18081 HUBCERT_LOCALHUB_WSS=localhost:18884
-# An X.509 device in the browser's store: provisioned on that localhub as the app would (CA uploaded
-# and verified, device registered CA-signed), exported as .pfx by OpenSSL, imported with pk12util;
-# a managed Chromium policy selects it for localhub's WSS port (headless Chromium shows no picker).
-x509_device="browser-x509-$$"
-rogue_device="browser-rogue-$$"
-# Each device goes to its own address of localhub's WSS port; the policy picks by subject CN.
-cert_policy() { printf '"{\\"pattern\\":\\"https://%s\\",\\"filter\\":{\\"SUBJECT\\":{\\"CN\\":\\"%s\\"}}}"' "$1" "$2"; }
-to_store() {
-  openssl pkcs12 -export -inkey "$log_dir/x509/$1.key" -in "$log_dir/x509/$1.pem" \
-    -name "$1" -out "$log_dir/x509/$1.pfx" -passout pass:test &&
-  pk12util -i "$log_dir/x509/$1.pfx" -d "sql:$browser_home/.pki/nssdb" -W test -K ""
-}
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
-policy_dir=/etc/chromium/policies/managed
-policy="$policy_dir/hubcert-test.json"
-if cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" "$log_dir/x509" "$x509_device" &&
-  cargo run --locked -q -p localhub --example provision -- "$HUBCERT_LOCALHUB" "$log_dir/x509" "$rogue_device" --rogue &&
-  to_store "$x509_device" && to_store "$rogue_device" &&
-  $SUDO mkdir -p "$policy_dir" &&
-  printf '{"AutoSelectCertificateForUrls": [%s, %s, %s]}\n' "$(cert_policy localhost:18884 "$x509_device")" \
-    "$(cert_policy 127.0.0.1:18884 "$rogue_device")" "$(cert_policy localhost:18886 "$x509_device")" |
-    $SUDO tee "$policy" >/dev/null; then
-  export HUBCERT_X509_DEVICE="$x509_device" HUBCERT_X509_ROGUE="$rogue_device"
-  trap 'kill $localhub_pid 2>/dev/null || true; $SUDO rm -f "$policy"' EXIT
+# The browser tests talk to fixtures of their own on loopback ports run.sh never takes (18081-18886):
+# a localhub with a fresh TLS root, the test browser's store (that root trusted, a provisioned and
+# a rogue X.509 device, a Chromium policy choosing between them) and mosquitto.
+trap 'bash scripts/fixtures.sh down' EXIT
+if bash scripts/fixtures.sh up; then
+  . target/fixtures/env.sh
 else
-  echo "could not put an X.509 device in the test browser's store: its test will fail"
-fi
-# The same page against a real broker: Debian's mosquitto with a TLS websockets listener that
-# requires a client certificate from the provisioned device's CA (server certificate from a CA the
-# test browser trusts), and a plain listener where mosquitto_sub waits for the page's telemetry.
-mosq_dir="$log_dir/mosquitto"
-mkdir -p "$mosq_dir"
-mosquitto_ready=false
-if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$mosq_dir/ca.key" \
-    -out "$mosq_dir/ca.pem" -subj "/CN=hubcert test broker CA" -days 2 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$mosq_dir/server.key" \
-    -out "$mosq_dir/server.csr" -subj "/CN=localhost" 2>/dev/null &&
-  printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$mosq_dir/server.ext" &&
-  openssl x509 -req -in "$mosq_dir/server.csr" -CA "$mosq_dir/ca.pem" -CAkey "$mosq_dir/ca.key" \
-    -CAcreateserial -days 2 -extfile "$mosq_dir/server.ext" -out "$mosq_dir/server.pem" 2>/dev/null &&
-  certutil -A -d "sql:$browser_home/.pki/nssdb" -n "broker test CA" -t "C,," -i "$mosq_dir/ca.pem" &&
-  [ -f "$log_dir/x509/$x509_device-ca.pem" ]; then
-  chmod 644 "$mosq_dir"/*
-  # Started as root, mosquitto would drop to its own user, which cannot read this directory.
-  cat >"$mosq_dir/mosquitto.conf" <<CONF
-user $(id -un)
-per_listener_settings true
-listener 18885 127.0.0.1
-allow_anonymous true
-listener 18886 127.0.0.1
-protocol websockets
-allow_anonymous true
-cafile $log_dir/x509/$x509_device-ca.pem
-certfile $mosq_dir/server.pem
-keyfile $mosq_dir/server.key
-require_certificate true
-CONF
-  /usr/sbin/mosquitto -c "$mosq_dir/mosquitto.conf" >"$mosq_dir/mosquitto.log" 2>&1 &
-  mosquitto_pid=$!
-  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/18886) 2>/dev/null && break; sleep 0.1; done
-  mosquitto_sub -h 127.0.0.1 -p 18885 -t 'devices/#' -v -C 1 -W 300 >"$mosq_dir/received.txt" 2>&1 &
-  mosquitto_sub_pid=$!
-  export HUBCERT_MOSQUITTO_WSS=localhost:18886
-  mosquitto_ready=true
-  trap 'kill $localhub_pid $mosquitto_pid $mosquitto_sub_pid 2>/dev/null || true; $SUDO rm -f "$policy"' EXIT
-else
-  echo "could not start mosquitto's TLS websockets listener: the mosquitto browser test will fail"
+  echo "the browser test fixtures did not come up: the browser tests that need them will fail"
 fi
 tests "browser tests (headless Chromium; hub steps and device over WSS against localhub)" \
-  env CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" HOME="$browser_home" \
-  cargo test --locked --target wasm32-unknown-unknown
-kill $localhub_pid 2>/dev/null || true
-$SUDO rm -f "$policy"
-if $mosquitto_ready; then
-  wait "$mosquitto_sub_pid" 2>/dev/null || true
+  env CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+  HOME="${HUBCERT_BROWSER_HOME:-$HOME}" cargo test --locked --target wasm32-unknown-unknown
+if [ -n "${HUBCERT_MOSQUITTO_RECEIVED:-}" ]; then
+  kill "$(cat target/fixtures/mosquitto_sub.pid 2>/dev/null)" 2>/dev/null || true
   check "the page's telemetry reached mosquitto_sub through mosquitto's TLS websockets listener" \
-    grep -q "{\"from\":\"the page through mosquitto\"}" "$mosq_dir/received.txt"
-  kill "$mosquitto_pid" 2>/dev/null || true
+    grep -q "{\"from\":\"the page through mosquitto\"}" "$HUBCERT_MOSQUITTO_RECEIVED"
 fi
-check "release build (trunk)" trunk build --release
-check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh dist
+bash scripts/fixtures.sh down
+# Built beside, not into, dist/: a `trunk serve` of run.sh may be using dist/ meanwhile.
+check "release build (trunk)" trunk build --release --dist target/site
+check "static site from a path prefix (headless Chromium)" bash scripts/check-site.sh target/site
 
 printf '\n'
 if [ "${#failed_steps[@]}" -gt 0 ]; then printf 'failed: %s\n' "${failed_steps[@]}"; fi

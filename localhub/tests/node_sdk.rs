@@ -1,7 +1,7 @@
 //! Microsoft's Node.js device SDK (the seed's device-x509.js) against localhub.
 //! Needs `npm ci` in tests/node (scripts/test.sh runs it); without it the test fails and says so.
 //! With X.509 the SDK always dials `{HostName}:8883` (it ignores GatewayHostName), so localhub
-//! listens on 8883 here, and both cases share one test so they never race for the port.
+//! listens on 127.0.0.2:8883 here (127.0.0.1:8883 may be run.sh's localhub), and both cases share one test so they never race for the port.
 
 mod common;
 
@@ -33,7 +33,7 @@ fn run_node(hub: &Hub, id: &str, identity: &hubcert::pki::Identity) -> (bool, St
         .env("DEVICE_ID", id)
         .env("DEVICE_CERT", cert)
         .env("DEVICE_KEY", key)
-        .env("IOTHUB_HOST", "localhost")
+        .env("IOTHUB_HOST", SDK_HOST)
         .env("IOTHUB_CA", ca)
         .output()
         .expect("node on PATH");

@@ -1,7 +1,8 @@
 //! The device snippets the app shows (`hubcert::iothub::snippets`), each run once against localhub
 //! as written: Node.js with Microsoft's device SDK (tests/node), Python with `azure-iot-device`
 //! (the venv scripts/setup.sh makes, `$HUBCERT_PYTHON`), and Debian's `mosquitto_pub`.
-//! The SDKs always dial `{HostName}:8883`, so localhub listens there.
+//! The SDKs always dial `{HostName}:8883`, so localhub listens there, on 127.0.0.2 (127.0.0.1:8883
+//! may be run.sh's localhub).
 
 mod common;
 
@@ -28,7 +29,7 @@ fn run(cmd: &mut Command, what: &str) -> String {
 fn files(dir: &Path, id: &str) -> DeviceFiles {
     let p = |name: String| dir.join(name).display().to_string();
     DeviceFiles {
-        host: "localhost".into(),
+        host: SDK_HOST.into(),
         device_id: id.into(),
         cert_file: p(format!("{id}.pem")),
         key_file: p(format!("{id}.key")),

@@ -31,17 +31,22 @@ pub async fn start() -> Hub {
     )
 }
 
-/// localhub with MQTT on 8883, where device SDKs always dial `{HostName}:8883`.
+/// The loopback address of the localhub that device SDKs reach on port 8883: not 127.0.0.1, so
+/// the tests run beside the localhub of `./scripts/run.sh`, which holds 127.0.0.1:8883.
+pub const SDK_HOST: &str = "127.0.0.2";
+
+/// localhub with MQTT on `SDK_HOST`:8883, where device SDKs always dial `{HostName}:8883`; its
+/// host name is that address, which its TLS certificate names.
 pub async fn start_on_8883() -> Hub {
     let config = Config {
         mqtt_port: 8883,
+        host_name: SDK_HOST.into(),
+        bind: SDK_HOST.parse().expect("an address"),
         ..Config::ephemeral()
     };
-    hub_with(
-        localhub::start(config)
-            .await
-            .expect("localhub on port 8883 (stop any other localhub or MQTT broker using it)"),
-    )
+    hub_with(localhub::start(config).await.unwrap_or_else(|e| {
+        panic!("localhub on {SDK_HOST}:8883 (stop whatever else listens there): {e}")
+    }))
 }
 
 fn hub_with(running: Running) -> Hub {
@@ -125,8 +130,9 @@ impl Hub {
 
     pub fn service_token(&self, expiry: u64) -> String {
         let cs = self.running.hub.connection_string();
-        let key = cs.split("SharedAccessKey=").nth(1).expect("key");
-        build_sas_token("localhost", key, Some("iothubowner"), expiry).expect("token")
+        let cs = hubcert::iothub::ConnectionString::parse(&cs).expect("owner connection string");
+        let key = cs.key.expect("key");
+        build_sas_token(&cs.host_name, &key, Some("iothubowner"), expiry).expect("token")
     }
 
     pub async fn registry(

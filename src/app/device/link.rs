@@ -9,7 +9,10 @@ pub(super) enum Status {
     Connecting(String),
     Connected,
     /// CONNACK 1-5; `x509` decides which causes are listed.
-    Refused { refusal: Refusal, x509: bool },
+    Refused {
+        refusal: Refusal,
+        x509: bool,
+    },
     /// Ended, with why.
     Closed(String),
 }
