@@ -4,11 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hubcert::contract::{DeviceId, VerificationCode};
-use hubcert::pki::{
-    CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
-    VerificationCertParams,
-};
+use hubcert::pki::{CertificateAuthority, Identity, KeyAlgorithm, RootCaParams, ValidityDays};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use time::OffsetDateTime;
 
@@ -19,8 +15,12 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(NOW_UNIX).expect("valid timestamp")
 }
 
+#[path = "../support/identities.rs"]
+mod identities;
+pub use identities::device_at;
+
 pub fn root() -> CertificateAuthority {
-    CertificateAuthority::create_root(&RootCaParams::default(), now()).expect("root CA")
+    identities::root_at(&RootCaParams::default().common_name, now())
 }
 
 /// A root and an intermediate (pathLen 0, 1000 days) below it, both with `key`, named
@@ -59,23 +59,8 @@ pub fn device(ca: &CertificateAuthority, id: &str, days: u32) -> Identity {
     device_at(ca, id, days, now())
 }
 
-/// A P-256 device identity issued at `at`.
-pub fn device_at(ca: &CertificateAuthority, id: &str, days: u32, at: OffsetDateTime) -> Identity {
-    let params = DeviceCertParams {
-        device_id: DeviceId::parse(id).expect("valid device id"),
-        validity: ValidityDays::new(days).expect("valid days"),
-    };
-    ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, at)
-        .expect("device cert")
-}
-
 pub fn verification(ca: &CertificateAuthority, code: &str) -> Identity {
-    let params = VerificationCertParams {
-        code: VerificationCode::parse(code).expect("valid code"),
-        validity: ValidityDays::ONE_DAY,
-    };
-    ca.issue_verification(&params, now())
-        .expect("verification cert")
+    identities::verification_at(ca, code, now())
 }
 
 /// A scratch directory that is removed when dropped.

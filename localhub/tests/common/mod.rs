@@ -3,11 +3,8 @@
 
 use std::time::Duration;
 
-use hubcert::contract::{build_sas_token, DeviceId, VerificationCode};
-use hubcert::pki::{
-    CertificateAuthority, DeviceCertParams, Identity, KeyAlgorithm, RootCaParams, ValidityDays,
-    VerificationCertParams,
-};
+use hubcert::contract::build_sas_token;
+use hubcert::pki::{CertificateAuthority, Identity};
 use localhub::{Config, Running};
 use rumqttc::{
     AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
@@ -62,30 +59,19 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+#[path = "../../../tests/support/identities.rs"]
+mod identities;
+
 pub fn root(cn: &str) -> CertificateAuthority {
-    let params = RootCaParams {
-        common_name: cn.into(),
-        ..Default::default()
-    };
-    CertificateAuthority::create_root(&params, now()).expect("root")
+    identities::root_at(cn, now())
 }
 
 pub fn device(ca: &CertificateAuthority, id: &str) -> Identity {
-    let params = DeviceCertParams {
-        device_id: DeviceId::parse(id).expect("id"),
-        validity: ValidityDays::new(30).expect("days"),
-    };
-    ca.issue_device_identity(&params, KeyAlgorithm::EcdsaP256, now())
-        .expect("device")
+    identities::device_at(ca, id, 30, now())
 }
 
 pub fn verification(ca: &CertificateAuthority, code: &str) -> String {
-    let params = VerificationCertParams {
-        code: VerificationCode::parse(code).expect("code"),
-        validity: ValidityDays::ONE_DAY,
-    };
-    ca.issue_verification(&params, now())
-        .expect("verification")
+    identities::verification_at(ca, code, now())
         .certificate
         .pem()
 }
