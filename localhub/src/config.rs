@@ -30,6 +30,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Telemetry messages kept for `/localhub/telemetry`.
     pub telemetry_capacity: usize,
+    /// Behave as a hub in preview mode: X.509 CA-signed devices may use MQTT over WebSockets with
+    /// any chain. A GA hub (the default) accepts them over WebSockets only when the device
+    /// certificate is signed directly by the verified CA.
+    pub preview_mode: bool,
 }
 
 impl Default for Config {
@@ -48,6 +52,7 @@ impl Default for Config {
             max_packet_bytes: 256 * 1024,
             max_body_bytes: 256 * 1024,
             telemetry_capacity: 100_000,
+            preview_mode: false,
         }
     }
 }

@@ -18,6 +18,9 @@ usage: localhub [options]
   --allow-origin URL    an origin allowed by CORS, http://host:* for any port; repeatable
                         (default: http://127.0.0.1:* and http://localhost:*, the app served on loopback)
   --max-connections N   open connections at most (default: 4096)
+  --preview-mode        act as a hub in preview mode: X.509 CA-signed devices may use MQTT over
+                        WebSockets with any chain (a GA hub, the default, refuses them there unless
+                        the device certificate is signed directly by the verified CA)
 
 usage: localhub relay --hub NAME [--port N] [--allow-origin URL]...
   Lets the app register devices on a real hub: IoT Hub's device API sends no CORS headers, so a
@@ -97,6 +100,7 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
             "--mqtt-port" => config.mqtt_port = port(value("--mqtt-port")?, "--mqtt-port")?,
             "--wss-port" => config.wss_port = port(value("--wss-port")?, "--wss-port")?,
             "--allow-origin" => origins.push(value("--allow-origin")?),
+            "--preview-mode" => config.preview_mode = true,
             "--max-connections" => {
                 let v = value("--max-connections")?;
                 config.max_connections = v

@@ -135,7 +135,7 @@ where
         _ => return,
     };
     let device_id = connect.client_id.clone();
-    if let Err(reason) = authenticate(&hub, &connect, &peer.0) {
+    if let Err(reason) = authenticate(&hub, &connect, &peer.0, transport) {
         let _ = send(&mut wr, |b| {
             ConnAck::new(ConnectReturnCode::NotAuthorized, false).write(b)
         })
@@ -351,6 +351,7 @@ fn authenticate(
     hub: &Hub,
     connect: &mqttbytes::v4::Connect,
     peer: &[CertificateDer<'static>],
+    transport: DeviceTransport,
 ) -> Result<(), String> {
     let id = connect.client_id.as_str();
     if id.is_empty() {
@@ -407,7 +408,17 @@ fn authenticate(
                     info.common_name.as_deref().unwrap_or("none")
                 ));
             }
-            chain_to_verified_ca(hub, peer, now)
+            chain_to_verified_ca(hub, peer, now)?;
+            // Microsoft documents X.509 CA-signed devices over WebSockets as preview-only; its
+            // SDK engineers report a device signed directly by the verified CA working on GA
+            // hubs, and users report CONNACK 5 with an intermediate. A GA hub here allows that
+            // one case.
+            if transport == DeviceTransport::Wss && !hub.config.preview_mode {
+                chain_to_verified_ca(hub, &peer[..1], now).map_err(|_| {
+                    "a CA-signed device under an intermediate over MQTT over WebSockets needs the hub's preview mode (a GA hub accepts over WebSockets only a certificate signed directly by the verified CA): register the device by thumbprint, use MQTT over TCP (8883), or enable preview mode".to_owned()
+                })?;
+            }
+            Ok(())
         }
         DeviceAuth::None => Err(format!("device {id} has authentication type none")),
     }

@@ -97,18 +97,22 @@ pub async fn start(config: Config) -> Result<Running, String> {
         },
     ));
 
-    let rest_tls = TlsAcceptor::from(tls.rest_config()?);
+    // HTTPS REST and the WebSocket endpoint on one port, as IoT Hub serves both on 443: a client
+    // certificate is asked for (optional), as the hub does.
+    let rest_tls = TlsAcceptor::from(tls.device_config(true)?);
     let rest = router.clone();
     tokio::spawn(accept_loop(
         https_l,
         limit.clone(),
         stopped.clone(),
         move |tcp| {
-            let (acceptor, svc) = (rest_tls.clone(), TowerToHyperService::new(rest.clone()));
+            let (acceptor, router) = (rest_tls.clone(), rest.clone());
             async move {
                 if let Ok(Ok(tls)) =
                     tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
                 {
+                    let peer = peer_certs(tls.get_ref().1);
+                    let svc = TowerToHyperService::new(router.layer(Extension(peer)));
                     serve_http(TokioIo::new(tls), svc).await;
                 }
             }

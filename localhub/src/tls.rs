@@ -110,19 +110,6 @@ impl TlsIdentity {
         ))
     }
 
-    /// For REST: no client certificate asked.
-    pub(crate) fn rest_config(&self) -> Result<Arc<ServerConfig>, String> {
-        let (chain, key) = self.chain_and_key()?;
-        let mut config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .map_err(|e| e.to_string())?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Arc::new(config))
-    }
-
     /// For devices: a client certificate is asked for but optional (SAS devices send none);
     /// the session decides after the handshake whether the chain is acceptable.
     pub(crate) fn device_config(&self, alpn_http: bool) -> Result<Arc<ServerConfig>, String> {

@@ -523,3 +523,107 @@ async fn cors_answers_the_app_origin_only() {
         );
     }
 }
+
+/// Why the last refusal of `id` happened, as localhub tells watchers.
+async fn refusal_reason(
+    watch: &mut tokio::sync::broadcast::Receiver<localhub::TelemetryEvent>,
+    id: &str,
+) -> String {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match watch.recv().await {
+                Ok(e) if e.kind == EventKind::Refused && e.device_id == id => {
+                    return e.reason.unwrap_or_default()
+                }
+                Ok(_) => continue,
+                Err(e) => panic!("event stream ended: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("a refusal event")
+}
+
+#[tokio::test]
+async fn ca_signed_devices_over_websockets_follow_the_ga_rule_unless_in_preview_mode() {
+    for preview_mode in [false, true] {
+        let hub = start_with(localhub::Config {
+            preview_mode,
+            ..localhub::Config::ephemeral()
+        })
+        .await;
+        let ca = root("WS Root");
+        hub.upload_and_verify("ws-root", &ca).await;
+        let intermediate = ca
+            .issue_intermediate(
+                &hubcert::pki::IntermediateCaParams {
+                    subject: hubcert::pki::RootCaParams {
+                        common_name: "WS Intermediate".into(),
+                        ..Default::default()
+                    },
+                    path_len: Some(0),
+                },
+                now(),
+            )
+            .expect("intermediate");
+        let mode = if preview_mode { "preview" } else { "GA" };
+
+        // Signed directly by the verified CA: works on every transport in both modes.
+        hub.register_ca_device("direct-dev").await;
+        let direct = device(&ca, "direct-dev");
+        for via in [Via::Tls, Via::Wss, Via::WssRest] {
+            assert!(
+                connect(&hub, via, "direct-dev", Some(&direct), "")
+                    .await
+                    .is_ok(),
+                "{mode}: a device signed by the verified CA connects"
+            );
+        }
+
+        // Under an intermediate (sent in the handshake): MQTT over TCP always; over WebSockets
+        // only in preview mode, on either port.
+        hub.register_ca_device("chained-dev").await;
+        let chained = device(&intermediate, "chained-dev");
+        let chain = [intermediate.certificate()];
+        assert!(
+            connect_with_chain(&hub, Via::Tls, "chained-dev", Some(&chained), &chain, "")
+                .await
+                .is_ok(),
+            "{mode}: MQTT over TLS takes an intermediate"
+        );
+        for via in [Via::Wss, Via::WssRest] {
+            let mut watch = hub.running.hub.subscribe();
+            let result =
+                connect_with_chain(&hub, via, "chained-dev", Some(&chained), &chain, "").await;
+            if preview_mode {
+                assert!(result.is_ok(), "preview: {:?}", result.err());
+            } else {
+                let e = result.err().expect("a GA hub refuses it over WebSockets");
+                assert!(e.contains("NotAuthorized"), "expected CONNACK 5, got {e}");
+                let reason = refusal_reason(&mut watch, "chained-dev").await;
+                assert!(reason.contains("preview mode"), "{reason}");
+            }
+        }
+
+        // The same certificate registered by thumbprint: GA on WebSockets.
+        let thumb = chained.certificate.sha256_thumbprint().to_string();
+        let body = json!({"deviceId": "thumb-ws", "authentication": {"type": "selfSigned", "x509Thumbprint": {"primaryThumbprint": thumb}}});
+        assert_eq!(
+            hub.registry("PUT", "thumb-ws", None, Some(body))
+                .await
+                .status,
+            200
+        );
+        let by_thumbprint = hubcert::pki::Identity {
+            certificate: chained.certificate.clone(),
+            key: hubcert::pki::KeyPair::from_pkcs8_pem(&chained.key.to_pkcs8_pem().expect("pem"))
+                .expect("key"),
+        };
+        assert!(
+            connect(&hub, Via::Wss, "thumb-ws", Some(&by_thumbprint), "")
+                .await
+                .is_ok(),
+            "{mode}: a thumbprint device connects over WebSockets"
+        );
+    }
+}

@@ -21,11 +21,11 @@ pub struct Hub {
 }
 
 pub async fn start() -> Hub {
-    hub_with(
-        localhub::start(Config::ephemeral())
-            .await
-            .expect("localhub starts"),
-    )
+    start_with(Config::ephemeral()).await
+}
+
+pub async fn start_with(config: Config) -> Hub {
+    hub_with(localhub::start(config).await.expect("localhub starts"))
 }
 
 /// The loopback address of the localhub that device SDKs reach on port 8883: not 127.0.0.1, so
@@ -210,8 +210,12 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
 }
 
 pub enum Via {
+    /// MQTT over TLS.
     Tls,
+    /// MQTT over a TLS WebSocket on the WSS port.
     Wss,
+    /// MQTT over a TLS WebSocket on the HTTPS REST port (one port, as IoT Hub's 443).
+    WssRest,
 }
 
 /// Connects as a device with rumqttc and returns the CONNACK code (or the error text).
@@ -222,22 +226,35 @@ pub async fn connect(
     identity: Option<&Identity>,
     password: &str,
 ) -> Result<(AsyncClient, rumqttc::EventLoop), String> {
+    connect_with_chain(hub, via, id, identity, &[], password).await
+}
+
+/// As [`connect`], the device sending `chain` (its CAs below the registered one) after its own
+/// certificate.
+pub async fn connect_with_chain(
+    hub: &Hub,
+    via: Via,
+    id: &str,
+    identity: Option<&Identity>,
+    chain: &[&hubcert::pki::Certificate],
+    password: &str,
+) -> Result<(AsyncClient, rumqttc::EventLoop), String> {
+    let ws = |port: u16| (format!("wss://localhost:{port}/$iothub/websocket"), port);
     let (host, port) = match via {
         Via::Tls => ("localhost".to_owned(), hub.running.mqtt.port()),
-        Via::Wss => (
-            format!(
-                "wss://localhost:{}/$iothub/websocket",
-                hub.running.wss.port()
-            ),
-            hub.running.wss.port(),
-        ),
+        Via::Wss => ws(hub.running.wss.port()),
+        Via::WssRest => ws(hub.running.https.port()),
     };
     let mut opts = MqttOptions::new(id, host, port);
     opts.set_credentials(format!("localhost/{id}/?api-version=2021-04-12"), password);
     opts.set_keep_alive(Duration::from_secs(30));
     let client_auth = identity.map(|i| {
+        let mut pem = i.certificate.pem();
+        for c in chain {
+            pem.push_str(&c.pem());
+        }
         (
-            i.certificate.pem().into_bytes(),
+            pem.into_bytes(),
             i.key.to_pkcs8_pem().expect("key").as_bytes().to_vec(),
         )
     });
@@ -248,7 +265,7 @@ pub async fn connect(
     };
     opts.set_transport(match via {
         Via::Tls => Transport::Tls(tls),
-        Via::Wss => Transport::Wss(tls),
+        Via::Wss | Via::WssRest => Transport::Wss(tls),
     });
     let (client, mut events) = AsyncClient::new(opts, 16);
     let first = tokio::time::timeout(Duration::from_secs(10), events.poll())
