@@ -17,7 +17,7 @@ pub use az::{AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOK
 pub use batch::{parse_device_ids, BatchError};
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, Transport};
 pub use error::{Plane, RestError};
-pub use login::{DeviceLogin, LoginError};
+pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use request::{Method, Request};
-pub use snippets::DeviceFiles;
+pub use snippets::{sample_telemetry, DeviceFiles};

@@ -244,6 +244,19 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
     );
     let issuer_line = dev.split("Issuer").nth(1).unwrap_or_default();
     assert!(issuer_line.contains("CN=Tree Root"), "{dev}");
+
+    // The device test says before connecting what a GA hub does over WebSockets: the device under
+    // the intermediate needs preview mode (or a thumbprint registration); the root's does not.
+    type_into(&page, "dev-id", "leaf-1");
+    settle().await;
+    let caution = text(&page, "#dev-ws-caution");
+    assert!(
+        caution.contains("preview mode") && caution.contains("thumbprint"),
+        "{caution}"
+    );
+    type_into(&page, "dev-id", "leaf-2");
+    settle().await;
+    assert!(find(&page, "#dev-ws-caution").is_none());
 }
 
 #[wasm_bindgen_test]

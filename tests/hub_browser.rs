@@ -320,6 +320,14 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
         .as_str()
         .unwrap()
         .contains("\"temperature\": 22.5"));
+    // The seed's sample names the device that sent it.
+    assert!(
+        sent[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("\"deviceId\": \"{id}\"")),
+        "{got}"
+    );
     assert_eq!(sent[0]["properties"]["$.ct"], "application/json");
     assert_eq!(sent[0]["transport"], "wss");
 

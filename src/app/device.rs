@@ -17,14 +17,13 @@ use link::{open, pump, DeviceAction, DeviceView, Link, Status};
 use super::command::Command;
 use super::field::{textarea_setter, Field};
 use super::state::Issued;
+use crate::contract::AuthKind;
 use crate::contract::{Topic, TopicFilter};
-use crate::iothub::DeviceFiles;
-use crate::iothub::DeviceLogin;
+use crate::iothub::{sample_telemetry, DeviceFiles, DeviceLogin, WebSocketOutlook};
 use crate::mqtt::{describe, refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
 
-/// The seed's sample telemetry.
-const SAMPLE: &str =
-    "{\n  \"temperature\": 22.5,\n  \"humidity\": 65,\n  \"deviceId\": \"sensor-device-01\"\n}";
+/// The device id of the seed's sample telemetry until a device connects.
+const SAMPLE_DEVICE: &str = "sensor-device-01";
 
 fn now_ms() -> u64 {
     js_sys::Date::now() as u64
@@ -69,7 +68,9 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     });
     let device_id = use_state(String::new);
     let connection_string = use_state(String::new);
-    let payload = use_state(|| SAMPLE.to_owned());
+    let payload = use_state(|| sample_telemetry(SAMPLE_DEVICE));
+    // The device id the untouched sample names; a connecting device takes it over.
+    let sample_id: Rc<RefCell<String>> = use_mut_ref(|| SAMPLE_DEVICE.to_owned());
     let properties = use_state(|| "$.ct=application/json\n$.ce=utf-8".to_owned());
     let qos1 = use_state(|| true);
     let repeat = use_state(|| "1".to_owned());
@@ -77,10 +78,29 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     let reported = use_state(|| "{\"firmware\": \"1.0.0\"}".to_owned());
     let form_error = use_state(|| None::<String>);
     let view = use_reducer(DeviceView::default);
+    // What a GA hub will do with this X.509 device over WebSockets, for a device issued here: the
+    // CAs above its issuer stand between it and a root registered in the hub.
+    let outlook = if *sas_mode {
+        WebSocketOutlook::Accepted
+    } else {
+        props
+            .devices
+            .iter()
+            .find(|d| d.info.common_name.as_deref() == Some(device_id.trim()))
+            .and_then(|d| d.pfx.as_ref())
+            .map(|p| {
+                WebSocketOutlook::of(
+                    &AuthKind::CertificateAuthority,
+                    p.chain.len().saturating_sub(1),
+                )
+            })
+            .unwrap_or(WebSocketOutlook::Accepted)
+    };
     let link: Rc<RefCell<Option<Link>>> = use_mut_ref(|| None);
     let repeater: Rc<RefCell<Option<gloo::timers::callback::Interval>>> = use_mut_ref(|| None);
 
     let on_connect = {
+        let (payload, sample_id) = (payload.clone(), sample_id.clone());
         let (sas_mode, address, host, device_id, connection_string, form_error, view, link) = (
             sas_mode.clone(),
             address.clone(),
@@ -105,6 +125,11 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
             };
             form_error.set(None);
             *link.borrow_mut() = None;
+            // The sample message names the device that sends it, unless the user edited it.
+            if *payload == sample_telemetry(&sample_id.borrow()) {
+                payload.set(sample_telemetry(&login.device_id));
+                *sample_id.borrow_mut() = login.device_id.clone();
+            }
             let DeviceLogin {
                 address: addr,
                 url,
@@ -363,7 +388,8 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                     <button type="button" class="secondary" id="dev-disconnect" onclick={on_disconnect} disabled={view.status.is_none()}>{"Disconnect"}</button>
                 </div>
                 <div id="dev-status" role="status" aria-live="polite">
-                    { status_view(view.status.as_ref()) }
+                    if let Some(caution) = outlook.caution() { <p class="notice" id="dev-ws-caution" role="note">{caution}</p> }
+                    { status_view(view.status.as_ref(), outlook) }
                 </div>
             </form>
             <div class="card">
@@ -427,7 +453,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     }
 }
 
-fn status_view(status: Option<&Status>) -> Html {
+fn status_view(status: Option<&Status>, outlook: WebSocketOutlook) -> Html {
     match status {
         None => html! { <p class="hint">{"Not connected."}</p> },
         Some(Status::Connecting(m)) => {
@@ -439,7 +465,11 @@ fn status_view(status: Option<&Status>) -> Html {
         Some(Status::Refused { refusal: r, x509 }) => html! {
             <div class="error-block" role="alert">
                 <p class="error">{format!("The hub refused the device (CONNACK {}). Likely causes, most likely first:", r.code())}</p>
-                <ol>{ for refusal_advice(*r, *x509).into_iter().map(|a| html! { <li>{a}</li> }) }</ol>
+                <ol>
+                    // Where it applies, the WebSocket rule is the most likely cause.
+                    if let (true, Some(caution)) = (*x509, outlook.caution()) { <li>{caution}</li> }
+                    { for refusal_advice(*r, *x509).into_iter().map(|a| html! { <li>{a}</li> }) }
+                </ol>
             </div>
         },
         Some(Status::Closed(m)) => html! { <p class="error">{m}</p> },

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::registry::ConnectionString;
-use crate::contract::{build_sas_token, websocket_url, DeviceId, MqttUserName};
+use crate::contract::{build_sas_token, websocket_url, AuthKind, DeviceId, MqttUserName};
 use crate::mqtt::ConnectOptions;
 
 /// How long a device SAS token made for a test connection stays valid, in seconds.
@@ -122,6 +122,39 @@ impl DeviceLogin {
     }
 }
 
+/// What a hub will do with an X.509 device over MQTT over WebSockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebSocketOutlook {
+    /// Generally available: thumbprint devices, and CA-signed devices whose certificate the
+    /// registered CA signed itself.
+    Accepted,
+    /// Only a hub in preview mode accepts it; a GA hub answers CONNACK 5.
+    NeedsPreviewMode,
+}
+
+impl WebSocketOutlook {
+    /// For a device registered as `auth` whose certificate has `cas_between` CAs between it and
+    /// the CA registered in the hub (0 when that CA signed it).
+    ///
+    /// Microsoft documents MQTT over WebSockets for X.509 CA-signed devices as preview-only and
+    /// GA for thumbprint devices; its SDK engineers report a two-level chain (CA, device) working
+    /// on GA hubs.
+    pub fn of(auth: &AuthKind, cas_between: usize) -> Self {
+        match auth {
+            AuthKind::CertificateAuthority if cas_between > 0 => Self::NeedsPreviewMode,
+            _ => Self::Accepted,
+        }
+    }
+
+    /// What to tell the user before connecting, when it is not [`Self::Accepted`].
+    pub fn caution(self) -> Option<&'static str> {
+        match self {
+            Self::Accepted => None,
+            Self::NeedsPreviewMode => Some("This device's certificate was signed by an intermediate CA. Registered as CA-signed, a generally available IoT Hub refuses it over MQTT over WebSockets (CONNACK 5) unless that intermediate is itself the CA uploaded to the hub: only hubs in preview mode accept CA-signed devices there under an intermediate. Ways that work: register this device by thumbprint for the test (same certificate; IoT Hub then compares its SHA-1/SHA-256 only), enable preview mode on the hub, or run the MQTT over TCP (8883) snippet below."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +209,23 @@ mod tests {
             DeviceLogin::sas("", "", 0),
             Err(LoginError::ConnectionString(_))
         ));
+    }
+
+    #[test]
+    fn only_ca_signed_devices_under_an_intermediate_need_preview_mode_on_websockets() {
+        use WebSocketOutlook::*;
+        assert_eq!(
+            WebSocketOutlook::of(&AuthKind::CertificateAuthority, 0),
+            Accepted
+        );
+        assert_eq!(
+            WebSocketOutlook::of(&AuthKind::CertificateAuthority, 1),
+            NeedsPreviewMode
+        );
+        assert_eq!(WebSocketOutlook::of(&AuthKind::SelfSigned, 2), Accepted);
+        assert!(NeedsPreviewMode
+            .caution()
+            .is_some_and(|c| c.contains("thumbprint")));
+        assert_eq!(Accepted.caution(), None);
     }
 }

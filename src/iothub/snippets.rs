@@ -28,6 +28,12 @@ fn sample(device_id: &str) -> String {
     serde_json::json!({"temperature": 22.5, "humidity": 65, "deviceId": device_id}).to_string()
 }
 
+/// The seed's sample telemetry for `device_id`, laid out for editing.
+pub fn sample_telemetry(device_id: &str) -> String {
+    let v = serde_json::json!({"temperature": 22.5, "humidity": 65, "deviceId": device_id});
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
+}
+
 impl DeviceFiles {
     /// `device-x509.js` (npm `azure-iot-device`, `azure-iot-device-mqtt`), as in the seed guide.
     pub fn node(&self) -> String {
