@@ -256,12 +256,17 @@ const LOCALHUB_WSS: &str = match option_env!("HUBCERT_LOCALHUB_WSS") {
     None => "localhost:18884",
 };
 
-/// Registers a SAS device with the test's own REST call; returns its primary key.
-async fn register_sas_device(info: &Value, id: &str) -> String {
+/// A service SAS token from localhub's owner connection string, for a minute.
+fn owner_token(info: &Value) -> String {
     let cs = info["connectionString"].as_str().unwrap();
     let key = cs.split("SharedAccessKey=").nth(1).unwrap();
     let host = info["hostName"].as_str().unwrap();
-    let token = build_sas_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap();
+    build_sas_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap()
+}
+
+/// Registers a SAS device with the test's own REST call; returns its primary key.
+async fn register_sas_device(info: &Value, id: &str) -> String {
+    let token = owner_token(info);
     let body = serde_json::json!({"deviceId": id, "authentication": {"type": "sas", "symmetricKey": {"primaryKey": null, "secondaryKey": null}}});
     let r =
         gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
@@ -335,6 +340,7 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
     let r = gloo::net::http::Request::post(&format!(
         "{LOCALHUB}/localhub/devices/{id}/messages?color=red"
     ))
+    .header("Authorization", &owner_token(&info))
     .body("reboot now")
     .unwrap()
     .send()

@@ -52,9 +52,14 @@ pub(crate) async fn send_c2d(
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
     Query(properties): Query<std::collections::BTreeMap<String, String>>,
-    _headers: HeaderMap,
+    headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
+    // A send changes state: only a holder of the owner key may do it, which also makes the
+    // request one a foreign page cannot send without a CORS preflight.
+    if let Err(e) = crate::auth::service(&hub, &headers) {
+        return e.into_response();
+    }
     if !hub.read(|_, devices| devices.contains_key(&id)) {
         return ApiError::hub(
             StatusCode::NOT_FOUND,

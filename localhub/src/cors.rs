@@ -41,7 +41,7 @@ pub(crate) fn cors_headers(
     preflight: bool,
     h: &mut HeaderMap,
 ) {
-    let Some(origin) = origin.filter(|o| allowed.iter().any(|a| origin_matches(a, o))) else {
+    let Some(origin) = origin.filter(|o| origin_allowed(allowed, o)) else {
         return;
     };
     if let Ok(v) = HeaderValue::from_str(origin) {
@@ -66,6 +66,11 @@ pub(crate) fn cors_headers(
             HeaderValue::from_static("600"),
         );
     }
+}
+
+/// Whether `origin` matches one of `allowed`.
+pub(crate) fn origin_allowed(allowed: &[String], origin: &str) -> bool {
+    allowed.iter().any(|a| origin_matches(a, origin))
 }
 
 /// `pattern` is an origin, `*`, or `scheme://host:*` for any port of that host.

@@ -9,11 +9,12 @@ use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::guard::{guard, Doors};
 use crate::reply::ApiError;
 use crate::store::Hub;
 use crate::{arm, console, cors, mqtt, registry};
 
-pub(crate) fn router(hub: Arc<Hub>) -> Router {
+pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
     let max_body = hub.config.max_body_bytes;
     let arm_base = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Devices/IotHubs/{hub}/certificates";
     Router::new()
@@ -47,5 +48,6 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(hub.clone(), cors::cors))
+        .layer(middleware::from_fn_with_state(Arc::new(doors), guard))
         .with_state(hub)
 }

@@ -18,6 +18,7 @@ mod config;
 mod console;
 mod cors;
 mod extract;
+mod guard;
 mod http;
 mod mqtt;
 mod registry;

@@ -1,6 +1,5 @@
 //! MQTT 3.1.1 as IoT Hub speaks it, over any byte stream (TLS, or a WebSocket bridged to bytes).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +32,9 @@ use crate::store::{
 pub(crate) struct PeerCerts(pub(crate) Arc<Vec<CertificateDer<'static>>>);
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Cloud-to-device messages IoT Hub keeps per device.
+pub(crate) const C2D_QUEUE_DEPTH: usize = 50;
 
 /// `/$iothub/websocket`: MQTT in binary WebSocket frames, subprotocol `mqtt`.
 pub(crate) async fn websocket(
@@ -157,7 +159,10 @@ where
 
     // One connection per device: this one replaces any other.
     let session_id = hub.next_session_id();
-    let (c2d_tx, mut c2d_rx) = mpsc::channel::<C2dMessage>(50);
+    // IoT Hub keeps at most 50 cloud-to-device messages per device; the 51st send is refused
+    // with DeviceMaximumQueueDepthExceeded. Messages wait in this channel until the device
+    // subscribes.
+    let (c2d_tx, mut c2d_rx) = mpsc::channel::<C2dMessage>(C2D_QUEUE_DEPTH);
     let (close_tx, mut close_rx) = oneshot::channel();
     let previous = lock(&hub.sessions).insert(
         device_id.clone(),
@@ -182,7 +187,6 @@ where
             keep_alive
         };
     let mut c2d_subscribed = false;
-    let mut pending: VecDeque<C2dMessage> = VecDeque::new();
     let mut next_pkid: u16 = 1;
     let reason: String = loop {
         tokio::select! {
@@ -195,27 +199,24 @@ where
                     Err(e) => break e,
                 }
             }
-            msg = c2d_rx.recv() => match msg {
-                Some(m) => pending.push_back(m),
+            msg = c2d_rx.recv(), if c2d_subscribed => match msg {
+                Some(m) => {
+                    let topic = Topic::CloudToDevice {
+                        device_id: device_id.clone(),
+                        properties: PropertyBag(m.properties.into_iter().collect()),
+                    }
+                    .to_string();
+                    let mut p = Publish::new(topic, QoS::AtLeastOnce, m.body);
+                    p.pkid = next_pkid;
+                    next_pkid = next_pkid.checked_add(1).unwrap_or(1);
+                    if let Err(e) = send(&mut wr, |b| p.write(b)).await {
+                        break e;
+                    }
+                }
                 None => break "session replaced".into(),
             },
             _ = &mut close_rx => break "replaced by a newer connection or a registry change".into(),
             _ = sleep_until(deadline) => break "keep-alive timed out".into(),
-        }
-        while let Some(m) = pending.front().filter(|_| c2d_subscribed).cloned() {
-            pending.pop_front();
-            let topic = Topic::CloudToDevice {
-                device_id: device_id.clone(),
-                properties: PropertyBag(m.properties.clone().into_iter().collect()),
-            }
-            .to_string();
-            let mut p = Publish::new(topic, QoS::AtLeastOnce, m.body);
-            p.pkid = next_pkid;
-            next_pkid = next_pkid.checked_add(1).unwrap_or(1);
-            if let Err(e) = send(&mut wr, |b| p.write(b)).await {
-                eprintln!("localhub: {device_id}: {e}");
-                break;
-            }
         }
     };
     {

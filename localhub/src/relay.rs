@@ -15,6 +15,7 @@ use hubcert::contract::HubHost;
 use tokio::net::TcpListener;
 
 use crate::cors::cors_headers;
+use crate::guard::{guard, Doors};
 use crate::reply::ApiError;
 
 /// The relay's default port (the app's default registry endpoint for Azure).
@@ -108,10 +109,12 @@ pub async fn start_relay(config: RelayConfig) -> Result<RunningRelay, String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("listening: {e}"))?;
+    let doors = Doors::loopback(&[], vec![addr.port()], config.allowed_origins.clone());
     let relay = Arc::new(Relay { config, client });
     let app = Router::new()
         .fallback(forward)
         .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(doors), guard))
         .with_state(relay);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::guard::Doors;
 use crate::mqtt::{self, PeerCerts};
 use crate::store::Hub;
 use crate::tls::TlsIdentity;
@@ -58,7 +59,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
         &names,
     )?;
     let hub = Hub::open(config.clone())?;
-    let router = http::router(hub.clone());
     let limit = Arc::new(Semaphore::new(config.max_connections));
     let (stop, stopped) = watch::channel(false);
 
@@ -75,6 +75,16 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let mqtt_l = bind(config.mqtt_port).await?;
     let wss_l = bind(config.wss_port).await?;
     let addr = |l: &TcpListener| l.local_addr().map_err(|e| e.to_string());
+    let ports = [&http_l, &https_l, &wss_l]
+        .into_iter()
+        .map(|l| addr(l).map(|a| a.port()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let doors = Doors::loopback(
+        &[config.host_name.as_str(), &config.bind.to_string()],
+        ports,
+        config.allowed_origins.clone(),
+    );
+    let router = http::router(hub.clone(), doors);
     let running = Running {
         hub: hub.clone(),
         http: addr(&http_l)?,

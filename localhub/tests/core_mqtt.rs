@@ -163,6 +163,10 @@ async fn the_apps_session_sends_telemetry_and_gets_c2d_and_twin_from_localhub() 
             "{}/localhub/devices/core-dev/messages?color=red",
             hub.base
         ))
+        .header(
+            "Authorization",
+            hub.service_token(common::now().unix_timestamp() as u64 + 3600),
+        )
         .body("reboot")
         .send()
         .await

@@ -133,6 +133,16 @@ async fn the_apps_device_calls_go_through_with_cors_and_nothing_else_does() {
         .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 
+    // A page whose name was rebound to 127.0.0.1 sends its own name as Host: refused.
+    let rebound = hub
+        .http
+        .get(&url)
+        .header("Host", format!("evil.example:{}", relay.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
+
     // Nothing but /devices: not ARM, not localhub's own pages, not a climb out of /devices.
     for path in [
         "/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/IotHubs/localhub/certificates?api-version=2023-06-30",

@@ -174,6 +174,10 @@ async fn cloud_to_device_and_twin_round_trip() {
             "{}/localhub/devices/c2d/messages?color=blue",
             hub.base
         ))
+        .header(
+            "Authorization",
+            hub.service_token(now().unix_timestamp() as u64 + 3600),
+        )
         .body("hello device")
         .send()
         .await
@@ -291,4 +295,132 @@ async fn state_survives_a_restart_with_a_data_directory() {
         !dir.path().join("tls/root-ca.key").exists(),
         "the TLS root's key is never kept"
     );
+}
+
+#[tokio::test]
+async fn a_page_reached_through_another_name_or_origin_is_refused() {
+    let hub = start().await;
+    let port = hub.running.http.port();
+    // DNS rebinding: the page's own name in Host, on localhub's address.
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+    ] {
+        let r = hub
+            .http
+            .get(format!("{}/localhub/info", hub.base))
+            .header("Host", &host)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 421, "{host}");
+        assert!(r.text().await.unwrap_or_default().contains("DNS rebinding"));
+    }
+    // Its own names pass.
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let r = hub
+            .http
+            .get(format!("{}/localhub/info", hub.base))
+            .header("Host", &host)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 200, "{host}");
+    }
+    // A WebSocket upgrade from another site's page.
+    let upgrade = |origin: &'static str| {
+        hub.http
+            .get(format!("{}/$iothub/websocket", hub.base))
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "websocket")
+            .header("Sec-WebSocket-Version", "13")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("Sec-WebSocket-Protocol", "mqtt")
+            .header("Origin", origin)
+            .send()
+    };
+    assert_eq!(
+        upgrade("https://evil.example")
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        upgrade("http://127.0.0.1:8080")
+            .await
+            .expect("answer")
+            .status()
+            .as_u16(),
+        101
+    );
+    // A cloud-to-device send is a state change: the owner's SAS token is required, so a foreign
+    // page's "simple" POST cannot make one.
+    let r = hub
+        .http
+        .post(format!("{}/localhub/devices/any/messages", hub.base))
+        .header("Content-Type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn cloud_to_device_messages_queue_up_to_iot_hubs_limit() {
+    let hub = start().await;
+    let ca = root("Queue Root");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("queued").await;
+    // Connected, not subscribed: messages wait, 50 at most.
+    let (client, mut events) = connect(&hub, Via::Tls, "queued", Some(&device(&ca, "queued")), "")
+        .await
+        .expect("connects");
+    let token = hub.service_token(now().unix_timestamp() as u64 + 3600);
+    let send = |n: usize| {
+        hub.http
+            .post(format!(
+                "{}/localhub/devices/queued/messages?n={n}",
+                hub.base
+            ))
+            .header("Authorization", &token)
+            .body(format!("message {n}"))
+            .send()
+    };
+    for n in 0..50 {
+        assert_eq!(
+            send(n).await.expect("answer").status().as_u16(),
+            202,
+            "message {n}"
+        );
+    }
+    let full = send(50).await.expect("answer");
+    assert_eq!(full.status().as_u16(), 403);
+    assert!(full
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("DeviceMaximumQueueDepthExceeded"));
+    // Subscribing delivers the 50, in order.
+    client
+        .subscribe("devices/queued/messages/devicebound/#", QoS::AtLeastOnce)
+        .await
+        .expect("sub");
+    let mut got = Vec::new();
+    while got.len() < 50 {
+        match tokio::time::timeout(Duration::from_secs(5), events.poll())
+            .await
+            .expect("messages in time")
+        {
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                got.push(String::from_utf8_lossy(&p.payload).into_owned())
+            }
+            Ok(_) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got.first().map(String::as_str), Some("message 0"));
+    assert_eq!(got.last().map(String::as_str), Some("message 49"));
 }
