@@ -53,7 +53,7 @@ impl Doors {
             // Only a client on a default port leaves it out; these servers use none.
             None => false,
         };
-        port_ok && self.hosts.iter().any(|h| *h == name)
+        port_ok && self.hosts.contains(&name)
     }
 }
 
