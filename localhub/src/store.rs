@@ -152,6 +152,45 @@ pub struct Hub {
     etag_counter: AtomicU64,
     session_counter: AtomicU64,
     state_file: Option<PathBuf>,
+    /// Changes made so far; a save covers every change up to the count it read.
+    changes: AtomicU64,
+    /// The change count the file on disk holds; its lock lets one writer at a time save.
+    saved: Mutex<u64>,
+}
+
+/// Reads `state.json`, or its backup when it is damaged (the damaged file is kept aside).
+fn load(file: &std::path::Path) -> Result<Persisted, String> {
+    let read = |f: &std::path::Path| -> Result<Option<Persisted>, String> {
+        match std::fs::read(f) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("{} is damaged ({e})", f.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("reading {}: {e}", f.display())),
+        }
+    };
+    let backup = crate::persist::sibling(file, ".bak");
+    match read(file) {
+        Ok(Some(state)) => Ok(state),
+        Ok(None) => Ok(read(&backup).ok().flatten().unwrap_or_default()),
+        Err(damaged) => match read(&backup) {
+            Ok(Some(state)) => {
+                let aside = crate::persist::sibling(file, &format!(".damaged-{}", now_unix()));
+                let _ = std::fs::rename(file, &aside);
+                eprintln!(
+                    "localhub: {damaged}; started from the backup of the previous write, {} (the damaged file is kept as {})",
+                    backup.display(),
+                    aside.display()
+                );
+                Ok(state)
+            }
+            _ => Err(format!(
+                "{damaged}, and there is no usable backup ({}). Move {} away to start with an empty hub (CA certificates and devices are then registered again), or restore it from a copy.",
+                backup.display(),
+                file.display()
+            )),
+        },
+    }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,21 +213,14 @@ pub(crate) fn random_key() -> Result<String, String> {
 }
 
 impl Hub {
-    /// Loads the hub from `config.data_dir`, or starts empty.
+    /// Loads the hub from `config.data_dir`, or starts empty. A damaged `state.json` is set
+    /// aside and the backup of the previous write used; if that is damaged too, localhub refuses
+    /// to start and says which files and what to do.
     pub(crate) fn open(config: Config) -> Result<Arc<Self>, String> {
         let state_file = config.data_dir.as_ref().map(|d| d.join("state.json"));
         let mut state = match &state_file {
-            Some(f) if f.exists() => {
-                let text = std::fs::read_to_string(f)
-                    .map_err(|e| format!("reading {}: {e}", f.display()))?;
-                serde_json::from_str(&text).map_err(|e| {
-                    format!(
-                        "{} is damaged ({e}); move it away to start afresh",
-                        f.display()
-                    )
-                })?
-            }
-            _ => Persisted::default(),
+            Some(f) => load(f)?,
+            None => Persisted::default(),
         };
         if state.primary_key.is_empty() {
             state.primary_key = random_key()?;
@@ -204,6 +236,8 @@ impl Hub {
             etag_counter: AtomicU64::new(now_unix().unsigned_abs() << 16),
             session_counter: AtomicU64::new(1),
             state_file,
+            changes: AtomicU64::new(1),
+            saved: Mutex::new(0),
         });
         hub.save()?;
         Ok(hub)
@@ -242,38 +276,51 @@ impl Hub {
         f(&s.certificates, &s.devices)
     }
 
-    /// Changes the state and saves it.
+    /// Changes the state and saves it; returns once the change is on disk.
     pub(crate) fn write<R>(
         &self,
         f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
     ) -> R {
-        let result = {
+        let (result, change) = {
             let mut s = lock(&self.state);
             let Persisted {
                 certificates,
                 devices,
                 ..
             } = &mut *s;
-            f(certificates, devices)
+            let result = f(certificates, devices);
+            (result, self.changes.fetch_add(1, Ordering::SeqCst) + 1)
         };
-        if let Err(e) = self.save() {
+        if let Err(e) = self.save_through(change) {
             eprintln!("localhub: could not save state: {e}");
         }
         result
     }
 
     fn save(&self) -> Result<(), String> {
+        self.save_through(self.changes.load(Ordering::SeqCst))
+    }
+
+    /// Saves unless a save since `change` already did: concurrent writers share one write
+    /// (group commit), and saves land on disk in the order their snapshots were taken.
+    fn save_through(&self, change: u64) -> Result<(), String> {
         let Some(file) = &self.state_file else {
             return Ok(());
         };
-        let text = {
+        let mut saved = lock(&self.saved);
+        if *saved >= change {
+            return Ok(());
+        }
+        let (text, upto) = {
             let s = lock(&self.state);
-            serde_json::to_string_pretty(&*s).map_err(|e| e.to_string())?
+            let upto = self.changes.load(Ordering::SeqCst);
+            let text = serde_json::to_vec_pretty(&*s).map_err(|e| e.to_string())?;
+            (text, upto)
         };
-        // Write then rename, so a crash never leaves half a file.
-        let tmp = file.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, file).map_err(|e| format!("renaming {}: {e}", file.display()))
+        crate::persist::write_atomic(file, &text)
+            .map_err(|e| format!("writing {}: {e}", file.display()))?;
+        *saved = upto;
+        Ok(())
     }
 
     /// Records an event and tells watchers.
@@ -326,5 +373,56 @@ pub(crate) fn event(
         body: None,
         properties: BTreeMap::new(),
         reason: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Concurrent writers: when the last of them returns, the file holds every change (an older
+    /// snapshot must never land after a newer one).
+    #[test]
+    fn the_file_holds_every_change_once_all_writers_return() {
+        let dir = std::env::temp_dir().join(format!("localhub-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let config = Config {
+            data_dir: Some(dir.clone()),
+            ..Config::ephemeral()
+        };
+        let hub = Hub::open(config).expect("open");
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let hub = hub.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let id = format!("d-{t}-{i}");
+                        hub.write(|_, devices| {
+                            devices.insert(
+                                id.clone(),
+                                DeviceRecord {
+                                    device_id: id.clone(),
+                                    etag: String::new(),
+                                    generation_id: String::new(),
+                                    enabled: true,
+                                    auth: DeviceAuth::CertificateAuthority,
+                                    reported: Default::default(),
+                                    reported_version: 1,
+                                    last_activity: None,
+                                },
+                            )
+                        });
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("writer");
+        }
+        let text = std::fs::read(dir.join("state.json")).expect("state");
+        let state: Persisted = serde_json::from_slice(&text).expect("parses");
+        assert_eq!(state.devices.len(), 16 * 50);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

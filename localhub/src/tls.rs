@@ -49,21 +49,15 @@ impl TlsIdentity {
         let identity = Self::create(names)?;
         if let Some(dir) = dir {
             std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            // Whole files or none; the key readable by its owner only from the first byte.
             let write = |name: &str, text: &str| {
-                std::fs::write(dir.join(name), text).map_err(|e| format!("writing {name}: {e}"))
+                crate::persist::write_atomic(&dir.join(name), text.as_bytes())
+                    .map_err(|e| format!("writing {name}: {e}"))
             };
             write("root-ca.pem", &identity.root_pem)?;
             write("server.pem", &identity.server.pem())?;
             let key = identity.key.to_pkcs8_pem().map_err(|e| e.to_string())?;
             write("server.key", &key)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(
-                    dir.join("server.key"),
-                    std::fs::Permissions::from_mode(0o600),
-                );
-            }
         }
         Ok(identity)
     }
