@@ -44,6 +44,9 @@ impl From<mqttbytes::QoS> for QoS {
     }
 }
 
+/// How long a QoS 1 publish may wait for its PUBACK before it counts as lost.
+pub const ACK_TIMEOUT_MS: u64 = 30_000;
+
 /// Largest packet accepted from the server (IoT Hub's message limit is 256 KiB).
 pub const MAX_PACKET_BYTES: usize = 256 * 1024 + 1024;
 
@@ -168,6 +171,9 @@ pub enum MqttError {
     NotConnected,
     /// A packet could not be encoded (topic too long, ...).
     Encode(String),
+    /// All 65,535 packet ids are waiting for an answer; nothing more can be sent until some are
+    /// acknowledged or time out.
+    PacketIdsExhausted,
 }
 
 impl fmt::Display for MqttError {
@@ -184,6 +190,9 @@ impl fmt::Display for MqttError {
             ),
             Self::NotConnected => f.write_str("not connected: connect first"),
             Self::Encode(what) => write!(f, "the packet could not be encoded ({what})"),
+            Self::PacketIdsExhausted => f.write_str(
+                "65,535 messages are waiting for the hub's acknowledgement: wait for them (or for them to time out) before sending more",
+            ),
         }
     }
 }
@@ -209,6 +218,8 @@ pub struct Session {
     unacked: BTreeMap<u16, u64>,
     /// Subscriptions awaiting SUBACK.
     unanswered: BTreeMap<u16, u64>,
+    /// QoS 1 publishes given up on: a late PUBACK for one is ignored, not a protocol error.
+    expired: std::collections::BTreeSet<u16>,
     last_sent_ms: u64,
     ping_sent_ms: Option<u64>,
 }
@@ -232,6 +243,7 @@ impl Session {
             next_pkid: 1,
             unacked: BTreeMap::new(),
             unanswered: BTreeMap::new(),
+            expired: std::collections::BTreeSet::new(),
             last_sent_ms: now_ms,
             ping_sent_ms: None,
         };
@@ -263,15 +275,34 @@ impl Session {
         self.unacked.len()
     }
 
-    fn pkid(&mut self) -> u16 {
-        // Skip 0 and ids still in flight.
+    fn pkid(&mut self) -> Result<u16, MqttError> {
+        if self.unacked.len() + self.unanswered.len() >= usize::from(u16::MAX) {
+            return Err(MqttError::PacketIdsExhausted);
+        }
+        // Skip 0 and ids still in flight; a free one exists, so this ends.
         loop {
             let id = self.next_pkid;
             self.next_pkid = self.next_pkid.checked_add(1).unwrap_or(1);
             if !self.unacked.contains_key(&id) && !self.unanswered.contains_key(&id) {
-                return id;
+                return Ok(id);
             }
         }
+    }
+
+    /// Gives up on QoS 1 publishes unacknowledged for [`ACK_TIMEOUT_MS`]: returns their packet
+    /// ids (oldest first) and frees them. Call it with [`Session::tick`].
+    pub fn expire_unacknowledged(&mut self, now_ms: u64) -> Vec<u16> {
+        let expired: Vec<u16> = self
+            .unacked
+            .iter()
+            .filter(|(_, sent)| now_ms.saturating_sub(**sent) >= ACK_TIMEOUT_MS)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &expired {
+            self.unacked.remove(id);
+            self.expired.insert(*id);
+        }
+        expired
     }
 
     /// Queues a PUBLISH; returns its packet id (0 for QoS 0).
@@ -292,7 +323,7 @@ impl Session {
         }
         let mut publish = Publish::new(topic, qos.into(), payload.to_vec());
         if qos == QoS::AtLeastOnce {
-            publish.pkid = self.pkid();
+            publish.pkid = self.pkid()?;
         }
         let mut buf = BytesMut::new();
         publish
@@ -311,7 +342,7 @@ impl Session {
             return Err(MqttError::NotConnected);
         }
         let mut subscribe = Subscribe::new(filter, qos.into());
-        subscribe.pkid = self.pkid();
+        subscribe.pkid = self.pkid()?;
         let mut buf = BytesMut::new();
         subscribe
             .write(&mut buf)
@@ -424,6 +455,12 @@ impl Session {
             }
             (State::Connecting, _) => return Err(MqttError::Unexpected("packet before CONNACK")),
             (_, Packet::ConnAck(_)) => return Err(MqttError::Unexpected("second CONNACK")),
+            (_, Packet::PubAck(PubAck { pkid })) if !self.unacked.contains_key(&pkid) => {
+                // Late, for a publish already given up on; anything else is the server's error.
+                if !self.expired.remove(&pkid) {
+                    return Err(MqttError::Unexpected("PUBACK for nothing sent"));
+                }
+            }
             (_, Packet::PubAck(PubAck { pkid })) => {
                 let sent = self
                     .unacked

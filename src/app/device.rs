@@ -20,7 +20,9 @@ use super::state::Issued;
 use crate::contract::AuthKind;
 use crate::contract::{Topic, TopicFilter};
 use crate::iothub::{sample_telemetry, DeviceFiles, DeviceLogin, WebSocketOutlook};
-use crate::mqtt::{describe, refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
+use crate::mqtt::{
+    describe, refusal_advice, ConnectOptions, Event, QoS, Refusal, Session, ACK_TIMEOUT_MS,
+};
 
 /// The device id of the seed's sample telemetry until a device connects.
 const SAMPLE_DEVICE: &str = "sensor-device-01";
@@ -413,7 +415,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 </div>
                 <div class="actions">
                     <button type="button" class="primary" id="dev-send" onclick={on_send} disabled={!connected}>{"Send telemetry"}</button>
-                    <span class="counts" id="dev-counts">{format!("{} sent · {} acknowledged", view.sent, view.acked)}</span>
+                    <span class="counts" id="dev-counts">{if view.timed_out == 0 { format!("{} sent · {} acknowledged", view.sent, view.acked) } else { format!("{} sent · {} acknowledged · {} timed out", view.sent, view.acked, view.timed_out) }}</span>
                 </div>
             </div>
             <div class="card">

@@ -341,3 +341,38 @@ fn iot_hub_names_and_topics() {
     assert!(x509[0].contains("not verified") && x509.len() == 5);
     assert!(refusal_advice(Refusal::NotAuthorized, false)[0].contains("SAS"));
 }
+
+#[test]
+fn exhausted_packet_ids_are_an_error_not_a_hang() {
+    let mut s = connected();
+    for i in 0..u32::from(u16::MAX) {
+        s.publish("t", b"x", QoS::AtLeastOnce, u64::from(i))
+            .expect("a free packet id");
+    }
+    assert_eq!(s.in_flight(), 65_535);
+    assert_eq!(
+        s.publish("t", b"x", QoS::AtLeastOnce, 70_000),
+        Err(MqttError::PacketIdsExhausted)
+    );
+    assert_eq!(
+        s.subscribe("f", QoS::AtMostOnce, 70_000),
+        Err(MqttError::PacketIdsExhausted)
+    );
+    // QoS 0 needs no id.
+    assert_eq!(s.publish("t", b"x", QoS::AtMostOnce, 70_000), Ok(0));
+}
+
+#[test]
+fn unacknowledged_publishes_time_out_and_free_their_ids() {
+    let mut s = connected();
+    let a = s.publish("t", b"1", QoS::AtLeastOnce, 1_000).unwrap();
+    let b = s.publish("t", b"2", QoS::AtLeastOnce, 20_000).unwrap();
+    assert!(s.expire_unacknowledged(30_999).is_empty());
+    assert_eq!(s.expire_unacknowledged(31_000), vec![a]);
+    assert_eq!(s.in_flight(), 1);
+    assert_eq!(s.expire_unacknowledged(50_000), vec![b]);
+    assert_eq!(s.in_flight(), 0);
+    // A late PUBACK for one given up on is ignored; a PUBACK for nothing is still an error.
+    assert_eq!(s.receive(&[0x40, 0x02, 0x00, a as u8], 51_000), Ok(vec![]));
+    assert!(s.receive(&[0x40, 0x02, 0x00, a as u8], 52_000).is_err());
+}

@@ -32,6 +32,8 @@ pub(super) struct DeviceView {
     pub(super) twin: Option<String>,
     pub(super) sent: u32,
     pub(super) acked: u32,
+    /// QoS 1 messages whose PUBACK never came within `ACK_TIMEOUT_MS`.
+    pub(super) timed_out: u32,
 }
 
 pub(super) enum DeviceAction {
@@ -41,6 +43,7 @@ pub(super) enum DeviceAction {
     Twin(String),
     Sent,
     Acked,
+    TimedOut,
 }
 
 const LOG_LINES: usize = 300;
@@ -66,6 +69,7 @@ impl Reducible for DeviceView {
             DeviceAction::Twin(t) => next.twin = Some(t),
             DeviceAction::Sent => next.sent += 1,
             DeviceAction::Acked => next.acked += 1,
+            DeviceAction::TimedOut => next.timed_out += 1,
         }
         Rc::new(next)
     }
@@ -212,7 +216,18 @@ pub(super) fn open(
         gloo::timers::callback::Interval::new(1000, move || {
             let mut guard = session.borrow_mut();
             let Some(s) = guard.as_mut() else { return };
-            match s.tick(now_ms()) {
+            let now = now_ms();
+            for pkid in s.expire_unacknowledged(now) {
+                view.dispatch(DeviceAction::TimedOut);
+                view.dispatch(DeviceAction::Log(
+                    "err",
+                    format!(
+                        "PUBLISH id {pkid}: no PUBACK within {} s; counted as lost",
+                        ACK_TIMEOUT_MS / 1000
+                    ),
+                ));
+            }
+            match s.tick(now) {
                 Ok(()) => pump(&socket, s, &view),
                 Err(e) => {
                     view.dispatch(DeviceAction::Status(Status::Closed(e.to_string())));
