@@ -13,6 +13,7 @@ mod api;
 mod device;
 mod encoding;
 mod names;
+mod redact;
 mod sas;
 mod thumbprint;
 mod topic;
@@ -26,6 +27,7 @@ pub use encoding::{url_decode, url_encode};
 pub use names::{
     hub_host_name, CertificateName, DeviceId, HubHost, IdError, VerificationCode, HUB_DOMAIN,
 };
+pub use redact::Redacted;
 pub use sas::{build_token as build_sas_token, SasError, SasToken};
 pub use thumbprint::{RegisteredThumbprint, ThumbprintError};
 pub use topic::{websocket_url, MqttUserName, PropertyBag, Topic, TopicError, TopicFilter};

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use bytes::BytesMut;
+
+use crate::contract::Redacted;
 use mqttbytes::v4::{self, ConnAck, Connect, Packet, PubAck, Publish, SubAck, Subscribe};
 
 /// An MQTT delivery guarantee. IoT Hub takes 0 and 1; 2 is named so that it can be refused.
@@ -51,7 +53,7 @@ pub const ACK_TIMEOUT_MS: u64 = 30_000;
 pub const MAX_PACKET_BYTES: usize = 256 * 1024 + 1024;
 
 /// What the session was told to connect with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
     /// Client id (IoT Hub: the device id).
     pub client_id: String,
@@ -63,6 +65,18 @@ pub struct ConnectOptions {
     pub keep_alive_secs: u16,
     /// Start without stored state.
     pub clean_session: bool,
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_deref().map(Redacted))
+            .field("keep_alive_secs", &self.keep_alive_secs)
+            .field("clean_session", &self.clean_session)
+            .finish()
+    }
 }
 
 /// Why a server refused the connection (CONNACK return codes 1–5).

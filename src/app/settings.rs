@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::contract::hub_host_name;
+use crate::contract::{hub_host_name, Redacted};
 use crate::iothub::AzHub;
 use crate::iothub::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
 
@@ -21,7 +21,7 @@ pub(crate) enum Target {
 }
 
 /// The settings of one target. Switching targets keeps both, so nothing typed is lost.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Profile {
     pub(crate) arm_endpoint: String,
     pub(crate) subscription: String,
@@ -31,6 +31,20 @@ pub(crate) struct Profile {
     /// Where device calls go: localhub, the relay, or empty for the hub itself.
     pub(crate) registry_endpoint: String,
     pub(crate) connection_string: String,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("arm_endpoint", &self.arm_endpoint)
+            .field("subscription", &self.subscription)
+            .field("resource_group", &self.resource_group)
+            .field("hub", &self.hub)
+            .field("arm_token", &Redacted(&self.arm_token))
+            .field("registry_endpoint", &self.registry_endpoint)
+            .field("connection_string", &Redacted(&self.connection_string))
+            .finish()
+    }
 }
 
 impl Profile {
@@ -204,4 +218,26 @@ impl HubSettings {
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_profile_never_prints_its_token_or_connection_string() {
+        let p = Profile {
+            arm_token: "eyJ0eXAiOiJKV1QifQ.secret-token".into(),
+            connection_string:
+                "HostName=h;SharedAccessKeyName=iothubowner;SharedAccessKey=c2VjcmV0".into(),
+            ..Profile::localhub()
+        };
+        let debug = format!("{p:?}");
+        assert!(
+            !debug.contains("secret-token") && !debug.contains("c2VjcmV0"),
+            "{debug}"
+        );
+        assert!(debug.contains("redacted"), "{debug}");
+    }
 }

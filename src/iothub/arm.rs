@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::error::{endpoint, path_part, setting, RestError};
 use super::request::{Method, Request};
-use crate::contract::{CertificateName, ARM_API_VERSION};
+use crate::contract::{CertificateName, Redacted, ARM_API_VERSION};
 
 /// Azure Resource Manager.
 pub const AZURE_ARM_ENDPOINT: &str = "https://management.azure.com";
@@ -18,10 +18,19 @@ pub fn certificate_name(value: &str) -> Result<String, RestError> {
 }
 
 /// CA certificate calls through Azure Resource Manager (or localhub's copy of that API).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Arm {
     base: String,
     token: String,
+}
+
+impl std::fmt::Debug for Arm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Arm")
+            .field("base", &self.base)
+            .field("token", &Redacted(&self.token))
+            .finish()
+    }
 }
 
 impl Arm {

@@ -1,11 +1,13 @@
 //! Device identity calls on the hub's data plane (directly, through the relay, or to localhub),
 //! authenticated by a service connection string or an Entra token.
 
+use std::fmt;
+
 use super::error::{endpoint, setting, RestError};
 use super::request::{Method, Request};
 use crate::contract::{
     build_sas_token, url_encode, AuthKind, Authentication, ConnectionState, Device, DeviceId,
-    DeviceStatus, RegisteredThumbprint, X509Thumbprint, DEVICE_API_VERSION,
+    DeviceStatus, Redacted, RegisteredThumbprint, X509Thumbprint, DEVICE_API_VERSION,
 };
 
 /// How long a service SAS token made for one call stays valid, in seconds.
@@ -13,7 +15,7 @@ const SERVICE_TOKEN_SECONDS: u64 = 300;
 
 /// The parts of a connection string (`HostName=…;SharedAccessKeyName=…;SharedAccessKey=…`, or a
 /// device's `HostName=…;DeviceId=…;SharedAccessKey=…` / `…;x509=true`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionString {
     /// `HostName`.
     pub host_name: String,
@@ -76,7 +78,7 @@ impl ConnectionString {
 }
 
 /// How device-registry calls authenticate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ServiceAuth {
     /// A shared access policy (from the service connection string); a token is made per call.
     Sas {
@@ -108,6 +110,31 @@ pub fn thumbprint(value: &str) -> Result<String, RestError> {
     RegisteredThumbprint::parse(value)
         .map(|t| t.as_str().to_owned())
         .map_err(|e| setting("Thumbprint", e.to_string()))
+}
+
+impl fmt::Debug for ConnectionString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionString")
+            .field("host_name", &self.host_name)
+            .field("policy", &self.policy)
+            .field("device_id", &self.device_id)
+            .field("key", &self.key.as_deref().map(Redacted))
+            .field("x509", &self.x509)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ServiceAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sas { policy, key } => f
+                .debug_struct("Sas")
+                .field("policy", policy)
+                .field("key", &Redacted(key))
+                .finish(),
+            Self::Bearer(t) => f.debug_tuple("Bearer").field(&Redacted(t)).finish(),
+        }
+    }
 }
 
 /// Device identity calls on the hub's data plane (or the relay, or localhub).

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::contract::Redacted;
+
 /// An HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -29,7 +31,7 @@ impl Method {
 }
 
 /// One HTTP request, ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     /// Method.
     pub method: Method,
@@ -69,5 +71,31 @@ impl Request {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// One header, its value redacted when it is a credential.
+        struct Header<'a>(&'a str, &'a str);
+        impl std::fmt::Debug for Header<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                if self.0.eq_ignore_ascii_case("authorization") {
+                    f.debug_tuple("")
+                        .field(&self.0)
+                        .field(&Redacted(self.1))
+                        .finish()
+                } else {
+                    f.debug_tuple("").field(&self.0).field(&self.1).finish()
+                }
+            }
+        }
+        let headers: Vec<Header<'_>> = self.headers.iter().map(|(n, v)| Header(n, v)).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
     }
 }
