@@ -200,15 +200,38 @@ pub(super) fn setting(field: &'static str, problem: impl Into<String>) -> RestEr
     }
 }
 
+/// Whether `authority` (`host[:port]`) is this machine: only there may a token travel unencrypted.
+fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An endpoint URL: https, or http to a loopback address (localhub, the relay), so that a typo
+/// never sends a token in clear over a network.
 pub(super) fn endpoint(field: &'static str, value: &str) -> Result<String, RestError> {
     let v = value.trim().trim_end_matches('/');
-    if !(v.starts_with("https://") || v.starts_with("http://")) || v.len() <= "https://".len() {
-        return Err(setting(
+    let authority = |rest: &str| rest.split('/').next().unwrap_or("").to_owned();
+    match (v.strip_prefix("https://"), v.strip_prefix("http://")) {
+        (Some(rest), _) if !authority(rest).is_empty() => Ok(v.to_owned()),
+        (_, Some(rest)) if is_loopback(&authority(rest)) => Ok(v.to_owned()),
+        (_, Some(rest)) if !authority(rest).is_empty() => Err(setting(
             field,
-            "must be a URL starting with https:// (or http:// for localhub and the relay)",
-        ));
+            format!(
+                "must use https:// for {}: plain http:// is only for localhub and the relay on this machine (127.0.0.1, localhost), since the token would travel unencrypted",
+                authority(rest)
+            ),
+        )),
+        _ => Err(setting(
+            field,
+            "must be a URL starting with https:// (or http:// for localhub and the relay on this machine)",
+        )),
     }
-    Ok(v.to_owned())
 }
 
 pub(super) fn path_part(field: &'static str, value: &str) -> Result<String, RestError> {
@@ -299,5 +322,33 @@ mod tests {
         assert!(advice[4].contains("az account get-access-token"));
         assert!(advice[17].contains("relay"));
         assert!(advice[13].contains("429"));
+    }
+
+    #[test]
+    fn tokens_travel_in_clear_only_to_this_machine() {
+        for ok in [
+            "https://management.azure.com",
+            "https://relay.example/",
+            "http://127.0.0.1:8081",
+            "http://localhost:8090/",
+            "http://[::1]:8081",
+            "http://127.0.0.2:18081",
+        ] {
+            assert!(endpoint("Endpoint", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://management.azure.com",
+            "http://192.168.1.10:8081",
+            "http://localhost.evil.example",
+            "ftp://x",
+            "https://",
+            "",
+        ] {
+            assert!(endpoint("Endpoint", bad).is_err(), "{bad}");
+        }
+        let e = endpoint("ARM endpoint", "http://management.azure.com")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("https://") && e.contains("unencrypted"), "{e}");
     }
 }
