@@ -723,3 +723,18 @@ async fn the_expiry_watch_lists_everything_soonest_first() {
     assert!(text(&page, "#step-expiry").contains("Saved certificate-expiry.csv"));
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_file_too_large_is_refused_by_its_size_before_it_is_read() {
+    let page = mount();
+    settle().await;
+    let big = vec![0x30u8; 2 * 1024 * 1024];
+    page::choose_file(&page, "inspect-file", "big.der", &big);
+    settle().await;
+    sleep_ms(50).await;
+    let inspector = text(&page, "#step-inspect");
+    assert!(
+        inspector.contains("big.der: This file has 2097152 bytes"),
+        "{inspector}"
+    );
+}

@@ -136,3 +136,20 @@ pub(crate) async fn yield_now() {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// Reads a chosen or dropped file whole, after checking its size: a multi-gigabyte file is
+/// refused by its size, never read into the page.
+pub(crate) async fn read_file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    // `size()` is a JS number of bytes; anything beyond usize is over the limit anyway.
+    let size = file.size();
+    let len = if size > usize::MAX as f64 {
+        usize::MAX
+    } else {
+        size as usize
+    };
+    crate::pki::input_size_ok(len).map_err(|e| format!("{}: {e}", file.name()))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| format!("The browser could not read {}.", file.name()))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}

@@ -151,10 +151,9 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
             let Some(picked) = picked else { return };
             yew::platform::spawn_local(async move {
                 let name = picked.name();
-                match wasm_bindgen_futures::JsFuture::from(picked.array_buffer()).await {
-                    Err(_) => file_error.set(Some(format!("The browser could not read {name}."))),
-                    Ok(buffer) => {
-                        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                match super::browser::read_file_bytes(&picked).await {
+                    Err(e) => file_error.set(Some(e)),
+                    Ok(bytes) => {
                         file_error.set(None);
                         match String::from_utf8(bytes.clone()) {
                             Ok(t) if t.contains("-----BEGIN") => {

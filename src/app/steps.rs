@@ -264,10 +264,8 @@ async fn read_file(input: web_sys::HtmlInputElement) -> Result<(String, Vec<u8>)
         .files()
         .and_then(|f| f.get(0))
         .ok_or("No file was chosen.")?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| format!("The browser could not read {}.", file.name()))?;
-    Ok((file.name(), js_sys::Uint8Array::new(&buffer).to_vec()))
+    let bytes = browser::read_file_bytes(&file).await?;
+    Ok((file.name(), bytes))
 }
 
 /// A file input's change handler for a slot that takes PEM text or DER bytes: PEM goes into

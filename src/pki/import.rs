@@ -20,11 +20,12 @@ fn invalid(detail: impl Into<String>) -> PkiError {
     }
 }
 
-/// Inputs larger than this are refused before parsing.
-pub(super) const MAX_INPUT_BYTES: usize = 1024 * 1024;
+/// Inputs larger than this are refused before parsing (and files before they are read).
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
-/// Refuses inputs over [`MAX_INPUT_BYTES`].
-pub(super) fn size_ok(len: usize) -> Result<(), PkiError> {
+/// Refuses inputs over [`MAX_INPUT_BYTES`]; the shell calls it with a file's size before
+/// reading the file.
+pub fn size_ok(len: usize) -> Result<(), PkiError> {
     if len > MAX_INPUT_BYTES {
         return Err(PkiError::TooLarge { bytes: len });
     }
