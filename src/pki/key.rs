@@ -408,8 +408,12 @@ impl rcgen::SigningKey for KeyPair {
                 Ok(signature.as_bytes().to_vec())
             }
             Secret::Rsa(k) => {
-                let signature: rsa::pkcs1v15::Signature =
-                    k.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
+                // Blinded with fresh randomness, so the time a signature takes says nothing
+                // about the private exponent.
+                use rsa::signature::RandomizedSigner;
+                let signature: rsa::pkcs1v15::Signature = k
+                    .try_sign_with_rng(&mut getrandom::SysRng, msg)
+                    .map_err(|_| rcgen::Error::RemoteKeyError)?;
                 Ok(rsa::signature::SignatureEncoding::to_vec(&signature))
             }
         }
