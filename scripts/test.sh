@@ -44,6 +44,8 @@ check "Node.js device SDK for the interop test (npm ci)" npm ci --prefix tests/n
 check "rustfmt" cargo fmt --all --check
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+# Advisories need the RustSec database from GitHub, out of reach here (deny.toml says more).
+check "cargo deny (licenses, bans, sources)" "$HUBCERT_CARGO_DENY" --offline check bans licenses sources
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
 # The browser tests talk to fixtures of their own on loopback ports run.sh never takes (18081-18886):
 # a localhub with a fresh TLS root, the test browser's store (that root trusted, a provisioned and
