@@ -738,3 +738,37 @@ async fn a_file_too_large_is_refused_by_its_size_before_it_is_read() {
         "{inspector}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_pasted_401003_is_decoded_and_tied_to_the_pages_device() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Decoder Root");
+    click(&page, "ca-create");
+    settle().await;
+    type_into(&page, "d-id", "decoded-1");
+    click(&page, "d-create");
+    settle().await;
+    // The card shows the SHA-256 thumbprint as IoT Hub takes it.
+    let sha256 = text(&page, "[id^=device-] code.sha256").trim().to_owned();
+    assert_eq!(sha256.len(), 64, "{sha256}");
+    type_into(
+        &page,
+        "decode-text",
+        &format!("Thumbprint does not match configuration: Thumbprint: SHA1Hash=00, SHA2Hash={sha256}; Configuration: PrimaryThumbprint=AA, SecondaryThumbprint=AA"),
+    );
+    settle().await;
+    let result = text(&page, "#decode-result");
+    assert!(result.contains("401003"), "{result}");
+    assert!(
+        result.contains("The device presented") && result.contains("CN=decoded-1"),
+        "{result}"
+    );
+    type_into(
+        &page,
+        "decode-text",
+        "Connection error: Connection Refused: not authorised.",
+    );
+    settle().await;
+    assert!(text(&page, "#decode-result").contains("CONNACK 5"));
+}
