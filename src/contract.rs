@@ -11,6 +11,7 @@
 
 mod api;
 mod device;
+mod dps;
 mod encoding;
 mod names;
 mod redact;
@@ -22,6 +23,10 @@ pub use api::{ARM_API_VERSION, DEVICE_API_VERSION};
 pub use device::{
     AuthKind, Authentication, Capabilities, ConnectionState, Device, DeviceStatus, SymmetricKey,
     X509Thumbprint,
+};
+pub use dps::{
+    DpsTopic, DpsUserName, RegistrationOperation, RegistrationRequest, RegistrationState,
+    RegistrationStatus, DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST, DPS_RESPONSES,
 };
 pub use encoding::{url_decode, url_encode};
 pub use names::{

@@ -13,7 +13,10 @@ use bytes::BytesMut;
 
 use mqttbytes::v4::{self, ConnAck, Connect, Packet, PubAck, Publish, SubAck, Subscribe};
 
+mod provisioning;
 mod types;
+
+pub use provisioning::{Provisioning, ProvisioningEvent};
 
 pub use types::{
     refusal_advice, ConnectOptions, Event, MqttError, QoS, Refusal, ACK_TIMEOUT_MS,

@@ -1,0 +1,343 @@
+//! The Device Provisioning Service's device side over MQTT: the user name, the registration
+//! topics and the JSON of a registration and its operation status.
+//!
+//! ```text
+//! user name  {idScope}/registrations/{registrationId}/api-version=2019-03-31
+//! subscribe  $dps/registrations/res/#
+//! register   $dps/registrations/PUT/iotdps-register/?$rid={rid}            {"registrationId": ...}
+//! poll       $dps/registrations/GET/iotdps-get-operationstatus/?$rid={rid}&operationId={op}
+//! answer     $dps/registrations/res/{status}/?$rid={rid}[&retry-after={seconds}]
+//! ```
+//! Sources: MicrosoftDocs/azure-docs `articles/iot/iot-mqtt-connect-to-iot-dps.md`, and the
+//! `RegistrationOperationStatus` model of azure-rest-api-specs' DPS device API (2021-10-01).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::topic::TopicError;
+
+/// The api-version a device puts in its DPS user name.
+pub const DPS_DEVICE_API_VERSION: &str = "2019-03-31";
+/// DPS's global device endpoint.
+pub const DPS_GLOBAL_HOST: &str = "global.azure-devices-provisioning.net";
+/// The filter a registering device subscribes to.
+pub const DPS_RESPONSES: &str = "$dps/registrations/res/#";
+
+const RES: &str = "$dps/registrations/res/";
+const REGISTER: &str = "$dps/registrations/PUT/iotdps-register/";
+const POLL: &str = "$dps/registrations/GET/iotdps-get-operationstatus/";
+
+/// A registering device's MQTT user name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpsUserName {
+    /// The DPS instance's ID scope (`0ne...`).
+    pub id_scope: String,
+    /// The registration id (for X.509: the certificate's CN).
+    pub registration_id: String,
+}
+
+impl DpsUserName {
+    /// Reads `{idScope}/registrations/{registrationId}/api-version=...`.
+    pub fn parse(s: &str) -> Result<Self, TopicError> {
+        let err = || TopicError::UserName {
+            found: s.to_owned(),
+        };
+        let (scope, rest) = s.split_once("/registrations/").ok_or_else(err)?;
+        let (id, query) = rest.split_once('/').ok_or_else(err)?;
+        if scope.is_empty() || id.is_empty() || !query.starts_with("api-version=") {
+            return Err(err());
+        }
+        Ok(Self {
+            id_scope: scope.to_owned(),
+            registration_id: id.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for DpsUserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/registrations/{}/api-version={DPS_DEVICE_API_VERSION}",
+            self.id_scope, self.registration_id
+        )
+    }
+}
+
+/// A DPS registration topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DpsTopic {
+    /// The device asks to be registered.
+    Register {
+        /// Request id.
+        rid: String,
+    },
+    /// The device asks how its registration goes.
+    OperationStatus {
+        /// Request id.
+        rid: String,
+        /// The operation the 202 named.
+        operation_id: String,
+    },
+    /// DPS answers.
+    Response {
+        /// 200 done (assigned or failed), 202 in progress, 4xx/5xx refused.
+        status: u16,
+        /// The request id it answers.
+        rid: String,
+        /// Seconds to wait before polling, when DPS says.
+        retry_after: Option<u32>,
+    },
+}
+
+fn params(q: &str) -> impl Iterator<Item = (&str, &str)> {
+    q.trim_start_matches('?')
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+}
+
+fn param<'a>(q: &'a str, name: &str) -> Option<&'a str> {
+    params(q).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+impl DpsTopic {
+    /// Reads a DPS topic.
+    pub fn parse(topic: &str) -> Result<Self, TopicError> {
+        let missing_rid = || TopicError::MissingRequestId {
+            topic: topic.to_owned(),
+        };
+        if let Some(q) = topic.strip_prefix(REGISTER) {
+            let rid = param(q, "$rid").ok_or_else(missing_rid)?;
+            return Ok(Self::Register {
+                rid: rid.to_owned(),
+            });
+        }
+        if let Some(q) = topic.strip_prefix(POLL) {
+            let rid = param(q, "$rid").ok_or_else(missing_rid)?;
+            let operation_id = param(q, "operationId").ok_or_else(|| TopicError::Unknown {
+                topic: topic.to_owned(),
+            })?;
+            return Ok(Self::OperationStatus {
+                rid: rid.to_owned(),
+                operation_id: operation_id.to_owned(),
+            });
+        }
+        if let Some(rest) = topic.strip_prefix(RES) {
+            let (status, q) = rest.split_once("/?").ok_or_else(|| TopicError::BadStatus {
+                topic: topic.to_owned(),
+            })?;
+            let status = status.parse().map_err(|_| TopicError::BadStatus {
+                topic: topic.to_owned(),
+            })?;
+            let rid = param(q, "$rid").ok_or_else(missing_rid)?;
+            return Ok(Self::Response {
+                status,
+                rid: rid.to_owned(),
+                retry_after: param(q, "retry-after").and_then(|v| v.parse().ok()),
+            });
+        }
+        Err(TopicError::Unknown {
+            topic: topic.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for DpsTopic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Register { rid } => write!(f, "{REGISTER}?$rid={rid}"),
+            Self::OperationStatus { rid, operation_id } => {
+                write!(f, "{POLL}?$rid={rid}&operationId={operation_id}")
+            }
+            Self::Response {
+                status,
+                rid,
+                retry_after,
+            } => {
+                write!(f, "{RES}{status}/?$rid={rid}")?;
+                match retry_after {
+                    Some(s) => write!(f, "&retry-after={s}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// The register request's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationRequest {
+    /// The registration id (for X.509: the certificate's CN).
+    pub registration_id: String,
+    /// Custom data for a custom allocation policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+}
+
+/// Where a registration stands (`unassigned`, `assigning`, `assigned`, `failed`, `disabled`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RegistrationStatus {
+    /// Not yet assigned.
+    Unassigned,
+    /// In progress: poll again.
+    Assigning,
+    /// Assigned to a hub.
+    Assigned,
+    /// Refused; the state says why.
+    Failed,
+    /// The enrollment or group is disabled.
+    Disabled,
+}
+
+/// What DPS knows of a device's registration.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationState {
+    /// The registration id.
+    #[serde(default)]
+    pub registration_id: String,
+    /// The hub it was assigned to (host name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_hub: Option<String>,
+    /// Its device id in that hub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// The registration's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<RegistrationStatus>,
+    /// `initialAssignment`, `deviceDataMigrated`, `deviceDataReset`,
+    /// `reprovisionedToInitialAssignment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substatus: Option<String>,
+    /// DPS's error code when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+    /// DPS's error message when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// When it was made (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date_time_utc: Option<String>,
+    /// When it last changed (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_date_time_utc: Option<String>,
+    /// Its etag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// The body of a register or operation-status answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationOperation {
+    /// The operation to poll.
+    pub operation_id: String,
+    /// Where it stands.
+    pub status: RegistrationStatus,
+    /// The registration, once DPS has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_state: Option<RegistrationState>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_name_round_trips() {
+        let u = DpsUserName {
+            id_scope: "0ne00000001".into(),
+            registration_id: "sensor-1".into(),
+        };
+        assert_eq!(
+            u.to_string(),
+            "0ne00000001/registrations/sensor-1/api-version=2019-03-31"
+        );
+        assert_eq!(DpsUserName::parse(&u.to_string()), Ok(u));
+        for bad in [
+            "",
+            "0ne/sensor-1",
+            "0ne/registrations/sensor-1",
+            "/registrations/x/api-version=1",
+        ] {
+            assert!(DpsUserName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_dps_topic_round_trips_and_reads_as_docs_write_it() {
+        for t in [
+            DpsTopic::Register { rid: "1".into() },
+            DpsTopic::OperationStatus {
+                rid: "2".into(),
+                operation_id: "4.abc.def".into(),
+            },
+            DpsTopic::Response {
+                status: 202,
+                rid: "1".into(),
+                retry_after: Some(3),
+            },
+            DpsTopic::Response {
+                status: 200,
+                rid: "2".into(),
+                retry_after: None,
+            },
+        ] {
+            assert_eq!(DpsTopic::parse(&t.to_string()), Ok(t.clone()), "{t}");
+        }
+        assert_eq!(
+            DpsTopic::Register { rid: "7".into() }.to_string(),
+            "$dps/registrations/PUT/iotdps-register/?$rid=7"
+        );
+        assert_eq!(
+            DpsTopic::parse("$dps/registrations/res/202/?$rid=7&retry-after=3"),
+            Ok(DpsTopic::Response {
+                status: 202,
+                rid: "7".into(),
+                retry_after: Some(3)
+            })
+        );
+        assert!(DpsTopic::parse("$dps/registrations/res/202/?retry-after=3").is_err());
+        assert!(DpsTopic::parse("devices/d/messages/events/").is_err());
+    }
+
+    #[test]
+    fn an_operation_status_reads_as_the_dps_api_writes_it() {
+        // Fields as in azure-rest-api-specs' RuntimeRegistration_OperationStatusLookup example.
+        let body = r#"{"operationId":"4.ab","status":"assigned","registrationState":{
+            "registrationId":"sensor-1","createdDateTimeUtc":"2025-10-01T17:41:56.535Z",
+            "assignedHub":"myhub.azure-devices.net","deviceId":"sensor-1","status":"assigned",
+            "substatus":"initialAssignment","lastUpdatedDateTimeUtc":"2025-10-01T17:41:56.535Z",
+            "etag":"IjAwIg==","x509":{"enrollmentGroupId":"fleet"}}}"#;
+        let op: RegistrationOperation = serde_json::from_str(body).expect("parses");
+        assert_eq!(op.status, RegistrationStatus::Assigned);
+        let state = op.registration_state.clone().expect("a state");
+        assert_eq!(
+            state.assigned_hub.as_deref(),
+            Some("myhub.azure-devices.net")
+        );
+        assert_eq!(state.device_id.as_deref(), Some("sensor-1"));
+        let again: RegistrationOperation =
+            serde_json::from_str(&serde_json::to_string(&op).expect("writes")).expect("reads");
+        assert_eq!(again, op);
+        let failed: RegistrationOperation = serde_json::from_str(
+            r#"{"operationId":"4.x","status":"failed","registrationState":{"registrationId":"d","status":"failed","errorCode":401002,"errorMessage":"The device is unauthorized."}}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            failed.registration_state.and_then(|s| s.error_code),
+            Some(401_002)
+        );
+        let request = RegistrationRequest {
+            registration_id: "sensor-1".into(),
+            payload: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&request).expect("writes"),
+            r#"{"registrationId":"sensor-1"}"#
+        );
+    }
+}
