@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every importer with cargo fuzz (libFuzzer, nightly): certificate, csr, key, pkcs12, pem
-# (the inspector's entry point) and mqtt (bytes from a server into the client session). Seeds
-# come from OpenSSL. Prints executions and crashes per target; exits non-zero on any crash.
+# (the inspector's entry point), mqtt (bytes from a server into the client session) and dps (a
+# device's registration with DPS). Seeds come from OpenSSL and the documented packets. Prints executions and crashes per target; exits non-zero on any crash.
 #   scripts/fuzz.sh [seconds per target, default 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 
 rustup toolchain list | grep -q nightly || { echo "cargo fuzz needs a nightly toolchain (rustup toolchain install nightly)"; exit 2; }
 
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{certificate,csr,key,pkcs12,pem,mqtt}
+mkdir -p "$corpus"/{certificate,csr,key,pkcs12,pem,mqtt,dps}
 seed=$(mktemp -d)
 trap 'rm -rf "$seed"' EXIT
 o() { openssl "$@" 2>/dev/null; }
@@ -35,9 +35,21 @@ cp "$seed"/*.pfx "$corpus/pkcs12/"
 cp "$seed"/ec.pem "$seed"/ec.der "$seed"/ec.csr "$seed"/ec.key "$seed"/ec.enc "$seed"/modern.pfx "$corpus/pem/"
 # split size, CONNACK accepted, SUBACK, PUBLISH QoS 1 (C2D), PUBACK, PINGRESP
 printf '\x05\x20\x02\x00\x00\x90\x03\x00\x01\x01\x32\x0c\x00\x05a/b/c\x00\x07hi!\x40\x02\x00\x02\xd0\x00' > "$corpus/mqtt/seed"
+# DPS: CONNACK, then a 202 with retry-after and a 200 assignment, as QoS 0 PUBLISHes.
+python3 - "$corpus/dps/seed" <<'PY'
+import sys
+def publish(topic, body):
+    t = topic.encode(); b = body.encode()
+    rest = len(t).to_bytes(2, "big") + t + b
+    return bytes([0x30, len(rest)]) + rest
+data = bytes([0x40, 0x20, 0x02, 0x00, 0x00])
+data += publish("$dps/registrations/res/202/?$rid=1&retry-after=1", '{"operationId":"4.a","status":"assigning"}')
+data += publish("$dps/registrations/res/200/?$rid=2", '{"operationId":"4.a","status":"assigned","registrationState":{"assignedHub":"h","deviceId":"d"}}')
+open(sys.argv[1], "wb").write(data)
+PY
 
 total_crashes=0
-for target in certificate csr key pkcs12 pem mqtt; do
+for target in certificate csr key pkcs12 pem mqtt dps; do
   log=$(mktemp)
   set +e
   cargo +nightly fuzz run --fuzz-dir fuzz "$target" "$corpus/$target" -- \
