@@ -65,3 +65,26 @@ pub(crate) fn service(hub: &Hub, headers: &HeaderMap) -> Result<(), ApiError> {
         )
         .map_err(|e| unauthorized(e.to_string()))
 }
+
+/// A DPS service SAS token, signed with the `provisioningserviceowner` key.
+pub(crate) fn dps_service(hub: &Hub, headers: &HeaderMap) -> Result<(), ApiError> {
+    let unauthorized = |msg: String| ApiError::dps(StatusCode::UNAUTHORIZED, 401002, msg);
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("The Authorization header is missing".into()))?;
+    let token = SasToken::parse(value).map_err(|e| unauthorized(e.to_string()))?;
+    if token.policy.as_deref() != Some("provisioningserviceowner") {
+        return Err(unauthorized(format!(
+            "Policy {} is not this DPS's; use provisioningserviceowner",
+            token.policy.as_deref().unwrap_or("(none)")
+        )));
+    }
+    token
+        .verify(
+            &hub.config.host_name,
+            &[&hub.dps_key()],
+            now_unix().max(0) as u64,
+        )
+        .map_err(|e| unauthorized(e.to_string()))
+}

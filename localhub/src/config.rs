@@ -34,6 +34,8 @@ pub struct Config {
     /// any chain. A GA hub (the default) accepts them over WebSockets only when the device
     /// certificate is signed directly by the verified CA.
     pub preview_mode: bool,
+    /// The ID scope of localhub's DPS.
+    pub id_scope: String,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             telemetry_capacity: 100_000,
             preview_mode: false,
+            id_scope: "0ne00000001".into(),
         }
     }
 }

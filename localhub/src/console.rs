@@ -21,6 +21,8 @@ pub(crate) async fn info(State(hub): State<Arc<Hub>>) -> Response {
         "hostName": hub.config.host_name,
         "hubName": hub.config.hub_name,
         "connectionString": hub.connection_string(),
+        "idScope": hub.config.id_scope,
+        "dpsConnectionString": hub.dps_connection_string(),
     }))
     .into_response()
 }

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use hubcert::contract::{ARM_API_VERSION, DEVICE_API_VERSION};
+use hubcert::contract::{ARM_API_VERSION, DEVICE_API_VERSION, DPS_SERVICE_API_VERSION};
 use serde::de::DeserializeOwned;
 
 use crate::auth;
@@ -91,6 +91,26 @@ impl FromRequestParts<Arc<Hub>> for ServiceCall {
                 StatusCode::BAD_REQUEST,
                 "InvalidProtocolVersion",
                 format!("The api-version query parameter is required (api-version={DEVICE_API_VERSION})."),
+            ));
+        }
+        Ok(Self)
+    }
+}
+
+/// A DPS service call: a SAS token signed with the `provisioningserviceowner` key, and an
+/// api-version.
+pub(crate) struct DpsServiceCall;
+
+impl FromRequestParts<Arc<Hub>> for DpsServiceCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        auth::dps_service(hub, &parts.headers)?;
+        if query_param(parts, "api-version").is_none() {
+            return Err(ApiError::dps(
+                StatusCode::BAD_REQUEST,
+                400_001,
+                format!("The api-version query parameter is required (api-version={DPS_SERVICE_API_VERSION})."),
             ));
         }
         Ok(Self)

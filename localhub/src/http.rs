@@ -12,7 +12,7 @@ use axum::Router;
 use crate::guard::{guard, Doors};
 use crate::reply::ApiError;
 use crate::store::Hub;
-use crate::{arm, console, cors, mqtt, registry};
+use crate::{arm, console, cors, dps, mqtt, registry};
 
 pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
     let max_body = hub.config.max_body_bytes;
@@ -33,6 +33,12 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
             get(registry::get)
                 .put(registry::put)
                 .delete(registry::delete),
+        )
+        .route(
+            "/enrollmentGroups/{id}",
+            get(dps::get_group)
+                .put(dps::put_group)
+                .delete(dps::delete_group),
         )
         .route("/localhub/info", get(console::info))
         .route("/localhub/telemetry", get(console::telemetry))

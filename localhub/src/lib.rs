@@ -17,6 +17,7 @@ mod auth;
 mod config;
 mod console;
 mod cors;
+mod dps;
 mod extract;
 mod guard;
 mod http;

@@ -92,7 +92,7 @@ async fn bridge(hub: Arc<Hub>, socket: WebSocket, peer: PeerCerts) {
     session.abort();
 }
 
-async fn read_packet<R: AsyncRead + Unpin>(
+pub(crate) async fn read_packet<R: AsyncRead + Unpin>(
     rd: &mut R,
     buf: &mut BytesMut,
     max: usize,
@@ -111,7 +111,7 @@ async fn read_packet<R: AsyncRead + Unpin>(
     }
 }
 
-async fn send<W: AsyncWrite + Unpin>(
+pub(crate) async fn send<W: AsyncWrite + Unpin>(
     wr: &mut W,
     write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
 ) -> Result<(), String> {
@@ -136,6 +136,15 @@ where
         // Not MQTT, or too slow: nothing to tell, just close.
         _ => return,
     };
+    // A DPS client: its user name names an ID scope and a registration.
+    if let Some(user) = connect
+        .login
+        .as_ref()
+        .and_then(|l| hubcert::contract::DpsUserName::parse(&l.username).ok())
+    {
+        crate::dps::serve(hub, user, connect.client_id, rd, wr, buf, &peer.0).await;
+        return;
+    }
     let device_id = connect.client_id.clone();
     if let Err(reason) = authenticate(&hub, &connect, &peer.0, transport) {
         let _ = send(&mut wr, |b| {

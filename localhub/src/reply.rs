@@ -16,6 +16,8 @@ pub(crate) enum Plane {
     Arm,
     /// `{"Message": "ErrorCode:X;...", "ExceptionMessage"}`.
     Hub,
+    /// DPS: `{"errorCode": 401002, "trackingId", "message", "timestampUtc"}`.
+    Dps(i64),
 }
 
 /// An error answer.
@@ -49,6 +51,18 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// An error as DPS returns it, with its numeric code.
+    pub(crate) fn dps(status: StatusCode, code: i64, message: impl Into<String>) -> Self {
+        Self {
+            plane: Plane::Dps(code),
+            status,
+            code: "",
+            message: message.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = match self.plane {
@@ -56,6 +70,12 @@ impl IntoResponse for ApiError {
                 "code": self.code,
                 "httpStatusCode": self.status.canonical_reason().unwrap_or("Error").replace(' ', ""),
                 "message": self.message,
+            }),
+            Plane::Dps(code) => json!({
+                "errorCode": code,
+                "trackingId": format!("localhub-{code}"),
+                "message": self.message,
+                "timestampUtc": rfc1123(now_unix()),
             }),
             Plane::Hub => json!({
                 "Message": format!("ErrorCode:{};{}", self.code, self.message),

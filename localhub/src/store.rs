@@ -58,6 +58,12 @@ struct Persisted {
     devices: BTreeMap<String, DeviceRecord>,
     primary_key: String,
     secondary_key: String,
+    /// DPS: enrollment groups by id.
+    #[serde(default)]
+    enrollment_groups: BTreeMap<String, hubcert::contract::EnrollmentGroup>,
+    /// DPS: the `provisioningserviceowner` key.
+    #[serde(default)]
+    dps_key: String,
 }
 
 /// What a [`TelemetryEvent`] records.
@@ -226,6 +232,9 @@ impl Hub {
             state.primary_key = random_key()?;
             state.secondary_key = random_key()?;
         }
+        if state.dps_key.is_empty() {
+            state.dps_key = random_key()?;
+        }
         let (events, _) = broadcast::channel(1024);
         let hub = Arc::new(Self {
             config,
@@ -260,6 +269,35 @@ impl Hub {
             "HostName={};SharedAccessKeyName=iothubowner;SharedAccessKey={}",
             self.config.host_name, s.primary_key
         )
+    }
+
+    /// The DPS service connection string (`provisioningserviceowner`).
+    pub fn dps_connection_string(&self) -> String {
+        let s = lock(&self.state);
+        format!(
+            "HostName={};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey={}",
+            self.config.host_name, s.dps_key
+        )
+    }
+
+    pub(crate) fn dps_key(&self) -> String {
+        lock(&self.state).dps_key.clone()
+    }
+
+    /// Reads or changes the enrollment groups (saved like every other change).
+    pub(crate) fn enrollment_groups<R>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, hubcert::contract::EnrollmentGroup>) -> R,
+    ) -> R {
+        let (result, change) = {
+            let mut s = lock(&self.state);
+            let result = f(&mut s.enrollment_groups);
+            (result, self.changes.fetch_add(1, Ordering::SeqCst) + 1)
+        };
+        if let Err(e) = self.save_through(change) {
+            eprintln!("localhub: could not save state: {e}");
+        }
+        result
     }
 
     pub(crate) fn owner_keys(&self) -> (String, String) {

@@ -242,6 +242,131 @@ pub struct RegistrationOperation {
     pub registration_state: Option<RegistrationState>,
 }
 
+/// The DPS service API's api-version (enrollments, registrations).
+pub const DPS_SERVICE_API_VERSION: &str = "2021-10-01";
+
+/// A certificate in an attestation: PEM when written, its description when DPS answers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X509CertificateWithInfo {
+    /// The certificate, PEM or base64 DER.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    /// What DPS says of it (subject, thumbprints, validity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<serde_json::Value>,
+}
+
+/// A primary and an optional secondary certificate: the secondary is how a CA rolls over.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X509Certificates {
+    /// The primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<X509CertificateWithInfo>,
+    /// The secondary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<X509CertificateWithInfo>,
+}
+
+/// Names of verified DPS CA certificates.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X509CaReferences {
+    /// The primary CA's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// The secondary CA's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<String>,
+}
+
+/// `attestation.x509`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X509Attestation {
+    /// Device certificates of an individual enrollment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificates: Option<X509Certificates>,
+    /// The CA certificates of an enrollment group, given whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_certificates: Option<X509Certificates>,
+    /// The CA certificates of an enrollment group, by the names of verified DPS certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_references: Option<X509CaReferences>,
+}
+
+/// `attestation`: `{"type": "x509", "x509": {...}}` (or `tpm`, `symmetricKey`, `none`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attestation {
+    /// `x509`, `tpm`, `symmetricKey` or `none`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The X.509 part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509: Option<X509Attestation>,
+}
+
+/// An enrollment group, as the DPS service API writes and reads it (the fields this tool uses;
+/// others are kept in `extra`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrollmentGroup {
+    /// Its id.
+    pub enrollment_group_id: String,
+    /// How its devices prove themselves.
+    pub attestation: Attestation,
+    /// `enabled` or `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_status: Option<String>,
+    /// `hashed`, `geoLatency`, `static` or `custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation_policy: Option<String>,
+    /// The hubs it may assign to (host names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iot_hubs: Option<Vec<String>>,
+    /// Twin a new device starts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_twin: Option<serde_json::Value>,
+    /// `updateHubAssignment`, `migrateDeviceData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reprovision_policy: Option<serde_json::Value>,
+    /// `iotEdge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<serde_json::Value>,
+    /// Its etag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Everything else DPS sends, kept as it came.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EnrollmentGroup {
+    /// Whether its devices may register (`provisioningStatus` absent means enabled).
+    pub fn is_enabled(&self) -> bool {
+        self.provisioning_status.as_deref() != Some("disabled")
+    }
+
+    /// The PEM (or base64 DER) signing certificates given whole, primary first.
+    pub fn signing_certificates(&self) -> Vec<&str> {
+        let Some(certs) = self
+            .attestation
+            .x509
+            .as_ref()
+            .and_then(|x| x.signing_certificates.as_ref())
+        else {
+            return Vec::new();
+        };
+        [&certs.primary, &certs.secondary]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.certificate.as_deref())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +464,25 @@ mod tests {
             serde_json::to_string(&request).expect("writes"),
             r#"{"registrationId":"sensor-1"}"#
         );
+    }
+
+    #[test]
+    fn an_enrollment_group_round_trips_and_keeps_what_it_does_not_know() {
+        let body = r#"{"enrollmentGroupId":"fleet","attestation":{"type":"x509","x509":{"signingCertificates":{"primary":{"certificate":"PEM-1"},"secondary":{"certificate":"PEM-2"}}}},"provisioningStatus":"enabled","allocationPolicy":"static","iotHubs":["h.azure-devices.net"],"reprovisionPolicy":{"updateHubAssignment":true,"migrateDeviceData":true},"capabilities":{"iotEdge":false},"createdDateTimeUtc":"2026-01-01T00:00:00Z"}"#;
+        let g: EnrollmentGroup = serde_json::from_str(body).expect("parses");
+        assert!(g.is_enabled());
+        assert_eq!(g.signing_certificates(), vec!["PEM-1", "PEM-2"]);
+        assert_eq!(g.extra["createdDateTimeUtc"], "2026-01-01T00:00:00Z");
+        let back: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&g).expect("writes")).expect("json");
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(body).expect("json")
+        );
+        let disabled = EnrollmentGroup {
+            provisioning_status: Some("disabled".into()),
+            ..g
+        };
+        assert!(!disabled.is_enabled());
     }
 }

@@ -1,0 +1,365 @@
+//! localhub's Device Provisioning Service: enrollment groups through the service API
+//! (`/enrollmentGroups/{id}`, DPS SAS), and device registration over MQTT on the device port
+//! (a user name `{idScope}/registrations/{id}/api-version=...` is a DPS client). An X.509 device
+//! whose chain reaches a group's signing certificate, with CN = registration id, is assigned to
+//! localhub's hub: its identity is created (or kept) as CA-signed there.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::BytesMut;
+use hubcert::contract::{
+    DpsTopic, DpsUserName, EnrollmentGroup, RegistrationOperation, RegistrationRequest,
+    RegistrationState, RegistrationStatus,
+};
+use hubcert::pki::Certificate;
+use mqttbytes::v4::{
+    ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode,
+};
+use mqttbytes::QoS;
+use rustls_pki_types::{CertificateDer, UnixTime};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::extract::{Body, DpsServiceCall, RequestBody};
+use crate::mqtt::{read_packet, send};
+use crate::reply::{with_etag, ApiError};
+use crate::store::{now_unix, DeviceAuth, DeviceRecord, Hub};
+
+impl RequestBody for EnrollmentGroup {
+    fn rejection(e: serde_json::Error) -> ApiError {
+        ApiError::dps(
+            StatusCode::BAD_REQUEST,
+            400_004,
+            format!("The enrollment group is not valid JSON ({e})"),
+        )
+    }
+}
+
+fn group_not_found(id: &str) -> ApiError {
+    ApiError::dps(
+        StatusCode::NOT_FOUND,
+        404_202,
+        format!("Enrollment group {id} not found."),
+    )
+}
+
+/// `PUT /enrollmentGroups/{id}`.
+pub(crate) async fn put_group(
+    _: DpsServiceCall,
+    State(hub): State<Arc<Hub>>,
+    Path(id): Path<String>,
+    Body(mut group): Body<EnrollmentGroup>,
+) -> Result<Response, ApiError> {
+    if group.enrollment_group_id != id {
+        return Err(ApiError::dps(
+            StatusCode::BAD_REQUEST,
+            400_004,
+            "The enrollmentGroupId in the body differs from the one in the URL",
+        ));
+    }
+    if group.attestation.kind != "x509" || group.signing_certificates().is_empty() {
+        return Err(ApiError::dps(
+            StatusCode::BAD_REQUEST,
+            400_004,
+            "localhub's DPS takes X.509 enrollment groups with signingCertificates (a CA's PEM)",
+        ));
+    }
+    for pem in group.signing_certificates() {
+        crate::arm::parse_certificate(pem).map_err(|e| {
+            ApiError::dps(
+                StatusCode::BAD_REQUEST,
+                400_004,
+                format!("A signing certificate is invalid: {e}"),
+            )
+        })?;
+    }
+    let etag = hub.next_etag();
+    group.etag = Some(etag.clone());
+    hub.enrollment_groups(|groups| groups.insert(id, group.clone()));
+    Ok(with_etag(StatusCode::OK, &group, &etag))
+}
+
+/// `GET /enrollmentGroups/{id}`.
+pub(crate) async fn get_group(
+    _: DpsServiceCall,
+    State(hub): State<Arc<Hub>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let group = hub
+        .enrollment_groups(|groups| groups.get(&id).cloned())
+        .ok_or_else(|| group_not_found(&id))?;
+    Ok(Json(group).into_response())
+}
+
+/// `DELETE /enrollmentGroups/{id}`.
+pub(crate) async fn delete_group(
+    _: DpsServiceCall,
+    State(hub): State<Arc<Hub>>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    hub.enrollment_groups(|groups| groups.remove(&id))
+        .map(|_| StatusCode::NO_CONTENT)
+        .ok_or_else(|| group_not_found(&id))
+}
+
+/// The enabled-or-not group whose signing certificate the device's chain reaches.
+fn group_for(hub: &Hub, peer: &[CertificateDer<'static>]) -> Option<EnrollmentGroup> {
+    let leaf = peer.first()?;
+    let at = UnixTime::since_unix_epoch(Duration::from_secs(now_unix().max(0) as u64));
+    hub.enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>())
+        .into_iter()
+        .find(|g| {
+            g.signing_certificates().into_iter().any(|pem| {
+                let Ok(ca) = crate::arm::parse_certificate(pem) else {
+                    return false;
+                };
+                let ca = CertificateDer::from(ca.der().to_vec());
+                let Ok(anchor) = webpki::anchor_from_trusted_cert(&ca) else {
+                    return false;
+                };
+                webpki::EndEntityCert::try_from(leaf)
+                    .and_then(|ee| {
+                        ee.verify_for_usage(
+                            webpki::ALL_VERIFICATION_ALGS,
+                            &[anchor],
+                            &peer[1..],
+                            at,
+                            webpki::KeyUsage::client_auth(),
+                            None,
+                            None,
+                        )
+                        .map(|_| ())
+                    })
+                    .is_ok()
+            })
+        })
+}
+
+/// Assigns the device to localhub's hub: creates its CA-signed identity, or keeps the one there.
+fn assign(hub: &Hub, registration_id: &str) -> RegistrationState {
+    let etag = hub.next_etag();
+    let existed = hub.write(|_, devices| {
+        let existed = devices.contains_key(registration_id);
+        devices
+            .entry(registration_id.to_owned())
+            .or_insert_with(|| DeviceRecord {
+                device_id: registration_id.to_owned(),
+                etag,
+                generation_id: now_unix().to_string(),
+                enabled: true,
+                auth: DeviceAuth::CertificateAuthority,
+                reported: Default::default(),
+                reported_version: 1,
+                last_activity: None,
+            });
+        existed
+    });
+    let _ = existed;
+    RegistrationState {
+        registration_id: registration_id.to_owned(),
+        assigned_hub: Some(hub.config.host_name.clone()),
+        device_id: Some(registration_id.to_owned()),
+        status: Some(RegistrationStatus::Assigned),
+        substatus: Some("initialAssignment".into()),
+        ..Default::default()
+    }
+}
+
+/// A DPS device connection: CONNECT checked, then register and poll until assigned.
+pub(crate) async fn serve<R, W>(
+    hub: Arc<Hub>,
+    user: DpsUserName,
+    client_id: String,
+    mut rd: R,
+    mut wr: W,
+    mut buf: BytesMut,
+    peer: &[CertificateDer<'static>],
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let refuse = |why: String| {
+        eprintln!("localhub dps: refused {client_id:?}: {why}");
+    };
+    let cn = peer
+        .first()
+        .and_then(|d| Certificate::from_der(d.to_vec()).ok())
+        .and_then(|c| c.info().ok())
+        .and_then(|i| i.common_name);
+    let group = group_for(&hub, peer);
+    let problem = if user.id_scope != hub.config.id_scope {
+        Some(format!("unknown ID scope {}", user.id_scope))
+    } else if client_id != user.registration_id {
+        Some("the client id is not the registration id".into())
+    } else if cn.as_deref() != Some(user.registration_id.as_str()) {
+        Some(format!(
+            "the certificate's CN ({}) is not the registration id {}",
+            cn.as_deref().unwrap_or("none"),
+            user.registration_id
+        ))
+    } else if group.is_none() {
+        Some("no enrollment group's signing certificate signed this device".into())
+    } else {
+        None
+    };
+    let group = match (problem, group) {
+        (None, Some(group)) => group,
+        (problem, _) => {
+            refuse(problem.unwrap_or_default());
+            let _ = send(&mut wr, |b| {
+                ConnAck::new(ConnectReturnCode::NotAuthorized, false).write(b)
+            })
+            .await;
+            return;
+        }
+    };
+    if send(&mut wr, |b| {
+        ConnAck::new(ConnectReturnCode::Success, false).write(b)
+    })
+    .await
+    .is_err()
+    {
+        return;
+    }
+    let max = hub.config.max_packet_bytes;
+    let operation_id = format!("4.{}.{}", now_unix(), hub.next_session_id());
+    loop {
+        let packet = match tokio::time::timeout(
+            Duration::from_secs(120),
+            read_packet(&mut rd, &mut buf, max),
+        )
+        .await
+        {
+            Ok(Ok(p)) => p,
+            _ => break,
+        };
+        let reply = match packet {
+            Packet::Subscribe(s) => {
+                let codes = s
+                    .filters
+                    .iter()
+                    .map(|f| {
+                        if f.path == hubcert::contract::DPS_RESPONSES {
+                            SubscribeReasonCode::Success(QoS::AtMostOnce)
+                        } else {
+                            SubscribeReasonCode::Failure
+                        }
+                    })
+                    .collect();
+                if send(&mut wr, |b| SubAck::new(s.pkid, codes).write(b))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                None
+            }
+            Packet::Publish(p) => {
+                if p.qos == QoS::AtLeastOnce
+                    && send(&mut wr, |b| PubAck::new(p.pkid).write(b))
+                        .await
+                        .is_err()
+                {
+                    break;
+                }
+                match DpsTopic::parse(&p.topic) {
+                    Ok(DpsTopic::Register { rid }) => {
+                        let asked: Result<RegistrationRequest, _> =
+                            serde_json::from_slice(&p.payload);
+                        match asked {
+                            Ok(r) if r.registration_id == user.registration_id => Some((
+                                DpsTopic::Response {
+                                    status: 202,
+                                    rid,
+                                    retry_after: Some(1),
+                                },
+                                serde_json::to_vec(&RegistrationOperation {
+                                    operation_id: operation_id.clone(),
+                                    status: RegistrationStatus::Assigning,
+                                    registration_state: None,
+                                }),
+                            )),
+                            _ => Some((
+                                DpsTopic::Response {
+                                    status: 400,
+                                    rid,
+                                    retry_after: None,
+                                },
+                                serde_json::to_vec(
+                                    &serde_json::json!({"errorCode": 400_004, "message": "The registration request's registrationId is not the one in the user name."}),
+                                ),
+                            )),
+                        }
+                    }
+                    Ok(DpsTopic::OperationStatus {
+                        rid,
+                        operation_id: asked,
+                    }) if asked == operation_id => {
+                        let op = if group.is_enabled() {
+                            RegistrationOperation {
+                                operation_id: operation_id.clone(),
+                                status: RegistrationStatus::Assigned,
+                                registration_state: Some(assign(&hub, &user.registration_id)),
+                            }
+                        } else {
+                            RegistrationOperation {
+                                operation_id: operation_id.clone(),
+                                status: RegistrationStatus::Disabled,
+                                registration_state: Some(RegistrationState {
+                                    registration_id: user.registration_id.clone(),
+                                    status: Some(RegistrationStatus::Disabled),
+                                    error_message: Some(format!(
+                                        "Enrollment group {} is disabled.",
+                                        group.enrollment_group_id
+                                    )),
+                                    ..Default::default()
+                                }),
+                            }
+                        };
+                        Some((
+                            DpsTopic::Response {
+                                status: 200,
+                                rid,
+                                retry_after: None,
+                            },
+                            serde_json::to_vec(&op),
+                        ))
+                    }
+                    Ok(DpsTopic::OperationStatus { rid, .. }) => Some((
+                        DpsTopic::Response {
+                            status: 404,
+                            rid,
+                            retry_after: None,
+                        },
+                        serde_json::to_vec(
+                            &serde_json::json!({"errorCode": 404_201, "message": "No such operation."}),
+                        ),
+                    )),
+                    _ => break,
+                }
+            }
+            Packet::PingReq => {
+                if send(&mut wr, |b| mqttbytes::v4::PingResp.write(b))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                None
+            }
+            Packet::PubAck(_) => None,
+            _ => break,
+        };
+        if let Some((topic, Ok(body))) = reply {
+            let answer = Publish::new(topic.to_string(), QoS::AtMostOnce, body);
+            if send(&mut wr, |b| answer.write(b)).await.is_err() {
+                break;
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+}

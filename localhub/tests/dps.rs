@@ -1,0 +1,251 @@
+//! localhub's DPS, driven by the app's own sans-IO registration flow (`hubcert::mqtt::Provisioning`)
+//! over TLS: an X.509 enrollment group made through the service API, a device registered and
+//! assigned to the hub, which it then connects to; and DPS's refusals.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use hubcert::contract::build_sas_token;
+use hubcert::iothub::ConnectionString;
+use hubcert::mqtt::{Provisioning, ProvisioningEvent};
+use hubcert::pki::{CertificateAuthority, Identity};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+async fn info(hub: &Hub) -> Value {
+    hub.http
+        .get(format!("{}/localhub/info", hub.base))
+        .send()
+        .await
+        .expect("info")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// A request to the DPS service API with the `provisioningserviceowner` SAS.
+async fn dps(hub: &Hub, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let info = info(hub).await;
+    let cs =
+        ConnectionString::parse(info["dpsConnectionString"].as_str().expect("cs")).expect("cs");
+    let token = build_sas_token(
+        &cs.host_name,
+        &cs.key.expect("key"),
+        cs.policy.as_deref(),
+        now().unix_timestamp() as u64 + 600,
+    )
+    .expect("token");
+    let mut req = hub
+        .http
+        .request(method, format!("{}{path}?api-version=2021-10-01", hub.base))
+        .header("Authorization", token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("answer");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn enroll_group(hub: &Hub, id: &str, ca: &CertificateAuthority, status: &str) -> u16 {
+    let body = json!({
+        "enrollmentGroupId": id,
+        "attestation": {"type": "x509", "x509": {"signingCertificates": {"primary": {"certificate": ca.certificate().pem()}}}},
+        "provisioningStatus": status,
+        "allocationPolicy": "static",
+        "reprovisionPolicy": {"updateHubAssignment": true, "migrateDeviceData": true},
+    });
+    dps(
+        hub,
+        reqwest::Method::PUT,
+        &format!("/enrollmentGroups/{id}"),
+        Some(body),
+    )
+    .await
+    .0
+}
+
+/// Registers `registration_id` with `identity` over TLS; the flow's events until it finishes.
+async fn register(
+    hub: &Hub,
+    id_scope: &str,
+    registration_id: &str,
+    identity: &Identity,
+) -> Vec<ProvisioningEvent> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(hub.running.root_pem.as_bytes()).unwrap())
+        .unwrap();
+    let chain = vec![CertificateDer::from(identity.certificate.der().to_vec())];
+    let key =
+        PrivateKeyDer::from_pem_slice(identity.key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, key)
+    .unwrap();
+    let tcp = TcpStream::connect(hub.running.mqtt).await.expect("tcp");
+    let mut tls = TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("tls");
+    let started = Instant::now();
+    let ms = || started.elapsed().as_millis() as u64;
+    let mut flow = Provisioning::connect(id_scope, registration_id, None, 0).expect("connect");
+    let mut events = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !flow.is_finished() {
+        for frame in flow.take_outgoing() {
+            tls.write_all(&frame).await.expect("write");
+        }
+        tls.flush().await.expect("flush");
+        match tokio::time::timeout(Duration::from_millis(200), tls.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => events.extend(flow.receive(&buf[..n], ms()).expect("well-formed")),
+            Err(_) => {}
+        }
+        flow.tick(ms()).expect("tick");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "registration took too long: {events:?}"
+        );
+    }
+    events
+}
+
+#[tokio::test]
+async fn a_device_of_an_enrollment_group_is_assigned_to_the_hub_and_connects_there() {
+    let hub = start().await;
+    let scope = info(&hub).await["idScope"]
+        .as_str()
+        .expect("scope")
+        .to_owned();
+    let ca = root("Fleet Root");
+    // The hub trusts the CA too: DPS registers group devices as CA-signed there.
+    hub.upload_and_verify("fleet-root", &ca).await;
+    assert_eq!(enroll_group(&hub, "fleet", &ca, "enabled").await, 200);
+    let (status, group) = dps(&hub, reqwest::Method::GET, "/enrollmentGroups/fleet", None).await;
+    assert_eq!(
+        (status, group["provisioningStatus"].as_str()),
+        (200, Some("enabled"))
+    );
+
+    let dev = device(&ca, "fleet-dev-1");
+    let events = register(&hub, &scope, "fleet-dev-1", &dev).await;
+    assert!(
+        matches!(events.first(), Some(ProvisioningEvent::Registering)),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            ProvisioningEvent::Waiting {
+                retry_after_ms: 1000,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&ProvisioningEvent::Assigned {
+            hub: "localhost".into(),
+            device_id: "fleet-dev-1".into(),
+            substatus: Some("initialAssignment".into())
+        })
+    );
+    // The identity exists in the hub, CA-signed, and the device connects and sends.
+    let r = hub.registry("GET", "fleet-dev-1", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["authentication"]["type"], "certificateAuthority");
+    let (client, mut events) = connect(&hub, Via::Tls, "fleet-dev-1", Some(&dev), "")
+        .await
+        .expect("connects to the hub");
+    send_telemetry(&client, &mut events, "fleet-dev-1", r#"{"t":1}"#).await;
+
+    // Re-provisioning with a renewed certificate (same id): assigned to the same hub again.
+    let renewed = device(&ca, "fleet-dev-1");
+    let again = register(&hub, &scope, "fleet-dev-1", &renewed).await;
+    assert!(
+        matches!(again.last(), Some(ProvisioningEvent::Assigned { hub, device_id, .. }) if hub == "localhost" && device_id == "fleet-dev-1"),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn dps_refuses_as_dps_does() {
+    let hub = start().await;
+    let scope = info(&hub).await["idScope"]
+        .as_str()
+        .expect("scope")
+        .to_owned();
+    let ca = root("Group Root");
+    assert_eq!(enroll_group(&hub, "paused", &ca, "disabled").await, 200);
+    let refused = |events: &[ProvisioningEvent]| {
+        matches!(
+            events.last(),
+            Some(ProvisioningEvent::Failed { status: 5, .. })
+        )
+    };
+
+    // The registration id is not the certificate's CN.
+    let dev = device(&ca, "real-name");
+    assert!(refused(&register(&hub, &scope, "other-name", &dev).await));
+    // A CA no group names.
+    let stranger = device(&root("Stranger Root"), "stranger");
+    assert!(refused(
+        &register(&hub, &scope, "stranger", &stranger).await
+    ));
+    // A wrong ID scope.
+    assert!(refused(
+        &register(&hub, "0neNOTMINE1", "real-name", &dev).await
+    ));
+    // A disabled group: the registration reports disabled.
+    let events = register(&hub, &scope, "real-name", &dev).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Failed { message, .. }) if message.contains("disabled")),
+        "{events:?}"
+    );
+    // The service API wants its own key.
+    let r = hub
+        .http
+        .get(format!(
+            "{}/enrollmentGroups/paused?api-version=2021-10-01",
+            hub.base
+        ))
+        .header(
+            "Authorization",
+            hub.service_token(now().unix_timestamp() as u64 + 60),
+        )
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(
+        dps(&hub, reqwest::Method::GET, "/enrollmentGroups/none", None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        dps(
+            &hub,
+            reqwest::Method::DELETE,
+            "/enrollmentGroups/paused",
+            None
+        )
+        .await
+        .0,
+        204
+    );
+}
