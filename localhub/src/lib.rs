@@ -32,7 +32,7 @@ mod tls;
 mod transport;
 
 pub use config::Config;
-pub use relay::{start_relay, RelayConfig, RunningRelay, DEFAULT_PORT as RELAY_PORT};
+pub use relay::{start_relay, RelayConfig, RelayTarget, RunningRelay, DEFAULT_PORT as RELAY_PORT};
 pub use server::{start, Running};
 pub use store::{DeviceTransport, EventKind, Hub, TelemetryEvent};
 pub use transport::HttpTransport;

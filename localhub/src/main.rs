@@ -22,17 +22,20 @@ usage: localhub [options]
                         WebSockets with any chain (a GA hub, the default, refuses them there unless
                         the device certificate is signed directly by the verified CA)
 
-usage: localhub relay --hub NAME [--port N] [--allow-origin URL]...
+usage: localhub relay (--hub NAME | --dps NAME) [--port N] [--allow-origin URL]...
   Lets the app register devices on a real hub: IoT Hub's device API sends no CORS headers, so a
   page cannot call it. The relay listens on 127.0.0.1 only, forwards only /devices/... to
   NAME.azure-devices.net (no other host), adds CORS for the app, and logs no secrets.
-  --hub NAME            the hub: NAME or NAME.azure-devices.net
+  --hub NAME            the hub: NAME or NAME.azure-devices.net (forwards /devices/...)
+  --dps NAME            a DPS: NAME or NAME.azure-devices-provisioning.net (forwards
+                        /enrollmentGroups/..., /enrollments/..., /registrations/...)
   --port N              loopback port (default: 8090, the app's default registry endpoint)
   --allow-origin URL    as above (default: the app on any loopback port)
 ";
 
 async fn relay(args: Vec<String>) -> Result<(), String> {
     let mut hub = None;
+    let mut dps = None;
     let mut upstream = None;
     let mut port = localhub::RELAY_PORT;
     let mut origins = Vec::new();
@@ -42,6 +45,7 @@ async fn relay(args: Vec<String>) -> Result<(), String> {
         match arg.as_str() {
             "-h" | "--help" => return Err(String::new()),
             "--hub" => hub = Some(value("--hub")?),
+            "--dps" => dps = Some(value("--dps")?),
             // For tests: a stand-in for the hub on loopback.
             "--test-upstream" => upstream = Some(value("--test-upstream")?),
             "--port" => {
@@ -54,11 +58,17 @@ async fn relay(args: Vec<String>) -> Result<(), String> {
             other => return Err(format!("relay: unknown option {other}")),
         }
     }
-    let mut config = match (hub, upstream) {
-        (_, Some(u)) => localhub::RelayConfig::for_test_upstream(&u)?,
-        (Some(h), None) => localhub::RelayConfig::for_hub(&h)?,
-        (None, None) => {
-            return Err("relay needs --hub NAME (your hub: NAME.azure-devices.net)".into())
+    let mut config = match (hub, dps, upstream) {
+        (_, _, Some(u)) => localhub::RelayConfig::for_test_upstream(&u)?,
+        (Some(_), Some(_), None) => {
+            return Err("relay takes --hub or --dps, not both: run one relay for each".into())
+        }
+        (Some(h), None, None) => localhub::RelayConfig::for_hub(&h)?,
+        (None, Some(d), None) => localhub::RelayConfig::for_dps(&d)?,
+        (None, None, None) => {
+            return Err(
+                "relay needs --hub NAME (your hub: NAME.azure-devices.net) or --dps NAME".into(),
+            )
         }
     };
     config.port = port;

@@ -1,7 +1,9 @@
-//! `localhub relay`: lets the app call a real hub's device registry. IoT Hub's data plane sends no
-//! CORS headers, so a page cannot read its answers; the relay listens on loopback, forwards only
-//! `/devices/...` to the one `*.azure-devices.net` host it was started for, and adds CORS for the
-//! app's origin. It logs method, path and status, never a header value or a body.
+//! `localhub relay`: lets the app call a real hub's device registry, or a real DPS's service API.
+//! Neither sends CORS headers, so a page cannot read their answers; the relay listens on loopback,
+//! forwards only `/devices/...` to the one `*.azure-devices.net` host it was started for (or only
+//! `/enrollmentGroups/...`, `/enrollments/...` and `/registrations/...` to the one
+//! `*.azure-devices-provisioning.net` host), and adds CORS for the app's origin. It logs method,
+//! path and status, never a header value or a body.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -29,11 +31,36 @@ const FORWARDED_REQUEST: [header::HeaderName; 4] = [
     header::ACCEPT,
 ];
 
+/// What the relay forwards to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayTarget {
+    /// An IoT hub's device registry: `/devices/...`.
+    Hub,
+    /// A DPS's service API: enrollment groups, enrollments, registration states.
+    Dps,
+}
+
+impl RelayTarget {
+    /// The path prefixes forwarded; anything else is refused.
+    fn prefixes(self) -> &'static [&'static str] {
+        match self {
+            Self::Hub => &["/devices"],
+            Self::Dps => &["/enrollmentGroups", "/enrollments", "/registrations"],
+        }
+    }
+}
+
+/// The DNS suffix of every public-cloud DPS.
+const DPS_DOMAIN: &str = ".azure-devices-provisioning.net";
+
 /// How the relay runs.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
-    /// Where requests go: `https://{hub}.azure-devices.net`, or a test upstream on loopback.
+    /// Where requests go: `https://{hub}.azure-devices.net`, `https://{dps}.azure-devices-provisioning.net`,
+    /// or a test upstream on loopback.
     upstream: String,
+    /// What the upstream is, which decides the paths forwarded.
+    target: RelayTarget,
     /// Loopback port to listen on (0: the system chooses).
     pub port: u16,
     /// Origins allowed by CORS, as in [`crate::Config::allowed_origins`].
@@ -45,7 +72,51 @@ impl RelayConfig {
     /// Anything else is refused, so the relay cannot be pointed at an arbitrary host.
     pub fn for_hub(hub: &str) -> Result<Self, String> {
         let host = HubHost::parse(hub).map_err(|e| e.to_string())?;
-        Ok(Self::with_upstream(format!("https://{host}")))
+        Ok(Self::with_upstream(
+            format!("https://{host}"),
+            RelayTarget::Hub,
+        ))
+    }
+
+    /// For `dps`: `NAME.azure-devices-provisioning.net` (a bare name gets the suffix added);
+    /// anything else is refused.
+    pub fn for_dps(dps: &str) -> Result<Self, String> {
+        let d = dps
+            .trim()
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        let host = if d.contains('.') {
+            d
+        } else {
+            format!("{d}{DPS_DOMAIN}")
+        };
+        let Some(name) = host.strip_suffix(DPS_DOMAIN) else {
+            return Err(format!(
+                "{host} is not a DPS host: the relay forwards only to NAME{DPS_DOMAIN}"
+            ));
+        };
+        // Azure's rule for DPS names.
+        let valid = (3..=64).contains(&name.len())
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            return Err(format!(
+                "'{name}' is not a DPS name: 3 to 64 letters, digits or '-'"
+            ));
+        }
+        Ok(Self::with_upstream(
+            format!("https://{host}"),
+            RelayTarget::Dps,
+        ))
+    }
+
+    /// For tests: forward to `upstream`, which must be plain HTTP on loopback, as `target`.
+    pub fn for_test_upstream_as(upstream: &str, target: RelayTarget) -> Result<Self, String> {
+        let mut config = Self::for_test_upstream(upstream)?;
+        config.target = target;
+        Ok(config)
     }
 
     /// For tests: forward to `upstream`, which must be plain HTTP on loopback.
@@ -60,12 +131,13 @@ impl RelayConfig {
         if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("{upstream}: a test upstream must end in a port"));
         }
-        Ok(Self::with_upstream(u.to_owned()))
+        Ok(Self::with_upstream(u.to_owned(), RelayTarget::Hub))
     }
 
-    fn with_upstream(upstream: String) -> Self {
+    fn with_upstream(upstream: String, target: RelayTarget) -> Self {
         Self {
             upstream,
+            target,
             port: DEFAULT_PORT,
             allowed_origins: crate::Config::default().allowed_origins,
         }
@@ -147,15 +219,21 @@ async fn forward(State(relay): State<Arc<Relay>>, req: Request<Body>) -> Respons
 
 async fn send(relay: &Relay, req: Request<Body>) -> Response {
     let path = req.uri().path();
-    // Only the device registry: `/devices` and what is under it, nothing that climbs out.
-    let allowed_path = (path == "/devices" || path.starts_with("/devices/"))
+    // Only the target's own API (`/devices` for a hub), nothing that climbs out.
+    let prefixes = relay.config.target.prefixes();
+    let allowed_path = prefixes
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
         && !path.split('/').any(is_dot_segment)
         && !path.contains('\\');
     if !allowed_path {
         return ApiError::hub(
             StatusCode::NOT_FOUND,
             "RelayPathRefused",
-            "the relay forwards only /devices/... to the hub",
+            format!(
+                "the relay forwards only {}/... to its target",
+                prefixes.join("/..., ")
+            ),
         )
         .into_response();
     }

@@ -213,3 +213,65 @@ fn the_binary_listens_on_loopback_and_logs_no_secret() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not an IoT Hub host"));
 }
+
+#[test]
+fn a_dps_relay_takes_only_dps_hosts() {
+    for (dps, upstream) in [
+        ("mydps", "https://mydps.azure-devices-provisioning.net"),
+        (
+            "https://My-Dps.azure-devices-provisioning.net/",
+            "https://my-dps.azure-devices-provisioning.net",
+        ),
+    ] {
+        assert_eq!(RelayConfig::for_dps(dps).unwrap().upstream(), upstream);
+    }
+    for bad in [
+        "mydps.azure-devices.net",
+        "evil.example.com",
+        "ab",
+        "-dps",
+        "mydps.azure-devices-provisioning.net.evil.com",
+    ] {
+        assert!(RelayConfig::for_dps(bad).is_err(), "{bad} accepted");
+    }
+}
+
+#[tokio::test]
+async fn a_dps_relay_forwards_the_service_api_and_nothing_else() {
+    let hub = start().await;
+    let mut config =
+        RelayConfig::for_test_upstream_as(&hub.base, localhub::RelayTarget::Dps).unwrap();
+    config.port = 0;
+    let relay = start_relay(config).await.unwrap();
+    let relay_base = format!("http://{}", relay.addr);
+    // Without credentials the DPS answers 401 itself: the request went through.
+    let r = hub
+        .http
+        .get(format!(
+            "{relay_base}/enrollmentGroups/fleet?api-version=2021-10-01"
+        ))
+        .header("Origin", "http://127.0.0.1:8080")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
+    // The hub's registry and localhub's own pages are not forwarded.
+    for path in [
+        "/devices/d1?api-version=2021-04-12",
+        "/localhub/info",
+        "/enrollmentGroupsX",
+        "/enrollmentGroups/%2e%2e/localhub/info",
+    ] {
+        let r = hub
+            .http
+            .get(format!("{relay_base}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+}
