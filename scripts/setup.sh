@@ -29,6 +29,7 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v certutil >/dev/null || need_apt+=(libnss3-tools)
 command -v mosquitto_pub >/dev/null || need_apt+=(mosquitto-clients)
 [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+command -v ss >/dev/null || need_apt+=(iproute2)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
