@@ -6,6 +6,7 @@
 
 mod armor;
 mod authority;
+mod batch;
 mod bundle;
 mod certificate;
 mod csr;
@@ -27,6 +28,7 @@ pub use authority::{
     CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
     ServerCertParams, VerificationCertParams,
 };
+pub use batch::{BatchDevice, BatchIssuer, BatchResult};
 pub use bundle::{device_files, zip_files, NamedFile};
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};

@@ -11,7 +11,7 @@ mod verification;
 
 use batch::BatchStep;
 pub(crate) use csr::CsrStep;
-use device::device_card;
+use device::card_for;
 pub(crate) use device::DeviceStep;
 pub(crate) use import_ca::ImportCa;
 pub(crate) use intermediate::IntermediateStep;

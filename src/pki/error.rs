@@ -85,6 +85,8 @@ pub enum Field {
     EncryptedKeyPassword,
     /// A CA certificate being imported.
     CaCertificate,
+    /// The device ids of a batch.
+    DeviceIds,
 }
 
 impl fmt::Display for Field {
@@ -98,6 +100,7 @@ impl fmt::Display for Field {
             Self::PfxPassword => "password for the .pfx",
             Self::EncryptedKeyPassword => "password for the encrypted key",
             Self::CaCertificate => "CA certificate (paste its PEM or choose its file)",
+            Self::DeviceIds => "list of device ids",
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Many devices at once, one zip.
 
 use super::*;
+use crate::pki::BatchIssuer;
 
 /// The most devices one batch makes: a thousand P-256 identities take a few seconds here.
 const MAX_BATCH: usize = 1000;
@@ -82,60 +83,65 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                 onbatch.clone(),
             );
             yew::platform::spawn_local(async move {
+                // The core issues and gathers the files; this loop brings the keys and draws.
+                let mut batch = match BatchIssuer::new(&ca.0, ids, validity, browser::now()) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        progress.set(None);
+                        errors.set(FormErrors::only("batch-days", e));
+                        return;
+                    }
+                };
                 let mut issued = Vec::with_capacity(total);
-                let mut files = Vec::with_capacity(total * 4);
-                let mut made_ids = Vec::with_capacity(total);
                 let mut failure = None;
-                for (n, id) in ids.into_iter().enumerate() {
+                while let Some(id) = batch.next_id().cloned() {
                     if *stop.borrow() {
                         break;
                     }
-                    let made = match browser::generate_key(algorithm).await {
-                        Err(e) => Err(e),
-                        Ok(k) => {
-                            device_card(&ca, id.clone(), validity, k).map_err(|e| e.to_string())
+                    let key = match browser::generate_key(algorithm).await {
+                        Ok(k) => k,
+                        Err(e) => {
+                            failure = Some(format!("{id}: {e}"));
+                            break;
                         }
                     };
+                    let made = batch
+                        .issue_next(&key, browser::now())
+                        .and_then(|d| card_for(&ca, &d.device_id, d.certificate, d.files, key));
                     match made {
                         Err(e) => {
                             failure = Some(format!("{id}: {e}"));
                             break;
                         }
-                        Ok(card) => {
-                            // The zip holds exactly the files the card would offer.
-                            files.extend(card.downloads.iter().map(crate::pki::NamedFile::from));
-                            issued.push(Rc::new(Issued {
-                                in_batch: true,
-                                ..(*card).clone()
-                            }));
-                            made_ids.push(id.to_string());
-                        }
+                        Ok(card) => issued.push(Rc::new(Issued {
+                            in_batch: true,
+                            ..(*card).clone()
+                        })),
                     }
                     // Let the page draw the progress and answer clicks between devices.
-                    if n % 8 == 7 || algorithm.is_rsa() {
-                        progress.set(Some((n + 1, total)));
+                    let (n, _) = batch.progress();
+                    if n % 8 == 0 || algorithm.is_rsa() {
+                        progress.set(Some((n, total)));
                         browser::yield_now().await;
                     }
                 }
-                let stopped_early = made_ids.len() < total;
-                if !made_ids.is_empty() {
-                    let name = format!("devices-{}.zip", made_ids.len());
-                    match crate::pki::zip_files(&files) {
-                        Ok(zip) => {
-                            onbatch.emit(issued);
-                            done.set(Some(BatchDone {
-                                ids: Rc::new(made_ids),
-                                zip: Rc::new(Download {
-                                    name,
-                                    contents: Rc::new(zip),
-                                    mime: "application/zip",
-                                    secret: true,
-                                }),
-                                stopped_early,
-                            }));
-                        }
-                        Err(e) => failure = Some(e.to_string()),
+                match batch.finish() {
+                    Ok(Some(result)) => {
+                        let name = format!("devices-{}.zip", result.device_ids.len());
+                        onbatch.emit(issued);
+                        done.set(Some(BatchDone {
+                            ids: Rc::new(result.device_ids.iter().map(|d| d.to_string()).collect()),
+                            zip: Rc::new(Download {
+                                name,
+                                contents: Rc::new(result.zip),
+                                mime: "application/zip",
+                                secret: true,
+                            }),
+                            stopped_early: result.stopped_early,
+                        }));
                     }
+                    Ok(None) => {}
+                    Err(e) => failure = Some(e.to_string()),
                 }
                 progress.set(None);
                 if let Some(f) = failure {

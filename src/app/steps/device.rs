@@ -11,14 +11,12 @@ fn device_error(errs: &mut FormErrors, e: PkiError) {
 
 /// A device certificate for `key`, signed by `ca`, with its files: certificate, key, the full
 /// chain when `ca` is an intermediate, and what a `.pfx` needs.
-pub(super) fn device_card(
+fn device_card(
     ca: &SharedCa,
     device_id: DeviceId,
     validity: ValidityDays,
     key: KeyPair,
 ) -> Result<Rc<Issued>, PkiError> {
-    let stem = device_id.file_stem();
-    let title = format!("Device {device_id}");
     let certificate = ca.0.issue_device(
         &DeviceCertParams {
             device_id: device_id.clone(),
@@ -27,10 +25,21 @@ pub(super) fn device_card(
         &key,
         browser::now(),
     )?;
-    let files = crate::pki::device_files(&ca.0, &device_id, &certificate, &key)?
-        .into_iter()
-        .map(Download::from)
-        .collect();
+    let files = crate::pki::device_files(&ca.0, &device_id, &certificate, &key)?;
+    card_for(ca, &device_id, certificate, files, key)
+}
+
+/// The card of a device already issued by `ca`, offering `files`.
+pub(super) fn card_for(
+    ca: &SharedCa,
+    device_id: &DeviceId,
+    certificate: crate::pki::Certificate,
+    files: Vec<crate::pki::NamedFile>,
+    key: KeyPair,
+) -> Result<Rc<Issued>, PkiError> {
+    let stem = device_id.file_stem();
+    let title = format!("Device {device_id}");
+    let files = files.into_iter().map(Download::from).collect();
     let mut chain = vec![ca.0.certificate().clone()];
     chain.extend(ca.0.issuers().iter().cloned());
     issued_with_pfx(title, certificate, files, PfxSource { key, chain, stem })
