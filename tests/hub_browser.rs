@@ -9,7 +9,7 @@ use hubcert::contract::build_sas_token;
 use hubcert::iothub::HubClient;
 use hubcert::iothub::{Arm, Plane};
 use hubcert::pki::{CertificateAuthority, RootCaParams};
-use page::{click, mount, settle, text, type_into, value, wait_for};
+use page::{click, find, mount, settle, text, type_into, value, wait_for};
 use serde_json::Value;
 use wasm_bindgen_test::*;
 
@@ -508,4 +508,48 @@ async fn an_x509_device_from_the_browser_store_publishes_through_mosquitto_over_
     wait_for(&page, "#dev-counts", "1 sent · 1 acknowledged").await;
     click(&page, "dev-disconnect");
     wait_for(&page, "#dev-status", "Disconnected").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no_preview_mode() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+    wait_for(&page, "#hub-settings-status", "localhub").await;
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    click(&page, "hub-read-localhub");
+    wait_for(&page, "#hub-settings-status", "connection string").await;
+
+    // A device under an intermediate: registered as CA-signed, a GA hub refuses it over WSS.
+    type_into(&page, "ca-cn", "WS Check Root");
+    click(&page, "ca-create");
+    settle().await;
+    type_into(&page, "im-cn", "WS Check Intermediate");
+    click(&page, "im-create");
+    settle().await;
+    let id = format!("ws-thumb-{}", suffix());
+    type_into(&page, "d-id", &id);
+    click(&page, "d-create");
+    settle().await;
+    let sha256 = text(&page, "[id^=device-] code.sha256").trim().to_owned();
+    type_into(&page, "dev-id", &id);
+    settle().await;
+    assert!(text(&page, "#dev-ws-caution").contains("preview mode"));
+
+    // Registered by its thumbprint instead, the page reads that and lifts the caution.
+    let body = serde_json::json!({"deviceId": id, "authentication": {"type": "selfSigned", "x509Thumbprint": {"primaryThumbprint": sha256, "secondaryThumbprint": sha256}}});
+    let r =
+        gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
+            .header("Authorization", &owner_token(&info))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    click(&page, "dev-check-registration");
+    wait_for(&page, "#dev-registration", "thumbprint").await;
+    assert!(find(&page, "#dev-ws-caution").is_none());
 }

@@ -48,6 +48,8 @@ pub(crate) struct DeviceTestProps {
     pub(crate) devices: Rc<Vec<Rc<Issued>>>,
     /// Whether the hub target is localhub (sets the default addresses).
     pub(crate) localhub: bool,
+    /// The hub settings, to read a device's registration.
+    pub(crate) settings: UseReducerHandle<super::settings::HubSettings>,
 }
 
 /// Connect as a device, send telemetry, receive cloud-to-device messages, use the twin.
@@ -80,6 +82,12 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     let reported = use_state(|| "{\"firmware\": \"1.0.0\"}".to_owned());
     let form_error = use_state(|| None::<String>);
     let view = use_reducer(DeviceView::default);
+    // The device's registration as the hub holds it, when the user asked: (device id, result).
+    let registration = use_state(|| None::<(String, Result<AuthKind, String>)>);
+    let known_kind = registration
+        .as_ref()
+        .filter(|(id, _)| id == device_id.trim())
+        .and_then(|(_, r)| r.as_ref().ok().cloned());
     // What a GA hub will do with this X.509 device over WebSockets, for a device issued here: the
     // CAs above its issuer stand between it and a root registered in the hub.
     let outlook = if *sas_mode {
@@ -92,7 +100,9 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
             .and_then(|d| d.pfx.as_ref())
             .map(|p| {
                 WebSocketOutlook::of(
-                    &AuthKind::CertificateAuthority,
+                    known_kind
+                        .as_ref()
+                        .unwrap_or(&AuthKind::CertificateAuthority),
                     p.chain.len().saturating_sub(1),
                 )
             })
@@ -100,6 +110,30 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     };
     let link: Rc<RefCell<Option<Link>>> = use_mut_ref(|| None);
     let repeater: Rc<RefCell<Option<gloo::timers::callback::Interval>>> = use_mut_ref(|| None);
+
+    let on_check = {
+        let (registration, device_id, settings) = (
+            registration.clone(),
+            device_id.clone(),
+            props.settings.clone(),
+        );
+        Callback::from(move |_| {
+            let id_text = device_id.trim().to_owned();
+            let (registration, s) = (registration.clone(), (*settings).clone());
+            yew::platform::spawn_local(async move {
+                let result = match (crate::contract::DeviceId::parse(&id_text), s.registry()) {
+                    (Err(e), _) => Err(e.to_string()),
+                    (_, Err(e)) => Err(e.to_string()),
+                    (Ok(id), Ok(registry)) => super::hub::client(&s)
+                        .device(&registry, &id, now_ms() / 1000)
+                        .await
+                        .map(|d| d.auth_type)
+                        .map_err(|e| e.to_string()),
+                };
+                registration.set(Some((id_text, result)));
+            });
+        })
+    };
 
     let on_connect = {
         let (payload, sample_id) = (payload.clone(), sample_id.clone());
@@ -390,6 +424,20 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                     <button type="button" class="secondary" id="dev-disconnect" onclick={on_disconnect} disabled={view.status.is_none()}>{"Disconnect"}</button>
                 </div>
                 <div id="dev-status" role="status" aria-live="polite">
+                    if !*sas_mode {
+                        <p class="hint">
+                            <button type="button" class="secondary" id="dev-check-registration" onclick={on_check}>{"Check its registration in the hub"}</button>
+                            { match registration.as_ref().filter(|(id, _)| id == device_id.trim()) {
+                                None => html! {},
+                                Some((_, Ok(kind))) => html! { <span id="dev-registration">{match kind {
+                                    AuthKind::SelfSigned => " Registered by thumbprint (selfSigned): IoT Hub compares its SHA-1/SHA-256 only, and MQTT over WebSockets is generally available for it.".to_owned(),
+                                    AuthKind::CertificateAuthority => " Registered as CA-signed (certificateAuthority).".to_owned(),
+                                    other => format!(" Registered with {other} authentication: an X.509 certificate will not be accepted."),
+                                }}</span> },
+                                Some((_, Err(e))) => html! { <span class="error" id="dev-registration">{format!(" {e}")}</span> },
+                            } }
+                        </p>
+                    }
                     if let Some(caution) = outlook.caution() { <p class="notice" id="dev-ws-caution" role="note">{caution}</p> }
                     { status_view(view.status.as_ref(), outlook) }
                 </div>

@@ -56,7 +56,7 @@ impl Reducible for HubSettings {
     }
 }
 
-fn client(settings: &HubSettings) -> HubClient<Fetch> {
+pub(crate) fn client(settings: &HubSettings) -> HubClient<Fetch> {
     HubClient::new(Fetch, settings.is_localhub())
 }
 
