@@ -3,20 +3,16 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{device, root, start, Hub};
+use common::{device, device_tls, root, start, Hub};
 use hubcert::contract::{MqttUserName, Topic, TopicFilter};
 use hubcert::mqtt::{refusal_advice, ConnectOptions, Event, QoS, Refusal, Session};
 use hubcert::pki::Identity;
 use localhub::EventKind;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 
 struct Device {
     tls: TlsStream<TcpStream>,
@@ -30,25 +26,7 @@ impl Device {
     }
 
     async fn open(hub: &Hub, id: &str, identity: &Identity) -> Result<Self, std::io::Error> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from_pem_slice(hub.running.root_pem.as_bytes()).unwrap())
-            .unwrap();
-        let chain = vec![CertificateDer::from(identity.certificate.der().to_vec())];
-        let key =
-            PrivateKeyDer::from_pem_slice(identity.key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-        let tcp = TcpStream::connect(hub.running.mqtt).await?;
-        let tls = TlsConnector::from(Arc::new(config))
-            .connect(ServerName::try_from("localhost").unwrap(), tcp)
-            .await?;
+        let tls = device_tls(hub, identity).await?;
         let options = ConnectOptions {
             client_id: id.into(),
             username: MqttUserName::new("localhost", id).to_string(),

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -12,12 +11,8 @@ use hubcert::contract::build_sas_token;
 use hubcert::iothub::ConnectionString;
 use hubcert::mqtt::{Provisioning, ProvisioningEvent};
 use hubcert::pki::{CertificateAuthority, Identity};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
 
 async fn info(hub: &Hub) -> Value {
     hub.http
@@ -79,26 +74,7 @@ async fn register(
     registration_id: &str,
     identity: &Identity,
 ) -> Vec<ProvisioningEvent> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(hub.running.root_pem.as_bytes()).unwrap())
-        .unwrap();
-    let chain = vec![CertificateDer::from(identity.certificate.der().to_vec())];
-    let key =
-        PrivateKeyDer::from_pem_slice(identity.key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_client_auth_cert(chain, key)
-    .unwrap();
-    let tcp = TcpStream::connect(hub.running.mqtt).await.expect("tcp");
-    let mut tls = TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .expect("tls");
+    let mut tls = device_tls(hub, identity).await.expect("tls");
     let started = Instant::now();
     let ms = || started.elapsed().as_millis() as u64;
     let mut flow = Provisioning::connect(id_scope, registration_id, None, 0).expect("connect");

@@ -307,3 +307,32 @@ pub async fn send_telemetry(
         }
     }
 }
+
+/// A TLS connection to localhub's device port as `identity` (its certificate in the handshake),
+/// trusting localhub's root: what a device's MQTT client opens.
+pub async fn device_tls(
+    hub: &Hub,
+    identity: &Identity,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(hub.running.root_pem.as_bytes()).expect("root"))
+        .expect("root");
+    let chain = vec![CertificateDer::from(identity.certificate.der().to_vec())];
+    let key = PrivateKeyDer::from_pem_slice(identity.key.to_pkcs8_pem().expect("key").as_bytes())
+        .expect("key");
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocols")
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, key)
+    .expect("client certificate");
+    let tcp = tokio::net::TcpStream::connect(hub.running.mqtt).await?;
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+}
