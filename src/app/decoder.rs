@@ -51,7 +51,7 @@ pub(crate) fn ErrorDecoderStep(props: &DecoderProps) -> Html {
                         <p class="hint">{"Nothing here is an error this page knows. Paste the whole message, with its code."}</p>
                     }
                     { for found.iter().map(|d| html! {
-                        <div class="error-block">
+                        <div class="diagnosis">
                             <p class="error"><strong>{d.title.clone()}</strong></p>
                             if !d.matched.is_empty() {
                                 <ul class="matched">{ for d.matched.iter().map(|m| html! { <li>{m.clone()}</li> }) }</ul>
