@@ -42,6 +42,7 @@ tests() {
 
 check "Node.js device SDK for the interop test (npm ci)" npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 check "rustfmt" cargo fmt --all --check
+check "no import cycles (ARCHITECTURE.md)" python3 scripts/check-cycles.py
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 # Advisories need the RustSec database from GitHub, out of reach here (deny.toml says more).

@@ -25,9 +25,9 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::extract::{Body, DpsServiceCall, RequestBody};
-use crate::mqtt::{read_packet, send};
 use crate::reply::{with_etag, ApiError};
 use crate::store::{now_unix, DeviceAuth, DeviceRecord, Hub};
+use crate::wire::{read_packet, send};
 
 impl RequestBody for EnrollmentGroup {
     fn rejection(e: serde_json::Error) -> ApiError {

@@ -30,6 +30,7 @@ mod server;
 mod store;
 mod tls;
 mod transport;
+mod wire;
 
 pub use config::Config;
 pub use relay::{start_relay, RelayConfig, RelayTarget, RunningRelay, DEFAULT_PORT as RELAY_PORT};

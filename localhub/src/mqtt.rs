@@ -26,6 +26,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 use crate::store::{
     event, lock, now_unix, C2dMessage, DeviceAuth, DeviceTransport, EventKind, Hub, Session,
 };
+use crate::wire::{read_packet, send};
 
 /// The certificates a client presented in the TLS handshake, leaf first.
 #[derive(Clone, Default)]
@@ -90,37 +91,6 @@ async fn bridge(hub: Arc<Hub>, socket: WebSocket, peer: PeerCerts) {
     }
     let _ = ws_tx.close().await;
     session.abort();
-}
-
-pub(crate) async fn read_packet<R: AsyncRead + Unpin>(
-    rd: &mut R,
-    buf: &mut BytesMut,
-    max: usize,
-) -> Result<Packet, String> {
-    loop {
-        match mqttbytes::v4::read(buf, max) {
-            Ok(p) => return Ok(p),
-            Err(mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(e) => return Err(format!("malformed MQTT packet ({e:?})")),
-        }
-        match rd.read_buf(buf).await {
-            Ok(0) => return Err("connection closed".into()),
-            Ok(_) => {}
-            Err(e) => return Err(format!("read failed: {e}")),
-        }
-    }
-}
-
-pub(crate) async fn send<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
-) -> Result<(), String> {
-    let mut out = BytesMut::new();
-    write(&mut out).map_err(|e| format!("encode failed: {e:?}"))?;
-    wr.write_all(&out)
-        .await
-        .map_err(|e| format!("write failed: {e}"))?;
-    wr.flush().await.map_err(|e| format!("write failed: {e}"))
 }
 
 /// One device connection, from CONNECT to close.

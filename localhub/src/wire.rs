@@ -1,0 +1,39 @@
+//! MQTT frames over a byte stream: read one packet (waiting for the rest of a partial one), write
+//! one. Shared by the hub's device sessions and DPS's registrations.
+
+use bytes::BytesMut;
+use mqttbytes::v4::Packet;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Reads one packet of at most `max` bytes.
+pub(crate) async fn read_packet<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    buf: &mut BytesMut,
+    max: usize,
+) -> Result<Packet, String> {
+    loop {
+        match mqttbytes::v4::read(buf, max) {
+            Ok(p) => return Ok(p),
+            Err(mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(e) => return Err(format!("malformed MQTT packet ({e:?})")),
+        }
+        match rd.read_buf(buf).await {
+            Ok(0) => return Err("connection closed".into()),
+            Ok(_) => {}
+            Err(e) => return Err(format!("read failed: {e}")),
+        }
+    }
+}
+
+/// Encodes one packet with `write` and sends it.
+pub(crate) async fn send<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
+) -> Result<(), String> {
+    let mut out = BytesMut::new();
+    write(&mut out).map_err(|e| format!("encode failed: {e:?}"))?;
+    wr.write_all(&out)
+        .await
+        .map_err(|e| format!("write failed: {e}"))?;
+    wr.flush().await.map_err(|e| format!("write failed: {e}"))
+}
