@@ -557,8 +557,10 @@ async fn ca_signed_devices_over_websockets_follow_the_ga_rule_unless_in_preview_
         let intermediate = ca
             .issue_intermediate(
                 &hubcert::pki::IntermediateCaParams {
+                    // Shorter than the root: on the wall clock, the root's ten years started earlier.
                     subject: hubcert::pki::RootCaParams {
                         common_name: "WS Intermediate".into(),
+                        validity: hubcert::pki::ValidityDays::new(1000).expect("days"),
                         ..Default::default()
                     },
                     path_len: Some(0),
