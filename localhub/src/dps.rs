@@ -351,6 +351,16 @@ pub(crate) async fn serve<R, W>(
                 }
                 None
             }
+            Packet::Unsubscribe(u) => {
+                // SDKs unsubscribe before they disconnect and wait for the answer.
+                if send(&mut wr, |b| mqttbytes::v4::UnsubAck::new(u.pkid).write(b))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                None
+            }
             Packet::PubAck(_) => None,
             _ => break,
         };
