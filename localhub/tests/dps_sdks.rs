@@ -1,0 +1,148 @@
+//! Microsoft's provisioning SDKs against localhub's DPS: Node.js (azure-iot-provisioning-device + its
+//! MQTT transport) and Python (azure-iot-device's ProvisioningDeviceClient). An X.509 device of an
+//! enrollment group registers, is assigned to localhub's hub, and the SDK's device client connects
+//! there and sends; a device of no group is refused. Needs `npm ci` in tests/node and the Python venv
+//! (scripts/test.sh and setup.sh make them). The SDKs dial `{host}:8883`, so this localhub listens on
+//! 127.0.0.2:8883 (127.0.0.1:8883 may be run.sh's); one test, so the two never race for the port.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+use hubcert::contract::build_sas_token;
+use hubcert::iothub::ConnectionString;
+use hubcert::pki::{CertificateAuthority, Identity};
+use localhub::EventKind;
+use serde_json::{json, Value};
+
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
+}
+
+async fn enroll(hub: &Hub, id: &str, ca: &CertificateAuthority) {
+    let info: Value = hub
+        .http
+        .get(format!("{}/localhub/info", hub.base))
+        .send()
+        .await
+        .expect("info")
+        .json()
+        .await
+        .expect("json");
+    let cs =
+        ConnectionString::parse(info["dpsConnectionString"].as_str().expect("cs")).expect("cs");
+    let token = build_sas_token(
+        &cs.host_name,
+        &cs.key.expect("key"),
+        cs.policy.as_deref(),
+        now().unix_timestamp() as u64 + 600,
+    )
+    .expect("token");
+    let body = json!({"enrollmentGroupId": id, "attestation": {"type": "x509", "x509": {"signingCertificates": {"primary": {"certificate": ca.certificate().pem()}}}}});
+    let r = hub
+        .http
+        .put(format!(
+            "{}/enrollmentGroups/{id}?api-version=2021-10-01",
+            hub.base
+        ))
+        .header("Authorization", token)
+        .json(&body)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[derive(Clone, Copy)]
+enum Sdk {
+    Node,
+    Python,
+}
+
+fn run_sdk(sdk: Sdk, hub: &Hub, registration_id: &str, identity: &Identity) -> (bool, String) {
+    assert!(
+        node_dir()
+            .join("node_modules/azure-iot-provisioning-device")
+            .exists(),
+        "run `npm ci` in tests/node first (scripts/test.sh does)"
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let cert = write("device.pem", &identity.certificate.pem());
+    let key = write("device.key", &identity.key.to_pkcs8_pem().expect("key"));
+    let ca = write("localhub-root.pem", &hub.running.root_pem);
+    let mut command = match sdk {
+        Sdk::Node => {
+            let mut c = Command::new("node");
+            c.arg(node_dir().join("provision-x509.js"));
+            c
+        }
+        Sdk::Python => {
+            let python = std::env::var("HUBCERT_PYTHON")
+                .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
+            let mut c = Command::new(python);
+            c.arg(node_dir().join("provision_x509.py"));
+            c
+        }
+    };
+    let out = command
+        .env("PROVISIONING_HOST", SDK_HOST)
+        .env("ID_SCOPE", "0ne00000001")
+        .env("REGISTRATION_ID", registration_id)
+        .env("DEVICE_CERT", cert)
+        .env("DEVICE_KEY", key)
+        .env("NODE_EXTRA_CA_CERTS", &ca)
+        .env("SERVER_CA", &ca)
+        .env("DEBUG", std::env::var("DEBUG").unwrap_or_default())
+        .output()
+        .expect("the SDK's interpreter runs");
+    let text = format!(
+        "{}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsofts_provisioning_sdks_register_and_their_device_clients_connect_to_the_assigned_hub(
+) {
+    let hub = start_on_8883().await;
+    let ca = root("SDK Fleet Root");
+    hub.upload_and_verify("sdk-fleet", &ca).await;
+    enroll(&hub, "sdk-fleet", &ca).await;
+
+    for (sdk, id, body) in [
+        (Sdk::Node, "node-prov-1", r#"{"provisioned":true}"#),
+        (Sdk::Python, "python-prov-1", r#"{"provisioned":"python"}"#),
+    ] {
+        let dev = device(&ca, id);
+        let (ok, text) = run_sdk(sdk, &hub, id, &dev);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains(&format!("assigned {SDK_HOST} {id}")),
+            "{text}"
+        );
+        assert!(text.contains("sent"), "{text}");
+        let got = hub.running.hub.telemetry(Some(id));
+        assert!(
+            got.iter()
+                .any(|e| e.kind == EventKind::Telemetry && e.body.as_deref() == Some(body)),
+            "{got:?}"
+        );
+
+        // A device no enrollment group signed: the SDK reports the refusal.
+        let stranger_id = format!("{id}-stranger");
+        let stranger = device(&root("Stranger Root"), &stranger_id);
+        let (ok, text) = run_sdk(sdk, &hub, &stranger_id, &stranger);
+        assert!(!ok, "{text}");
+        assert!(text.contains("registration failed"), "{text}");
+    }
+}
