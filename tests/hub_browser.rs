@@ -1,4 +1,4 @@
-//! In headless Chromium against a running localhub (scripts/test.sh starts one): the hub steps as a
+//! In headless Chromium against a running localhub (the fixtures of scripts/fixtures.sh): the hub steps as a
 //! user clicks through them, then what localhub holds, checked by calls of the test's own.
 #![cfg(target_arch = "wasm32")]
 
@@ -15,7 +15,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// localhub's REST address; scripts/test.sh starts it there.
+/// localhub's REST address; the fixtures (scripts/fixtures.sh) start it there.
 const LOCALHUB: &str = match option_env!("HUBCERT_LOCALHUB") {
     Some(url) => url,
     None => "http://127.0.0.1:18081",
@@ -44,8 +44,8 @@ async fn localhub_info() -> Value {
     match gloo::net::http::Request::get(&url).send().await {
         Ok(r) => r.json().await.expect("localhub info is JSON"),
         Err(e) => panic!(
-            "localhub is not running at {LOCALHUB} ({e}). scripts/test.sh starts it; by hand: \
-             cargo run -p localhub -- --in-memory --http-port 18081 --https-port 18443 --mqtt-port 18883 --wss-port 18884"
+            "localhub is not running at {LOCALHUB} ({e}). Run the browser tests under the fixtures: \
+             ./scripts/fixtures.sh run wasm-pack test --headless --chrome (scripts/test.sh does this)"
         ),
     }
 }
@@ -373,7 +373,7 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
     assert!(refused.contains("not registered"), "{refused}");
 }
 
-/// A CA-signed device whose certificate scripts/test.sh imported into the test browser's store
+/// A CA-signed device whose certificate the browser-store fixture imported into the test browser's store
 /// (and which a Chromium policy selects for localhub's WSS port).
 const X509_DEVICE: Option<&str> = option_env!("HUBCERT_X509_DEVICE");
 const X509_ROGUE: Option<&str> = option_env!("HUBCERT_X509_ROGUE");
@@ -382,8 +382,8 @@ const X509_ROGUE: Option<&str> = option_env!("HUBCERT_X509_ROGUE");
 async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telemetry() {
     localhub_info().await;
     let id = X509_DEVICE.expect(
-        "HUBCERT_X509_DEVICE is unset: scripts/test.sh provisions the device, imports its .pfx \
-         into the browser's NSS store and sets it",
+        "HUBCERT_X509_DEVICE is unset: the browser-store fixture provisions the device, imports its \
+         .pfx into the browser's NSS store and sets it (./scripts/fixtures.sh run ...)",
     );
     let page = mount();
     settle().await;
@@ -460,8 +460,8 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
 
     // A device whose CA the hub never saw, from the store through localhub's other address.
     let rogue = X509_ROGUE.expect(
-        "HUBCERT_X509_ROGUE is unset: scripts/test.sh makes a device under an unknown CA and \
-         puts it in the browser's store for https://127.0.0.1:18884",
+        "HUBCERT_X509_ROGUE is unset: the browser-store fixture makes a device under an unknown CA \
+         and puts it in the browser's store for https://127.0.0.1:18884 (./scripts/fixtures.sh run ...)",
     );
     let port = LOCALHUB_WSS.rsplit(':').next().unwrap_or("18884");
     type_into(&page, "dev-address", &format!("127.0.0.1:{port}"));
@@ -484,9 +484,11 @@ const MOSQUITTO_WSS: Option<&str> = option_env!("HUBCERT_MOSQUITTO_WSS");
 /// broker's plain listener, received what the page sent.
 #[wasm_bindgen_test]
 async fn an_x509_device_from_the_browser_store_publishes_through_mosquitto_over_wss() {
-    let id = X509_DEVICE.expect("HUBCERT_X509_DEVICE is unset: run scripts/test.sh");
+    let id = X509_DEVICE.expect(
+        "HUBCERT_X509_DEVICE is unset: run the browser tests under ./scripts/fixtures.sh run ... (scripts/test.sh does)",
+    );
     let address = MOSQUITTO_WSS.expect(
-        "HUBCERT_MOSQUITTO_WSS is unset: scripts/test.sh starts mosquitto with a TLS websockets \
+        "HUBCERT_MOSQUITTO_WSS is unset: the mosquitto fixture (./scripts/fixtures.sh run ...) starts mosquitto with a TLS websockets \
          listener on localhost:18886 and sets it",
     );
     let page = mount();
