@@ -79,7 +79,7 @@ pub(crate) async fn put_group(
     }
     let etag = hub.next_etag();
     group.etag = Some(etag.clone());
-    hub.enrollment_groups(|groups| groups.insert(id, group.clone()));
+    hub.write_enrollment_groups(|groups| groups.insert(id, group.clone()));
     Ok(with_etag(StatusCode::OK, &group, &etag))
 }
 
@@ -90,7 +90,7 @@ pub(crate) async fn get_group(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let group = hub
-        .enrollment_groups(|groups| groups.get(&id).cloned())
+        .read_enrollment_groups(|groups| groups.get(&id).cloned())
         .ok_or_else(|| group_not_found(&id))?;
     Ok(Json(group).into_response())
 }
@@ -101,7 +101,7 @@ pub(crate) async fn delete_group(
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    hub.enrollment_groups(|groups| groups.remove(&id))
+    hub.write_enrollment_groups(|groups| groups.remove(&id))
         .map(|_| StatusCode::NO_CONTENT)
         .ok_or_else(|| group_not_found(&id))
 }
@@ -110,7 +110,7 @@ pub(crate) async fn delete_group(
 fn group_for(hub: &Hub, peer: &[CertificateDer<'static>]) -> Option<EnrollmentGroup> {
     let leaf = peer.first()?;
     let at = UnixTime::since_unix_epoch(Duration::from_secs(now_unix().max(0) as u64));
-    hub.enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>())
+    hub.read_enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>())
         .into_iter()
         .find(|g| {
             g.signing_certificates().into_iter().any(|pem| {
@@ -142,8 +142,7 @@ fn group_for(hub: &Hub, peer: &[CertificateDer<'static>]) -> Option<EnrollmentGr
 /// Assigns the device to localhub's hub: creates its CA-signed identity, or keeps the one there.
 fn assign(hub: &Hub, registration_id: &str) -> RegistrationState {
     let etag = hub.next_etag();
-    let existed = hub.write(|_, devices| {
-        let existed = devices.contains_key(registration_id);
+    hub.write(|_, devices| {
         devices
             .entry(registration_id.to_owned())
             .or_insert_with(|| DeviceRecord {
@@ -156,9 +155,7 @@ fn assign(hub: &Hub, registration_id: &str) -> RegistrationState {
                 reported_version: 1,
                 last_activity: None,
             });
-        existed
     });
-    let _ = existed;
     RegistrationState {
         registration_id: registration_id.to_owned(),
         assigned_hub: Some(hub.config.host_name.clone()),

@@ -284,20 +284,20 @@ impl Hub {
         lock(&self.state).dps_key.clone()
     }
 
-    /// Reads or changes the enrollment groups (saved like every other change).
-    pub(crate) fn enrollment_groups<R>(
+    /// Reads the enrollment groups.
+    pub(crate) fn read_enrollment_groups<R>(
+        &self,
+        f: impl FnOnce(&BTreeMap<String, hubcert::contract::EnrollmentGroup>) -> R,
+    ) -> R {
+        f(&lock(&self.state).enrollment_groups)
+    }
+
+    /// Changes the enrollment groups and saves them, as every other change.
+    pub(crate) fn write_enrollment_groups<R>(
         &self,
         f: impl FnOnce(&mut BTreeMap<String, hubcert::contract::EnrollmentGroup>) -> R,
     ) -> R {
-        let (result, change) = {
-            let mut s = lock(&self.state);
-            let result = f(&mut s.enrollment_groups);
-            (result, self.changes.fetch_add(1, Ordering::SeqCst) + 1)
-        };
-        if let Err(e) = self.save_through(change) {
-            eprintln!("localhub: could not save state: {e}");
-        }
-        result
+        self.change(|s| f(&mut s.enrollment_groups))
     }
 
     pub(crate) fn owner_keys(&self) -> (String, String) {
@@ -319,14 +319,14 @@ impl Hub {
         &self,
         f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
     ) -> R {
+        self.change(|s| f(&mut s.certificates, &mut s.devices))
+    }
+
+    /// Changes the persisted state and returns once the change is on disk.
+    fn change<R>(&self, f: impl FnOnce(&mut Persisted) -> R) -> R {
         let (result, change) = {
             let mut s = lock(&self.state);
-            let Persisted {
-                certificates,
-                devices,
-                ..
-            } = &mut *s;
-            let result = f(certificates, devices);
+            let result = f(&mut s);
             (result, self.changes.fetch_add(1, Ordering::SeqCst) + 1)
         };
         if let Err(e) = self.save_through(change) {

@@ -7,8 +7,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hubcert::contract::build_sas_token;
-use hubcert::iothub::ConnectionString;
 use hubcert::mqtt::{Provisioning, ProvisioningEvent};
 use hubcert::pki::{CertificateAuthority, Identity};
 use serde_json::{json, Value};
@@ -27,16 +25,7 @@ async fn info(hub: &Hub) -> Value {
 
 /// A request to the DPS service API with the `provisioningserviceowner` SAS.
 async fn dps(hub: &Hub, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let info = info(hub).await;
-    let cs =
-        ConnectionString::parse(info["dpsConnectionString"].as_str().expect("cs")).expect("cs");
-    let token = build_sas_token(
-        &cs.host_name,
-        &cs.key.expect("key"),
-        cs.policy.as_deref(),
-        now().unix_timestamp() as u64 + 600,
-    )
-    .expect("token");
+    let token = hub.dps_token();
     let mut req = hub
         .http
         .request(method, format!("{}{path}?api-version=2021-10-01", hub.base))

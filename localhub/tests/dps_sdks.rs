@@ -11,35 +11,16 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
-use hubcert::contract::build_sas_token;
-use hubcert::iothub::ConnectionString;
 use hubcert::pki::{CertificateAuthority, Identity};
 use localhub::EventKind;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
 }
 
 async fn enroll(hub: &Hub, id: &str, ca: &CertificateAuthority) {
-    let info: Value = hub
-        .http
-        .get(format!("{}/localhub/info", hub.base))
-        .send()
-        .await
-        .expect("info")
-        .json()
-        .await
-        .expect("json");
-    let cs =
-        ConnectionString::parse(info["dpsConnectionString"].as_str().expect("cs")).expect("cs");
-    let token = build_sas_token(
-        &cs.host_name,
-        &cs.key.expect("key"),
-        cs.policy.as_deref(),
-        now().unix_timestamp() as u64 + 600,
-    )
-    .expect("token");
+    let token = hub.dps_token();
     let body = json!({"enrollmentGroupId": id, "attestation": {"type": "x509", "x509": {"signingCertificates": {"primary": {"certificate": ca.certificate().pem()}}}}});
     let r = hub
         .http

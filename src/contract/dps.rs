@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::topic::TopicError;
+use super::topic::{query_param, TopicError};
 
 /// The api-version a device puts in its DPS user name.
 pub const DPS_DEVICE_API_VERSION: &str = "2019-03-31";
@@ -91,16 +91,6 @@ pub enum DpsTopic {
     },
 }
 
-fn params(q: &str) -> impl Iterator<Item = (&str, &str)> {
-    q.trim_start_matches('?')
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-}
-
-fn param<'a>(q: &'a str, name: &str) -> Option<&'a str> {
-    params(q).find(|(k, _)| *k == name).map(|(_, v)| v)
-}
-
 impl DpsTopic {
     /// Reads a DPS topic.
     pub fn parse(topic: &str) -> Result<Self, TopicError> {
@@ -108,16 +98,17 @@ impl DpsTopic {
             topic: topic.to_owned(),
         };
         if let Some(q) = topic.strip_prefix(REGISTER) {
-            let rid = param(q, "$rid").ok_or_else(missing_rid)?;
+            let rid = query_param(q, "$rid").ok_or_else(missing_rid)?;
             return Ok(Self::Register {
                 rid: rid.to_owned(),
             });
         }
         if let Some(q) = topic.strip_prefix(POLL) {
-            let rid = param(q, "$rid").ok_or_else(missing_rid)?;
-            let operation_id = param(q, "operationId").ok_or_else(|| TopicError::Unknown {
-                topic: topic.to_owned(),
-            })?;
+            let rid = query_param(q, "$rid").ok_or_else(missing_rid)?;
+            let operation_id =
+                query_param(q, "operationId").ok_or_else(|| TopicError::Unknown {
+                    topic: topic.to_owned(),
+                })?;
             return Ok(Self::OperationStatus {
                 rid: rid.to_owned(),
                 operation_id: operation_id.to_owned(),
@@ -130,11 +121,11 @@ impl DpsTopic {
             let status = status.parse().map_err(|_| TopicError::BadStatus {
                 topic: topic.to_owned(),
             })?;
-            let rid = param(q, "$rid").ok_or_else(missing_rid)?;
+            let rid = query_param(q, "$rid").ok_or_else(missing_rid)?;
             return Ok(Self::Response {
                 status,
                 rid: rid.to_owned(),
-                retry_after: param(q, "retry-after").and_then(|v| v.parse().ok()),
+                retry_after: query_param(q, "retry-after").and_then(|v| v.parse().ok()),
             });
         }
         Err(TopicError::Unknown {

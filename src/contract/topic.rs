@@ -218,19 +218,21 @@ fn query(q: &str) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|kv| kv.split_once('='))
 }
 
+/// The value of `name` in a topic's query (`?$rid=1&...`), if present.
+pub(super) fn query_param<'a>(q: &'a str, name: &str) -> Option<&'a str> {
+    query(q).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
 fn rid_of(q: &str, topic: &str) -> Result<String, TopicError> {
-    query(q)
-        .find(|(k, _)| *k == "$rid")
-        .map(|(_, v)| v.to_owned())
+    query_param(q, "$rid")
+        .map(str::to_owned)
         .ok_or_else(|| TopicError::MissingRequestId {
             topic: topic.to_owned(),
         })
 }
 
 fn version_of(q: &str) -> Option<u64> {
-    query(q)
-        .find(|(k, _)| *k == "$version")
-        .and_then(|(_, v)| v.parse().ok())
+    query_param(q, "$version").and_then(|v| v.parse().ok())
 }
 
 /// `devices/{id}{suffix}[/bag]` → (id, bag).

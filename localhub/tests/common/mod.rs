@@ -114,6 +114,15 @@ impl Hub {
         reply(req.send().await.expect("request")).await
     }
 
+    /// A DPS service SAS token (`provisioningserviceowner`) valid for ten minutes.
+    pub fn dps_token(&self) -> String {
+        let cs = self.running.hub.dps_connection_string();
+        let cs = hubcert::iothub::ConnectionString::parse(&cs).expect("DPS connection string");
+        let key = cs.key.expect("key");
+        let expiry = now().unix_timestamp() as u64 + 600;
+        build_sas_token(&cs.host_name, &key, cs.policy.as_deref(), expiry).expect("token")
+    }
+
     pub fn service_token(&self, expiry: u64) -> String {
         let cs = self.running.hub.connection_string();
         let cs = hubcert::iothub::ConnectionString::parse(&cs).expect("owner connection string");
