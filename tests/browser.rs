@@ -691,7 +691,11 @@ async fn the_expiry_watch_lists_everything_soonest_first() {
     type_into(&page, "ca-cn", "Watch Root");
     click(&page, "ca-create");
     settle().await;
-    for (id, days) in [("watch-long", "700"), ("watch-short", "10")] {
+    for (id, days) in [
+        ("watch-long", "700"),
+        ("watch-short", "10"),
+        ("watch-week", "5"),
+    ] {
         type_into(&page, "d-id", id);
         type_into(&page, "d-days", days);
         click(&page, "d-create");
@@ -699,25 +703,29 @@ async fn the_expiry_watch_lists_everything_soonest_first() {
     }
     let summary = text(&page, "#expiry-summary");
     assert!(
-        summary.contains("0 expired, 1 expiring within 30 days, of 3"),
+        summary.contains("1 expiring within 7 days, 1 within 14 days, of 4"),
         "{summary}"
     );
-    let rows: Vec<String> = (1..=3)
+    let rows: Vec<String> = (1..=4)
         .map(|n| text(&page, &format!("#expiry-table tbody tr:nth-child({n})")))
         .collect();
     assert!(
-        rows[0].contains("Device watch-short") && rows[0].contains("renew soon"),
+        rows[0].contains("Device watch-week") && rows[0].contains("under 7 days"),
         "{rows:?}"
     );
     assert!(
-        rows[0].contains("issue a new certificate with the same CN"),
+        rows[1].contains("Device watch-short") && rows[1].contains("under 14 days"),
         "{rows:?}"
     );
     assert!(
-        rows[1].contains("Device watch-long") && rows[1].contains("ok"),
+        rows[1].contains("issue a new certificate with the same CN"),
         "{rows:?}"
     );
-    assert!(rows[2].contains("Root CA"), "{rows:?}");
+    assert!(
+        rows[2].contains("Device watch-long") && rows[2].contains("ok"),
+        "{rows:?}"
+    );
+    assert!(rows[3].contains("Root CA"), "{rows:?}");
     click(&page, "expiry-csv");
     settle().await;
     assert!(text(&page, "#step-expiry").contains("Saved certificate-expiry.csv"));

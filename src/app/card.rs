@@ -19,7 +19,9 @@ pub(crate) struct CardProps {
 pub(crate) fn CertificateCard(props: &CardProps) -> Html {
     let issued = &props.issued;
     let info = &issued.info;
-    let days_left = info.days_left(browser::now());
+    let now = browser::now();
+    let days_left = info.days_left(now);
+    let expiry = crate::pki::ExpiryStatus::classify(now >= info.not_after, days_left);
     let status = use_state(|| None::<Result<String, String>>);
     let pem = issued.certificate.pem();
 
@@ -57,9 +59,9 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
                 <dt>{"Valid"}</dt>
                 <dd>
                     {format_utc(info.not_before)}{" → "}{format_utc(info.not_after)}
-                    <span class={classes!("badge", if days_left < 0 { "bad" } else if days_left < crate::pki::EXPIRY_WARNING_DAYS { "warn" } else { "ok" })}>
+                    <span class={classes!("badge", expiry.tone())}>
                         { match days_left {
-                            d if d < 0 => "expired".to_owned(),
+                            _ if expiry == crate::pki::ExpiryStatus::Expired => "expired".to_owned(),
                             1 => "1 day left".to_owned(),
                             d => format!("{d} days left"),
                         } }

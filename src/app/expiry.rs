@@ -7,7 +7,46 @@ use yew::prelude::*;
 
 use super::browser;
 use super::state::Issued;
-use crate::pki::{expiry_csv, expiry_report, format_utc, ExpiryStatus, EXPIRY_WARNING_DAYS};
+use crate::pki::{
+    expiry_csv, expiry_report, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
+};
+
+/// The summary line over the list: how many are expired and in each alert window (30, 14, 7 days).
+fn summary(rows: &[ExpiryRow]) -> (String, &'static str) {
+    let count = |s: ExpiryStatus| rows.iter().filter(|r| r.status == s).count();
+    let worst = rows
+        .iter()
+        .map(|r| r.status)
+        .min()
+        .unwrap_or(ExpiryStatus::Ok);
+    if worst == ExpiryStatus::Ok {
+        let text = if rows.len() == 1 {
+            format!("The certificate is valid for more than {EXPIRY_WARNING_DAYS} days.")
+        } else {
+            format!(
+                "All {} certificates are valid for more than {EXPIRY_WARNING_DAYS} days.",
+                rows.len()
+            )
+        };
+        return (text, "ok");
+    }
+    let parts: Vec<String> = [
+        (ExpiryStatus::Expired, "expired"),
+        (ExpiryStatus::Within7, "expiring within 7 days"),
+        (ExpiryStatus::Within14, "within 14 days"),
+        (ExpiryStatus::Within30, "within 30 days"),
+    ]
+    .into_iter()
+    .filter_map(|(s, what)| match count(s) {
+        0 => None,
+        n => Some(format!("{n} {what}")),
+    })
+    .collect();
+    (
+        format!("{}, of {}.", parts.join(", "), rows.len()),
+        worst.tone(),
+    )
+}
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct ExpiryProps {
@@ -48,23 +87,10 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             <p class="hint">{"Certificates made or imported above are listed here, soonest expiry first."}</p>
         },
         Ok(rows) => {
-            let expired = rows
-                .iter()
-                .filter(|r| r.status == ExpiryStatus::Expired)
-                .count();
-            let soon = rows
-                .iter()
-                .filter(|r| r.status == ExpiryStatus::Soon)
-                .count();
+            let (line, tone) = summary(rows);
             html! {
                 <>
-                    <p class={classes!("summary", if expired > 0 { "bad" } else if soon > 0 { "warn" } else { "ok" })} id="expiry-summary">
-                        { match (expired, soon) {
-                            (0, 0) if rows.len() == 1 => format!("The certificate is valid for more than {EXPIRY_WARNING_DAYS} days."),
-                            (0, 0) => format!("All {} certificates are valid for more than {EXPIRY_WARNING_DAYS} days.", rows.len()),
-                            _ => format!("{expired} expired, {soon} expiring within {EXPIRY_WARNING_DAYS} days, of {}.", rows.len()),
-                        } }
-                    </p>
+                    <p class={classes!("summary", tone)} id="expiry-summary" role="status">{line}</p>
                     <div class="table-wrap">
                         <table id="expiry-table">
                             <thead><tr><th scope="col">{"Certificate"}</th><th scope="col">{"Expires (UTC)"}</th><th scope="col">{"Days left"}</th><th scope="col">{"Status"}</th></tr></thead>
@@ -77,7 +103,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                                         </td>
                                         <td>{format_utc(r.not_after)}</td>
                                         <td class="num">{r.days_left}</td>
-                                        <td><span class={classes!("badge", match r.status { ExpiryStatus::Expired => "bad", ExpiryStatus::Soon => "warn", ExpiryStatus::Ok => "ok" })}>{r.status.label()}</span></td>
+                                        <td><span class={classes!("badge", r.status.tone())}>{r.status.label()}</span></td>
                                     </tr>
                                 }) }
                             </tbody>
@@ -98,7 +124,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                 <span class="step-no" aria-hidden="true">{"◔"}</span>
                 <div>
                     <h2 id="step-expiry-title">{"Watch expiry"}</h2>
-                    <p class="lede">{"Every certificate made or imported on this page, soonest expiry first, with what to do before it runs out."}</p>
+                    <p class="lede">{"Every certificate made or imported on this page, soonest expiry first, with alerts at 30, 14 and 7 days and what to do before it runs out."}</p>
                 </div>
             </div>
             <div class="card">{body}</div>

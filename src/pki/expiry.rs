@@ -5,26 +5,61 @@ use time::OffsetDateTime;
 use super::dates::{format_rfc3339_utc, format_utc};
 use super::{Certificate, PkiError};
 
-/// Days before expiry from which a certificate is flagged.
+/// Days before expiry from which a certificate is flagged (the first of the three alerts).
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
-/// How close a certificate is to expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The alerts before expiry, in days, widest first: 30, 14 and 7 days ahead.
+pub const EXPIRY_ALERT_DAYS: [i64; 3] = [EXPIRY_WARNING_DAYS, 14, 7];
+
+/// How close a certificate is to expiry, in the alert steps of [`EXPIRY_ALERT_DAYS`].
+/// Ordered from the most urgent to fine, so sorting or `min` finds the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ExpiryStatus {
     /// Past its notAfter: the hub refuses it.
     Expired,
-    /// Within the warning window.
-    Soon,
+    /// Less than 7 days left.
+    Within7,
+    /// Less than 14 days left.
+    Within14,
+    /// Less than 30 days left.
+    Within30,
     /// Fine.
     Ok,
 }
 
 impl ExpiryStatus {
+    /// The status for a certificate `days_left` whole days from its notAfter (`expired` once past it).
+    pub fn classify(expired: bool, days_left: i64) -> Self {
+        match days_left {
+            _ if expired => Self::Expired,
+            d if d < 7 => Self::Within7,
+            d if d < 14 => Self::Within14,
+            d if d < EXPIRY_WARNING_DAYS => Self::Within30,
+            _ => Self::Ok,
+        }
+    }
+
     /// A word for a badge or a CSV column.
     pub fn label(self) -> &'static str {
         match self {
             Self::Expired => "expired",
-            Self::Soon => "renew soon",
+            Self::Within7 => "under 7 days",
+            Self::Within14 => "under 14 days",
+            Self::Within30 => "under 30 days",
+            Self::Ok => "ok",
+        }
+    }
+
+    /// Whether something must be done (expired or inside an alert window).
+    pub fn needs_action(self) -> bool {
+        self != Self::Ok
+    }
+
+    /// A tone for the interface: `bad` (expired or a week left), `warn`, or `ok`.
+    pub fn tone(self) -> &'static str {
+        match self {
+            Self::Expired | Self::Within7 => "bad",
+            Self::Within14 | Self::Within30 => "warn",
             Self::Ok => "ok",
         }
     }
@@ -59,19 +94,13 @@ pub fn expiry_report(
         .map(|(label, cert)| {
             let info = cert.info()?;
             let days_left = info.days_left(now);
-            let status = if now >= info.not_after {
-                ExpiryStatus::Expired
-            } else if days_left < EXPIRY_WARNING_DAYS {
-                ExpiryStatus::Soon
-            } else {
-                ExpiryStatus::Ok
-            };
+            let status = ExpiryStatus::classify(now >= info.not_after, days_left);
             let advice = match (status, info.is_ca) {
                 (ExpiryStatus::Ok, _) => None,
                 (ExpiryStatus::Expired, true) => Some("Expired: devices it signed can no longer connect. Make a new CA, upload and verify it, and re-issue the devices.".to_owned()),
-                (ExpiryStatus::Soon, true) => Some(format!("Expires {}: make the next CA now, upload and verify it next to this one, and re-issue devices before then.", format_utc(info.not_after))),
+                (_, true) => Some(format!("Expires {}: make the next CA now, upload and verify it next to this one (on DPS as the enrollment group's secondary), and re-issue devices before then.", format_utc(info.not_after))),
                 (ExpiryStatus::Expired, false) => Some("Expired: the hub refuses it. Issue a new certificate with the same CN and install it on the device.".to_owned()),
-                (ExpiryStatus::Soon, false) => Some(format!("Expires {}: issue a new certificate with the same CN and install it on the device before then.", format_utc(info.not_after))),
+                (_, false) => Some(format!("Expires {}: issue a new certificate with the same CN and install it on the device before then (a DPS device then registers again and stays on its hub).", format_utc(info.not_after))),
             };
             Ok(ExpiryRow {
                 label: label.clone(),
@@ -159,7 +188,7 @@ mod tests {
             order,
             [
                 ("Device gone", ExpiryStatus::Expired),
-                ("Device short", ExpiryStatus::Soon),
+                ("Device short", ExpiryStatus::Within30),
                 ("Device \"long\", lived", ExpiryStatus::Ok),
                 ("Root CA", ExpiryStatus::Ok),
             ]
@@ -184,10 +213,55 @@ mod tests {
         );
         assert!(lines[1].starts_with("Device gone,CN=gone,"), "{csv}");
         assert!(lines[1].contains(",-15,expired,"), "{csv}");
+        assert!(lines[2].contains(",20,under 30 days,"), "{csv}");
         assert!(
             lines[3].starts_with("\"Device \"\"long\"\", lived\",CN=long,"),
             "{csv}"
         );
         assert!(lines[2].contains("T20:"), "{csv}");
+    }
+
+    #[test]
+    fn alerts_at_thirty_fourteen_and_seven_days() {
+        let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+        let ca = CertificateAuthority::create_root(&RootCaParams::default(), t0).unwrap();
+        let cert = ca
+            .issue_device_identity(
+                &DeviceCertParams {
+                    device_id: crate::contract::DeviceId::parse("d").unwrap(),
+                    validity: ValidityDays::new(60).unwrap(),
+                },
+                KeyAlgorithm::EcdsaP256,
+                t0,
+            )
+            .unwrap()
+            .certificate;
+        let not_after = cert.info().unwrap().not_after;
+        // (days before notAfter, status): each boundary on both sides.
+        let cases = [
+            (31, ExpiryStatus::Ok),
+            (30, ExpiryStatus::Ok),
+            (29, ExpiryStatus::Within30),
+            (14, ExpiryStatus::Within30),
+            (13, ExpiryStatus::Within14),
+            (7, ExpiryStatus::Within14),
+            (6, ExpiryStatus::Within7),
+            (0, ExpiryStatus::Expired),
+            (-3, ExpiryStatus::Expired),
+        ];
+        for (days_before, want) in cases {
+            let now = not_after - Duration::days(days_before);
+            let rows = expiry_report(&[("d".to_owned(), cert.clone())], now).unwrap();
+            assert_eq!(rows[0].status, want, "{days_before} days before notAfter");
+            assert_eq!(rows[0].status.needs_action(), want != ExpiryStatus::Ok);
+        }
+        // One minute before notAfter is still "under 7 days", not yet expired.
+        let rows =
+            expiry_report(&[("d".to_owned(), cert)], not_after - Duration::minutes(1)).unwrap();
+        assert_eq!(rows[0].status, ExpiryStatus::Within7);
+        assert!(
+            ExpiryStatus::Expired < ExpiryStatus::Within7
+                && ExpiryStatus::Within30 < ExpiryStatus::Ok
+        );
     }
 }
