@@ -32,7 +32,8 @@ pub use dps::{
 };
 pub use encoding::{url_decode, url_encode};
 pub use names::{
-    hub_host_name, CertificateName, DeviceId, HubHost, IdError, VerificationCode, HUB_DOMAIN,
+    hub_host_name, CertificateName, DeviceId, EnrollmentId, HubHost, IdError, VerificationCode,
+    HUB_DOMAIN,
 };
 pub use redact::Redacted;
 pub use sas::{build_token as build_sas_token, SasError, SasToken};

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::BytesMut;
 use hubcert::contract::{
-    DpsTopic, DpsUserName, EnrollmentGroup, RegistrationOperation, RegistrationRequest,
-    RegistrationState, RegistrationStatus,
+    DpsTopic, DpsUserName, EnrollmentGroup, EnrollmentId, RegistrationOperation,
+    RegistrationRequest, RegistrationState, RegistrationStatus,
 };
 use hubcert::pki::Certificate;
 use mqttbytes::v4::{
@@ -24,7 +24,7 @@ use mqttbytes::QoS;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use crate::extract::{Body, DpsServiceCall, RequestBody};
+use crate::extract::{Body, DpsServiceCall, IfMatch, RequestBody};
 use crate::reply::{with_etag, ApiError};
 use crate::store::{now_unix, DeviceAuth, DeviceRecord, Hub};
 use crate::wire::{read_packet, send};
@@ -47,11 +47,39 @@ fn group_not_found(id: &str) -> ApiError {
     )
 }
 
-/// `PUT /enrollmentGroups/{id}`.
+/// Whether a write with `if_match` may replace `current` (the group there, if any): DPS refuses
+/// a PUT over an existing enrollment without an etag (409; azure-sdk-for-python#35187 shows it as
+/// `ResourceExistsError`) and one with another etag (412).
+fn check_write(
+    if_match: &IfMatch,
+    current: Option<&EnrollmentGroup>,
+    id: &str,
+) -> Result<(), ApiError> {
+    let current_etag = current.and_then(|g| g.etag.as_deref());
+    match (current_etag, if_match.matches(current_etag.unwrap_or(""))) {
+        (Some(_), None) => Err(ApiError::dps(
+            StatusCode::CONFLICT,
+            409_201,
+            format!(
+                "Enrollment group {id} already exists: send its etag in If-Match to replace it."
+            ),
+        )),
+        (Some(_), Some(false)) => Err(ApiError::dps(
+            StatusCode::PRECONDITION_FAILED,
+            412_201,
+            format!("Enrollment group {id} has changed: its etag does not match If-Match."),
+        )),
+        (None, Some(_)) if if_match.0.as_deref() != Some("*") => Err(group_not_found(id)),
+        _ => Ok(()),
+    }
+}
+
+/// `PUT /enrollmentGroups/{id}`: creates, or replaces with the current etag.
 pub(crate) async fn put_group(
     _: DpsServiceCall,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
+    if_match: IfMatch,
     Body(mut group): Body<EnrollmentGroup>,
 ) -> Result<Response, ApiError> {
     if group.enrollment_group_id != id {
@@ -59,6 +87,13 @@ pub(crate) async fn put_group(
             StatusCode::BAD_REQUEST,
             400_004,
             "The enrollmentGroupId in the body differs from the one in the URL",
+        ));
+    }
+    if EnrollmentId::parse(&id).is_err() {
+        return Err(ApiError::dps(
+            StatusCode::BAD_REQUEST,
+            400_004,
+            format!("{}", hubcert::contract::IdError::EnrollmentIdInvalid { id }),
         ));
     }
     if group.attestation.kind != "x509" || group.signing_certificates().is_empty() {
@@ -79,7 +114,11 @@ pub(crate) async fn put_group(
     }
     let etag = hub.next_etag();
     group.etag = Some(etag.clone());
-    hub.write_enrollment_groups(|groups| groups.insert(id, group.clone()));
+    hub.write_enrollment_groups(|groups| {
+        check_write(&if_match, groups.get(&id), &id)?;
+        groups.insert(id, group.clone());
+        Ok(())
+    })?;
     Ok(with_etag(StatusCode::OK, &group, &etag))
 }
 
@@ -92,18 +131,41 @@ pub(crate) async fn get_group(
     let group = hub
         .read_enrollment_groups(|groups| groups.get(&id).cloned())
         .ok_or_else(|| group_not_found(&id))?;
-    Ok(Json(group).into_response())
+    let etag = group.etag.clone().unwrap_or_default();
+    Ok(with_etag(StatusCode::OK, &group, &etag))
 }
 
-/// `DELETE /enrollmentGroups/{id}`.
+/// `POST /enrollmentGroups/query`: every group (localhub reads no query language; `*` is what
+/// the SDKs and the app send).
+pub(crate) async fn query_groups(_: DpsServiceCall, State(hub): State<Arc<Hub>>) -> Response {
+    let groups = hub.read_enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>());
+    let mut r = Json(groups).into_response();
+    r.headers_mut().insert(
+        "x-ms-item-type",
+        axum::http::HeaderValue::from_static("enrollmentGroup"),
+    );
+    r
+}
+
+/// `DELETE /enrollmentGroups/{id}`, with an optional `If-Match`.
 pub(crate) async fn delete_group(
     _: DpsServiceCall,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
+    if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    hub.write_enrollment_groups(|groups| groups.remove(&id))
-        .map(|_| StatusCode::NO_CONTENT)
-        .ok_or_else(|| group_not_found(&id))
+    hub.write_enrollment_groups(|groups| {
+        let current = groups.get(&id).ok_or_else(|| group_not_found(&id))?;
+        if if_match.matches(current.etag.as_deref().unwrap_or("")) == Some(false) {
+            return Err(ApiError::dps(
+                StatusCode::PRECONDITION_FAILED,
+                412_201,
+                format!("Enrollment group {id} has changed: its etag does not match If-Match."),
+            ));
+        }
+        groups.remove(&id);
+        Ok(StatusCode::NO_CONTENT)
+    })
 }
 
 /// The enabled-or-not group whose signing certificate the device's chain reaches.

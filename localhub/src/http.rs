@@ -34,6 +34,7 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
                 .put(registry::put)
                 .delete(registry::delete),
         )
+        .route("/enrollmentGroups/query", post(dps::query_groups))
         .route(
             "/enrollmentGroups/{id}",
             get(dps::get_group)

@@ -214,3 +214,83 @@ async fn dps_refuses_as_dps_does() {
         204
     );
 }
+
+#[tokio::test]
+async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
+    use hubcert::contract::EnrollmentGroup;
+    use hubcert::iothub::{DpsService, HubClient, RestError};
+    let hub = start().await;
+    let cs = info(&hub).await["dpsConnectionString"]
+        .as_str()
+        .expect("DPS connection string")
+        .to_owned();
+    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let t = || now().unix_timestamp() as u64;
+    let (a, b) = (root("Rollover A"), root("Rollover B"));
+
+    let one = EnrollmentGroup::x509_signing("line-1", &a.certificate().pem(), None);
+    let saved = client
+        .save_enrollment_group(&svc, &one, t())
+        .await
+        .expect("created");
+    assert!(!saved.replaced);
+    let first_etag = saved.group.etag.clone().expect("etag");
+    // Rolled over: B beside A as the secondary, written with the etag read.
+    let two = EnrollmentGroup::x509_signing(
+        "line-1",
+        &a.certificate().pem(),
+        Some(&b.certificate().pem()),
+    );
+    let saved = client
+        .save_enrollment_group(&svc, &two, t())
+        .await
+        .expect("replaced");
+    assert!(saved.replaced);
+    assert_ne!(saved.group.etag.as_deref(), Some(first_etag.as_str()));
+    assert_eq!(saved.group.signing_certificates().len(), 2);
+
+    // A writer holding the old etag is refused (412), and one with none (409), as DPS does.
+    let stale = svc.put_group(&one, Some(&first_etag), t()).unwrap();
+    let e = client
+        .call(hubcert::iothub::Plane::Dps, &stale)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(412), "{e}");
+    let blind = svc.put_group(&one, None, t()).unwrap();
+    let e = client
+        .call(hubcert::iothub::Plane::Dps, &blind)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(409), "{e}");
+
+    client
+        .save_enrollment_group(
+            &svc,
+            &EnrollmentGroup::x509_signing("line-2", &b.certificate().pem(), None),
+            t(),
+        )
+        .await
+        .expect("second group");
+    let ids: Vec<String> = client
+        .enrollment_groups(&svc, t())
+        .await
+        .expect("query")
+        .into_iter()
+        .map(|g| g.enrollment_group_id)
+        .collect();
+    assert_eq!(ids, ["line-1", "line-2"]);
+    client
+        .delete_enrollment_group(&svc, "line-1", t())
+        .await
+        .expect("deleted");
+    let e = client
+        .enrollment_group(&svc, "line-1", t())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, RestError::Status { status: 404, code: Some(c), .. } if c == "404202"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("No such enrollment"), "{e}");
+}

@@ -1,7 +1,8 @@
 //! Microsoft's provisioning SDKs against localhub's DPS: Node.js (azure-iot-provisioning-device + its
 //! MQTT transport) and Python (azure-iot-device's ProvisioningDeviceClient). An X.509 device of an
 //! enrollment group registers, is assigned to localhub's hub, and the SDK's device client connects
-//! there and sends; a device of no group is refused. Needs `npm ci` in tests/node and the Python venv
+//! there and sends; a device of no group is refused. Node's service SDK (azure-iot-provisioning-service)
+//! manages enrollment groups with etags. Needs `npm ci` in tests/node and the Python venv
 //! (scripts/test.sh and setup.sh make them). The SDKs dial `{host}:8883`, so this localhub listens on
 //! 127.0.0.2:8883 (127.0.0.1:8883 may be run.sh's); one test, so the two never race for the port.
 
@@ -125,5 +126,50 @@ async fn microsofts_provisioning_sdks_register_and_their_device_clients_connect_
         let (ok, text) = run_sdk(sdk, &hub, &stranger_id, &stranger);
         assert!(!ok, "{text}");
         assert!(text.contains("registration failed"), "{text}");
+    }
+}
+
+/// Microsoft's Node.js provisioning service SDK manages localhub's enrollment groups: create, get,
+/// update with the etag, a stale etag refused (412), query, delete, and a 404 after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
+    let hub = start().await;
+    let ca = root("Service SDK Root");
+    let dir = tempfile::tempdir().expect("dir");
+    let pem = dir.path().join("ca.pem");
+    std::fs::write(&pem, ca.certificate().pem()).expect("write");
+    let tls_root = dir.path().join("localhub-root.pem");
+    std::fs::write(&tls_root, &hub.running.root_pem).expect("write");
+    let cs = hub.running.hub.dps_connection_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(node_dir().join("enrollment-groups.js"))
+            .env("DPS_CONNECTION_STRING", cs)
+            .env("DPS_PORT", hub.running.https.port().to_string())
+            .env("CA_PEM", &pem)
+            .env("GROUP_ID", "node-service-fleet")
+            .env("NODE_EXTRA_CA_CERTS", &tls_root)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .expect("joined");
+    let text = format!(
+        "{}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "created node-service-fleet etag ",
+        "got node-service-fleet enabled",
+        "updated disabled etag changed true",
+        "stale etag refused 412",
+        "query node-service-fleet",
+        "deleted",
+        "after delete not found 404",
+    ] {
+        assert!(text.contains(line), "{line:?} missing in {text}");
     }
 }

@@ -335,6 +335,74 @@ pub struct EnrollmentGroup {
 }
 
 impl EnrollmentGroup {
+    /// An enabled X.509 group whose devices chain to `primary` (and, during a rollover, to
+    /// `secondary`): the CAs' certificates given whole, PEM.
+    pub fn x509_signing(id: &str, primary: &str, secondary: Option<&str>) -> Self {
+        let cert = |pem: &str| X509CertificateWithInfo {
+            certificate: Some(pem.to_owned()),
+            info: None,
+        };
+        Self::x509(
+            id,
+            X509Attestation {
+                signing_certificates: Some(X509Certificates {
+                    primary: Some(cert(primary)),
+                    secondary: secondary.map(cert),
+                }),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// An enabled X.509 group whose devices chain to the DPS CA certificate named `primary` (and
+    /// `secondary`), uploaded to DPS and verified there.
+    pub fn x509_ca_references(id: &str, primary: &str, secondary: Option<&str>) -> Self {
+        Self::x509(
+            id,
+            X509Attestation {
+                ca_references: Some(X509CaReferences {
+                    primary: Some(primary.to_owned()),
+                    secondary: secondary.map(str::to_owned),
+                }),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn x509(id: &str, x509: X509Attestation) -> Self {
+        Self {
+            enrollment_group_id: id.to_owned(),
+            attestation: Attestation {
+                kind: "x509".to_owned(),
+                x509: Some(x509),
+            },
+            provisioning_status: Some("enabled".to_owned()),
+            allocation_policy: None,
+            iot_hubs: None,
+            initial_twin: None,
+            reprovision_policy: None,
+            capabilities: None,
+            etag: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// The names of the DPS CA certificates it refers to, primary first.
+    pub fn ca_references(&self) -> Vec<&str> {
+        self.attestation
+            .x509
+            .as_ref()
+            .and_then(|x| x.ca_references.as_ref())
+            .map(|r| {
+                [&r.primary, &r.secondary]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether its devices may register (`provisioningStatus` absent means enabled).
     pub fn is_enabled(&self) -> bool {
         self.provisioning_status.as_deref() != Some("disabled")
@@ -475,5 +543,58 @@ mod tests {
             ..g
         };
         assert!(!disabled.is_enabled());
+    }
+
+    #[test]
+    fn groups_built_here_write_the_spec_shape_and_read_back() {
+        let g = EnrollmentGroup::x509_signing("fleet-a", "PEM-1", Some("PEM-2"));
+        let json: serde_json::Value = serde_json::to_value(&g).expect("writes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "enrollmentGroupId": "fleet-a",
+                "attestation": {"type": "x509", "x509": {"signingCertificates": {
+                    "primary": {"certificate": "PEM-1"},
+                    "secondary": {"certificate": "PEM-2"}}}},
+                "provisioningStatus": "enabled"
+            })
+        );
+        let back: EnrollmentGroup = serde_json::from_value(json).expect("reads");
+        assert_eq!(back, g);
+        assert!(back.ca_references().is_empty());
+
+        let r = EnrollmentGroup::x509_ca_references("fleet-b", "root-2026", None);
+        let json = serde_json::to_value(&r).expect("writes");
+        assert_eq!(
+            json["attestation"]["x509"]["caReferences"],
+            serde_json::json!({"primary": "root-2026"})
+        );
+        let back: EnrollmentGroup = serde_json::from_value(json).expect("reads");
+        assert_eq!(back.ca_references(), vec!["root-2026"]);
+        assert!(back.signing_certificates().is_empty());
+    }
+
+    #[test]
+    fn enrollment_ids_follow_dps_rules() {
+        for ok in [
+            "fleet",
+            "Fleet-2026.a_b:c",
+            "ends-with-dash-",
+            &"a".repeat(128),
+        ] {
+            assert!(super::super::EnrollmentId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "ends.",
+            "ends_",
+            "ends:",
+            "has space",
+            "slash/x",
+            &"a".repeat(129),
+        ] {
+            let e = super::super::EnrollmentId::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("not a DPS enrollment id"), "{bad}");
+        }
     }
 }

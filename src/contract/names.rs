@@ -68,6 +68,12 @@ pub enum IdError {
         /// The name as given.
         name: String,
     },
+    /// A DPS enrollment (group) id breaks DPS's rules: at most 128 letters, digits and `- . _ :`,
+    /// ending with a letter, a digit or `-`.
+    EnrollmentIdInvalid {
+        /// The id as given.
+        id: String,
+    },
 }
 
 impl fmt::Display for IdError {
@@ -122,6 +128,10 @@ impl fmt::Display for IdError {
                 f,
                 "'{name}' is not an IoT Hub name: 3 to 50 letters, digits or '-', not starting or ending with '-'."
             ),
+            Self::EnrollmentIdInvalid { id } => write!(
+                f,
+                "'{id}' is not a DPS enrollment id: 1 to 128 letters, digits, '-', '.', '_' or ':', ending with a letter, a digit or '-'."
+            ),
         }
     }
 }
@@ -133,6 +143,40 @@ fn describe_char(ch: char) -> String {
         ' ' => "a space".to_owned(),
         c if c.is_control() || c.is_whitespace() => format!("U+{:04X}", c as u32),
         c => format!("'{c}'"),
+    }
+}
+
+/// A DPS enrollment group id (or an individual enrollment's registration id): at most 128
+/// characters of letters, digits, `- . _ :`, the last a letter, a digit or `-` (DPS compares it
+/// without case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EnrollmentId(String);
+
+impl EnrollmentId {
+    /// Checks `input` against DPS's rules.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || "-._:".contains(c);
+        let ok_last = input
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
+        if input.len() > 128 || !ok_last || !input.chars().all(ok_char) {
+            return Err(IdError::EnrollmentIdInvalid {
+                id: input.to_owned(),
+            });
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// The id as DPS spells it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EnrollmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

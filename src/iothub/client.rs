@@ -4,8 +4,9 @@
 
 use std::future::Future;
 
+use super::dps::{self, DpsService};
 use super::{Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError};
-use crate::contract::{DeviceId, VerificationCode};
+use crate::contract::{DeviceId, EnrollmentGroup, VerificationCode};
 
 /// An HTTP answer: status and body text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,6 +303,82 @@ impl<T: Transport> HubClient<T> {
         let request = registry.delete(id, None, now_unix)?;
         self.call(Plane::Registry, &request).await.map(|_| ())
     }
+
+    /// Creates an enrollment group, or replaces the one with its id: read first, then written
+    /// with the etag read (one re-read and retry if another writer got in between).
+    pub async fn save_enrollment_group(
+        &self,
+        dps: &DpsService,
+        group: &EnrollmentGroup,
+        now_unix: u64,
+    ) -> Result<SavedGroup, RestError> {
+        let mut retried = false;
+        loop {
+            let etag = match self
+                .enrollment_group(dps, &group.enrollment_group_id, now_unix)
+                .await
+            {
+                Ok(current) => current.etag,
+                Err(RestError::Status { status: 404, .. }) => None,
+                Err(e) => return Err(e),
+            };
+            let request = dps.put_group(group, etag.as_deref(), now_unix)?;
+            match self.call(Plane::Dps, &request).await {
+                Ok(body) => {
+                    return Ok(SavedGroup {
+                        group: dps::parse_group(&body)?,
+                        replaced: etag.is_some(),
+                        retried,
+                    })
+                }
+                Err(e) if e.is_stale_etag() && !retried => retried = true,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads an enrollment group.
+    pub async fn enrollment_group(
+        &self,
+        dps: &DpsService,
+        id: &str,
+        now_unix: u64,
+    ) -> Result<EnrollmentGroup, RestError> {
+        let request = dps.get_group(id, now_unix)?;
+        dps::parse_group(&self.call(Plane::Dps, &request).await?)
+    }
+
+    /// Every enrollment group of the DPS.
+    pub async fn enrollment_groups(
+        &self,
+        dps: &DpsService,
+        now_unix: u64,
+    ) -> Result<Vec<EnrollmentGroup>, RestError> {
+        let request = dps.query_groups(now_unix)?;
+        dps::parse_groups(&self.call(Plane::Dps, &request).await?)
+    }
+
+    /// Deletes an enrollment group, whatever its version.
+    pub async fn delete_enrollment_group(
+        &self,
+        dps: &DpsService,
+        id: &str,
+        now_unix: u64,
+    ) -> Result<(), RestError> {
+        let request = dps.delete_group(id, None, now_unix)?;
+        self.call(Plane::Dps, &request).await.map(|_| ())
+    }
+}
+
+/// What saving an enrollment group did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedGroup {
+    /// The group as DPS now describes it.
+    pub group: EnrollmentGroup,
+    /// An existing group of that id was replaced (else it was created).
+    pub replaced: bool,
+    /// A stale etag was re-read and the write retried.
+    pub retried: bool,
 }
 
 #[cfg(test)]

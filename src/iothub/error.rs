@@ -14,6 +14,8 @@ pub enum Plane {
     Arm,
     /// The hub's data plane: device identities.
     Registry,
+    /// The Device Provisioning Service's service API: enrollments and registrations.
+    Dps,
 }
 
 /// What went wrong with a hub call, with the likely cause and the fix.
@@ -72,6 +74,14 @@ impl RestError {
             .get("message")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        // DPS writes a number: {"errorCode":404202,"message":"..."}.
+        if code.is_none() {
+            code = obj.get("errorCode").and_then(|c| match c {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            });
+        }
         if let Some(m) = obj.get("Message").and_then(Value::as_str) {
             match m.strip_prefix("ErrorCode:").and_then(|r| r.split_once(';')) {
                 Some((c, rest)) => {
@@ -123,10 +133,24 @@ impl RestError {
             ),
             Self::Unreachable { plane, localhub: true, .. } => format!(
                 "localhub did not answer. Start it with ./scripts/run.sh (or `cargo run --release -p localhub`) and check the {} endpoint in the settings.",
-                if *plane == Plane::Arm { "ARM" } else { "registry" }
+                match plane { Plane::Arm => "ARM", Plane::Registry => "registry", Plane::Dps => "DPS" }
             ),
             Self::Unreachable { plane: Plane::Arm, .. } => "No answer from Azure Resource Manager: check your network connection and the ARM endpoint, then try again.".to_owned(),
             Self::Unreachable { plane: Plane::Registry, .. } => "The hub's device API gave the page no answer. IoT Hub's data plane sends no CORS headers, so a browser page cannot call it directly: start the relay on your machine (`localhub relay --hub HUB.azure-devices.net`) and set the registry endpoint to it, or run the az command shown beside this step.".to_owned(),
+            Self::Unreachable { plane: Plane::Dps, .. } => "The provisioning service gave the page no answer. DPS's service API sends no CORS headers, so a browser page cannot call it directly: start the relay on your machine (`localhub relay --dps NAME`) and set the DPS endpoint to it, or run the az command shown beside this step.".to_owned(),
+            Self::Status { plane: Plane::Dps, status, code, .. } => {
+                match (*status, code.as_deref().unwrap_or("")) {
+                    (400, _) => "DPS refused the enrollment: check the enrollment id (letters, digits, - . _ :) and that the certificate is a CA certificate's PEM.".to_owned(),
+                    (401, _) => "DPS refused the service credentials: use the DPS's own connection string (Shared access policies, provisioningserviceowner), not the hub's; a SAS token also fails when this computer's clock is off.".to_owned(),
+                    (403, _) => "The policy in the connection string may not write enrollments: use provisioningserviceowner (enrollment write).".to_owned(),
+                    (404, _) => "No such enrollment on this DPS: check the enrollment id, or create it first.".to_owned(),
+                    (409, _) => "DPS already has an enrollment with this id: update it (it is read first, then written with its etag) or delete it.".to_owned(),
+                    (412, _) => "The enrollment's etag was stale: it changed since it was read. Read it again and retry.".to_owned(),
+                    (429, _) => "DPS is throttling requests (429): wait a few seconds and try again.".to_owned(),
+                    (s, _) if s >= 500 => format!("DPS failed ({s}). This is on Azure's side: try again in a minute."),
+                    (s, _) => format!("DPS answered HTTP {s}."),
+                }
+            }
             Self::Status { plane, status, code, .. } => {
                 let code = code.as_deref().unwrap_or("");
                 match (plane, *status, code) {
@@ -157,10 +181,10 @@ impl fmt::Display for RestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Status {
+                plane,
                 status,
                 code,
                 message,
-                ..
             } => {
                 write!(f, "HTTP {status}")?;
                 if let Some(code) = code {
@@ -168,7 +192,12 @@ impl fmt::Display for RestError {
                 }
                 write!(f, ": {}", self.advice())?;
                 if let Some(message) = message {
-                    write!(f, " (The hub said: {message})")?;
+                    let who = if *plane == Plane::Dps {
+                        "DPS"
+                    } else {
+                        "The hub"
+                    };
+                    write!(f, " ({who} said: {message})")?;
                 }
                 Ok(())
             }

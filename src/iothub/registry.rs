@@ -124,6 +124,43 @@ impl fmt::Debug for ConnectionString {
     }
 }
 
+impl ServiceAuth {
+    /// Checks that the credentials are complete; `policy` names the owner policy to suggest.
+    pub(super) fn check(&self, policy: &str) -> Result<(), RestError> {
+        match self {
+            Self::Sas { policy: p, key } => {
+                if p.trim().is_empty() {
+                    return Err(setting("Connection string", format!("has no SharedAccessKeyName: use a service policy's connection string ({policy}), not a device's")));
+                }
+                if key.trim().is_empty() {
+                    return Err(setting("Connection string", "has no SharedAccessKey"));
+                }
+                Ok(())
+            }
+            Self::Bearer(t) if t.trim().is_empty() => Err(setting("Entra token", "is empty")),
+            Self::Bearer(_) => Ok(()),
+        }
+    }
+
+    /// The `Authorization` header for one call to `host_name` (the SAS token's resource).
+    pub(super) fn authorization(
+        &self,
+        host_name: &str,
+        now_unix: u64,
+    ) -> Result<String, RestError> {
+        match self {
+            Self::Sas { policy, key } => build_sas_token(
+                host_name,
+                key,
+                Some(policy),
+                now_unix + SERVICE_TOKEN_SECONDS,
+            )
+            .map_err(|e| setting("Connection string", e.to_string())),
+            Self::Bearer(t) => Ok(format!("Bearer {}", t.trim())),
+        }
+    }
+}
+
 impl fmt::Debug for ServiceAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -158,20 +195,7 @@ impl Registry {
         } else {
             endpoint("Registry endpoint", endpoint_url)?
         };
-        match &auth {
-            ServiceAuth::Sas { policy, key } => {
-                if policy.trim().is_empty() {
-                    return Err(setting("Connection string", "has no SharedAccessKeyName: use a service policy's connection string (iothubowner), not a device's"));
-                }
-                if key.trim().is_empty() {
-                    return Err(setting("Connection string", "has no SharedAccessKey"));
-                }
-            }
-            ServiceAuth::Bearer(t) if t.trim().is_empty() => {
-                return Err(setting("Entra token", "is empty"))
-            }
-            ServiceAuth::Bearer(_) => {}
-        }
+        auth.check("iothubowner")?;
         Ok(Self {
             base,
             host_name,
@@ -207,16 +231,7 @@ impl Registry {
     }
 
     fn authorization(&self, now_unix: u64) -> Result<String, RestError> {
-        match &self.auth {
-            ServiceAuth::Sas { policy, key } => build_sas_token(
-                &self.host_name,
-                key,
-                Some(policy),
-                now_unix + SERVICE_TOKEN_SECONDS,
-            )
-            .map_err(|e| setting("Connection string", e.to_string())),
-            ServiceAuth::Bearer(t) => Ok(format!("Bearer {}", t.trim())),
-        }
+        self.auth.authorization(&self.host_name, now_unix)
     }
 
     fn request(&self, method: Method, id: &DeviceId, now_unix: u64) -> Result<Request, RestError> {

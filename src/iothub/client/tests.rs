@@ -286,3 +286,69 @@ fn a_taken_name_holding_this_ca_is_adopted_and_another_ca_is_refused() {
     let script = Script::new(vec![Ok((401, "{}"))]);
     assert_eq!(put_ca(&script).map_err(|e| e.status()), Err(Some(401)));
 }
+
+fn dps() -> DpsService {
+    DpsService::from_connection_string(
+        "http://127.0.0.1:1",
+        "HostName=d.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=c2VjcmV0",
+    )
+    .unwrap()
+}
+
+fn group_body(etag: &str) -> String {
+    let mut g = EnrollmentGroup::x509_signing("fleet", "PEM", None);
+    g.etag = Some(etag.into());
+    serde_json::to_string(&g).unwrap()
+}
+
+#[test]
+fn a_new_group_is_created_without_an_etag_an_existing_one_replaced_with_its_own() {
+    let group = EnrollmentGroup::x509_signing("fleet", "PEM", None);
+    let not_found = r#"{"errorCode":404202,"message":"Enrollment group fleet not found."}"#;
+    let script = Script::new(vec![Ok((404, not_found)), Ok((200, &group_body("g1")))]);
+    let saved =
+        run(HubClient::new(&script, true).save_enrollment_group(&dps(), &group, 0)).unwrap();
+    assert!(!saved.replaced && !saved.retried);
+    assert_eq!(saved.group.etag.as_deref(), Some("g1"));
+    let sent = script.sent.borrow();
+    assert_eq!((sent[0].method, sent[1].method), (Method::Get, Method::Put));
+    assert_eq!(sent[1].header("If-Match"), None);
+
+    // Present: written with the etag it had; a writer in between costs one re-read.
+    let stale = r#"{"errorCode":412002,"message":"Precondition failed."}"#;
+    let script = Script::new(vec![
+        Ok((200, &group_body("g1"))),
+        Ok((412, stale)),
+        Ok((200, &group_body("g2"))),
+        Ok((200, &group_body("g3"))),
+    ]);
+    let saved =
+        run(HubClient::new(&script, true).save_enrollment_group(&dps(), &group, 0)).unwrap();
+    assert!(saved.replaced && saved.retried);
+    let sent = script.sent.borrow();
+    assert_eq!(sent[1].header("If-Match"), Some("\"g1\""));
+    assert_eq!(sent[3].header("If-Match"), Some("\"g2\""));
+
+    // A second stale etag is the user's to see; so is a refused credential, before any write.
+    let script = Script::new(vec![
+        Ok((200, &group_body("g1"))),
+        Ok((412, stale)),
+        Ok((200, &group_body("g2"))),
+        Ok((412, stale)),
+    ]);
+    let e =
+        run(HubClient::new(&script, true).save_enrollment_group(&dps(), &group, 0)).unwrap_err();
+    assert!(e.is_stale_etag(), "{e}");
+    let script = Script::new(vec![Ok((
+        401,
+        r#"{"errorCode":401002,"message":"Unauthorized"}"#,
+    ))]);
+    let e =
+        run(HubClient::new(&script, true).save_enrollment_group(&dps(), &group, 0)).unwrap_err();
+    assert!(e.to_string().contains("provisioningserviceowner"), "{e}");
+    assert_eq!(script.sent.borrow().len(), 1);
+    // No answer at all from Azure's DPS: the relay is named.
+    let script = Script::new(vec![Err("Failed to fetch")]);
+    let e = run(HubClient::new(&script, false).enrollment_group(&dps(), "fleet", 0)).unwrap_err();
+    assert!(e.to_string().contains("relay --dps"), "{e}");
+}

@@ -1,0 +1,253 @@
+//! The Device Provisioning Service's service API (enrollment groups, registration states), called
+//! directly, through `localhub relay --dps`, or on localhub; authenticated by the DPS's own
+//! connection string (`provisioningserviceowner`) or an Entra token.
+
+use super::error::{endpoint, setting, RestError};
+use super::registry::{ConnectionString, ServiceAuth};
+use super::request::{Method, Request};
+use crate::contract::{url_encode, EnrollmentGroup, EnrollmentId, DPS_SERVICE_API_VERSION};
+
+/// The domain of every DPS instance's service host.
+pub const DPS_DOMAIN: &str = ".azure-devices-provisioning.net";
+
+/// Calls on one DPS instance's service API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpsService {
+    base: String,
+    host_name: String,
+    auth: ServiceAuth,
+}
+
+impl DpsService {
+    /// `endpoint`: where requests go (`https://{host}`, the relay, or localhub); empty means
+    /// `https://{host_name}`. `host_name`: the DPS's service host, the SAS token's resource.
+    pub fn new(endpoint_url: &str, host_name: &str, auth: ServiceAuth) -> Result<Self, RestError> {
+        let host_name = host_name.trim().to_owned();
+        if host_name.is_empty() {
+            return Err(setting("DPS host name", "is empty"));
+        }
+        let base = if endpoint_url.trim().is_empty() {
+            format!("https://{host_name}")
+        } else {
+            endpoint("DPS endpoint", endpoint_url)?
+        };
+        auth.check("provisioningserviceowner")?;
+        Ok(Self {
+            base,
+            host_name,
+            auth,
+        })
+    }
+
+    /// From the DPS's connection string; `endpoint` as in [`DpsService::new`]. A hub's connection
+    /// string is refused by name: the two look alike and are easy to swap.
+    pub fn from_connection_string(
+        endpoint_url: &str,
+        connection_string: &str,
+    ) -> Result<Self, RestError> {
+        let cs = ConnectionString::parse(connection_string)?;
+        if cs.device_id.is_some() {
+            return Err(setting(
+                "DPS connection string",
+                "is a device's: use the DPS's provisioningserviceowner connection string",
+            ));
+        }
+        if cs.host_name.ends_with(crate::contract::HUB_DOMAIN) {
+            return Err(setting(
+                "DPS connection string",
+                format!(
+                    "is an IoT Hub's ({}): copy the DPS's own from its Shared access policies (provisioningserviceowner), or `az iot dps connection-string show --dps-name NAME`",
+                    cs.host_name
+                ),
+            ));
+        }
+        Self::new(
+            endpoint_url,
+            &cs.host_name,
+            ServiceAuth::Sas {
+                policy: cs.policy.unwrap_or_default(),
+                key: cs.key.unwrap_or_default(),
+            },
+        )
+    }
+
+    /// The DPS's service host name.
+    pub fn host_name(&self) -> &str {
+        &self.host_name
+    }
+
+    fn request(&self, method: Method, path: &str, now_unix: u64) -> Result<Request, RestError> {
+        let url = format!("{}{path}?api-version={DPS_SERVICE_API_VERSION}", self.base);
+        Ok(Request::new(
+            method,
+            url,
+            self.auth.authorization(&self.host_name, now_unix)?,
+        ))
+    }
+
+    fn group_path(id: &str) -> Result<String, RestError> {
+        let id = EnrollmentId::parse(id).map_err(RestError::Name)?;
+        Ok(format!("/enrollmentGroups/{}", url_encode(id.as_str())))
+    }
+
+    /// PUT an enrollment group: creates it, or (with the `etag` it was read with) replaces it.
+    pub fn put_group(
+        &self,
+        group: &EnrollmentGroup,
+        etag: Option<&str>,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let path = Self::group_path(&group.enrollment_group_id)?;
+        let body = serde_json::to_value(group)
+            .map_err(|e| RestError::Local(format!("the enrollment group: {e}")))?;
+        let request = self.request(Method::Put, &path, now_unix)?.json(body);
+        Ok(match etag {
+            Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
+            None => request,
+        })
+    }
+
+    /// GET an enrollment group.
+    pub fn get_group(&self, id: &str, now_unix: u64) -> Result<Request, RestError> {
+        self.request(Method::Get, &Self::group_path(id)?, now_unix)
+    }
+
+    /// DELETE an enrollment group; `etag` `None` deletes whatever version is there.
+    pub fn delete_group(
+        &self,
+        id: &str,
+        etag: Option<&str>,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let request = self.request(Method::Delete, &Self::group_path(id)?, now_unix)?;
+        Ok(match etag {
+            Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
+            None => request,
+        })
+    }
+
+    /// POST a query for every enrollment group (`{"query":"*"}`).
+    pub fn query_groups(&self, now_unix: u64) -> Result<Request, RestError> {
+        Ok(self
+            .request(Method::Post, "/enrollmentGroups/query", now_unix)?
+            .json(serde_json::json!({"query": "*"})))
+    }
+
+    /// GET a device's registration state (`/registrations/{id}`).
+    pub fn get_registration(
+        &self,
+        registration_id: &str,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
+        self.request(
+            Method::Get,
+            &format!("/registrations/{}", url_encode(id.as_str())),
+            now_unix,
+        )
+    }
+}
+
+/// Reads an enrollment group answer.
+pub fn parse_group(body: &str) -> Result<EnrollmentGroup, RestError> {
+    serde_json::from_str(body)
+        .map_err(|e| RestError::BadAnswer(format!("not an enrollment group: {e}")))
+}
+
+/// Reads a query answer: a JSON array of enrollment groups.
+pub fn parse_groups(body: &str) -> Result<Vec<EnrollmentGroup>, RestError> {
+    serde_json::from_str(body)
+        .map_err(|e| RestError::BadAnswer(format!("not a list of enrollment groups: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::SasToken;
+
+    const CS: &str = "HostName=fleet-dps.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+
+    #[test]
+    fn requests_carry_the_spec_path_version_sas_and_etag() {
+        let dps = DpsService::from_connection_string("", CS).unwrap();
+        assert_eq!(dps.host_name(), "fleet-dps.azure-devices-provisioning.net");
+        let group = EnrollmentGroup::x509_signing("fleet:a", "PEM", None);
+        let r = dps.put_group(&group, Some("AAAA"), 1_800_000_000).unwrap();
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(
+            r.url,
+            "https://fleet-dps.azure-devices-provisioning.net/enrollmentGroups/fleet%3Aa?api-version=2021-10-01"
+        );
+        assert_eq!(r.header("If-Match"), Some("\"AAAA\""));
+        let token = SasToken::parse(r.header("Authorization").unwrap()).unwrap();
+        assert_eq!(token.resource, "fleet-dps.azure-devices-provisioning.net");
+        assert_eq!(token.policy.as_deref(), Some("provisioningserviceowner"));
+        let body: EnrollmentGroup = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, group);
+        assert!(dps
+            .put_group(&group, None, 0)
+            .unwrap()
+            .header("If-Match")
+            .is_none());
+
+        let q = dps.query_groups(0).unwrap();
+        assert_eq!(q.method, Method::Post);
+        assert!(q
+            .url
+            .ends_with("/enrollmentGroups/query?api-version=2021-10-01"));
+        assert_eq!(q.body.as_deref(), Some(r#"{"query":"*"}"#));
+
+        let via = DpsService::from_connection_string("http://127.0.0.1:8090/", CS).unwrap();
+        let g = via.get_group("fleet", 0).unwrap();
+        assert_eq!(
+            g.url,
+            "http://127.0.0.1:8090/enrollmentGroups/fleet?api-version=2021-10-01"
+        );
+        let d = via.delete_group("fleet", None, 0).unwrap();
+        assert_eq!((d.method, d.header("If-Match")), (Method::Delete, None));
+        let s = via.get_registration("sensor-1", 0).unwrap();
+        assert!(s.url.contains("/registrations/sensor-1?"));
+    }
+
+    #[test]
+    fn wrong_settings_are_named_before_anything_is_sent() {
+        let hub =
+            "HostName=h.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=c2VjcmV0";
+        let e = DpsService::from_connection_string("", hub)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("IoT Hub's") && e.contains("provisioningserviceowner"),
+            "{e}"
+        );
+        let device =
+            "HostName=x.azure-devices-provisioning.net;DeviceId=d;SharedAccessKey=c2VjcmV0";
+        assert!(DpsService::from_connection_string("", device).is_err());
+        let e = DpsService::from_connection_string("http://10.0.0.5:8090", CS).unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+        let dps = DpsService::from_connection_string("", CS).unwrap();
+        let e = dps.get_group("bad id", 0).unwrap_err();
+        assert!(matches!(e, RestError::Name(_)), "{e:?}");
+        assert!(!format!("{dps:?}").contains("c2VjcmV0LWtleS1mb3ItdGVzdHM="));
+    }
+
+    #[test]
+    fn answers_read_as_groups_or_say_what_they_are() {
+        let g = EnrollmentGroup::x509_ca_references("fleet", "root", None);
+        let body = serde_json::to_string(&vec![g.clone()]).unwrap();
+        assert_eq!(parse_groups(&body).unwrap(), vec![g]);
+        assert!(matches!(parse_group("[]"), Err(RestError::BadAnswer(_))));
+        let e = RestError::from_status(
+            super::super::Plane::Dps,
+            404,
+            r#"{"errorCode":404202,"trackingId":"t","message":"Enrollment group fleet not found.","timestampUtc":"2026-11-30T00:00:00Z"}"#,
+        );
+        assert!(matches!(&e, RestError::Status { code: Some(c), .. } if c == "404202"));
+        let text = e.to_string();
+        assert!(
+            text.contains("No such enrollment")
+                && text.contains("DPS said: Enrollment group fleet not found."),
+            "{text}"
+        );
+    }
+}
