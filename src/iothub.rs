@@ -15,7 +15,7 @@ mod request;
 mod snippets;
 
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
-pub use az::{AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
+pub use az::{AzDps, AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
 pub use batch::{parse_device_ids, BatchError};
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};

@@ -136,6 +136,97 @@ impl AzHub {
     }
 }
 
+/// The DPS instance a command is for: its name, and the resource group when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzDps {
+    /// DPS name (`--dps-name`).
+    pub dps: String,
+    /// Resource group (`--resource-group`), may be empty.
+    pub resource_group: String,
+}
+
+impl AzDps {
+    fn args(&self) -> String {
+        let dps = match self.dps.trim() {
+            "" => "DPS",
+            d => d.strip_suffix(super::DPS_DOMAIN).unwrap_or(d),
+        };
+        let mut s = format!("--dps-name {}", quote(dps));
+        if !self.resource_group.trim().is_empty() {
+            s.push_str(&format!(
+                " --resource-group {}",
+                quote(self.resource_group.trim())
+            ));
+        }
+        s
+    }
+
+    /// Create an X.509 enrollment group from the CA's certificate file (and a secondary's, for a
+    /// rollover); `az iot dps enrollment-group update` takes the same options and `--etag`.
+    pub fn enrollment_group_create(
+        &self,
+        id: &str,
+        primary_file: &str,
+        secondary_file: Option<&str>,
+        enabled: bool,
+    ) -> String {
+        let mut s = format!(
+            "az iot dps enrollment-group create {} --enrollment-id {} --certificate-path {}",
+            self.args(),
+            quote(id),
+            quote(primary_file)
+        );
+        if let Some(f) = secondary_file {
+            s.push_str(&format!(" --secondary-certificate-path {}", quote(f)));
+        }
+        if !enabled {
+            s.push_str(" --provisioning-status disabled");
+        }
+        s
+    }
+
+    /// List the enrollment groups.
+    pub fn enrollment_group_list(&self) -> String {
+        format!("az iot dps enrollment-group list {} -o table", self.args())
+    }
+
+    /// A device's registration state.
+    pub fn registration_show(&self, registration_id: &str) -> String {
+        format!(
+            "az iot dps enrollment-group registration show {} --registration-id {}",
+            self.args(),
+            quote(registration_id)
+        )
+    }
+
+    /// The ID scope devices put in their user name.
+    pub fn id_scope(&self) -> String {
+        let name = match self.dps.trim() {
+            "" => "DPS",
+            d => d.strip_suffix(super::DPS_DOMAIN).unwrap_or(d),
+        };
+        let mut s = format!(
+            "az iot dps show --name {} --query properties.idScope -o tsv",
+            quote(name)
+        );
+        if !self.resource_group.trim().is_empty() {
+            s.push_str(&format!(
+                " --resource-group {}",
+                quote(self.resource_group.trim())
+            ));
+        }
+        s
+    }
+
+    /// Print the DPS's provisioningserviceowner connection string.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "az iot dps connection-string show {} --policy-name provisioningserviceowner --key-type primary -o tsv",
+            self.args()
+        )
+    }
+}
+
 /// Print an ARM access token for the certificate calls.
 pub const ARM_TOKEN: &str =
     "az account get-access-token --resource https://management.azure.com --query accessToken -o tsv";
@@ -191,5 +282,32 @@ mod tests {
             AzHub { hub: String::new(), resource_group: String::new() }.device_create_ca("dev$1"),
             "az iot hub device-identity create --hub-name HUB --device-id 'dev$1' --auth-method x509_ca"
         );
+    }
+
+    #[test]
+    fn dps_commands_carry_the_users_values() {
+        let dps = AzDps {
+            dps: "fleet-dps.azure-devices-provisioning.net".into(),
+            resource_group: "rg".into(),
+        };
+        assert_eq!(
+            dps.enrollment_group_create("line 1", "root-ca.pem", Some("next-ca.pem"), false),
+            "az iot dps enrollment-group create --dps-name fleet-dps --resource-group rg --enrollment-id 'line 1' --certificate-path root-ca.pem --secondary-certificate-path next-ca.pem --provisioning-status disabled"
+        );
+        assert_eq!(
+            dps.id_scope(),
+            "az iot dps show --name fleet-dps --query properties.idScope -o tsv --resource-group rg"
+        );
+        let blank = AzDps {
+            dps: String::new(),
+            resource_group: String::new(),
+        };
+        assert_eq!(
+            blank.enrollment_group_list(),
+            "az iot dps enrollment-group list --dps-name DPS -o table"
+        );
+        assert!(blank
+            .connection_string()
+            .contains("provisioningserviceowner"));
     }
 }
