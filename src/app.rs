@@ -5,6 +5,7 @@ mod card;
 mod command;
 mod decoder;
 mod device;
+mod dps;
 mod expiry;
 mod fetch;
 mod field;
@@ -85,6 +86,7 @@ pub fn App() -> Html {
                     <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
                     <li><a href="#step-register">{"5 · Register"}</a></li>
                     <li><a href="#step-device-test">{"6 · Test a device"}</a></li>
+                    <li><a href="#step-dps">{"7 · DPS"}</a></li>
                     <li><a href="#step-decode">{"Decode an error"}</a></li>
                     <li><a href="#step-inspect">{"Inspect"}</a></li>
                     <li><a href="#step-expiry">{"Expiry"}</a></li>
@@ -99,6 +101,7 @@ pub fn App() -> Html {
                 <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
                 <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
                 <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} settings={settings.clone()} />
+                <dps::DpsStep cas={bench.cas.clone()} devices={bench.devices.clone()} localhub={settings.is_localhub()} />
                 <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
                 <expiry::ExpiryStep items={bench.all_certificates()} />

@@ -9,7 +9,7 @@ use hubcert::contract::build_sas_token;
 use hubcert::iothub::HubClient;
 use hubcert::iothub::{Arm, Plane};
 use hubcert::pki::{CertificateAuthority, RootCaParams};
-use page::{click, find, mount, settle, text, type_into, value, wait_for};
+use page::{choose, click, find, mount, settle, text, type_into, value, wait_for};
 use serde_json::Value;
 use wasm_bindgen_test::*;
 
@@ -554,4 +554,145 @@ async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no
     click(&page, "dev-check-registration");
     wait_for(&page, "#dev-registration", "thumbprint").await;
     assert!(find(&page, "#dev-ws-caution").is_none());
+}
+
+/// Telemetry events localhub holds for `id`.
+async fn telemetry_of(id: &str) -> Vec<Value> {
+    let (_, got) = get_json(&format!("{LOCALHUB}/localhub/telemetry?deviceId={id}"), "").await;
+    got.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e["kind"] == "telemetry")
+        .cloned()
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_assigned_hub() {
+    let info = localhub_info().await;
+    let id = X509_DEVICE.expect(
+        "HUBCERT_X509_DEVICE is unset: run the browser tests under ./scripts/fixtures.sh run ... (scripts/test.sh does)",
+    );
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "DPS Page Root");
+    click(&page, "ca-create");
+    settle().await;
+
+    // The service: localhub's DPS settings read from localhub.
+    type_into(&page, "dps-endpoint", LOCALHUB);
+    click(&page, "dps-read-localhub");
+    wait_for(&page, "#dps-status", "Read localhub's DPS").await;
+    assert_eq!(
+        value(&page, "dps-id-scope"),
+        info["idScope"].as_str().unwrap()
+    );
+    assert_eq!(
+        value(&page, "dps-connection-string"),
+        info["dpsConnectionString"].as_str().unwrap()
+    );
+
+    // A group over the page's root: created, then updated with its etag.
+    let page_group = format!("page-fleet-{}", suffix());
+    type_into(&page, "dps-group-id", &page_group);
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Created enrollment group {page_group} (enabled)"),
+    )
+    .await;
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Updated enrollment group {page_group}"),
+    )
+    .await;
+    // A bad id is refused by name before anything is sent.
+    type_into(&page, "dps-group-id", "fleet/1");
+    click(&page, "dps-save");
+    wait_for(&page, "#dps-status", "not a DPS enrollment id").await;
+
+    // The store's device: no group trusts its CA yet, so DPS refuses it.
+    type_into(&page, "dps-registration-id", id);
+    type_into(&page, "dps-device-endpoint", LOCALHUB_WSS);
+    type_into(&page, "dps-hub-address", LOCALHUB_WSS);
+    click(&page, "dps-register");
+    let refused = wait_for(&page, "#dps-result", "DPS refused the device").await;
+    assert!(
+        refused.contains("registration id equals the certificate's CN"),
+        "{refused}"
+    );
+
+    // A group over its CA (pasted, as a user pastes a CA made elsewhere): provisioned, and the
+    // assigned hub takes its telemetry.
+    let (status, cert) = get_json(
+        &format!("{LOCALHUB}/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/IotHubs/localhub/certificates/root-{id}?api-version=2023-06-30"),
+        "Bearer test",
+    )
+    .await;
+    assert_eq!(status, 200, "{cert}");
+    let store_group = format!("store-fleet-{}", suffix());
+    type_into(&page, "dps-group-id", &store_group);
+    choose(&page, "dps-primary", "paste");
+    settle().await;
+    type_into(
+        &page,
+        "dps-pasted",
+        cert["properties"]["certificate"].as_str().unwrap(),
+    );
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Created enrollment group {store_group}"),
+    )
+    .await;
+    let before = telemetry_of(id).await.len();
+    click(&page, "dps-register");
+    let done = wait_for(&page, "#dps-result", "Provisioned").await;
+    assert!(
+        done.contains(&format!("DPS assigned {id} to localhost"))
+            && done.contains("acknowledged its telemetry"),
+        "{done}"
+    );
+    let log = text(&page, "#dps-log");
+    assert!(
+        log.contains("iotdps-register") && log.contains("iotdps-get-operationstatus"),
+        "{log}"
+    );
+    let after = telemetry_of(id).await;
+    assert_eq!(after.len(), before + 1, "{after:?}");
+    let last = after.last().unwrap();
+    assert_eq!(last["transport"], "wss", "{last}");
+    assert!(
+        last["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("\"deviceId\": \"{id}\"")),
+        "{last}"
+    );
+
+    // Both groups are listed.
+    click(&page, "dps-list");
+    let listed = wait_for(&page, "#dps-groups", &store_group).await;
+    assert!(
+        listed.contains(&page_group) && listed.contains("DPS Page Root"),
+        "{listed}"
+    );
+
+    // Disabled, the group no longer provisions the device, and the page says so.
+    click(&page, "dps-enabled");
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Updated enrollment group {store_group} (disabled)"),
+    )
+    .await;
+    click(&page, "dps-register");
+    let off = wait_for(&page, "#dps-result", "disabled").await;
+    assert!(off.contains("enable the group"), "{off}");
+    page.remove();
 }

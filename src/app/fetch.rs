@@ -33,8 +33,18 @@ impl Transport for Fetch {
     }
 }
 
-/// Reads localhub's `/localhub/info`: its hub name, host name and service connection string.
-pub(crate) async fn localhub_info(endpoint: &str) -> Result<(String, String), String> {
+/// What localhub says about itself in `/localhub/info`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct LocalhubInfo {
+    pub(crate) hub_name: String,
+    pub(crate) connection_string: String,
+    pub(crate) id_scope: String,
+    pub(crate) dps_connection_string: String,
+}
+
+/// Reads localhub's `/localhub/info`: its hub name, the hub's and the DPS's connection strings,
+/// and the DPS's ID scope.
+pub(crate) async fn localhub_info(endpoint: &str) -> Result<LocalhubInfo, String> {
     let url = format!("{}/localhub/info", endpoint.trim().trim_end_matches('/'));
     let response = gloo::net::http::Request::get(&url)
         .send()
@@ -53,5 +63,10 @@ pub(crate) async fn localhub_info(endpoint: &str) -> Result<(String, String), St
         .await
         .map_err(|e| format!("{url} did not answer JSON ({e}): is this localhub?"))?;
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
-    Ok((text("hubName"), text("connectionString")))
+    Ok(LocalhubInfo {
+        hub_name: text("hubName"),
+        connection_string: text("connectionString"),
+        id_scope: text("idScope"),
+        dps_connection_string: text("dpsConnectionString"),
+    })
 }

@@ -42,8 +42,12 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
             )));
             yew::platform::spawn_local(async move {
                 match localhub_info(&endpoint).await {
-                    Ok((hub, cs)) => {
-                        settings.dispatch(SettingsAction::FromLocalhub(hub.clone(), cs));
+                    Ok(info) => {
+                        let hub = info.hub_name.clone();
+                        settings.dispatch(SettingsAction::FromLocalhub(
+                            info.hub_name,
+                            info.connection_string,
+                        ));
                         outcome.set(Some(Outcome::Done(format!(
                             "Read hub '{hub}' and its iothubowner connection string from localhub."
                         ))));
