@@ -69,6 +69,18 @@ fn chosen_pem(choice: &str, cas: &[(SharedCa, Rc<Issued>)], pasted: &str) -> Opt
     }
 }
 
+/// The primary CA choice in effect: `ca-N` only while the page has that CA.
+fn effective_choice(chosen: &str, cas: usize) -> String {
+    match chosen
+        .strip_prefix("ca-")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        Some(i) if i < cas => chosen.to_owned(),
+        Some(_) if cas > 0 => "ca-0".to_owned(),
+        _ => "paste".to_owned(),
+    }
+}
+
 /// A signing certificate's subject for the group list.
 fn subject(pem: &str) -> String {
     crate::pki::Certificate::from_pem(pem)
@@ -104,7 +116,9 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
         }
     });
     let group_id = use_state(|| "hubcert-fleet".to_owned());
-    let primary = use_state(|| "ca-0".to_owned());
+    let primary_state = use_state(|| "ca-0".to_owned());
+    // A CA of the page while there is one; the pasted PEM otherwise (and when chosen).
+    let primary_choice = effective_choice(&primary_state, props.cas.len());
     let secondary = use_state(String::new);
     let pasted = use_state(String::new);
     let enabled = use_state(|| true);
@@ -163,7 +177,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
         );
         let (group_id, primary, secondary, pasted, enabled) = (
             group_id.clone(),
-            primary.clone(),
+            primary_choice.clone(),
             secondary.clone(),
             pasted.clone(),
             enabled.clone(),
@@ -179,13 +193,13 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                 return note.set(Some(Note::Failed(format!("Enrollment group id: {e}"))));
             }
             let Some(first) = chosen_pem(&primary, &cas, &pasted) else {
-                return note.set(Some(Note::Failed(if *primary == "paste" {
+                return note.set(Some(Note::Failed(if primary == "paste" {
                     "Paste the CA certificate (PEM) the group's devices chain to.".into()
                 } else {
                     "Make a root CA in step 1 first, or paste a CA certificate.".into()
                 })));
             };
-            if *primary == "paste" {
+            if primary == "paste" {
                 if let Err(e) = crate::pki::Certificate::from_pem(&first) {
                     return note.set(Some(Note::Failed(format!(
                         "The pasted CA certificate: {e}"
@@ -406,7 +420,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                     <Field id="dps-group-id" label="Enrollment group id" value={(*group_id).clone()} oninput={set(&group_id)} hint="Letters, digits and - . _ : (at most 128)" />
                     <div class="field">
                         <label for="dps-primary">{"Primary CA"}</label>
-                        <select id="dps-primary" onchange={select(&primary)}>{ options(&primary, None) }</select>
+                        <select id="dps-primary" onchange={select(&primary_state)}>{ options(&primary_choice, None) }</select>
                         <p class="hint">{"Devices whose chain reaches it may register"}</p>
                     </div>
                     <div class="field">
@@ -415,7 +429,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                         <p class="hint">{"Put the next CA here while devices move to it"}</p>
                     </div>
                 </div>
-                if *primary == "paste" {
+                if primary_choice == "paste" {
                     <div class="field">
                         <label for="dps-pasted">{"CA certificate (PEM)"}</label>
                         <textarea id="dps-pasted" class="mono" rows="6" autocomplete="off" spellcheck="false" value={(*pasted).clone()} oninput={textarea_setter(&pasted)} placeholder="-----BEGIN CERTIFICATE-----" />
