@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures: P-256 identities per second natively; in headless Chromium P-256,
 # P-384 and RSA-2048 identities per second and RSA-4096 key generation against `openssl genrsa 4096`;
-# the release wasm size raw and gzipped, and localhub under load (500 X.509 devices over TLS). Not a test: nothing here fails on a slow machine.
+# the release wasm size raw and gzipped, localhub under load (500 X.509 devices over TLS), and 1,000
+# devices registered through localhub's DPS (registrations per second, p50/p99 register-to-assigned). Not a test: nothing here fails on a slow machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -33,3 +34,4 @@ done
 js=$(cat dist/*.js | gzip -9 | wc -c); css=$(cat dist/*.css | gzip -9 | wc -c)
 printf 'release js + css gzip: %d KiB + %d KiB\n' $((js / 1024)) $((css / 1024))
 cargo bench --locked -p localhub --bench load 2>/dev/null | grep -E '^(localhub load|  )'
+cargo bench --locked -p localhub --bench dps 2>/dev/null | grep -E '^(localhub DPS|  )'
