@@ -19,7 +19,7 @@ mod sas;
 mod thumbprint;
 mod topic;
 
-pub use api::{ARM_API_VERSION, DEVICE_API_VERSION};
+pub use api::{ARM_API_VERSION, DEVICE_API_VERSION, DPS_ARM_API_VERSION};
 pub use device::{
     AuthKind, Authentication, Capabilities, ConnectionState, Device, DeviceStatus, SymmetricKey,
     X509Thumbprint,

@@ -17,9 +17,9 @@ use serde_json::{json, Value};
 
 use crate::extract::{ArmCall, Body, IfMatch, RequestBody};
 use crate::reply::{rfc1123, with_etag, ApiError};
-use crate::store::{now_unix, CaRecord, Hub};
+use crate::store::{now_unix, CaRecord, CertStore, Hub};
 
-/// `{sub}/{rg}/{hub}/{name}`: the hub part is checked by [`ArmCall`].
+/// `{sub}/{rg}/{hub or dps}/{name}`: the hub or DPS part is checked by [`ArmCall`].
 type CertPath = Path<(String, String, String, String)>;
 
 fn not_found(name: &str) -> ApiError {
@@ -81,13 +81,17 @@ fn describe(hub: &Hub, call: &ArmCall, rec: &CaRecord) -> Value {
     if let (Some(code), Some(obj)) = (&rec.verification_code, properties.as_object_mut()) {
         obj.insert("verificationCode".into(), Value::String(code.clone()));
     }
+    let (kind, resource) = match call.store {
+        CertStore::Hub => ("IotHubs", &hub.config.hub_name),
+        CertStore::Dps => ("provisioningServices", &hub.config.dps_name),
+    };
     json!({
         "id": format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Devices/IotHubs/{}/certificates/{}",
-            call.subscription, call.resource_group, hub.config.hub_name, rec.name
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Devices/{kind}/{resource}/certificates/{}",
+            call.subscription, call.resource_group, rec.name
         ),
         "name": rec.name,
-        "type": "Microsoft.Devices/IotHubs/Certificates",
+        "type": format!("Microsoft.Devices/{kind}/Certificates"),
         "etag": rec.etag,
         "properties": properties,
     })
@@ -98,8 +102,9 @@ fn described(hub: &Hub, call: &ArmCall, status: StatusCode, rec: &CaRecord) -> R
 }
 
 pub(crate) async fn list(call: ArmCall, State(hub): State<Arc<Hub>>) -> Response {
-    let value: Vec<Value> =
-        hub.read(|certs, _| certs.values().map(|c| describe(&hub, &call, c)).collect());
+    let value: Vec<Value> = hub.read_certs(call.store, |certs| {
+        certs.values().map(|c| describe(&hub, &call, c)).collect()
+    });
     Json(json!({ "value": value })).into_response()
 }
 
@@ -109,7 +114,7 @@ pub(crate) async fn get(
     Path((_, _, _, name)): CertPath,
 ) -> Result<Response, ApiError> {
     let rec = hub
-        .read(|certs, _| certs.get(&name).cloned())
+        .read_certs(call.store, |certs| certs.get(&name).cloned())
         .ok_or_else(|| not_found(&name))?;
     Ok(described(&hub, &call, StatusCode::OK, &rec))
 }
@@ -160,7 +165,7 @@ pub(crate) async fn put(
     })?;
     let etag = hub.next_etag();
     let now = now_unix();
-    let (status, rec) = hub.write(|certs, _| {
+    let (status, rec) = hub.write_certs(call.store, |certs| {
         let existing = certs.get(&name);
         let created = match existing {
             None => now,
@@ -190,12 +195,12 @@ pub(crate) async fn put(
 }
 
 pub(crate) async fn delete(
-    _: ArmCall,
+    call: ArmCall,
     State(hub): State<Arc<Hub>>,
     Path((_, _, _, name)): CertPath,
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    hub.write(|certs, _| {
+    hub.write_certs(call.store, |certs| {
         let rec = certs.get(&name).ok_or_else(|| not_found(&name))?;
         check_etag(&if_match, &rec.etag)?;
         certs.remove(&name);
@@ -219,7 +224,7 @@ pub(crate) async fn generate_code(
     })?;
     let code: String = code_bytes.iter().map(|b| format!("{b:02X}")).collect();
     let etag = hub.next_etag();
-    let rec = hub.write(|certs, _| {
+    let rec = hub.write_certs(call.store, |certs| {
         let rec = certs.get_mut(&name).ok_or_else(|| not_found(&name))?;
         check_etag(&if_match, &rec.etag)?;
         rec.verification_code = Some(code.clone());
@@ -256,7 +261,7 @@ pub(crate) async fn verify(
     let proof = parse_certificate(&body.certificate)
         .map_err(|e| invalid(format!("The verification certificate is invalid: {e}")))?;
     let etag = hub.next_etag();
-    let rec = hub.write(|certs, _| {
+    let rec = hub.write_certs(call.store, |certs| {
         let rec = certs.get_mut(&name).ok_or_else(|| not_found(&name))?;
         check_etag(&if_match, &rec.etag)?;
         let Some(code) = rec.verification_code.clone() else {

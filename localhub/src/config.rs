@@ -36,6 +36,8 @@ pub struct Config {
     pub preview_mode: bool,
     /// The ID scope of localhub's DPS.
     pub id_scope: String,
+    /// The DPS name in ARM paths (`provisioningServices/{name}`).
+    pub dps_name: String,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             telemetry_capacity: 100_000,
             preview_mode: false,
             id_scope: "0ne00000001".into(),
+            dps_name: "localhub-dps".into(),
         }
     }
 }

@@ -22,6 +22,7 @@ pub(crate) async fn info(State(hub): State<Arc<Hub>>) -> Response {
         "hubName": hub.config.hub_name,
         "connectionString": hub.connection_string(),
         "idScope": hub.config.id_scope,
+        "dpsName": hub.config.dps_name,
         "dpsConnectionString": hub.dps_connection_string(),
     }))
     .into_response()

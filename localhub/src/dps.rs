@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::extract::{Body, DpsServiceCall, IfMatch, RequestBody};
 use crate::reply::{with_etag, ApiError};
-use crate::store::{now_unix, DeviceAuth, DeviceRecord, Hub};
+use crate::store::{now_unix, CertStore, DeviceAuth, DeviceRecord, Hub};
 use crate::wire::{read_packet, send};
 
 impl RequestBody for EnrollmentGroup {
@@ -96,14 +96,16 @@ pub(crate) async fn put_group(
             format!("{}", hubcert::contract::IdError::EnrollmentIdInvalid { id }),
         ));
     }
-    if group.attestation.kind != "x509" || group.signing_certificates().is_empty() {
+    let signing = group.signing_certificates();
+    let references = group.ca_references();
+    if group.attestation.kind != "x509" || (signing.is_empty() == references.is_empty()) {
         return Err(ApiError::dps(
             StatusCode::BAD_REQUEST,
             400_004,
-            "localhub's DPS takes X.509 enrollment groups with signingCertificates (a CA's PEM)",
+            "localhub's DPS takes X.509 enrollment groups with either signingCertificates (a CA's PEM) or caReferences (names of verified DPS CA certificates)",
         ));
     }
-    for pem in group.signing_certificates() {
+    for pem in signing {
         crate::arm::parse_certificate(pem).map_err(|e| {
             ApiError::dps(
                 StatusCode::BAD_REQUEST,
@@ -111,6 +113,25 @@ pub(crate) async fn put_group(
                 format!("A signing certificate is invalid: {e}"),
             )
         })?;
+    }
+    for name in references {
+        match hub.read_certs(CertStore::Dps, |certs| certs.get(name).map(|c| c.is_verified)) {
+            Some(true) => {}
+            Some(false) => {
+                return Err(ApiError::dps(
+                    StatusCode::BAD_REQUEST,
+                    400_004,
+                    format!("The DPS certificate '{name}' is not verified: prove possession of its key first."),
+                ))
+            }
+            None => {
+                return Err(ApiError::dps(
+                    StatusCode::BAD_REQUEST,
+                    400_004,
+                    format!("The CA reference '{name}' names no certificate of this DPS: upload it first."),
+                ))
+            }
+        }
     }
     let etag = hub.next_etag();
     group.etag = Some(etag.clone());
@@ -168,18 +189,34 @@ pub(crate) async fn delete_group(
     })
 }
 
-/// The enabled-or-not group whose signing certificate the device's chain reaches.
+/// The CA certificates (DER) a group trusts: its signing certificates given whole, and the DPS
+/// certificates it references that are verified.
+fn anchors_of(hub: &Hub, group: &EnrollmentGroup) -> Vec<Vec<u8>> {
+    let mut anchors: Vec<Vec<u8>> = group
+        .signing_certificates()
+        .into_iter()
+        .filter_map(|pem| crate::arm::parse_certificate(pem).ok())
+        .map(|c| c.der().to_vec())
+        .collect();
+    hub.read_certs(CertStore::Dps, |certs| {
+        for name in group.ca_references() {
+            if let Some(rec) = certs.get(name).filter(|c| c.is_verified) {
+                anchors.push(rec.der.clone());
+            }
+        }
+    });
+    anchors
+}
+
+/// The enabled-or-not group one of whose CAs the device's chain reaches.
 fn group_for(hub: &Hub, peer: &[CertificateDer<'static>]) -> Option<EnrollmentGroup> {
     let leaf = peer.first()?;
     let at = UnixTime::since_unix_epoch(Duration::from_secs(now_unix().max(0) as u64));
     hub.read_enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>())
         .into_iter()
         .find(|g| {
-            g.signing_certificates().into_iter().any(|pem| {
-                let Ok(ca) = crate::arm::parse_certificate(pem) else {
-                    return false;
-                };
-                let ca = CertificateDer::from(ca.der().to_vec());
+            anchors_of(hub, g).into_iter().any(|der| {
+                let ca = CertificateDer::from(der);
                 let Ok(anchor) = webpki::anchor_from_trusted_cert(&ca) else {
                     return false;
                 };

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::reply::ApiError;
-use crate::store::Hub;
+use crate::store::{CertStore, Hub};
 
 fn query_param<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts
@@ -30,6 +30,8 @@ fn query_param<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 pub(crate) struct ArmCall {
     pub(crate) subscription: String,
     pub(crate) resource_group: String,
+    /// The hub's certificates (`IotHubs/{hub}`) or the DPS's (`provisioningServices/{dps}`).
+    pub(crate) store: CertStore,
 }
 
 impl FromRequestParts<Arc<Hub>> for ArmCall {
@@ -60,18 +62,29 @@ impl FromRequestParts<Arc<Hub>> for ArmCall {
             .map_err(|e| {
                 ApiError::arm(StatusCode::BAD_REQUEST, "InvalidRequestUri", e.to_string())
             })?;
-        let hub_name = params.get("hub").map(String::as_str).unwrap_or("");
-        if !hub_name.eq_ignore_ascii_case(&hub.config.hub_name) {
+        let (store, name, ours, kind) = match params.get("dps") {
+            Some(dps) => (
+                CertStore::Dps,
+                dps.as_str(),
+                &hub.config.dps_name,
+                "provisioning service",
+            ),
+            None => (
+                CertStore::Hub,
+                params.get("hub").map(String::as_str).unwrap_or(""),
+                &hub.config.hub_name,
+                "IoT hub",
+            ),
+        };
+        if !name.eq_ignore_ascii_case(ours) {
             return Err(ApiError::arm(
                 StatusCode::NOT_FOUND,
                 "ResourceNotFound",
-                format!(
-                    "The IoT hub '{hub_name}' was not found; this localhub is '{}'.",
-                    hub.config.hub_name
-                ),
+                format!("The {kind} '{name}' was not found; this localhub's is '{ours}'."),
             ));
         }
         Ok(Self {
+            store,
             subscription: params.get("sub").cloned().unwrap_or_default(),
             resource_group: params.get("rg").cloned().unwrap_or_default(),
         })

@@ -16,18 +16,24 @@ use crate::{arm, console, cors, dps, mqtt, registry};
 
 pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
     let max_body = hub.config.max_body_bytes;
-    let arm_base = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Devices/IotHubs/{hub}/certificates";
-    Router::new()
-        .route(arm_base, get(arm::list))
-        .route(
-            &format!("{arm_base}/{{name}}"),
-            get(arm::get).put(arm::put).delete(arm::delete),
-        )
-        .route(
-            &format!("{arm_base}/{{name}}/generateVerificationCode"),
-            post(arm::generate_code),
-        )
-        .route(&format!("{arm_base}/{{name}}/verify"), post(arm::verify))
+    let hub_certs = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Devices/IotHubs/{hub}/certificates";
+    let dps_certs = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Devices/provisioningServices/{dps}/certificates";
+    let mut router = Router::new();
+    // The hub's and the DPS's CA certificates: the same calls, each on its own store.
+    for base in [hub_certs, dps_certs] {
+        router = router
+            .route(base, get(arm::list))
+            .route(
+                &format!("{base}/{{name}}"),
+                get(arm::get).put(arm::put).delete(arm::delete),
+            )
+            .route(
+                &format!("{base}/{{name}}/generateVerificationCode"),
+                post(arm::generate_code),
+            )
+            .route(&format!("{base}/{{name}}/verify"), post(arm::verify));
+    }
+    router
         .route(
             "/devices/{id}",
             get(registry::get)

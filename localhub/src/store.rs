@@ -64,6 +64,16 @@ struct Persisted {
     /// DPS: the `provisioningserviceowner` key.
     #[serde(default)]
     dps_key: String,
+    /// DPS: its CA certificates (ARM `provisioningServices/{dps}/certificates`).
+    #[serde(default)]
+    dps_certificates: BTreeMap<String, CaRecord>,
+}
+
+/// Whose ARM CA certificates a call is about: the hub's or the DPS's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CertStore {
+    Hub,
+    Dps,
 }
 
 /// What a [`TelemetryEvent`] records.
@@ -320,6 +330,33 @@ impl Hub {
         f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
     ) -> R {
         self.change(|s| f(&mut s.certificates, &mut s.devices))
+    }
+
+    /// Reads the CA certificates of `store`.
+    pub(crate) fn read_certs<R>(
+        &self,
+        store: CertStore,
+        f: impl FnOnce(&BTreeMap<String, CaRecord>) -> R,
+    ) -> R {
+        let s = lock(&self.state);
+        f(match store {
+            CertStore::Hub => &s.certificates,
+            CertStore::Dps => &s.dps_certificates,
+        })
+    }
+
+    /// Changes the CA certificates of `store` and saves them.
+    pub(crate) fn write_certs<R>(
+        &self,
+        store: CertStore,
+        f: impl FnOnce(&mut BTreeMap<String, CaRecord>) -> R,
+    ) -> R {
+        self.change(|s| {
+            f(match store {
+                CertStore::Hub => &mut s.certificates,
+                CertStore::Dps => &mut s.dps_certificates,
+            })
+        })
     }
 
     /// Changes the persisted state and returns once the change is on disk.

@@ -294,3 +294,88 @@ async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
     );
     assert!(e.to_string().contains("No such enrollment"), "{e}");
 }
+
+#[tokio::test]
+async fn a_ca_proven_on_dps_backs_a_group_by_reference_and_its_devices_register() {
+    use hubcert::contract::{EnrollmentGroup, VerificationCode};
+    use hubcert::iothub::{Arm, DpsService, HubClient};
+    use hubcert::pki::{ValidityDays, VerificationCertParams};
+    let hub = start().await;
+    let facts = info(&hub).await;
+    let scope = facts["idScope"].as_str().expect("scope").to_owned();
+    let dps_name = facts["dpsName"].as_str().expect("DPS name").to_owned();
+    let cs = facts["dpsConnectionString"]
+        .as_str()
+        .expect("cs")
+        .to_owned();
+    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let arm = Arm::dps(&hub.base, "sub", "rg", &dps_name, "any-token").expect("arm");
+    let t = || now().unix_timestamp() as u64;
+    let ca = root("DPS Proven Root");
+    let sign = |code: &VerificationCode| {
+        ca.issue_verification(
+            &VerificationCertParams {
+                code: code.clone(),
+                validity: ValidityDays::ONE_DAY,
+            },
+            now(),
+        )
+        .map(|v| v.certificate.pem())
+    };
+
+    // Uploaded but not proven: a group may not refer to it yet.
+    client
+        .upload_certificate(&arm, "fleet-root", &ca.certificate().pem(), false)
+        .await
+        .expect("uploaded to DPS");
+    let by_ref = EnrollmentGroup::x509_ca_references("by-ref", "fleet-root", None);
+    let e = client
+        .save_enrollment_group(&svc, &by_ref, t())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not verified"), "{e}");
+    // The one-click flow of the hub, on DPS: adopt the upload, prove possession.
+    let sha1 = ca.certificate().info().expect("info").sha1.to_string();
+    let done = client
+        .upload_and_verify(
+            &arm,
+            "fleet-root",
+            &ca.certificate().pem(),
+            &sha1,
+            false,
+            sign,
+            |_| {},
+        )
+        .await
+        .expect("proven on DPS");
+    assert!(done.adopted && done.certificate.is_verified);
+    // The DPS's certificates are its own: the hub's list does not show it.
+    let hub_arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    assert!(client.certificates(&hub_arm).await.unwrap().is_empty());
+    // A reference to a name DPS does not hold is refused by name.
+    let e = client
+        .save_enrollment_group(
+            &svc,
+            &EnrollmentGroup::x509_ca_references("ghost", "no-such", None),
+            t(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("names no certificate"), "{e}");
+
+    client
+        .save_enrollment_group(&svc, &by_ref, t())
+        .await
+        .expect("group by reference");
+    let dev = device(&ca, "ref-dev-1");
+    let events = register(&hub, &scope, "ref-dev-1", &dev).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { device_id, .. }) if device_id == "ref-dev-1"),
+        "{events:?}"
+    );
+    // Another DPS name in the path is not this one.
+    let other = Arm::dps(&hub.base, "sub", "rg", "someone-elses", "t").unwrap();
+    let e = client.certificates(&other).await.unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e}");
+}

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::error::{endpoint, path_part, setting, RestError};
 use super::request::{Method, Request};
-use crate::contract::{CertificateName, Redacted, ARM_API_VERSION};
+use crate::contract::{CertificateName, Redacted, ARM_API_VERSION, DPS_ARM_API_VERSION};
 
 /// Azure Resource Manager.
 pub const AZURE_ARM_ENDPOINT: &str = "https://management.azure.com";
@@ -22,12 +22,14 @@ pub fn certificate_name(value: &str) -> Result<String, RestError> {
 pub struct Arm {
     base: String,
     token: String,
+    api_version: &'static str,
 }
 
 impl std::fmt::Debug for Arm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Arm")
             .field("base", &self.base)
+            .field("api_version", &self.api_version)
             .field("token", &Redacted(&self.token))
             .finish()
     }
@@ -43,10 +45,49 @@ impl Arm {
         hub: &str,
         token: &str,
     ) -> Result<Self, RestError> {
+        let hub = path_part("Hub name", hub)?;
+        Self::build(
+            endpoint_url,
+            subscription,
+            resource_group,
+            &format!("IotHubs/{hub}"),
+            ARM_API_VERSION,
+            token,
+        )
+    }
+
+    /// The same calls on a Device Provisioning Service's CA certificates
+    /// (`Microsoft.Devices/provisioningServices/{dps}/certificates`): the same upload, verification
+    /// code and proof of possession as the hub's.
+    pub fn dps(
+        endpoint_url: &str,
+        subscription: &str,
+        resource_group: &str,
+        dps: &str,
+        token: &str,
+    ) -> Result<Self, RestError> {
+        let dps = path_part("DPS name", dps)?;
+        Self::build(
+            endpoint_url,
+            subscription,
+            resource_group,
+            &format!("provisioningServices/{dps}"),
+            DPS_ARM_API_VERSION,
+            token,
+        )
+    }
+
+    fn build(
+        endpoint_url: &str,
+        subscription: &str,
+        resource_group: &str,
+        resource: &str,
+        api_version: &'static str,
+        token: &str,
+    ) -> Result<Self, RestError> {
         let endpoint_url = endpoint("ARM endpoint", endpoint_url)?;
         let subscription = path_part("Subscription id", subscription)?;
         let resource_group = path_part("Resource group", resource_group)?;
-        let hub = path_part("Hub name", hub)?;
         let token = token.trim();
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
         if token.is_empty() {
@@ -63,9 +104,10 @@ impl Arm {
         }
         Ok(Self {
             base: format!(
-                "{endpoint_url}/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Devices/IotHubs/{hub}/certificates"
+                "{endpoint_url}/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Devices/{resource}/certificates"
             ),
             token: token.to_owned(),
+            api_version,
         })
     }
 
@@ -79,7 +121,7 @@ impl Arm {
             url.push('/');
             url.push_str(action);
         }
-        format!("{url}?api-version={ARM_API_VERSION}")
+        format!("{url}?api-version={}", self.api_version)
     }
 
     fn request(&self, method: Method, name: Option<&str>, action: Option<&str>) -> Request {
@@ -263,6 +305,29 @@ mod tests {
             (r.method, r.header("If-Match")),
             (Method::Delete, Some("E3"))
         );
+    }
+
+    #[test]
+    fn dps_certificates_take_the_same_calls_under_provisioning_services() {
+        let a = Arm::dps(
+            "https://management.azure.com",
+            "sub-1",
+            "rg-1",
+            "fleet-dps",
+            "eyJ0",
+        )
+        .unwrap();
+        const DPS: &str = "https://management.azure.com/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Devices/provisioningServices/fleet-dps/certificates";
+        assert_eq!(
+            a.create("root", "PEM", false).url,
+            format!("{DPS}/root?api-version=2022-12-12")
+        );
+        assert_eq!(
+            a.verify("root", "E", "V").url,
+            format!("{DPS}/root/verify?api-version=2022-12-12")
+        );
+        let e = Arm::dps("https://management.azure.com", "s", "r", "bad/name", "t").unwrap_err();
+        assert!(e.to_string().contains("DPS name"), "{e}");
     }
 
     #[test]
