@@ -101,7 +101,7 @@ pub fn App() -> Html {
                 <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
                 <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
                 <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} settings={settings.clone()} />
-                <dps::DpsStep cas={bench.cas.clone()} devices={bench.devices.clone()} localhub={settings.is_localhub()} />
+                <dps::DpsStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />
                 <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
                 <expiry::ExpiryStep items={bench.all_certificates()} />

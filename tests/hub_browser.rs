@@ -579,10 +579,12 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     click(&page, "ca-create");
     settle().await;
 
-    // The service: localhub's DPS settings read from localhub.
+    // The service: localhub's DPS settings read from localhub; ARM (for the DPS's certificates)
+    // is the hub step's.
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
     type_into(&page, "dps-endpoint", LOCALHUB);
     click(&page, "dps-read-localhub");
-    wait_for(&page, "#dps-status", "Read localhub's DPS").await;
+    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
     assert_eq!(
         value(&page, "dps-id-scope"),
         info["idScope"].as_str().unwrap()
@@ -613,6 +615,43 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     type_into(&page, "dps-group-id", "fleet/1");
     click(&page, "dps-save");
     wait_for(&page, "#dps-status", "not a DPS enrollment id").await;
+
+    // By reference: refused while DPS does not hold the CA; uploaded and proven on DPS with the
+    // hub's one-click flow, then accepted.
+    let ca_name = format!("page-root-{}", suffix());
+    click(&page, "dps-mode-reference");
+    settle().await;
+    type_into(&page, "dps-ca-name", &ca_name);
+    type_into(&page, "dps-group-id", &format!("by-ref-{}", suffix()));
+    click(&page, "dps-save");
+    wait_for(&page, "#dps-status", "names no certificate of this DPS").await;
+    click(&page, "dps-prove");
+    wait_for(
+        &page,
+        "#dps-proof-status",
+        "is on DPS and verified (proof of possession)",
+    )
+    .await;
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("the DPS certificate '{ca_name}'"),
+    )
+    .await;
+    let dps_name = info["dpsName"].as_str().unwrap();
+    let (status, on_dps) = get_json(
+        &format!("{LOCALHUB}/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/provisioningServices/{dps_name}/certificates/{ca_name}?api-version=2022-12-12"),
+        "Bearer test",
+    )
+    .await;
+    assert_eq!(
+        (status, &on_dps["properties"]["isVerified"]),
+        (200, &Value::Bool(true)),
+        "{on_dps}"
+    );
+    click(&page, "dps-mode-signing");
+    settle().await;
 
     // The store's device: no group trusts its CA yet, so DPS refuses it.
     type_into(&page, "dps-registration-id", id);

@@ -40,6 +40,7 @@ pub(crate) struct LocalhubInfo {
     pub(crate) connection_string: String,
     pub(crate) id_scope: String,
     pub(crate) dps_connection_string: String,
+    pub(crate) dps_name: String,
 }
 
 /// Reads localhub's `/localhub/info`: its hub name, the hub's and the DPS's connection strings,
@@ -68,5 +69,6 @@ pub(crate) async fn localhub_info(endpoint: &str) -> Result<LocalhubInfo, String
         connection_string: text("connectionString"),
         id_scope: text("idScope"),
         dps_connection_string: text("dpsConnectionString"),
+        dps_name: text("dpsName"),
     })
 }

@@ -185,6 +185,36 @@ impl AzDps {
         s
     }
 
+    /// Upload a CA certificate to DPS, then prove possession (code, verification certificate).
+    pub fn certificate_create_and_verify(&self, name: &str, file: &str) -> String {
+        format!(
+            "az iot dps certificate create {a} --certificate-name {n} --path {f}\nETAG=$(az iot dps certificate show {a} --certificate-name {n} --query etag -o tsv)\naz iot dps certificate generate-verification-code {a} --certificate-name {n} --etag \"$ETAG\" --query properties.verificationCode -o tsv\n# sign verification.pem with CN = that code and the CA's key, then:\nETAG=$(az iot dps certificate show {a} --certificate-name {n} --query etag -o tsv)\naz iot dps certificate verify {a} --certificate-name {n} --path verification.pem --etag \"$ETAG\"",
+            a = self.args(),
+            n = quote(name),
+            f = quote(file)
+        )
+    }
+
+    /// Create an X.509 enrollment group over a CA certificate proven on DPS.
+    pub fn enrollment_group_create_by_reference(
+        &self,
+        id: &str,
+        ca_name: &str,
+        enabled: bool,
+    ) -> String {
+        format!(
+            "az iot dps enrollment-group create {} --enrollment-id {} --ca-name {}{}",
+            self.args(),
+            quote(id),
+            quote(ca_name),
+            if enabled {
+                ""
+            } else {
+                " --provisioning-status disabled"
+            }
+        )
+    }
+
     /// List the enrollment groups.
     pub fn enrollment_group_list(&self) -> String {
         format!("az iot dps enrollment-group list {} -o table", self.args())

@@ -43,8 +43,8 @@ impl PossessionStage {
     /// A short label for a progress line.
     pub fn label(self) -> &'static str {
         match self {
-            Self::Reading => "Reading the certificate from the hub…",
-            Self::RequestingCode => "Asking the hub for a verification code…",
+            Self::Reading => "Reading the certificate's current etag…",
+            Self::RequestingCode => "Asking for a verification code…",
             Self::Signing => "Signing the verification certificate with the CA key…",
             Self::Verifying => "Sending the verification certificate…",
             Self::Retrying => "The etag changed meanwhile: reading it again and retrying once…",

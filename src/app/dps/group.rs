@@ -1,0 +1,377 @@
+//! The enrollment group: which CA it trusts (a CA of the page or a pasted one, with a secondary
+//! during a rollover, given whole in the group; or a CA uploaded to DPS, proven there and
+//! referenced by name), created or updated with its etag, and the DPS's groups listed.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::run::now_ms;
+use super::{note_view, set, Note};
+use crate::app::command::Command;
+use crate::app::fetch::Fetch;
+use crate::app::field::{textarea_setter, Field};
+use crate::app::state::{Issued, SharedCa};
+use crate::contract::{EnrollmentGroup, EnrollmentId, VerificationCode};
+use crate::iothub::{certificate_name, Arm, AzDps, DpsService, HubClient, RestError};
+use crate::iothub::{PossessionStage, SavedGroup};
+use crate::pki::{ValidityDays, VerificationCertParams};
+
+#[derive(Properties, PartialEq)]
+pub(super) struct GroupProps {
+    pub(super) service: Result<DpsService, RestError>,
+    pub(super) arm: Result<Arm, RestError>,
+    pub(super) cas: Rc<Vec<(SharedCa, Rc<Issued>)>>,
+    pub(super) localhub: bool,
+    pub(super) az: AzDps,
+}
+
+/// The PEM a CA choice stands for: `ca-N` (a CA of the page) or `paste`.
+fn chosen_pem(choice: &str, cas: &[(SharedCa, Rc<Issued>)], pasted: &str) -> Option<String> {
+    match choice {
+        "paste" => Some(pasted.trim().to_owned()).filter(|p| !p.is_empty()),
+        c => chosen_ca(c, cas).map(|(_, issued)| issued.certificate.pem()),
+    }
+}
+
+fn chosen_ca<'a>(
+    choice: &str,
+    cas: &'a [(SharedCa, Rc<Issued>)],
+) -> Option<&'a (SharedCa, Rc<Issued>)> {
+    choice
+        .strip_prefix("ca-")
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| cas.get(i))
+}
+
+/// The primary CA choice in effect: `ca-N` only while the page has that CA.
+fn effective_choice(chosen: &str, cas: usize) -> String {
+    match chosen
+        .strip_prefix("ca-")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        Some(i) if i < cas => chosen.to_owned(),
+        Some(_) if cas > 0 => "ca-0".to_owned(),
+        _ => "paste".to_owned(),
+    }
+}
+
+/// A signing certificate's subject for the group list.
+fn subject(pem: &str) -> String {
+    crate::pki::Certificate::from_pem(pem)
+        .and_then(|c| c.info())
+        .map(|i| i.subject)
+        .unwrap_or_else(|_| "(not a readable certificate)".into())
+}
+
+fn saved_line(saved: &SavedGroup) -> String {
+    let g = &saved.group;
+    let trusts = match (g.signing_certificates().len(), g.ca_references().first()) {
+        (0, Some(name)) => format!("the DPS certificate '{name}'"),
+        (1, _) => "this CA".to_owned(),
+        _ => "either CA".to_owned(),
+    };
+    format!(
+        "{} enrollment group {} ({}){}: devices whose chain reaches {trusts} may register.",
+        if saved.replaced { "Updated" } else { "Created" },
+        g.enrollment_group_id,
+        if g.is_enabled() {
+            "enabled"
+        } else {
+            "disabled"
+        },
+        if saved.retried {
+            ", after one retry with a fresh etag"
+        } else {
+            ""
+        },
+    )
+}
+
+#[component]
+pub(super) fn GroupCard(props: &GroupProps) -> Html {
+    let group_id = use_state(|| "hubcert-fleet".to_owned());
+    let primary_state = use_state(|| "ca-0".to_owned());
+    // A CA of the page while there is one; the pasted PEM otherwise (and when chosen).
+    let primary = effective_choice(&primary_state, props.cas.len());
+    let secondary = use_state(String::new);
+    let pasted = use_state(String::new);
+    let enabled = use_state(|| true);
+    let by_reference = use_state(|| false);
+    let ca_name = use_state(|| "hubcert-root".to_owned());
+    let note = use_state(|| None::<Note>);
+    let proof_note = use_state(|| None::<Note>);
+    let groups = use_state(|| None::<Vec<EnrollmentGroup>>);
+    let client = HubClient::new(Fetch, props.localhub);
+
+    let on_save = {
+        let (service, client, note, groups) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            groups.clone(),
+        );
+        let (group_id, primary, secondary, pasted, enabled, by_reference, ca_name) = (
+            group_id.clone(),
+            primary.clone(),
+            secondary.clone(),
+            pasted.clone(),
+            enabled.clone(),
+            by_reference.clone(),
+            ca_name.clone(),
+        );
+        let cas = props.cas.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if matches!(*note, Some(Note::Busy(_))) {
+                return;
+            }
+            let fail = |m: String| note.set(Some(Note::Failed(m)));
+            let id = group_id.trim().to_owned();
+            if let Err(e) = EnrollmentId::parse(&id) {
+                return fail(format!("Enrollment group id: {e}"));
+            }
+            let mut group = if *by_reference {
+                match certificate_name(&ca_name) {
+                    Ok(name) => EnrollmentGroup::x509_ca_references(&id, &name, None),
+                    Err(e) => return fail(format!("CA certificate name on DPS: {e}")),
+                }
+            } else {
+                let Some(first) = chosen_pem(&primary, &cas, &pasted) else {
+                    return fail(if primary == "paste" {
+                        "Paste the CA certificate (PEM) the group's devices chain to.".into()
+                    } else {
+                        "Make a root CA in step 1 first, or paste a CA certificate.".into()
+                    });
+                };
+                if primary == "paste" {
+                    if let Err(e) = crate::pki::Certificate::from_pem(&first) {
+                        return fail(format!("The pasted CA certificate: {e}"));
+                    }
+                }
+                let second = chosen_pem(&secondary, &cas, "").filter(|s| *s != first);
+                EnrollmentGroup::x509_signing(&id, &first, second.as_deref())
+            };
+            if !*enabled {
+                group.provisioning_status = Some("disabled".into());
+            }
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return fail(e.to_string()),
+            };
+            let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
+            note.set(Some(Note::Busy(format!("Saving enrollment group {id}…"))));
+            yew::platform::spawn_local(async move {
+                match client
+                    .save_enrollment_group(&dps, &group, now_ms() / 1000)
+                    .await
+                {
+                    Ok(saved) => {
+                        note.set(Some(Note::Done(saved_line(&saved))));
+                        groups.set(None);
+                    }
+                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                }
+            });
+        })
+    };
+
+    let on_list = {
+        let (service, client, note, groups) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            groups.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return note.set(Some(Note::Failed(e.to_string()))),
+            };
+            let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
+            note.set(Some(Note::Busy("Listing the enrollment groups…".into())));
+            yew::platform::spawn_local(async move {
+                match client.enrollment_groups(&dps, now_ms() / 1000).await {
+                    Ok(list) => {
+                        note.set(Some(Note::Done(format!(
+                            "{} enrollment group{} on this DPS.",
+                            list.len(),
+                            if list.len() == 1 { "" } else { "s" }
+                        ))));
+                        groups.set(Some(list));
+                    }
+                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                }
+            });
+        })
+    };
+
+    // The hub's one-click upload and proof of possession, on DPS.
+    let on_prove = {
+        let (arm, client, note, ca_name, primary) = (
+            props.arm.clone(),
+            client.clone(),
+            proof_note.clone(),
+            ca_name.clone(),
+            primary.clone(),
+        );
+        let cas = props.cas.clone();
+        Callback::from(move |_: MouseEvent| {
+            if matches!(*note, Some(Note::Busy(_))) {
+                return;
+            }
+            let fail = |m: String| note.set(Some(Note::Failed(m)));
+            let Some((ca, _)) = chosen_ca(&primary, &cas).cloned() else {
+                return fail("Proof of possession needs the CA's key: choose a CA made or imported on this page as the primary CA.".into());
+            };
+            let (arm, name) = match (arm.clone(), certificate_name(&ca_name)) {
+                (Ok(a), Ok(n)) => (a, n),
+                (Err(e), _) | (_, Err(e)) => return fail(e.to_string()),
+            };
+            let (client, note) = (client.clone(), note.clone());
+            note.set(Some(Note::Busy(format!(
+                "Uploading the CA to DPS as '{name}'…"
+            ))));
+            yew::platform::spawn_local(async move {
+                let pem = ca.0.certificate().pem();
+                let sha1 =
+                    ca.0.certificate()
+                        .info()
+                        .map(|i| i.sha1.to_string())
+                        .unwrap_or_default();
+                let sign = |code: &VerificationCode| {
+                    ca.0.issue_verification(
+                        &VerificationCertParams {
+                            code: code.clone(),
+                            validity: ValidityDays::ONE_DAY,
+                        },
+                        crate::app::browser::now(),
+                    )
+                    .map(|v| v.certificate.pem())
+                };
+                let progress = {
+                    let note = note.clone();
+                    move |stage: PossessionStage| note.set(Some(Note::Busy(stage.label().into())))
+                };
+                match client
+                    .upload_and_verify(&arm, &name, &pem, &sha1, false, sign, progress)
+                    .await
+                {
+                    Ok(done) => note.set(Some(Note::Done(format!(
+                        "'{name}' is on DPS and verified{}: an enrollment group may now refer to it.",
+                        if done.adopted { " (it was already there)" } else { " (proof of possession)" }
+                    )))),
+                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                }
+            });
+        })
+    };
+
+    let cas = props.cas.clone();
+    let options = |selected: &str, none: Option<&str>| -> Html {
+        html! {
+            <>
+                if let Some(label) = none { <option value="" selected={selected.is_empty()}>{label}</option> }
+                { for cas.iter().enumerate().map(|(i, (_, issued))| {
+                    let v = format!("ca-{i}");
+                    html! { <option value={v.clone()} selected={selected == v}>{format!("{} · {}", issued.title, issued.info.subject)}</option> }
+                }) }
+                if none.is_none() { <option value="paste" selected={selected == "paste"}>{"Paste a CA certificate (PEM)"}</option> }
+            </>
+        }
+    };
+    let select = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            state.set(
+                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                    .value(),
+            )
+        })
+    };
+    let on_enabled = {
+        let enabled = enabled.clone();
+        Callback::from(move |e: Event| {
+            enabled.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .checked(),
+            )
+        })
+    };
+    let mode = |value: bool| {
+        let by_reference = by_reference.clone();
+        Callback::from(move |_: Event| by_reference.set(value))
+    };
+    let az = &props.az;
+
+    html! {
+        <form class="card form" onsubmit={on_save} novalidate=true>
+            <h3 class="sub">{"Enrollment group (X.509)"}</h3>
+            <div class="grid">
+                <Field id="dps-group-id" label="Enrollment group id" value={(*group_id).clone()} oninput={set(&group_id)} hint="Letters, digits and - . _ : (at most 128)" />
+                <div class="field">
+                    <label for="dps-primary">{"Primary CA"}</label>
+                    <select id="dps-primary" onchange={select(&primary_state)}>{ options(&primary, None) }</select>
+                    <p class="hint">{"Devices whose chain reaches it may register"}</p>
+                </div>
+                if !*by_reference {
+                    <div class="field">
+                        <label for="dps-secondary">{"Secondary CA (rollover)"}</label>
+                        <select id="dps-secondary" onchange={select(&secondary)}>{ options(&secondary, Some("None")) }</select>
+                        <p class="hint">{"Put the next CA here while devices move to it"}</p>
+                    </div>
+                }
+            </div>
+            if primary == "paste" && !*by_reference {
+                <div class="field">
+                    <label for="dps-pasted">{"CA certificate (PEM)"}</label>
+                    <textarea id="dps-pasted" class="mono" rows="6" autocomplete="off" spellcheck="false" value={(*pasted).clone()} oninput={textarea_setter(&pasted)} placeholder="-----BEGIN CERTIFICATE-----" />
+                </div>
+            }
+            <fieldset class="choice">
+                <legend>{"How the group names its CA"}</legend>
+                <label><input type="radio" id="dps-mode-signing" name="dps-mode" checked={!*by_reference} onchange={mode(false)} />{" Its certificate, in the group (no proof needed)"}</label>
+                <label><input type="radio" id="dps-mode-reference" name="dps-mode" checked={*by_reference} onchange={mode(true)} />{" A CA certificate uploaded to DPS and proven there"}</label>
+            </fieldset>
+            if *by_reference {
+                <div class="grid">
+                    <Field id="dps-ca-name" label="CA certificate name on DPS" value={(*ca_name).clone()} oninput={set(&ca_name)} hint="Letters, digits, - . _ (at most 64)" />
+                </div>
+                <div class="actions">
+                    <button type="button" class="secondary" id="dps-prove" onclick={on_prove}>{"Upload the primary CA to DPS and prove possession"}</button>
+                </div>
+                { note_view(&proof_note, "dps-proof-status") }
+                <Command title="Same with the Azure CLI" command={az.certificate_create_and_verify(&ca_name, "root-ca.pem")} />
+            }
+            <label class="check"><input type="checkbox" id="dps-enabled" checked={*enabled} onchange={on_enabled} />{" Enabled (devices may register)"}</label>
+            <p class="hint">{"DPS only assigns: the hub it assigns to must trust the same CA (upload and verify it there too, step 3), or the device is refused when it connects."}</p>
+            <div class="actions">
+                <button type="submit" class="primary" id="dps-save">{"Create or update the group"}</button>
+                <button type="button" class="secondary" id="dps-list" onclick={on_list}>{"List groups"}</button>
+            </div>
+            { note_view(&note, "dps-status") }
+            if let Some(list) = &*groups {
+                <div class="table-wrap">
+                    <table id="dps-groups">
+                        <thead><tr><th scope="col">{"Group"}</th><th scope="col">{"Status"}</th><th scope="col">{"Trusts"}</th></tr></thead>
+                        <tbody>
+                            { for list.iter().map(|g| html! {
+                                <tr>
+                                    <td><code>{&g.enrollment_group_id}</code></td>
+                                    <td><span class={classes!("badge", if g.is_enabled() { "ok" } else { "warn" })}>{if g.is_enabled() { "enabled" } else { "disabled" }}</span></td>
+                                    <td>{ for g.signing_certificates().into_iter().map(|p| html! { <div>{subject(p)}</div> }) }
+                                        { for g.ca_references().into_iter().map(|r| html! { <div>{format!("DPS certificate '{r}'")}</div> }) }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+            }
+            <Command title="Same step with the Azure CLI" command={if *by_reference {
+                az.enrollment_group_create_by_reference(&group_id, &ca_name, *enabled)
+            } else {
+                az.enrollment_group_create(&group_id, "root-ca.pem", (!secondary.is_empty()).then_some("next-ca.pem"), *enabled)
+            }} />
+        </form>
+    }
+}

@@ -1,0 +1,295 @@
+//! The provisioning test: this browser as the device registers with DPS over MQTT over
+//! WebSocket (the core's `Provisioning` flow), and once assigned connects to the assigned hub and
+//! sends telemetry, with the packet log of both connections.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::run::{choose_certificate, now_ms, open, Phase, RunAction, RunView, Turn, Wire};
+use super::set;
+use crate::app::command::Command;
+use crate::app::field::Field;
+use crate::app::state::Issued;
+use crate::contract::{websocket_url, Topic, DPS_GLOBAL_HOST};
+use crate::iothub::{sample_telemetry, AzDps, DeviceLogin};
+use crate::mqtt::{
+    refusal_advice, Event as MqttEvent, Provisioning, ProvisioningEvent, QoS, Session,
+};
+
+/// Where DPS's device endpoint and the hub's WebSocket are for localhub started by run.sh.
+const LOCALHUB_WSS: &str = "localhost:8884";
+
+#[derive(Properties, PartialEq)]
+pub(super) struct TestProps {
+    pub(super) id_scope: AttrValue,
+    pub(super) devices: Rc<Vec<Rc<Issued>>>,
+    pub(super) localhub: bool,
+    pub(super) az: AzDps,
+}
+
+#[component]
+pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
+    let registration_id = use_state(String::new);
+    let device_address = use_state(String::new);
+    let hub_address = use_state(String::new);
+    // Each target's addresses, set again when the hub step's target changes.
+    use_effect_with(props.localhub, {
+        let (device_address, hub_address) = (device_address.clone(), hub_address.clone());
+        move |localhub: &bool| {
+            if *localhub {
+                device_address.set(LOCALHUB_WSS.into());
+                hub_address.set(LOCALHUB_WSS.into());
+            } else {
+                device_address.set(format!("{DPS_GLOBAL_HOST}:443"));
+                hub_address.set(String::new());
+            }
+        }
+    });
+    let run_error = use_state(|| None::<String>);
+    let view = use_reducer(RunView::default);
+    let wire: Rc<RefCell<Option<Wire>>> = use_mut_ref(|| None);
+    let id_scope = props.id_scope.to_string();
+
+    let on_register = {
+        let (scope, device_address, hub_address, registration_id, run_error, view, wire) = (
+            id_scope.clone(),
+            device_address.clone(),
+            hub_address.clone(),
+            registration_id.clone(),
+            run_error.clone(),
+            view.clone(),
+            wire.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let id = registration_id.trim().to_owned();
+            let scope = scope.trim().to_owned();
+            let problem = if scope.is_empty() {
+                Some("ID scope: enter it (DPS overview, or the command below; localhub's button fills it in).".to_owned())
+            } else if id.is_empty() {
+                Some("Registration id: enter the device id, the CN of the certificate imported in this browser.".to_owned())
+            } else if device_address.trim().is_empty() {
+                Some("DPS device endpoint: enter host:port.".to_owned())
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                return run_error.set(Some(p));
+            }
+            run_error.set(None);
+            wire.borrow_mut().take();
+            view.dispatch(RunAction::Reset);
+            let flow = match Provisioning::connect(&scope, &id, None, now_ms()) {
+                Ok(f) => f,
+                Err(e) => return run_error.set(Some(e.to_string())),
+            };
+            let (address, hub_address, view, wire) = (
+                device_address.trim().to_owned(),
+                hub_address.trim().to_owned(),
+                view.clone(),
+                wire.clone(),
+            );
+            yew::platform::spawn_local(async move {
+                view.dispatch(RunAction::Phase(Phase::Busy(
+                    "Asking the browser for the device certificate…".into(),
+                )));
+                choose_certificate(&address).await;
+                let url = websocket_url(&address, false);
+                view.dispatch(RunAction::Phase(Phase::Busy(format!(
+                    "Registering with DPS at {url}…"
+                ))));
+                let next = wire.clone();
+                let opened = open(
+                    &url,
+                    "DPS",
+                    flow,
+                    &view,
+                    move |event, turn: &mut Turn<'_, Provisioning>| {
+                        on_provisioning(event, turn, &next, &hub_address)
+                    },
+                );
+                match opened {
+                    Ok(w) => *wire.borrow_mut() = Some(w),
+                    Err(e) => view.dispatch(RunAction::Phase(Phase::Failed(e))),
+                }
+            });
+        })
+    };
+
+    let busy = matches!(
+        view.phase,
+        Some(Phase::Busy(_)) | Some(Phase::Assigned { .. })
+    );
+    let device_ids: Vec<String> = props
+        .devices
+        .iter()
+        .filter_map(|d| d.info.common_name.clone())
+        .collect();
+    let az = &props.az;
+
+    html! {
+        <form class="card form" onsubmit={on_register} novalidate=true>
+            <h3 class="sub">{"Provisioning test (this browser as the device)"}</h3>
+            <p class="hint">{"Import the device's .pfx into this browser (or the OS store) first: the browser presents it to DPS and then to the hub. DPS takes X.509 over MQTT over WebSockets; the assigned hub then applies its own WebSocket rule (a GA hub accepts a CA-signed device only when the registered CA signed it directly)."}</p>
+            <div class="grid">
+                <Field id="dps-registration-id" label="Registration id (device id)" value={(*registration_id).clone()} oninput={set(&registration_id)}
+                    hint={if device_ids.is_empty() { "The CN of the device certificate".to_owned() } else { format!("Issued here: {}", device_ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")) }} />
+                <Field id="dps-device-endpoint" label="DPS device endpoint" mono=true value={(*device_address).clone()} oninput={set(&device_address)} hint="host:port of DPS's MQTT over WebSocket" />
+                <Field id="dps-hub-address" label="Hub WebSocket address" mono=true value={(*hub_address).clone()} oninput={set(&hub_address)}
+                    hint="host:port; empty means the assigned hub's own port 443" />
+            </div>
+            if let Some(e) = &*run_error { <p class="error" role="alert">{e}</p> }
+            <div class="actions">
+                <button type="submit" class="primary" id="dps-register" disabled={busy}>{"Register and send telemetry"}</button>
+            </div>
+            { phase_view(&view.phase) }
+            if !view.log.is_empty() {
+                <details class="log" open=true>
+                    <summary>{format!("Packet log ({} lines)", view.log.len())}</summary>
+                    <ol id="dps-log" class="mono">
+                        { for view.log.iter().map(|l| html! { <li class={l.dir}><span class="time">{&l.time}</span>{" "}<span class="dir">{match l.dir { "out" => "→", "in" => "←", _ => "!" }}</span>{" "}{&l.text}</li> }) }
+                    </ol>
+                </details>
+            }
+            <Command title="The registration as DPS keeps it" command={az.registration_show(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
+        </form>
+    }
+}
+
+fn phase_view(phase: &Option<Phase>) -> Html {
+    match phase {
+        None => html! {},
+        Some(Phase::Busy(m)) => html! {
+            <p class="progress" id="dps-result" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{m}</p>
+        },
+        Some(Phase::Assigned { hub, device_id }) => html! {
+            <p class="progress" id="dps-result" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>
+                {format!("Assigned to {hub} as {device_id}. Connecting there as the device…")}</p>
+        },
+        Some(Phase::Delivered { hub, device_id }) => html! {
+            <p class="status ok" id="dps-result" role="status">
+                {format!("Provisioned: DPS assigned {device_id} to {hub}, and {hub} acknowledged its telemetry.")}</p>
+        },
+        Some(Phase::Failed(m)) => html! { <p class="error" id="dps-result" role="alert">{m}</p> },
+    }
+}
+
+/// DPS's side of the test: on assignment, the device's connection to the hub comes next.
+fn on_provisioning(
+    event: ProvisioningEvent,
+    turn: &mut Turn<'_, Provisioning>,
+    wire: &Rc<RefCell<Option<Wire>>>,
+    hub_address: &str,
+) {
+    let view = turn.view;
+    match event {
+        ProvisioningEvent::Registering => view.dispatch(RunAction::Phase(Phase::Busy(
+            "Connected to DPS; registration sent…".into(),
+        ))),
+        ProvisioningEvent::Waiting { retry_after_ms, .. } => {
+            view.dispatch(RunAction::Phase(Phase::Busy(format!(
+                "DPS is assigning; asking again in {} s…",
+                retry_after_ms.div_ceil(1000)
+            ))))
+        }
+        ProvisioningEvent::Failed {
+            status,
+            code,
+            message,
+        } => {
+            turn.done = true;
+            let advice = match (status, code) {
+                (5, _) | (4, _) => "DPS refused the device: check that an enrollment group's CA signed its certificate, that the registration id equals the certificate's CN, and the ID scope.",
+                (_, _) if message.contains("disabled") => "The enrollment is disabled: enable the group above and register again.",
+                _ => "DPS did not assign the device.",
+            };
+            view.dispatch(RunAction::Phase(Phase::Failed(format!(
+                "{advice} (DPS: {message}{})",
+                code.map(|c| format!(", error {c}")).unwrap_or_default()
+            ))));
+        }
+        ProvisioningEvent::Assigned { hub, device_id, .. } => {
+            turn.done = true;
+            view.dispatch(RunAction::Phase(Phase::Assigned {
+                hub: hub.clone(),
+                device_id: device_id.clone(),
+            }));
+            let (view, wire) = (view.clone(), wire.clone());
+            let address = if hub_address.is_empty() {
+                format!("{hub}:443")
+            } else {
+                hub_address.to_owned()
+            };
+            // Deferred: this runs inside DPS's connection, which the hub's replaces.
+            yew::platform::spawn_local(async move {
+                if let Err(e) = send_through_hub(&hub, &device_id, &address, &view, &wire).await {
+                    view.dispatch(RunAction::Phase(Phase::Failed(e)));
+                }
+            });
+        }
+    }
+}
+
+/// The device on its assigned hub: connect with its certificate, send one telemetry message at
+/// QoS 1, and finish when the hub acknowledges it.
+async fn send_through_hub(
+    hub: &str,
+    device_id: &str,
+    address: &str,
+    view: &UseReducerHandle<RunView>,
+    wire: &Rc<RefCell<Option<Wire>>>,
+) -> Result<(), String> {
+    let login = DeviceLogin::x509(hub, device_id, address).map_err(|e| e.to_string())?;
+    choose_certificate(&login.address).await;
+    let session = Session::connect(&login.options, now_ms()).map_err(|e| e.to_string())?;
+    let (hub, id) = (hub.to_owned(), device_id.to_owned());
+    let w = open(
+        &login.url,
+        "the hub",
+        session,
+        view,
+        move |event, turn: &mut Turn<'_, Session>| match event {
+            MqttEvent::Connected { .. } => {
+                let topic = Topic::telemetry(
+                    &id,
+                    &[
+                        ("$.ct".into(), "application/json".into()),
+                        ("$.ce".into(), "utf-8".into()),
+                    ],
+                )
+                .to_string();
+                if let Err(e) = turn.flow.publish(
+                    &topic,
+                    sample_telemetry(&id).as_bytes(),
+                    QoS::AtLeastOnce,
+                    now_ms(),
+                ) {
+                    turn.done = true;
+                    turn.view
+                        .dispatch(RunAction::Phase(Phase::Failed(e.to_string())));
+                }
+            }
+            MqttEvent::Refused(r) => {
+                turn.done = true;
+                turn.view.dispatch(RunAction::Phase(Phase::Failed(format!(
+                    "DPS assigned the device, but {hub} refused its connection (CONNACK {}). {}",
+                    r.code(),
+                    refusal_advice(r, true).join(" ")
+                ))));
+            }
+            MqttEvent::Acknowledged { .. } => {
+                turn.flow.disconnect(now_ms());
+                turn.done = true;
+                turn.view.dispatch(RunAction::Phase(Phase::Delivered {
+                    hub: hub.clone(),
+                    device_id: id.clone(),
+                }));
+            }
+            _ => {}
+        },
+    )?;
+    *wire.borrow_mut() = Some(w);
+    Ok(())
+}
