@@ -24,4 +24,4 @@ pub use error::{Plane, RestError};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use request::{Method, Request};
-pub use snippets::{sample_telemetry, DeviceFiles};
+pub use snippets::{sample_telemetry, DeviceFiles, ProvisioningFiles};

@@ -655,6 +655,15 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
 
     // The store's device: no group trusts its CA yet, so DPS refuses it.
     type_into(&page, "dps-registration-id", id);
+    settle().await;
+    let code = text(&page, "#dps-snippets");
+    let scope = info["idScope"].as_str().unwrap();
+    assert!(
+        code.contains(&format!("new X509Security(\"{id}\", tls)"))
+            && code.contains(&format!("id_scope=\"{scope}\""))
+            && code.contains("NODE_EXTRA_CA_CERTS="),
+        "{code}"
+    );
     type_into(&page, "dps-device-endpoint", LOCALHUB_WSS);
     type_into(&page, "dps-hub-address", LOCALHUB_WSS);
     click(&page, "dps-register");

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hubcert::mqtt::{Provisioning, ProvisioningEvent};
-use hubcert::pki::{CertificateAuthority, Identity};
-use serde_json::{json, Value};
+use hubcert::pki::Identity;
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn info(hub: &Hub) -> Value {
@@ -23,37 +23,8 @@ async fn info(hub: &Hub) -> Value {
         .expect("json")
 }
 
-/// A request to the DPS service API with the `provisioningserviceowner` SAS.
 async fn dps(hub: &Hub, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let token = hub.dps_token();
-    let mut req = hub
-        .http
-        .request(method, format!("{}{path}?api-version=2021-10-01", hub.base))
-        .header("Authorization", token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("answer");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn enroll_group(hub: &Hub, id: &str, ca: &CertificateAuthority, status: &str) -> u16 {
-    let body = json!({
-        "enrollmentGroupId": id,
-        "attestation": {"type": "x509", "x509": {"signingCertificates": {"primary": {"certificate": ca.certificate().pem()}}}},
-        "provisioningStatus": status,
-        "allocationPolicy": "static",
-        "reprovisionPolicy": {"updateHubAssignment": true, "migrateDeviceData": true},
-    });
-    dps(
-        hub,
-        reqwest::Method::PUT,
-        &format!("/enrollmentGroups/{id}"),
-        Some(body),
-    )
-    .await
-    .0
+    hub.dps_call(method, path, body).await
 }
 
 /// Registers `registration_id` with `identity` over TLS; the flow's events until it finishes.
@@ -98,7 +69,7 @@ async fn a_device_of_an_enrollment_group_is_assigned_to_the_hub_and_connects_the
     let ca = root("Fleet Root");
     // The hub trusts the CA too: DPS registers group devices as CA-signed there.
     hub.upload_and_verify("fleet-root", &ca).await;
-    assert_eq!(enroll_group(&hub, "fleet", &ca, "enabled").await, 200);
+    assert_eq!(hub.enroll_group("fleet", &ca, true).await, 200);
     let (status, group) = dps(&hub, reqwest::Method::GET, "/enrollmentGroups/fleet", None).await;
     assert_eq!(
         (status, group["provisioningStatus"].as_str()),
@@ -155,7 +126,7 @@ async fn dps_refuses_as_dps_does() {
         .expect("scope")
         .to_owned();
     let ca = root("Group Root");
-    assert_eq!(enroll_group(&hub, "paused", &ca, "disabled").await, 200);
+    assert_eq!(hub.enroll_group("paused", &ca, false).await, 200);
     let refused = |events: &[ProvisioningEvent]| {
         matches!(
             events.last(),

@@ -12,29 +12,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
-use hubcert::pki::{CertificateAuthority, Identity};
+use hubcert::pki::Identity;
 use localhub::EventKind;
-use serde_json::json;
 
 fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
-}
-
-async fn enroll(hub: &Hub, id: &str, ca: &CertificateAuthority) {
-    let token = hub.dps_token();
-    let body = json!({"enrollmentGroupId": id, "attestation": {"type": "x509", "x509": {"signingCertificates": {"primary": {"certificate": ca.certificate().pem()}}}}});
-    let r = hub
-        .http
-        .put(format!(
-            "{}/enrollmentGroups/{id}?api-version=2021-10-01",
-            hub.base
-        ))
-        .header("Authorization", token)
-        .json(&body)
-        .send()
-        .await
-        .expect("put");
-    assert_eq!(r.status().as_u16(), 200);
 }
 
 #[derive(Clone, Copy)]
@@ -99,7 +81,7 @@ async fn microsofts_provisioning_sdks_register_and_their_device_clients_connect_
     let hub = start_on_8883().await;
     let ca = root("SDK Fleet Root");
     hub.upload_and_verify("sdk-fleet", &ca).await;
-    enroll(&hub, "sdk-fleet", &ca).await;
+    assert_eq!(hub.enroll_group("sdk-fleet", &ca, true).await, 200);
 
     for (sdk, id, body) in [
         (Sdk::Node, "node-prov-1", r#"{"provisioned":true}"#),

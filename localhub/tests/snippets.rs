@@ -1,6 +1,7 @@
 //! The device snippets the app shows (`hubcert::iothub::snippets`), each run once against localhub
 //! as written: Node.js with Microsoft's device SDK (tests/node), Python with `azure-iot-device`
-//! (the venv scripts/setup.sh makes, `$HUBCERT_PYTHON`), and Debian's `mosquitto_pub`.
+//! (the venv scripts/setup.sh makes, `$HUBCERT_PYTHON`), and Debian's `mosquitto_pub`; then the
+//! provisioning snippets (Node.js and Python) register with localhub's DPS and send through the hub.
 //! The SDKs always dial `{HostName}:8883`, so localhub listens there, on 127.0.0.2 (127.0.0.1:8883
 //! may be run.sh's localhub).
 
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use hubcert::iothub::DeviceFiles;
+use hubcert::iothub::{DeviceFiles, ProvisioningFiles};
 use localhub::EventKind;
 
 fn run(cmd: &mut Command, what: &str) -> String {
@@ -99,5 +100,59 @@ async fn each_snippet_runs_as_shown_and_its_telemetry_arrives() {
             serde_json::from_str(got[0].body.as_deref().unwrap_or("")).expect("a JSON body");
         assert_eq!(body["temperature"], 22.5, "{lang}");
         assert_eq!(body["deviceId"], id.as_str(), "{lang}");
+    }
+
+    // The provisioning snippets: register with localhub's DPS, then send through the assigned hub.
+    assert_eq!(hub.enroll_group("snippet-fleet", &ca, true).await, 200);
+    let scope = localhub::Config::default().id_scope;
+    for lang in ["node", "python"] {
+        let id = format!("dps-snippet-{lang}");
+        let identity = device(&ca, &id);
+        let d = files(dir.path(), &id);
+        let f = ProvisioningFiles {
+            provisioning_host: SDK_HOST.into(),
+            id_scope: scope.clone(),
+            registration_id: id.clone(),
+            cert_file: d.cert_file,
+            key_file: d.key_file,
+            ca_file: d.ca_file,
+        };
+        std::fs::write(&f.cert_file, identity.certificate.pem()).unwrap();
+        std::fs::write(&f.key_file, identity.key.to_pkcs8_pem().unwrap()).unwrap();
+        let out = tokio::task::block_in_place(|| match lang {
+            "node" => {
+                std::fs::write(dir.path().join("provision-x509.js"), f.node()).unwrap();
+                // The command the snippet's header gives, run in the snippet's directory.
+                run(
+                    Command::new("sh")
+                        .arg("-c")
+                        .arg(f.node_command())
+                        .current_dir(dir.path())
+                        .env("NODE_PATH", &node_modules),
+                    "the Node.js provisioning snippet",
+                )
+            }
+            _ => {
+                let script = dir.path().join("provision_x509.py");
+                std::fs::write(&script, f.python()).unwrap();
+                run(
+                    Command::new(&python).arg(&script),
+                    "the Python provisioning snippet",
+                )
+            }
+        });
+        assert!(
+            out.contains(&format!("Assigned to {SDK_HOST} as {id}"))
+                && out.contains("Telemetry message sent successfully"),
+            "{lang}: {out}"
+        );
+        let got: Vec<_> = hub
+            .running
+            .hub
+            .telemetry(Some(&id))
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Telemetry)
+            .collect();
+        assert_eq!(got.len(), 1, "{lang}: {got:?}\n{out}");
     }
 }

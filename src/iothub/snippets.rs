@@ -139,6 +139,138 @@ client.shutdown()
     }
 }
 
+/// What the provisioning snippets are filled with: a device that registers with DPS, then sends
+/// to the hub DPS assigns it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisioningFiles {
+    /// DPS's device endpoint host (`global.azure-devices-provisioning.net`, or localhub's host).
+    pub provisioning_host: String,
+    /// The DPS's ID scope.
+    pub id_scope: String,
+    /// The registration id (the certificate's CN).
+    pub registration_id: String,
+    /// The device certificate file (PEM, with the chain up to the group's CA).
+    pub cert_file: String,
+    /// The device key file (PKCS#8 PEM).
+    pub key_file: String,
+    /// A root to trust for DPS's and the hub's TLS certificates (localhub's); `None` for Azure.
+    pub ca_file: Option<String>,
+}
+
+impl ProvisioningFiles {
+    /// How to run the Node.js snippet. Microsoft's Node provisioning transport takes no CA option,
+    /// so a private root (localhub's) is given to Node itself.
+    pub fn node_command(&self) -> String {
+        match &self.ca_file {
+            Some(ca) => format!("NODE_EXTRA_CA_CERTS={} node provision-x509.js", quote(ca)),
+            None => "node provision-x509.js".to_owned(),
+        }
+    }
+
+    /// `provision-x509.js`: npm `azure-iot-provisioning-device` with its MQTT transport, then
+    /// `azure-iot-device` on the assigned hub.
+    pub fn node(&self) -> String {
+        let ca = match &self.ca_file {
+            Some(ca) => format!("\n  ca: fs.readFileSync({}, 'utf8'),", js(ca)),
+            None => String::new(),
+        };
+        format!(
+            r#"// provision-x509.js: npm install azure-iot-provisioning-device azure-iot-provisioning-device-mqtt azure-iot-security-x509 azure-iot-device azure-iot-device-mqtt
+// Run: {command}
+const fs = require('fs');
+const {{ ProvisioningDeviceClient }} = require('azure-iot-provisioning-device');
+const ProvisioningTransport = require('azure-iot-provisioning-device-mqtt').Mqtt;
+const {{ X509Security }} = require('azure-iot-security-x509');
+const {{ Client, Message }} = require('azure-iot-device');
+const {{ Mqtt }} = require('azure-iot-device-mqtt');
+
+const tls = {{
+  cert: fs.readFileSync({cert}, 'utf8'),
+  key: fs.readFileSync({key}, 'utf8'),{ca}
+}};
+const security = new X509Security({id}, tls);
+const provisioning = ProvisioningDeviceClient.create({host}, {scope}, new ProvisioningTransport(), security);
+
+async function main() {{
+  const result = await provisioning.register();
+  console.log(`Assigned to ${{result.assignedHub}} as ${{result.deviceId}}`);
+  const client = Client.fromConnectionString(`HostName=${{result.assignedHub}};DeviceId=${{result.deviceId}};x509=true`, Mqtt);
+  client.setOptions(tls);
+  await client.open();
+  const msg = new Message(JSON.stringify({body}));
+  msg.contentType = 'application/json';
+  msg.contentEncoding = 'utf-8';
+  await client.sendEvent(msg);
+  console.log('Telemetry message sent successfully');
+  await client.close();
+}}
+
+main().catch((err) => {{
+  console.error('Provisioning failed:', err.message);
+  process.exit(1);
+}});
+"#,
+            command = self.node_command(),
+            cert = js(&self.cert_file),
+            key = js(&self.key_file),
+            id = js(&self.registration_id),
+            host = js(&self.provisioning_host),
+            scope = js(&self.id_scope),
+            body = sample(&self.registration_id),
+        )
+    }
+
+    /// `provision_x509.py`: PyPI `azure-iot-device`'s `ProvisioningDeviceClient`, then
+    /// `IoTHubDeviceClient` on the assigned hub.
+    pub fn python(&self) -> String {
+        let py = |s: &str| js(s);
+        let (read_ca, ca) = match &self.ca_file {
+            Some(ca) => (
+                format!("server_ca = open({}).read()\n", py(ca)),
+                "\n    server_verification_cert=server_ca,",
+            ),
+            None => (String::new(), ""),
+        };
+        format!(
+            r#"# provision_x509.py: pip install azure-iot-device; python provision_x509.py
+import json
+from azure.iot.device import IoTHubDeviceClient, Message, ProvisioningDeviceClient, X509
+
+x509 = X509(cert_file={cert}, key_file={key})
+{read_ca}provisioning = ProvisioningDeviceClient.create_from_x509_certificate(
+    provisioning_host={host},
+    registration_id={id},
+    id_scope={scope},
+    x509=x509,{ca}
+)
+result = provisioning.register()
+if result.status != "assigned":
+    raise SystemExit(f"Provisioning failed: {{result.status}}")
+state = result.registration_state
+print(f"Assigned to {{state.assigned_hub}} as {{state.device_id}}")
+client = IoTHubDeviceClient.create_from_x509_certificate(
+    x509=x509,
+    hostname=state.assigned_hub,
+    device_id=state.device_id,{ca}
+)
+client.connect()
+msg = Message(json.dumps({body}))
+msg.content_type = "application/json"
+msg.content_encoding = "utf-8"
+client.send_message(msg)
+print("Telemetry message sent successfully")
+client.shutdown()
+"#,
+            cert = py(&self.cert_file),
+            key = py(&self.key_file),
+            host = py(&self.provisioning_host),
+            id = py(&self.registration_id),
+            scope = py(&self.id_scope),
+            body = sample(&self.registration_id),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

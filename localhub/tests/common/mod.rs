@@ -114,6 +114,46 @@ impl Hub {
         reply(req.send().await.expect("request")).await
     }
 
+    /// A call on the DPS service API with the `provisioningserviceowner` SAS: status and JSON body.
+    pub async fn dps_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(
+                method,
+                format!("{}{path}?api-version=2021-10-01", self.base),
+            )
+            .header("Authorization", self.dps_token());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("answer");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates the X.509 enrollment group `id` over `ca`'s certificate, enabled or not; the status.
+    pub async fn enroll_group(&self, id: &str, ca: &CertificateAuthority, enabled: bool) -> u16 {
+        let mut group =
+            hubcert::contract::EnrollmentGroup::x509_signing(id, &ca.certificate().pem(), None);
+        if !enabled {
+            group.provisioning_status = Some("disabled".into());
+        }
+        group.allocation_policy = Some("static".into());
+        let body = serde_json::to_value(&group).expect("json");
+        self.dps_call(
+            reqwest::Method::PUT,
+            &format!("/enrollmentGroups/{id}"),
+            Some(body),
+        )
+        .await
+        .0
+    }
+
     /// A DPS service SAS token (`provisioningserviceowner`) valid for ten minutes.
     pub fn dps_token(&self) -> String {
         let cs = self.running.hub.dps_connection_string();

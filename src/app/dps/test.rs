@@ -13,7 +13,7 @@ use crate::app::command::Command;
 use crate::app::field::Field;
 use crate::app::state::Issued;
 use crate::contract::{websocket_url, Topic, DPS_GLOBAL_HOST};
-use crate::iothub::{sample_telemetry, AzDps, DeviceLogin};
+use crate::iothub::{sample_telemetry, AzDps, DeviceLogin, ProvisioningFiles};
 use crate::mqtt::{
     refusal_advice, Event as MqttEvent, Provisioning, ProvisioningEvent, QoS, Session,
 };
@@ -128,6 +128,39 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
         .filter_map(|d| d.info.common_name.clone())
         .collect();
     let az = &props.az;
+    // The code for the device itself, with this form's values.
+    let snippet_id = match registration_id.trim() {
+        "" => "DEVICE".to_owned(),
+        id => id.to_owned(),
+    };
+    // Under an intermediate the device sends its chain: the fullchain file of step 4.
+    let chained = props.devices.iter().any(|d| {
+        d.info.common_name.as_deref() == Some(snippet_id.as_str())
+            && d.downloads
+                .iter()
+                .any(|f| f.name.ends_with("-fullchain.pem"))
+    });
+    let snippet = ProvisioningFiles {
+        provisioning_host: if props.localhub {
+            "localhost".to_owned()
+        } else {
+            DPS_GLOBAL_HOST.to_owned()
+        },
+        id_scope: match props.id_scope.trim() {
+            "" => "ID_SCOPE".to_owned(),
+            s => s.to_owned(),
+        },
+        registration_id: snippet_id.clone(),
+        cert_file: if chained {
+            format!("{snippet_id}-fullchain.pem")
+        } else {
+            format!("{snippet_id}.pem")
+        },
+        key_file: format!("{snippet_id}.key"),
+        ca_file: props
+            .localhub
+            .then(|| ".localhub/tls/root-ca.pem".to_owned()),
+    };
 
     html! {
         <form class="card form" onsubmit={on_register} novalidate=true>
@@ -153,6 +186,12 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                     </ol>
                 </details>
             }
+            <details class="help" id="dps-snippets">
+                <summary>{format!("Run it on the device instead: code for {snippet_id}")}</summary>
+                <p class="hint">{"Microsoft's SDKs register with DPS (MQTT, port 8883), then connect to the assigned hub and send the seed's sample message, with the device's files of step 4."}</p>
+                <Command title={format!("Node.js, provision-x509.js — run: {}", snippet.node_command())} command={snippet.node()} />
+                <Command title="Python (pip install azure-iot-device), provision_x509.py" command={snippet.python()} />
+            </details>
             <Command title="The registration as DPS keeps it" command={az.registration_show(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
         </form>
     }
