@@ -41,6 +41,17 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
                 .delete(registry::delete),
         )
         .route("/enrollmentGroups/query", post(dps::query_groups))
+        .route("/enrollments/query", post(dps::query_enrollments))
+        .route(
+            "/enrollments/{id}",
+            get(dps::get_enrollment)
+                .put(dps::put_enrollment)
+                .delete(dps::delete_enrollment),
+        )
+        .route(
+            "/registrations/{id}",
+            get(dps::get_registration).delete(dps::delete_registration),
+        )
         .route(
             "/enrollmentGroups/{id}",
             get(dps::get_group)

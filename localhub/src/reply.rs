@@ -105,3 +105,14 @@ pub(crate) fn rfc1123(unix: i64) -> String {
         .and_then(|t| t.format(&fmt).ok())
         .unwrap_or_default()
 }
+
+/// RFC 3339 in UTC, as DPS writes `createdDateTimeUtc` and `lastUpdatedDateTimeUtc`.
+pub(crate) fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}

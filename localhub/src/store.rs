@@ -67,6 +67,19 @@ struct Persisted {
     /// DPS: its CA certificates (ARM `provisioningServices/{dps}/certificates`).
     #[serde(default)]
     dps_certificates: BTreeMap<String, CaRecord>,
+    /// DPS: individual enrollments by registration id.
+    #[serde(default)]
+    enrollments: BTreeMap<String, hubcert::contract::IndividualEnrollment>,
+    /// DPS: what each device's last registration did, by registration id.
+    #[serde(default)]
+    registrations: BTreeMap<String, hubcert::contract::RegistrationState>,
+}
+
+/// The DPS's enrollments and registrations, and the hub's devices it assigns, changed together.
+pub(crate) struct DpsRecords<'a> {
+    pub(crate) enrollments: &'a mut BTreeMap<String, hubcert::contract::IndividualEnrollment>,
+    pub(crate) registrations: &'a mut BTreeMap<String, hubcert::contract::RegistrationState>,
+    pub(crate) devices: &'a mut BTreeMap<String, DeviceRecord>,
 }
 
 /// Whose ARM CA certificates a call is about: the hub's or the DPS's.
@@ -330,6 +343,33 @@ impl Hub {
         f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
     ) -> R {
         self.change(|s| f(&mut s.certificates, &mut s.devices))
+    }
+
+    /// Changes the DPS's records (and the hub's devices) and saves them.
+    pub(crate) fn write_dps<R>(&self, f: impl FnOnce(DpsRecords<'_>) -> R) -> R {
+        self.change(|s| {
+            f(DpsRecords {
+                enrollments: &mut s.enrollments,
+                registrations: &mut s.registrations,
+                devices: &mut s.devices,
+            })
+        })
+    }
+
+    /// Reads the individual enrollments.
+    pub(crate) fn read_enrollments<R>(
+        &self,
+        f: impl FnOnce(&BTreeMap<String, hubcert::contract::IndividualEnrollment>) -> R,
+    ) -> R {
+        f(&lock(&self.state).enrollments)
+    }
+
+    /// Reads the registration states.
+    pub(crate) fn read_registrations<R>(
+        &self,
+        f: impl FnOnce(&BTreeMap<String, hubcert::contract::RegistrationState>) -> R,
+    ) -> R {
+        f(&lock(&self.state).registrations)
     }
 
     /// Reads the CA certificates of `store`.

@@ -206,7 +206,7 @@ async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
         .await
         .expect("created");
     assert!(!saved.replaced);
-    let first_etag = saved.group.etag.clone().expect("etag");
+    let first_etag = saved.item.etag.clone().expect("etag");
     // Rolled over: B beside A as the secondary, written with the etag read.
     let two = EnrollmentGroup::x509_signing(
         "line-1",
@@ -218,8 +218,8 @@ async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
         .await
         .expect("replaced");
     assert!(saved.replaced);
-    assert_ne!(saved.group.etag.as_deref(), Some(first_etag.as_str()));
-    assert_eq!(saved.group.signing_certificates().len(), 2);
+    assert_ne!(saved.item.etag.as_deref(), Some(first_etag.as_str()));
+    assert_eq!(saved.item.signing_certificates().len(), 2);
 
     // A writer holding the old etag is refused (412), and one with none (409), as DPS does.
     let stale = svc.put_group(&one, Some(&first_etag), t()).unwrap();
@@ -349,4 +349,145 @@ async fn a_ca_proven_on_dps_backs_a_group_by_reference_and_its_devices_register(
     let other = Arm::dps(&hub.base, "sub", "rg", "someone-elses", "t").unwrap();
     let e = client.certificates(&other).await.unwrap_err();
     assert_eq!(e.status(), Some(404), "{e}");
+}
+
+#[tokio::test]
+async fn an_individual_enrollment_registers_its_device_by_thumbprint_and_keeps_its_state() {
+    use hubcert::contract::{IndividualEnrollment, RegistrationStatus};
+    use hubcert::iothub::{DpsService, HubClient};
+    let hub = start().await;
+    let facts = info(&hub).await;
+    let scope = facts["idScope"].as_str().expect("scope").to_owned();
+    let cs = facts["dpsConnectionString"]
+        .as_str()
+        .expect("cs")
+        .to_owned();
+    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let t = || now().unix_timestamp() as u64;
+    // A certificate whose CA no group and no hub trusts: only its enrollment lets it in.
+    let ca = root("Unlisted Root");
+    let dev = device(&ca, "solo-1");
+
+    // The certificate's CN must be the registration id.
+    let wrong = IndividualEnrollment::x509_client("solo-2", &dev.certificate.pem(), None);
+    let e = client.save_enrollment(&svc, &wrong, t()).await.unwrap_err();
+    assert!(e.to_string().contains("is not the registration id"), "{e}");
+    // Nothing registered yet: no state.
+    let e = client
+        .registration_state(&svc, "solo-1", t())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e}");
+
+    let enrollment = IndividualEnrollment::x509_client("solo-1", &dev.certificate.pem(), None);
+    let saved = client
+        .save_enrollment(&svc, &enrollment, t())
+        .await
+        .expect("enrolled");
+    assert!(!saved.replaced && saved.item.etag.is_some());
+    let events = register(&hub, &scope, "solo-1", &dev).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { device_id, .. }) if device_id == "solo-1"),
+        "{events:?}"
+    );
+    // In the hub as a thumbprint device, with this certificate's SHA-1, and it connects there.
+    let r = hub.registry("GET", "solo-1", None, None).await;
+    assert_eq!(
+        r.body["authentication"]["type"], "selfSigned",
+        "{:?}",
+        r.body
+    );
+    let sha1 = dev.certificate.info().unwrap().sha1.to_string();
+    assert_eq!(
+        r.body["authentication"]["x509Thumbprint"]["primaryThumbprint"]
+            .as_str()
+            .map(str::to_uppercase),
+        Some(sha1.replace(':', "").to_uppercase())
+    );
+    let (c, mut ev) = connect(&hub, Via::Tls, "solo-1", Some(&dev), "")
+        .await
+        .expect("connects by thumbprint");
+    send_telemetry(&c, &mut ev, "solo-1", r#"{"solo":1}"#).await;
+    // The registration state as DPS keeps it.
+    let state = client
+        .registration_state(&svc, "solo-1", t())
+        .await
+        .expect("state");
+    assert_eq!(state.status, Some(RegistrationStatus::Assigned));
+    assert_eq!(state.assigned_hub.as_deref(), Some("localhost"));
+    assert!(state.created_date_time_utc.is_some() && state.etag.is_some());
+
+    // Another certificate with the same CN is not the enrolled one: refused.
+    let other = device(&ca, "solo-1");
+    assert!(matches!(
+        register(&hub, &scope, "solo-1", &other).await.last(),
+        Some(ProvisioningEvent::Failed { status: 5, .. })
+    ));
+    // Renewal through the enrollment: the new certificate as secondary, then registered again;
+    // the hub's identity now lists both thumbprints.
+    let renewed = IndividualEnrollment::x509_client(
+        "solo-1",
+        &dev.certificate.pem(),
+        Some(&other.certificate.pem()),
+    );
+    let saved = client
+        .save_enrollment(&svc, &renewed, t())
+        .await
+        .expect("updated");
+    assert!(saved.replaced);
+    let again = register(&hub, &scope, "solo-1", &other).await;
+    assert!(
+        matches!(again.last(), Some(ProvisioningEvent::Assigned { .. })),
+        "{again:?}"
+    );
+    let r = hub.registry("GET", "solo-1", None, None).await;
+    let other_sha1 = other
+        .certificate
+        .info()
+        .unwrap()
+        .sha1
+        .to_string()
+        .replace(':', "");
+    assert_eq!(
+        r.body["authentication"]["x509Thumbprint"]["secondaryThumbprint"]
+            .as_str()
+            .map(str::to_uppercase),
+        Some(other_sha1.to_uppercase())
+    );
+
+    // Disabled: the registration says so and the state records it.
+    let mut off = renewed.clone();
+    off.provisioning_status = Some("disabled".into());
+    client
+        .save_enrollment(&svc, &off, t())
+        .await
+        .expect("disabled");
+    let events = register(&hub, &scope, "solo-1", &dev).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Failed { message, .. }) if message.contains("Enrollment solo-1 is disabled")),
+        "{events:?}"
+    );
+    let state = client
+        .registration_state(&svc, "solo-1", t())
+        .await
+        .expect("state");
+    assert_eq!(state.status, Some(RegistrationStatus::Disabled));
+    // Deleting the registration state and the enrollment.
+    let (status, _) = dps(&hub, reqwest::Method::DELETE, "/registrations/solo-1", None).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        client
+            .registration_state(&svc, "solo-1", t())
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+    let (status, _) = dps(&hub, reqwest::Method::DELETE, "/enrollments/solo-1", None).await;
+    assert_eq!(status, 204);
+    assert!(matches!(
+        register(&hub, &scope, "solo-1", &dev).await.last(),
+        Some(ProvisioningEvent::Failed { status: 5, .. })
+    ));
 }

@@ -112,7 +112,8 @@ async fn microsofts_provisioning_sdks_register_and_their_device_clients_connect_
 }
 
 /// Microsoft's Node.js provisioning service SDK manages localhub's enrollment groups: create, get,
-/// update with the etag, a stale etag refused (412), query, delete, and a 404 after.
+/// update with the etag, a stale etag refused (412), query, delete, and a 404 after; an individual
+/// enrollment created, read and deleted; a registration state that does not exist is a 404.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
     let hub = start().await;
@@ -122,6 +123,8 @@ async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
     std::fs::write(&pem, ca.certificate().pem()).expect("write");
     let tls_root = dir.path().join("localhub-root.pem");
     std::fs::write(&tls_root, &hub.running.root_pem).expect("write");
+    let device_pem = dir.path().join("device.pem");
+    std::fs::write(&device_pem, device(&ca, "node-solo").certificate.pem()).expect("write");
     let cs = hub.running.hub.dps_connection_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -130,6 +133,8 @@ async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
             .env("DPS_PORT", hub.running.https.port().to_string())
             .env("CA_PEM", &pem)
             .env("GROUP_ID", "node-service-fleet")
+            .env("DEVICE_PEM", &device_pem)
+            .env("DEVICE_ID", "node-solo")
             .env("NODE_EXTRA_CA_CERTS", &tls_root)
             .output()
             .expect("node runs")
@@ -151,6 +156,10 @@ async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
         "query node-service-fleet",
         "deleted",
         "after delete not found 404",
+        "enrolled node-solo etag set",
+        "got enrollment node-solo x509",
+        "registration state not found 404",
+        "individual deleted",
     ] {
         assert!(text.contains(line), "{line:?} missing in {text}");
     }

@@ -426,6 +426,92 @@ impl EnrollmentGroup {
     }
 }
 
+/// An individual enrollment: one device, by its own X.509 certificate (DPS registers it in the
+/// hub as a thumbprint device). The fields this tool uses; others are kept in `extra`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndividualEnrollment {
+    /// The registration id: the certificate's CN.
+    pub registration_id: String,
+    /// The device id in the hub (the registration id when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// How the device proves itself: `x509.clientCertificates`.
+    pub attestation: Attestation,
+    /// `enabled` or `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning_status: Option<String>,
+    /// Twin a new device starts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_twin: Option<serde_json::Value>,
+    /// `updateHubAssignment`, `migrateDeviceData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reprovision_policy: Option<serde_json::Value>,
+    /// Its etag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Everything else DPS sends, kept as it came.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl IndividualEnrollment {
+    /// An enabled enrollment of the device whose certificate is `primary` (and, while it is
+    /// renewed, `secondary`), PEM.
+    pub fn x509_client(registration_id: &str, primary: &str, secondary: Option<&str>) -> Self {
+        let cert = |pem: &str| X509CertificateWithInfo {
+            certificate: Some(pem.to_owned()),
+            info: None,
+        };
+        Self {
+            registration_id: registration_id.to_owned(),
+            device_id: None,
+            attestation: Attestation {
+                kind: "x509".to_owned(),
+                x509: Some(X509Attestation {
+                    client_certificates: Some(X509Certificates {
+                        primary: Some(cert(primary)),
+                        secondary: secondary.map(cert),
+                    }),
+                    ..Default::default()
+                }),
+            },
+            provisioning_status: Some("enabled".to_owned()),
+            initial_twin: None,
+            reprovision_policy: None,
+            etag: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Whether the device may register (`provisioningStatus` absent means enabled).
+    pub fn is_enabled(&self) -> bool {
+        self.provisioning_status.as_deref() != Some("disabled")
+    }
+
+    /// The device's certificates given whole (PEM or base64 DER), primary first.
+    pub fn client_certificates(&self) -> Vec<&str> {
+        let Some(certs) = self
+            .attestation
+            .x509
+            .as_ref()
+            .and_then(|x| x.client_certificates.as_ref())
+        else {
+            return Vec::new();
+        };
+        [&certs.primary, &certs.secondary]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.certificate.as_deref())
+            .collect()
+    }
+
+    /// The device id it registers as in the hub.
+    pub fn hub_device_id(&self) -> &str {
+        self.device_id.as_deref().unwrap_or(&self.registration_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,5 +682,31 @@ mod tests {
             let e = super::super::EnrollmentId::parse(bad).unwrap_err();
             assert!(e.to_string().contains("not a DPS enrollment id"), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_individual_enrollment_writes_client_certificates_and_reads_back() {
+        let e = IndividualEnrollment::x509_client("sensor-9", "PEM-A", Some("PEM-B"));
+        let json = serde_json::to_value(&e).expect("writes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "registrationId": "sensor-9",
+                "attestation": {"type": "x509", "x509": {"clientCertificates": {
+                    "primary": {"certificate": "PEM-A"},
+                    "secondary": {"certificate": "PEM-B"}}}},
+                "provisioningStatus": "enabled"
+            })
+        );
+        let back: IndividualEnrollment = serde_json::from_value(json).expect("reads");
+        assert_eq!(back.client_certificates(), vec!["PEM-A", "PEM-B"]);
+        assert_eq!(back.hub_device_id(), "sensor-9");
+        let with_id: IndividualEnrollment = serde_json::from_str(
+            r#"{"registrationId":"r","deviceId":"d","attestation":{"type":"x509"},"provisioningStatus":"disabled","createdDateTimeUtc":"x"}"#,
+        )
+        .expect("reads");
+        assert_eq!(with_id.hub_device_id(), "d");
+        assert!(!with_id.is_enabled() && with_id.client_certificates().is_empty());
+        assert_eq!(with_id.extra["createdDateTimeUtc"], "x");
     }
 }

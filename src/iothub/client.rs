@@ -6,7 +6,9 @@ use std::future::Future;
 
 use super::dps::{self, DpsService};
 use super::{Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError};
-use crate::contract::{DeviceId, EnrollmentGroup, VerificationCode};
+use crate::contract::{
+    DeviceId, EnrollmentGroup, IndividualEnrollment, RegistrationState, VerificationCode,
+};
 
 /// An HTTP answer: status and body text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,29 +306,27 @@ impl<T: Transport> HubClient<T> {
         self.call(Plane::Registry, &request).await.map(|_| ())
     }
 
-    /// Creates an enrollment group, or replaces the one with its id: read first, then written
-    /// with the etag read (one re-read and retry if another writer got in between).
-    pub async fn save_enrollment_group(
+    /// Writes a DPS enrollment read first: created when absent, else replaced with the etag read
+    /// (one re-read and retry if another writer got in between).
+    async fn save_with_etag<E: serde::de::DeserializeOwned>(
         &self,
-        dps: &DpsService,
-        group: &EnrollmentGroup,
-        now_unix: u64,
-    ) -> Result<SavedGroup, RestError> {
+        read: Request,
+        write: impl Fn(Option<&str>) -> Result<Request, RestError>,
+    ) -> Result<Saved<E>, RestError> {
         let mut retried = false;
         loop {
-            let etag = match self
-                .enrollment_group(dps, &group.enrollment_group_id, now_unix)
-                .await
-            {
-                Ok(current) => current.etag,
+            let etag = match self.call(Plane::Dps, &read).await {
+                Ok(body) => serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("etag").and_then(|e| e.as_str()).map(str::to_owned)),
                 Err(RestError::Status { status: 404, .. }) => None,
                 Err(e) => return Err(e),
             };
-            let request = dps.put_group(group, etag.as_deref(), now_unix)?;
-            match self.call(Plane::Dps, &request).await {
+            match self.call(Plane::Dps, &write(etag.as_deref())?).await {
                 Ok(body) => {
-                    return Ok(SavedGroup {
-                        group: dps::parse_group(&body)?,
+                    return Ok(Saved {
+                        item: serde_json::from_str(&body)
+                            .map_err(|e| RestError::BadAnswer(format!("not an enrollment: {e}")))?,
                         replaced: etag.is_some(),
                         retried,
                     })
@@ -335,6 +335,42 @@ impl<T: Transport> HubClient<T> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Creates an enrollment group, or replaces the one with its id.
+    pub async fn save_enrollment_group(
+        &self,
+        dps: &DpsService,
+        group: &EnrollmentGroup,
+        now_unix: u64,
+    ) -> Result<Saved<EnrollmentGroup>, RestError> {
+        let read = dps.get_group(&group.enrollment_group_id, now_unix)?;
+        self.save_with_etag(read, |etag| dps.put_group(group, etag, now_unix))
+            .await
+    }
+
+    /// Creates an individual enrollment, or replaces the one with its registration id.
+    pub async fn save_enrollment(
+        &self,
+        dps: &DpsService,
+        enrollment: &IndividualEnrollment,
+        now_unix: u64,
+    ) -> Result<Saved<IndividualEnrollment>, RestError> {
+        let read = dps.get_enrollment(&enrollment.registration_id, now_unix)?;
+        self.save_with_etag(read, |etag| dps.put_enrollment(enrollment, etag, now_unix))
+            .await
+    }
+
+    /// Reads a device's registration state.
+    pub async fn registration_state(
+        &self,
+        dps: &DpsService,
+        registration_id: &str,
+        now_unix: u64,
+    ) -> Result<RegistrationState, RestError> {
+        let request = dps.get_registration(registration_id, now_unix)?;
+        serde_json::from_str(&self.call(Plane::Dps, &request).await?)
+            .map_err(|e| RestError::BadAnswer(format!("not a registration state: {e}")))
     }
 
     /// Reads an enrollment group.
@@ -371,10 +407,13 @@ impl<T: Transport> HubClient<T> {
 }
 
 /// What saving an enrollment group did.
+pub type SavedGroup = Saved<EnrollmentGroup>;
+
+/// What saving a DPS enrollment (group or individual) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SavedGroup {
-    /// The group as DPS now describes it.
-    pub group: EnrollmentGroup,
+pub struct Saved<T> {
+    /// The enrollment as DPS now describes it.
+    pub item: T,
     /// An existing group of that id was replaced (else it was created).
     pub replaced: bool,
     /// A stale etag was re-read and the write retried.

@@ -5,7 +5,9 @@
 use super::error::{endpoint, setting, RestError};
 use super::registry::{ConnectionString, ServiceAuth};
 use super::request::{Method, Request};
-use crate::contract::{url_encode, EnrollmentGroup, EnrollmentId, DPS_SERVICE_API_VERSION};
+use crate::contract::{
+    url_encode, EnrollmentGroup, EnrollmentId, IndividualEnrollment, DPS_SERVICE_API_VERSION,
+};
 
 /// The domain of every DPS instance's service host.
 pub const DPS_DOMAIN: &str = ".azure-devices-provisioning.net";
@@ -131,6 +133,68 @@ impl DpsService {
         Ok(self
             .request(Method::Post, "/enrollmentGroups/query", now_unix)?
             .json(serde_json::json!({"query": "*"})))
+    }
+
+    fn enrollment_path(registration_id: &str) -> Result<String, RestError> {
+        let id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
+        Ok(format!("/enrollments/{}", url_encode(id.as_str())))
+    }
+
+    /// PUT an individual enrollment: creates it, or (with its `etag`) replaces it.
+    pub fn put_enrollment(
+        &self,
+        enrollment: &IndividualEnrollment,
+        etag: Option<&str>,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let path = Self::enrollment_path(&enrollment.registration_id)?;
+        let body = serde_json::to_value(enrollment)
+            .map_err(|e| RestError::Local(format!("the enrollment: {e}")))?;
+        let request = self.request(Method::Put, &path, now_unix)?.json(body);
+        Ok(match etag {
+            Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
+            None => request,
+        })
+    }
+
+    /// GET an individual enrollment.
+    pub fn get_enrollment(
+        &self,
+        registration_id: &str,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        self.request(
+            Method::Get,
+            &Self::enrollment_path(registration_id)?,
+            now_unix,
+        )
+    }
+
+    /// DELETE an individual enrollment, whatever its version.
+    pub fn delete_enrollment(
+        &self,
+        registration_id: &str,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        self.request(
+            Method::Delete,
+            &Self::enrollment_path(registration_id)?,
+            now_unix,
+        )
+    }
+
+    /// DELETE a device's registration state: its next registration starts afresh.
+    pub fn delete_registration(
+        &self,
+        registration_id: &str,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
+        self.request(
+            Method::Delete,
+            &format!("/registrations/{}", url_encode(id.as_str())),
+            now_unix,
+        )
     }
 
     /// GET a device's registration state (`/registrations/{id}`).

@@ -1,6 +1,8 @@
 // Microsoft's Node.js provisioning service SDK (azure-iot-provisioning-service) managing X.509
-// enrollment groups: create, get, update with the etag, a stale etag refused, query, delete.
-// Prints one line per step. DPS_CONNECTION_STRING, CA_PEM (file), GROUP_ID, and
+// enrollment groups: create, get, update with the etag, a stale etag refused, query, delete; then an
+// individual enrollment (create, get, delete) and a registration state that does not exist.
+// Prints one line per step. DPS_CONNECTION_STRING, CA_PEM (file), GROUP_ID, DEVICE_PEM (file, CN =
+// DEVICE_ID), and
 // NODE_EXTRA_CA_CERTS for localhub's TLS root. The SDK always dials port 443; DPS_PORT, when set,
 // moves its HTTPS requests for that host to another port (localhub's), nothing else.
 'use strict';
@@ -54,7 +56,7 @@ client.createOrUpdateEnrollmentGroup(group, (err, created) => {
             console.log('deleted');
             client.getEnrollmentGroup(id, (err) => {
               console.log(`after delete ${err ? 'not found ' + status(err) : 'still there'}`);
-              process.exit(0);
+              individual();
             });
           });
         });
@@ -62,3 +64,28 @@ client.createOrUpdateEnrollmentGroup(group, (err, created) => {
     });
   });
 });
+
+function individual() {
+  const deviceId = process.env.DEVICE_ID;
+  const enrollment = {
+    registrationId: deviceId,
+    attestation: { type: 'x509', x509: { clientCertificates: { primary: { certificate: fs.readFileSync(process.env.DEVICE_PEM, 'utf8') } } } },
+    provisioningStatus: 'enabled',
+  };
+  client.createOrUpdateIndividualEnrollment(enrollment, (err, created) => {
+    if (err) return fail('individual create', err);
+    console.log(`enrolled ${created.registrationId} etag ${created.etag ? 'set' : 'missing'}`);
+    client.getIndividualEnrollment(deviceId, (err, got) => {
+      if (err) return fail('individual get', err);
+      console.log(`got enrollment ${got.registrationId} ${got.attestation.type}`);
+      client.getDeviceRegistrationState(deviceId, (err) => {
+        console.log(`registration state ${err ? 'not found ' + status(err) : 'present'}`);
+        client.deleteIndividualEnrollment(deviceId, (err) => {
+          if (err) return fail('individual delete', err);
+          console.log('individual deleted');
+          process.exit(0);
+        });
+      });
+    });
+  });
+}

@@ -65,7 +65,7 @@ fn subject(pem: &str) -> String {
 }
 
 fn saved_line(saved: &SavedGroup) -> String {
-    let g = &saved.group;
+    let g = &saved.item;
     let trusts = match (g.signing_certificates().len(), g.ca_references().first()) {
         (0, Some(name)) => format!("the DPS certificate '{name}'"),
         (1, _) => "this CA".to_owned(),

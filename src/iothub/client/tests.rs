@@ -309,7 +309,7 @@ fn a_new_group_is_created_without_an_etag_an_existing_one_replaced_with_its_own(
     let saved =
         run(HubClient::new(&script, true).save_enrollment_group(&dps(), &group, 0)).unwrap();
     assert!(!saved.replaced && !saved.retried);
-    assert_eq!(saved.group.etag.as_deref(), Some("g1"));
+    assert_eq!(saved.item.etag.as_deref(), Some("g1"));
     let sent = script.sent.borrow();
     assert_eq!((sent[0].method, sent[1].method), (Method::Get, Method::Put));
     assert_eq!(sent[1].header("If-Match"), None);
