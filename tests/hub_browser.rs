@@ -653,6 +653,36 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     click(&page, "dps-mode-signing");
     settle().await;
 
+    // An individual enrollment of a device issued on the page: enrolled with its certificate,
+    // and not registered yet.
+    let solo = format!("page-solo-{}", suffix());
+    type_into(&page, "d-id", &solo);
+    click(&page, "d-create");
+    settle().await;
+    type_into(&page, "dps-individual-id", &solo);
+    click(&page, "dps-individual-save");
+    wait_for(
+        &page,
+        "#dps-individual-status",
+        &format!("Created individual enrollment {solo} with 1 certificate"),
+    )
+    .await;
+    click(&page, "dps-state");
+    wait_for(
+        &page,
+        "#dps-individual-status",
+        "has not registered with this DPS yet",
+    )
+    .await;
+    type_into(&page, "dps-individual-id", "nobody-here");
+    click(&page, "dps-individual-save");
+    wait_for(
+        &page,
+        "#dps-individual-status",
+        "No device certificate with CN 'nobody-here'",
+    )
+    .await;
+
     // The store's device: no group trusts its CA yet, so DPS refuses it.
     type_into(&page, "dps-registration-id", id);
     settle().await;

@@ -4,6 +4,7 @@
 //! WebSocket, is assigned, then connects to the assigned hub and sends telemetry.
 
 mod group;
+mod individual;
 mod run;
 mod test;
 
@@ -183,6 +184,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                 { note_view(&note, "dps-settings-status") }
             </div>
             <group::GroupCard service={service.clone()} arm={arm} cas={props.cas.clone()} localhub={localhub} az={az.clone()} />
+            <individual::IndividualCard service={service.clone()} devices={props.devices.clone()} localhub={localhub} az={az.clone()} />
             <test::ProvisioningTest id_scope={AttrValue::from((*id_scope).clone())} devices={props.devices.clone()} localhub={localhub} az={az} />
         </section>
     }

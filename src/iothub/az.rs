@@ -215,6 +215,16 @@ impl AzDps {
         )
     }
 
+    /// Create an individual enrollment from the device's own certificate file.
+    pub fn individual_create(&self, registration_id: &str) -> String {
+        format!(
+            "az iot dps enrollment create {} --enrollment-id {id} --attestation-type x509 --certificate-path {file}",
+            self.args(),
+            id = quote(registration_id),
+            file = quote(&format!("{registration_id}.pem"))
+        )
+    }
+
     /// List the enrollment groups.
     pub fn enrollment_group_list(&self) -> String {
         format!("az iot dps enrollment-group list {} -o table", self.args())

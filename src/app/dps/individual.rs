@@ -1,0 +1,152 @@
+//! An individual enrollment: one device of the page by its own certificate (DPS then registers it
+//! in the hub as a thumbprint device), with a renewed certificate as the secondary while the
+//! device moves to it; and a device's registration state as DPS keeps it.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::run::now_ms;
+use super::{note_view, set, Note};
+use crate::app::command::Command;
+use crate::app::fetch::Fetch;
+use crate::app::field::Field;
+use crate::app::state::Issued;
+use crate::contract::{IndividualEnrollment, RegistrationStatus};
+use crate::iothub::{AzDps, DpsService, HubClient, RestError};
+
+#[derive(Properties, PartialEq)]
+pub(super) struct IndividualProps {
+    pub(super) service: Result<DpsService, RestError>,
+    pub(super) devices: Rc<Vec<Rc<Issued>>>,
+    pub(super) localhub: bool,
+    pub(super) az: AzDps,
+}
+
+/// The page's certificates for `id`, newest first.
+fn certificates_of(devices: &[Rc<Issued>], id: &str) -> Vec<String> {
+    devices
+        .iter()
+        .filter(|d| d.info.common_name.as_deref() == Some(id))
+        .map(|d| d.certificate.pem())
+        .collect()
+}
+
+#[component]
+pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
+    let registration_id = use_state(String::new);
+    let note = use_state(|| None::<Note>);
+    let client = HubClient::new(Fetch, props.localhub);
+
+    let on_enroll = {
+        let (service, client, note, registration_id) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            registration_id.clone(),
+        );
+        let devices = props.devices.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let id = registration_id.trim().to_owned();
+            let certs = certificates_of(&devices, &id);
+            // The newest certificate is the one the device should use; the one before stays
+            // accepted as the secondary while it changes over.
+            let Some(primary) = certs.first() else {
+                return note.set(Some(Note::Failed(format!(
+                    "No device certificate with CN '{id}' was issued on this page: issue it in step 4 (an individual enrollment holds the device's own certificate)."
+                ))));
+            };
+            let enrollment =
+                IndividualEnrollment::x509_client(&id, primary, certs.get(1).map(String::as_str));
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return note.set(Some(Note::Failed(e.to_string()))),
+            };
+            let (client, note) = (client.clone(), note.clone());
+            note.set(Some(Note::Busy(format!("Enrolling {id}…"))));
+            yew::platform::spawn_local(async move {
+                match client.save_enrollment(&dps, &enrollment, now_ms() / 1000).await {
+                    Ok(saved) => note.set(Some(Note::Done(format!(
+                        "{} individual enrollment {} with {} certificate{}: DPS registers it in the hub by thumbprint.",
+                        if saved.replaced { "Updated" } else { "Created" },
+                        saved.item.registration_id,
+                        saved.item.client_certificates().len(),
+                        if saved.item.client_certificates().len() == 1 { "" } else { "s (the newest as primary)" },
+                    )))),
+                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                }
+            });
+        })
+    };
+
+    let on_state = {
+        let (service, client, note, registration_id) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            registration_id.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let id = registration_id.trim().to_owned();
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return note.set(Some(Note::Failed(e.to_string()))),
+            };
+            let (client, note) = (client.clone(), note.clone());
+            note.set(Some(Note::Busy(format!("Reading {id}'s registration…"))));
+            yew::platform::spawn_local(async move {
+                note.set(Some(
+                    match client.registration_state(&dps, &id, now_ms() / 1000).await {
+                        Ok(s) => {
+                            let when = s.last_updated_date_time_utc.unwrap_or_default();
+                            match s.status {
+                                Some(RegistrationStatus::Assigned) => Note::Done(format!(
+                                    "{id}: assigned to {} as {} (last registered {when}).",
+                                    s.assigned_hub.unwrap_or_default(),
+                                    s.device_id.unwrap_or_default()
+                                )),
+                                other => Note::Failed(format!(
+                                    "{id}: {} ({}; {when}).",
+                                    other.map(|o| format!("{o:?}").to_lowercase()).unwrap_or_else(|| "no status".into()),
+                                    s.error_message.unwrap_or_else(|| "no message".into())
+                                )),
+                            }
+                        }
+                        Err(RestError::Status { status: 404, .. }) => Note::Failed(format!(
+                            "{id} has not registered with this DPS yet (or its registration was deleted)."
+                        )),
+                        Err(e) => Note::Failed(e.to_string()),
+                    },
+                ));
+            });
+        })
+    };
+
+    let ids: Vec<String> = {
+        let mut ids: Vec<String> = props
+            .devices
+            .iter()
+            .filter_map(|d| d.info.common_name.clone())
+            .collect();
+        ids.dedup();
+        ids
+    };
+
+    html! {
+        <form class="card form" onsubmit={on_enroll} novalidate=true>
+            <h3 class="sub">{"Individual enrollment and registration state"}</h3>
+            <p class="hint">{"For one device by its own certificate (no CA needed in DPS or the hub): DPS registers it by thumbprint. Issue a renewed certificate with the same id in step 4 and enroll again: the newest becomes the primary, the one before stays as the secondary until the device has moved."}</p>
+            <div class="grid">
+                <Field id="dps-individual-id" label="Registration id (device id)" value={(*registration_id).clone()} oninput={set(&registration_id)}
+                    hint={if ids.is_empty() { "A device issued on this page".to_owned() } else { format!("Issued here: {}", ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")) }} />
+            </div>
+            <div class="actions">
+                <button type="submit" class="primary" id="dps-individual-save">{"Enroll this device"}</button>
+                <button type="button" class="secondary" id="dps-state" onclick={on_state}>{"Show its registration state"}</button>
+            </div>
+            { note_view(&note, "dps-individual-status") }
+            <Command title="Same step with the Azure CLI" command={props.az.individual_create(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
+        </form>
+    }
+}
