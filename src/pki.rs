@@ -23,6 +23,8 @@ mod pkcs12_import;
 mod preflight;
 mod signature;
 mod validity;
+mod vault;
+mod workspace;
 
 pub use authority::{
     CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
@@ -47,3 +49,8 @@ pub use preflight::{
     ca_checks, chain_checks, device_checks, is_signed_by, verification_checks, Check,
 };
 pub use validity::ValidityDays;
+pub use vault::{
+    check_passphrase, open as open_vault, seal as seal_vault, KdfCost, MIN_PASSPHRASE_CHARS,
+    VAULT_FORMAT, VAULT_VERSION,
+};
+pub use workspace::{StoredCa, StoredDevice, Workspace, WORKSPACE_VERSION};

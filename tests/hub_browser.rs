@@ -376,6 +376,8 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
 /// A CA-signed device whose certificate the browser-store fixture imported into the test browser's store
 /// (and which a Chromium policy selects for localhub's WSS port).
 const X509_DEVICE: Option<&str> = option_env!("HUBCERT_X509_DEVICE");
+/// localhub's HTTPS REST port, which serves the device WebSocket too.
+const LOCALHUB_HTTPS: Option<&str> = option_env!("HUBCERT_LOCALHUB_HTTPS");
 const X509_ROGUE: Option<&str> = option_env!("HUBCERT_X509_ROGUE");
 
 #[wasm_bindgen_test]
@@ -758,6 +760,51 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     assert!(
         listed.contains(&page_group) && listed.contains("DPS Page Root"),
         "{listed}"
+    );
+
+    // Re-provisioning after renewal across a CA rollover: the fixture renewed the device under a
+    // second root (verified on the hub) and presents that certificate on localhub's HTTPS port,
+    // which serves the WebSocket too. A group over the new root; the renewed device registers and
+    // lands on the same hub with the same device id.
+    let (status, next) = get_json(
+        &format!("{LOCALHUB}/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/IotHubs/localhub/certificates/root-{id}-next?api-version=2023-06-30"),
+        "Bearer test",
+    )
+    .await;
+    assert_eq!(status, 200, "{next}");
+    let next_group = format!("store-next-{}", suffix());
+    type_into(&page, "dps-group-id", &next_group);
+    type_into(
+        &page,
+        "dps-pasted",
+        next["properties"]["certificate"].as_str().unwrap(),
+    );
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Created enrollment group {next_group}"),
+    )
+    .await;
+    let https = LOCALHUB_HTTPS
+        .expect("HUBCERT_LOCALHUB_HTTPS is unset: run under ./scripts/fixtures.sh run ...");
+    type_into(&page, "dps-device-endpoint", https);
+    type_into(&page, "dps-hub-address", https);
+    let before = telemetry_of(id).await.len();
+    click(&page, "dps-register");
+    let again = wait_for(&page, "#dps-result", "Provisioned").await;
+    assert!(
+        again.contains(&format!("DPS assigned {id} to localhost")),
+        "{again}"
+    );
+    assert_eq!(telemetry_of(id).await.len(), before + 1);
+    type_into(&page, "dps-device-endpoint", LOCALHUB_WSS);
+    type_into(&page, "dps-hub-address", LOCALHUB_WSS);
+    type_into(&page, "dps-group-id", &store_group);
+    type_into(
+        &page,
+        "dps-pasted",
+        cert["properties"]["certificate"].as_str().unwrap(),
     );
 
     // Disabled, the group no longer provisions the device, and the page says so.

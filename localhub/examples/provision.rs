@@ -6,7 +6,12 @@
 //! With `--rogue`, the CA is made but never uploaded and the device never registered: a device
 //! from a CA the hub does not know, which it must refuse.
 //!
-//! usage: cargo run -p localhub --example provision -- BASE_URL OUT_DIR DEVICE_ID [--rogue]
+//! With `--renewed`, for a device provisioned before: the CA rolls over. A new root
+//! ("Renewal Root {id}") is uploaded and verified as `root-{id}-next`, and a renewed certificate
+//! for the same device id under it is written as `{id}-renewed.pem`, `{id}-renewed.key` and
+//! `{id}-renewed-ca.pem`; the device's registration is left as it is.
+//!
+//! usage: cargo run -p localhub --example provision -- BASE_URL OUT_DIR DEVICE_ID [--rogue|--renewed]
 
 use std::path::PathBuf;
 
@@ -22,12 +27,17 @@ use time::OffsetDateTime;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let rogue = args.last().is_some_and(|a| a == "--rogue");
-    if rogue {
+    let flag = args
+        .last()
+        .filter(|a| a.starts_with("--"))
+        .cloned()
+        .unwrap_or_default();
+    if !flag.is_empty() {
         args.pop();
     }
+    let (rogue, renewed) = (flag == "--rogue", flag == "--renewed");
     let [base, out, id] = args.as_slice() else {
-        return Err("usage: provision BASE_URL OUT_DIR DEVICE_ID [--rogue]".into());
+        return Err("usage: provision BASE_URL OUT_DIR DEVICE_ID [--rogue|--renewed]".into());
     };
     let out = PathBuf::from(out);
     std::fs::create_dir_all(&out)?;
@@ -46,11 +56,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = OffsetDateTime::now_utc();
     let ca = CertificateAuthority::create_root(
         &RootCaParams {
-            common_name: format!("Provisioned Root {id}"),
+            common_name: if renewed {
+                format!("Renewal Root {id}")
+            } else {
+                format!("Provisioned Root {id}")
+            },
             ..RootCaParams::default()
         },
         now,
     )?;
+    let stem = if renewed {
+        format!("{id}-renewed")
+    } else {
+        id.clone()
+    };
     let write_device = |ca: &CertificateAuthority| -> Result<(), Box<dyn std::error::Error>> {
         let identity = ca.issue_device_identity(
             &DeviceCertParams {
@@ -60,12 +79,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             KeyAlgorithm::EcdsaP256,
             now,
         )?;
-        std::fs::write(out.join(format!("{id}.pem")), identity.certificate.pem())?;
+        std::fs::write(out.join(format!("{stem}.pem")), identity.certificate.pem())?;
         std::fs::write(
-            out.join(format!("{id}.key")),
+            out.join(format!("{stem}.key")),
             identity.key.to_pkcs8_pem()?.as_str(),
         )?;
-        std::fs::write(out.join(format!("{id}-ca.pem")), ca.certificate().pem())?;
+        std::fs::write(out.join(format!("{stem}-ca.pem")), ca.certificate().pem())?;
         Ok(())
     };
     if rogue {
@@ -75,7 +94,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let client = HubClient::new(localhub::HttpTransport(http), true);
     let arm = Arm::new(base, "sub", "rg", hub_name, "provision")?;
-    let name = format!("root-{id}");
+    let name = if renewed {
+        format!("root-{id}-next")
+    } else {
+        format!("root-{id}")
+    };
     client
         .upload_certificate(&arm, &name, &ca.certificate().pem(), false)
         .await?;
@@ -90,6 +113,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|v| v.certificate.pem())
     };
     client.prove_possession(&arm, &name, sign, |_| {}).await?;
+    if renewed {
+        write_device(&ca)?;
+        println!("renewed {id}: CA '{name}' verified beside the first, a new certificate under it");
+        return Ok(());
+    }
     let device_id = DeviceId::parse(id)?;
     let registry = Registry::from_connection_string(base, cs)?;
     let unix = now.unix_timestamp() as u64;

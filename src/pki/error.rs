@@ -221,6 +221,20 @@ pub enum PkiError {
         /// What the encoder reported.
         detail: String,
     },
+    /// A workspace file is not one this page can open (format, version, parameters, encoding).
+    VaultInvalid {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A workspace did not open: a wrong passphrase, or a file changed after it was saved.
+    VaultNotOpened,
+    /// A new workspace passphrase is too short.
+    PassphraseTooShort {
+        /// Its length in characters.
+        chars: usize,
+        /// The shortest accepted.
+        min: usize,
+    },
 }
 
 impl fmt::Display for PkiError {
@@ -297,6 +311,14 @@ impl fmt::Display for PkiError {
                  intermediate with a CA higher in the chain, or issue device certificates from {issuer}."
             ),
             Self::Signing { detail } => write!(f, "The certificate could not be made ({detail})."),
+            Self::VaultInvalid { detail } => write!(f, "This workspace cannot be opened: {detail}."),
+            Self::VaultNotOpened => f.write_str(
+                "The passphrase does not open this workspace, or the file was changed after it was saved (its authentication tag does not match). Check the passphrase (it is case-sensitive); if it is right, the file is damaged: use another copy. Nothing was changed on this page.",
+            ),
+            Self::PassphraseTooShort { chars, min } => write!(
+                f,
+                "The passphrase has {chars} characters; use at least {min} (a few unrelated words are easy to remember and hard to guess)."
+            ),
         }
     }
 }
