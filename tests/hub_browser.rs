@@ -762,10 +762,24 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
         "{listed}"
     );
 
+    // Disabled, the group no longer provisions the device, and the page says so.
+    click(&page, "dps-enabled");
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Updated enrollment group {store_group} (disabled)"),
+    )
+    .await;
+    click(&page, "dps-register");
+    let off = wait_for(&page, "#dps-result", "disabled").await;
+    assert!(off.contains("enable the group"), "{off}");
+
     // Re-provisioning after renewal across a CA rollover: the fixture renewed the device under a
     // second root (verified on the hub) and presents that certificate on localhub's HTTPS port,
-    // which serves the WebSocket too. A group over the new root; the renewed device registers and
-    // lands on the same hub with the same device id.
+    // which serves the WebSocket too. The first group is disabled now, so only a group over the
+    // new root can let it in: the renewed device registers and lands on the same hub with the
+    // same device id.
     let (status, next) = get_json(
         &format!("{LOCALHUB}/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/IotHubs/localhub/certificates/root-{id}-next?api-version=2023-06-30"),
         "Bearer test",
@@ -774,6 +788,7 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     assert_eq!(status, 200, "{next}");
     let next_group = format!("store-next-{}", suffix());
     type_into(&page, "dps-group-id", &next_group);
+    click(&page, "dps-enabled");
     type_into(
         &page,
         "dps-pasted",
@@ -783,7 +798,7 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     wait_for(
         &page,
         "#dps-status",
-        &format!("Created enrollment group {next_group}"),
+        &format!("Created enrollment group {next_group} (enabled)"),
     )
     .await;
     let https = LOCALHUB_HTTPS
@@ -807,17 +822,5 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
         cert["properties"]["certificate"].as_str().unwrap(),
     );
 
-    // Disabled, the group no longer provisions the device, and the page says so.
-    click(&page, "dps-enabled");
-    click(&page, "dps-save");
-    wait_for(
-        &page,
-        "#dps-status",
-        &format!("Updated enrollment group {store_group} (disabled)"),
-    )
-    .await;
-    click(&page, "dps-register");
-    let off = wait_for(&page, "#dps-result", "disabled").await;
-    assert!(off.contains("enable the group"), "{off}");
     page.remove();
 }
