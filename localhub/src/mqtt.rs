@@ -240,7 +240,9 @@ async fn handle<W: AsyncWrite + Unpin>(
                         devices.get(id).map(|d| {
                             let mut reported = serde_json::Value::Object(d.reported.clone());
                             reported["$version"] = d.reported_version.into();
-                            serde_json::json!({"desired": {"$version": 1}, "reported": reported})
+                            let mut desired = serde_json::Value::Object(d.service.desired.clone());
+                            desired["$version"] = 1.into();
+                            serde_json::json!({"desired": desired, "reported": reported})
                         })
                     });
                     let body = body.unwrap_or_default().to_string();

@@ -58,6 +58,9 @@ fn describe(d: &DeviceRecord) -> Device {
         status_updated_time: Some(NEVER.into()),
         last_activity_time: Some(NEVER.into()),
         cloud_to_device_message_count: Some(0),
+        capabilities: hubcert::contract::Capabilities {
+            iot_edge: d.service.iot_edge,
+        },
         ..Device::new(&d.device_id, authentication)
     }
 }
@@ -167,6 +170,7 @@ pub(crate) async fn put(
     }
     let auth = parse_auth(body.authentication).map_err(bad)?;
     let enabled = body.status != DeviceStatus::Disabled;
+    let iot_edge = body.capabilities.iot_edge;
     let etag = hub.next_etag();
     let (status, record) = hub.write(|_, devices| {
         let existing = devices.get(&id);
@@ -202,6 +206,10 @@ pub(crate) async fn put(
             reported,
             reported_version,
             last_activity: None,
+            service: crate::store::ServiceSide {
+                iot_edge,
+                ..existing.map(|d| d.service.clone()).unwrap_or_default()
+            },
         };
         devices.insert(id.clone(), record.clone());
         Ok((StatusCode::OK, record))

@@ -50,6 +50,18 @@ pub(crate) struct DeviceRecord {
     pub(crate) reported: serde_json::Map<String, serde_json::Value>,
     pub(crate) reported_version: u64,
     pub(crate) last_activity: Option<i64>,
+    /// What the service side set: desired properties, tags, the IoT Edge flag (DPS's initial twin
+    /// and capabilities).
+    #[serde(default)]
+    pub(crate) service: ServiceSide,
+}
+
+/// The parts of a device's twin and identity the service writes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ServiceSide {
+    pub(crate) desired: serde_json::Map<String, serde_json::Value>,
+    pub(crate) tags: serde_json::Map<String, serde_json::Value>,
+    pub(crate) iot_edge: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -525,6 +537,7 @@ mod tests {
                                     reported: Default::default(),
                                     reported_version: 1,
                                     last_activity: None,
+                                    service: Default::default(),
                                 },
                             )
                         });

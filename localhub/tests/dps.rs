@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use hubcert::mqtt::{Provisioning, ProvisioningEvent};
 use hubcert::pki::Identity;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn info(hub: &Hub) -> Value {
@@ -490,4 +490,72 @@ async fn an_individual_enrollment_registers_its_device_by_thumbprint_and_keeps_i
         register(&hub, &scope, "solo-1", &dev).await.last(),
         Some(ProvisioningEvent::Failed { status: 5, .. })
     ));
+}
+
+#[tokio::test]
+async fn the_initial_twin_applies_once_and_the_reprovision_policy_decides_what_stays() {
+    use hubcert::contract::{EnrollmentGroup, RegistrationStatus};
+    use hubcert::iothub::{DpsService, HubClient};
+    let hub = start().await;
+    let facts = info(&hub).await;
+    let scope = facts["idScope"].as_str().expect("scope").to_owned();
+    let cs = facts["dpsConnectionString"]
+        .as_str()
+        .expect("cs")
+        .to_owned();
+    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let t = || now().unix_timestamp() as u64;
+    let ca = root("Twin Root");
+    hub.upload_and_verify("twin-root", &ca).await;
+    let mut group = EnrollmentGroup::x509_signing("twins", &ca.certificate().pem(), None);
+    group.initial_twin =
+        Some(json!({"tags": {"site": "plant-7"}, "properties": {"desired": {"interval": 30}}}));
+    group.capabilities = Some(json!({"iotEdge": true}));
+    client
+        .save_enrollment_group(&svc, &group, t())
+        .await
+        .expect("group");
+
+    let dev = device(&ca, "twin-1");
+    assert!(matches!(
+        register(&hub, &scope, "twin-1", &dev).await.last(),
+        Some(ProvisioningEvent::Assigned { .. })
+    ));
+    let r = hub.registry("GET", "twin-1", None, None).await;
+    assert_eq!(r.body["capabilities"]["iotEdge"], true, "{:?}", r.body);
+    let twin = twin_of(&hub, "twin-1", &dev, Some(json!({"firmware": "1.0"}))).await;
+    assert_eq!(twin["desired"]["interval"], 30, "{twin}");
+
+    // Registering again with the default policy (migrate): the device's data stays.
+    register(&hub, &scope, "twin-1", &dev).await;
+    let twin = twin_of(&hub, "twin-1", &dev, None).await;
+    assert_eq!(twin["reported"]["firmware"], "1.0", "{twin}");
+    let state = client
+        .registration_state(&svc, "twin-1", t())
+        .await
+        .unwrap();
+    assert_eq!(state.substatus.as_deref(), Some("initialAssignment"));
+
+    // Policy "reset to initial config": the next registration starts the twin again.
+    let mut current = client.enrollment_group(&svc, "twins", t()).await.unwrap();
+    current.reprovision_policy =
+        Some(json!({"updateHubAssignment": true, "migrateDeviceData": false}));
+    current.initial_twin = Some(json!({"properties": {"desired": {"interval": 60}}}));
+    client
+        .save_enrollment_group(&svc, &current, t())
+        .await
+        .expect("policy");
+    register(&hub, &scope, "twin-1", &dev).await;
+    let twin = twin_of(&hub, "twin-1", &dev, None).await;
+    assert!(twin["reported"].get("firmware").is_none(), "{twin}");
+    assert_eq!(twin["desired"]["interval"], 60, "{twin}");
+    let state = client
+        .registration_state(&svc, "twin-1", t())
+        .await
+        .unwrap();
+    assert_eq!(
+        (state.status, state.substatus.as_deref()),
+        (Some(RegistrationStatus::Assigned), Some("deviceDataReset"))
+    );
 }

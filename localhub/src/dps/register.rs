@@ -36,6 +36,30 @@ impl Attested {
         }
     }
 
+    /// The enrollment's initial twin, reprovision policy and IoT Edge flag.
+    fn settings(&self) -> (Option<&serde_json::Value>, Option<&serde_json::Value>, bool) {
+        match self {
+            Self::Individual(e) => (
+                e.initial_twin.as_ref(),
+                e.reprovision_policy.as_ref(),
+                e.extra
+                    .get("capabilities")
+                    .and_then(|c| c.get("iotEdge"))
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
+            ),
+            Self::Group(g) => (
+                g.initial_twin.as_ref(),
+                g.reprovision_policy.as_ref(),
+                g.capabilities
+                    .as_ref()
+                    .and_then(|c| c.get("iotEdge"))
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
+            ),
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Self::Individual(e) => format!("Enrollment {}", e.registration_id),
@@ -119,9 +143,34 @@ fn group_for(hub: &Hub, peer: &[CertificateDer<'static>]) -> Option<EnrollmentGr
         })
 }
 
+/// What an enrollment's initial twin sets: tags, and desired properties.
+fn initial_twin(
+    twin: Option<&serde_json::Value>,
+) -> (
+    serde_json::Map<String, serde_json::Value>,
+    serde_json::Map<String, serde_json::Value>,
+) {
+    let object = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    (
+        object(twin.and_then(|t| t.get("tags"))),
+        object(
+            twin.and_then(|t| t.get("properties"))
+                .and_then(|p| p.get("desired")),
+        ),
+    )
+}
+
 /// Assigns the device to localhub's hub and records its registration state: a group's device is
 /// created CA-signed (an identity already there is kept); an individual enrollment's device is
-/// created, or updated, with the enrollment's certificate thumbprints, as DPS does.
+/// created, or updated, with the enrollment's certificate thumbprints, as DPS does. The first
+/// assignment applies the enrollment's initial twin (tags, desired properties) and IoT Edge flag;
+/// a later one keeps the device's data, unless the reprovision policy says not to migrate it
+/// (`migrateDeviceData: false`): then its twin starts again from the initial twin and the
+/// substatus is `deviceDataReset`.
 fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> RegistrationState {
     let etag = hub.next_etag();
     let now = now_unix();
@@ -152,10 +201,35 @@ fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> Registration
                 reported: Default::default(),
                 reported_version: 1,
                 last_activity: None,
+                service: Default::default(),
             });
         if let Some(auth) = auth {
             device.auth = auth;
             device.etag = etag.clone();
+        }
+        let (twin, policy, iot_edge) = attested.settings();
+        let first = !dps
+            .registrations
+            .get(registration_id)
+            .is_some_and(|r| r.status == Some(RegistrationStatus::Assigned));
+        let migrate = policy
+            .and_then(|p| p.get("migrateDeviceData"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true);
+        let update = policy
+            .and_then(|p| p.get("updateHubAssignment"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true);
+        let reset = !first && update && !migrate;
+        if first || reset {
+            let (tags, desired) = initial_twin(twin);
+            device.service.tags = tags;
+            device.service.desired = desired;
+            device.service.iot_edge = iot_edge;
+        }
+        if reset {
+            device.reported.clear();
+            device.reported_version += 1;
         }
         let created = dps
             .registrations
@@ -167,7 +241,14 @@ fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> Registration
             assigned_hub: Some(hub.config.host_name.clone()),
             device_id: Some(device_id.clone()),
             status: Some(RegistrationStatus::Assigned),
-            substatus: Some("initialAssignment".into()),
+            substatus: Some(
+                if reset {
+                    "deviceDataReset"
+                } else {
+                    "initialAssignment"
+                }
+                .into(),
+            ),
             created_date_time_utc: Some(created),
             last_updated_date_time_utc: Some(stamp.clone()),
             etag: Some(etag.clone()),

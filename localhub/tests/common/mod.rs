@@ -385,3 +385,52 @@ pub async fn device_tls(
         .connect(ServerName::try_from("localhost").expect("name"), tcp)
         .await
 }
+
+/// Connects as `id` over TLS, optionally patches reported properties, then reads the twin.
+pub async fn twin_of(hub: &Hub, id: &str, identity: &Identity, report: Option<Value>) -> Value {
+    let (client, mut events) = connect(hub, Via::Tls, id, Some(identity), "")
+        .await
+        .expect("connects to the hub");
+    client
+        .subscribe("$iothub/twin/res/#", QoS::AtMostOnce)
+        .await
+        .expect("sub");
+    loop {
+        if let Event::Incoming(Packet::SubAck(_)) = events.poll().await.expect("poll") {
+            break;
+        }
+    }
+    if let Some(patch) = report {
+        client
+            .publish(
+                "$iothub/twin/PATCH/properties/reported/?$rid=1",
+                QoS::AtMostOnce,
+                false,
+                patch.to_string().into_bytes(),
+            )
+            .await
+            .expect("patch");
+    }
+    client
+        .publish(
+            "$iothub/twin/GET/?$rid=2",
+            QoS::AtMostOnce,
+            false,
+            Vec::new(),
+        )
+        .await
+        .expect("get");
+    let twin = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.expect("poll") {
+                if p.topic.starts_with("$iothub/twin/res/200/?$rid=2") {
+                    return serde_json::from_slice::<Value>(&p.payload).expect("json");
+                }
+            }
+        }
+    })
+    .await
+    .expect("the twin arrives");
+    let _ = client.disconnect().await;
+    twin
+}
