@@ -558,6 +558,16 @@ async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no
     assert!(find(&page, "#dev-ws-caution").is_none());
 }
 
+/// A GET on localhub's DPS service API with its owner SAS.
+async fn get_json_dps(path: &str, info: &Value) -> (u16, Value) {
+    let cs = info["dpsConnectionString"].as_str().unwrap();
+    let key = cs.split("SharedAccessKey=").nth(1).unwrap();
+    let host = info["hostName"].as_str().unwrap();
+    let token =
+        build_sas_token(host, key, Some("provisioningserviceowner"), unix_now() + 60).unwrap();
+    get_json(&format!("{LOCALHUB}{path}?api-version=2021-10-01"), &token).await
+}
+
 /// Telemetry events localhub holds for `id`.
 async fn telemetry_of(id: &str) -> Vec<Value> {
     let (_, got) = get_json(&format!("{LOCALHUB}/localhub/telemetry?deviceId={id}"), "").await;
@@ -613,6 +623,31 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
         &format!("Updated enrollment group {page_group}"),
     )
     .await;
+    // A malformed initial twin is refused by name; a good one goes with the group.
+    type_into(&page, "dps-initial-twin", "[1]");
+    settle().await;
+    click(&page, "dps-save");
+    wait_for(&page, "#dps-status", "Initial twin: a JSON object").await;
+    type_into(
+        &page,
+        "dps-initial-twin",
+        r#"{"tags": {"site": "browser"}, "properties": {"desired": {"interval": 30}}}"#,
+    );
+    settle().await;
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Updated enrollment group {page_group}"),
+    )
+    .await;
+    let (_, g) = get_json_dps(&format!("/enrollmentGroups/{page_group}"), &info).await;
+    assert_eq!(
+        g["initialTwin"]["properties"]["desired"]["interval"], 30,
+        "{g}"
+    );
+    assert_eq!(g["reprovisionPolicy"]["migrateDeviceData"], true, "{g}");
+    type_into(&page, "dps-initial-twin", "");
     // A bad id is refused by name before anything is sent.
     type_into(&page, "dps-group-id", "fleet/1");
     click(&page, "dps-save");

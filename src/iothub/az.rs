@@ -225,6 +225,21 @@ impl AzDps {
         )
     }
 
+    /// The options an enrollment group's command adds for its reprovision policy (`migrate`,
+    /// `reset` or `never`) and the IoT Edge flag; empty for the defaults.
+    pub fn group_options(reprovision: &str, iot_edge: bool) -> String {
+        let mut s = String::new();
+        match reprovision {
+            "reset" => s.push_str(" --reprovision-policy reprovisionandresetdata"),
+            "never" => s.push_str(" --reprovision-policy never"),
+            _ => {}
+        }
+        if iot_edge {
+            s.push_str(" --edge-enabled true");
+        }
+        s
+    }
+
     /// List the enrollment groups.
     pub fn enrollment_group_list(&self) -> String {
         format!("az iot dps enrollment-group list {} -o table", self.args())

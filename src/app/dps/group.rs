@@ -64,6 +64,36 @@ fn subject(pem: &str) -> String {
         .unwrap_or_else(|_| "(not a readable certificate)".into())
 }
 
+/// The initial twin typed in the form: empty for none, else a JSON object with `tags` and/or
+/// `properties.desired`.
+fn twin_json(text: &str) -> Result<Option<serde_json::Value>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("Initial twin: not JSON ({e}). Example: {{\"tags\": {{\"site\": \"plant-7\"}}, \"properties\": {{\"desired\": {{\"interval\": 30}}}}}}"))?;
+    let Some(o) = v.as_object() else {
+        return Err(
+            "Initial twin: a JSON object with \"tags\" and/or \"properties\": {\"desired\": …}."
+                .into(),
+        );
+    };
+    if let Some(k) = o.keys().find(|k| *k != "tags" && *k != "properties") {
+        return Err(format!("Initial twin: '{k}' is not part of an initial twin; use \"tags\" and \"properties\": {{\"desired\": …}}."));
+    }
+    Ok(Some(v))
+}
+
+/// DPS's reprovision policy for the form's choice.
+fn reprovision_policy(choice: &str) -> serde_json::Value {
+    let (update, migrate) = match choice {
+        "reset" => (true, false),
+        "never" => (false, true),
+        _ => (true, true),
+    };
+    serde_json::json!({"updateHubAssignment": update, "migrateDeviceData": migrate})
+}
+
 fn saved_line(saved: &SavedGroup) -> String {
     let g = &saved.item;
     let trusts = match (g.signing_certificates().len(), g.ca_references().first()) {
@@ -98,6 +128,9 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
     let pasted = use_state(String::new);
     let enabled = use_state(|| true);
     let by_reference = use_state(|| false);
+    let iot_edge = use_state(|| false);
+    let initial_twin = use_state(String::new);
+    let reprovision = use_state(|| "migrate".to_owned());
     let ca_name = use_state(|| "hubcert-root".to_owned());
     let note = use_state(|| None::<Note>);
     let proof_note = use_state(|| None::<Note>);
@@ -120,6 +153,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             by_reference.clone(),
             ca_name.clone(),
         );
+        let (iot_edge, initial_twin, reprovision) =
+            (*iot_edge, (*initial_twin).clone(), (*reprovision).clone());
         let cas = props.cas.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -155,6 +190,12 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             if !*enabled {
                 group.provisioning_status = Some("disabled".into());
             }
+            match twin_json(&initial_twin) {
+                Ok(twin) => group.initial_twin = twin,
+                Err(e) => return fail(e),
+            }
+            group.reprovision_policy = Some(reprovision_policy(&reprovision));
+            group.capabilities = Some(serde_json::json!({ "iotEdge": iot_edge }));
             let dps = match &service {
                 Ok(d) => d.clone(),
                 Err(e) => return fail(e.to_string()),
@@ -344,6 +385,28 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 <Command title="Same with the Azure CLI" command={az.certificate_create_and_verify(&ca_name, "root-ca.pem")} />
             }
             <label class="check"><input type="checkbox" id="dps-enabled" checked={*enabled} onchange={on_enabled} />{" Enabled (devices may register)"}</label>
+            <details class="help">
+                <summary>{"Initial twin, reprovisioning, IoT Edge"}</summary>
+                <div class="grid">
+                    <div class="field">
+                        <label for="dps-reprovision">{"When a device registers again"}</label>
+                        <select id="dps-reprovision" onchange={select(&reprovision)}>
+                            <option value="migrate" selected={*reprovision == "migrate"}>{"Re-provision and migrate its data (default)"}</option>
+                            <option value="reset" selected={*reprovision == "reset"}>{"Re-provision and reset to the initial twin"}</option>
+                            <option value="never" selected={*reprovision == "never"}>{"Never re-provision"}</option>
+                        </select>
+                    </div>
+                </div>
+                <div class="field">
+                    <label for="dps-initial-twin">{"Initial twin (JSON, optional)"}</label>
+                    <textarea id="dps-initial-twin" class="mono" rows="4" spellcheck="false" value={(*initial_twin).clone()} oninput={textarea_setter(&initial_twin)} placeholder="{\"tags\": {\"site\": \"plant-7\"}, \"properties\": {\"desired\": {\"interval\": 30}}}" />
+                    <p class="hint">{"Set on a device's first assignment: tags and desired properties."}</p>
+                </div>
+                <label class="check"><input type="checkbox" id="dps-edge" checked={*iot_edge} onchange={{
+                    let iot_edge = iot_edge.clone();
+                    Callback::from(move |e: Event| iot_edge.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked()))
+                }} />{" IoT Edge devices"}</label>
+            </details>
             <p class="hint">{"DPS only assigns: the hub it assigns to must trust the same CA (upload and verify it there too, step 3), or the device is refused when it connects."}</p>
             <div class="actions">
                 <button type="submit" class="primary" id="dps-save">{"Create or update the group"}</button>
@@ -367,11 +430,11 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                     </table>
                 </div>
             }
-            <Command title="Same step with the Azure CLI" command={if *by_reference {
+            <Command title="Same step with the Azure CLI" command={format!("{}{}", if *by_reference {
                 az.enrollment_group_create_by_reference(&group_id, &ca_name, *enabled)
             } else {
                 az.enrollment_group_create(&group_id, "root-ca.pem", (!secondary.is_empty()).then_some("next-ca.pem"), *enabled)
-            }} />
+            }, AzDps::group_options(&reprovision, *iot_edge))} />
         </form>
     }
 }
