@@ -57,6 +57,19 @@ pub fn App() -> Html {
     };
     let settings = use_reducer(settings::HubSettings::restore);
     use_effect_with((*settings).clone(), |s| s.persist());
+    let on_workspace = {
+        let (bench, settings) = (bench.clone(), settings.clone());
+        Callback::from(move |r: std::rc::Rc<steps::Restored>| {
+            bench.dispatch(Action::WorkspaceOpened {
+                cas: r.cas.clone(),
+                active: r.active,
+                devices: r.devices.clone(),
+            });
+            if let Some(s) = &r.settings {
+                settings.dispatch(hub::SettingsAction::Replace(s.clone()));
+            }
+        })
+    };
     let ca = bench.ca.clone();
     let has_ca = ca.is_some();
 
@@ -75,7 +88,7 @@ pub fn App() -> Html {
                     </div>
                 </div>
                 <p class="privacy" role="note">
-                    {"Keys are generated on this page and never leave it. Nothing is stored: download what you keep. Hub calls go only to the endpoints you set."}
+                    {"Keys are generated on this page and never leave it. Nothing is stored unless you save an encrypted workspace: download what you keep. Hub calls go only to the endpoints you set."}
                 </p>
             </header>
             <nav class="stepper" aria-label="Steps">
@@ -90,6 +103,7 @@ pub fn App() -> Html {
                     <li><a href="#step-decode">{"Decode an error"}</a></li>
                     <li><a href="#step-inspect">{"Inspect"}</a></li>
                     <li><a href="#step-expiry">{"Expiry"}</a></li>
+                    <li><a href="#step-workspace">{"Keep"}</a></li>
                 </ol>
             </nav>
             <main>
@@ -105,6 +119,7 @@ pub fn App() -> Html {
                 <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
                 <expiry::ExpiryStep items={bench.all_certificates()} />
+                <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} />
             </main>
             <footer class="footnote">
                 <p>{"Replaces the OpenSSL and az steps of the guide: "}

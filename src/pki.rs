@@ -50,7 +50,7 @@ pub use preflight::{
 };
 pub use validity::ValidityDays;
 pub use vault::{
-    check_passphrase, open as open_vault, seal as seal_vault, KdfCost, MIN_PASSPHRASE_CHARS,
-    VAULT_FORMAT, VAULT_VERSION,
+    check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,
+    MAX_VAULT_BYTES, MIN_PASSPHRASE_CHARS, VAULT_FORMAT, VAULT_VERSION,
 };
 pub use workspace::{StoredCa, StoredDevice, Workspace, WORKSPACE_VERSION};

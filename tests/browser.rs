@@ -780,3 +780,128 @@ async fn a_pasted_401003_is_decoded_and_tied_to_the_pages_device() {
     settle().await;
     assert!(text(&page, "#decode-result").contains("CONNACK 5"));
 }
+
+#[wasm_bindgen_test]
+async fn a_workspace_is_saved_encrypted_and_a_saved_one_brings_back_cas_that_sign() {
+    use hubcert::pki::{seal_vault, KdfCost, StoredCa, StoredDevice, Workspace};
+    let page = mount();
+    settle().await;
+    // Saving: nothing yet, then the passphrase rules, then saved.
+    click(&page, "ws-save");
+    wait_for(&page, "#ws-save-status", "at least 12").await;
+    type_into(&page, "ca-cn", "Saved Root");
+    click(&page, "ca-create");
+    settle().await;
+    type_into(&page, "ws-pass", "a long passphrase");
+    type_into(&page, "ws-pass2", "a long passphrase!");
+    settle().await;
+    click(&page, "ws-save");
+    wait_for(&page, "#ws-save-status", "The two passphrases differ").await;
+    type_into(&page, "ws-pass2", "a long passphrase");
+    settle().await;
+    click(&page, "ws-save");
+    let saved = wait_for(&page, "#ws-save-status", "Saved hubcert-workspace.hubcert").await;
+    assert!(saved.contains("sealed in"), "{saved}");
+
+    // Opening a workspace saved elsewhere: its root and intermediate (with keys) and a device.
+    let now = now();
+    let root = CertificateAuthority::create_root(
+        &RootCaParams {
+            common_name: "Kept Root".into(),
+            ..RootCaParams::default()
+        },
+        now,
+    )
+    .unwrap();
+    let dev = root
+        .issue_device_identity(
+            &DeviceCertParams {
+                device_id: DeviceId::parse("kept-dev").unwrap(),
+                validity: ValidityDays::new(30).unwrap(),
+            },
+            KeyAlgorithm::EcdsaP256,
+            now,
+        )
+        .unwrap();
+    let mut w = Workspace::new();
+    w.cas.push(StoredCa::from_ca("Root CA", &root).unwrap());
+    w.devices.push(StoredDevice {
+        title: "Device kept-dev".into(),
+        certificate: dev.certificate.pem(),
+        key: Some(dev.key.to_pkcs8_pem().unwrap().to_string()),
+    });
+    let sealed = seal_vault(
+        &w.to_json().unwrap(),
+        "the right passphrase",
+        KdfCost::OWASP,
+    )
+    .unwrap();
+
+    click(&page, "ws-open");
+    wait_for(&page, "#ws-open-status", "Choose the workspace file").await;
+    page::choose_file(
+        &page,
+        "ws-file",
+        "hubcert-workspace.hubcert",
+        sealed.as_bytes(),
+    );
+    sleep_ms(100).await;
+    // A wrong passphrase, then a file with one changed character: refused, nothing replaced.
+    type_into(&page, "ws-open-pass", "the wrong passphrase");
+    settle().await;
+    click(&page, "ws-open");
+    wait_for(&page, "#ws-open-status", "does not open this workspace").await;
+    assert!(text(&page, "#ca-result").contains("CN=Saved Root"));
+    let mut v: serde_json::Value = serde_json::from_str(&sealed).unwrap();
+    let ct = v["ciphertext"].as_str().unwrap().to_owned();
+    let flipped = if ct.starts_with('A') { "B" } else { "A" };
+    v["ciphertext"] = format!("{flipped}{}", &ct[1..]).into();
+    page::choose_file(
+        &page,
+        "ws-file",
+        "changed.hubcert",
+        v.to_string().as_bytes(),
+    );
+    sleep_ms(100).await;
+    type_into(&page, "ws-open-pass", "the right passphrase");
+    settle().await;
+    click(&page, "ws-open");
+    wait_for(
+        &page,
+        "#ws-open-status",
+        "the file was changed after it was saved",
+    )
+    .await;
+    page::choose_file(
+        &page,
+        "ws-file",
+        "not-a-workspace.hubcert",
+        b"{\"hello\": 1}",
+    );
+    sleep_ms(100).await;
+    click(&page, "ws-open");
+    wait_for(&page, "#ws-open-status", "not a hubcert workspace file").await;
+
+    page::choose_file(
+        &page,
+        "ws-file",
+        "hubcert-workspace.hubcert",
+        sealed.as_bytes(),
+    );
+    sleep_ms(100).await;
+    click(&page, "ws-open");
+    wait_for(&page, "#ws-open-status", "1 CA and 1 device certificate").await;
+    settle().await;
+    assert!(text(&page, "#ca-result").contains("CN=Kept Root"));
+    assert!(text(&page, "#step-expiry").contains("Device kept-dev"));
+    // The restored root signs again: a new device chains to it.
+    type_into(&page, "d-id", "after-restore");
+    click(&page, "d-create");
+    settle().await;
+    let card = text(&page, "[id^=device-]");
+    assert!(
+        card.contains("CN=after-restore") && card.contains("CN=Kept Root"),
+        "{card}"
+    );
+    page.remove();
+}

@@ -1,5 +1,6 @@
 //! The few browser services the page needs: clock, download, clipboard, panic banner.
 
+use crate::pki::PkiError;
 use time::OffsetDateTime;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -140,6 +141,15 @@ pub(crate) async fn yield_now() {
 /// Reads a chosen or dropped file whole, after checking its size: a multi-gigabyte file is
 /// refused by its size, never read into the page.
 pub(crate) async fn read_file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    read_file_bytes_within(file, crate::pki::input_size_ok).await
+}
+
+/// As [`read_file_bytes`], with the size check given (a workspace file may be larger than any
+/// certificate).
+pub(crate) async fn read_file_bytes_within(
+    file: &web_sys::File,
+    size_ok: impl Fn(usize) -> Result<(), PkiError>,
+) -> Result<Vec<u8>, String> {
     // `size()` is a JS number of bytes; anything beyond usize is over the limit anyway.
     let size = file.size();
     let len = if size > usize::MAX as f64 {
@@ -147,7 +157,7 @@ pub(crate) async fn read_file_bytes(file: &web_sys::File) -> Result<Vec<u8>, Str
     } else {
         size as usize
     };
-    crate::pki::input_size_ok(len).map_err(|e| format!("{}: {e}", file.name()))?;
+    size_ok(len).map_err(|e| format!("{}: {e}", file.name()))?;
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
         .map_err(|_| format!("The browser could not read {}.", file.name()))?;

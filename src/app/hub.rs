@@ -34,6 +34,8 @@ pub(crate) enum SettingsAction {
     Remember(bool),
     /// What localhub said about itself: hub name and connection string.
     FromLocalhub(String, String),
+    /// Settings opened from a saved workspace.
+    Replace(HubSettings),
 }
 
 impl Reducible for HubSettings {
@@ -45,6 +47,7 @@ impl Reducible for HubSettings {
             SettingsAction::Target(t) => next.target = t,
             SettingsAction::Edit(f, v) => f(next.profile_mut(), v),
             SettingsAction::Remember(r) => next.remember = r,
+            SettingsAction::Replace(s) => next = s,
             SettingsAction::FromLocalhub(hub, cs) => {
                 if !hub.is_empty() {
                     next.localhub.hub = hub;

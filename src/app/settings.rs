@@ -153,7 +153,7 @@ impl HubSettings {
         }
     }
 
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let profile = |p: &Profile| {
             json!({
                 "armEndpoint": p.arm_endpoint, "subscription": p.subscription,
@@ -168,7 +168,7 @@ impl HubSettings {
         })
     }
 
-    fn from_json(v: &Value) -> Self {
+    pub(crate) fn from_json(v: &Value) -> Self {
         let mut s = Self {
             remember: true,
             ..Self::default()

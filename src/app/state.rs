@@ -146,6 +146,12 @@ pub(crate) enum Action {
     /// A batch, in the order issued.
     DevicesIssued(Vec<Rc<Issued>>),
     VerificationIssued(Rc<Issued>),
+    /// A saved workspace replaces the page's CAs (root first; `active` signs) and devices.
+    WorkspaceOpened {
+        cas: Vec<(SharedCa, Rc<Issued>)>,
+        active: usize,
+        devices: Vec<Rc<Issued>>,
+    },
 }
 
 impl Workbench {
@@ -185,6 +191,17 @@ impl Reducible for Workbench {
                 next.devices = Rc::new(devices);
             }
             Action::VerificationIssued(issued) => next.verification = Some(issued),
+            Action::WorkspaceOpened {
+                cas,
+                active,
+                devices,
+            } => {
+                next.ca = cas.get(active).map(|(ca, _)| ca.clone());
+                next.root = cas.first().map(|(_, issued)| issued.clone());
+                next.cas = Rc::new(cas);
+                next.devices = Rc::new(devices);
+                next.verification = None;
+            }
             Action::IntermediateCreated((ca, issued)) => {
                 let mut cas = (*self.cas).clone();
                 cas.push((ca.clone(), issued));

@@ -8,6 +8,7 @@ mod import_ca;
 mod intermediate;
 mod root_ca;
 mod verification;
+mod workspace;
 
 use batch::BatchStep;
 pub(crate) use csr::CsrStep;
@@ -17,6 +18,7 @@ pub(crate) use import_ca::ImportCa;
 pub(crate) use intermediate::IntermediateStep;
 pub(crate) use root_ca::RootCaStep;
 pub(crate) use verification::VerificationStep;
+pub(crate) use workspace::{Restored, WorkspaceStep};
 
 use std::rc::Rc;
 

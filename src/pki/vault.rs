@@ -29,6 +29,20 @@ pub const VAULT_VERSION: u32 = 1;
 /// The shortest passphrase accepted for a new vault.
 pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
+/// The largest workspace file read (a fleet of 100,000 devices with keys fits).
+pub const MAX_VAULT_BYTES: usize = 256 << 20;
+
+/// Checks a workspace file's size before it is read.
+pub fn vault_size_ok(len: usize) -> Result<(), PkiError> {
+    if len > MAX_VAULT_BYTES {
+        return Err(damaged(format!(
+            "it has {len} bytes, more than a workspace holds ({} MiB at most): choose the .hubcert file saved from this page",
+            MAX_VAULT_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// Argon2id cost: memory in KiB, passes, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,317 @@
+//! Keep the workspace: the page's CAs with their keys, its devices and its settings saved as one
+//! encrypted file (`pki::seal_vault`), and opened again here or in another browser.
+
+use super::*;
+use crate::app::settings::HubSettings;
+use crate::app::state::Workbench;
+use crate::pki::{
+    open_vault, seal_vault, vault_size_ok, KdfCost, StoredCa, StoredDevice, Workspace,
+    MIN_PASSPHRASE_CHARS,
+};
+
+/// The file a saved workspace goes to.
+pub(crate) const WORKSPACE_FILE: &str = "hubcert-workspace.hubcert";
+
+/// What opening a workspace brings back to the page.
+pub(crate) struct Restored {
+    pub(crate) cas: Vec<(SharedCa, Rc<Issued>)>,
+    pub(crate) active: usize,
+    pub(crate) devices: Vec<Rc<Issued>>,
+    pub(crate) settings: Option<HubSettings>,
+}
+
+/// The page as a workspace document.
+pub(crate) fn workspace_of(
+    bench: &Workbench,
+    settings: &HubSettings,
+) -> Result<Workspace, PkiError> {
+    let mut w = Workspace::new();
+    for (ca, issued) in bench.cas.iter() {
+        w.cas.push(StoredCa::from_ca(&issued.title, &ca.0)?);
+    }
+    w.active_ca = bench
+        .ca
+        .as_ref()
+        .and_then(|active| bench.cas.iter().position(|(ca, _)| ca == active))
+        .unwrap_or(0);
+    for d in bench.devices.iter() {
+        w.devices.push(StoredDevice {
+            title: d.title.clone(),
+            certificate: d.certificate.pem(),
+            key: match &d.pfx {
+                Some(p) => Some(p.key.to_pkcs8_pem()?.to_string()),
+                None => None,
+            },
+        });
+    }
+    w.settings = settings.to_json();
+    Ok(w)
+}
+
+/// The page again from a workspace: each CA able to sign, each device with its files (and its
+/// `.pfx` where the key was made here and its CA is in the workspace).
+pub(crate) fn restore(w: &Workspace) -> Result<Restored, PkiError> {
+    let mut cas = Vec::with_capacity(w.cas.len());
+    for (i, stored) in w.cas.iter().enumerate() {
+        let ca = stored.restore()?;
+        let stem = match i {
+            0 if ca.is_root() => "root-ca".to_owned(),
+            1 => "intermediate-ca".to_owned(),
+            n => format!("intermediate-ca-{n}"),
+        };
+        cas.push(ca_card(ca, &stem, stored.title.clone(), true)?);
+    }
+    let mut devices = Vec::with_capacity(w.devices.len());
+    for stored in &w.devices {
+        let cert = Certificate::from_pem(&stored.certificate)?;
+        let info = cert.info()?;
+        let issuer = cas.iter().find(|(ca, _)| {
+            ca.0.certificate()
+                .info()
+                .is_ok_and(|i| i.subject == info.issuer)
+        });
+        let id = info
+            .common_name
+            .as_deref()
+            .and_then(|cn| DeviceId::parse(cn).ok());
+        let card = match (&stored.key, issuer, id) {
+            (Some(key), Some((ca, _)), Some(id)) => {
+                let key = KeyPair::from_pkcs8_pem(key)?;
+                let files = crate::pki::device_files(&ca.0, &id, &cert, &key)?;
+                card_for(ca, &id, cert, files, key)?
+            }
+            _ => {
+                let stem = info.common_name.clone().unwrap_or_else(|| "device".into());
+                let pem = cert.pem();
+                issued(
+                    stored.title.clone(),
+                    cert,
+                    vec![Download::pem(format!("{stem}.pem"), &pem, false)],
+                )?
+            }
+        };
+        devices.push(card);
+    }
+    Ok(Restored {
+        active: w.active_ca.min(cas.len().saturating_sub(1)),
+        cas,
+        devices,
+        settings: (!w.settings.is_null()).then(|| HubSettings::from_json(&w.settings)),
+    })
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct WorkspaceProps {
+    pub(crate) bench: UseReducerHandle<Workbench>,
+    pub(crate) settings: UseReducerHandle<HubSettings>,
+    pub(crate) onopened: Callback<Rc<Restored>>,
+}
+
+impl PartialEq for Restored {
+    fn eq(&self, _: &Self) -> bool {
+        false
+    }
+}
+
+/// A line under a form.
+#[derive(Clone, PartialEq)]
+enum Line {
+    Busy(String),
+    Failed(String),
+    Done(String),
+}
+
+fn line_view(line: &Option<Line>, id: &str) -> Html {
+    match line {
+        None => html! {},
+        Some(Line::Busy(m)) => html! {
+            <p class="progress" id={id.to_owned()} role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{m}</p>
+        },
+        Some(Line::Failed(m)) => html! { <p class="error" id={id.to_owned()} role="alert">{m}</p> },
+        Some(Line::Done(m)) => {
+            html! { <p class="status ok" id={id.to_owned()} role="status">{m}</p> }
+        }
+    }
+}
+
+/// Lets the page draw a progress line before a slow, blocking step (key derivation).
+async fn paint() {
+    browser::yield_now().await;
+    browser::yield_now().await;
+}
+
+#[component]
+pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
+    let passphrase = use_state(String::new);
+    let confirm = use_state(String::new);
+    let open_passphrase = use_state(String::new);
+    let file = use_state(|| None::<(String, Vec<u8>)>);
+    let save_line = use_state(|| None::<Line>);
+    let open_line = use_state(|| None::<Line>);
+
+    let on_save = {
+        let (bench, settings, passphrase, confirm, line) = (
+            props.bench.clone(),
+            props.settings.clone(),
+            passphrase.clone(),
+            confirm.clone(),
+            save_line.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if matches!(*line, Some(Line::Busy(_))) {
+                return;
+            }
+            if let Err(e) = crate::pki::check_passphrase(&passphrase) {
+                return line.set(Some(Line::Failed(e.to_string())));
+            }
+            if *passphrase != *confirm {
+                return line.set(Some(Line::Failed(
+                    "The two passphrases differ: type the same one twice.".into(),
+                )));
+            }
+            if bench.cas.is_empty() && bench.devices.is_empty() {
+                return line.set(Some(Line::Failed(
+                    "There is nothing to keep yet: make or import a CA first.".into(),
+                )));
+            }
+            let document = workspace_of(&bench, &settings).and_then(|w| w.to_json());
+            let (pass, line) = ((*passphrase).clone(), line.clone());
+            line.set(Some(Line::Busy(
+                "Deriving the key from the passphrase (Argon2id, 19 MiB) and encrypting…".into(),
+            )));
+            yew::platform::spawn_local(async move {
+                paint().await;
+                let started = js_sys::Date::now();
+                let sealed = document.and_then(|json| seal_vault(&json, &pass, KdfCost::OWASP));
+                let ms = (js_sys::Date::now() - started).round();
+                line.set(Some(match sealed {
+                    Ok(text) => match browser::download(WORKSPACE_FILE, "application/json", text.as_bytes()) {
+                        Ok(()) => Line::Done(format!(
+                            "Saved {WORKSPACE_FILE} ({} KiB, sealed in {ms} ms). Keep it and its passphrase apart; without the passphrase nobody can open it, you included.",
+                            text.len().div_ceil(1024)
+                        )),
+                        Err(e) => Line::Failed(e),
+                    },
+                    Err(e) => Line::Failed(e.to_string()),
+                }));
+            });
+        })
+    };
+
+    let on_file = {
+        let (file, line) = (file.clone(), open_line.clone());
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let (file, line) = (file.clone(), line.clone());
+            yew::platform::spawn_local(async move {
+                let Some(f) = input.files().and_then(|l| l.get(0)) else {
+                    return;
+                };
+                match browser::read_file_bytes_within(&f, vault_size_ok).await {
+                    Ok(bytes) => {
+                        line.set(None);
+                        file.set(Some((f.name(), bytes)));
+                    }
+                    Err(e) => {
+                        file.set(None);
+                        line.set(Some(Line::Failed(e)));
+                    }
+                }
+            });
+        })
+    };
+
+    let on_open = {
+        let (file, passphrase, line, onopened) = (
+            file.clone(),
+            open_passphrase.clone(),
+            open_line.clone(),
+            props.onopened.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if matches!(*line, Some(Line::Busy(_))) {
+                return;
+            }
+            let Some((name, bytes)) = (*file).clone() else {
+                return line.set(Some(Line::Failed(format!(
+                    "Choose the workspace file ({WORKSPACE_FILE}) first."
+                ))));
+            };
+            if passphrase.is_empty() {
+                return line.set(Some(Line::Failed(
+                    "Enter the workspace's passphrase.".into(),
+                )));
+            }
+            let (pass, line, onopened) = ((*passphrase).clone(), line.clone(), onopened.clone());
+            line.set(Some(Line::Busy(format!("Opening {name}…"))));
+            yew::platform::spawn_local(async move {
+                paint().await;
+                let started = js_sys::Date::now();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let opened = open_vault(&text, &pass)
+                    .and_then(|json| Workspace::from_json(&json))
+                    .and_then(|w| restore(&w));
+                let ms = (js_sys::Date::now() - started).round();
+                match opened {
+                    Ok(restored) => {
+                        line.set(Some(Line::Done(format!(
+                            "Opened {name}: {} CA{} and {} device certificate{} (unlocked in {ms} ms).",
+                            restored.cas.len(),
+                            if restored.cas.len() == 1 { "" } else { "s" },
+                            restored.devices.len(),
+                            if restored.devices.len() == 1 { "" } else { "s" },
+                        ))));
+                        onopened.emit(Rc::new(restored));
+                    }
+                    Err(e) => line.set(Some(Line::Failed(e.to_string()))),
+                }
+            });
+        })
+    };
+
+    let set = |s: &UseStateHandle<String>| {
+        let s = s.clone();
+        Callback::from(move |v: String| s.set(v))
+    };
+
+    html! {
+        <section class="step" id="step-workspace" aria-labelledby="step-workspace-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"⛁"}</span>
+                <div>
+                    <h2 id="step-workspace-title">{"Keep this workspace"}</h2>
+                    <p class="lede">{"Save the CAs with their keys, the devices and the settings of this page as one encrypted file, and open it next month here or in another browser: no .pfx to re-import. The passphrase never leaves the page: Argon2id (19 MiB, 2 passes) derives the key, AES-256-GCM encrypts and authenticates."}</p>
+                </div>
+            </div>
+            <form class="card form" onsubmit={on_save} novalidate=true>
+                <h3 class="sub">{"Save"}</h3>
+                <div class="grid">
+                    <Field id="ws-pass" label="Passphrase" kind="password" value={(*passphrase).clone()} oninput={set(&passphrase)}
+                        hint={format!("At least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words work well")} />
+                    <Field id="ws-pass2" label="Passphrase again" kind="password" value={(*confirm).clone()} oninput={set(&confirm)} />
+                </div>
+                <div class="actions">
+                    <button type="submit" class="primary" id="ws-save">{"Save encrypted workspace"}</button>
+                </div>
+                { line_view(&save_line, "ws-save-status") }
+            </form>
+            <form class="card form" onsubmit={on_open} novalidate=true>
+                <h3 class="sub">{"Open"}</h3>
+                <div class="grid">
+                    <div class="field">
+                        <label for="ws-file">{"Workspace file"}</label>
+                        <input type="file" id="ws-file" accept=".hubcert,application/json" onchange={on_file} />
+                    </div>
+                    <Field id="ws-open-pass" label="Passphrase" kind="password" value={(*open_passphrase).clone()} oninput={set(&open_passphrase)} />
+                </div>
+                <p class="hint">{"Opening replaces this page's CAs, devices and settings with the file's."}</p>
+                <div class="actions">
+                    <button type="submit" class="primary" id="ws-open">{"Open workspace"}</button>
+                </div>
+                { line_view(&open_line, "ws-open-status") }
+            </form>
+        </section>
+    }
+}
