@@ -55,8 +55,8 @@ pub fn App() -> Html {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
     };
-    let settings = use_reducer(settings::HubSettings::restore);
-    use_effect_with((*settings).clone(), |s| s.persist());
+    let settings = use_reducer(settings::HubSettings::default);
+    use_effect_with((), |()| settings::HubSettings::forget_stored());
     let on_workspace = {
         let (bench, settings) = (bench.clone(), settings.clone());
         Callback::from(move |r: std::rc::Rc<steps::Restored>| {

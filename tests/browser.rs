@@ -830,6 +830,7 @@ async fn a_workspace_is_saved_encrypted_and_a_saved_one_brings_back_cas_that_sig
         certificate: dev.certificate.pem(),
         key: Some(dev.key.to_pkcs8_pem().unwrap().to_string()),
     });
+    w.settings = serde_json::json!({"target": "azure", "azure": {"hub": "restored-hub", "resourceGroup": "rg-kept"}});
     let sealed = seal_vault(
         &w.to_json().unwrap(),
         "the right passphrase",
@@ -894,6 +895,18 @@ async fn a_workspace_is_saved_encrypted_and_a_saved_one_brings_back_cas_that_sig
     settle().await;
     assert!(text(&page, "#ca-result").contains("CN=Kept Root"));
     assert!(text(&page, "#step-expiry").contains("Device kept-dev"));
+    // The settings came back too (Azure target, its hub and resource group).
+    settle().await;
+    sleep_ms(50).await;
+    assert_eq!(page::value(&page, "hub-name"), "restored-hub");
+    assert_eq!(page::value(&page, "hub-resource-group"), "rg-kept");
+    // And nothing of them was written to the browser's storage.
+    let session = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.length().unwrap(), 0);
     // The restored root signs again: a new device chains to it.
     type_into(&page, "d-id", "after-restore");
     click(&page, "d-create");

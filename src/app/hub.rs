@@ -31,7 +31,6 @@ use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 pub(crate) enum SettingsAction {
     Target(Target),
     Edit(fn(&mut Profile, String), String),
-    Remember(bool),
     /// What localhub said about itself: hub name and connection string.
     FromLocalhub(String, String),
     /// Settings opened from a saved workspace.
@@ -46,7 +45,6 @@ impl Reducible for HubSettings {
         match action {
             SettingsAction::Target(t) => next.target = t,
             SettingsAction::Edit(f, v) => f(next.profile_mut(), v),
-            SettingsAction::Remember(r) => next.remember = r,
             SettingsAction::Replace(s) => next = s,
             SettingsAction::FromLocalhub(hub, cs) => {
                 if !hub.is_empty() {

@@ -10,8 +10,9 @@ use crate::iothub::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
 pub(crate) const LOCALHUB_ENDPOINT: &str = "http://127.0.0.1:8081";
 /// The relay's default address (`localhub relay`).
 pub(crate) const RELAY_ENDPOINT: &str = "http://127.0.0.1:8090";
-/// The sessionStorage key; never localStorage.
-const STORAGE_KEY: &str = "hubcert.hub-settings";
+/// Where earlier versions kept settings in clear when asked to ("Remember for this tab"); removed
+/// on load, since secrets are now kept only in an encrypted workspace.
+const OLD_STORAGE_KEY: &str = "hubcert.hub-settings";
 
 /// Which IoT Hub the steps talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +80,6 @@ pub(crate) struct HubSettings {
     pub(crate) target: Target,
     pub(crate) localhub: Profile,
     pub(crate) azure: Profile,
-    /// Keep them in this tab's sessionStorage.
-    pub(crate) remember: bool,
 }
 
 impl Default for HubSettings {
@@ -89,7 +88,6 @@ impl Default for HubSettings {
             target: Target::Localhub,
             localhub: Profile::localhub(),
             azure: Profile::azure(),
-            remember: false,
         }
     }
 }
@@ -169,10 +167,7 @@ impl HubSettings {
     }
 
     pub(crate) fn from_json(v: &Value) -> Self {
-        let mut s = Self {
-            remember: true,
-            ..Self::default()
-        };
+        let mut s = Self::default();
         if v.get("target").and_then(Value::as_str) == Some("azure") {
             s.target = Target::Azure;
         }
@@ -194,24 +189,10 @@ impl HubSettings {
         s
     }
 
-    /// Settings kept in this tab, if the user asked for that earlier.
-    pub(crate) fn restore() -> Self {
-        session_storage()
-            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-            .map(|v| Self::from_json(&v))
-            .unwrap_or_default()
-    }
-
-    /// Writes the settings to sessionStorage when remembered, and removes them when not.
-    pub(crate) fn persist(&self) {
-        let Some(storage) = session_storage() else {
-            return;
-        };
-        if self.remember {
-            let _ = storage.set_item(STORAGE_KEY, &self.to_json().to_string());
-        } else {
-            let _ = storage.remove_item(STORAGE_KEY);
+    /// Removes settings an earlier version kept in clear in this tab's sessionStorage.
+    pub(crate) fn forget_stored() {
+        if let Some(storage) = session_storage() {
+            let _ = storage.remove_item(OLD_STORAGE_KEY);
         }
     }
 }

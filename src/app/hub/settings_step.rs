@@ -23,15 +23,6 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
         let settings = settings.clone();
         Callback::from(move |_: Event| settings.dispatch(SettingsAction::Target(t)))
     };
-    let on_remember = {
-        let settings = settings.clone();
-        Callback::from(move |e: Event| {
-            let checked = e
-                .target_unchecked_into::<web_sys::HtmlInputElement>()
-                .checked();
-            settings.dispatch(SettingsAction::Remember(checked));
-        })
-    };
     let read_localhub = {
         let (settings, outcome) = (settings.clone(), outcome.clone());
         Callback::from(move |()| {
@@ -131,11 +122,7 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
                     <Command title="Print the service connection string" command={s.az().connection_string()} />
                     <Command title="Print an Entra token for the registry (instead of a connection string)" command={AZ_REGISTRY_TOKEN} />
                 }
-                <label class="check">
-                    <input type="checkbox" id="hub-remember" checked={s.remember} onchange={on_remember} />
-                    {" Remember for this tab"}
-                </label>
-                <p class="hint">{"Tokens and keys stay in this page's memory and go only to the endpoints above. Ticked, they are kept in this tab's sessionStorage until the tab closes; never in localStorage."}</p>
+                <p class="hint">{"Tokens and keys stay in this page's memory and go only to the endpoints above; nothing is written to the browser's storage. To keep them, save an encrypted workspace (Keep, at the end of the page)."}</p>
                 <div class="actions">
                     if localhub {
                         <button type="button" class="secondary" id="hub-read-localhub" onclick={on_read_localhub}>{"Read settings from localhub"}</button>
