@@ -42,7 +42,10 @@ pub use expiry::{
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
 pub use inspect::{inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};
-pub use pbe::Pkcs12Preset;
+pub use pbe::{
+    check_export_password, generate_password, Pkcs12Preset, LEGACY_ITERATIONS,
+    MIN_EXPORT_PASSWORD_CHARS, MODERN_ITERATIONS,
+};
 pub use pkcs12::export_pkcs12;
 pub use pkcs12_import::{import_pkcs12, looks_like_pkcs12, Pkcs12Contents};
 pub use preflight::{

@@ -204,32 +204,44 @@ async fn a_user_adds_an_intermediate_and_chooses_which_ca_signs() {
         .id();
     let button = pw.replace("-password", "-download");
     let status = format!("#{}", pw.replace("-password", "-status"));
-    type_into(&page, &pw, "abc");
-    click(&page, &button);
-    settle().await;
-    assert!(text(&page, &status).contains("at least 4 characters"));
-    type_into(&page, &pw, "device-secret");
-    choose(&page, &pw.replace("-password", "-preset"), "legacy");
+    type_into(&page, &pw, "short-pw");
     click(&page, &button);
     settle().await;
     assert!(
-        text(&page, &status).contains("Saved leaf-1.pfx (legacy"),
+        text(&page, &status).contains("at least 12"),
         "{}",
         text(&page, &status)
     );
+    // Generate: a strong password, shown so it can be copied.
+    click(&page, &pw.replace("-password", "-generate"));
+    settle().await;
+    let generated = page::value(&page, &pw);
+    assert_eq!(generated.len(), 29, "{generated}");
+    assert_eq!(
+        find(&page, &format!("#{pw}"))
+            .unwrap()
+            .get_attribute("type")
+            .as_deref(),
+        Some("text")
+    );
+    type_into(&page, &pw, "device-secret-1");
+    choose(&page, &pw.replace("-password", "-preset"), "legacy");
+    click(&page, &button);
+    wait_for(&page, &status, "Saved leaf-1.pfx (legacy").await;
 
     // The root CA's own .pfx (its key, for moving it to another machine or a keychain).
     let root_pw = find(&page, "#ca-result input[id$='-pfx-password']")
         .unwrap()
         .id();
-    type_into(&page, &root_pw, "root-secret");
+    type_into(&page, &root_pw, "root-secret-pass");
     click(&page, &root_pw.replace("-password", "-download"));
-    settle().await;
-    let status = text(
+    let status = wait_for(
         &page,
         &format!("#{}", root_pw.replace("-password", "-status")),
-    );
-    assert!(status.contains("Saved root-ca.pfx"), "{status}");
+        "Saved root-ca.pfx",
+    )
+    .await;
+    assert!(status.contains("modern"), "{status}");
 
     // Back to the root: the next device is signed by it, without a chain file.
     choose(&page, "ca-active", "0");
@@ -325,6 +337,9 @@ async fn a_user_imports_an_existing_ca_with_an_encrypted_key() {
         ca.contains("Imported CA") && ca.contains("CN=Existing Corp CA"),
         "{ca}"
     );
+    // The key and its password do not stay in the form once imported.
+    assert_eq!(page::value(&page, "imp-key"), "");
+    assert_eq!(page::value(&page, "imp-password"), "");
 
     type_into(&page, "d-id", "imported-leaf");
     click(&page, "d-create");

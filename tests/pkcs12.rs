@@ -81,6 +81,9 @@ fn openssl_and_nss_open_every_preset_for_p256_and_p384() {
                     report.contains("PBES2, PBKDF2, AES-256-CBC"),
                     "{what}: {report}"
                 );
+                // OWASP's 600,000 iterations, for the key's encryption and for the MAC.
+                assert!(report.contains("Iteration 600000"), "{what}: {report}");
+                assert!(!report.contains("Iteration 2048"), "{what}: {report}");
             }
 
             // Three certificates: the device, the intermediate, the root.

@@ -6,7 +6,10 @@ use yew::prelude::*;
 
 use super::browser;
 use super::state::{Download, Issued, PfxSource};
-use crate::pki::{export_pkcs12, format_utc, Certificate, Pkcs12Preset};
+use crate::pki::{
+    check_export_password, export_pkcs12, format_utc, Certificate, Field, Pkcs12Preset,
+    MIN_EXPORT_PASSWORD_CHARS, MODERN_ITERATIONS,
+};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct CardProps {
@@ -120,11 +123,27 @@ impl PartialEq for PfxProps {
 #[component]
 fn PfxExport(props: &PfxProps) -> Html {
     let password = use_state(String::new);
+    // A generated password is shown (the user must copy it); a typed one is hidden.
+    let shown = use_state(|| false);
     let legacy = use_state(|| false);
     let status = use_state(|| None::<Result<String, String>>);
+    let on_generate = {
+        let (password, shown, status) = (password.clone(), shown.clone(), status.clone());
+        Callback::from(move |_: MouseEvent| match crate::pki::generate_password() {
+            Ok(p) => {
+                password.set(p);
+                shown.set(true);
+                status.set(Some(Ok(
+                    "A new password is in the field: copy it and keep it with the file's recipient before downloading.".into(),
+                )));
+            }
+            Err(e) => status.set(Some(Err(e.to_string()))),
+        })
+    };
     let on_password = {
-        let password = password.clone();
+        let (password, shown) = (password.clone(), shown.clone());
         Callback::from(move |e: InputEvent| {
+            shown.set(false);
             password.set(
                 e.target_unchecked_into::<web_sys::HtmlInputElement>()
                     .value(),
@@ -150,10 +169,8 @@ fn PfxExport(props: &PfxProps) -> Html {
             props.certificate.clone(),
         );
         Callback::from(move |_| {
-            if password.chars().count() < 4 {
-                return status.set(Some(Err(
-                    "Choose a password of at least 4 characters: the .pfx holds the private key, and Windows and macOS ask for it on import.".into(),
-                )));
+            if let Err(e) = check_export_password(&password, Field::PfxPassword) {
+                return status.set(Some(Err(e.to_string())));
             }
             let preset = if *legacy {
                 Pkcs12Preset::Legacy
@@ -161,29 +178,49 @@ fn PfxExport(props: &PfxProps) -> Html {
                 Pkcs12Preset::Modern
             };
             let name = format!("{}.pfx", pfx.stem);
-            let made = export_pkcs12(&pfx.key, &cert, &pfx.chain, &pfx.stem, &password, preset)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| browser::download(&name, "application/x-pkcs12", &bytes))
-                .map(|()| format!("Saved {name} ({}).", preset.label()));
-            status.set(Some(made));
+            let (password, status, pfx, cert) = (
+                (*password).clone(),
+                status.clone(),
+                pfx.clone(),
+                cert.clone(),
+            );
+            status.set(Some(Ok(format!(
+                "Encrypting the key ({} iterations)…",
+                preset.iterations()
+            ))));
+            yew::platform::spawn_local(async move {
+                browser::yield_now().await;
+                let made = export_pkcs12(&pfx.key, &cert, &pfx.chain, &pfx.stem, &password, preset)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| browser::download(&name, "application/x-pkcs12", &bytes))
+                    .map(|()| format!("Saved {name} ({}).", preset.label()));
+                status.set(Some(made));
+            });
         })
     };
     let on_key = {
         let (password, status, pfx) = (password.clone(), status.clone(), props.pfx.clone());
         Callback::from(move |_| {
-            if password.chars().count() < 4 {
-                return status.set(Some(Err(
-                    "Choose a password of at least 4 characters to encrypt the key.".into(),
-                )));
+            if let Err(e) = check_export_password(&password, Field::KeyPassword) {
+                return status.set(Some(Err(e.to_string())));
             }
             let name = format!("{}.encrypted.key", pfx.stem);
-            let made = pfx
-                .key
-                .to_encrypted_pkcs8_pem(&password)
-                .map_err(|e| e.to_string())
-                .and_then(|pem| browser::download(&name, "application/pkcs8", pem.as_bytes()))
-                .map(|()| format!("Saved {name} (PKCS#8, AES-256-CBC, PBKDF2-HMAC-SHA256)."));
-            status.set(Some(made));
+            let (password, status, pfx) = ((*password).clone(), status.clone(), pfx.clone());
+            status.set(Some(Ok("Encrypting the key…".into())));
+            yew::platform::spawn_local(async move {
+                browser::yield_now().await;
+                let made = pfx
+                    .key
+                    .to_encrypted_pkcs8_pem(&password)
+                    .map_err(|e| e.to_string())
+                    .and_then(|pem| {
+                        browser::download(&name, "application/pkcs8", pem.as_bytes())
+                    })
+                    .map(|()| {
+                        format!("Saved {name} (PKCS#8, AES-256-CBC, PBKDF2-HMAC-SHA256, {MODERN_ITERATIONS} iterations).")
+                    });
+                status.set(Some(made));
+            });
         })
     };
     let pw_id = format!("{}-password", props.id);
@@ -194,7 +231,11 @@ fn PfxExport(props: &PfxProps) -> Html {
             <div class="grid">
                 <div class="field">
                     <label for={pw_id.clone()}>{"Password"}</label>
-                    <input id={pw_id} type="password" autocomplete="new-password" value={(*password).clone()} oninput={on_password} />
+                    <div class="inline">
+                        <input id={pw_id} type={if *shown { "text" } else { "password" }} class={classes!(shown.then_some("mono"))} autocomplete="new-password" spellcheck="false" value={(*password).clone()} oninput={on_password} />
+                        <button type="button" class="secondary small" id={format!("{}-generate", props.id)} onclick={on_generate}>{"Generate"}</button>
+                    </div>
+                    <p class="hint">{format!("At least {MIN_EXPORT_PASSWORD_CHARS} characters{}", match password.chars().count() { 0 => String::new(), n if n < MIN_EXPORT_PASSWORD_CHARS => format!(" ({n} so far)"), _ => " ✓".into() })}</p>
                 </div>
                 <div class="field">
                     <label for={preset_id.clone()}>{"Encryption"}</label>

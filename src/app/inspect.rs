@@ -295,7 +295,7 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
                 ondrop={on_drop} ondragover={on_drag_over} ondragleave={on_drag_leave}>
                 <div class="field">
                     <label for="inspect-text">{"PEM to inspect"}</label>
-                    <textarea id="inspect-text" class="mono" rows="6" value={(*text).clone()} oninput={on_text} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                    <textarea id="inspect-text" class="mono" rows="6" autocomplete="off" value={(*text).clone()} oninput={on_text} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
                     <label class="file">{"or a file (or drop it here): "}<input type="file" id="inspect-file" accept=".pem,.crt,.cer,.der,.csr,.req,.key,.pfx,.p12" onchange={on_file} /></label>
                     if let Some((name, bytes)) = &*file { <p class="hint" id="inspect-file-name">{format!("{name}: {} bytes loaded", bytes.len())}</p> }
                     if let Some(e) = &*file_error { <p class="error" role="alert">{e}</p> }

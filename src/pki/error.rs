@@ -228,6 +228,15 @@ pub enum PkiError {
     },
     /// A workspace did not open: a wrong passphrase, or a file changed after it was saved.
     VaultNotOpened,
+    /// A password chosen to protect an export is too short.
+    PasswordTooShort {
+        /// Which password.
+        field: Field,
+        /// Its length in characters.
+        chars: usize,
+        /// The shortest accepted.
+        min: usize,
+    },
     /// A new workspace passphrase is too short.
     PassphraseTooShort {
         /// Its length in characters.
@@ -314,6 +323,10 @@ impl fmt::Display for PkiError {
             Self::VaultInvalid { detail } => write!(f, "This workspace cannot be opened: {detail}."),
             Self::VaultNotOpened => f.write_str(
                 "The passphrase does not open this workspace, or the file was changed after it was saved (its authentication tag does not match). Check the passphrase (it is case-sensitive); if it is right, the file is damaged: use another copy. Nothing was changed on this page.",
+            ),
+            Self::PasswordTooShort { field, chars, min } => write!(
+                f,
+                "The {field} has {chars} characters; use at least {min}, or press Generate for a strong one. The file holds a private key: a short password falls to an offline guess in minutes."
             ),
             Self::PassphraseTooShort { chars, min } => write!(
                 f,

@@ -28,10 +28,58 @@ impl Pkcs12Preset {
             Self::Legacy => "legacy (3DES, SHA-1) for older Windows, macOS and Android",
         }
     }
+
+    /// Key-derivation iterations (PBKDF2 and the PKCS#12 MAC): OWASP's 600,000 for
+    /// PBKDF2-HMAC-SHA256 in the modern preset, so a stolen file is slow to guess at; OpenSSL's
+    /// 2048 in the legacy one, which old importers expect.
+    pub fn iterations(self) -> u32 {
+        match self {
+            Self::Modern => MODERN_ITERATIONS,
+            Self::Legacy => LEGACY_ITERATIONS,
+        }
+    }
 }
 
-/// Iterations for PBKDF2, the PKCS#12 KDF and the MAC (OpenSSL 3 uses 2048).
-pub(super) const ITERATIONS: u32 = 2048;
+/// PBKDF2-HMAC-SHA256 iterations of the modern preset (OWASP's minimum, 2023).
+pub const MODERN_ITERATIONS: u32 = 600_000;
+/// Iterations of the legacy preset (OpenSSL's default, which old importers expect).
+pub const LEGACY_ITERATIONS: u32 = 2048;
+/// The shortest password accepted for an exported key or `.pfx`.
+pub const MIN_EXPORT_PASSWORD_CHARS: usize = 12;
+
+/// Checks a password chosen to protect an exported key or `.pfx` (`field` says which).
+pub fn check_export_password(password: &str, field: super::Field) -> Result<(), PkiError> {
+    let chars = password.chars().count();
+    if chars < MIN_EXPORT_PASSWORD_CHARS {
+        return Err(PkiError::PasswordTooShort {
+            field,
+            chars,
+            min: MIN_EXPORT_PASSWORD_CHARS,
+        });
+    }
+    Ok(())
+}
+
+/// A random password of 25 characters from an alphabet without look-alikes (no 0/O, 1/l/I), in
+/// groups of five: about 122 bits, easy to read out and type.
+pub fn generate_password() -> Result<String, PkiError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut out = String::with_capacity(29);
+    let mut n = 0;
+    while n < 25 {
+        let [b] = random::<1>()?;
+        // Rejection sampling keeps every character equally likely.
+        if usize::from(b) >= 256 - 256 % ALPHABET.len() {
+            continue;
+        }
+        if n > 0 && n % 5 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+        n += 1;
+    }
+    Ok(out)
+}
 
 /// The most key-derivation iterations a file may ask for. OpenSSL writes 2048, password managers
 /// up to about 600,000; a crafted file asking for billions would hang the page, so more than this
@@ -103,9 +151,12 @@ pub(super) fn encrypt(
         Pkcs12Preset::Modern => {
             let salt = random::<16>()?;
             let iv = random::<16>()?;
-            let params =
-                pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, iv)
-                    .map_err(encoding)?;
+            let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+                MODERN_ITERATIONS,
+                &salt,
+                iv,
+            )
+            .map_err(encoding)?;
             let cipher = params.encrypt(password, plain).map_err(encoding)?;
             let scheme = pkcs5::EncryptionScheme::from(params);
             let alg = AlgorithmIdentifierOwned::from_der(&scheme.to_der().map_err(encoding)?)
@@ -114,7 +165,7 @@ pub(super) fn encrypt(
         }
         Pkcs12Preset::Legacy => {
             let salt = random::<8>()?;
-            let rounds = ITERATIONS as i32;
+            let rounds = LEGACY_ITERATIONS as i32;
             let key =
                 derive_key_utf8::<Sha1>(password, &salt, Pkcs12KeyType::EncryptionKey, rounds, 24)
                     .map_err(encoding)?;
@@ -133,5 +184,29 @@ pub(super) fn encrypt(
             };
             Ok((alg, cipher))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_are_long_unambiguous_and_different() {
+        let a = generate_password().unwrap();
+        let b = generate_password().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 29);
+        assert_eq!(a.split('-').count(), 5);
+        assert!(
+            a.chars()
+                .all(|c| c == '-' || "abcdefghjkmnpqrstuvwxyz23456789".contains(c)),
+            "{a}"
+        );
+        assert!(check_export_password(&a, super::super::Field::PfxPassword).is_ok());
+        let e = check_export_password("device-pw", super::super::Field::PfxPassword).unwrap_err();
+        assert!(e.to_string().contains("at least 12"), "{e}");
+        assert_eq!(Pkcs12Preset::Modern.iterations(), 600_000);
+        assert_eq!(Pkcs12Preset::Legacy.iterations(), 2048);
     }
 }

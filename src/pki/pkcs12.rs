@@ -20,7 +20,7 @@ use super::oid::{
     OID_DATA, OID_ENCRYPTED_DATA, OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID, OID_SHA1, OID_SHA256,
     OID_X509_CERT,
 };
-use super::pbe::{encoding, encrypt, random, ITERATIONS};
+use super::pbe::{encoding, encrypt, random};
 use super::Field;
 use super::{Certificate, KeyPair, Pkcs12Preset, PkiError};
 
@@ -135,7 +135,7 @@ pub fn export_pkcs12(
     // AuthenticatedSafe, and the MAC over it.
     let auth_safe = vec![certs_info, key_info].to_der().map_err(encoding)?;
     let mac_salt = random::<16>()?;
-    let rounds = ITERATIONS as i32;
+    let rounds = i32::try_from(preset.iterations()).map_err(encoding)?;
     let (mac_oid, digest) = match preset {
         Pkcs12Preset::Modern => {
             let k = derive_key_utf8::<Sha256>(password, &mac_salt, Pkcs12KeyType::Mac, rounds, 32)

@@ -101,7 +101,13 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
             };
             if let (Some(cert), Some(key)) = (cert, key) {
                 match CertificateAuthority::import(cert, key, Vec::new()).and_then(imported_card) {
-                    Ok(r) => oncreated.emit(r),
+                    Ok(r) => {
+                        // The key is in the CA now: it does not stay in the form, where a
+                        // browser's session restore would write it to disk.
+                        key_text.set(String::new());
+                        password.set(String::new());
+                        oncreated.emit(r)
+                    }
                     Err(e @ PkiError::KeyInvalid { .. }) => errs.add("imp-key", e),
                     Err(e) => errs.add("imp-cert", e),
                 }
@@ -131,7 +137,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                     </div>
                     <div class="field">
                         <label for="imp-key">{"CA private key (PEM: PKCS#8, PKCS#1 RSA, EC or encrypted)"}</label>
-                        <textarea id="imp-key" class="mono" rows="5" value={(*key_text).clone()} oninput={textarea_setter(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
+                        <textarea id="imp-key" class="mono" rows="5" autocomplete="off" value={(*key_text).clone()} oninput={textarea_setter(&key_text)} spellcheck="false" placeholder="-----BEGIN PRIVATE KEY-----" />
                         <label class="file">{"or a file: "}<input type="file" id="imp-key-file" accept=".key,.pem" onchange={on_key_file} /></label>
                         { field_error("imp-key") }
                     </div>
