@@ -14,6 +14,7 @@ mod inspect;
 mod settings;
 mod state;
 mod steps;
+mod vault_store;
 
 use yew::prelude::*;
 

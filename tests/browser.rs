@@ -933,3 +933,61 @@ async fn a_workspace_is_saved_encrypted_and_a_saved_one_brings_back_cas_that_sig
     );
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlocks() {
+    let name = format!("site-{}", (js_sys::Math::random() * 1e9) as u64);
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Kept In Browser Root");
+    click(&page, "ca-create");
+    settle().await;
+    type_into(&page, "ws-pass", "kept in this browser");
+    type_into(&page, "ws-pass2", "kept in this browser");
+    type_into(&page, "ws-name", &name);
+    settle().await;
+    click(&page, "ws-keep");
+    wait_for(
+        &page,
+        "#ws-keep-status",
+        &format!("Kept '{name}' in this browser"),
+    )
+    .await;
+    wait_for(&page, "#ws-kept", &name).await;
+    // What IndexedDB holds is the sealed file, not the key.
+    page.remove();
+
+    // A new page (as after a reload) lists it; lock leaves nothing, unlock brings it back.
+    let page = mount();
+    wait_for(&page, "#ws-kept", &name).await;
+    type_into(&page, "ca-cn", "Unrelated Root");
+    click(&page, "ca-create");
+    settle().await;
+    click(&page, "ws-lock");
+    wait_for(&page, "#ws-keep-status", "Locked").await;
+    settle().await;
+    assert!(
+        find(&page, "#ca-result").is_none(),
+        "the CA is still shown after locking"
+    );
+    type_into(&page, "ws-open-pass", "not the passphrase");
+    settle().await;
+    click(&page, &format!("ws-unlock-{name}"));
+    wait_for(&page, "#ws-keep-status", "does not open this workspace").await;
+    type_into(&page, "ws-open-pass", "kept in this browser");
+    settle().await;
+    click(&page, &format!("ws-unlock-{name}"));
+    wait_for(
+        &page,
+        "#ws-keep-status",
+        &format!("Unlocked '{name}': 1 CA"),
+    )
+    .await;
+    settle().await;
+    assert!(text(&page, "#ca-result").contains("CN=Kept In Browser Root"));
+    click(&page, &format!("ws-forget-{name}"));
+    wait_for(&page, "#ws-keep-status", &format!("Forgot '{name}'")).await;
+    settle().await;
+    assert!(find(&page, &format!("#ws-unlock-{name}")).is_none());
+    page.remove();
+}

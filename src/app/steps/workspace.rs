@@ -148,6 +148,20 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
     let file = use_state(|| None::<(String, Vec<u8>)>);
     let save_line = use_state(|| None::<Line>);
     let open_line = use_state(|| None::<Line>);
+    let keep_name = use_state(|| "default".to_owned());
+    let kept = use_state(Vec::<String>::new);
+    let keep_line = use_state(|| None::<Line>);
+    // The kept workspaces' names, read once (this browser's own storage, no network).
+    {
+        let kept = kept.clone();
+        use_effect_with((), move |()| {
+            yew::platform::spawn_local(async move {
+                if let Ok(names) = crate::app::vault_store::names().await {
+                    kept.set(names);
+                }
+            });
+        });
+    }
 
     let on_save = {
         let (bench, settings, passphrase, confirm, line) = (
@@ -271,6 +285,158 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
         })
     };
 
+    // Keep in this browser: the same sealing, into IndexedDB instead of a download.
+    let on_keep = {
+        let (bench, settings, passphrase, confirm, line, name, kept) = (
+            props.bench.clone(),
+            props.settings.clone(),
+            passphrase.clone(),
+            confirm.clone(),
+            keep_line.clone(),
+            keep_name.clone(),
+            kept.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            if matches!(*line, Some(Line::Busy(_))) {
+                return;
+            }
+            let name = name.trim().to_owned();
+            if name.is_empty() {
+                return line.set(Some(Line::Failed(
+                    "Name the workspace (a customer, a site).".into(),
+                )));
+            }
+            if let Err(e) = crate::pki::check_passphrase(&passphrase) {
+                return line.set(Some(Line::Failed(e.to_string())));
+            }
+            if *passphrase != *confirm {
+                return line.set(Some(Line::Failed(
+                    "The two passphrases differ: type the same one twice.".into(),
+                )));
+            }
+            let document = workspace_of(&bench, &settings).and_then(|w| w.to_json());
+            let (pass, line, kept) = ((*passphrase).clone(), line.clone(), kept.clone());
+            line.set(Some(Line::Busy(format!(
+                "Encrypting and keeping '{name}' in this browser…"
+            ))));
+            yew::platform::spawn_local(async move {
+                paint().await;
+                let sealed =
+                    match document.and_then(|json| seal_vault(&json, &pass, KdfCost::OWASP)) {
+                        Ok(s) => s,
+                        Err(e) => return line.set(Some(Line::Failed(e.to_string()))),
+                    };
+                match crate::app::vault_store::put(&name, &sealed).await {
+                    Ok(()) => {
+                        if let Ok(names) = crate::app::vault_store::names().await {
+                            kept.set(names);
+                        }
+                        line.set(Some(Line::Done(format!(
+                            "Kept '{name}' in this browser, encrypted ({} KiB). It survives reloads and restarts; unlock it below with its passphrase.",
+                            sealed.len().div_ceil(1024)
+                        ))));
+                    }
+                    Err(e) => line.set(Some(Line::Failed(format!(
+                        "This browser would not keep it ({e}). Save the file instead."
+                    )))),
+                }
+            });
+        })
+    };
+
+    let unlock = {
+        let (passphrase, line, onopened) = (
+            open_passphrase.clone(),
+            keep_line.clone(),
+            props.onopened.clone(),
+        );
+        move |name: String| {
+            let (passphrase, line, onopened) = (passphrase.clone(), line.clone(), onopened.clone());
+            Callback::from(move |_: MouseEvent| {
+                if passphrase.is_empty() {
+                    return line.set(Some(Line::Failed(format!(
+                        "Enter '{name}''s passphrase in the Open form's passphrase field, then unlock."
+                    ))));
+                }
+                let (name, pass, line, onopened) = (
+                    name.clone(),
+                    (*passphrase).clone(),
+                    line.clone(),
+                    onopened.clone(),
+                );
+                line.set(Some(Line::Busy(format!("Unlocking '{name}'…"))));
+                yew::platform::spawn_local(async move {
+                    paint().await;
+                    let sealed = match crate::app::vault_store::get(&name).await {
+                        Ok(Some(s)) => s,
+                        Ok(None) => {
+                            return line.set(Some(Line::Failed(format!(
+                                "'{name}' is no longer kept here."
+                            ))))
+                        }
+                        Err(e) => return line.set(Some(Line::Failed(e))),
+                    };
+                    let started = js_sys::Date::now();
+                    match open_vault(&sealed, &pass)
+                        .and_then(|json| Workspace::from_json(&json))
+                        .and_then(|w| restore(&w))
+                    {
+                        Ok(restored) => {
+                            line.set(Some(Line::Done(format!(
+                                "Unlocked '{name}': {} CA{} and {} device certificate{} (in {} ms).",
+                                restored.cas.len(),
+                                if restored.cas.len() == 1 { "" } else { "s" },
+                                restored.devices.len(),
+                                if restored.devices.len() == 1 { "" } else { "s" },
+                                (js_sys::Date::now() - started).round()
+                            ))));
+                            onopened.emit(Rc::new(restored));
+                        }
+                        Err(e) => line.set(Some(Line::Failed(e.to_string()))),
+                    }
+                });
+            })
+        }
+    };
+
+    let forget = {
+        let (line, kept) = (keep_line.clone(), kept.clone());
+        move |name: String| {
+            let (line, kept) = (line.clone(), kept.clone());
+            Callback::from(move |_: MouseEvent| {
+                let (name, line, kept) = (name.clone(), line.clone(), kept.clone());
+                yew::platform::spawn_local(async move {
+                    match crate::app::vault_store::remove(&name).await {
+                        Ok(()) => {
+                            kept.set(crate::app::vault_store::names().await.unwrap_or_default());
+                            line.set(Some(Line::Done(format!(
+                                "Forgot '{name}': it is no longer in this browser."
+                            ))));
+                        }
+                        Err(e) => line.set(Some(Line::Failed(e))),
+                    }
+                });
+            })
+        }
+    };
+
+    // Lock: the CAs, keys, devices and settings leave the page; what is kept stays encrypted.
+    let on_lock = {
+        let (line, onopened) = (keep_line.clone(), props.onopened.clone());
+        Callback::from(move |_: MouseEvent| {
+            onopened.emit(Rc::new(Restored {
+                cas: Vec::new(),
+                active: 0,
+                devices: Vec::new(),
+                settings: Some(HubSettings::default()),
+            }));
+            line.set(Some(Line::Done(
+                "Locked: the CAs, keys, devices and settings are gone from this page. Unlock a kept workspace (or open its file) to go on."
+                    .into(),
+            )));
+        })
+    };
+
     let set = |s: &UseStateHandle<String>| {
         let s = s.clone();
         Callback::from(move |v: String| s.set(v))
@@ -291,9 +457,11 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     <Field id="ws-pass" label="Passphrase" kind="password" value={(*passphrase).clone()} oninput={set(&passphrase)}
                         hint={format!("At least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words work well")} />
                     <Field id="ws-pass2" label="Passphrase again" kind="password" value={(*confirm).clone()} oninput={set(&confirm)} />
+                    <Field id="ws-name" label="Name (to keep it in this browser)" value={(*keep_name).clone()} oninput={set(&keep_name)} hint="One per customer or site" />
                 </div>
                 <div class="actions">
                     <button type="submit" class="primary" id="ws-save">{"Save encrypted workspace"}</button>
+                    <button type="button" class="secondary" id="ws-keep" onclick={on_keep}>{"Keep in this browser"}</button>
                 </div>
                 { line_view(&save_line, "ws-save-status") }
             </form>
@@ -312,6 +480,27 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 </div>
                 { line_view(&open_line, "ws-open-status") }
             </form>
+            <div class="card form" id="ws-kept">
+                <h3 class="sub">{"Kept in this browser (encrypted, in IndexedDB)"}</h3>
+                if kept.is_empty() {
+                    <p class="hint">{"None yet. \"Keep in this browser\" above stores the workspace here, encrypted with its passphrase."}</p>
+                } else {
+                    <ul class="kept">
+                        { for kept.iter().map(|name| html! {
+                            <li>
+                                <strong>{name}</strong>
+                                <button type="button" class="secondary small" id={format!("ws-unlock-{name}")} onclick={unlock(name.clone())}>{"Unlock"}</button>
+                                <button type="button" class="secondary small" id={format!("ws-forget-{name}")} onclick={forget(name.clone())}>{"Forget"}</button>
+                            </li>
+                        }) }
+                    </ul>
+                    <p class="hint">{"Unlock uses the passphrase typed in the Open form."}</p>
+                }
+                <div class="actions">
+                    <button type="button" class="secondary" id="ws-lock" onclick={on_lock}>{"Lock this page"}</button>
+                </div>
+                { line_view(&keep_line, "ws-keep-status") }
+            </div>
         </section>
     }
 }
