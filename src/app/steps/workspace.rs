@@ -134,6 +134,20 @@ fn line_view(line: &Option<Line>, id: &str) -> Html {
     }
 }
 
+/// Idle time after which a page whose workspace is kept here (and unchanged since) locks itself.
+const IDLE_LOCK_MS: f64 = 15.0 * 60_000.0;
+
+/// Whether an idle page locks: it has been idle long enough, and what it shows is a workspace
+/// kept in this browser with nothing added since (`kept` and `now` count CAs and devices), so
+/// locking loses nothing that cannot be unlocked again.
+pub(crate) fn idle_lock_due(
+    idle_ms: f64,
+    kept: Option<(usize, usize)>,
+    now: (usize, usize),
+) -> bool {
+    idle_ms >= IDLE_LOCK_MS && kept == Some(now) && now != (0, 0)
+}
+
 /// Lets the page draw a progress line before a slow, blocking step (key derivation).
 async fn paint() {
     browser::yield_now().await;
@@ -151,6 +165,67 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
     let keep_name = use_state(|| "default".to_owned());
     let kept = use_state(Vec::<String>::new);
     let keep_line = use_state(|| None::<Line>);
+    // What was kept or unlocked here (CA and device counts), for the idle lock.
+    let kept_counts = use_memo((), |()| {
+        Rc::new(std::cell::Cell::new(None::<(usize, usize)>))
+    })
+    .as_ref()
+    .clone();
+    let last_input = use_memo((), |()| Rc::new(std::cell::Cell::new(js_sys::Date::now())))
+        .as_ref()
+        .clone();
+    let counts = (props.bench.cas.len(), props.bench.devices.len());
+    let now_counts = use_memo((), |()| Rc::new(std::cell::Cell::new((0usize, 0usize))))
+        .as_ref()
+        .clone();
+    now_counts.set(counts);
+    // Input anywhere on the page counts as activity; every 20 s, an idle page whose workspace
+    // is kept here and unchanged locks itself.
+    {
+        let (kept_counts, last_input, now_counts, onopened, line) = (
+            kept_counts.clone(),
+            last_input.clone(),
+            now_counts.clone(),
+            props.onopened.clone(),
+            keep_line.clone(),
+        );
+        use_effect_with((), move |()| {
+            let document = web_sys::window().and_then(|w| w.document());
+            let listeners: Vec<gloo::events::EventListener> = document
+                .map(|d| {
+                    ["keydown", "pointerdown", "input"]
+                        .into_iter()
+                        .map(|kind| {
+                            let last = last_input.clone();
+                            gloo::events::EventListener::new(&d, kind, move |_| {
+                                last.set(js_sys::Date::now())
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let timer = gloo::timers::callback::Interval::new(20_000, move || {
+                let idle = js_sys::Date::now() - last_input.get();
+                if idle_lock_due(idle, kept_counts.get(), now_counts.get()) {
+                    kept_counts.set(None);
+                    onopened.emit(Rc::new(Restored {
+                        cas: Vec::new(),
+                        active: 0,
+                        devices: Vec::new(),
+                        settings: Some(HubSettings::default()),
+                    }));
+                    line.set(Some(Line::Done(format!(
+                        "Locked after {} minutes without input. Unlock the kept workspace to go on.",
+                        (IDLE_LOCK_MS / 60_000.0) as u32
+                    ))));
+                }
+            });
+            move || {
+                drop(listeners);
+                drop(timer);
+            }
+        });
+    }
     // The kept workspaces' names, read once (this browser's own storage, no network).
     {
         let kept = kept.clone();
@@ -296,6 +371,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             keep_name.clone(),
             kept.clone(),
         );
+        let kept_counts = kept_counts.clone();
         Callback::from(move |_: MouseEvent| {
             if matches!(*line, Some(Line::Busy(_))) {
                 return;
@@ -316,6 +392,8 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             }
             let document = workspace_of(&bench, &settings).and_then(|w| w.to_json());
             let (pass, line, kept) = ((*passphrase).clone(), line.clone(), kept.clone());
+            let counts = (bench.cas.len(), bench.devices.len());
+            let kept_counts = kept_counts.clone();
             line.set(Some(Line::Busy(format!(
                 "Encrypting and keeping '{name}' in this browser…"
             ))));
@@ -328,6 +406,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     };
                 match crate::app::vault_store::put(&name, &sealed).await {
                     Ok(()) => {
+                        kept_counts.set(Some(counts));
                         if let Ok(names) = crate::app::vault_store::names().await {
                             kept.set(names);
                         }
@@ -345,24 +424,31 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
     };
 
     let unlock = {
-        let (passphrase, line, onopened) = (
+        let (passphrase, line, onopened, kept_counts) = (
             open_passphrase.clone(),
             keep_line.clone(),
             props.onopened.clone(),
+            kept_counts.clone(),
         );
         move |name: String| {
-            let (passphrase, line, onopened) = (passphrase.clone(), line.clone(), onopened.clone());
+            let (passphrase, line, onopened, kept_counts) = (
+                passphrase.clone(),
+                line.clone(),
+                onopened.clone(),
+                kept_counts.clone(),
+            );
             Callback::from(move |_: MouseEvent| {
                 if passphrase.is_empty() {
                     return line.set(Some(Line::Failed(format!(
                         "Enter '{name}''s passphrase in the Open form's passphrase field, then unlock."
                     ))));
                 }
-                let (name, pass, line, onopened) = (
+                let (name, pass, line, onopened, kept_counts) = (
                     name.clone(),
                     (*passphrase).clone(),
                     line.clone(),
                     onopened.clone(),
+                    kept_counts.clone(),
                 );
                 line.set(Some(Line::Busy(format!("Unlocking '{name}'…"))));
                 yew::platform::spawn_local(async move {
@@ -382,6 +468,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                         .and_then(|w| restore(&w))
                     {
                         Ok(restored) => {
+                            kept_counts.set(Some((restored.cas.len(), restored.devices.len())));
                             line.set(Some(Line::Done(format!(
                                 "Unlocked '{name}': {} CA{} and {} device certificate{} (in {} ms).",
                                 restored.cas.len(),
@@ -422,8 +509,13 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
 
     // Lock: the CAs, keys, devices and settings leave the page; what is kept stays encrypted.
     let on_lock = {
-        let (line, onopened) = (keep_line.clone(), props.onopened.clone());
+        let (line, onopened, kept_counts) = (
+            keep_line.clone(),
+            props.onopened.clone(),
+            kept_counts.clone(),
+        );
         Callback::from(move |_: MouseEvent| {
+            kept_counts.set(None);
             onopened.emit(Rc::new(Restored {
                 cas: Vec::new(),
                 active: 0,
@@ -494,7 +586,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                             </li>
                         }) }
                     </ul>
-                    <p class="hint">{"Unlock uses the passphrase typed in the Open form."}</p>
+                    <p class="hint">{"Unlock uses the passphrase typed in the Open form. A page showing a kept workspace, with nothing added since, locks itself after 15 minutes without input."}</p>
                 }
                 <div class="actions">
                     <button type="button" class="secondary" id="ws-lock" onclick={on_lock}>{"Lock this page"}</button>
@@ -502,5 +594,23 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 { line_view(&keep_line, "ws-keep-status") }
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn an_idle_page_locks_only_when_nothing_unsaved_would_be_lost() {
+        let kept = Some((2, 10));
+        assert!(idle_lock_due(IDLE_LOCK_MS, kept, (2, 10)));
+        assert!(!idle_lock_due(IDLE_LOCK_MS - 1.0, kept, (2, 10)));
+        // A device issued since it was kept: not locked, it would be lost.
+        assert!(!idle_lock_due(IDLE_LOCK_MS * 4.0, kept, (2, 11)));
+        // Never kept or unlocked here, or already empty: nothing to lock.
+        assert!(!idle_lock_due(IDLE_LOCK_MS * 4.0, None, (2, 10)));
+        assert!(!idle_lock_due(IDLE_LOCK_MS * 4.0, Some((0, 0)), (0, 0)));
     }
 }
