@@ -11,6 +11,7 @@ mod fetch;
 mod field;
 mod hub;
 mod inspect;
+mod outcome;
 mod settings;
 mod state;
 mod steps;

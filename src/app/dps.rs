@@ -15,6 +15,7 @@ use yew::prelude::*;
 use super::command::Command;
 use super::fetch::localhub_info;
 use super::field::Field;
+use super::outcome::{outcome_view, Outcome};
 use super::settings::{HubSettings, LOCALHUB_ENDPOINT, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use crate::iothub::{Arm, AzDps, DpsService, DPS_DOMAIN};
@@ -27,29 +28,6 @@ pub(crate) struct DpsProps {
     pub(crate) devices: Rc<Vec<Rc<Issued>>>,
     /// The hub settings: the target, and the ARM credentials the DPS's certificates use too.
     pub(crate) settings: UseReducerHandle<HubSettings>,
-}
-
-/// A line under a form: working, failed or done.
-#[derive(Clone, PartialEq)]
-enum Note {
-    Busy(String),
-    Failed(String),
-    Done(String),
-}
-
-fn note_view(note: &Option<Note>, id: &str) -> Html {
-    match note {
-        None => html! {},
-        Some(Note::Busy(m)) => html! {
-            <p class="progress" id={id.to_owned()} role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{m}</p>
-        },
-        Some(Note::Failed(m)) => {
-            html! { <p class="error" id={id.to_owned()} role="alert">{m}</p> }
-        }
-        Some(Note::Done(m)) => {
-            html! { <p class="status ok" id={id.to_owned()} role="status">{m}</p> }
-        }
-    }
 }
 
 /// A text field's state setter.
@@ -78,7 +56,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
     let connection_string = use_state(String::new);
     let id_scope = use_state(String::new);
     let name = use_state(String::new);
-    let note = use_state(|| None::<Note>);
+    let note = use_state(|| None::<Outcome>);
     use_effect_with(localhub, {
         let (endpoint, name) = (endpoint.clone(), name.clone());
         move |localhub: &bool| {
@@ -128,7 +106,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                 name.clone(),
                 note.clone(),
             );
-            note.set(Some(Note::Busy(
+            note.set(Some(Outcome::Busy(
                 "Asking localhub for its DPS settings…".into(),
             )));
             yew::platform::spawn_local(async move {
@@ -136,17 +114,17 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                     Ok(info) if !info.id_scope.is_empty() => {
                         cs.set(info.dps_connection_string);
                         name.set(info.dps_name);
-                        note.set(Some(Note::Done(format!(
+                        note.set(Some(Outcome::Done(format!(
                             "Read localhub's DPS: ID scope {} and its provisioningserviceowner connection string.",
                             info.id_scope
                         ))));
                         scope.set(info.id_scope);
                     }
-                    Ok(_) => note.set(Some(Note::Failed(
+                    Ok(_) => note.set(Some(Outcome::Failed(
                         "This localhub has no DPS (no ID scope in /localhub/info): update it."
                             .into(),
                     ))),
-                    Err(e) => note.set(Some(Note::Failed(e))),
+                    Err(e) => note.set(Some(Outcome::Failed(e))),
                 }
             });
         })
@@ -181,7 +159,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                         <button type="button" class="secondary" id="dps-read-localhub" onclick={on_localhub}>{"Read localhub's DPS settings"}</button>
                     </div>
                 }
-                { note_view(&note, "dps-settings-status") }
+                { outcome_view(&note, "dps-settings-status") }
             </div>
             <group::GroupCard service={service.clone()} arm={arm} cas={props.cas.clone()} localhub={localhub} az={az.clone()} />
             <individual::IndividualCard service={service.clone()} devices={props.devices.clone()} localhub={localhub} az={az.clone()} />

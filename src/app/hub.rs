@@ -18,6 +18,7 @@ use super::browser;
 use super::command::Command;
 use super::fetch::{localhub_info, Fetch};
 use super::field::{textarea_setter, Field};
+use super::outcome::{outcome_view, Outcome};
 use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use super::steps::issued;
@@ -59,27 +60,4 @@ impl Reducible for HubSettings {
 
 pub(crate) fn client(settings: &HubSettings) -> HubClient<Fetch> {
     HubClient::new(Fetch, settings.is_localhub())
-}
-
-/// A progress line, an error or a success line under a form.
-#[derive(Clone, PartialEq)]
-enum Outcome {
-    Busy(String),
-    Failed(String),
-    Done(String),
-}
-
-fn outcome_view(outcome: &Option<Outcome>, id: &str) -> Html {
-    match outcome {
-        None => html! {},
-        Some(Outcome::Busy(m)) => html! {
-            <p class="progress" id={id.to_owned()} role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{m}</p>
-        },
-        Some(Outcome::Failed(m)) => {
-            html! { <p class="error" id={id.to_owned()} role="alert">{m}</p> }
-        }
-        Some(Outcome::Done(m)) => {
-            html! { <p class="status ok" id={id.to_owned()} role="status">{m}</p> }
-        }
-    }
 }

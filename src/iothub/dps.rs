@@ -2,8 +2,8 @@
 //! directly, through `localhub relay --dps`, or on localhub; authenticated by the DPS's own
 //! connection string (`provisioningserviceowner`) or an Entra token.
 
-use super::error::{endpoint, setting, RestError};
-use super::registry::{ConnectionString, ServiceAuth};
+use super::error::{setting, RestError};
+use super::registry::{sas_of, ConnectionString, ServiceAuth, ServiceTarget, TargetNames};
 use super::request::{Method, Request};
 use crate::contract::{
     url_encode, EnrollmentGroup, EnrollmentId, IndividualEnrollment, DPS_SERVICE_API_VERSION,
@@ -15,30 +15,19 @@ pub const DPS_DOMAIN: &str = ".azure-devices-provisioning.net";
 /// Calls on one DPS instance's service API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DpsService {
-    base: String,
-    host_name: String,
-    auth: ServiceAuth,
+    target: ServiceTarget,
 }
 
 impl DpsService {
     /// `endpoint`: where requests go (`https://{host}`, the relay, or localhub); empty means
     /// `https://{host_name}`. `host_name`: the DPS's service host, the SAS token's resource.
     pub fn new(endpoint_url: &str, host_name: &str, auth: ServiceAuth) -> Result<Self, RestError> {
-        let host_name = host_name.trim().to_owned();
-        if host_name.is_empty() {
-            return Err(setting("DPS host name", "is empty"));
-        }
-        let base = if endpoint_url.trim().is_empty() {
-            format!("https://{host_name}")
-        } else {
-            endpoint("DPS endpoint", endpoint_url)?
+        let names = TargetNames {
+            host: "DPS host name",
+            endpoint: "DPS endpoint",
+            owner_policy: "provisioningserviceowner",
         };
-        auth.check("provisioningserviceowner")?;
-        Ok(Self {
-            base,
-            host_name,
-            auth,
-        })
+        ServiceTarget::new(&names, endpoint_url, host_name, auth).map(|target| Self { target })
     }
 
     /// From the DPS's connection string; `endpoint` as in [`DpsService::new`]. A hub's connection
@@ -63,27 +52,24 @@ impl DpsService {
                 ),
             ));
         }
-        Self::new(
-            endpoint_url,
-            &cs.host_name,
-            ServiceAuth::Sas {
-                policy: cs.policy.unwrap_or_default(),
-                key: cs.key.unwrap_or_default(),
-            },
-        )
+        let host = cs.host_name.clone();
+        Self::new(endpoint_url, &host, sas_of(cs))
     }
 
     /// The DPS's service host name.
     pub fn host_name(&self) -> &str {
-        &self.host_name
+        &self.target.host_name
     }
 
     fn request(&self, method: Method, path: &str, now_unix: u64) -> Result<Request, RestError> {
-        let url = format!("{}{path}?api-version={DPS_SERVICE_API_VERSION}", self.base);
+        let url = format!(
+            "{}{path}?api-version={DPS_SERVICE_API_VERSION}",
+            self.target.base
+        );
         Ok(Request::new(
             method,
             url,
-            self.auth.authorization(&self.host_name, now_unix)?,
+            self.target.authorization(now_unix)?,
         ))
     }
 
@@ -103,10 +89,7 @@ impl DpsService {
         let body = serde_json::to_value(group)
             .map_err(|e| RestError::Local(format!("the enrollment group: {e}")))?;
         let request = self.request(Method::Put, &path, now_unix)?.json(body);
-        Ok(match etag {
-            Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
-            None => request,
-        })
+        Ok(with_etag(request, etag))
     }
 
     /// GET an enrollment group.
@@ -122,10 +105,7 @@ impl DpsService {
         now_unix: u64,
     ) -> Result<Request, RestError> {
         let request = self.request(Method::Delete, &Self::group_path(id)?, now_unix)?;
-        Ok(match etag {
-            Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
-            None => request,
-        })
+        Ok(with_etag(request, etag))
     }
 
     /// POST a query for every enrollment group (`{"query":"*"}`).
@@ -151,10 +131,7 @@ impl DpsService {
         let body = serde_json::to_value(enrollment)
             .map_err(|e| RestError::Local(format!("the enrollment: {e}")))?;
         let request = self.request(Method::Put, &path, now_unix)?.json(body);
-        Ok(match etag {
-            Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
-            None => request,
-        })
+        Ok(with_etag(request, etag))
     }
 
     /// GET an individual enrollment.
@@ -209,6 +186,14 @@ impl DpsService {
             &format!("/registrations/{}", url_encode(id.as_str())),
             now_unix,
         )
+    }
+}
+
+/// `request` with `If-Match: "{etag}"` when an etag is given.
+fn with_etag(request: Request, etag: Option<&str>) -> Request {
+    match etag {
+        Some(e) => request.if_match(&format!("\"{}\"", e.trim_matches('"'))),
+        None => request,
     }
 }
 

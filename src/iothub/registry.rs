@@ -174,33 +174,79 @@ impl fmt::Debug for ServiceAuth {
     }
 }
 
+/// Where a service API's calls go and how they are signed: shared by the hub's registry and
+/// DPS's service API, which differ only in names and paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ServiceTarget {
+    /// Where requests go: `https://{host}`, the relay, or localhub.
+    pub(super) base: String,
+    /// The service's host name, the SAS token's resource.
+    pub(super) host_name: String,
+    auth: ServiceAuth,
+}
+
+/// How a service names its settings in messages.
+pub(super) struct TargetNames {
+    pub(super) host: &'static str,
+    pub(super) endpoint: &'static str,
+    pub(super) owner_policy: &'static str,
+}
+
+impl ServiceTarget {
+    /// `endpoint_url` empty means `https://{host_name}`.
+    pub(super) fn new(
+        names: &TargetNames,
+        endpoint_url: &str,
+        host_name: &str,
+        auth: ServiceAuth,
+    ) -> Result<Self, RestError> {
+        let host_name = host_name.trim().to_owned();
+        if host_name.is_empty() {
+            return Err(setting(names.host, "is empty"));
+        }
+        let base = if endpoint_url.trim().is_empty() {
+            format!("https://{host_name}")
+        } else {
+            endpoint(names.endpoint, endpoint_url)?
+        };
+        auth.check(names.owner_policy)?;
+        Ok(Self {
+            base,
+            host_name,
+            auth,
+        })
+    }
+
+    /// The `Authorization` header for one call made at `now_unix`.
+    pub(super) fn authorization(&self, now_unix: u64) -> Result<String, RestError> {
+        self.auth.authorization(&self.host_name, now_unix)
+    }
+}
+
+/// The SAS credentials of a service connection string.
+pub(super) fn sas_of(cs: ConnectionString) -> ServiceAuth {
+    ServiceAuth::Sas {
+        policy: cs.policy.unwrap_or_default(),
+        key: cs.key.unwrap_or_default(),
+    }
+}
+
 /// Device identity calls on the hub's data plane (or the relay, or localhub).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
-    base: String,
-    host_name: String,
-    auth: ServiceAuth,
+    target: ServiceTarget,
 }
 
 impl Registry {
     /// `endpoint`: where requests go (`https://{host}`, the relay, or localhub); empty means
     /// `https://{host_name}`. `host_name`: the hub's host name, the SAS token's resource.
     pub fn new(endpoint_url: &str, host_name: &str, auth: ServiceAuth) -> Result<Self, RestError> {
-        let host_name = host_name.trim().to_owned();
-        if host_name.is_empty() {
-            return Err(setting("Hub host name", "is empty"));
-        }
-        let base = if endpoint_url.trim().is_empty() {
-            format!("https://{host_name}")
-        } else {
-            endpoint("Registry endpoint", endpoint_url)?
+        let names = TargetNames {
+            host: "Hub host name",
+            endpoint: "Registry endpoint",
+            owner_policy: "iothubowner",
         };
-        auth.check("iothubowner")?;
-        Ok(Self {
-            base,
-            host_name,
-            auth,
-        })
+        ServiceTarget::new(&names, endpoint_url, host_name, auth).map(|target| Self { target })
     }
 
     /// From a service connection string; `endpoint` as in [`Registry::new`].
@@ -215,29 +261,23 @@ impl Registry {
                 "is a device's: use the hub's iothubowner (or registryReadWrite) connection string",
             ));
         }
-        Self::new(
-            endpoint_url,
-            &cs.host_name,
-            ServiceAuth::Sas {
-                policy: cs.policy.unwrap_or_default(),
-                key: cs.key.unwrap_or_default(),
-            },
-        )
+        let host = cs.host_name.clone();
+        Self::new(endpoint_url, &host, sas_of(cs))
     }
 
     /// The hub's host name.
     pub fn host_name(&self) -> &str {
-        &self.host_name
+        &self.target.host_name
     }
 
     fn authorization(&self, now_unix: u64) -> Result<String, RestError> {
-        self.auth.authorization(&self.host_name, now_unix)
+        self.target.authorization(now_unix)
     }
 
     fn request(&self, method: Method, id: &DeviceId, now_unix: u64) -> Result<Request, RestError> {
         let url = format!(
             "{}/devices/{}?api-version={DEVICE_API_VERSION}",
-            self.base,
+            self.target.base,
             url_encode(id.as_str())
         );
         Ok(Request::new(method, url, self.authorization(now_unix)?))

@@ -7,10 +7,11 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
-use super::{note_view, set, Note};
+use super::set;
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
 use crate::app::field::{textarea_setter, Field};
+use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::state::{Issued, SharedCa};
 use crate::contract::{EnrollmentGroup, EnrollmentId, VerificationCode};
 use crate::iothub::{certificate_name, Arm, AzDps, DpsService, HubClient, RestError};
@@ -132,8 +133,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
     let initial_twin = use_state(String::new);
     let reprovision = use_state(|| "migrate".to_owned());
     let ca_name = use_state(|| "hubcert-root".to_owned());
-    let note = use_state(|| None::<Note>);
-    let proof_note = use_state(|| None::<Note>);
+    let note = use_state(|| None::<Outcome>);
+    let proof_note = use_state(|| None::<Outcome>);
     let groups = use_state(|| None::<Vec<EnrollmentGroup>>);
     let client = HubClient::new(Fetch, props.localhub);
 
@@ -158,10 +159,10 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
         let cas = props.cas.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if matches!(*note, Some(Note::Busy(_))) {
+            if matches!(*note, Some(Outcome::Busy(_))) {
                 return;
             }
-            let fail = |m: String| note.set(Some(Note::Failed(m)));
+            let fail = |m: String| note.set(Some(Outcome::Failed(m)));
             let id = group_id.trim().to_owned();
             if let Err(e) = EnrollmentId::parse(&id) {
                 return fail(format!("Enrollment group id: {e}"));
@@ -201,17 +202,19 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 Err(e) => return fail(e.to_string()),
             };
             let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
-            note.set(Some(Note::Busy(format!("Saving enrollment group {id}…"))));
+            note.set(Some(Outcome::Busy(format!(
+                "Saving enrollment group {id}…"
+            ))));
             yew::platform::spawn_local(async move {
                 match client
                     .save_enrollment_group(&dps, &group, now_ms() / 1000)
                     .await
                 {
                     Ok(saved) => {
-                        note.set(Some(Note::Done(saved_line(&saved))));
+                        note.set(Some(Outcome::Done(saved_line(&saved))));
                         groups.set(None);
                     }
-                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                    Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
                 }
             });
         })
@@ -227,21 +230,21 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let dps = match &service {
                 Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Note::Failed(e.to_string()))),
+                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
             };
             let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
-            note.set(Some(Note::Busy("Listing the enrollment groups…".into())));
+            note.set(Some(Outcome::Busy("Listing the enrollment groups…".into())));
             yew::platform::spawn_local(async move {
                 match client.enrollment_groups(&dps, now_ms() / 1000).await {
                     Ok(list) => {
-                        note.set(Some(Note::Done(format!(
+                        note.set(Some(Outcome::Done(format!(
                             "{} enrollment group{} on this DPS.",
                             list.len(),
                             if list.len() == 1 { "" } else { "s" }
                         ))));
                         groups.set(Some(list));
                     }
-                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                    Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
                 }
             });
         })
@@ -258,10 +261,10 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
         );
         let cas = props.cas.clone();
         Callback::from(move |_: MouseEvent| {
-            if matches!(*note, Some(Note::Busy(_))) {
+            if matches!(*note, Some(Outcome::Busy(_))) {
                 return;
             }
-            let fail = |m: String| note.set(Some(Note::Failed(m)));
+            let fail = |m: String| note.set(Some(Outcome::Failed(m)));
             let Some((ca, _)) = chosen_ca(&primary, &cas).cloned() else {
                 return fail("Proof of possession needs the CA's key: choose a CA made or imported on this page as the primary CA.".into());
             };
@@ -270,7 +273,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 (Err(e), _) | (_, Err(e)) => return fail(e.to_string()),
             };
             let (client, note) = (client.clone(), note.clone());
-            note.set(Some(Note::Busy(format!(
+            note.set(Some(Outcome::Busy(format!(
                 "Uploading the CA to DPS as '{name}'…"
             ))));
             yew::platform::spawn_local(async move {
@@ -292,17 +295,19 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 };
                 let progress = {
                     let note = note.clone();
-                    move |stage: PossessionStage| note.set(Some(Note::Busy(stage.label().into())))
+                    move |stage: PossessionStage| {
+                        note.set(Some(Outcome::Busy(stage.label().into())))
+                    }
                 };
                 match client
                     .upload_and_verify(&arm, &name, &pem, &sha1, false, sign, progress)
                     .await
                 {
-                    Ok(done) => note.set(Some(Note::Done(format!(
+                    Ok(done) => note.set(Some(Outcome::Done(format!(
                         "'{name}' is on DPS and verified{}: an enrollment group may now refer to it.",
                         if done.adopted { " (it was already there)" } else { " (proof of possession)" }
                     )))),
-                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                    Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
                 }
             });
         })
@@ -381,7 +386,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 <div class="actions">
                     <button type="button" class="secondary" id="dps-prove" onclick={on_prove}>{"Upload the primary CA to DPS and prove possession"}</button>
                 </div>
-                { note_view(&proof_note, "dps-proof-status") }
+                { outcome_view(&proof_note, "dps-proof-status") }
                 <Command title="Same with the Azure CLI" command={az.certificate_create_and_verify(&ca_name, "root-ca.pem")} />
             }
             <label class="check"><input type="checkbox" id="dps-enabled" checked={*enabled} onchange={on_enabled} />{" Enabled (devices may register)"}</label>
@@ -412,7 +417,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 <button type="submit" class="primary" id="dps-save">{"Create or update the group"}</button>
                 <button type="button" class="secondary" id="dps-list" onclick={on_list}>{"List groups"}</button>
             </div>
-            { note_view(&note, "dps-status") }
+            { outcome_view(&note, "dps-status") }
             if let Some(list) = &*groups {
                 <div class="table-wrap">
                     <table id="dps-groups">

@@ -7,10 +7,11 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
-use super::{note_view, set, Note};
+use super::set;
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
 use crate::app::field::Field;
+use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::state::Issued;
 use crate::contract::{IndividualEnrollment, RegistrationStatus};
 use crate::iothub::{AzDps, DpsService, HubClient, RestError};
@@ -35,7 +36,7 @@ fn certificates_of(devices: &[Rc<Issued>], id: &str) -> Vec<String> {
 #[component]
 pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
     let registration_id = use_state(String::new);
-    let note = use_state(|| None::<Note>);
+    let note = use_state(|| None::<Outcome>);
     let client = HubClient::new(Fetch, props.localhub);
 
     let on_enroll = {
@@ -53,7 +54,7 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
             // The newest certificate is the one the device should use; the one before stays
             // accepted as the secondary while it changes over.
             let Some(primary) = certs.first() else {
-                return note.set(Some(Note::Failed(format!(
+                return note.set(Some(Outcome::Failed(format!(
                     "No device certificate with CN '{id}' was issued on this page: issue it in step 4 (an individual enrollment holds the device's own certificate)."
                 ))));
             };
@@ -61,20 +62,20 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                 IndividualEnrollment::x509_client(&id, primary, certs.get(1).map(String::as_str));
             let dps = match &service {
                 Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Note::Failed(e.to_string()))),
+                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
             };
             let (client, note) = (client.clone(), note.clone());
-            note.set(Some(Note::Busy(format!("Enrolling {id}…"))));
+            note.set(Some(Outcome::Busy(format!("Enrolling {id}…"))));
             yew::platform::spawn_local(async move {
                 match client.save_enrollment(&dps, &enrollment, now_ms() / 1000).await {
-                    Ok(saved) => note.set(Some(Note::Done(format!(
+                    Ok(saved) => note.set(Some(Outcome::Done(format!(
                         "{} individual enrollment {} with {} certificate{}: DPS registers it in the hub by thumbprint.",
                         if saved.replaced { "Updated" } else { "Created" },
                         saved.item.registration_id,
                         saved.item.client_certificates().len(),
                         if saved.item.client_certificates().len() == 1 { "" } else { "s (the newest as primary)" },
                     )))),
-                    Err(e) => note.set(Some(Note::Failed(e.to_string()))),
+                    Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
                 }
             });
         })
@@ -91,32 +92,32 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
             let id = registration_id.trim().to_owned();
             let dps = match &service {
                 Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Note::Failed(e.to_string()))),
+                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
             };
             let (client, note) = (client.clone(), note.clone());
-            note.set(Some(Note::Busy(format!("Reading {id}'s registration…"))));
+            note.set(Some(Outcome::Busy(format!("Reading {id}'s registration…"))));
             yew::platform::spawn_local(async move {
                 note.set(Some(
                     match client.registration_state(&dps, &id, now_ms() / 1000).await {
                         Ok(s) => {
                             let when = s.last_updated_date_time_utc.unwrap_or_default();
                             match s.status {
-                                Some(RegistrationStatus::Assigned) => Note::Done(format!(
+                                Some(RegistrationStatus::Assigned) => Outcome::Done(format!(
                                     "{id}: assigned to {} as {} (last registered {when}).",
                                     s.assigned_hub.unwrap_or_default(),
                                     s.device_id.unwrap_or_default()
                                 )),
-                                other => Note::Failed(format!(
+                                other => Outcome::Failed(format!(
                                     "{id}: {} ({}; {when}).",
                                     other.map(|o| format!("{o:?}").to_lowercase()).unwrap_or_else(|| "no status".into()),
                                     s.error_message.unwrap_or_else(|| "no message".into())
                                 )),
                             }
                         }
-                        Err(RestError::Status { status: 404, .. }) => Note::Failed(format!(
+                        Err(RestError::Status { status: 404, .. }) => Outcome::Failed(format!(
                             "{id} has not registered with this DPS yet (or its registration was deleted)."
                         )),
-                        Err(e) => Note::Failed(e.to_string()),
+                        Err(e) => Outcome::Failed(e.to_string()),
                     },
                 ));
             });
@@ -145,7 +146,7 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                 <button type="submit" class="primary" id="dps-individual-save">{"Enroll this device"}</button>
                 <button type="button" class="secondary" id="dps-state" onclick={on_state}>{"Show its registration state"}</button>
             </div>
-            { note_view(&note, "dps-individual-status") }
+            { outcome_view(&note, "dps-individual-status") }
             <Command title="Same step with the Azure CLI" command={props.az.individual_create(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
         </form>
     }

@@ -2,6 +2,7 @@
 //! encrypted file (`pki::seal_vault`), and opened again here or in another browser.
 
 use super::*;
+use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
 use crate::app::state::Workbench;
 use crate::pki::{
@@ -113,27 +114,6 @@ impl PartialEq for Restored {
     }
 }
 
-/// A line under a form.
-#[derive(Clone, PartialEq)]
-enum Line {
-    Busy(String),
-    Failed(String),
-    Done(String),
-}
-
-fn line_view(line: &Option<Line>, id: &str) -> Html {
-    match line {
-        None => html! {},
-        Some(Line::Busy(m)) => html! {
-            <p class="progress" id={id.to_owned()} role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{m}</p>
-        },
-        Some(Line::Failed(m)) => html! { <p class="error" id={id.to_owned()} role="alert">{m}</p> },
-        Some(Line::Done(m)) => {
-            html! { <p class="status ok" id={id.to_owned()} role="status">{m}</p> }
-        }
-    }
-}
-
 /// Idle time after which a page whose workspace is kept here (and unchanged since) locks itself.
 const IDLE_LOCK_MS: f64 = 15.0 * 60_000.0;
 
@@ -160,11 +140,11 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
     let confirm = use_state(String::new);
     let open_passphrase = use_state(String::new);
     let file = use_state(|| None::<(String, Vec<u8>)>);
-    let save_line = use_state(|| None::<Line>);
-    let open_line = use_state(|| None::<Line>);
+    let save_line = use_state(|| None::<Outcome>);
+    let open_line = use_state(|| None::<Outcome>);
     let keep_name = use_state(|| "default".to_owned());
     let kept = use_state(Vec::<String>::new);
-    let keep_line = use_state(|| None::<Line>);
+    let keep_line = use_state(|| None::<Outcome>);
     // What was kept or unlocked here (CA and device counts), for the idle lock.
     let kept_counts = use_memo((), |()| {
         Rc::new(std::cell::Cell::new(None::<(usize, usize)>))
@@ -214,7 +194,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                         devices: Vec::new(),
                         settings: Some(HubSettings::default()),
                     }));
-                    line.set(Some(Line::Done(format!(
+                    line.set(Some(Outcome::Done(format!(
                         "Locked after {} minutes without input. Unlock the kept workspace to go on.",
                         (IDLE_LOCK_MS / 60_000.0) as u32
                     ))));
@@ -248,25 +228,25 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if matches!(*line, Some(Line::Busy(_))) {
+            if matches!(*line, Some(Outcome::Busy(_))) {
                 return;
             }
             if let Err(e) = crate::pki::check_passphrase(&passphrase) {
-                return line.set(Some(Line::Failed(e.to_string())));
+                return line.set(Some(Outcome::Failed(e.to_string())));
             }
             if *passphrase != *confirm {
-                return line.set(Some(Line::Failed(
+                return line.set(Some(Outcome::Failed(
                     "The two passphrases differ: type the same one twice.".into(),
                 )));
             }
             if bench.cas.is_empty() && bench.devices.is_empty() {
-                return line.set(Some(Line::Failed(
+                return line.set(Some(Outcome::Failed(
                     "There is nothing to keep yet: make or import a CA first.".into(),
                 )));
             }
             let document = workspace_of(&bench, &settings).and_then(|w| w.to_json());
             let (pass, line) = ((*passphrase).clone(), line.clone());
-            line.set(Some(Line::Busy(
+            line.set(Some(Outcome::Busy(
                 "Deriving the key from the passphrase (Argon2id, 19 MiB) and encrypting…".into(),
             )));
             yew::platform::spawn_local(async move {
@@ -276,13 +256,13 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 let ms = (js_sys::Date::now() - started).round();
                 line.set(Some(match sealed {
                     Ok(text) => match browser::download(WORKSPACE_FILE, "application/json", text.as_bytes()) {
-                        Ok(()) => Line::Done(format!(
+                        Ok(()) => Outcome::Done(format!(
                             "Saved {WORKSPACE_FILE} ({} KiB, sealed in {ms} ms). Keep it and its passphrase apart; without the passphrase nobody can open it, you included.",
                             text.len().div_ceil(1024)
                         )),
-                        Err(e) => Line::Failed(e),
+                        Err(e) => Outcome::Failed(e),
                     },
-                    Err(e) => Line::Failed(e.to_string()),
+                    Err(e) => Outcome::Failed(e.to_string()),
                 }));
             });
         })
@@ -304,7 +284,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     }
                     Err(e) => {
                         file.set(None);
-                        line.set(Some(Line::Failed(e)));
+                        line.set(Some(Outcome::Failed(e)));
                     }
                 }
             });
@@ -320,21 +300,21 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if matches!(*line, Some(Line::Busy(_))) {
+            if matches!(*line, Some(Outcome::Busy(_))) {
                 return;
             }
             let Some((name, bytes)) = (*file).clone() else {
-                return line.set(Some(Line::Failed(format!(
+                return line.set(Some(Outcome::Failed(format!(
                     "Choose the workspace file ({WORKSPACE_FILE}) first."
                 ))));
             };
             if passphrase.is_empty() {
-                return line.set(Some(Line::Failed(
+                return line.set(Some(Outcome::Failed(
                     "Enter the workspace's passphrase.".into(),
                 )));
             }
             let (pass, line, onopened) = ((*passphrase).clone(), line.clone(), onopened.clone());
-            line.set(Some(Line::Busy(format!("Opening {name}…"))));
+            line.set(Some(Outcome::Busy(format!("Opening {name}…"))));
             yew::platform::spawn_local(async move {
                 paint().await;
                 let started = js_sys::Date::now();
@@ -345,7 +325,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 let ms = (js_sys::Date::now() - started).round();
                 match opened {
                     Ok(restored) => {
-                        line.set(Some(Line::Done(format!(
+                        line.set(Some(Outcome::Done(format!(
                             "Opened {name}: {} CA{} and {} device certificate{} (unlocked in {ms} ms).",
                             restored.cas.len(),
                             if restored.cas.len() == 1 { "" } else { "s" },
@@ -354,7 +334,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                         ))));
                         onopened.emit(Rc::new(restored));
                     }
-                    Err(e) => line.set(Some(Line::Failed(e.to_string()))),
+                    Err(e) => line.set(Some(Outcome::Failed(e.to_string()))),
                 }
             });
         })
@@ -373,20 +353,20 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
         );
         let kept_counts = kept_counts.clone();
         Callback::from(move |_: MouseEvent| {
-            if matches!(*line, Some(Line::Busy(_))) {
+            if matches!(*line, Some(Outcome::Busy(_))) {
                 return;
             }
             let name = name.trim().to_owned();
             if name.is_empty() {
-                return line.set(Some(Line::Failed(
+                return line.set(Some(Outcome::Failed(
                     "Name the workspace (a customer, a site).".into(),
                 )));
             }
             if let Err(e) = crate::pki::check_passphrase(&passphrase) {
-                return line.set(Some(Line::Failed(e.to_string())));
+                return line.set(Some(Outcome::Failed(e.to_string())));
             }
             if *passphrase != *confirm {
-                return line.set(Some(Line::Failed(
+                return line.set(Some(Outcome::Failed(
                     "The two passphrases differ: type the same one twice.".into(),
                 )));
             }
@@ -394,7 +374,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             let (pass, line, kept) = ((*passphrase).clone(), line.clone(), kept.clone());
             let counts = (bench.cas.len(), bench.devices.len());
             let kept_counts = kept_counts.clone();
-            line.set(Some(Line::Busy(format!(
+            line.set(Some(Outcome::Busy(format!(
                 "Encrypting and keeping '{name}' in this browser…"
             ))));
             yew::platform::spawn_local(async move {
@@ -402,7 +382,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 let sealed =
                     match document.and_then(|json| seal_vault(&json, &pass, KdfCost::OWASP)) {
                         Ok(s) => s,
-                        Err(e) => return line.set(Some(Line::Failed(e.to_string()))),
+                        Err(e) => return line.set(Some(Outcome::Failed(e.to_string()))),
                     };
                 match crate::app::vault_store::put(&name, &sealed).await {
                     Ok(()) => {
@@ -410,12 +390,12 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                         if let Ok(names) = crate::app::vault_store::names().await {
                             kept.set(names);
                         }
-                        line.set(Some(Line::Done(format!(
+                        line.set(Some(Outcome::Done(format!(
                             "Kept '{name}' in this browser, encrypted ({} KiB). It survives reloads and restarts; unlock it below with its passphrase.",
                             sealed.len().div_ceil(1024)
                         ))));
                     }
-                    Err(e) => line.set(Some(Line::Failed(format!(
+                    Err(e) => line.set(Some(Outcome::Failed(format!(
                         "This browser would not keep it ({e}). Save the file instead."
                     )))),
                 }
@@ -439,7 +419,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             );
             Callback::from(move |_: MouseEvent| {
                 if passphrase.is_empty() {
-                    return line.set(Some(Line::Failed(format!(
+                    return line.set(Some(Outcome::Failed(format!(
                         "Enter '{name}''s passphrase in the Open form's passphrase field, then unlock."
                     ))));
                 }
@@ -450,17 +430,17 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     onopened.clone(),
                     kept_counts.clone(),
                 );
-                line.set(Some(Line::Busy(format!("Unlocking '{name}'…"))));
+                line.set(Some(Outcome::Busy(format!("Unlocking '{name}'…"))));
                 yew::platform::spawn_local(async move {
                     paint().await;
                     let sealed = match crate::app::vault_store::get(&name).await {
                         Ok(Some(s)) => s,
                         Ok(None) => {
-                            return line.set(Some(Line::Failed(format!(
+                            return line.set(Some(Outcome::Failed(format!(
                                 "'{name}' is no longer kept here."
                             ))))
                         }
-                        Err(e) => return line.set(Some(Line::Failed(e))),
+                        Err(e) => return line.set(Some(Outcome::Failed(e))),
                     };
                     let started = js_sys::Date::now();
                     match open_vault(&sealed, &pass)
@@ -469,7 +449,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     {
                         Ok(restored) => {
                             kept_counts.set(Some((restored.cas.len(), restored.devices.len())));
-                            line.set(Some(Line::Done(format!(
+                            line.set(Some(Outcome::Done(format!(
                                 "Unlocked '{name}': {} CA{} and {} device certificate{} (in {} ms).",
                                 restored.cas.len(),
                                 if restored.cas.len() == 1 { "" } else { "s" },
@@ -479,7 +459,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                             ))));
                             onopened.emit(Rc::new(restored));
                         }
-                        Err(e) => line.set(Some(Line::Failed(e.to_string()))),
+                        Err(e) => line.set(Some(Outcome::Failed(e.to_string()))),
                     }
                 });
             })
@@ -496,11 +476,11 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     match crate::app::vault_store::remove(&name).await {
                         Ok(()) => {
                             kept.set(crate::app::vault_store::names().await.unwrap_or_default());
-                            line.set(Some(Line::Done(format!(
+                            line.set(Some(Outcome::Done(format!(
                                 "Forgot '{name}': it is no longer in this browser."
                             ))));
                         }
-                        Err(e) => line.set(Some(Line::Failed(e))),
+                        Err(e) => line.set(Some(Outcome::Failed(e))),
                     }
                 });
             })
@@ -522,7 +502,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 devices: Vec::new(),
                 settings: Some(HubSettings::default()),
             }));
-            line.set(Some(Line::Done(
+            line.set(Some(Outcome::Done(
                 "Locked: the CAs, keys, devices and settings are gone from this page. Unlock a kept workspace (or open its file) to go on."
                     .into(),
             )));
@@ -555,7 +535,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                     <button type="submit" class="primary" id="ws-save">{"Save encrypted workspace"}</button>
                     <button type="button" class="secondary" id="ws-keep" onclick={on_keep}>{"Keep in this browser"}</button>
                 </div>
-                { line_view(&save_line, "ws-save-status") }
+                { outcome_view(&save_line, "ws-save-status") }
             </form>
             <form class="card form" onsubmit={on_open} novalidate=true>
                 <h3 class="sub">{"Open"}</h3>
@@ -570,7 +550,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 <div class="actions">
                     <button type="submit" class="primary" id="ws-open">{"Open workspace"}</button>
                 </div>
-                { line_view(&open_line, "ws-open-status") }
+                { outcome_view(&open_line, "ws-open-status") }
             </form>
             <div class="card form" id="ws-kept">
                 <h3 class="sub">{"Kept in this browser (encrypted, in IndexedDB)"}</h3>
@@ -591,7 +571,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 <div class="actions">
                     <button type="button" class="secondary" id="ws-lock" onclick={on_lock}>{"Lock this page"}</button>
                 </div>
-                { line_view(&keep_line, "ws-keep-status") }
+                { outcome_view(&keep_line, "ws-keep-status") }
             </div>
         </section>
     }
