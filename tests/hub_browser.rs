@@ -124,6 +124,19 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     );
     assert!(rows.contains("bad/id — ") && rows.contains("'/'"), "{rows}");
 
+    // Revoked as IoT Hub revokes (disabled in the registry), then enabled again.
+    type_into(&page, "reg-ids", &device);
+    settle().await;
+    click(&page, "reg-disable");
+    wait_for(&page, "#reg-status", "1 of 1 done").await;
+    assert!(
+        text(&page, "#reg-results").contains("disabled"),
+        "{}",
+        text(&page, "#reg-results")
+    );
+    click(&page, "reg-enable");
+    wait_for(&page, "#reg-results", "enabled").await;
+
     // What localhub now holds, read with the test's own calls.
     let (status, cert) = get_json(
         &format!("{LOCALHUB}/subscriptions/s/resourceGroups/r/providers/Microsoft.Devices/IotHubs/localhub/certificates/{name}?api-version=2023-06-30"),

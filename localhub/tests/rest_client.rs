@@ -333,3 +333,49 @@ async fn the_apps_one_click_proof_of_possession_against_localhub() {
     assert!(!client.delete_certificate(&arm, "root").await.unwrap());
     assert!(client.certificates(&arm).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_disabled_device_is_refused_until_enabled_again() {
+    use hubcert::contract::DeviceStatus;
+    let hub = start().await;
+    let ca = root("Revocation Root");
+    hub.upload_and_verify("revocation-root", &ca).await;
+    hub.register_ca_device("revoked-1").await;
+    let dev = device(&ca, "revoked-1");
+    let cs = hub.running.hub.connection_string();
+    let registry = Registry::from_connection_string(&hub.base, &cs).unwrap();
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let id = DeviceId::parse("revoked-1").unwrap();
+    let t = || now().unix_timestamp() as u64;
+    assert!(connect(&hub, Via::Tls, "revoked-1", Some(&dev), "")
+        .await
+        .is_ok());
+
+    // Revoked as IoT Hub revokes: disabled in the registry (its etag read first).
+    let d = client
+        .set_device_enabled(&registry, &id, false, "revoked in hubcert", t())
+        .await
+        .expect("disabled");
+    assert_eq!(d.status, DeviceStatus::Disabled);
+    let e = connect(&hub, Via::Tls, "revoked-1", Some(&dev), "")
+        .await
+        .err()
+        .expect("a disabled device is refused");
+    assert!(e.contains("NotAuthorized") || e.contains("5"), "{e}");
+    // Enabled again, it connects.
+    let d = client
+        .set_device_enabled(&registry, &id, true, "reinstated", t())
+        .await
+        .expect("enabled");
+    assert_eq!(d.status, DeviceStatus::Enabled);
+    assert!(connect(&hub, Via::Tls, "revoked-1", Some(&dev), "")
+        .await
+        .is_ok());
+    // A device the hub does not have: the registry's 404, by name.
+    let ghost = DeviceId::parse("no-such-device").unwrap();
+    let e = client
+        .set_device_enabled(&registry, &ghost, false, "x", t())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e}");
+}

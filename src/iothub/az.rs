@@ -109,6 +109,16 @@ impl AzHub {
         )
     }
 
+    /// Disable (revoke) or enable a device identity.
+    pub fn device_set_status(&self, device_id: &str, enabled: bool) -> String {
+        format!(
+            "az iot hub device-identity update {} --device-id {} --set status={}",
+            self.args(),
+            quote(device_id),
+            if enabled { "enabled" } else { "disabled" }
+        )
+    }
+
     /// Show a device identity.
     pub fn device_show(&self, device_id: &str) -> String {
         format!(
@@ -333,6 +343,10 @@ mod tests {
             .certificate_create("c", "f", true)
             .ends_with(" --verified true"));
         assert!(hub.verify("c", "verification.pem").contains("certificate verify --hub-name myhub --resource-group 'my rg' --name c --path verification.pem --etag \"$ETAG\""));
+        assert_eq!(
+            hub.device_set_status("d1", false),
+            "az iot hub device-identity update --hub-name myhub --resource-group 'my rg' --device-id d1 --set status=disabled"
+        );
         assert_eq!(
             AzHub { hub: String::new(), resource_group: String::new() }.device_create_ca("dev$1"),
             "az iot hub device-identity create --hub-name HUB --device-id 'dev$1' --auth-method x509_ca"

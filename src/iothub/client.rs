@@ -7,7 +7,8 @@ use std::future::Future;
 use super::dps::{self, DpsService};
 use super::{Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError};
 use crate::contract::{
-    DeviceId, EnrollmentGroup, IndividualEnrollment, RegistrationState, VerificationCode,
+    DeviceId, DeviceStatus, EnrollmentGroup, IndividualEnrollment, RegistrationState,
+    VerificationCode,
 };
 
 /// An HTTP answer: status and body text.
@@ -293,6 +294,38 @@ impl<T: Transport> HubClient<T> {
     ) -> Result<HubDevice, RestError> {
         let request = registry.get(id, now_unix)?;
         HubDevice::parse(&self.call(Plane::Registry, &request).await?)
+    }
+
+    /// Disables (`enabled` false: the hub refuses its connections, which is how IoT Hub revokes a
+    /// device) or enables a device: read, then written back with the new status and its etag;
+    /// one re-read and retry if it changed in between.
+    pub async fn set_device_enabled(
+        &self,
+        registry: &Registry,
+        id: &DeviceId,
+        enabled: bool,
+        reason: &str,
+        now_unix: u64,
+    ) -> Result<HubDevice, RestError> {
+        let status = if enabled {
+            DeviceStatus::Enabled
+        } else {
+            DeviceStatus::Disabled
+        };
+        let mut retried = false;
+        loop {
+            let body = self
+                .call(Plane::Registry, &registry.get(id, now_unix)?)
+                .await?;
+            let device = crate::contract::Device::from_json(body.as_bytes())
+                .map_err(|e| RestError::BadAnswer(format!("not a device description: {e}")))?;
+            let request = registry.set_status(&device, status.clone(), reason, now_unix)?;
+            match self.call(Plane::Registry, &request).await {
+                Ok(body) => return HubDevice::parse(&body),
+                Err(e) if e.is_stale_etag() && !retried => retried = true,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Deletes a device, whatever its version.

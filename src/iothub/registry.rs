@@ -319,6 +319,28 @@ impl Registry {
         Ok(request)
     }
 
+    /// PUT `device` (as read) back with `status` changed, with its etag in `If-Match`: how a
+    /// device is disabled (revoked: IoT Hub checks no CRL) or enabled again.
+    pub fn set_status(
+        &self,
+        device: &Device,
+        status: DeviceStatus,
+        reason: &str,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let id = DeviceId::parse(&device.device_id).map_err(RestError::Name)?;
+        let mut changed = device.clone();
+        changed.status = status;
+        changed.status_reason = Some(reason.to_owned());
+        let etag = format!("\"{}\"", device.etag().trim_matches('"'));
+        let mut request = self.request(Method::Put, &id, now_unix)?.if_match(&etag);
+        request
+            .headers
+            .push(("Content-Type", "application/json".to_owned()));
+        request.body = Some(changed.to_json());
+        Ok(request)
+    }
+
     /// GET a device identity.
     pub fn get(&self, id: &DeviceId, now_unix: u64) -> Result<Request, RestError> {
         self.request(Method::Get, id, now_unix)

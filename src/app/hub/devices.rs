@@ -13,6 +13,9 @@ pub(crate) struct HubDeviceProps {
 enum DeviceOp {
     Register,
     Show,
+    /// Revoke: the hub refuses a disabled device's connections (IoT Hub checks no CRL).
+    Disable,
+    Enable,
     Delete,
 }
 
@@ -87,6 +90,8 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 let verb = match op {
                     DeviceOp::Register => "Registering",
                     DeviceOp::Show => "Reading",
+                    DeviceOp::Disable => "Disabling",
+                    DeviceOp::Enable => "Enabling",
                     DeviceOp::Delete => "Deleting",
                 };
                 let total = list.len();
@@ -121,6 +126,21 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                             }
                             DeviceOp::Show => hub
                                 .device(&registry, &id, now)
+                                .await
+                                .map(|d| describe(&d))
+                                .map_err(|e| e.to_string()),
+                            DeviceOp::Disable | DeviceOp::Enable => hub
+                                .set_device_enabled(
+                                    &registry,
+                                    &id,
+                                    op == DeviceOp::Enable,
+                                    if op == DeviceOp::Enable {
+                                        "enabled again in hubcert"
+                                    } else {
+                                        "revoked in hubcert"
+                                    },
+                                    now,
+                                )
                                 .await
                                 .map(|d| describe(&d))
                                 .map_err(|e| e.to_string()),
@@ -229,6 +249,8 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 <div class="actions">
                     <button type="button" class="primary" id="reg-submit" onclick={run(DeviceOp::Register)} disabled={busy}>{"Register"}</button>
                     <button type="button" class="secondary" id="reg-show" onclick={run(DeviceOp::Show)} disabled={busy}>{"Show"}</button>
+                    <button type="button" class="secondary" id="reg-disable" onclick={run(DeviceOp::Disable)} disabled={busy} title="Revoke: the hub refuses its connections until it is enabled again">{"Disable (revoke)"}</button>
+                    <button type="button" class="secondary" id="reg-enable" onclick={run(DeviceOp::Enable)} disabled={busy}>{"Enable"}</button>
                     <button type="button" class={classes!("secondary", confirm.then_some("danger"))} id="reg-delete" onclick={run(DeviceOp::Delete)} disabled={busy}>{"Delete"}</button>
                 </div>
                 { outcome_view(&outcome, "reg-status") }
@@ -242,6 +264,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                     </ul>
                 }
                 <Command title="The same with the Azure CLI" command={commands} />
+                <Command title="Revoke (disable) with the Azure CLI; --set status=enabled undoes it" command={az_hub.device_set_status(shown.first().map(String::as_str).unwrap_or("DEVICE"), false)} />
             </div>
         </section>
     }
