@@ -113,7 +113,8 @@ async fn microsofts_provisioning_sdks_register_and_their_device_clients_connect_
 
 /// Microsoft's Node.js provisioning service SDK manages localhub's enrollment groups: create, get,
 /// update with the etag, a stale etag refused (412), query, delete, and a 404 after; an individual
-/// enrollment created, read and deleted; a registration state that does not exist is a 404.
+/// enrollment created, read, updated with its etag, queried and deleted; a registration state that
+/// does not exist is a 404.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
     let hub = start().await;
@@ -158,6 +159,8 @@ async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
         "after delete not found 404",
         "enrolled node-solo etag set",
         "got enrollment node-solo x509",
+        "updated enrollment disabled etag changed true",
+        "enrollments node-solo",
         "registration state not found 404",
         "individual deleted",
     ] {

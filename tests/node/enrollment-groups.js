@@ -78,6 +78,19 @@ function individual() {
     client.getIndividualEnrollment(deviceId, (err, got) => {
       if (err) return fail('individual get', err);
       console.log(`got enrollment ${got.registrationId} ${got.attestation.type}`);
+      got.provisioningStatus = 'disabled';
+      client.createOrUpdateIndividualEnrollment(got, (err, updated) => {
+        if (err) return fail('individual update', err);
+        console.log(`updated enrollment ${updated.provisioningStatus} etag changed ${updated.etag !== got.etag}`);
+        client.createIndividualEnrollmentQuery({ query: '*' }).next((err, results) => {
+          if (err) return fail('individual query', err);
+          console.log(`enrollments ${results.map((e) => e.registrationId).join(',')}`);
+          registrationState();
+        });
+      });
+    });
+  });
+  function registrationState() {
       client.getDeviceRegistrationState(deviceId, (err) => {
         console.log(`registration state ${err ? 'not found ' + status(err) : 'present'}`);
         client.deleteIndividualEnrollment(deviceId, (err) => {
@@ -86,6 +99,5 @@ function individual() {
           process.exit(0);
         });
       });
-    });
-  });
+  }
 }
