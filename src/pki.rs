@@ -20,6 +20,7 @@ mod oid;
 mod pbe;
 mod pkcs12;
 mod pkcs12_import;
+mod pkcs7;
 mod preflight;
 mod signature;
 mod validity;
@@ -48,6 +49,7 @@ pub use pbe::{
 };
 pub use pkcs12::export_pkcs12;
 pub use pkcs12_import::{import_pkcs12, looks_like_pkcs12, Pkcs12Contents};
+pub use pkcs7::{read_pkcs7, write_pkcs7};
 pub use preflight::{
     ca_checks, chain_checks, device_checks, is_signed_by, verification_checks, Check,
 };

@@ -57,6 +57,16 @@ impl Download {
         }
     }
 
+    /// Certificates as a PKCS#7 bundle (`.p7b`, as Windows imports and exports a chain).
+    pub(crate) fn p7b(name: String, der: Vec<u8>) -> Self {
+        Self {
+            name,
+            contents: Rc::new(der),
+            mime: "application/x-pkcs7-certificates",
+            secret: false,
+        }
+    }
+
     pub(crate) fn pem(name: String, text: &str, secret: bool) -> Self {
         let mime = if secret {
             "application/pkcs8"

@@ -326,6 +326,13 @@ fn ca_card(
     if !ca.issuers().is_empty() {
         downloads.push(Download::pem("chain.pem".into(), &ca.chain_pem(), false));
     }
+    // The CA and the CAs above it as one .p7b, for Windows' certificate import.
+    let mut bundle = vec![ca.certificate().clone()];
+    bundle.extend(ca.issuers().iter().cloned());
+    downloads.push(Download::p7b(
+        format!("{stem}.p7b"),
+        crate::pki::write_pkcs7(&bundle)?,
+    ));
     let shown = issued_with_pfx(
         title,
         ca.certificate().clone(),

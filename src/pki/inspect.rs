@@ -56,6 +56,7 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
                     }),
                     Some(p) => KeyPair::from_encrypted_pkcs8_pem(trimmed, p).map(Inspected::Key),
                 },
+                "PKCS7" | "CMS" => super::read_pkcs7(trimmed.as_bytes()).map(one_or_chain),
                 "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
                     KeyPair::from_any_pem(trimmed, None).map(Inspected::Key)
                 }
@@ -66,7 +67,7 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
                 other => Err(PkiError::PemInvalid {
                     expected: "CERTIFICATE",
                     detail: format!(
-                        "found {other}; this tool reads CERTIFICATE, CERTIFICATE REQUEST and PRIVATE KEY blocks, and .pfx files"
+                        "found {other}; this tool reads CERTIFICATE, CERTIFICATE REQUEST, PKCS7 and PRIVATE KEY blocks, and .pfx files"
                     ),
                 }),
             };
@@ -100,12 +101,25 @@ pub fn inspect(bytes: &[u8], password: Option<&str>) -> Result<Inspected, PkiErr
             }),
         };
     }
+    if super::pkcs7::looks_like_pkcs7(bytes) {
+        return super::read_pkcs7(bytes).map(one_or_chain);
+    }
     // Name why the most likely reading failed.
     match csr_error {
         e @ PkiError::CsrInvalid { .. } if looks_like_request(bytes) => Err(e),
         _ => Err(PkiError::CertificateInvalid {
-            detail: "these bytes are not a certificate, a CSR, a PKCS#8 key nor a .pfx".into(),
+            detail: "these bytes are not a certificate, a CSR, a PKCS#8 key, a .pfx nor a .p7b"
+                .into(),
         }),
+    }
+}
+
+/// One certificate as itself, several as a chain (a `.p7b`'s certificates).
+fn one_or_chain(mut certs: Vec<Certificate>) -> Inspected {
+    if certs.len() == 1 {
+        Inspected::Certificate(certs.remove(0))
+    } else {
+        Inspected::Chain(certs)
     }
 }
 

@@ -6,6 +6,8 @@ use der::oid::ObjectIdentifier;
 
 /// `id-at-commonName` (X.520).
 pub(super) const OID_COMMON_NAME: ObjectIdentifier = rfc4519::CN;
+/// CMS signedData: the content type of a `.p7b` certificate bundle.
+pub(super) const OID_SIGNED_DATA: ObjectIdentifier = rfc5911::ID_SIGNED_DATA;
 /// `id-ecPublicKey` (RFC 5480).
 pub(super) const OID_EC_PUBLIC_KEY: ObjectIdentifier = rfc5912::ID_EC_PUBLIC_KEY;
 /// `rsaEncryption` (RFC 8017).
