@@ -80,6 +80,18 @@ pub struct ExpiryRow {
     pub status: ExpiryStatus,
     /// SHA-1 thumbprint (as the hub's CA list shows it).
     pub sha1: String,
+    /// SHA-256 thumbprint (what a self-signed device may be registered with).
+    pub sha256: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// Its serial number.
+    pub serial: String,
+    /// Its notBefore.
+    pub not_before: OffsetDateTime,
+    /// Its key ("ECDSA P-256", "RSA 2048").
+    pub key_type: String,
+    /// Whether it is a CA.
+    pub is_ca: bool,
     /// What to do about it, when something must be done.
     pub advice: Option<String>,
 }
@@ -109,6 +121,12 @@ pub fn expiry_report(
                 days_left,
                 status,
                 sha1: info.sha1.as_str().to_owned(),
+                sha256: info.sha256.as_str().to_owned(),
+                issuer: info.issuer,
+                serial: info.serial,
+                not_before: info.not_before,
+                key_type: info.key_type,
+                is_ca: info.is_ca,
                 advice,
             })
         })
@@ -121,8 +139,8 @@ pub fn expiry_report(
     Ok(rows)
 }
 
-/// The watch list as CSV (RFC 4180: CRLF, fields quoted when they hold `,`, `"` or line breaks),
-/// for a calendar or a monitoring system.
+/// The watch list as CSV (RFC 4180: CRLF, fields quoted when they hold `,`, `"` or line breaks):
+/// an inventory of the page's certificates for a calendar, a monitoring system or a spreadsheet.
 pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
     fn field(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) {
@@ -131,7 +149,9 @@ pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
             s.to_owned()
         }
     }
-    let mut out = String::from("label,subject,not_after_utc,days_left,status,sha1\r\n");
+    let mut out = String::from(
+        "label,subject,not_after_utc,days_left,status,sha1,sha256,issuer,serial,not_before_utc,key,ca\r\n",
+    );
     for r in rows {
         let not_after = format_rfc3339_utc(r.not_after);
         out.push_str(
@@ -142,6 +162,12 @@ pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
                 r.days_left.to_string(),
                 r.status.label().to_owned(),
                 r.sha1.clone(),
+                r.sha256.clone(),
+                field(&r.issuer),
+                r.serial.clone(),
+                format_rfc3339_utc(r.not_before),
+                field(&r.key_type),
+                if r.is_ca { "yes" } else { "no" }.to_owned(),
             ]
             .join(","),
         );
@@ -209,8 +235,19 @@ mod tests {
         let lines: Vec<_> = csv.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "label,subject,not_after_utc,days_left,status,sha1"
+            "label,subject,not_after_utc,days_left,status,sha1,sha256,issuer,serial,not_before_utc,key,ca"
         );
+        // The inventory columns: SHA-256, the issuer quoted (it holds commas), serial, key, CA.
+        assert_eq!(rows[0].sha256.len(), 64);
+        assert!(
+            lines[1].contains(&format!(
+                ",{},\"C=US, O=MyOrg, CN=IoT Root CA\",{},",
+                rows[0].sha256, rows[0].serial
+            )),
+            "{csv}"
+        );
+        assert!(lines[1].ends_with(",ECDSA P-256,no"), "{csv}");
+        assert!(lines[4].ends_with(",yes"), "{csv}");
         assert!(lines[1].starts_with("Device gone,CN=gone,"), "{csv}");
         assert!(lines[1].contains(",-15,expired,"), "{csv}");
         assert!(lines[2].contains(",20,under 30 days,"), "{csv}");
