@@ -100,7 +100,7 @@ fn every_form_is_recognised_and_the_rest_named() {
             "DER of nothing known",
             b"\x30\x03\x02\x01\x00",
             None,
-            "not a certificate, a CSR, a PKCS#8 key nor a .pfx",
+            "not a certificate, a CSR, a PKCS#8 key, a .pfx nor a .p7b",
         ),
     ];
     for (name, bytes, password, expect) in cases {
