@@ -724,6 +724,15 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
         "has not registered with this DPS yet",
     )
     .await;
+    click(&page, "dps-individual-delete");
+    wait_for(
+        &page,
+        "#dps-individual-status",
+        &format!("Deleted {solo}'s enrollment"),
+    )
+    .await;
+    let (status, _) = get_json_dps(&format!("/enrollments/{solo}"), &info).await;
+    assert_eq!(status, 404);
     type_into(&page, "dps-individual-id", "nobody-here");
     click(&page, "dps-individual-save");
     wait_for(
@@ -822,6 +831,21 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     click(&page, "dps-register");
     let off = wait_for(&page, "#dps-result", "disabled").await;
     assert!(off.contains("enable the group"), "{off}");
+
+    // The page's group deleted (asked once, then done): DPS no longer has it.
+    type_into(&page, "dps-group-id", &page_group);
+    settle().await;
+    click(&page, "dps-delete");
+    wait_for(&page, "#dps-status", "Click Delete again to confirm").await;
+    click(&page, "dps-delete");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Deleted enrollment group {page_group}"),
+    )
+    .await;
+    let (status, _) = get_json_dps(&format!("/enrollmentGroups/{page_group}"), &info).await;
+    assert_eq!(status, 404);
 
     // Re-provisioning after renewal across a CA rollover: the fixture renewed the device under a
     // second root (verified on the hub) and presents that certificate on localhub's HTTPS port,

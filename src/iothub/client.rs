@@ -437,6 +437,17 @@ impl<T: Transport> HubClient<T> {
         let request = dps.delete_group(id, None, now_unix)?;
         self.call(Plane::Dps, &request).await.map(|_| ())
     }
+
+    /// Deletes an individual enrollment, whatever its version.
+    pub async fn delete_enrollment(
+        &self,
+        dps: &DpsService,
+        registration_id: &str,
+        now_unix: u64,
+    ) -> Result<(), RestError> {
+        let request = dps.delete_enrollment(registration_id, now_unix)?;
+        self.call(Plane::Dps, &request).await.map(|_| ())
+    }
 }
 
 /// What saving an enrollment group did.

@@ -220,6 +220,48 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
         })
     };
 
+    // Delete asks once, then deletes on the second click.
+    let confirm_delete = use_state(|| false);
+    let on_delete = {
+        let (service, client, note, groups, group_id, confirm) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            groups.clone(),
+            group_id.clone(),
+            confirm_delete.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let id = group_id.trim().to_owned();
+            if !*confirm {
+                confirm.set(true);
+                return note.set(Some(Outcome::Busy(format!(
+                    "Delete enrollment group {id}? Its devices can no longer register (those already on a hub stay there). Click Delete again to confirm."
+                ))));
+            }
+            confirm.set(false);
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            };
+            let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
+            yew::platform::spawn_local(async move {
+                match client
+                    .delete_enrollment_group(&dps, &id, now_ms() / 1000)
+                    .await
+                {
+                    Ok(()) => {
+                        groups.set(None);
+                        note.set(Some(Outcome::Done(format!(
+                            "Deleted enrollment group {id}."
+                        ))));
+                    }
+                    Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
+                }
+            });
+        })
+    };
+
     let on_list = {
         let (service, client, note, groups) = (
             props.service.clone(),
@@ -416,6 +458,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             <div class="actions">
                 <button type="submit" class="primary" id="dps-save">{"Create or update the group"}</button>
                 <button type="button" class="secondary" id="dps-list" onclick={on_list}>{"List groups"}</button>
+                <button type="button" class={classes!("secondary", confirm_delete.then_some("danger"))} id="dps-delete" onclick={on_delete}>{"Delete"}</button>
             </div>
             { outcome_view(&note, "dps-status") }
             if let Some(list) = &*groups {

@@ -124,6 +124,31 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         })
     };
 
+    let on_delete = {
+        let (service, client, note, registration_id) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            registration_id.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let id = registration_id.trim().to_owned();
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            };
+            let (client, note) = (client.clone(), note.clone());
+            yew::platform::spawn_local(async move {
+                note.set(Some(match client.delete_enrollment(&dps, &id, now_ms() / 1000).await {
+                    Ok(()) => Outcome::Done(format!(
+                        "Deleted {id}'s enrollment: it can no longer register (if a group's CA signed it, that group still admits it)."
+                    )),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }));
+            });
+        })
+    };
+
     let ids: Vec<String> = {
         let mut ids: Vec<String> = props
             .devices
@@ -145,6 +170,7 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
             <div class="actions">
                 <button type="submit" class="primary" id="dps-individual-save">{"Enroll this device"}</button>
                 <button type="button" class="secondary" id="dps-state" onclick={on_state}>{"Show its registration state"}</button>
+                <button type="button" class="secondary" id="dps-individual-delete" onclick={on_delete}>{"Delete its enrollment"}</button>
             </div>
             { outcome_view(&note, "dps-individual-status") }
             <Command title="Same step with the Azure CLI" command={props.az.individual_create(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
