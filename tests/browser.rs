@@ -1017,6 +1017,28 @@ async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlock
     .await;
     settle().await;
     assert!(text(&page, "#ca-result").contains("CN=Kept In Browser Root"));
+    // A new passphrase: the old one no longer opens it, the new one does.
+    type_into(&page, "ws-pass", "a brand new passphrase");
+    type_into(&page, "ws-pass2", "a brand new passphrase");
+    settle().await;
+    click(&page, &format!("ws-rekey-{name}"));
+    wait_for(
+        &page,
+        "#ws-keep-status",
+        "now opens with the new passphrase only",
+    )
+    .await;
+    click(&page, &format!("ws-unlock-{name}"));
+    wait_for(&page, "#ws-keep-status", "does not open this workspace").await;
+    type_into(&page, "ws-open-pass", "a brand new passphrase");
+    settle().await;
+    click(&page, &format!("ws-unlock-{name}"));
+    wait_for(
+        &page,
+        "#ws-keep-status",
+        &format!("Unlocked '{name}': 1 CA"),
+    )
+    .await;
     click(&page, &format!("ws-forget-{name}"));
     wait_for(&page, "#ws-keep-status", &format!("Forgot '{name}'")).await;
     settle().await;

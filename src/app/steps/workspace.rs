@@ -466,6 +466,64 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
         }
     };
 
+    // Passphrase change: opened with the old one (the Open form's), sealed again with the new one
+    // (the Save form's, typed twice); the page itself is not touched.
+    let rekey = {
+        let (old, new, confirm, line) = (
+            open_passphrase.clone(),
+            passphrase.clone(),
+            confirm.clone(),
+            keep_line.clone(),
+        );
+        move |name: String| {
+            let (old, new, confirm, line) =
+                (old.clone(), new.clone(), confirm.clone(), line.clone());
+            Callback::from(move |_: MouseEvent| {
+                if old.is_empty() {
+                    return line.set(Some(Outcome::Failed(
+                        "Type the current passphrase in the Open form and the new one twice in the Save form.".into(),
+                    )));
+                }
+                if let Err(e) = crate::pki::check_passphrase(&new) {
+                    return line.set(Some(Outcome::Failed(format!("New passphrase: {e}"))));
+                }
+                if *new != *confirm {
+                    return line.set(Some(Outcome::Failed(
+                        "The two new passphrases differ: type the same one twice.".into(),
+                    )));
+                }
+                let (name, old, new, line) =
+                    (name.clone(), (*old).clone(), (*new).clone(), line.clone());
+                line.set(Some(Outcome::Busy(format!("Encrypting '{name}' again…"))));
+                yew::platform::spawn_local(async move {
+                    paint().await;
+                    let sealed = match crate::app::vault_store::get(&name).await {
+                        Ok(Some(s)) => s,
+                        Ok(None) => {
+                            return line.set(Some(Outcome::Failed(format!(
+                                "'{name}' is no longer kept here."
+                            ))))
+                        }
+                        Err(e) => return line.set(Some(Outcome::Failed(e))),
+                    };
+                    // Opened and checked whole before anything is replaced.
+                    let resealed = open_vault(&sealed, &old)
+                        .and_then(|json| Workspace::from_json(&json).map(|_| json))
+                        .and_then(|json| seal_vault(&json, &new, KdfCost::OWASP));
+                    match resealed {
+                        Ok(text) => match crate::app::vault_store::put(&name, &text).await {
+                            Ok(()) => line.set(Some(Outcome::Done(format!(
+                                "'{name}' now opens with the new passphrase only."
+                            )))),
+                            Err(e) => line.set(Some(Outcome::Failed(e))),
+                        },
+                        Err(e) => line.set(Some(Outcome::Failed(e.to_string()))),
+                    }
+                });
+            })
+        }
+    };
+
     let forget = {
         let (line, kept) = (keep_line.clone(), kept.clone());
         move |name: String| {
@@ -562,11 +620,12 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                             <li>
                                 <strong>{name}</strong>
                                 <button type="button" class="secondary small" id={format!("ws-unlock-{name}")} onclick={unlock(name.clone())}>{"Unlock"}</button>
+                                <button type="button" class="secondary small" id={format!("ws-rekey-{name}")} onclick={rekey(name.clone())}>{"Change passphrase"}</button>
                                 <button type="button" class="secondary small" id={format!("ws-forget-{name}")} onclick={forget(name.clone())}>{"Forget"}</button>
                             </li>
                         }) }
                     </ul>
-                    <p class="hint">{"Unlock uses the passphrase typed in the Open form. A page showing a kept workspace, with nothing added since, locks itself after 15 minutes without input."}</p>
+                    <p class="hint">{"Unlock uses the passphrase typed in the Open form; Change passphrase takes the current one from there and the new one, twice, from the Save form. A page showing a kept workspace, with nothing added since, locks itself after 15 minutes without input."}</p>
                 }
                 <div class="actions">
                     <button type="button" class="secondary" id="ws-lock" onclick={on_lock}>{"Lock this page"}</button>
