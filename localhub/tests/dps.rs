@@ -27,6 +27,40 @@ async fn dps(hub: &Hub, method: reqwest::Method, path: &str, body: Option<Value>
     hub.dps_call(method, path, body).await
 }
 
+/// The app's DPS client against this localhub: its ID scope and DPS name, the service settings
+/// from its DPS connection string, and the client over HTTP.
+struct AppDps {
+    scope: String,
+    name: String,
+    svc: hubcert::iothub::DpsService,
+    client: hubcert::iothub::HubClient<localhub::HttpTransport>,
+}
+
+async fn app_dps(hub: &Hub) -> AppDps {
+    let facts = info(hub).await;
+    let text = |k: &str| {
+        facts[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{k} in /localhub/info"))
+            .to_owned()
+    };
+    AppDps {
+        scope: text("idScope"),
+        name: text("dpsName"),
+        svc: hubcert::iothub::DpsService::from_connection_string(
+            &hub.base,
+            &text("dpsConnectionString"),
+        )
+        .expect("DPS settings"),
+        client: hubcert::iothub::HubClient::new(localhub::HttpTransport(hub.http.clone()), true),
+    }
+}
+
+/// Now, in Unix seconds, for SAS tokens.
+fn unix() -> u64 {
+    now().unix_timestamp() as u64
+}
+
 /// Registers `registration_id` with `identity` over TLS; the flow's events until it finishes.
 async fn register(
     hub: &Hub,
@@ -189,15 +223,10 @@ async fn dps_refuses_as_dps_does() {
 #[tokio::test]
 async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
     use hubcert::contract::EnrollmentGroup;
-    use hubcert::iothub::{DpsService, HubClient, RestError};
+    use hubcert::iothub::RestError;
     let hub = start().await;
-    let cs = info(&hub).await["dpsConnectionString"]
-        .as_str()
-        .expect("DPS connection string")
-        .to_owned();
-    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
-    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
-    let t = || now().unix_timestamp() as u64;
+    let AppDps { svc, client, .. } = app_dps(&hub).await;
+    let t = unix;
     let (a, b) = (root("Rollover A"), root("Rollover B"));
 
     let one = EnrollmentGroup::x509_signing("line-1", &a.certificate().pem(), None);
@@ -269,20 +298,17 @@ async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
 #[tokio::test]
 async fn a_ca_proven_on_dps_backs_a_group_by_reference_and_its_devices_register() {
     use hubcert::contract::{EnrollmentGroup, VerificationCode};
-    use hubcert::iothub::{Arm, DpsService, HubClient};
+    use hubcert::iothub::Arm;
     use hubcert::pki::{ValidityDays, VerificationCertParams};
     let hub = start().await;
-    let facts = info(&hub).await;
-    let scope = facts["idScope"].as_str().expect("scope").to_owned();
-    let dps_name = facts["dpsName"].as_str().expect("DPS name").to_owned();
-    let cs = facts["dpsConnectionString"]
-        .as_str()
-        .expect("cs")
-        .to_owned();
-    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
-    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let AppDps {
+        scope,
+        name: dps_name,
+        svc,
+        client,
+    } = app_dps(&hub).await;
     let arm = Arm::dps(&hub.base, "sub", "rg", &dps_name, "any-token").expect("arm");
-    let t = || now().unix_timestamp() as u64;
+    let t = unix;
     let ca = root("DPS Proven Root");
     let sign = |code: &VerificationCode| {
         ca.issue_verification(
@@ -354,17 +380,11 @@ async fn a_ca_proven_on_dps_backs_a_group_by_reference_and_its_devices_register(
 #[tokio::test]
 async fn an_individual_enrollment_registers_its_device_by_thumbprint_and_keeps_its_state() {
     use hubcert::contract::{IndividualEnrollment, RegistrationStatus};
-    use hubcert::iothub::{DpsService, HubClient};
     let hub = start().await;
-    let facts = info(&hub).await;
-    let scope = facts["idScope"].as_str().expect("scope").to_owned();
-    let cs = facts["dpsConnectionString"]
-        .as_str()
-        .expect("cs")
-        .to_owned();
-    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
-    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
-    let t = || now().unix_timestamp() as u64;
+    let AppDps {
+        scope, svc, client, ..
+    } = app_dps(&hub).await;
+    let t = unix;
     // A certificate whose CA no group and no hub trusts: only its enrollment lets it in.
     let ca = root("Unlisted Root");
     let dev = device(&ca, "solo-1");
@@ -495,17 +515,11 @@ async fn an_individual_enrollment_registers_its_device_by_thumbprint_and_keeps_i
 #[tokio::test]
 async fn the_initial_twin_applies_once_and_the_reprovision_policy_decides_what_stays() {
     use hubcert::contract::{EnrollmentGroup, RegistrationStatus};
-    use hubcert::iothub::{DpsService, HubClient};
     let hub = start().await;
-    let facts = info(&hub).await;
-    let scope = facts["idScope"].as_str().expect("scope").to_owned();
-    let cs = facts["dpsConnectionString"]
-        .as_str()
-        .expect("cs")
-        .to_owned();
-    let svc = DpsService::from_connection_string(&hub.base, &cs).expect("settings");
-    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
-    let t = || now().unix_timestamp() as u64;
+    let AppDps {
+        scope, svc, client, ..
+    } = app_dps(&hub).await;
+    let t = unix;
     let ca = root("Twin Root");
     hub.upload_and_verify("twin-root", &ca).await;
     let mut group = EnrollmentGroup::x509_signing("twins", &ca.certificate().pem(), None);

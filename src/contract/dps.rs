@@ -260,6 +260,30 @@ pub struct X509Certificates {
     pub secondary: Option<X509CertificateWithInfo>,
 }
 
+impl X509Certificates {
+    /// A primary certificate and, during a rollover or renewal, a secondary, each given whole
+    /// (PEM).
+    pub fn pems(primary: &str, secondary: Option<&str>) -> Self {
+        let cert = |pem: &str| X509CertificateWithInfo {
+            certificate: Some(pem.to_owned()),
+            info: None,
+        };
+        Self {
+            primary: Some(cert(primary)),
+            secondary: secondary.map(cert),
+        }
+    }
+
+    /// The certificates given whole (PEM or base64 DER), primary first.
+    pub fn given(&self) -> Vec<&str> {
+        [&self.primary, &self.secondary]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.certificate.as_deref())
+            .collect()
+    }
+}
+
 /// Names of verified DPS CA certificates.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -338,17 +362,10 @@ impl EnrollmentGroup {
     /// An enabled X.509 group whose devices chain to `primary` (and, during a rollover, to
     /// `secondary`): the CAs' certificates given whole, PEM.
     pub fn x509_signing(id: &str, primary: &str, secondary: Option<&str>) -> Self {
-        let cert = |pem: &str| X509CertificateWithInfo {
-            certificate: Some(pem.to_owned()),
-            info: None,
-        };
         Self::x509(
             id,
             X509Attestation {
-                signing_certificates: Some(X509Certificates {
-                    primary: Some(cert(primary)),
-                    secondary: secondary.map(cert),
-                }),
+                signing_certificates: Some(X509Certificates::pems(primary, secondary)),
                 ..Default::default()
             },
         )
@@ -410,19 +427,12 @@ impl EnrollmentGroup {
 
     /// The PEM (or base64 DER) signing certificates given whole, primary first.
     pub fn signing_certificates(&self) -> Vec<&str> {
-        let Some(certs) = self
-            .attestation
+        self.attestation
             .x509
             .as_ref()
             .and_then(|x| x.signing_certificates.as_ref())
-        else {
-            return Vec::new();
-        };
-        [&certs.primary, &certs.secondary]
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.certificate.as_deref())
-            .collect()
+            .map(X509Certificates::given)
+            .unwrap_or_default()
     }
 }
 
@@ -459,20 +469,13 @@ impl IndividualEnrollment {
     /// An enabled enrollment of the device whose certificate is `primary` (and, while it is
     /// renewed, `secondary`), PEM.
     pub fn x509_client(registration_id: &str, primary: &str, secondary: Option<&str>) -> Self {
-        let cert = |pem: &str| X509CertificateWithInfo {
-            certificate: Some(pem.to_owned()),
-            info: None,
-        };
         Self {
             registration_id: registration_id.to_owned(),
             device_id: None,
             attestation: Attestation {
                 kind: "x509".to_owned(),
                 x509: Some(X509Attestation {
-                    client_certificates: Some(X509Certificates {
-                        primary: Some(cert(primary)),
-                        secondary: secondary.map(cert),
-                    }),
+                    client_certificates: Some(X509Certificates::pems(primary, secondary)),
                     ..Default::default()
                 }),
             },
@@ -491,19 +494,12 @@ impl IndividualEnrollment {
 
     /// The device's certificates given whole (PEM or base64 DER), primary first.
     pub fn client_certificates(&self) -> Vec<&str> {
-        let Some(certs) = self
-            .attestation
+        self.attestation
             .x509
             .as_ref()
             .and_then(|x| x.client_certificates.as_ref())
-        else {
-            return Vec::new();
-        };
-        [&certs.primary, &certs.secondary]
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.certificate.as_deref())
-            .collect()
+            .map(X509Certificates::given)
+            .unwrap_or_default()
     }
 
     /// The device id it registers as in the hub.

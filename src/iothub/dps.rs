@@ -73,9 +73,24 @@ impl DpsService {
         ))
     }
 
-    fn group_path(id: &str) -> Result<String, RestError> {
+    /// `/{collection}/{id}`, the id checked by DPS's rules first.
+    fn item_path(collection: &str, id: &str) -> Result<String, RestError> {
         let id = EnrollmentId::parse(id).map_err(RestError::Name)?;
-        Ok(format!("/enrollmentGroups/{}", url_encode(id.as_str())))
+        Ok(format!("/{collection}/{}", url_encode(id.as_str())))
+    }
+
+    /// A PUT of `body` to `path`, with `If-Match` when an etag is given.
+    fn put(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+        etag: Option<&str>,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let body = serde_json::to_value(body)
+            .map_err(|e| RestError::Local(format!("the enrollment: {e}")))?;
+        let request = self.request(Method::Put, path, now_unix)?.json(body);
+        Ok(with_etag(request, etag))
     }
 
     /// PUT an enrollment group: creates it, or (with the `etag` it was read with) replaces it.
@@ -85,16 +100,17 @@ impl DpsService {
         etag: Option<&str>,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let path = Self::group_path(&group.enrollment_group_id)?;
-        let body = serde_json::to_value(group)
-            .map_err(|e| RestError::Local(format!("the enrollment group: {e}")))?;
-        let request = self.request(Method::Put, &path, now_unix)?.json(body);
-        Ok(with_etag(request, etag))
+        let path = Self::item_path("enrollmentGroups", &group.enrollment_group_id)?;
+        self.put(&path, group, etag, now_unix)
     }
 
     /// GET an enrollment group.
     pub fn get_group(&self, id: &str, now_unix: u64) -> Result<Request, RestError> {
-        self.request(Method::Get, &Self::group_path(id)?, now_unix)
+        self.request(
+            Method::Get,
+            &Self::item_path("enrollmentGroups", id)?,
+            now_unix,
+        )
     }
 
     /// DELETE an enrollment group; `etag` `None` deletes whatever version is there.
@@ -104,7 +120,11 @@ impl DpsService {
         etag: Option<&str>,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let request = self.request(Method::Delete, &Self::group_path(id)?, now_unix)?;
+        let request = self.request(
+            Method::Delete,
+            &Self::item_path("enrollmentGroups", id)?,
+            now_unix,
+        )?;
         Ok(with_etag(request, etag))
     }
 
@@ -115,11 +135,6 @@ impl DpsService {
             .json(serde_json::json!({"query": "*"})))
     }
 
-    fn enrollment_path(registration_id: &str) -> Result<String, RestError> {
-        let id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
-        Ok(format!("/enrollments/{}", url_encode(id.as_str())))
-    }
-
     /// PUT an individual enrollment: creates it, or (with its `etag`) replaces it.
     pub fn put_enrollment(
         &self,
@@ -127,11 +142,8 @@ impl DpsService {
         etag: Option<&str>,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let path = Self::enrollment_path(&enrollment.registration_id)?;
-        let body = serde_json::to_value(enrollment)
-            .map_err(|e| RestError::Local(format!("the enrollment: {e}")))?;
-        let request = self.request(Method::Put, &path, now_unix)?.json(body);
-        Ok(with_etag(request, etag))
+        let path = Self::item_path("enrollments", &enrollment.registration_id)?;
+        self.put(&path, enrollment, etag, now_unix)
     }
 
     /// GET an individual enrollment.
@@ -142,7 +154,7 @@ impl DpsService {
     ) -> Result<Request, RestError> {
         self.request(
             Method::Get,
-            &Self::enrollment_path(registration_id)?,
+            &Self::item_path("enrollments", registration_id)?,
             now_unix,
         )
     }
@@ -155,7 +167,7 @@ impl DpsService {
     ) -> Result<Request, RestError> {
         self.request(
             Method::Delete,
-            &Self::enrollment_path(registration_id)?,
+            &Self::item_path("enrollments", registration_id)?,
             now_unix,
         )
     }
@@ -166,12 +178,8 @@ impl DpsService {
         registration_id: &str,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
-        self.request(
-            Method::Delete,
-            &format!("/registrations/{}", url_encode(id.as_str())),
-            now_unix,
-        )
+        let path = Self::item_path("registrations", registration_id)?;
+        self.request(Method::Delete, &path, now_unix)
     }
 
     /// GET a device's registration state (`/registrations/{id}`).
@@ -180,12 +188,8 @@ impl DpsService {
         registration_id: &str,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
-        self.request(
-            Method::Get,
-            &format!("/registrations/{}", url_encode(id.as_str())),
-            now_unix,
-        )
+        let path = Self::item_path("registrations", registration_id)?;
+        self.request(Method::Get, &path, now_unix)
     }
 }
 

@@ -49,6 +49,27 @@ pub(crate) fn workspace_of(
     Ok(w)
 }
 
+/// Opens a sealed workspace with `passphrase` and brings back what it holds, whole or not at all.
+fn unseal(sealed: &str, passphrase: &str) -> Result<Restored, PkiError> {
+    open_vault(sealed, passphrase)
+        .and_then(|json| Workspace::from_json(&json))
+        .and_then(|w| restore(&w))
+}
+
+impl Restored {
+    /// "1 CA and 3 device certificates".
+    fn counts(&self) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        format!(
+            "{} CA{} and {} device certificate{}",
+            self.cas.len(),
+            plural(self.cas.len()),
+            self.devices.len(),
+            plural(self.devices.len())
+        )
+    }
+}
+
 /// The page again from a workspace: each CA able to sign, each device with its files (and its
 /// `.pfx` where the key was made here and its CA is in the workspace).
 pub(crate) fn restore(w: &Workspace) -> Result<Restored, PkiError> {
@@ -319,18 +340,13 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                 paint().await;
                 let started = js_sys::Date::now();
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                let opened = open_vault(&text, &pass)
-                    .and_then(|json| Workspace::from_json(&json))
-                    .and_then(|w| restore(&w));
+                let opened = unseal(&text, &pass);
                 let ms = (js_sys::Date::now() - started).round();
                 match opened {
                     Ok(restored) => {
                         line.set(Some(Outcome::Done(format!(
-                            "Opened {name}: {} CA{} and {} device certificate{} (unlocked in {ms} ms).",
-                            restored.cas.len(),
-                            if restored.cas.len() == 1 { "" } else { "s" },
-                            restored.devices.len(),
-                            if restored.devices.len() == 1 { "" } else { "s" },
+                            "Opened {name}: {} (unlocked in {ms} ms).",
+                            restored.counts()
                         ))));
                         onopened.emit(Rc::new(restored));
                     }
@@ -443,18 +459,12 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
                         Err(e) => return line.set(Some(Outcome::Failed(e))),
                     };
                     let started = js_sys::Date::now();
-                    match open_vault(&sealed, &pass)
-                        .and_then(|json| Workspace::from_json(&json))
-                        .and_then(|w| restore(&w))
-                    {
+                    match unseal(&sealed, &pass) {
                         Ok(restored) => {
                             kept_counts.set(Some((restored.cas.len(), restored.devices.len())));
                             line.set(Some(Outcome::Done(format!(
-                                "Unlocked '{name}': {} CA{} and {} device certificate{} (in {} ms).",
-                                restored.cas.len(),
-                                if restored.cas.len() == 1 { "" } else { "s" },
-                                restored.devices.len(),
-                                if restored.devices.len() == 1 { "" } else { "s" },
+                                "Unlocked '{name}': {} (in {} ms).",
+                                restored.counts(),
                                 (js_sys::Date::now() - started).round()
                             ))));
                             onopened.emit(Rc::new(restored));
