@@ -12,6 +12,7 @@ mod error;
 mod login;
 mod registry;
 mod request;
+mod rollover;
 mod snippets;
 
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
@@ -24,4 +25,5 @@ pub use error::{Plane, RestError};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use request::{Method, Request};
+pub use rollover::{plan_rollover, RolloverStep};
 pub use snippets::{sample_telemetry, DeviceFiles, ProvisioningFiles};

@@ -22,6 +22,7 @@ mod pkcs12;
 mod pkcs12_import;
 mod pkcs7;
 mod preflight;
+mod renew;
 mod signature;
 mod validity;
 mod vault;
@@ -53,6 +54,7 @@ pub use pkcs7::{read_pkcs7, write_pkcs7};
 pub use preflight::{
     ca_checks, chain_checks, device_checks, is_signed_by, verification_checks, Check,
 };
+pub use renew::{due_for_renewal, same_public_key, DueDevice, RenewKey, Renewed};
 pub use validity::ValidityDays;
 pub use vault::{
     check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,

@@ -379,3 +379,94 @@ async fn a_disabled_device_is_refused_until_enabled_again() {
         .unwrap_err();
     assert_eq!(e.status(), Some(404), "{e}");
 }
+
+#[tokio::test]
+async fn a_thumbprint_device_rolls_over_to_its_renewed_certificate_without_being_refused() {
+    use hubcert::iothub::RolloverStep;
+    use hubcert::pki::{Identity, RenewKey, ValidityDays};
+    let hub = start().await;
+    // A CA the hub has never seen: the device is pinned by thumbprint only.
+    let ca = root("Thumbprint Root");
+    let old = device(&ca, "thumb-roll-1");
+    let cs = hub.running.hub.connection_string();
+    let registry = Registry::from_connection_string(&hub.base, &cs).unwrap();
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let id = DeviceId::parse("thumb-roll-1").unwrap();
+    let t = || now().unix_timestamp() as u64;
+    let info = old.certificate.info().unwrap();
+    client
+        .register_device(
+            &registry,
+            &id,
+            &DeviceAuth::SelfSigned {
+                primary: info.sha256.to_string(),
+                secondary: None,
+            },
+            t(),
+        )
+        .await
+        .unwrap();
+    // Renewed with the key the device already holds.
+    let renewed = ca
+        .renew_device(
+            &old.certificate,
+            RenewKey::Same,
+            ValidityDays::new(365).unwrap(),
+            now(),
+        )
+        .unwrap();
+    let new = Identity {
+        certificate: renewed.certificate,
+        key: old.key.duplicate().unwrap(),
+    };
+    let new_info = new.certificate.info().unwrap();
+    let connects = |identity: &Identity| {
+        let identity = Identity {
+            certificate: identity.certificate.clone(),
+            key: identity.key.duplicate().unwrap(),
+        };
+        let hub = &hub;
+        async move {
+            connect(hub, Via::Tls, "thumb-roll-1", Some(&identity), "")
+                .await
+                .is_ok()
+        }
+    };
+    assert!(connects(&old).await);
+    assert!(!connects(&new).await, "not registered yet: refused");
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let (d, step) = client
+            .roll_thumbprint(
+                &registry,
+                &id,
+                new_info.sha1.as_str(),
+                new_info.sha256.as_str(),
+                t(),
+            )
+            .await
+            .unwrap();
+        seen.push(step);
+        assert!(connects(&new).await, "{step:?}");
+        assert_eq!(
+            connects(&old).await,
+            matches!(step, RolloverStep::Staged | RolloverStep::Promoted),
+            "{step:?}"
+        );
+        if step == RolloverStep::Promoted {
+            assert_eq!(
+                d.primary_thumbprint.as_deref(),
+                Some(new_info.sha256.as_str())
+            );
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            RolloverStep::Staged,
+            RolloverStep::Promoted,
+            RolloverStep::Retired,
+            RolloverStep::AlreadyDone
+        ]
+    );
+}

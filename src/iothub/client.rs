@@ -312,16 +312,65 @@ impl<T: Transport> HubClient<T> {
         } else {
             DeviceStatus::Disabled
         };
+        self.update_device(registry, id, now_unix, |device| {
+            device.status = status.clone();
+            device.status_reason = Some(reason.to_owned());
+            Ok((true, ()))
+        })
+        .await
+        .map(|(device, ())| device)
+    }
+
+    /// Moves a thumbprint-registered device one step towards the certificate with thumbprints
+    /// `sha1`/`sha256` (see [`RolloverStep`]): the new one as secondary, then primary, then the
+    /// old one retired. Each press reads the hub's record first, so the sequence resumes after a
+    /// reload, and the device is never left with no thumbprint that connects.
+    pub async fn roll_thumbprint(
+        &self,
+        registry: &Registry,
+        id: &DeviceId,
+        sha1: &str,
+        sha256: &str,
+        now_unix: u64,
+    ) -> Result<(HubDevice, super::RolloverStep), RestError> {
+        self.update_device(registry, id, now_unix, |device| {
+            let (step, next) =
+                super::plan_rollover(device, sha1, sha256).map_err(RestError::Local)?;
+            let changed = next.is_some();
+            if let Some(t) = next {
+                device.authentication.x509_thumbprint = Some(t);
+            }
+            Ok((changed, step))
+        })
+        .await
+    }
+
+    /// Reads a device, lets `change` edit it (it answers whether anything changed, and a value
+    /// to return), and writes it back with the etag read; one re-read and retry if another
+    /// writer got in between. Nothing is written when nothing changed.
+    async fn update_device<R>(
+        &self,
+        registry: &Registry,
+        id: &DeviceId,
+        now_unix: u64,
+        change: impl Fn(&mut crate::contract::Device) -> Result<(bool, R), RestError>,
+    ) -> Result<(HubDevice, R), RestError> {
         let mut retried = false;
         loop {
             let body = self
                 .call(Plane::Registry, &registry.get(id, now_unix)?)
                 .await?;
-            let device = crate::contract::Device::from_json(body.as_bytes())
+            let mut device = crate::contract::Device::from_json(body.as_bytes())
                 .map_err(|e| RestError::BadAnswer(format!("not a device description: {e}")))?;
-            let request = registry.set_status(&device, status.clone(), reason, now_unix)?;
-            match self.call(Plane::Registry, &request).await {
-                Ok(body) => return HubDevice::parse(&body),
+            let (changed, result) = change(&mut device)?;
+            if !changed {
+                return Ok((HubDevice::parse(&body)?, result));
+            }
+            match self
+                .call(Plane::Registry, &registry.replace(&device, now_unix)?)
+                .await
+            {
+                Ok(body) => return Ok((HubDevice::parse(&body)?, result)),
                 Err(e) if e.is_stale_etag() && !retried => retried = true,
                 Err(e) => return Err(e),
             }

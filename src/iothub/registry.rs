@@ -319,8 +319,21 @@ impl Registry {
         Ok(request)
     }
 
-    /// PUT `device` (as read) back with `status` changed, with its etag in `If-Match`: how a
-    /// device is disabled (revoked: IoT Hub checks no CRL) or enabled again.
+    /// PUT `device` (as read, then changed) back with its etag in `If-Match`, so a change made
+    /// by someone else in between is refused (412) rather than overwritten.
+    pub fn replace(&self, device: &Device, now_unix: u64) -> Result<Request, RestError> {
+        let id = DeviceId::parse(&device.device_id).map_err(RestError::Name)?;
+        let etag = format!("\"{}\"", device.etag().trim_matches('"'));
+        let mut request = self.request(Method::Put, &id, now_unix)?.if_match(&etag);
+        request
+            .headers
+            .push(("Content-Type", "application/json".to_owned()));
+        request.body = Some(device.to_json());
+        Ok(request)
+    }
+
+    /// [`Self::replace`] with `status` changed: how a device is disabled (revoked: IoT Hub checks
+    /// no CRL) or enabled again.
     pub fn set_status(
         &self,
         device: &Device,
@@ -328,17 +341,10 @@ impl Registry {
         reason: &str,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let id = DeviceId::parse(&device.device_id).map_err(RestError::Name)?;
         let mut changed = device.clone();
         changed.status = status;
         changed.status_reason = Some(reason.to_owned());
-        let etag = format!("\"{}\"", device.etag().trim_matches('"'));
-        let mut request = self.request(Method::Put, &id, now_unix)?.if_match(&etag);
-        request
-            .headers
-            .push(("Content-Type", "application/json".to_owned()));
-        request.body = Some(changed.to_json());
-        Ok(request)
+        self.replace(&changed, now_unix)
     }
 
     /// GET a device identity.

@@ -417,7 +417,44 @@ impl CertificateAuthority {
         Ok(cert)
     }
 
-    fn sign(
+    /// This CA's own certificate parameters with a new serial and a new validity from `now`:
+    /// same subject, key and pathLen, and the CA key usages this tool issues (a renewal).
+    pub(super) fn renewal_params(
+        &self,
+        validity: ValidityDays,
+        now: OffsetDateTime,
+    ) -> Result<CertificateParams, PkiError> {
+        let fresh = base_params(&self.key, now, validity)?;
+        let mut params = self.params.clone();
+        params.not_before = fresh.not_before;
+        params.not_after = fresh.not_after;
+        params.serial_number = fresh.serial_number;
+        // The subject key identifier stays as it was (an imported CA's may come from another
+        // method), so the authority key identifier of what it signed still matches.
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+        ];
+        Ok(params)
+    }
+
+    /// A CA from parameters this module made (so its subject encodes as its certificate's does).
+    pub(super) fn assemble(
+        certificate: Certificate,
+        key: KeyPair,
+        params: CertificateParams,
+        issuers: Vec<Certificate>,
+    ) -> Result<Self, PkiError> {
+        Ok(Self {
+            certificate,
+            key,
+            params,
+            issuers,
+        })
+    }
+
+    pub(super) fn sign(
         &self,
         cert: &CertificateParams,
         key: &impl rcgen::PublicKeyData,

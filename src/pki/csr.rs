@@ -2,44 +2,19 @@
 //! signed here after checking the request's own signature, so the device key never moves.
 
 use der::{Decode, Encode};
-use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 use x509_cert::request::CertReq;
 
 use super::armor::pem_rfc7468_decode;
-use super::authority::{CertificateAuthority, DeviceCertParams, KeyId};
-use super::error::Unsupported;
+use super::authority::{CertificateAuthority, DeviceCertParams};
 use super::oid::{OID_COMMON_NAME, OID_EXTENSION_REQUEST};
-use super::signature::{self, KeyKind, UnknownKey, Unverifiable};
+use super::signature::{self, PublicKey, Unverifiable};
 use super::{Certificate, KeyPair, PkiError, ValidityDays};
 use crate::contract::DeviceId;
 
 fn invalid(detail: impl Into<String>) -> PkiError {
     PkiError::CsrInvalid {
         detail: detail.into(),
-    }
-}
-
-/// The public key of a request, usable by rcgen as the subject key of what is issued.
-#[derive(Debug, Clone)]
-struct RequestKey {
-    kind: KeyKind,
-    point: Vec<u8>,
-}
-
-impl rcgen::PublicKeyData for RequestKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.point
-    }
-
-    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        self.kind.rcgen_algorithm()
-    }
-}
-
-impl KeyId for RequestKey {
-    fn key_id(&self) -> Vec<u8> {
-        Sha1::digest(&self.point).to_vec()
     }
 }
 
@@ -54,7 +29,7 @@ pub struct SigningRequest {
     pub key_type: String,
     /// The extensions requested (by name or OID); the device profile is applied regardless.
     pub requested_extensions: Vec<String>,
-    key: RequestKey,
+    key: PublicKey,
 }
 
 fn extension_name(oid: &der::oid::ObjectIdentifier) -> String {
@@ -88,26 +63,12 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
     let req =
         CertReq::from_der(&der).map_err(|e| invalid(format!("not a PKCS#10 request: {e}")))?;
     let spki = &req.info.public_key;
-    let kind = KeyKind::of(spki).map_err(|unknown| match unknown {
-        UnknownKey::Rsa(Some(bits)) if bits < super::key::RSA_MIN_BITS => PkiError::KeyTooSmall {
-            bits,
-            min: super::key::RSA_MIN_BITS,
-        },
-        UnknownKey::Rsa(bits) => PkiError::UnsupportedKey {
-            kind: Unsupported::RsaSize { bits },
-        },
-        UnknownKey::Algorithm(oid) => PkiError::UnsupportedKey {
-            kind: Unsupported::Algorithm { oid },
-        },
-        UnknownKey::Curve(oid) => PkiError::UnsupportedKey {
-            kind: Unsupported::Curve { oid },
-        },
-    })?;
-    let point = spki.subject_public_key.raw_bytes().to_vec();
+    let key = PublicKey::of(spki)?;
+    let (kind, point) = (key.kind, &key.point);
 
     // The request signs its own info with the private key of the public key it carries.
     let signed = req.info.to_der().map_err(|e| invalid(e.to_string()))?;
-    match signature::verify(kind, &point, &req.algorithm.oid, &signed, req.signature.raw_bytes()) {
+    match signature::verify(kind, point, &req.algorithm.oid, &signed, req.signature.raw_bytes()) {
         Ok(true) => {}
         Ok(false) => return Err(invalid("its signature does not match its contents: it was altered after it was made, or made with another key. Make a new CSR on the device")),
         Err(Unverifiable::SignatureAlgorithm(o)) => {
@@ -155,7 +116,7 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
         common_name,
         key_type: kind.label(),
         requested_extensions,
-        key: RequestKey { kind, point },
+        key,
     })
 }
 

@@ -237,6 +237,11 @@ pub enum PkiError {
         /// The shortest accepted.
         min: usize,
     },
+    /// A certificate that cannot be renewed as asked.
+    RenewInvalid {
+        /// Why.
+        detail: String,
+    },
     /// A new workspace passphrase is too short.
     PassphraseTooShort {
         /// Its length in characters.
@@ -328,6 +333,9 @@ impl fmt::Display for PkiError {
                 f,
                 "The {field} has {chars} characters; use at least {min}, or press Generate for a strong one. The file holds a private key: a short password falls to an offline guess in minutes."
             ),
+            Self::RenewInvalid { detail } => {
+                write!(f, "This certificate cannot be renewed: {detail}.")
+            }
             Self::PassphraseTooShort { chars, min } => write!(
                 f,
                 "The passphrase has {chars} characters; use at least {min} (a few unrelated words are easy to remember and hard to guess)."

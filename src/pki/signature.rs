@@ -8,11 +8,14 @@ use rsa::signature::Verifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
+use super::authority::KeyId;
+use super::error::Unsupported;
 use super::key::RSA_MIN_BITS;
 use super::oid::{
     OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION,
     OID_RSA_SHA256, OID_RSA_SHA384, OID_RSA_SHA512,
 };
+use super::PkiError;
 
 /// A kind of public key this tool signs and verifies with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +90,57 @@ impl KeyKind {
             Self::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
             Self::Rsa(_) => &rcgen::PKCS_RSA_SHA256,
         }
+    }
+}
+
+/// A public key held elsewhere (in a CSR, or in a certificate being renewed), usable by rcgen as
+/// the subject key of what is issued.
+#[derive(Debug, Clone)]
+pub(super) struct PublicKey {
+    pub(super) kind: KeyKind,
+    /// The subjectPublicKey bits (an EC point, or an RSAPublicKey).
+    pub(super) point: Vec<u8>,
+}
+
+impl PublicKey {
+    /// The key of a SubjectPublicKeyInfo, refused by name when this tool cannot sign for it.
+    pub(super) fn of(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, PkiError> {
+        let kind = KeyKind::of(spki).map_err(|unknown| match unknown {
+            UnknownKey::Rsa(Some(bits)) if bits < RSA_MIN_BITS => PkiError::KeyTooSmall {
+                bits,
+                min: RSA_MIN_BITS,
+            },
+            UnknownKey::Rsa(bits) => PkiError::UnsupportedKey {
+                kind: Unsupported::RsaSize { bits },
+            },
+            UnknownKey::Algorithm(oid) => PkiError::UnsupportedKey {
+                kind: Unsupported::Algorithm { oid },
+            },
+            UnknownKey::Curve(oid) => PkiError::UnsupportedKey {
+                kind: Unsupported::Curve { oid },
+            },
+        })?;
+        Ok(Self {
+            kind,
+            point: spki.subject_public_key.raw_bytes().to_vec(),
+        })
+    }
+}
+
+impl rcgen::PublicKeyData for PublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.point
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.kind.rcgen_algorithm()
+    }
+}
+
+impl KeyId for PublicKey {
+    fn key_id(&self) -> Vec<u8> {
+        use sha1::Sha1;
+        Sha1::digest(&self.point).to_vec()
     }
 }
 
