@@ -57,6 +57,10 @@ pub fn App() -> Html {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
     };
+    let on_ca_renewed = {
+        let bench = bench.clone();
+        Callback::from(move |(i, made)| bench.dispatch(Action::CaRenewed(i, made)))
+    };
     let settings = use_reducer(settings::HubSettings::default);
     use_effect_with((), |()| settings::HubSettings::forget_stored());
     let on_workspace = {
@@ -105,6 +109,7 @@ pub fn App() -> Html {
                     <li><a href="#step-decode">{"Decode an error"}</a></li>
                     <li><a href="#step-inspect">{"Inspect"}</a></li>
                     <li><a href="#step-expiry">{"Expiry"}</a></li>
+                    <li><a href="#step-renew">{"Renew"}</a></li>
                     <li><a href="#step-workspace">{"Keep"}</a></li>
                 </ol>
             </nav>
@@ -114,13 +119,14 @@ pub fn App() -> Html {
                 <hub::HubSettingsStep settings={settings.clone()} />
                 <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                 <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
-                <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
+                <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch.clone()} issued={bench.devices.clone()} />
                 <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
                 <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} settings={settings.clone()} />
                 <dps::DpsStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />
                 <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
                 <expiry::ExpiryStep items={bench.all_certificates()} />
+                <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} />
                 <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} />
             </main>
             <footer class="footnote">

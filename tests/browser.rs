@@ -764,10 +764,7 @@ async fn the_expiry_watch_lists_everything_soonest_first() {
         rows[1].contains("Device watch-short") && rows[1].contains("under 14 days"),
         "{rows:?}"
     );
-    assert!(
-        rows[1].contains("issue a new certificate with the same CN"),
-        "{rows:?}"
-    );
+    assert!(rows[1].contains("renew it before then"), "{rows:?}");
     assert!(
         rows[2].contains("Device watch-long") && rows[2].contains("ok"),
         "{rows:?}"
@@ -1043,5 +1040,121 @@ async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlock
     wait_for(&page, "#ws-keep-status", &format!("Forgot '{name}'")).await;
     settle().await;
     assert!(find(&page, &format!("#ws-unlock-{name}")).is_none());
+    page.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_user_renews_the_devices_due_with_their_keys_and_renews_the_ca() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Renewal Root");
+    click(&page, "ca-create");
+    settle().await;
+    for (id, days) in [("due-soon", "10"), ("due-later", "200")] {
+        type_into(&page, "d-id", id);
+        type_into(&page, "d-days", days);
+        click(&page, "d-create");
+        settle().await;
+    }
+    let pem_of = |selector: &str| -> Certificate {
+        let area: web_sys::HtmlTextAreaElement = find(&page, &format!("{selector} textarea"))
+            .unwrap_or_else(|| panic!("{selector}"))
+            .unchecked_into();
+        Certificate::from_pem(&area.value()).unwrap()
+    };
+    let old = pem_of("[id^=device-]");
+    assert_eq!(
+        old.info().unwrap().common_name.as_deref(),
+        Some("due-later")
+    );
+    // Within 30 days: only due-soon.
+    let table = text(&page, "#renew-table");
+    assert!(
+        table.contains("due-soon") && !table.contains("due-later"),
+        "{table}"
+    );
+    assert!(table.contains("held here"), "{table}");
+    type_into(&page, "renew-within", "365");
+    settle().await;
+    let table = text(&page, "#renew-table");
+    assert!(
+        table.contains("due-soon") && table.contains("due-later"),
+        "{table}"
+    );
+    // Untick due-soon: one device left to renew.
+    let pick = find(&page, "#renew-table input[type=checkbox]").unwrap();
+    pick.unchecked_ref::<web_sys::HtmlElement>().click();
+    settle().await;
+    assert_eq!(text(&page, "#renew-submit"), "Renew 1 device");
+    click(&page, "renew-submit");
+    let done = wait_for(
+        &page,
+        "#renew-result",
+        "1 device certificate renewed: due-later",
+    )
+    .await;
+    assert!(done.contains("Download renewed-devices-1.zip"), "{done}");
+    let renewed = pem_of("#renew-result [id^=renewed-]");
+    let (a, b) = (old.info().unwrap(), renewed.info().unwrap());
+    assert_eq!(b.common_name.as_deref(), Some("due-later"));
+    assert_ne!(a.serial, b.serial);
+    assert_eq!(
+        a.subject_public_key_info, b.subject_public_key_info,
+        "kept the device's key"
+    );
+    assert!(b.not_after > a.not_after);
+    assert!(done.contains("Download due-later.key"), "{done}");
+    // The newest certificate counts: due-later (its old certificate had 200 days) is no longer
+    // due within 300 days; due-soon still is.
+    type_into(&page, "renew-within", "300");
+    settle().await;
+    let table = text(&page, "#renew-table");
+    assert!(
+        table.contains("due-soon") && !table.contains("due-later"),
+        "{table}"
+    );
+    // The hub side lists it for a thumbprint rollover.
+    assert!(text(&page, "#renew-hub").contains("Renewed on this page: due-later."));
+
+    // A new key this time, for due-soon.
+    let pick = find(&page, "#renew-table input[type=checkbox]").unwrap();
+    pick.unchecked_ref::<web_sys::HtmlElement>().click();
+    click(&page, "renew-new-key");
+    settle().await;
+    click(&page, "renew-submit");
+    wait_for(
+        &page,
+        "#renew-result",
+        "1 device certificate renewed: due-soon",
+    )
+    .await;
+    let rekeyed = pem_of("#renew-result [id^=renewed-]");
+    assert_eq!(
+        rekeyed.info().unwrap().common_name.as_deref(),
+        Some("due-soon")
+    );
+
+    // The root renewed with its own key: the old device still chains to the new root.
+    let old_root = pem_of("#ca-result");
+    click(&page, "renew-ca-submit");
+    let said = wait_for(&page, "#renew-ca-status", "Renewed with the same key").await;
+    assert!(said.contains("Upload the new certificate"), "{said}");
+    let new_root = pem_of("#ca-result");
+    assert_ne!(new_root.der(), old_root.der());
+    let (r0, r1) = (old_root.info().unwrap(), new_root.info().unwrap());
+    assert_eq!(r0.subject, r1.subject);
+    assert_eq!(r0.subject_public_key_info, r1.subject_public_key_info);
+    assert!(hubcert::pki::is_signed_by(&old, &new_root).unwrap());
+    // What the renewed root signs next chains to it.
+    type_into(&page, "d-id", "after-renewal");
+    type_into(&page, "d-days", "30");
+    click(&page, "d-create");
+    settle().await;
+    let next = pem_of("[id^=device-]");
+    assert_eq!(
+        next.info().unwrap().common_name.as_deref(),
+        Some("after-renewal")
+    );
+    assert!(hubcert::pki::is_signed_by(&next, &old_root).unwrap());
     page.remove();
 }

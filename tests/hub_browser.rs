@@ -896,3 +896,91 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
 
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_renewed_thumbprint_device_is_rolled_over_on_localhub_in_three_presses() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Rollover Root");
+    click(&page, "ca-create");
+    settle().await;
+    wait_for(&page, "#hub-settings-status", "localhub").await;
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    click(&page, "hub-read-localhub");
+    wait_for(&page, "#hub-settings-status", "connection string").await;
+
+    let id = format!("roll-{}", suffix());
+    type_into(&page, "d-id", &id);
+    type_into(&page, "d-days", "20");
+    click(&page, "d-create");
+    settle().await;
+    let old = text(&page, "[id^=device-] .thumb.sha256");
+    type_into(&page, "reg-ids", &id);
+    click(&page, "reg-self");
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "1 of 1 done").await;
+
+    // Renew it with its own key; the renewed certificate's thumbprint is what the hub must learn.
+    click(&page, "renew-submit");
+    wait_for(&page, "#renew-result", &format!("renewed: {id}")).await;
+    let new = text(&page, "#renew-result [id^=renewed-] .thumb.sha256");
+    assert_ne!(old, new);
+    assert!(text(&page, "#renew-hub").contains(&id));
+
+    let cs = info["connectionString"].as_str().unwrap();
+    let key = cs.split("SharedAccessKey=").nth(1).unwrap();
+    let host = info["hostName"].as_str().unwrap();
+    let token = build_sas_token(host, key, Some("iothubowner"), unix_now() + 120).unwrap();
+    let thumbprints = || {
+        let (id, token) = (id.clone(), token.clone());
+        async move {
+            let (status, dev) = get_json(
+                &format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"),
+                &token,
+            )
+            .await;
+            assert_eq!(status, 200, "{dev}");
+            let t = &dev["authentication"]["x509Thumbprint"];
+            (
+                t["primaryThumbprint"].as_str().unwrap_or("").to_owned(),
+                t["secondaryThumbprint"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+    assert_eq!(thumbprints().await, (old.clone(), old.clone()));
+    let steps = [
+        (
+            "new thumbprint added as secondary",
+            (old.clone(), new.clone()),
+        ),
+        ("new thumbprint is now primary", (new.clone(), old.clone())),
+        ("old thumbprint retired", (new.clone(), new.clone())),
+        ("already on the new certificate", (new.clone(), new.clone())),
+    ];
+    for (said, expected) in steps {
+        click(&page, "renew-roll");
+        wait_for(&page, "#renew-roll-results", said).await;
+        wait_for(&page, "#renew-roll-status", "1 of 1 done").await;
+        assert_eq!(thumbprints().await, expected, "{said}");
+    }
+    // A CA-signed device needs nothing on the hub.
+    let ca_dev = format!("roll-ca-{}", suffix());
+    type_into(&page, "d-id", &ca_dev);
+    click(&page, "d-create");
+    settle().await;
+    type_into(&page, "reg-ids", &ca_dev);
+    click(&page, "reg-ca");
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "1 of 1 done").await;
+    type_into(&page, "renew-within", "400");
+    settle().await;
+    click(&page, "renew-submit");
+    wait_for(&page, "#renew-result", "renewed").await;
+    click(&page, "renew-roll");
+    wait_for(&page, "#renew-roll-results", "CA-signed").await;
+    let rows = text(&page, "#renew-roll-results");
+    assert!(rows.contains(&format!("{ca_dev} — CA-signed")), "{rows}");
+    page.remove();
+}

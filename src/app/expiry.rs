@@ -13,12 +13,10 @@ use crate::pki::{
 
 /// The summary line over the list: how many are expired and in each alert window (30, 14, 7 days).
 fn summary(rows: &[ExpiryRow]) -> (String, &'static str) {
-    let count = |s: ExpiryStatus| rows.iter().filter(|r| r.status == s).count();
-    let worst = rows
-        .iter()
-        .map(|r| r.status)
-        .min()
-        .unwrap_or(ExpiryStatus::Ok);
+    // A renewed device's old certificate needs nothing: it is not counted as an alert.
+    let live = || rows.iter().filter(|r| !r.superseded);
+    let count = |s: ExpiryStatus| live().filter(|r| r.status == s).count();
+    let worst = live().map(|r| r.status).min().unwrap_or(ExpiryStatus::Ok);
     if worst == ExpiryStatus::Ok {
         let text = if rows.len() == 1 {
             format!("The certificate is valid for more than {EXPIRY_WARNING_DAYS} days.")
@@ -103,7 +101,11 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                                         </td>
                                         <td>{format_utc(r.not_after)}</td>
                                         <td class="num">{r.days_left}</td>
-                                        <td><span class={classes!("badge", r.status.tone())}>{r.status.label()}</span></td>
+                                        <td>if r.superseded && r.status != ExpiryStatus::Ok {
+                                            <span class="badge ok">{"renewed"}</span>
+                                        } else {
+                                            <span class={classes!("badge", r.status.tone())}>{r.status.label()}</span>
+                                        }</td>
                                     </tr>
                                 }) }
                             </tbody>

@@ -156,6 +156,8 @@ pub(crate) enum Action {
     /// A batch, in the order issued.
     DevicesIssued(Vec<Rc<Issued>>),
     VerificationIssued(Rc<Issued>),
+    /// A CA renewed with its own key replaces the CA at this index of the tree.
+    CaRenewed(usize, (SharedCa, Rc<Issued>)),
     /// A saved workspace replaces the page's CAs (root first; `active` signs) and devices.
     WorkspaceOpened {
         cas: Vec<(SharedCa, Rc<Issued>)>,
@@ -218,6 +220,20 @@ impl Reducible for Workbench {
                 next.cas = Rc::new(cas);
                 next.ca = Some(ca);
                 next.verification = None;
+            }
+            Action::CaRenewed(i, (ca, issued)) => {
+                if let Some((old, _)) = self.cas.get(i) {
+                    let mut cas = (*self.cas).clone();
+                    if next.ca.as_ref() == Some(old) {
+                        next.ca = Some(ca.clone());
+                        next.verification = None;
+                    }
+                    if i == 0 {
+                        next.root = Some(issued.clone());
+                    }
+                    cas[i] = (ca, issued);
+                    next.cas = Rc::new(cas);
+                }
             }
             Action::SelectCa(i) => {
                 if let Some((ca, _)) = self.cas.get(i) {

@@ -119,6 +119,22 @@ impl AzHub {
         )
     }
 
+    /// Set a thumbprint device's primary and secondary thumbprints (one step of a rollover).
+    pub fn device_set_thumbprints(
+        &self,
+        device_id: &str,
+        primary: &str,
+        secondary: &str,
+    ) -> String {
+        format!(
+            "az iot hub device-identity update {} --device-id {} --set authentication.x509Thumbprint.primaryThumbprint={} authentication.x509Thumbprint.secondaryThumbprint={}",
+            self.args(),
+            quote(device_id),
+            quote(primary),
+            quote(secondary)
+        )
+    }
+
     /// Show a device identity.
     pub fn device_show(&self, device_id: &str) -> String {
         format!(
@@ -346,6 +362,10 @@ mod tests {
         assert_eq!(
             hub.device_set_status("d1", false),
             "az iot hub device-identity update --hub-name myhub --resource-group 'my rg' --device-id d1 --set status=disabled"
+        );
+        assert_eq!(
+            hub.device_set_thumbprints("d1", "AA", "BB"),
+            "az iot hub device-identity update --hub-name myhub --resource-group 'my rg' --device-id d1 --set authentication.x509Thumbprint.primaryThumbprint=AA authentication.x509Thumbprint.secondaryThumbprint=BB"
         );
         assert_eq!(
             AzHub { hub: String::new(), resource_group: String::new() }.device_create_ca("dev$1"),

@@ -94,6 +94,9 @@ pub struct ExpiryRow {
     pub is_ca: bool,
     /// What to do about it, when something must be done.
     pub advice: Option<String>,
+    /// A device certificate with a newer one for the same device in the list (renewed): its
+    /// date no longer needs action.
+    pub superseded: bool,
 }
 
 /// The watch list for `items` (label, certificate) at `now`, soonest expiry first.
@@ -101,21 +104,40 @@ pub fn expiry_report(
     items: &[(String, Certificate)],
     now: OffsetDateTime,
 ) -> Result<Vec<ExpiryRow>, PkiError> {
-    let mut rows = items
+    let infos = items
         .iter()
-        .map(|(label, cert)| {
-            let info = cert.info()?;
+        .map(|(label, cert)| Ok((label, cert.info()?)))
+        .collect::<Result<Vec<_>, PkiError>>()?;
+    // The latest notAfter of each device's certificates: an earlier one was renewed.
+    let mut latest = std::collections::HashMap::<&str, OffsetDateTime>::new();
+    for (_, info) in &infos {
+        if let (false, Some(cn)) = (info.is_ca, info.common_name.as_deref()) {
+            let e = latest.entry(cn).or_insert(info.not_after);
+            *e = (*e).max(info.not_after);
+        }
+    }
+    let mut rows = infos
+        .iter()
+        .map(|(label, info)| {
+            let info = info.clone();
             let days_left = info.days_left(now);
             let status = ExpiryStatus::classify(now >= info.not_after, days_left);
+            let superseded = !info.is_ca
+                && info
+                    .common_name
+                    .as_deref()
+                    .and_then(|cn| latest.get(cn))
+                    .is_some_and(|l| *l > info.not_after);
             let advice = match (status, info.is_ca) {
                 (ExpiryStatus::Ok, _) => None,
+                (_, false) if superseded => Some("Renewed: a newer certificate for this device is listed. Once the device uses it, this one can go (a thumbprint device: retire it on the hub in Renew).".to_owned()),
                 (ExpiryStatus::Expired, true) => Some("Expired: devices it signed can no longer connect. Make a new CA, upload and verify it, and re-issue the devices.".to_owned()),
                 (_, true) => Some(format!("Expires {}: make the next CA now, upload and verify it next to this one (on DPS as the enrollment group's secondary), and re-issue devices before then.", format_utc(info.not_after))),
-                (ExpiryStatus::Expired, false) => Some("Expired: the hub refuses it. Issue a new certificate with the same CN and install it on the device.".to_owned()),
-                (_, false) => Some(format!("Expires {}: issue a new certificate with the same CN and install it on the device before then (a DPS device then registers again and stays on its hub).", format_utc(info.not_after))),
+                (ExpiryStatus::Expired, false) => Some("Expired: the hub refuses it. Renew it (Renew, below: same CN, its own key) and install the new certificate on the device.".to_owned()),
+                (_, false) => Some(format!("Expires {}: renew it before then (Renew, below: same CN, its own key) and install the new certificate on the device (a DPS device then registers again and stays on its hub).", format_utc(info.not_after))),
             };
             Ok(ExpiryRow {
-                label: label.clone(),
+                label: (*label).clone(),
                 subject: info.subject,
                 not_after: info.not_after,
                 days_left,
@@ -128,6 +150,7 @@ pub fn expiry_report(
                 key_type: info.key_type,
                 is_ca: info.is_ca,
                 advice,
+                superseded,
             })
         })
         .collect::<Result<Vec<_>, PkiError>>()?;
@@ -185,6 +208,35 @@ mod tests {
     use time::Duration;
 
     #[test]
+    fn a_renewed_devices_old_certificate_is_marked_superseded() {
+        let now = OffsetDateTime::now_utc();
+        let ca = CertificateAuthority::create_root(&RootCaParams::default(), now).unwrap();
+        let dev = |id: &str, days: u32| {
+            ca.issue_device_identity(
+                &DeviceCertParams {
+                    device_id: crate::contract::DeviceId::parse(id).unwrap(),
+                    validity: ValidityDays::new(days).unwrap(),
+                },
+                KeyAlgorithm::EcdsaP256,
+                now,
+            )
+            .unwrap()
+            .certificate
+        };
+        let items = vec![
+            ("new".to_owned(), dev("d1", 365)),
+            ("old".to_owned(), dev("d1", 5)),
+            ("other".to_owned(), dev("d2", 5)),
+        ];
+        let rows = expiry_report(&items, now).unwrap();
+        let row = |l: &str| rows.iter().find(|r| r.label == l).unwrap();
+        assert!(row("old").superseded);
+        assert!(row("old").advice.as_deref().unwrap().starts_with("Renewed"));
+        assert!(!row("new").superseded && !row("other").superseded);
+        assert_eq!(row("other").status, ExpiryStatus::Within7);
+    }
+
+    #[test]
     fn soonest_first_with_status_advice_and_csv() {
         let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
         let ca = CertificateAuthority::create_root(&RootCaParams::default(), t0).unwrap();
@@ -229,7 +281,7 @@ mod tests {
             .advice
             .as_deref()
             .unwrap()
-            .contains("issue a new certificate with the same CN"));
+            .contains("renew it before then"));
         assert!(rows[3].advice.is_none());
         let csv = expiry_csv(&rows);
         let lines: Vec<_> = csv.split("\r\n").collect();
