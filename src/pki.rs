@@ -41,7 +41,10 @@ pub use error::{Field, PkiError, Unsupported};
 pub use expiry::{
     expiry_csv, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
 };
-pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
+pub use import::{
+    ca_certificates_from_bytes, certificate_from_bytes, certificates_from_bytes,
+    size_ok as input_size_ok, MAX_INPUT_BYTES,
+};
 pub use inspect::{inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pbe::{

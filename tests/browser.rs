@@ -408,6 +408,54 @@ async fn a_user_imports_an_intermediate_ca_from_a_pfx() {
 }
 
 #[wasm_bindgen_test]
+async fn a_user_imports_an_intermediate_from_a_p7b_and_its_key() {
+    let root = CertificateAuthority::create_root(&RootCaParams::default(), now()).unwrap();
+    let inter = root
+        .issue_intermediate(
+            &hubcert::pki::IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "P7b Intermediate".into(),
+                    validity: ValidityDays::new(500).unwrap(),
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .unwrap();
+    // Root first, as a Windows chain export may order it.
+    let p7b = hubcert::pki::write_pkcs7(&[root.certificate().clone(), inter.certificate().clone()])
+        .unwrap();
+    let page = mount();
+    settle().await;
+    page::choose_file(&page, "imp-cert-file", "chain.p7b", &p7b);
+    page::wait_for(&page, "#imp-cert-loaded", "chain.p7b loaded").await;
+    // The root's key is not the one given: refused by name.
+    let stranger = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    type_into(&page, "imp-key", &stranger.to_pkcs8_pem().unwrap());
+    click(&page, "imp-submit");
+    settle().await;
+    assert!(text(&page, "#imp-key-error").contains("belongs to none of the certificates"));
+    type_into(&page, "imp-key", &inter.key().to_pkcs8_pem().unwrap());
+    click(&page, "imp-submit");
+    settle().await;
+    let ca = text(&page, "#ca-result");
+    assert!(
+        ca.contains("Imported intermediate CA") && ca.contains("Download chain.pem"),
+        "{ca}"
+    );
+    type_into(&page, "d-id", "p7b-leaf");
+    click(&page, "d-create");
+    settle().await;
+    let dev = text(&page, "[id^=device-]");
+    assert!(
+        dev.contains("CN=P7b Intermediate") && dev.contains("p7b-leaf-fullchain.pem"),
+        "{dev}"
+    );
+    page.remove();
+}
+
+#[wasm_bindgen_test]
 async fn a_user_makes_a_key_and_csr_here_then_signs_it() {
     let page = mount();
     settle().await;

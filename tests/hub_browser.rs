@@ -984,3 +984,61 @@ async fn a_renewed_thumbprint_device_is_rolled_over_on_localhub_in_three_presses
     assert!(rows.contains(&format!("{ca_dev} — CA-signed")), "{rows}");
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_ca_whose_key_is_elsewhere_is_uploaded_and_verified_automatically() {
+    localhub_info().await;
+    let page = mount();
+    settle().await;
+    wait_for(&page, "#hub-settings-status", "localhub").await;
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    // A CA made elsewhere: only its certificate comes to this page.
+    let elsewhere = CertificateAuthority::create_root(
+        &RootCaParams {
+            common_name: "HSM Root".into(),
+            ..RootCaParams::default()
+        },
+        time::OffsetDateTime::from_unix_timestamp(unix_now() as i64).unwrap(),
+    )
+    .unwrap();
+    let device = hubcert::pki::CertificateAuthority::issue_device_identity(
+        &elsewhere,
+        &hubcert::pki::DeviceCertParams {
+            device_id: hubcert::contract::DeviceId::parse("not-a-ca").unwrap(),
+            validity: hubcert::pki::ValidityDays::new(30).unwrap(),
+        },
+        hubcert::pki::KeyAlgorithm::EcdsaP256,
+        time::OffsetDateTime::from_unix_timestamp(unix_now() as i64).unwrap(),
+    )
+    .unwrap();
+    // Nothing on the page yet: the step says so.
+    assert!(text(&page, "#step-upload").contains("Create a root CA in step 1 first"));
+    type_into(&page, "hub-outside-pem", &device.certificate.pem());
+    click(&page, "hub-outside-use");
+    settle().await;
+    assert!(text(&page, "#hub-outside-error").contains("holds no CA certificate"));
+    type_into(&page, "hub-outside-pem", &elsewhere.certificate().pem());
+    click(&page, "hub-outside-use");
+    settle().await;
+    assert!(text(&page, "#hub-outside-chosen").contains("Uploading HSM Root"));
+    assert!(text(&page, "#hub-upload").contains("verified automatically"));
+    let name = format!("hsm-{}", suffix());
+    type_into(&page, "hub-cert-name", &name);
+    click(&page, "hub-upload");
+    let done = wait_for(
+        &page,
+        "#hub-upload-status",
+        "verified (automatic verification)",
+    )
+    .await;
+    assert!(done.contains(&name), "{done}");
+    let hub = HubClient::new(Fetch, true);
+    let arm = Arm::new(LOCALHUB, "s", "r", "localhub", "test").unwrap();
+    let on_hub = hub.certificate(&arm, &name).await.unwrap();
+    assert!(on_hub.is_verified);
+    let sha1 = elsewhere.certificate().info().unwrap().sha1;
+    assert!(on_hub.thumbprint.eq_ignore_ascii_case(sha1.as_str()));
+    assert!(hub.delete_certificate(&arm, &name).await.is_ok());
+    page.remove();
+}

@@ -73,3 +73,89 @@ fn openssl_reads_our_bundles_and_we_read_openssls() {
         .to_string();
     assert!(e.contains("PKCS#7") || e.contains("signedData"), "{e}");
 }
+
+#[test]
+fn a_ca_imports_from_an_openssl_p7b_with_its_key_and_signs_devices_that_verify() {
+    use hubcert::pki::{ca_certificates_from_bytes, CertificateAuthority, KeyPair, PkiError};
+    let (root, inter) = root_and_intermediate(KeyAlgorithm::EcdsaP384, "P7B Import");
+    let dir = Scratch::new();
+    // Root first in the file, as some exports order it: the import finds the key's certificate.
+    let chain = dir.write(
+        "chain.pem",
+        format!("{}{}", root.certificate().pem(), inter.certificate().pem()),
+    );
+    let out = dir.path().join("chain.p7b");
+    let made = openssl(&[
+        "crl2pkcs7",
+        "-nocrl",
+        "-certfile",
+        path_str(&chain),
+        "-outform",
+        "DER",
+        "-out",
+        path_str(&out),
+    ]);
+    assert!(made.ok, "{}", made.stderr);
+    let bytes = std::fs::read(&out).unwrap();
+    let certs = ca_certificates_from_bytes(&bytes, None).unwrap();
+    assert_eq!(certs.len(), 2);
+    let key = KeyPair::from_pkcs8_pem(&inter.key().to_pkcs8_pem().unwrap()).unwrap();
+    let ca = CertificateAuthority::import_bundle(certs.clone(), key).unwrap();
+    assert_eq!(ca.certificate(), inter.certificate());
+    assert_eq!(ca.issuers(), [root.certificate().clone()]);
+    let dev = device(&ca, "p7b-dev-01", 30);
+    let root_path = dir.write("root.pem", root.certificate().pem());
+    let untrusted = dir.write("inter.pem", ca.chain_pem());
+    let leaf = dir.write("dev.pem", dev.certificate.pem());
+    let run = openssl_verify_chain(&root_path, &untrusted, &leaf);
+    assert!(run.ok, "{}{}", run.stdout, run.stderr);
+    // A key of neither certificate is refused by name.
+    let other = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let e = CertificateAuthority::import_bundle(certs, other).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("belongs to none of the certificates"),
+        "{e}"
+    );
+    // A device certificate alone is not a CA to upload.
+    let e = ca_certificates_from_bytes(dev.certificate.pem().as_bytes(), None).unwrap_err();
+    assert!(e.to_string().contains("holds no CA certificate"), "{e}");
+    assert!(matches!(
+        ca_certificates_from_bytes(inter.key().to_pkcs8_pem().unwrap().as_bytes(), None),
+        Err(PkiError::CertificateInvalid { .. })
+    ));
+}
+
+#[test]
+fn a_pfx_without_its_key_gives_the_ca_certificate_for_upload_only() {
+    use hubcert::pki::{ca_certificates_from_bytes, Field, PkiError};
+    let (root, _) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "Keyless");
+    let dir = Scratch::new();
+    let cert = dir.write("root.pem", root.certificate().pem());
+    let out = dir.path().join("root-only.pfx");
+    let made = openssl(&[
+        "pkcs12",
+        "-export",
+        "-nokeys",
+        "-in",
+        path_str(&cert),
+        "-passout",
+        "pass:keyless pass",
+        "-out",
+        path_str(&out),
+    ]);
+    assert!(made.ok, "{}", made.stderr);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(
+        ca_certificates_from_bytes(&bytes, None).unwrap_err(),
+        PkiError::FieldEmpty {
+            field: Field::PfxPassword
+        }
+    );
+    assert!(matches!(
+        ca_certificates_from_bytes(&bytes, Some("wrong")),
+        Err(PkiError::PasswordWrong { .. })
+    ));
+    let certs = ca_certificates_from_bytes(&bytes, Some("keyless pass")).unwrap();
+    assert_eq!(certs, [root.certificate().clone()]);
+}

@@ -263,7 +263,9 @@ fn submit(cb: Callback<()>) -> Callback<SubmitEvent> {
 }
 
 /// Reads the first file of a file input.
-async fn read_file(input: web_sys::HtmlInputElement) -> Result<(String, Vec<u8>), String> {
+pub(crate) async fn read_file(
+    input: web_sys::HtmlInputElement,
+) -> Result<(String, Vec<u8>), String> {
     let file = input
         .files()
         .and_then(|f| f.get(0))

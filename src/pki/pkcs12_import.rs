@@ -335,7 +335,7 @@ fn assemble(
 
 /// Puts the chain in issuer order from `leaf` upwards (nearest first); what is not on the path
 /// stays, after it, in file order.
-fn order_chain(leaf: &Certificate, mut rest: Vec<Certificate>) -> Vec<Certificate> {
+pub(super) fn order_chain(leaf: &Certificate, mut rest: Vec<Certificate>) -> Vec<Certificate> {
     let mut ordered = Vec::with_capacity(rest.len());
     let mut current = leaf.clone();
     while let Ok(info) = current.info() {

@@ -20,6 +20,12 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
     let list = use_state(|| None::<Vec<HubCertificate>>);
     let list_outcome = use_state(|| None::<Outcome>);
     let confirm = use_state(|| None::<String>);
+    // A CA certificate whose key is not on this page (an HSM, a Windows CA): upload only.
+    let outside = use_state(|| None::<(String, Certificate)>);
+    let outside_text = use_state(String::new);
+    let outside_file = use_state(|| None::<(String, Vec<u8>)>);
+    let outside_password = use_state(String::new);
+    let outside_error = use_state(|| None::<String>);
 
     let refresh = {
         let (settings, list, list_outcome) =
@@ -45,6 +51,80 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
         })
     };
 
+    let on_outside_file = {
+        let (outside_file, outside_text, outside_error) = (
+            outside_file.clone(),
+            outside_text.clone(),
+            outside_error.clone(),
+        );
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let (outside_file, outside_text, outside_error) = (
+                outside_file.clone(),
+                outside_text.clone(),
+                outside_error.clone(),
+            );
+            yew::platform::spawn_local(async move {
+                match crate::app::steps::read_file(input).await {
+                    Ok(file) => {
+                        outside_text.set(String::new());
+                        outside_file.set(Some(file));
+                        outside_error.set(None);
+                    }
+                    Err(e) => outside_error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let on_outside_use = {
+        let (outside, outside_text, outside_file, outside_password, outside_error) = (
+            outside.clone(),
+            outside_text.clone(),
+            outside_file.clone(),
+            outside_password.clone(),
+            outside_error.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let (label, bytes) = match &*outside_file {
+                Some((name, bytes)) => (name.clone(), bytes.clone()),
+                None if outside_text.trim().is_empty() => {
+                    return outside_error.set(Some(
+                        "Paste the CA certificate (PEM) or choose its file (.pem, .cer, .p7b, or a .pfx without its key).".into(),
+                    ))
+                }
+                None => ("the pasted certificate".to_owned(), outside_text.as_bytes().to_vec()),
+            };
+            let password = (!outside_password.is_empty()).then(|| outside_password.as_str());
+            match crate::pki::ca_certificates_from_bytes(&bytes, password) {
+                Ok(mut cas) => {
+                    let more = cas.len() - 1;
+                    let cert = cas.remove(0);
+                    let cn = cert
+                        .info()
+                        .ok()
+                        .and_then(|i| i.common_name)
+                        .unwrap_or_else(|| "CA".into());
+                    let from = if more > 0 {
+                        format!(
+                            "{cn} (the first of {} CA certificates in {label})",
+                            more + 1
+                        )
+                    } else {
+                        format!("{cn} (from {label})")
+                    };
+                    outside_password.set(String::new());
+                    outside_error.set(None);
+                    outside.set(Some((from, cert)));
+                }
+                Err(e) => outside_error.set(Some(e.to_string())),
+            }
+        })
+    };
+    let on_outside_clear = {
+        let outside = outside.clone();
+        Callback::from(move |_: MouseEvent| outside.set(None))
+    };
+
     let on_upload = {
         let (settings, ca, name, automatic) = (
             props.settings.clone(),
@@ -52,6 +132,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
             name.clone(),
             automatic.clone(),
         );
+        let outside = (*outside).clone();
         let (outcome, uploaded, onverification, refresh) = (
             outcome.clone(),
             uploaded.clone(),
@@ -60,13 +141,20 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let Some(ca) = ca.clone() else {
-                return outcome.set(Some(Outcome::Failed(
-                    "Create a root CA in step 1 first: it is what the hub will trust.".into(),
-                )));
+            // The certificate to upload: one whose key is elsewhere if given, else the page's CA.
+            let (certificate, ca) = match (&outside, ca.clone()) {
+                (Some((_, cert)), _) => (cert.clone(), None),
+                (None, Some(ca)) => (ca.0.certificate().clone(), Some(ca)),
+                (None, None) => {
+                    return outcome.set(Some(Outcome::Failed(
+                        "Create a root CA in step 1 first: it is what the hub will trust.".into(),
+                    )))
+                }
             };
             let s = (*settings).clone();
-            let (automatic, name) = (*automatic, (*name).clone());
+            // Possession can only be proven with the key: a CA from elsewhere is verified
+            // automatically (or proven where its key lives, with the az commands below).
+            let (automatic, name) = (*automatic || ca.is_none(), (*name).clone());
             let (outcome, uploaded, onverification, refresh) = (
                 outcome.clone(),
                 uploaded.clone(),
@@ -79,23 +167,30 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                     (Ok(a), Ok(n)) => (a, n),
                     (Err(e), _) | (_, Err(e)) => return fail(e),
                 };
-                let pem = ca.0.certificate().pem();
-                let sha1 =
-                    ca.0.certificate()
-                        .info()
-                        .map(|i| i.sha1.to_string())
-                        .unwrap_or_default();
+                let pem = certificate.pem();
+                let sha1 = certificate
+                    .info()
+                    .map(|i| i.sha1.to_string())
+                    .unwrap_or_default();
                 let hub = client(&s);
                 outcome.set(Some(Outcome::Busy(format!(
                     "Uploading the CA as '{name}'…"
                 ))));
                 let sign = |code: &VerificationCode| {
-                    let params = VerificationCertParams {
-                        code: code.clone(),
-                        validity: ValidityDays::ONE_DAY,
-                    };
-                    ca.0.issue_verification(&params, browser::now())
-                        .map(|id| id.certificate.pem())
+                    match &ca {
+                    Some(ca) => {
+                        let params = VerificationCertParams {
+                            code: code.clone(),
+                            validity: ValidityDays::ONE_DAY,
+                        };
+                        ca.0.issue_verification(&params, browser::now())
+                            .map(|id| id.certificate.pem())
+                            .map_err(|e| e.to_string())
+                    }
+                    None => Err(format!(
+                        "the hub holds this CA unverified and its key is not on this page: sign a verification certificate with CN {code} where the key is, and verify it with the az commands below (or delete it and upload again with automatic verification)"
+                    )),
+                }
                 };
                 let progress = {
                     let outcome = outcome.clone();
@@ -219,7 +314,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                     <p class="lede">{"One click: upload root-ca.pem, get the hub's verification code, sign the verification certificate with the CA key on this page, and verify."}</p>
                 </div>
             </div>
-            if props.ca.is_none() { <p class="notice">{"Create a root CA in step 1 first: it is what the hub will trust."}</p> }
+            if props.ca.is_none() && outside.is_none() { <p class="notice">{"Create a root CA in step 1 first: it is what the hub will trust."}</p> }
             <form class="card form" onsubmit={on_upload} novalidate=true>
                 <div class="grid">
                     <Field id="hub-cert-name" label="Certificate name in the hub" value={(*name).clone()} oninput={on_name}
@@ -230,9 +325,28 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                         <label><input type="radio" id="hub-auto" name="hub-verify" checked={*automatic} onchange={set_automatic(true)} />{" Automatic verification"}</label>
                     </fieldset>
                 </div>
+                <details class="import" id="hub-outside" open={outside.is_some()}>
+                    <summary>{"Or upload a CA certificate whose key is elsewhere (an HSM, a Windows CA)"}</summary>
+                    <div class="field">
+                        <label for="hub-outside-pem">{"CA certificate (PEM)"}</label>
+                        <textarea id="hub-outside-pem" class="mono" rows="3" value={(*outside_text).clone()} oninput={textarea_setter(&outside_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                        <label class="file">{"or a file (.pem, .cer, .p7b, or a .pfx without its key): "}<input type="file" id="hub-outside-file" accept=".pem,.cer,.crt,.der,.p7b,.p7c,.pfx,.p12" onchange={on_outside_file} /></label>
+                        if let Some((n, _)) = &*outside_file { <p class="hint">{format!("{n} loaded.")}</p> }
+                    </div>
+                    <Field id="hub-outside-password" label="Password (.pfx only)" kind="password" value={(*outside_password).clone()} oninput={{ let p = outside_password.clone(); Callback::from(move |v: String| p.set(v)) }} />
+                    if let Some(e) = &*outside_error { <p class="error" id="hub-outside-error" role="alert">{e}</p> }
+                    <div class="actions">
+                        <button type="button" class="secondary" id="hub-outside-use" onclick={on_outside_use}>{"Upload this certificate instead"}</button>
+                        if outside.is_some() { <button type="button" class="secondary" id="hub-outside-clear" onclick={on_outside_clear}>{"Upload the page's CA again"}</button> }
+                    </div>
+                    <p class="hint">{"Only the certificate goes to the hub. Without its key this page cannot prove possession: the upload asks for automatic verification, or prove it where the key is (az iot hub certificate generate-verification-code, then verify)."}</p>
+                </details>
+                if let Some((from, _)) = &*outside {
+                    <p class="notice" id="hub-outside-chosen">{format!("Uploading {from}, verified automatically.")}</p>
+                }
                 <div class="actions">
                     <button type="submit" class="primary" id="hub-upload" disabled={busy}>
-                        { if *automatic { "Upload (verified automatically)" } else { "Upload and prove possession" } }
+                        { if *automatic || outside.is_some() { "Upload (verified automatically)" } else { "Upload and prove possession" } }
                     </button>
                 </div>
                 { outcome_view(&outcome, "hub-upload-status") }

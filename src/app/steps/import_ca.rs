@@ -66,19 +66,27 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                 let made = crate::pki::import_pkcs12(bytes, &password)
                     .and_then(|p| CertificateAuthority::import(p.certificate, p.key, p.chain));
                 match made.and_then(imported_card) {
-                    Ok(r) => oncreated.emit(r),
+                    Ok(r) => {
+                        password.set(String::new());
+                        oncreated.emit(r)
+                    }
                     Err(e @ PkiError::PasswordWrong { .. }) => errs.add("imp-password", e),
+                    Err(e @ PkiError::Pkcs12WithoutKey) => errs.add(
+                        "imp-cert",
+                        format!("{e} To upload this CA to the hub without its key, use \"Upload a CA certificate whose key is elsewhere\" in step 3."),
+                    ),
                     Err(e) => errs.add("imp-cert", e),
                 }
                 errors.set(errs);
                 return;
             }
-            let cert = match &*cert_der {
-                Some((_, bytes)) => crate::pki::certificate_from_bytes(bytes),
+            // One certificate, or a bundle (chain file, .p7b) holding it and the CAs above it.
+            let certs = match &*cert_der {
+                Some((_, bytes)) => crate::pki::certificates_from_bytes(bytes),
                 None if cert_text.trim().is_empty() => Err(PkiError::FieldEmpty {
                     field: PkiField::CaCertificate,
                 }),
-                None => crate::pki::certificate_from_bytes(cert_text.as_bytes()),
+                None => crate::pki::certificates_from_bytes(cert_text.as_bytes()),
             }
             .map_err(|e| errs.add("imp-cert", e))
             .ok();
@@ -99,8 +107,8 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                     }
                 }
             };
-            if let (Some(cert), Some(key)) = (cert, key) {
-                match CertificateAuthority::import(cert, key, Vec::new()).and_then(imported_card) {
+            if let (Some(certs), Some(key)) = (certs, key) {
+                match CertificateAuthority::import_bundle(certs, key).and_then(imported_card) {
                     Ok(r) => {
                         // The key is in the CA now: it does not stay in the form, where a
                         // browser's session restore would write it to disk.
@@ -127,11 +135,11 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
             <form class="form" {onsubmit} novalidate=true>
                 <div class="grid">
                     <div class="field">
-                        <label for="imp-cert">{"CA certificate (PEM)"}</label>
+                        <label for="imp-cert">{"CA certificate (PEM; a chain file with the CAs above it is fine)"}</label>
                         <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={textarea_setter(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
-                        <label class="file">{"or a file (.pem, .cer, .crt, .der, or a .pfx/.p12 with its key): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der,.pfx,.p12" onchange={on_cert_file} /></label>
+                        <label class="file">{"or a file (.pem, .cer, .crt, .der, a .p7b/.p7c chain, or a .pfx/.p12 with its key): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der,.p7b,.p7c,.pfx,.p12" onchange={on_cert_file} /></label>
                         if let Some((name, bytes)) = &*cert_der {
-                            <p class="hint" id="imp-cert-loaded">{ if crate::pki::looks_like_pkcs12(bytes) { format!("{name} loaded (PKCS#12): it holds the key and chain too; enter its password below.") } else { format!("{name} loaded (DER).") } }</p>
+                            <p class="hint" id="imp-cert-loaded">{ if crate::pki::looks_like_pkcs12(bytes) { format!("{name} loaded (PKCS#12): it holds the key and chain too; enter its password below.") } else { format!("{name} loaded (DER or PKCS#7).") } }</p>
                         }
                         { field_error("imp-cert") }
                     </div>
