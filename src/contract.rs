@@ -27,8 +27,9 @@ pub use device::{
 pub use dps::{
     Attestation, DpsTopic, DpsUserName, EnrollmentGroup, IndividualEnrollment,
     RegistrationOperation, RegistrationRequest, RegistrationState, RegistrationStatus,
-    X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
-    DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST, DPS_RESPONSES, DPS_SERVICE_API_VERSION,
+    X509Attestation, X509CaReferences, X509CertificateInfo, X509CertificateWithInfo,
+    X509Certificates, DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST, DPS_RESPONSES,
+    DPS_SERVICE_API_VERSION,
 };
 pub use encoding::{url_decode, url_encode};
 pub use names::{

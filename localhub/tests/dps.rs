@@ -248,7 +248,23 @@ async fn the_apps_dps_client_creates_replaces_lists_and_deletes_groups() {
         .expect("replaced");
     assert!(saved.replaced);
     assert_ne!(saved.item.etag.as_deref(), Some(first_etag.as_str()));
-    assert_eq!(saved.item.signing_certificates().len(), 2);
+    // DPS answers with what it knows of each certificate (info), not the certificate.
+    assert!(saved.item.signing_certificates().is_empty());
+    let subjects: Vec<String> = saved
+        .item
+        .signing_entries()
+        .iter()
+        .filter_map(|e| e.info.as_ref().map(|i| i.subject_name.clone()))
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert_eq!(
+        saved.item.signing_entries()[0]
+            .info
+            .as_ref()
+            .unwrap()
+            .sha1_thumbprint,
+        a.certificate().info().unwrap().sha1.to_string()
+    );
 
     // A writer holding the old etag is refused (412), and one with none (409), as DPS does.
     let stale = svc.put_group(&one, Some(&first_etag), t()).unwrap();
@@ -571,5 +587,74 @@ async fn the_initial_twin_applies_once_and_the_reprovision_policy_decides_what_s
     assert_eq!(
         (state.status, state.substatus.as_deref()),
         (Some(RegistrationStatus::Assigned), Some("deviceDataReset"))
+    );
+}
+
+#[tokio::test]
+async fn a_group_read_back_and_written_again_keeps_its_certificate_as_az_does() {
+    // `az iot dps enrollment-group update` reads the group (certificates as info only) and
+    // writes it back with one field changed; DPS keeps the certificate it holds.
+    let hub = start().await;
+    let ca = root("Info Root");
+    assert_eq!(hub.enroll_group("info-group", &ca, true).await, 200);
+    let (status, mut read) = dps(
+        &hub,
+        reqwest::Method::GET,
+        "/enrollmentGroups/info-group",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    let primary = &read["attestation"]["x509"]["signingCertificates"]["primary"];
+    assert!(primary.get("certificate").is_none(), "{read}");
+    assert_eq!(
+        primary["info"]["sha1Thumbprint"].as_str(),
+        Some(ca.certificate().info().unwrap().sha1.as_str())
+    );
+    assert!(primary["info"]["subjectName"]
+        .as_str()
+        .unwrap()
+        .contains("CN=Info Root"));
+    read["provisioningStatus"] = json!("disabled");
+    let etag = read["etag"].as_str().unwrap().to_owned();
+    let put = hub
+        .http
+        .put(format!(
+            "{}/enrollmentGroups/info-group?api-version=2021-10-01",
+            hub.base
+        ))
+        .header("Authorization", hub.dps_token())
+        .header("If-Match", format!("\"{etag}\""))
+        .json(&read)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(put.status().as_u16(), 200);
+    // The certificate is still the group's: a device under it is refused only because the group
+    // is disabled now, and registers once it is enabled again.
+    let scope = info(&hub).await["idScope"].as_str().unwrap().to_owned();
+    let dev = device(&ca, "info-dev");
+    let events = register(&hub, &scope, "info-dev", &dev).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Failed { message, .. }) if message.contains("disabled")),
+        "{events:?}"
+    );
+    // An info-only entry that matches nothing the group holds is refused.
+    let mut bogus = read.clone();
+    bogus["attestation"]["x509"]["signingCertificates"]["primary"]["info"]["sha1Thumbprint"] =
+        json!("0000000000000000000000000000000000000000");
+    bogus["attestation"]["x509"]["signingCertificates"]["primary"]["info"]["sha256Thumbprint"] =
+        json!("");
+    let (status, body) = dps(
+        &hub,
+        reqwest::Method::PUT,
+        "/enrollmentGroups/info-group",
+        Some(bogus),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("not one this enrollment holds"),
+        "{body}"
     );
 }

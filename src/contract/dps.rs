@@ -236,6 +236,37 @@ pub struct RegistrationOperation {
 /// The DPS service API's api-version (enrollments, registrations).
 pub const DPS_SERVICE_API_VERSION: &str = "2021-10-01";
 
+/// What DPS says of a certificate it holds: it answers with this, not with the certificate
+/// (Microsoft's service SDKs document `{"info": {...}}` as what the service returns).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X509CertificateInfo {
+    /// Subject, `CN=…, O=…, C=…`.
+    #[serde(default)]
+    pub subject_name: String,
+    /// SHA-1 thumbprint, hex.
+    #[serde(default)]
+    pub sha1_thumbprint: String,
+    /// SHA-256 thumbprint, hex.
+    #[serde(default)]
+    pub sha256_thumbprint: String,
+    /// Issuer, `CN=…`.
+    #[serde(default)]
+    pub issuer_name: String,
+    /// Start of validity (RFC 3339, UTC).
+    #[serde(default)]
+    pub not_before_utc: String,
+    /// End of validity (RFC 3339, UTC).
+    #[serde(default)]
+    pub not_after_utc: String,
+    /// Serial number, hex.
+    #[serde(default)]
+    pub serial_number: String,
+    /// X.509 version (3).
+    #[serde(default)]
+    pub version: u32,
+}
+
 /// A certificate in an attestation: PEM when written, its description when DPS answers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -245,7 +276,7 @@ pub struct X509CertificateWithInfo {
     pub certificate: Option<String>,
     /// What DPS says of it (subject, thumbprints, validity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<serde_json::Value>,
+    pub info: Option<X509CertificateInfo>,
 }
 
 /// A primary and an optional secondary certificate: the secondary is how a CA rolls over.
@@ -272,6 +303,34 @@ impl X509Certificates {
             primary: Some(cert(primary)),
             secondary: secondary.map(cert),
         }
+    }
+
+    /// The primary and secondary, each as DPS answers it: the certificate replaced by what
+    /// `describe` says of it.
+    pub fn answered(&self, describe: impl Fn(&str) -> Option<X509CertificateInfo>) -> Self {
+        let answer = |c: &Option<X509CertificateWithInfo>| {
+            c.as_ref().map(|c| X509CertificateWithInfo {
+                certificate: None,
+                info: c
+                    .certificate
+                    .as_deref()
+                    .and_then(&describe)
+                    .or_else(|| c.info.clone()),
+            })
+        };
+        Self {
+            primary: answer(&self.primary),
+            secondary: answer(&self.secondary),
+        }
+    }
+
+    /// What is known of the primary and secondary, primary first: DPS's `info` (its answers) or
+    /// nothing but the certificate (what was written).
+    pub fn entries(&self) -> Vec<&X509CertificateWithInfo> {
+        [&self.primary, &self.secondary]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// The certificates given whole (PEM or base64 DER), primary first.
@@ -425,6 +484,30 @@ impl EnrollmentGroup {
         self.provisioning_status.as_deref() != Some("disabled")
     }
 
+    /// The group as DPS answers it: each signing certificate described, not echoed.
+    pub fn answered(&self, describe: impl Fn(&str) -> Option<X509CertificateInfo>) -> Self {
+        let mut g = self.clone();
+        if let Some(s) = g
+            .attestation
+            .x509
+            .as_mut()
+            .and_then(|x| x.signing_certificates.as_mut())
+        {
+            *s = s.answered(describe);
+        }
+        g
+    }
+
+    /// Its signing certificates as written or answered (primary first).
+    pub fn signing_entries(&self) -> Vec<&X509CertificateWithInfo> {
+        self.attestation
+            .x509
+            .as_ref()
+            .and_then(|x| x.signing_certificates.as_ref())
+            .map(X509Certificates::entries)
+            .unwrap_or_default()
+    }
+
     /// The PEM (or base64 DER) signing certificates given whole, primary first.
     pub fn signing_certificates(&self) -> Vec<&str> {
         self.attestation
@@ -492,6 +575,30 @@ impl IndividualEnrollment {
         self.provisioning_status.as_deref() != Some("disabled")
     }
 
+    /// The enrollment as DPS answers it: each client certificate described, not echoed.
+    pub fn answered(&self, describe: impl Fn(&str) -> Option<X509CertificateInfo>) -> Self {
+        let mut e = self.clone();
+        if let Some(c) = e
+            .attestation
+            .x509
+            .as_mut()
+            .and_then(|x| x.client_certificates.as_mut())
+        {
+            *c = c.answered(describe);
+        }
+        e
+    }
+
+    /// Its client certificates as written or answered (primary first).
+    pub fn client_entries(&self) -> Vec<&X509CertificateWithInfo> {
+        self.attestation
+            .x509
+            .as_ref()
+            .and_then(|x| x.client_certificates.as_ref())
+            .map(X509Certificates::entries)
+            .unwrap_or_default()
+    }
+
     /// The device's certificates given whole (PEM or base64 DER), primary first.
     pub fn client_certificates(&self) -> Vec<&str> {
         self.attestation
@@ -511,6 +618,36 @@ impl IndividualEnrollment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answered_group_carries_info_not_the_certificate_and_reads_back() {
+        let g = EnrollmentGroup::x509_signing("g1", "PEM-A", Some("PEM-B"));
+        let answered = g.answered(|pem| {
+            Some(X509CertificateInfo {
+                subject_name: format!("CN={pem}"),
+                sha1_thumbprint: "AB".into(),
+                version: 3,
+                ..Default::default()
+            })
+        });
+        assert!(answered.signing_certificates().is_empty());
+        let json = serde_json::to_value(&answered).unwrap();
+        let primary = &json["attestation"]["x509"]["signingCertificates"]["primary"];
+        assert!(primary.get("certificate").is_none(), "{json}");
+        assert_eq!(primary["info"]["subjectName"], "CN=PEM-A");
+        assert_eq!(primary["info"]["sha1Thumbprint"], "AB");
+        let back: EnrollmentGroup = serde_json::from_value(json).unwrap();
+        let subjects: Vec<_> = back
+            .signing_entries()
+            .iter()
+            .filter_map(|e| e.info.as_ref().map(|i| i.subject_name.clone()))
+            .collect();
+        assert_eq!(subjects, ["CN=PEM-A", "CN=PEM-B"]);
+        // An answer with fields this tool does not know still reads.
+        let e: X509CertificateInfo =
+            serde_json::from_str(r#"{"subjectName":"CN=x","extra":1}"#).unwrap();
+        assert_eq!(e.subject_name, "CN=x");
+    }
 
     #[test]
     fn the_user_name_round_trips() {

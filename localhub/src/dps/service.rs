@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hubcert::contract::{EnrollmentGroup, EnrollmentId, IndividualEnrollment};
+use hubcert::contract::{
+    EnrollmentGroup, EnrollmentId, IndividualEnrollment, X509CertificateInfo, X509Certificates,
+};
 
 use crate::extract::{Body, DpsServiceCall, IfMatch, RequestBody};
 use crate::reply::{with_etag, ApiError};
@@ -80,6 +82,71 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 }
 
 /// A list answer of the query API.
+/// What DPS answers about a certificate it was given: its description, not the certificate.
+fn describe(pem: &str) -> Option<X509CertificateInfo> {
+    let cert = crate::arm::parse_certificate(pem).ok()?;
+    let info = cert.info().ok()?;
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    Some(X509CertificateInfo {
+        subject_name: info.subject,
+        sha1_thumbprint: info.sha1.to_string(),
+        sha256_thumbprint: info.sha256.to_string(),
+        issuer_name: info.issuer,
+        not_before_utc: rfc3339(info.not_before),
+        not_after_utc: rfc3339(info.not_after),
+        serial_number: info.serial,
+        version: 3,
+    })
+}
+
+/// A PUT may carry a certificate as DPS answered it (`info` only, no `certificate`): what the az
+/// CLI and a read-modify-write client send back. Like DPS, such an entry keeps the certificate the
+/// enrollment already holds with that thumbprint; one that matches none is refused.
+fn resolve_described(
+    written: Option<&mut X509Certificates>,
+    stored: Option<&X509Certificates>,
+) -> Result<(), ApiError> {
+    let Some(written) = written else {
+        return Ok(());
+    };
+    let held: Vec<(X509CertificateInfo, String)> = stored
+        .map(|s| s.given())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|pem| describe(pem).map(|i| (i, pem.to_owned())))
+        .collect();
+    for entry in [&mut written.primary, &mut written.secondary]
+        .into_iter()
+        .flatten()
+    {
+        if entry.certificate.is_some() {
+            continue;
+        }
+        let Some(info) = &entry.info else {
+            return Err(bad_request(
+                "A certificate entry has neither a certificate nor its info",
+            ));
+        };
+        let same = |t: &str, u: &str| !t.is_empty() && t.eq_ignore_ascii_case(u);
+        let found = held.iter().find(|(h, _)| {
+            same(&info.sha1_thumbprint, &h.sha1_thumbprint)
+                || same(&info.sha256_thumbprint, &h.sha256_thumbprint)
+        });
+        match found {
+            Some((_, pem)) => entry.certificate = Some(pem.clone()),
+            None => {
+                return Err(bad_request(
+                    "A certificate given by its info only is not one this enrollment holds: give the certificate itself",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 fn listed<T: serde::Serialize>(items: Vec<T>, kind: &'static str) -> Response {
     let mut r = Json(items).into_response();
     r.headers_mut()
@@ -101,6 +168,18 @@ pub(crate) async fn put_group(
         ));
     }
     check_id(&id)?;
+    let stored = hub.read_enrollment_groups(|groups| groups.get(&id).cloned());
+    resolve_described(
+        group
+            .attestation
+            .x509
+            .as_mut()
+            .and_then(|x| x.signing_certificates.as_mut()),
+        stored
+            .as_ref()
+            .and_then(|g| g.attestation.x509.as_ref())
+            .and_then(|x| x.signing_certificates.as_ref()),
+    )?;
     let signing = group.signing_certificates();
     let references = group.ca_references();
     if group.attestation.kind != "x509" || (signing.is_empty() == references.is_empty()) {
@@ -150,7 +229,7 @@ pub(crate) async fn put_group(
         groups.insert(id, group.clone());
         Ok(())
     })?;
-    Ok(with_etag(StatusCode::OK, &group, &etag))
+    Ok(with_etag(StatusCode::OK, &group.answered(describe), &etag))
 }
 
 /// `GET /enrollmentGroups/{id}`.
@@ -163,13 +242,18 @@ pub(crate) async fn get_group(
         .read_enrollment_groups(|groups| groups.get(&id).cloned())
         .ok_or_else(|| group_not_found(&id))?;
     let etag = group.etag.clone().unwrap_or_default();
-    Ok(with_etag(StatusCode::OK, &group, &etag))
+    Ok(with_etag(StatusCode::OK, &group.answered(describe), &etag))
 }
 
 /// `POST /enrollmentGroups/query`: every group (localhub reads no query language; `*` is what
 /// the SDKs and the app send).
 pub(crate) async fn query_groups(_: DpsServiceCall, State(hub): State<Arc<Hub>>) -> Response {
-    let groups = hub.read_enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>());
+    let groups = hub.read_enrollment_groups(|groups| {
+        groups
+            .values()
+            .map(|g| g.answered(describe))
+            .collect::<Vec<_>>()
+    });
     listed(groups, "enrollmentGroup")
 }
 
@@ -211,6 +295,18 @@ pub(crate) async fn put_enrollment(
         ));
     }
     check_id(&id)?;
+    let stored = hub.read_enrollments(|all| all.get(&id).cloned());
+    resolve_described(
+        enrollment
+            .attestation
+            .x509
+            .as_mut()
+            .and_then(|x| x.client_certificates.as_mut()),
+        stored
+            .as_ref()
+            .and_then(|e| e.attestation.x509.as_ref())
+            .and_then(|x| x.client_certificates.as_ref()),
+    )?;
     let certs = enrollment.client_certificates();
     if enrollment.attestation.kind != "x509" || certs.is_empty() {
         return Err(bad_request(
@@ -240,7 +336,11 @@ pub(crate) async fn put_enrollment(
         dps.enrollments.insert(id, enrollment.clone());
         Ok::<_, ApiError>(())
     })?;
-    Ok(with_etag(StatusCode::OK, &enrollment, &etag))
+    Ok(with_etag(
+        StatusCode::OK,
+        &enrollment.answered(describe),
+        &etag,
+    ))
 }
 
 /// `GET /enrollments/{id}`.
@@ -253,12 +353,16 @@ pub(crate) async fn get_enrollment(
         .read_enrollments(|all| all.get(&id).cloned())
         .ok_or_else(|| enrollment_not_found(&id))?;
     let etag = e.etag.clone().unwrap_or_default();
-    Ok(with_etag(StatusCode::OK, &e, &etag))
+    Ok(with_etag(StatusCode::OK, &e.answered(describe), &etag))
 }
 
 /// `POST /enrollments/query`: every individual enrollment.
 pub(crate) async fn query_enrollments(_: DpsServiceCall, State(hub): State<Arc<Hub>>) -> Response {
-    let all = hub.read_enrollments(|all| all.values().cloned().collect::<Vec<_>>());
+    let all = hub.read_enrollments(|all| {
+        all.values()
+            .map(|e| e.answered(describe))
+            .collect::<Vec<_>>()
+    });
     listed(all, "enrollment")
 }
 

@@ -57,12 +57,23 @@ fn effective_choice(chosen: &str, cas: usize) -> String {
     }
 }
 
-/// A signing certificate's subject for the group list.
-fn subject(pem: &str) -> String {
-    crate::pki::Certificate::from_pem(pem)
-        .and_then(|c| c.info())
+/// A signing certificate's subject for the group list: what DPS says of it (its answers carry
+/// `info`, not the certificate), else read from the certificate.
+fn subject(entry: &crate::contract::X509CertificateWithInfo) -> String {
+    if let Some(info) = &entry.info {
+        return info.subject_name.clone();
+    }
+    entry
+        .certificate
+        .as_deref()
+        .ok_or(())
+        .and_then(|pem| {
+            crate::pki::Certificate::from_pem(pem)
+                .and_then(|c| c.info())
+                .map_err(|_| ())
+        })
         .map(|i| i.subject)
-        .unwrap_or_else(|_| "(not a readable certificate)".into())
+        .unwrap_or_else(|()| "(not a readable certificate)".into())
 }
 
 /// The initial twin typed in the form: empty for none, else a JSON object with `tags` and/or
@@ -97,7 +108,7 @@ fn reprovision_policy(choice: &str) -> serde_json::Value {
 
 fn saved_line(saved: &SavedGroup) -> String {
     let g = &saved.item;
-    let trusts = match (g.signing_certificates().len(), g.ca_references().first()) {
+    let trusts = match (g.signing_entries().len(), g.ca_references().first()) {
         (0, Some(name)) => format!("the DPS certificate '{name}'"),
         (1, _) => "this CA".to_owned(),
         _ => "either CA".to_owned(),
@@ -470,7 +481,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                                 <tr>
                                     <td><code>{&g.enrollment_group_id}</code></td>
                                     <td><span class={classes!("badge", if g.is_enabled() { "ok" } else { "warn" })}>{if g.is_enabled() { "enabled" } else { "disabled" }}</span></td>
-                                    <td>{ for g.signing_certificates().into_iter().map(|p| html! { <div>{subject(p)}</div> }) }
+                                    <td>{ for g.signing_entries().into_iter().map(|p| html! { <div>{subject(p)}</div> }) }
                                         { for g.ca_references().into_iter().map(|r| html! { <div>{format!("DPS certificate '{r}'")}</div> }) }</td>
                                 </tr>
                             }) }

@@ -72,8 +72,8 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                         "{} individual enrollment {} with {} certificate{}: DPS registers it in the hub by thumbprint.",
                         if saved.replaced { "Updated" } else { "Created" },
                         saved.item.registration_id,
-                        saved.item.client_certificates().len(),
-                        if saved.item.client_certificates().len() == 1 { "" } else { "s (the newest as primary)" },
+                        saved.item.client_entries().len(),
+                        if saved.item.client_entries().len() == 1 { "" } else { "s (the newest as primary)" },
                     )))),
                     Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
                 }
