@@ -229,7 +229,7 @@ pub(crate) async fn put_group(
         groups.insert(id, group.clone());
         Ok(())
     })?;
-    Ok(with_etag(StatusCode::OK, &group.answered(describe), &etag))
+    Ok(with_etag(StatusCode::OK, group.answered(describe), &etag))
 }
 
 /// `GET /enrollmentGroups/{id}`.
@@ -242,7 +242,7 @@ pub(crate) async fn get_group(
         .read_enrollment_groups(|groups| groups.get(&id).cloned())
         .ok_or_else(|| group_not_found(&id))?;
     let etag = group.etag.clone().unwrap_or_default();
-    Ok(with_etag(StatusCode::OK, &group.answered(describe), &etag))
+    Ok(with_etag(StatusCode::OK, group.answered(describe), &etag))
 }
 
 /// `POST /enrollmentGroups/query`: every group (localhub reads no query language; `*` is what
@@ -353,7 +353,7 @@ pub(crate) async fn get_enrollment(
         .read_enrollments(|all| all.get(&id).cloned())
         .ok_or_else(|| enrollment_not_found(&id))?;
     let etag = e.etag.clone().unwrap_or_default();
-    Ok(with_etag(StatusCode::OK, &e.answered(describe), &etag))
+    Ok(with_etag(StatusCode::OK, e.answered(describe), &etag))
 }
 
 /// `POST /enrollments/query`: every individual enrollment.
