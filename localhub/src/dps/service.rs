@@ -338,7 +338,7 @@ pub(crate) async fn put_enrollment(
     })?;
     Ok(with_etag(
         StatusCode::OK,
-        &enrollment.answered(describe),
+        enrollment.answered(describe),
         &etag,
     ))
 }
