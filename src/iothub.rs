@@ -12,6 +12,7 @@ mod error;
 mod login;
 mod registry;
 mod request;
+mod revoke;
 mod rollover;
 mod snippets;
 
@@ -25,5 +26,6 @@ pub use error::{Plane, RestError};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use request::{Method, Request};
+pub use revoke::{plan_revocation, RevocationInputs, RevocationPlan};
 pub use rollover::{plan_rollover, RolloverStep};
 pub use snippets::{sample_telemetry, DeviceFiles, ProvisioningFiles};

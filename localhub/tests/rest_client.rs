@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connect, device, now, root, start, verification, Via};
+use common::{connect, connect_with_chain, device, now, root, start, verification, Hub, Via};
 use hubcert::contract::DeviceId;
 use hubcert::iothub::HubClient;
 use hubcert::iothub::{
@@ -469,4 +469,121 @@ async fn a_thumbprint_device_rolls_over_to_its_renewed_certificate_without_being
             RolloverStep::AlreadyDone
         ]
     );
+}
+
+#[tokio::test]
+async fn revoking_an_intermediate_takes_its_devices_down_only_when_nothing_above_it_is_trusted() {
+    use hubcert::iothub::{plan_revocation, RevocationInputs};
+    use hubcert::pki::{IntermediateCaParams, RootCaParams};
+    let hub = start().await;
+    let root = root("Revoke Root");
+    let inter = root
+        .issue_intermediate(
+            &IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "Revoke Line 2".into(),
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .unwrap();
+    let sibling = root
+        .issue_intermediate(
+            &IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "Revoke Line 3".into(),
+                    ..RootCaParams::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .unwrap();
+    hub.upload_and_verify("line-2", &inter).await;
+    hub.upload_and_verify("line-3", &sibling).await;
+    let (d2, d3) = (device(&inter, "line2-dev"), device(&sibling, "line3-dev"));
+    hub.register_ca_device("line2-dev").await;
+    hub.register_ca_device("line3-dev").await;
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), true);
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    let (c2, c3) = (inter.certificate(), sibling.certificate());
+    assert!(
+        connects_with(&hub, "line2-dev", &d2, c2).await
+            && connects_with(&hub, "line3-dev", &d3, c3).await
+    );
+
+    let devices = vec![
+        ("line2-dev".to_owned(), d2.certificate.clone()),
+        ("line3-dev".to_owned(), d3.certificate.clone()),
+    ];
+    let plan = |listed: &[hubcert::iothub::HubCertificate]| {
+        plan_revocation(&RevocationInputs {
+            target: inter.certificate(),
+            above: &[root.certificate().clone()],
+            below: &[],
+            hub: listed,
+            dps: &[],
+            groups: &[],
+            devices: &devices,
+        })
+    };
+    let listed = client.certificates(&arm).await.unwrap();
+    let p = plan(&listed);
+    assert_eq!(p.on_hub, ["line-2"]);
+    assert_eq!(
+        p.devices,
+        ["line2-dev"],
+        "the sibling's device is not affected"
+    );
+    assert!(p.deletion_suffices());
+    // Deleting the intermediate from the hub takes its device down, not the sibling's.
+    client.delete_certificate(&arm, "line-2").await.unwrap();
+    assert!(!connects_with(&hub, "line2-dev", &d2, c2).await, "revoked");
+    assert!(
+        connects_with(&hub, "line3-dev", &d3, c3).await,
+        "the sibling still connects"
+    );
+
+    // With the root verified on the hub, deleting the intermediate is not enough: the plan says
+    // so, and the device is taken down by disabling it.
+    hub.upload_and_verify("line-2", &inter).await;
+    hub.upload_and_verify("revoke-root", &root).await;
+    let p = plan(&client.certificates(&arm).await.unwrap());
+    assert_eq!(p.trusted_above_on_hub, ["revoke-root"]);
+    assert!(!p.deletion_suffices());
+    client.delete_certificate(&arm, "line-2").await.unwrap();
+    assert!(
+        connects_with(&hub, "line2-dev", &d2, c2).await,
+        "the root still trusts it"
+    );
+    let cs = hub.running.hub.connection_string();
+    let registry = Registry::from_connection_string(&hub.base, &cs).unwrap();
+    for id in &p.devices {
+        client
+            .set_device_enabled(
+                &registry,
+                &DeviceId::parse(id).unwrap(),
+                false,
+                "CA revoked",
+                unix(),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(!connects_with(&hub, "line2-dev", &d2, c2).await, "disabled");
+    assert!(connects_with(&hub, "line3-dev", &d3, c3).await);
+}
+
+/// Whether the device `id` connects over MQTT/TLS with `who`, sending its CA `ca` after it.
+async fn connects_with(
+    hub: &Hub,
+    id: &str,
+    who: &hubcert::pki::Identity,
+    ca: &hubcert::pki::Certificate,
+) -> bool {
+    connect_with_chain(hub, Via::Tls, id, Some(who), &[ca], "")
+        .await
+        .is_ok()
 }

@@ -15,10 +15,10 @@ use yew::prelude::*;
 use super::command::Command;
 use super::fetch::localhub_info;
 use super::field::Field;
+use super::hub::SettingsAction;
 use super::outcome::{outcome_view, Outcome};
-use super::settings::{HubSettings, LOCALHUB_ENDPOINT, RELAY_ENDPOINT};
+use super::settings::{HubSettings, Profile, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
-use crate::iothub::{Arm, AzDps, DpsService, DPS_DOMAIN};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct DpsProps {
@@ -36,89 +36,41 @@ fn set(state: &UseStateHandle<String>) -> Callback<String> {
     Callback::from(move |v: String| state.set(v))
 }
 
-/// The DPS name in ARM paths: as typed, else the first label of the connection string's host.
-fn dps_name(typed: &str, service: &Result<DpsService, crate::iothub::RestError>) -> String {
-    match (typed.trim(), service) {
-        ("", Ok(s)) => s
-            .host_name()
-            .strip_suffix(DPS_DOMAIN)
-            .unwrap_or_default()
-            .to_owned(),
-        (t, _) => t.to_owned(),
-    }
-}
-
 #[component]
 pub(crate) fn DpsStep(props: &DpsProps) -> Html {
     let settings = (*props.settings).clone();
     let localhub = settings.is_localhub();
-    let endpoint = use_state(String::new);
-    let connection_string = use_state(String::new);
-    let id_scope = use_state(String::new);
-    let name = use_state(String::new);
     let note = use_state(|| None::<Outcome>);
-    use_effect_with(localhub, {
-        let (endpoint, name) = (endpoint.clone(), name.clone());
-        move |localhub: &bool| {
-            endpoint.set(
-                if *localhub {
-                    LOCALHUB_ENDPOINT
-                } else {
-                    RELAY_ENDPOINT
-                }
-                .into(),
-            );
-            name.set(String::new());
-        }
-    });
-    let service = DpsService::from_connection_string(&endpoint, &connection_string);
-    let dps = dps_name(&name, &service);
-    let p = settings.profile();
-    let arm = Arm::dps(
-        &p.arm_endpoint,
-        &p.subscription,
-        &p.resource_group,
-        if dps.is_empty() { "DPS" } else { &dps },
-        &p.arm_token,
-    );
-    let az = AzDps {
-        dps: dps.clone(),
-        resource_group: if localhub {
-            String::new()
-        } else {
-            p.resource_group.clone()
-        },
+    let p = settings.profile().clone();
+    let service = settings.dps_service();
+    let dps = settings.dps_arm_name();
+    let arm = settings.dps_arm();
+    let az = settings.az_dps();
+    let edit = |f: fn(&mut Profile, String)| {
+        let settings = props.settings.clone();
+        Callback::from(move |v: String| settings.dispatch(SettingsAction::Edit(f, v)))
     };
 
     let on_localhub = {
-        let (endpoint, cs, scope, name, note) = (
-            endpoint.clone(),
-            connection_string.clone(),
-            id_scope.clone(),
-            name.clone(),
-            note.clone(),
-        );
+        let (settings, note) = (props.settings.clone(), note.clone());
         Callback::from(move |_: MouseEvent| {
-            let (endpoint, cs, scope, name, note) = (
-                endpoint.clone(),
-                cs.clone(),
-                scope.clone(),
-                name.clone(),
-                note.clone(),
-            );
+            let (settings, note) = (settings.clone(), note.clone());
+            let endpoint = settings.localhub.dps_endpoint.clone();
             note.set(Some(Outcome::Busy(
                 "Asking localhub for its DPS settings…".into(),
             )));
             yew::platform::spawn_local(async move {
                 match localhub_info(&endpoint).await {
                     Ok(info) if !info.id_scope.is_empty() => {
-                        cs.set(info.dps_connection_string);
-                        name.set(info.dps_name);
+                        let scope = info.id_scope.clone();
+                        settings.dispatch(SettingsAction::DpsFromLocalhub(
+                            info.dps_connection_string,
+                            info.id_scope,
+                            info.dps_name,
+                        ));
                         note.set(Some(Outcome::Done(format!(
-                            "Read localhub's DPS: ID scope {} and its provisioningserviceowner connection string.",
-                            info.id_scope
+                            "Read localhub's DPS: ID scope {scope} and its provisioningserviceowner connection string."
                         ))));
-                        scope.set(info.id_scope);
                     }
                     Ok(_) => note.set(Some(Outcome::Failed(
                         "This localhub has no DPS (no ID scope in /localhub/info): update it."
@@ -142,12 +94,12 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
             <div class="card form">
                 <h3 class="sub">{"The provisioning service"}</h3>
                 <div class="grid">
-                    <Field id="dps-endpoint" label="DPS service endpoint" value={(*endpoint).clone()} oninput={set(&endpoint)}
+                    <Field id="dps-endpoint" label="DPS service endpoint" value={p.dps_endpoint.clone()} oninput={edit(|p, v| p.dps_endpoint = v)}
                         hint={if localhub { "localhub's REST address".to_owned() } else { format!("The relay on your machine (`localhub relay --dps NAME`, {RELAY_ENDPOINT}); DPS refuses browser calls") }} />
-                    <Field id="dps-connection-string" label="DPS connection string" kind="password" mono=true value={(*connection_string).clone()} oninput={set(&connection_string)}
+                    <Field id="dps-connection-string" label="DPS connection string" kind="password" mono=true value={p.dps_connection_string.clone()} oninput={edit(|p, v| p.dps_connection_string = v)}
                         hint="HostName=NAME.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=… (the DPS's, not the hub's)" />
-                    <Field id="dps-id-scope" label="ID scope" mono=true value={(*id_scope).clone()} oninput={set(&id_scope)} hint="0ne…, on the DPS overview" />
-                    <Field id="dps-name" label="DPS name (for its CA certificates)" value={(*name).clone()} oninput={set(&name)}
+                    <Field id="dps-id-scope" label="ID scope" mono=true value={p.dps_id_scope.clone()} oninput={edit(|p, v| p.dps_id_scope = v)} hint="0ne…, on the DPS overview" />
+                    <Field id="dps-name" label="DPS name (for its CA certificates)" value={p.dps_name.clone()} oninput={edit(|p, v| p.dps_name = v)}
                         placeholder={AttrValue::from(dps.clone())} hint="Taken from the connection string when empty; ARM uses the hub step's subscription, resource group and token" />
                 </div>
                 if !localhub {
@@ -163,7 +115,7 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
             </div>
             <group::GroupCard service={service.clone()} arm={arm} cas={props.cas.clone()} localhub={localhub} az={az.clone()} />
             <individual::IndividualCard service={service.clone()} devices={props.devices.clone()} localhub={localhub} az={az.clone()} />
-            <test::ProvisioningTest id_scope={AttrValue::from((*id_scope).clone())} devices={props.devices.clone()} localhub={localhub} az={az} />
+            <test::ProvisioningTest id_scope={AttrValue::from(p.dps_id_scope.clone())} devices={props.devices.clone()} localhub={localhub} az={az} />
         </section>
     }
 }

@@ -34,6 +34,8 @@ pub(crate) enum SettingsAction {
     Edit(fn(&mut Profile, String), String),
     /// What localhub said about itself: hub name and connection string.
     FromLocalhub(String, String),
+    /// What localhub said about its DPS: connection string, ID scope, name.
+    DpsFromLocalhub(String, String, String),
     /// Settings opened from a saved workspace.
     Replace(HubSettings),
 }
@@ -47,6 +49,11 @@ impl Reducible for HubSettings {
             SettingsAction::Target(t) => next.target = t,
             SettingsAction::Edit(f, v) => f(next.profile_mut(), v),
             SettingsAction::Replace(s) => next = s,
+            SettingsAction::DpsFromLocalhub(cs, scope, name) => {
+                next.localhub.dps_connection_string = cs;
+                next.localhub.dps_id_scope = scope;
+                next.localhub.dps_name = name;
+            }
             SettingsAction::FromLocalhub(hub, cs) => {
                 if !hub.is_empty() {
                     next.localhub.hub = hub;

@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use crate::contract::{hub_host_name, Redacted};
-use crate::iothub::AzHub;
 use crate::iothub::{Arm, Registry, RestError, ServiceAuth, AZURE_ARM_ENDPOINT};
+use crate::iothub::{AzDps, AzHub, DpsService, DPS_DOMAIN};
 
 /// localhub's REST address when started by `./scripts/run.sh`.
 pub(crate) const LOCALHUB_ENDPOINT: &str = "http://127.0.0.1:8081";
@@ -32,6 +32,13 @@ pub(crate) struct Profile {
     /// Where device calls go: localhub, the relay, or empty for the hub itself.
     pub(crate) registry_endpoint: String,
     pub(crate) connection_string: String,
+    /// Where DPS service calls go: localhub, or the relay (`localhub relay --dps NAME`).
+    pub(crate) dps_endpoint: String,
+    /// The DPS's `provisioningserviceowner` connection string.
+    pub(crate) dps_connection_string: String,
+    pub(crate) dps_id_scope: String,
+    /// The DPS's name in ARM paths; empty: the first label of the connection string's host.
+    pub(crate) dps_name: String,
 }
 
 impl std::fmt::Debug for Profile {
@@ -44,6 +51,13 @@ impl std::fmt::Debug for Profile {
             .field("arm_token", &Redacted(&self.arm_token))
             .field("registry_endpoint", &self.registry_endpoint)
             .field("connection_string", &Redacted(&self.connection_string))
+            .field("dps_endpoint", &self.dps_endpoint)
+            .field(
+                "dps_connection_string",
+                &Redacted(&self.dps_connection_string),
+            )
+            .field("dps_id_scope", &self.dps_id_scope)
+            .field("dps_name", &self.dps_name)
             .finish()
     }
 }
@@ -58,6 +72,10 @@ impl Profile {
             arm_token: "localhub-accepts-any-token".into(),
             registry_endpoint: LOCALHUB_ENDPOINT.into(),
             connection_string: String::new(),
+            dps_endpoint: LOCALHUB_ENDPOINT.into(),
+            dps_connection_string: String::new(),
+            dps_id_scope: String::new(),
+            dps_name: String::new(),
         }
     }
 
@@ -70,6 +88,10 @@ impl Profile {
             arm_token: String::new(),
             registry_endpoint: RELAY_ENDPOINT.into(),
             connection_string: String::new(),
+            dps_endpoint: RELAY_ENDPOINT.into(),
+            dps_connection_string: String::new(),
+            dps_id_scope: String::new(),
+            dps_name: String::new(),
         }
     }
 }
@@ -138,6 +160,51 @@ impl HubSettings {
         }
     }
 
+    /// The DPS service calls, or what is wrong with the settings.
+    pub(crate) fn dps_service(&self) -> Result<DpsService, RestError> {
+        let p = self.profile();
+        DpsService::from_connection_string(&p.dps_endpoint, &p.dps_connection_string)
+    }
+
+    /// The DPS's name in ARM paths: as typed, else the first label of the connection string's
+    /// host (empty when neither is known).
+    pub(crate) fn dps_arm_name(&self) -> String {
+        let p = self.profile();
+        match (p.dps_name.trim(), self.dps_service()) {
+            ("", Ok(s)) => s
+                .host_name()
+                .strip_suffix(DPS_DOMAIN)
+                .unwrap_or_default()
+                .to_owned(),
+            (t, _) => t.to_owned(),
+        }
+    }
+
+    /// The DPS's CA certificate calls (ARM, with the hub's subscription, group and token).
+    pub(crate) fn dps_arm(&self) -> Result<Arm, RestError> {
+        let p = self.profile();
+        let name = self.dps_arm_name();
+        Arm::dps(
+            &p.arm_endpoint,
+            &p.subscription,
+            &p.resource_group,
+            if name.is_empty() { "DPS" } else { &name },
+            &p.arm_token,
+        )
+    }
+
+    /// The az CLI's view of the same DPS.
+    pub(crate) fn az_dps(&self) -> AzDps {
+        AzDps {
+            dps: self.dps_arm_name(),
+            resource_group: if self.is_localhub() {
+                String::new()
+            } else {
+                self.profile().resource_group.clone()
+            },
+        }
+    }
+
     /// The az CLI's view of the same hub.
     pub(crate) fn az(&self) -> AzHub {
         let p = self.profile();
@@ -157,6 +224,8 @@ impl HubSettings {
                 "armEndpoint": p.arm_endpoint, "subscription": p.subscription,
                 "resourceGroup": p.resource_group, "hub": p.hub, "armToken": p.arm_token,
                 "registryEndpoint": p.registry_endpoint, "connectionString": p.connection_string,
+                "dpsEndpoint": p.dps_endpoint, "dpsConnectionString": p.dps_connection_string,
+                "dpsIdScope": p.dps_id_scope, "dpsName": p.dps_name,
             })
         };
         json!({
@@ -185,6 +254,10 @@ impl HubSettings {
             read("armToken", &mut p.arm_token);
             read("registryEndpoint", &mut p.registry_endpoint);
             read("connectionString", &mut p.connection_string);
+            read("dpsEndpoint", &mut p.dps_endpoint);
+            read("dpsConnectionString", &mut p.dps_connection_string);
+            read("dpsIdScope", &mut p.dps_id_scope);
+            read("dpsName", &mut p.dps_name);
         }
         s
     }
@@ -212,11 +285,16 @@ mod tests {
             arm_token: "eyJ0eXAiOiJKV1QifQ.secret-token".into(),
             connection_string:
                 "HostName=h;SharedAccessKeyName=iothubowner;SharedAccessKey=c2VjcmV0".into(),
+            dps_connection_string:
+                "HostName=d;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=ZHBzLXNlY3JldA=="
+                    .into(),
             ..Profile::localhub()
         };
         let debug = format!("{p:?}");
         assert!(
-            !debug.contains("secret-token") && !debug.contains("c2VjcmV0"),
+            !debug.contains("secret-token")
+                && !debug.contains("c2VjcmV0")
+                && !debug.contains("ZHBzLXNlY3JldA"),
             "{debug}"
         );
         assert!(debug.contains("redacted"), "{debug}");
