@@ -1042,3 +1042,86 @@ async fn a_ca_whose_key_is_elsewhere_is_uploaded_and_verified_automatically() {
     assert!(hub.delete_certificate(&arm, &name).await.is_ok());
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_user_sees_what_revoking_an_intermediate_takes_down_then_revokes_it() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Revocation Page Root");
+    click(&page, "ca-create");
+    settle().await;
+    let line = format!("Line {}", suffix());
+    type_into(&page, "im-cn", &line);
+    click(&page, "im-create");
+    settle().await;
+    wait_for(&page, "#hub-settings-status", "localhub").await;
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    click(&page, "hub-read-localhub");
+    wait_for(&page, "#hub-settings-status", "connection string").await;
+    // The intermediate (the signing CA now) on the hub, proven; a device under it, registered.
+    let name = format!("line-{}", suffix());
+    type_into(&page, "hub-cert-name", &name);
+    click(&page, "hub-upload");
+    wait_for(
+        &page,
+        "#hub-upload-status",
+        "verified (proof of possession)",
+    )
+    .await;
+    let dev = format!("line-dev-{}", suffix());
+    type_into(&page, "d-id", &dev);
+    click(&page, "d-create");
+    settle().await;
+    type_into(&page, "reg-ids", &dev);
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "1 of 1 done").await;
+    // A DPS group over the intermediate (the second CA of the page).
+    type_into(&page, "dps-endpoint", LOCALHUB);
+    click(&page, "dps-read-localhub");
+    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    let group = format!("line-group-{}", suffix());
+    type_into(&page, "dps-group-id", &group);
+    choose(&page, "dps-primary", "ca-1");
+    settle().await;
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Created enrollment group {group}"),
+    )
+    .await;
+
+    // Check: the intermediate is chosen by default; the plan names what goes.
+    assert!(text(&page, "#revoke-ca").contains(&line));
+    click(&page, "revoke-check");
+    let plan = wait_for(&page, "#revoke-plan", "On the hub as").await;
+    assert!(plan.contains(&format!("'{name}'")), "{plan}");
+    assert!(
+        plan.contains(&format!("DPS enrollment groups trusting it: '{group}'")),
+        "{plan}"
+    );
+    assert!(plan.contains(&dev), "{plan}");
+    assert!(find(&page, "#revoke-above").is_none(), "{plan}");
+    click(&page, "revoke-submit");
+    wait_for(&page, "#revoke-status", "Click Revoke again to confirm").await;
+    click(&page, "revoke-submit");
+    let done = wait_for(&page, "#revoke-status", "Revoked").await;
+    assert!(done.contains("done"), "{done}");
+    let rows = text(&page, "#revoke-results");
+    assert!(
+        rows.contains("disabled") && rows.contains("deleted"),
+        "{rows}"
+    );
+
+    // The hub no longer holds it; DPS's group is disabled.
+    let hub = HubClient::new(Fetch, true);
+    let arm = Arm::new(LOCALHUB, "s", "r", "localhub", "test").unwrap();
+    let e = hub.certificate(&arm, &name).await.unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e}");
+    let (status, g) = get_json_dps(&format!("/enrollmentGroups/{group}"), &info).await;
+    assert_eq!(status, 200, "{g}");
+    assert_eq!(g["provisioningStatus"], "disabled", "{g}");
+    page.remove();
+}

@@ -37,7 +37,7 @@ pub(crate) enum SettingsAction {
     /// What localhub said about its DPS: connection string, ID scope, name.
     DpsFromLocalhub(String, String, String),
     /// Settings opened from a saved workspace.
-    Replace(HubSettings),
+    Replace(Box<HubSettings>),
 }
 
 impl Reducible for HubSettings {
@@ -48,7 +48,7 @@ impl Reducible for HubSettings {
         match action {
             SettingsAction::Target(t) => next.target = t,
             SettingsAction::Edit(f, v) => f(next.profile_mut(), v),
-            SettingsAction::Replace(s) => next = s,
+            SettingsAction::Replace(s) => next = *s,
             SettingsAction::DpsFromLocalhub(cs, scope, name) => {
                 next.localhub.dps_connection_string = cs;
                 next.localhub.dps_id_scope = scope;

@@ -476,6 +476,20 @@ impl<T: Transport> HubClient<T> {
         dps::parse_groups(&self.call(Plane::Dps, &request).await?)
     }
 
+    /// Disables (no device of it may register: how DPS revokes a CA's devices) or enables an
+    /// enrollment group: read, then written back with its etag.
+    pub async fn set_group_enabled(
+        &self,
+        dps: &DpsService,
+        id: &str,
+        enabled: bool,
+        now_unix: u64,
+    ) -> Result<Saved<EnrollmentGroup>, RestError> {
+        let mut group = self.enrollment_group(dps, id, now_unix).await?;
+        group.provisioning_status = Some(if enabled { "enabled" } else { "disabled" }.to_owned());
+        self.save_enrollment_group(dps, &group, now_unix).await
+    }
+
     /// Deletes an enrollment group, whatever its version.
     pub async fn delete_enrollment_group(
         &self,
