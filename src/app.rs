@@ -110,6 +110,7 @@ pub fn App() -> Html {
                     <li><a href="#step-inspect">{"Inspect"}</a></li>
                     <li><a href="#step-expiry">{"Expiry"}</a></li>
                     <li><a href="#step-renew">{"Renew"}</a></li>
+                    <li><a href="#step-rollover">{"Roll over"}</a></li>
                     <li><a href="#step-revoke">{"Revoke"}</a></li>
                     <li><a href="#step-workspace">{"Keep"}</a></li>
                 </ol>
@@ -128,6 +129,7 @@ pub fn App() -> Html {
                 <inspect::InspectStep ca={bench.ca.clone()} />
                 <expiry::ExpiryStep items={bench.all_certificates()} />
                 <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} />
+                <steps::RolloverStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} />
                 <steps::RevokeStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />
                 <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} />
             </main>

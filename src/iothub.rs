@@ -5,6 +5,7 @@
 mod arm;
 mod az;
 mod batch;
+mod ca_rollover;
 mod client;
 mod decoder;
 mod dps;
@@ -19,6 +20,9 @@ mod snippets;
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
 pub use az::{AzDps, AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
 pub use batch::{parse_device_ids, BatchError};
+pub use ca_rollover::{
+    only_new_ca, plan_ca_rollover, with_new_ca, CaRollover, CaRolloverInputs, CaRolloverStage,
+};
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
 pub use dps::{parse_group, parse_groups, DpsService, DPS_DOMAIN};

@@ -1125,3 +1125,93 @@ async fn a_user_sees_what_revoking_an_intermediate_takes_down_then_revokes_it() 
     assert_eq!(g["provisioningStatus"], "disabled", "{g}");
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_user_rolls_a_fleet_over_to_a_new_root_step_by_step_on_localhub() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+    let tag = suffix();
+    type_into(&page, "ca-cn", &format!("Old Root {tag}"));
+    click(&page, "ca-create");
+    settle().await;
+    wait_for(&page, "#hub-settings-status", "localhub").await;
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    click(&page, "hub-read-localhub");
+    wait_for(&page, "#hub-settings-status", "connection string").await;
+    let old_name = format!("old-{tag}");
+    type_into(&page, "hub-cert-name", &old_name);
+    click(&page, "hub-upload");
+    wait_for(
+        &page,
+        "#hub-upload-status",
+        "verified (proof of possession)",
+    )
+    .await;
+    let dev = format!("fleet-{tag}");
+    type_into(&page, "d-id", &dev);
+    click(&page, "d-create");
+    settle().await;
+    // A DPS group over the old root.
+    type_into(&page, "dps-endpoint", LOCALHUB);
+    click(&page, "dps-read-localhub");
+    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    let group = format!("rolling-{tag}");
+    type_into(&page, "dps-group-id", &group);
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Created enrollment group {group}"),
+    )
+    .await;
+    // The new root, made beside the old.
+    type_into(&page, "ca-cn", &format!("New Root {tag}"));
+    click(&page, "ca-create");
+    settle().await;
+    assert!(text(&page, "#rollover-old").contains("Old Root"));
+    assert!(text(&page, "#rollover-new").contains("New Root"));
+
+    click(&page, "rollover-read");
+    wait_for(&page, "#rollover-next", "Upload the new CA").await;
+    let steps = [
+        ("#rollover-next", "Add the new CA to 1 DPS group"),
+        ("#rollover-next", "Re-issue 1 device"),
+        ("#rollover-next", "Retire the old CA"),
+    ];
+    for (button, next) in steps {
+        click(&page, &button[1..]);
+        wait_for(&page, button, next).await;
+    }
+    assert!(text(&page, "#rollover-standing").contains("1 on the new CA, 0 still on the old"));
+    assert!(text(&page, "#rollover-save").contains("renewed-devices-1.zip"));
+    // The re-issued certificate is listed with the page's devices (the Renew step sees two
+    // certificates for the device now).
+    assert!(text(&page, "#renew-hub").contains(&format!("Renewed on this page: {dev}.")));
+    click(&page, "rollover-next");
+    wait_for(&page, "#rollover-status", "Click again to confirm").await;
+    click(&page, "rollover-next");
+    wait_for(&page, "#rollover-next", "Rolled over").await;
+    assert!(text(&page, "#rollover-status").contains("The old CA is retired"));
+
+    // The hub no longer holds the old root; the group trusts only the new one.
+    let hub = HubClient::new(Fetch, true);
+    let arm = Arm::new(LOCALHUB, "s", "r", "localhub", "test").unwrap();
+    assert_eq!(
+        hub.certificate(&arm, &old_name).await.unwrap_err().status(),
+        Some(404)
+    );
+    let (status, g) = get_json_dps(&format!("/enrollmentGroups/{group}"), &info).await;
+    assert_eq!(status, 200, "{g}");
+    let signing = &g["attestation"]["x509"]["signingCertificates"];
+    assert!(
+        signing["primary"]["info"]["subjectName"]
+            .as_str()
+            .unwrap_or("")
+            .contains("New Root"),
+        "{g}"
+    );
+    assert!(signing.get("secondary").is_none_or(|s| s.is_null()), "{g}");
+    page.remove();
+}

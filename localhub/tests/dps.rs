@@ -658,3 +658,122 @@ async fn a_group_read_back_and_written_again_keeps_its_certificate_as_az_does() 
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_fleet_rolls_over_to_a_new_ca_with_both_trusted_during_the_overlap() {
+    use hubcert::iothub::{
+        only_new_ca, plan_ca_rollover, with_new_ca, Arm, CaRolloverInputs, CaRolloverStage,
+    };
+    use hubcert::pki::{RenewKey, ValidityDays};
+    let hub = start().await;
+    let app = app_dps(&hub).await;
+    let t = unix;
+    let (old, new) = (root("Rollover Old Root"), root("Rollover New Root"));
+    hub.upload_and_verify("fleet-old", &old).await;
+    assert_eq!(hub.enroll_group("rolling", &old, true).await, 200);
+    let dev_old = device(&old, "roll-dev-1");
+    hub.register_ca_device("roll-dev-1").await;
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    let stand = |devices: &[(String, hubcert::pki::Certificate)]| {
+        let (client, arm, svc, devices) = (&app.client, &arm, &app.svc, devices.to_vec());
+        let (old, new) = (old.certificate().clone(), new.certificate().clone());
+        async move {
+            let hub_certs = client.certificates(arm).await.unwrap();
+            let groups = client.enrollment_groups(svc, t()).await.unwrap();
+            plan_ca_rollover(&CaRolloverInputs {
+                old: &old,
+                new: &new,
+                hub: &hub_certs,
+                dps: &[],
+                groups: &groups,
+                devices: &devices,
+            })
+        }
+    };
+    let mut devices = vec![("roll-dev-1".to_owned(), dev_old.certificate.clone())];
+    assert_eq!(stand(&devices).await.stage, CaRolloverStage::UploadNew);
+
+    // 1. The new CA beside the old on the hub.
+    hub.upload_and_verify("fleet-new", &new).await;
+    let s = stand(&devices).await;
+    assert_eq!(s.stage, CaRolloverStage::AddToGroups);
+    assert_eq!(s.groups_old_only, ["rolling"]);
+
+    // 2. The group trusts both (the read group's certificate stays as DPS described it).
+    let read = app
+        .client
+        .enrollment_group(&app.svc, "rolling", t())
+        .await
+        .unwrap();
+    let both = with_new_ca(&read, &new.certificate().pem(), None).unwrap();
+    app.client
+        .save_enrollment_group(&app.svc, &both, t())
+        .await
+        .unwrap();
+    let s = stand(&devices).await;
+    assert_eq!(
+        (s.stage, s.groups_both.clone()),
+        (CaRolloverStage::Reissue, vec!["rolling".to_owned()])
+    );
+    assert_eq!(s.devices_on_old, ["roll-dev-1"]);
+
+    // 3. Re-issued under the new CA with its own key: during the overlap both certificates
+    // connect to the hub and both register with DPS.
+    let renewed = new
+        .renew_device(
+            &dev_old.certificate,
+            RenewKey::Same,
+            ValidityDays::new(365).unwrap(),
+            now(),
+        )
+        .unwrap();
+    let dev_new = Identity {
+        certificate: renewed.certificate,
+        key: dev_old.key.duplicate().unwrap(),
+    };
+    for (who, id) in [("old", &dev_old), ("new", &dev_new)] {
+        assert!(
+            connect(&hub, Via::Tls, "roll-dev-1", Some(id), "")
+                .await
+                .is_ok(),
+            "{who}"
+        );
+        let events = register(&hub, &app.scope, "roll-dev-1", id).await;
+        assert!(
+            matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+            "{who}: {events:?}"
+        );
+    }
+    devices.insert(0, ("roll-dev-1".to_owned(), dev_new.certificate.clone()));
+    let s = stand(&devices).await;
+    assert_eq!(s.stage, CaRolloverStage::RetireOld);
+    assert_eq!(s.devices_on_new, ["roll-dev-1"]);
+
+    // 4. The old CA retired: only the new certificate connects and registers.
+    let read = app
+        .client
+        .enrollment_group(&app.svc, "rolling", t())
+        .await
+        .unwrap();
+    let only = only_new_ca(&read, &new.certificate().pem(), None).unwrap();
+    app.client
+        .save_enrollment_group(&app.svc, &only, t())
+        .await
+        .unwrap();
+    app.client
+        .delete_certificate(&arm, "fleet-old")
+        .await
+        .unwrap();
+    assert_eq!(stand(&devices).await.stage, CaRolloverStage::Done);
+    assert!(connect(&hub, Via::Tls, "roll-dev-1", Some(&dev_old), "")
+        .await
+        .is_err());
+    assert!(connect(&hub, Via::Tls, "roll-dev-1", Some(&dev_new), "")
+        .await
+        .is_ok());
+    let events = register(&hub, &app.scope, "roll-dev-1", &dev_old).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Failed { .. })),
+        "{events:?}"
+    );
+}

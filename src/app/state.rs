@@ -137,7 +137,7 @@ pub(crate) struct Workbench {
     /// The CA that signs devices and verification certificates and is uploaded to the hub.
     pub(crate) ca: Option<SharedCa>,
     pub(crate) root: Option<Rc<Issued>>,
-    /// Every CA of the current root's tree, root first, with its card.
+    /// Every CA of the page with its card, in the order made (a root before what it signed).
     pub(crate) cas: Rc<Vec<(SharedCa, Rc<Issued>)>>,
     pub(crate) verification: Option<Rc<Issued>>,
     /// Newest first.
@@ -146,7 +146,8 @@ pub(crate) struct Workbench {
 
 /// What can happen to it.
 pub(crate) enum Action {
-    /// A new root replaces the old; what the old one signed stays listed.
+    /// A new root (made or imported) joins the page's CAs and signs from now on; the CAs made
+    /// before stay (a rollover needs the old and the new side by side).
     RootCreated((SharedCa, Rc<Issued>)),
     /// A new intermediate becomes the signing CA.
     IntermediateCreated((SharedCa, Rc<Issued>)),
@@ -185,7 +186,9 @@ impl Reducible for Workbench {
         match action {
             Action::RootCreated((ca, issued)) => {
                 next.ca = Some(ca.clone());
-                next.cas = Rc::new(vec![(ca, issued.clone())]);
+                let mut cas = (*self.cas).clone();
+                cas.push((ca, issued.clone()));
+                next.cas = Rc::new(cas);
                 next.root = Some(issued);
                 // A verification certificate belongs to the CA that signed it.
                 next.verification = None;

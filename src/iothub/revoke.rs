@@ -58,7 +58,7 @@ fn sha1_of(cert: &Certificate) -> String {
 
 /// The thumbprints (SHA-1) of a group's signing certificates: DPS's `info`, or the certificate
 /// itself when the answer carries it.
-fn group_signing_sha1(group: &EnrollmentGroup) -> Vec<String> {
+pub(super) fn group_signing_sha1(group: &EnrollmentGroup) -> Vec<String> {
     group
         .signing_entries()
         .into_iter()

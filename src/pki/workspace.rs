@@ -70,7 +70,7 @@ pub struct StoredDevice {
 pub struct Workspace {
     /// [`WORKSPACE_VERSION`].
     pub version: u32,
-    /// The CAs, root first (then intermediates in the order made).
+    /// The CAs in the order made (a root before the intermediates it signed).
     pub cas: Vec<StoredCa>,
     /// Which CA signs (an index into `cas`).
     #[serde(default)]

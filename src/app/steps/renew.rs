@@ -145,7 +145,6 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
             );
             yew::platform::spawn_local(async move {
                 let mut cards = Vec::with_capacity(total);
-                let mut files: Vec<NamedFile> = Vec::new();
                 let mut failure = None;
                 for (n, due) in chosen.iter().enumerate() {
                     let Some(old) = devices.get(due.index) else {
@@ -153,10 +152,7 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
                     };
                     let made = renew_one(&ca, old, same_key, key, validity).await;
                     match made {
-                        Ok(card) => {
-                            files.extend(card.downloads.iter().map(NamedFile::from));
-                            cards.push(card);
-                        }
+                        Ok(card) => cards.push(card),
                         Err(e) => {
                             failure = Some(format!("{}: {e}", due.device_id));
                             break;
@@ -174,12 +170,12 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
                         form: Some(format!("The renewal stopped at {f}. Nothing was added.")),
                     });
                 }
-                let zip = match zip_files(&files) {
+                let zip = match renewed_zip(&cards) {
                     Ok(z) => z,
                     Err(e) => {
                         return errors.set(FormErrors {
                             fields: Vec::new(),
-                            form: Some(e.to_string()),
+                            form: Some(e),
                         })
                     }
                 };
@@ -193,12 +189,7 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
                     Vec::new()
                 };
                 done.set(Some(RenewDone {
-                    zip: Rc::new(Download {
-                        name: format!("renewed-devices-{}.zip", ids.len()),
-                        contents: Rc::new(zip),
-                        mime: "application/zip",
-                        secret: files.iter().any(|f| f.secret),
-                    }),
+                    zip,
                     ids,
                     cards: shown,
                 }));
@@ -483,9 +474,24 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
     }
 }
 
+/// The files of renewed devices as one zip, `renewed-devices-N.zip`.
+pub(super) fn renewed_zip(cards: &[Rc<Issued>]) -> Result<Rc<Download>, String> {
+    let files: Vec<NamedFile> = cards
+        .iter()
+        .flat_map(|c| c.downloads.iter().map(NamedFile::from))
+        .collect();
+    let zip = zip_files(&files).map_err(|e| e.to_string())?;
+    Ok(Rc::new(Download {
+        name: format!("renewed-devices-{}.zip", cards.len()),
+        contents: Rc::new(zip),
+        mime: "application/zip",
+        secret: files.iter().any(|f| f.secret),
+    }))
+}
+
 /// One device renewed under `ca`: with the key of its current certificate (the page's copy of the
 /// private key kept with it where the page has one) or a new key.
-async fn renew_one(
+pub(super) async fn renew_one(
     ca: &SharedCa,
     old: &Issued,
     same_key: bool,

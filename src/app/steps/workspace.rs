@@ -74,12 +74,20 @@ impl Restored {
 /// `.pfx` where the key was made here and its CA is in the workspace).
 pub(crate) fn restore(w: &Workspace) -> Result<Restored, PkiError> {
     let mut cas = Vec::with_capacity(w.cas.len());
+    let mut roots = 0;
     for (i, stored) in w.cas.iter().enumerate() {
         let ca = stored.restore()?;
-        let stem = match i {
-            0 if ca.is_root() => "root-ca".to_owned(),
-            1 => "intermediate-ca".to_owned(),
-            n => format!("intermediate-ca-{n}"),
+        let stem = if ca.is_root() {
+            roots += 1;
+            if roots == 1 {
+                "root-ca".to_owned()
+            } else {
+                format!("root-ca-{roots}")
+            }
+        } else if i == 1 {
+            "intermediate-ca".to_owned()
+        } else {
+            format!("intermediate-ca-{i}")
         };
         cas.push(ca_card(ca, &stem, stored.title.clone(), true)?);
     }
