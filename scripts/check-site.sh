@@ -22,3 +22,40 @@ for expected in 'id="ca-create"' 'Create a root CA' 'id="d-create"' 'id="v-creat
   fi
 done
 echo "the app rendered from http://127.0.0.1:$port/some/prefix/hubcert/"
+
+# The Content-Security-Policy: written into the page, no violation through a short flow, and a
+# call to an address it does not name is refused (by the policy, before any network).
+grep -q 'http-equiv="Content-Security-Policy"' "$dist/index.html" || {
+  echo "no Content-Security-Policy in $dist/index.html"
+  exit 1
+}
+probe="$root/some/prefix/csp"
+cp -r "$dist" "$probe"
+cp tests/site/csp-probe.js "$probe/csp-probe.js"
+python3 - "$probe/index.html" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(s.replace("</body>", '<script src="./csp-probe.js"></script></body>', 1))
+PY
+timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+  --disable-background-networking --disable-component-update --disable-sync --no-first-run \
+  --user-data-dir="$root/profile2" --virtual-time-budget=15000 --dump-dom \
+  "http://127.0.0.1:$port/some/prefix/csp/" >"$root/csp-dom.html" 2>/dev/null
+python3 - "$root/csp-dom.html" <<'PY'
+import html, json, re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r'<pre id="csp-report">(.*?)</pre>', dom, re.S)
+if not m:
+    sys.exit("CSP probe: no report (the page did not start under its policy?)")
+r = json.loads(html.unescape(m.group(1)))
+if r.get("error"):
+    sys.exit(f"CSP probe: {r['error']}")
+if r["steps"] != ["root", "device"]:
+    sys.exit(f"CSP probe: the flow did not complete under the policy: {r['steps']}")
+if r["violationsDuringFlow"]:
+    sys.exit(f"CSP probe: violations during the flow: {r['violationsDuringFlow']}")
+if not any("connect-src" in v and "127.0.0.2" in v for v in r["blocked"]):
+    sys.exit(f"CSP probe: a call to http://127.0.0.2:9 was not refused by the policy: {r['blocked']}")
+print("Content-Security-Policy: the flow ran with no violation; a call outside it was refused")
+PY

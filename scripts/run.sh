@@ -10,4 +10,4 @@ cargo build --locked --release -p localhub
 localhub_pid=$!
 trap 'kill $localhub_pid 2>/dev/null || true' EXIT INT TERM
 echo "hubcert: building and serving on http://127.0.0.1:8080 (the first release build takes 1-2 minutes)"
-trunk serve --release --address 127.0.0.1 --port "${PORT:-8080}"
+trunk serve --release --no-autoreload --address 127.0.0.1 --port "${PORT:-8080}"

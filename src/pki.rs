@@ -17,6 +17,7 @@ mod import;
 mod inspect;
 mod key;
 mod oid;
+mod order;
 mod pbe;
 mod pkcs12;
 mod pkcs12_import;
@@ -41,11 +42,8 @@ pub use error::{Field, PkiError, Unsupported};
 pub use expiry::{
     expiry_csv, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
 };
-pub use import::{
-    ca_certificates_from_bytes, certificate_from_bytes, certificates_from_bytes,
-    size_ok as input_size_ok, MAX_INPUT_BYTES,
-};
-pub use inspect::{inspect, Inspected};
+pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
+pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pbe::{
     check_export_password, generate_password, Pkcs12Preset, LEGACY_ITERATIONS,

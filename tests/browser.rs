@@ -1206,3 +1206,45 @@ async fn a_user_renews_the_devices_due_with_their_keys_and_renews_the_ca() {
     assert!(hubcert::pki::is_signed_by(&next, &old_root).unwrap());
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_page_asks_nothing_of_another_origin_until_the_user_does() {
+    // Every fetch the page makes is recorded; resource timing lists what else it loaded.
+    js_sys::eval(
+        "window.__hubcertFetches = []; const f = window.fetch; \
+         window.fetch = function (r, i) { window.__hubcertFetches.push(typeof r === 'string' ? r : r.url); return f.call(window, r, i); };",
+    )
+    .unwrap();
+    let page = mount();
+    settle().await;
+    sleep_ms(1500).await;
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let fetched = js_sys::eval("window.__hubcertFetches.join('\\n')")
+        .unwrap()
+        .as_string()
+        .unwrap_or_default();
+    let elsewhere: Vec<&str> = fetched
+        .lines()
+        .filter(|u| !u.is_empty() && !u.starts_with(&origin) && !u.starts_with('/'))
+        .collect();
+    assert!(elsewhere.is_empty(), "requests on load: {elsewhere:?}");
+    let loaded =
+        js_sys::eval("performance.getEntriesByType('resource').map(e => e.name).join('\\n')")
+            .unwrap()
+            .as_string()
+            .unwrap_or_default();
+    let elsewhere: Vec<&str> = loaded
+        .lines()
+        .filter(|u| !u.is_empty() && !u.starts_with(&origin))
+        .collect();
+    assert!(elsewhere.is_empty(), "loaded on load: {elsewhere:?}");
+    // Pressing localhub's button is asking: then, and only then, it is called.
+    click(&page, "hub-read-localhub");
+    sleep_ms(500).await;
+    let fetched = js_sys::eval("window.__hubcertFetches.join('\\n')")
+        .unwrap()
+        .as_string()
+        .unwrap_or_default();
+    assert!(fetched.contains("/localhub/info"), "{fetched}");
+    page.remove();
+}

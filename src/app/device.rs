@@ -119,8 +119,9 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
         );
         Callback::from(move |_| {
             let id_text = device_id.trim().to_owned();
-            let (registration, s) = (registration.clone(), (*settings).clone());
+            let (registration, settings) = (registration.clone(), settings.clone());
             yew::platform::spawn_local(async move {
+                let s = super::hub::ready(&settings).await;
                 let result = match (crate::contract::DeviceId::parse(&id_text), s.registry()) {
                     (Err(e), _) => Err(e.to_string()),
                     (_, Err(e)) => Err(e.to_string()),

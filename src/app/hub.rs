@@ -65,6 +65,39 @@ impl Reducible for HubSettings {
     }
 }
 
+/// The settings ready for a hub call. For localhub with no connection string yet, localhub is
+/// asked for its settings first (and the page keeps them): the page asks localhub nothing until
+/// a hub step is used, so a hosted copy makes no request outside its origin on its own. If
+/// localhub does not answer, the settings are returned as they are and the call that follows
+/// says what is missing.
+pub(crate) async fn ready(settings: &UseReducerHandle<HubSettings>) -> HubSettings {
+    let s = (**settings).clone();
+    let wants_hub = s.localhub.connection_string.trim().is_empty();
+    let wants_dps = s.localhub.dps_connection_string.trim().is_empty();
+    if !s.is_localhub() || !(wants_hub || wants_dps) {
+        return s;
+    }
+    match localhub_info(&s.localhub.registry_endpoint).await {
+        Ok(info) => {
+            let mut next = s;
+            if wants_hub {
+                if !info.hub_name.is_empty() {
+                    next.localhub.hub = info.hub_name;
+                }
+                next.localhub.connection_string = info.connection_string;
+            }
+            if wants_dps && !info.id_scope.is_empty() {
+                next.localhub.dps_connection_string = info.dps_connection_string;
+                next.localhub.dps_id_scope = info.id_scope;
+                next.localhub.dps_name = info.dps_name;
+            }
+            settings.dispatch(SettingsAction::Replace(Box::new(next.clone())));
+            next
+        }
+        Err(_) => s,
+    }
+}
+
 pub(crate) fn client(settings: &HubSettings) -> HubClient<Fetch> {
     HubClient::new(Fetch, settings.is_localhub())
 }

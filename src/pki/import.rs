@@ -173,7 +173,7 @@ impl CertificateAuthority {
         let leaf = leaf.ok_or_else(|| PkiError::KeyInvalid {
             detail: "this key belongs to none of the certificates given (their public keys differ): pick the key made with the CA certificate".into(),
         })?;
-        let issuers = super::pkcs12_import::order_chain(&leaf, rest);
+        let issuers = super::order::order_chain(&leaf, rest);
         Self::import(leaf, key, issuers)
     }
 
@@ -227,69 +227,4 @@ impl CertificateAuthority {
         let subject_der = tbs.subject().to_der().map_err(ext_err)?;
         Self::from_parts(certificate, key, params, issuers, &subject_der)
     }
-}
-
-/// The certificates of a PEM text (one or a chain), a DER certificate or a `.p7b`, in file order.
-pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Certificate>, PkiError> {
-    match super::inspect(bytes, None)? {
-        super::Inspected::Certificate(c) => Ok(vec![c]),
-        super::Inspected::Chain(v) => Ok(v),
-        super::Inspected::Key(_) => Err(invalid(
-            "this is a private key, not a certificate: put it in the key field",
-        )),
-        super::Inspected::Request(_) => Err(invalid(
-            "this is a certificate signing request, not a certificate",
-        )),
-        super::Inspected::Pkcs12(_) | super::Inspected::NeedsPassword { .. } => Err(invalid(
-            "this is a .pfx file or an encrypted key: choose it as a .pfx with its password",
-        )),
-    }
-}
-
-/// The CA certificates in `bytes`, whatever holds them: PEM (one or a chain), DER, a `.p7b`, or a
-/// `.pfx` with or without its key (`password` opens it). For a CA whose key lives elsewhere (an
-/// HSM, a Windows CA): it can be uploaded to the hub, not sign here. Refused by name when the file
-/// holds no CA certificate.
-pub fn ca_certificates_from_bytes(
-    bytes: &[u8],
-    password: Option<&str>,
-) -> Result<Vec<Certificate>, PkiError> {
-    let certs = match super::inspect(bytes, password)? {
-        super::Inspected::Certificate(c) => vec![c],
-        super::Inspected::Chain(v) => v,
-        super::Inspected::Pkcs12(p) => {
-            let mut v = vec![p.certificate];
-            v.extend(p.chain);
-            v
-        }
-        super::Inspected::NeedsPassword { what } => {
-            return Err(PkiError::FieldEmpty {
-                field: if what == ".pfx file" {
-                    super::Field::PfxPassword
-                } else {
-                    super::Field::KeyPassword
-                },
-            })
-        }
-        super::Inspected::Key(_) => {
-            return Err(invalid(
-                "this is a private key, not a certificate: choose the CA's certificate file",
-            ))
-        }
-        super::Inspected::Request(_) => {
-            return Err(invalid(
-                "this is a certificate signing request, not a certificate: sign it first",
-            ))
-        }
-    };
-    let cas: Vec<Certificate> = certs
-        .into_iter()
-        .filter(|c| c.info().is_ok_and(|i| i.is_ca))
-        .collect();
-    if cas.is_empty() {
-        return Err(invalid(
-            "it holds no CA certificate (basicConstraints CA:TRUE): the hub trusts a CA, not a device certificate",
-        ));
-    }
-    Ok(cas)
 }

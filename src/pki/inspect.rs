@@ -150,3 +150,74 @@ fn read_chain(text: &str) -> Result<Vec<Certificate>, PkiError> {
         })
         .collect()
 }
+
+fn not_a_certificate(detail: &str) -> PkiError {
+    PkiError::CertificateInvalid {
+        detail: detail.into(),
+    }
+}
+
+/// The certificates of a PEM text (one or a chain), a DER certificate or a `.p7b`, in file order.
+pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Certificate>, PkiError> {
+    match inspect(bytes, None)? {
+        Inspected::Certificate(c) => Ok(vec![c]),
+        Inspected::Chain(v) => Ok(v),
+        Inspected::Key(_) => Err(not_a_certificate(
+            "this is a private key, not a certificate: put it in the key field",
+        )),
+        Inspected::Request(_) => Err(not_a_certificate(
+            "this is a certificate signing request, not a certificate",
+        )),
+        Inspected::Pkcs12(_) | Inspected::NeedsPassword { .. } => Err(not_a_certificate(
+            "this is a .pfx file or an encrypted key: choose it as a .pfx with its password",
+        )),
+    }
+}
+
+/// The CA certificates in `bytes`, whatever holds them: PEM (one or a chain), DER, a `.p7b`, or a
+/// `.pfx` with or without its key (`password` opens it). For a CA whose key lives elsewhere (an
+/// HSM, a Windows CA): it can be uploaded to the hub, not sign here. Refused by name when the file
+/// holds no CA certificate.
+pub fn ca_certificates_from_bytes(
+    bytes: &[u8],
+    password: Option<&str>,
+) -> Result<Vec<Certificate>, PkiError> {
+    let certs = match inspect(bytes, password)? {
+        Inspected::Certificate(c) => vec![c],
+        Inspected::Chain(v) => v,
+        Inspected::Pkcs12(p) => {
+            let mut v = vec![p.certificate];
+            v.extend(p.chain);
+            v
+        }
+        Inspected::NeedsPassword { what } => {
+            return Err(PkiError::FieldEmpty {
+                field: if what == ".pfx file" {
+                    super::Field::PfxPassword
+                } else {
+                    super::Field::KeyPassword
+                },
+            })
+        }
+        Inspected::Key(_) => {
+            return Err(not_a_certificate(
+                "this is a private key, not a certificate: choose the CA's certificate file",
+            ))
+        }
+        Inspected::Request(_) => {
+            return Err(not_a_certificate(
+                "this is a certificate signing request, not a certificate: sign it first",
+            ))
+        }
+    };
+    let cas: Vec<Certificate> = certs
+        .into_iter()
+        .filter(|c| c.info().is_ok_and(|i| i.is_ca))
+        .collect();
+    if cas.is_empty() {
+        return Err(not_a_certificate(
+            "it holds no CA certificate (basicConstraints CA:TRUE): the hub trusts a CA, not a device certificate",
+        ));
+    }
+    Ok(cas)
+}

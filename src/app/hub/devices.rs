@@ -78,14 +78,15 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 ))));
             }
             confirm.set(false);
-            let s = (*settings).clone();
-            let registry = match s.registry() {
-                Ok(r) => r,
-                Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),
-            };
+            let settings = settings.clone();
             let (self_signed, outcome, rows) = (*self_signed, outcome.clone(), rows.clone());
             let thumbprint_of = thumbprint_of.clone();
             yew::platform::spawn_local(async move {
+                let s = ready(&settings).await;
+                let registry = match s.registry() {
+                    Ok(r) => r,
+                    Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),
+                };
                 let hub = client(&s);
                 let verb = match op {
                     DeviceOp::Register => "Registering",

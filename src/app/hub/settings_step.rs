@@ -23,6 +23,8 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
         let settings = settings.clone();
         Callback::from(move |_: Event| settings.dispatch(SettingsAction::Target(t)))
     };
+    // localhub is asked for its settings when a hub step first needs them (or this step's button
+    // is pressed), never when the page opens.
     let read_localhub = {
         let (settings, outcome) = (settings.clone(), outcome.clone());
         Callback::from(move |()| {
@@ -48,24 +50,16 @@ pub(crate) fn HubSettingsStep(props: &SettingsProps) -> Html {
             });
         })
     };
-    // localhub tells its connection string: fill it in on first load, as run.sh started it.
-    {
-        let (read_localhub, s) = (read_localhub.clone(), (*settings).clone());
-        use_effect_with((), move |()| {
-            if s.is_localhub() && s.localhub.connection_string.trim().is_empty() {
-                read_localhub.emit(());
-            }
-        });
-    }
     let on_read_localhub = read_localhub.reform(|_: MouseEvent| ());
     let on_test = {
         let (settings, outcome) = (settings.clone(), outcome.clone());
         Callback::from(move |_| {
-            let (s, outcome) = ((*settings).clone(), outcome.clone());
+            let (settings, outcome) = (settings.clone(), outcome.clone());
             outcome.set(Some(Outcome::Busy(
                 "Listing the hub's CA certificates…".into(),
             )));
             yew::platform::spawn_local(async move {
+                let s = ready(&settings).await;
                 let arm = match s.arm() {
                     Ok(a) => a,
                     Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),

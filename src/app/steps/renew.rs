@@ -229,13 +229,14 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
             rollover.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let s = (*settings).clone();
-            let registry = match s.registry() {
-                Ok(r) => r,
-                Err(e) => return roll.set(Some(Outcome::Failed(e.to_string()))),
-            };
+            let settings = settings.clone();
             let (roll, roll_rows, rollover) = (roll.clone(), roll_rows.clone(), rollover.clone());
             yew::platform::spawn_local(async move {
+                let s = crate::app::hub::ready(&settings).await;
+                let registry = match s.registry() {
+                    Ok(r) => r,
+                    Err(e) => return roll.set(Some(Outcome::Failed(e.to_string()))),
+                };
                 let hub = client(&s);
                 let total = rollover.len();
                 let mut rows = Vec::with_capacity(total);

@@ -77,11 +77,7 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
             let Some(i) = index else {
                 return outcome.set(Some(Outcome::Failed(NO_CA.into())));
             };
-            let s = (*settings).clone();
-            let arm = match s.arm() {
-                Ok(a) => a,
-                Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),
-            };
+            let settings = settings.clone();
             let (cas, devices, checked, outcome, confirm, rows, disable_devices) = (
                 cas.clone(),
                 devices.clone(),
@@ -97,6 +93,11 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                 "Reading the hub's CA certificates and DPS's groups…".into(),
             )));
             yew::platform::spawn_local(async move {
+                let s = crate::app::hub::ready(&settings).await;
+                let arm = match s.arm() {
+                    Ok(a) => a,
+                    Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),
+                };
                 let hub = client(&s);
                 let now = browser::now().unix_timestamp().max(0) as u64;
                 let on_hub = match hub.certificates(&arm).await {
@@ -179,10 +180,11 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                 ))));
             }
             confirm.set(false);
-            let s = (*settings).clone();
+            let settings = settings.clone();
             let with_devices = disable_devices.unwrap_or(false);
             let (outcome, rows) = (outcome.clone(), rows.clone());
             yew::platform::spawn_local(async move {
+                let s = crate::app::hub::ready(&settings).await;
                 let hub = client(&s);
                 let now = || browser::now().unix_timestamp().max(0) as u64;
                 let mut done: Vec<(String, Result<String, String>)> = Vec::new();

@@ -148,10 +148,10 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
                     "Choose two different CAs: the one in use now and the one taking over (make it in step 1 first).".into(),
                 )));
             };
-            let (cas, devices, s, standing, outcome) = (
+            let (cas, devices, settings, standing, outcome) = (
                 cas.clone(),
                 devices.clone(),
-                (*settings).clone(),
+                settings.clone(),
                 standing.clone(),
                 outcome.clone(),
             );
@@ -159,6 +159,7 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
                 outcome.set(Some(Outcome::Busy("Reading the hub and DPS…".into())));
             }
             yew::platform::spawn_local(async move {
+                let s = crate::app::hub::ready(&settings).await;
                 let (old, new) = (cas[oi].0 .0.certificate(), cas[ni].0 .0.certificate());
                 match read_standing(&s, old, new, &devices).await {
                     Ok((r, note)) => {
@@ -196,7 +197,7 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
                 )));
             }
             confirm.set(false);
-            let s = (*settings).clone();
+            let settings = settings.clone();
             let (old_ca, new_ca) = (cas[oi].0.clone(), cas[ni].0.clone());
             let (devices, onrenewed, outcome, zip, new_name, standing) = (
                 devices.clone(),
@@ -207,6 +208,7 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
                 standing.clone(),
             );
             yew::platform::spawn_local(async move {
+                let s = crate::app::hub::ready(&settings).await;
                 let hub = client(&s);
                 let now = || browser::now().unix_timestamp().max(0) as u64;
                 // The page's devices as they will be once what is re-issued here is listed.

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Writes the page's Content-Security-Policy into the built index.html (a Trunk post_build hook).
+
+The policy names everything the page may load or call and nothing else: its own files, WebAssembly,
+Trunk's inline loader (by its SHA-256, computed here because its file names change every build),
+IoT Hub, DPS and Azure Resource Manager over https/wss, and loopback (localhub, the relay). Hosts
+that can send headers should send the same policy as a header too (the README gives it), since
+`frame-ancestors` only works there.
+"""
+import base64
+import hashlib
+import os
+import re
+import sys
+
+CONNECT = [
+    "'self'",
+    "https://management.azure.com",
+    "https://*.azure-devices.net",
+    "wss://*.azure-devices.net",
+    "https://*.azure-devices-provisioning.net",
+    "wss://*.azure-devices-provisioning.net",
+    "http://127.0.0.1:*",
+    "http://localhost:*",
+    "https://127.0.0.1:*",
+    "https://localhost:*",
+    "ws://127.0.0.1:*",
+    "ws://localhost:*",
+    "wss://127.0.0.1:*",
+    "wss://localhost:*",
+]
+
+
+def policy(script_hashes):
+    scripts = " ".join(["'self'", "'wasm-unsafe-eval'"] + [f"'sha256-{h}'" for h in script_hashes])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {scripts}",
+            "style-src 'self'",
+            "img-src 'self'",
+            "manifest-src 'self'",
+            "worker-src 'self'",
+            f"connect-src {' '.join(CONNECT)}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
+def main():
+    staging = os.environ.get("TRUNK_STAGING_DIR") or (sys.argv[1] if len(sys.argv) > 1 else None)
+    if not staging:
+        sys.exit("csp.py: TRUNK_STAGING_DIR is unset (run it as a Trunk post_build hook, or pass the dist directory)")
+    path = os.path.join(staging, "index.html")
+    with open(path, encoding="utf-8") as f:
+        html = f.read()
+    if 'http-equiv="Content-Security-Policy"' in html:
+        return
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
+    hashes = [base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() for s in inline]
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(hashes)}" />'
+    # First in <head>, before anything it governs.
+    html, n = re.subn(r"(<head[^>]*>)", lambda m: m.group(1) + "\n    " + meta, html, count=1)
+    if n != 1:
+        sys.exit("csp.py: no <head> in index.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(html)
+    print(f"csp.py: Content-Security-Policy written ({len(hashes)} inline script hash(es))")
+
+
+if __name__ == "__main__":
+    main()
