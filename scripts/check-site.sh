@@ -59,3 +59,46 @@ if not any("connect-src" in v and "127.0.0.2" in v for v in r["blocked"]):
     sys.exit(f"CSP probe: a call to http://127.0.0.2:9 was not refused by the policy: {r['blocked']}")
 print("Content-Security-Policy: the flow ran with no violation; a call outside it was refused")
 PY
+
+# Offline: one visit installs the service worker, a second goes through it; with the server
+# stopped, a third opens the page from what it kept and runs the flow.
+offline_run() {
+  timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --disable-background-networking --disable-component-update --disable-sync --no-first-run \
+    --user-data-dir="$root/profile3" --virtual-time-budget=15000 --dump-dom \
+    "http://127.0.0.1:$port/some/prefix/csp/" 2>/dev/null
+}
+offline_run >/dev/null
+offline_run >/dev/null
+kill $server 2>/dev/null; wait $server 2>/dev/null || true
+if curl -sf "http://127.0.0.1:$port/" >/dev/null; then echo "the server is still up"; exit 1; fi
+offline_run >"$root/offline-dom.html"
+python3 - "$root/offline-dom.html" <<'PY'
+import html, json, re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+if 'id="ca-create"' not in dom:
+    sys.exit("offline: the page did not open with the server stopped")
+status = re.search(r'id="offline-status"[^>]*>(.*?)</p>', dom, re.S)
+if not status or "kept in this browser" not in status.group(1):
+    sys.exit(f"offline: the page does not say it is kept: {status.group(1) if status else None}")
+m = re.search(r'<pre id="csp-report">(.*?)</pre>', dom, re.S)
+if not m:
+    sys.exit("offline: the flow did not run")
+r = json.loads(html.unescape(m.group(1)))
+if r["steps"] != ["root", "device"]:
+    sys.exit(f"offline: the flow did not complete: {r}")
+print("offline: with the server stopped, the page opened from its service worker and made a root CA and a device")
+PY
+
+# A new deployment (another build id) is picked up on the next visit and its build shown.
+sed -i 's/const BUILD = "[^"]*"/const BUILD = "next-deployment"/' "$probe/sw.js"
+sed -i 's/name="hubcert-build" content="[^"]*"/name="hubcert-build" content="next-deployment"/' "$probe/index.html"
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+offline_run >"$root/update-dom.html"
+grep -q 'id="offline-status"[^>]*>[^<]*next-deployment' "$root/update-dom.html" || {
+  echo "a new deployment was not picked up: $(grep -o 'id="offline-status"[^<]*' "$root/update-dom.html")"
+  exit 1
+}
+echo "offline: a new deployment was picked up on the next visit (build next-deployment shown)"

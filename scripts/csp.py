@@ -9,6 +9,7 @@ that can send headers should send the same policy as a header too (the README gi
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import sys
@@ -49,6 +50,33 @@ def policy(script_hashes):
     )
 
 
+def service_worker(staging):
+    """Fills in the service worker's file list and build id: every file of the build, and a hash
+    of their contents (a new deployment is a new id)."""
+    sw = os.path.join(staging, "sw.js")
+    if not os.path.exists(sw):
+        return None
+    files = sorted(
+        os.path.relpath(os.path.join(d, f), staging).replace(os.sep, "/")
+        for d, _, fs in os.walk(staging)
+        for f in fs
+        if f != "sw.js"
+    )
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode())
+        with open(os.path.join(staging, name), "rb") as f:
+            digest.update(hashlib.sha256(f.read()).digest())
+    build = digest.hexdigest()[:16]
+    urls = ["./"] + ["./" + f for f in files if f != "index.html"]
+    with open(sw, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("__HUBCERT_BUILD__", build).replace("__HUBCERT_FILES__", json.dumps(urls))
+    with open(sw, "w", encoding="utf-8") as f:
+        f.write(text)
+    return build
+
+
 def main():
     staging = os.environ.get("TRUNK_STAGING_DIR") or (sys.argv[1] if len(sys.argv) > 1 else None)
     if not staging:
@@ -61,6 +89,11 @@ def main():
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
     hashes = [base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() for s in inline]
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(hashes)}" />'
+    # The build id, shown by the page and used by the service worker (computed over the files
+    # as they are before this meta tag is added; index.html is fetched from the network first).
+    build = service_worker(staging)
+    if build:
+        meta += f'\n    <meta name="hubcert-build" content="{build}" />'
     # First in <head>, before anything it governs.
     html, n = re.subn(r"(<head[^>]*>)", lambda m: m.group(1) + "\n    " + meta, html, count=1)
     if n != 1:

@@ -11,6 +11,7 @@ mod fetch;
 mod field;
 mod hub;
 mod inspect;
+mod offline;
 mod outcome;
 mod settings;
 mod state;
@@ -137,6 +138,7 @@ pub fn App() -> Html {
                 <p>{"Replaces the OpenSSL and az steps of the guide: "}
                    <code>{"openssl genrsa / req -x509 / x509 -req"}</code>{" and "}<code>{"az iot hub certificate / device-identity"}</code>
                    {". Every certificate made here verifies with "}<code>{"openssl verify -CAfile root-ca.pem"}</code>{"."}</p>
+                <offline::OfflineStatus />
             </footer>
         </>
     }
