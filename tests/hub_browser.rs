@@ -11,6 +11,7 @@ use hubcert::iothub::{Arm, Plane};
 use hubcert::pki::{CertificateAuthority, RootCaParams};
 use page::{choose, click, find, mount, settle, text, type_into, value, wait_for};
 use serde_json::Value;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -1206,5 +1207,168 @@ async fn a_user_rolls_a_fleet_over_to_a_new_root_step_by_step_on_localhub() {
         "{g}"
     );
     assert!(signing.get("secondary").is_none_or(|s| s.is_null()), "{g}");
+    page.remove();
+}
+
+/// Records every request the page sends (fetch: URL, headers, body; WebSocket: each frame, as
+/// hex when binary) and every file it offers for download (the blobs behind object URLs).
+const NETWORK_RECORDER: &str = r#"
+window.__net = [];
+window.__blobs = [];
+const hex = (b) => Array.from(new Uint8Array(b)).map((x) => x.toString(16).padStart(2, "0")).join("");
+const realFetch = window.fetch;
+window.fetch = async function (r, init) {
+  let text = "";
+  const url = typeof r === "string" ? r : r.url;
+  try {
+    if (r instanceof Request) text = await r.clone().text();
+    const body = init && init.body;
+    if (typeof body === "string") text += body;
+    else if (body instanceof ArrayBuffer) text += hex(body);
+    else if (ArrayBuffer.isView(body)) text += hex(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  } catch (e) { text += " (body unread: " + e + ")"; }
+  let headers = "";
+  if (r instanceof Request) headers = JSON.stringify([...r.headers]);
+  window.__net.push(url + "\n" + headers + "\n" + text);
+  return realFetch.call(window, r, init);
+};
+const realSend = WebSocket.prototype.send;
+WebSocket.prototype.send = function (d) {
+  let text = typeof d === "string" ? d
+    : d instanceof ArrayBuffer ? hex(d)
+    : ArrayBuffer.isView(d) ? hex(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength)) : "";
+  window.__net.push("ws " + this.url + "\n" + text);
+  return realSend.call(this, d);
+};
+const realUrl = URL.createObjectURL;
+URL.createObjectURL = function (b) { window.__blobs.push(b); return realUrl.call(URL, b); };
+"#;
+
+/// Clicks the download button that says `Download {name}` and returns the file's text.
+async fn download_text(page: &web_sys::Element, name: &str) -> String {
+    let label = format!("Download {name}");
+    let buttons = page.query_selector_all("button").unwrap();
+    let button = (0..buttons.length())
+        .filter_map(|i| buttons.item(i))
+        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap_or_default().trim() == label)
+        .unwrap_or_else(|| panic!("no button {label}"));
+    let before = js_sys::eval("window.__blobs.length")
+        .unwrap()
+        .as_f64()
+        .unwrap() as u32;
+    button.click();
+    settle().await;
+    let blob: web_sys::Blob = js_sys::eval(&format!("window.__blobs[{before}]"))
+        .unwrap()
+        .unchecked_into();
+    wasm_bindgen_futures::JsFuture::from(blob.text())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn no_private_key_leaves_the_page_through_a_whole_flow() {
+    localhub_info().await;
+    js_sys::eval(NETWORK_RECORDER).unwrap();
+    let page = mount();
+    settle().await;
+    let tag = suffix();
+    type_into(&page, "ca-cn", &format!("Leak Check Root {tag}"));
+    click(&page, "ca-create");
+    settle().await;
+    type_into(&page, "im-cn", "Leak Check Intermediate");
+    click(&page, "im-create");
+    settle().await;
+    type_into(&page, "hub-arm-endpoint", LOCALHUB);
+    type_into(&page, "hub-registry-endpoint", LOCALHUB);
+    let name = format!("leak-{tag}");
+    type_into(&page, "hub-cert-name", &name);
+    click(&page, "hub-upload");
+    wait_for(
+        &page,
+        "#hub-upload-status",
+        "verified (proof of possession)",
+    )
+    .await;
+    let dev = format!("leak-dev-{tag}");
+    type_into(&page, "d-id", &dev);
+    click(&page, "d-create");
+    settle().await;
+    type_into(&page, "batch-ids", &format!("leak-batch-{tag}-{{1..3}}"));
+    settle().await;
+    click(&page, "batch-create");
+    wait_for(&page, "#batch-result", "3 device certificates issued").await;
+    click(&page, "reg-fill");
+    settle().await;
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "4 of 4 done").await;
+    // A DPS group over the intermediate, and a renewal rolled over on the hub.
+    type_into(&page, "dps-endpoint", LOCALHUB);
+    click(&page, "dps-read-localhub");
+    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    type_into(&page, "dps-group-id", &format!("leak-group-{tag}"));
+    choose(&page, "dps-primary", "ca-1");
+    settle().await;
+    click(&page, "dps-save");
+    wait_for(&page, "#dps-status", "Created enrollment group").await;
+    type_into(&page, "renew-within", "400");
+    settle().await;
+    click(&page, "renew-submit");
+    wait_for(&page, "#renew-result", "renewed").await;
+    click(&page, "renew-roll");
+    wait_for(&page, "#renew-roll-status", "done").await;
+
+    // The keys, as the page offers them for download.
+    let keys = [
+        download_text(&page, "root-ca.key").await,
+        download_text(&page, "intermediate-ca.key").await,
+        download_text(&page, &format!("{dev}.key")).await,
+    ];
+    let recorded = js_sys::eval("window.__net.join('\\n====\\n')")
+        .unwrap()
+        .as_string()
+        .unwrap();
+    // The recorder saw the flow: the intermediate's certificate went to the hub, devices to the
+    // registry, the group to DPS.
+    let inter_pem = find(&page, "[id^=intermediate-] textarea")
+        .expect("the intermediate's card")
+        .unchecked_into::<web_sys::HtmlTextAreaElement>()
+        .value();
+    let inter_b64: String = inter_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    assert!(
+        recorded.contains(&inter_b64[..64])
+            || recorded.replace("\\n", "").contains(&inter_b64[..64]),
+        "the upload of the intermediate was not recorded"
+    );
+    assert!(
+        recorded.contains(&format!("/devices/{dev}")),
+        "{}",
+        &recorded[..recorded.len().min(2000)]
+    );
+    assert!(recorded.contains("/enrollmentGroups/leak-group-"));
+    for key in &keys {
+        assert!(key.contains("PRIVATE KEY"), "{key}");
+        let b64: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &b64).unwrap();
+        let der_hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+        let needles: Vec<String> = key
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() >= 32)
+            .map(str::to_owned)
+            .chain([b64.clone(), der_hex[..64].to_owned()])
+            .collect();
+        for n in &needles {
+            assert!(
+                !recorded.contains(n.as_str()),
+                "private key material left the page: {n}"
+            );
+        }
+    }
     page.remove();
 }
