@@ -128,7 +128,7 @@ pub fn App() -> Html {
                 <dps::DpsStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />
                 <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
-                <expiry::ExpiryStep items={bench.all_certificates()} />
+                <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} />
                 <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} />
                 <steps::RolloverStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} />
                 <steps::RevokeStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />

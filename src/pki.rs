@@ -40,7 +40,8 @@ pub use csr::{make_csr, read_csr, SigningRequest};
 pub use dates::format_utc;
 pub use error::{Field, PkiError, Unsupported};
 pub use expiry::{
-    expiry_csv, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
+    expiry_csv, expiry_csv_with, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_ALERT_DAYS,
+    EXPIRY_WARNING_DAYS,
 };
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
 pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};

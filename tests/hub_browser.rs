@@ -962,6 +962,23 @@ async fn a_renewed_thumbprint_device_is_rolled_over_on_localhub_in_three_presses
         wait_for(&page, "#renew-roll-status", "1 of 1 done").await;
         assert_eq!(thumbprints().await, expected, "{said}");
     }
+    // The inventory reads where each certificate stands on the hub: the renewed one pinned, the
+    // old one refused now; neither registered with DPS.
+    click(&page, "expiry-read-registrations");
+    wait_for(&page, "#expiry-registrations-status", "Read where").await;
+    let table = text(&page, "#expiry-table");
+    assert!(
+        table.contains(
+            "Hub: enabled, thumbprint, this certificate as primary. DPS: not registered."
+        ),
+        "{table}"
+    );
+    assert!(table.contains("this one is refused"), "{table}");
+    type_into(&page, "expiry-search", &new[..12]);
+    settle().await;
+    assert!(text(&page, "#step-expiry").contains("1 of 3 shown"));
+    type_into(&page, "expiry-search", "");
+
     // A CA-signed device needs nothing on the hub.
     let ca_dev = format!("roll-ca-{}", suffix());
     type_into(&page, "d-id", &ca_dev);

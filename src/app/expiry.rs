@@ -5,11 +5,29 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use std::collections::HashMap;
+
 use super::browser;
+use super::outcome::{outcome_view, Outcome};
+use super::settings::HubSettings;
 use super::state::Issued;
+use crate::contract::DeviceId;
+use crate::iothub::{describe_dps_registration, describe_hub_registration, RestError};
 use crate::pki::{
-    expiry_csv, expiry_report, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
+    expiry_csv_with, expiry_report, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
 };
+
+/// Where each certificate's device is registered, by SHA-256 thumbprint: the hub's record and
+/// DPS's, as read.
+type Registrations = HashMap<String, (String, String)>;
+
+/// What a failed read says in the table.
+fn not_read(e: &RestError) -> String {
+    match e.status() {
+        Some(404) => "not registered".to_owned(),
+        _ => format!("not read: {e}"),
+    }
+}
 
 /// The summary line over the list: how many are expired and in each alert window (30, 14, 7 days).
 fn summary(rows: &[ExpiryRow]) -> (String, &'static str) {
@@ -50,11 +68,15 @@ fn summary(rows: &[ExpiryRow]) -> (String, &'static str) {
 pub(crate) struct ExpiryProps {
     /// Every certificate of the page, with the label it is shown under.
     pub(crate) items: Rc<Vec<Rc<Issued>>>,
+    pub(crate) settings: UseReducerHandle<HubSettings>,
 }
 
 #[component]
 pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
     let status = use_state(|| None::<String>);
+    let search = use_state(String::new);
+    let registrations = use_state(|| None::<Rc<Registrations>>);
+    let reading = use_state(|| None::<Outcome>);
     // Parsed again only when the list changes, not whenever the page redraws.
     let report = use_memo(props.items.clone(), |items| {
         let items: Vec<(String, crate::pki::Certificate)> = items
@@ -63,12 +85,89 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             .collect();
         expiry_report(&items, browser::now())
     });
+    let on_read = {
+        let (items, settings, registrations, reading) = (
+            props.items.clone(),
+            props.settings.clone(),
+            registrations.clone(),
+            reading.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let (items, settings, registrations, reading) = (
+                items.clone(),
+                settings.clone(),
+                registrations.clone(),
+                reading.clone(),
+            );
+            yew::platform::spawn_local(async move {
+                let s = super::hub::ready(&settings).await;
+                let registry = match s.registry() {
+                    Ok(r) => r,
+                    Err(e) => return reading.set(Some(Outcome::Failed(e.to_string()))),
+                };
+                let dps = s.dps_service().ok();
+                let hub = super::hub::client(&s);
+                let devices: Vec<&Rc<Issued>> = items
+                    .iter()
+                    .filter(|i| !i.info.is_ca)
+                    .filter(|i| {
+                        i.info
+                            .common_name
+                            .as_deref()
+                            .is_some_and(|cn| DeviceId::parse(cn).is_ok())
+                    })
+                    .collect();
+                let total = devices.len();
+                let mut found = Registrations::new();
+                for (n, d) in devices.iter().enumerate() {
+                    let cn = d.info.common_name.clone().unwrap_or_default();
+                    reading.set(Some(Outcome::Busy(format!(
+                        "Reading {} of {total}: {cn}…",
+                        n + 1
+                    ))));
+                    let now = browser::now().unix_timestamp().max(0) as u64;
+                    let Ok(id) = DeviceId::parse(&cn) else {
+                        continue;
+                    };
+                    let on_hub = match hub.device(&registry, &id, now).await {
+                        Ok(dev) => describe_hub_registration(
+                            &dev,
+                            d.info.sha1.as_str(),
+                            d.info.sha256.as_str(),
+                        ),
+                        Err(e) => not_read(&e),
+                    };
+                    let on_dps = match &dps {
+                        Some(svc) => match hub.registration_state(svc, &cn, now).await {
+                            Ok(state) => describe_dps_registration(&state),
+                            Err(e) => not_read(&e),
+                        },
+                        None => "DPS not set up".to_owned(),
+                    };
+                    found.insert(d.info.sha256.to_string(), (on_hub, on_dps));
+                }
+                registrations.set(Some(Rc::new(found)));
+                reading.set(Some(Outcome::Done(format!(
+                    "Read where {total} device certificate{} are registered, on the hub and DPS.",
+                    if total == 1 { "" } else { "s" }
+                ))));
+            });
+        })
+    };
     let on_csv = {
         let status = status.clone();
+        let regs = (*registrations).clone();
         let csv = report
             .as_ref()
             .as_ref()
-            .map(|r| expiry_csv(r))
+            .map(|r| match &regs {
+                None => expiry_csv_with(r, &[], |_| Vec::new()),
+                Some(regs) => expiry_csv_with(r, &["hub", "dps"], |row| {
+                    regs.get(&row.sha256)
+                        .map(|(h, d)| vec![h.clone(), d.clone()])
+                        .unwrap_or_else(|| vec![String::new(), String::new()])
+                }),
+            })
             .unwrap_or_default();
         Callback::from(move |_: MouseEvent| {
             status.set(Some(
@@ -86,18 +185,47 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
         },
         Ok(rows) => {
             let (line, tone) = summary(rows);
+            let needle = search.trim().to_lowercase();
+            let shown: Vec<&ExpiryRow> = rows
+                .iter()
+                .filter(|r| {
+                    needle.is_empty()
+                        || [
+                            &r.label, &r.subject, &r.issuer, &r.serial, &r.sha1, &r.sha256,
+                        ]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+                })
+                .collect();
+            let on_search = {
+                let search = search.clone();
+                Callback::from(move |e: InputEvent| {
+                    search.set(
+                        e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                            .value(),
+                    )
+                })
+            };
             html! {
                 <>
                     <p class={classes!("summary", tone)} id="expiry-summary" role="status">{line}</p>
+                    <div class="field">
+                        <label for="expiry-search">{"Search (name, subject, issuer, serial or thumbprint)"}</label>
+                        <input id="expiry-search" type="search" value={(*search).clone()} oninput={on_search} spellcheck="false" />
+                        if !needle.is_empty() { <p class="hint">{format!("{} of {} shown.", shown.len(), rows.len())}</p> }
+                    </div>
                     <div class="table-wrap">
                         <table id="expiry-table">
                             <thead><tr><th scope="col">{"Certificate"}</th><th scope="col">{"Expires (UTC)"}</th><th scope="col">{"Days left"}</th><th scope="col">{"Status"}</th></tr></thead>
                             <tbody>
-                                { for rows.iter().map(|r| html! {
+                                { for shown.iter().map(|r| html! {
                                     <tr>
                                         <td>
                                             <strong>{&r.label}</strong><br/><span class="muted">{&r.subject}</span>
                                             if let Some(a) = &r.advice { <br/><span class="advice">{a}</span> }
+                                            if let Some((h, d)) = registrations.as_ref().and_then(|m| m.get(&r.sha256)) {
+                                                <br/><span class="registration">{format!("Hub: {h}. DPS: {d}.")}</span>
+                                            }
                                         </td>
                                         <td>{format_utc(r.not_after)}</td>
                                         <td class="num">{r.days_left}</td>
@@ -112,9 +240,12 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                         </table>
                     </div>
                     <div class="actions">
+                        <button type="button" class="secondary" id="expiry-read-registrations" onclick={on_read}
+                            disabled={matches!(&*reading, Some(Outcome::Busy(_)))}>{"Read where each device is registered"}</button>
                         <button type="button" class="secondary" id="expiry-csv" onclick={on_csv}>{"Download certificate-expiry.csv"}</button>
                         if let Some(s) = &*status { <span class="done-note" role="status">{s}</span> }
                     </div>
+                    { outcome_view(&reading, "expiry-registrations-status") }
                     <p class="hint">{"Nothing is stored: save the CSV to keep watching these dates (a calendar, a monitoring system). The hub's own list: az iot hub certificate list --hub-name HUB --query \"value[].{name:name, expiry:properties.expiry}\""}</p>
                 </>
             }
@@ -126,7 +257,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                 <span class="step-no" aria-hidden="true">{"◔"}</span>
                 <div>
                     <h2 id="step-expiry-title">{"Watch expiry"}</h2>
-                    <p class="lede">{"Every certificate made or imported on this page, soonest expiry first, with alerts at 30, 14 and 7 days and what to do before it runs out."}</p>
+                    <p class="lede">{"The inventory: every certificate made or imported on this page, soonest expiry first, with alerts at 30, 14 and 7 days and what to do before it runs out; searchable, with where each device is registered on the hub and DPS, and exportable as CSV."}</p>
                 </div>
             </div>
             <div class="card">{body}</div>

@@ -87,6 +87,8 @@ pub(crate) async fn ready(settings: &UseReducerHandle<HubSettings>) -> HubSettin
                 next.localhub.connection_string = info.connection_string;
             }
             if wants_dps && !info.id_scope.is_empty() {
+                // The same localhub answers as DPS.
+                next.localhub.dps_endpoint = next.localhub.registry_endpoint.clone();
                 next.localhub.dps_connection_string = info.dps_connection_string;
                 next.localhub.dps_id_scope = info.id_scope;
                 next.localhub.dps_name = info.dps_name;

@@ -165,6 +165,16 @@ pub fn expiry_report(
 /// The watch list as CSV (RFC 4180: CRLF, fields quoted when they hold `,`, `"` or line breaks):
 /// an inventory of the page's certificates for a calendar, a monitoring system or a spreadsheet.
 pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
+    expiry_csv_with(rows, &[], |_| Vec::new())
+}
+
+/// [`expiry_csv`] with more columns (`headers`), each row's values from `extra` (e.g. where a
+/// device is registered, read from the hub and DPS).
+pub fn expiry_csv_with(
+    rows: &[ExpiryRow],
+    headers: &[&str],
+    extra: impl Fn(&ExpiryRow) -> Vec<String>,
+) -> String {
     fn field(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -173,10 +183,16 @@ pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
         }
     }
     let mut out = String::from(
-        "label,subject,not_after_utc,days_left,status,sha1,sha256,issuer,serial,not_before_utc,key,ca\r\n",
+        "label,subject,not_after_utc,days_left,status,sha1,sha256,issuer,serial,not_before_utc,key,ca",
     );
+    for h in headers {
+        out.push(',');
+        out.push_str(&field(h));
+    }
+    out.push_str("\r\n");
     for r in rows {
         let not_after = format_rfc3339_utc(r.not_after);
+        let more: Vec<String> = extra(r).iter().map(|v| field(v)).collect();
         out.push_str(
             &[
                 field(&r.label),
@@ -192,6 +208,9 @@ pub fn expiry_csv(rows: &[ExpiryRow]) -> String {
                 field(&r.key_type),
                 if r.is_ca { "yes" } else { "no" }.to_owned(),
             ]
+            .into_iter()
+            .chain(more)
+            .collect::<Vec<_>>()
             .join(","),
         );
         out.push_str("\r\n");
