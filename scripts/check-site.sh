@@ -90,6 +90,18 @@ if r["steps"] != ["root", "device"]:
 print("offline: with the server stopped, the page opened from its service worker and made a root CA and a device")
 PY
 
+# A batch runs in the pool of workers (the worker files load beside the page, under the policy).
+report=$(bash scripts/site-batch.sh "$dist" 200)
+python3 - "$report" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+if r.get("error") or "200 device certificates issued" not in r.get("result", ""):
+    sys.exit(f"batch in the built site: {r}")
+if "worker" not in r["result"]:
+    sys.exit(f"batch in the built site: not issued by workers: {r['result']}")
+print(f"a batch of 200 P-256 devices ran in the worker pool ({r['ms']} ms)")
+PY
+
 # A new deployment (another build id) is picked up on the next visit and its build shown.
 sed -i 's/const BUILD = "[^"]*"/const BUILD = "next-deployment"/' "$probe/sw.js"
 sed -i 's/name="hubcert-build" content="[^"]*"/name="hubcert-build" content="next-deployment"/' "$probe/index.html"

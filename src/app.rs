@@ -17,6 +17,7 @@ mod settings;
 mod state;
 mod steps;
 mod vault_store;
+mod workers;
 
 use yew::prelude::*;
 

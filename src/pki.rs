@@ -33,7 +33,7 @@ pub use authority::{
     CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
     ServerCertParams, VerificationCertParams,
 };
-pub use batch::{BatchDevice, BatchIssuer, BatchResult};
+pub use batch::{run_batch_job, BatchDevice, BatchIssuer, BatchJob, BatchMade, BatchResult};
 pub use bundle::{device_files, zip_files, NamedFile};
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};

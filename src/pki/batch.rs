@@ -114,9 +114,147 @@ impl<'a> BatchIssuer<'a> {
     }
 }
 
+/// A part of a batch handed to a worker: the CA (with its key), the ids, and how to issue them.
+/// Written by the page, read by the worker (`src/bin/batch-worker.rs`), as JSON.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchJob {
+    /// The signing CA.
+    pub ca: super::StoredCa,
+    /// The device ids of this part.
+    pub ids: Vec<String>,
+    /// Validity in days.
+    pub validity_days: u32,
+    /// `p256` or `p384` (RSA keys come from WebCrypto on the page).
+    pub key: String,
+    /// The page's clock, Unix seconds.
+    pub now_unix: i64,
+}
+
+/// One device a worker made: its certificate and key, base64 DER.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct BatchMade {
+    /// Certificate, base64 DER.
+    pub certificate: String,
+    /// PKCS#8 key, base64 DER.
+    pub key: String,
+}
+
+impl BatchMade {
+    /// The certificate and key again (the key checked against the certificate).
+    pub fn open(&self) -> Result<(Certificate, KeyPair), PkiError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |what: &str| PkiError::Signing {
+            detail: format!("a worker sent a damaged {what}"),
+        };
+        let cert = Certificate::from_der(
+            b64.decode(&self.certificate)
+                .map_err(|_| bad("certificate"))?,
+        )?;
+        let der = zeroize::Zeroizing::new(b64.decode(&self.key).map_err(|_| bad("key"))?);
+        let key = KeyPair::from_pkcs8_der(&der)?;
+        if cert.info()?.subject_public_key_info != key.subject_public_key_info_der() {
+            return Err(bad("key (not its certificate's)"));
+        }
+        Ok((cert, key))
+    }
+}
+
+/// Runs a [`BatchJob`]: a key and a certificate per id, handed to `emit` `chunk` at a time.
+pub fn run_batch_job(
+    job: &BatchJob,
+    chunk: usize,
+    mut emit: impl FnMut(Vec<BatchMade>),
+) -> Result<usize, PkiError> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let ca = job.ca.restore()?;
+    let algorithm = match job.key.as_str() {
+        "p256" => super::KeyAlgorithm::EcdsaP256,
+        "p384" => super::KeyAlgorithm::EcdsaP384,
+        other => {
+            return Err(PkiError::Signing {
+                detail: format!("workers make ECDSA keys, not {other}"),
+            })
+        }
+    };
+    let validity = ValidityDays::new(job.validity_days)?;
+    let now = OffsetDateTime::from_unix_timestamp(job.now_unix).map_err(|e| PkiError::Signing {
+        detail: e.to_string(),
+    })?;
+    ca.check_validity(validity, now)?;
+    let mut out = Vec::with_capacity(chunk);
+    for id in &job.ids {
+        let device_id = DeviceId::parse(id).map_err(PkiError::Id)?;
+        let made = ca.issue_device_identity(
+            &DeviceCertParams {
+                device_id,
+                validity,
+            },
+            algorithm,
+            now,
+        )?;
+        out.push(BatchMade {
+            certificate: b64.encode(made.certificate.der()),
+            key: b64.encode(made.key.to_pkcs8_der()?.as_slice()),
+        });
+        if out.len() >= chunk {
+            emit(std::mem::take(&mut out));
+        }
+    }
+    if !out.is_empty() {
+        emit(out);
+    }
+    Ok(job.ids.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_job_issues_every_id_under_the_ca_in_chunks() {
+        let now = OffsetDateTime::now_utc();
+        let ca = CertificateAuthority::create_root(&RootCaParams::default(), now).unwrap();
+        let job = BatchJob {
+            ca: crate::pki::StoredCa::from_ca("Root CA", &ca).unwrap(),
+            ids: (1..=7).map(|n| format!("w-{n}")).collect(),
+            validity_days: 30,
+            key: "p384".into(),
+            now_unix: now.unix_timestamp(),
+        };
+        // As it crosses to the worker and back.
+        let job: BatchJob = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+        let mut chunks = Vec::new();
+        assert_eq!(run_batch_job(&job, 3, |c| chunks.push(c)).unwrap(), 7);
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 1]);
+        for (n, made) in chunks.concat().iter().enumerate() {
+            let (cert, key) = made.open().unwrap();
+            assert_eq!(key.algorithm(), KeyAlgorithm::EcdsaP384);
+            assert_eq!(
+                cert.info().unwrap().common_name.as_deref(),
+                Some(format!("w-{}", n + 1).as_str())
+            );
+            assert!(crate::pki::is_signed_by(&cert, ca.certificate()).unwrap());
+        }
+        // A damaged reply and an RSA job are refused by name.
+        let mut bad = chunks[0][0].clone();
+        bad.key = chunks[0][1].key.clone();
+        assert!(bad
+            .open()
+            .unwrap_err()
+            .to_string()
+            .contains("not its certificate"));
+        let rsa = BatchJob {
+            key: "rsa2048".into(),
+            ..job
+        };
+        assert!(run_batch_job(&rsa, 3, |_| {})
+            .unwrap_err()
+            .to_string()
+            .contains("not rsa2048"));
+    }
     use crate::pki::{KeyAlgorithm, RootCaParams};
 
     fn now() -> OffsetDateTime {

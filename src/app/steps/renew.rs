@@ -61,6 +61,15 @@ fn renewed_ids(devices: &[Rc<Issued>]) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The page's device list, compared by identity (the list is replaced whenever it changes).
+struct DevicesKey(Rc<Vec<Rc<Issued>>>);
+
+impl PartialEq for DevicesKey {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 #[component]
 pub(crate) fn RenewStep(props: &RenewProps) -> Html {
     let (within, set_within) = use_text("30");
@@ -77,17 +86,17 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
     let ca_outcome = use_state(|| None::<Outcome>);
 
     let within_days = within.trim().parse::<u32>().ok().filter(|d| *d <= 36_500);
-    let due: Rc<Vec<DueDevice>> = {
-        let certs: Vec<Certificate> = props
-            .devices
-            .iter()
-            .map(|d| d.certificate.clone())
-            .collect();
-        Rc::new(match within_days {
-            Some(n) => due_for_renewal(&certs, n, browser::now()),
-            None => Vec::new(),
-        })
-    };
+    // Read again only when the devices or the horizon change, not at every redraw.
+    let due: Rc<Vec<DueDevice>> = use_memo(
+        (DevicesKey(props.devices.clone()), within_days),
+        |(devices, within_days)| {
+            let certs: Vec<Certificate> = devices.0.iter().map(|d| d.certificate.clone()).collect();
+            match within_days {
+                Some(n) => due_for_renewal(&certs, *n, browser::now()),
+                None => Vec::new(),
+            }
+        },
+    );
     let chosen: Vec<DueDevice> = due
         .iter()
         .filter(|d| !skipped.contains(&d.device_id))

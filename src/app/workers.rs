@@ -1,0 +1,193 @@
+//! A pool of Web Workers (`batch-worker`, built by Trunk beside the page) that issue a batch's
+//! ECDSA devices off the page's thread, one contiguous part of the ids each, so the page stays
+//! responsive and the batch uses every core. Where workers are not there (a test page, a browser
+//! without them), the caller issues on the page as before.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::contract::DeviceId;
+use crate::pki::{
+    BatchJob, BatchMade, Certificate, CertificateAuthority, KeyAlgorithm, KeyPair, StoredCa,
+    ValidityDays,
+};
+
+/// The worker's loader, next to the page (Trunk's loader shim for `batch-worker`).
+const WORKER_URL: &str = "./batch-worker_loader.js";
+/// How long a worker may take to load before the page issues the batch itself.
+const LOAD_TIMEOUT_MS: f64 = 10_000.0;
+
+/// Why the workers did not issue the batch.
+pub(crate) enum PoolError {
+    /// No workers here: issue on the page instead.
+    Unavailable,
+    /// A worker refused or failed: say so.
+    Failed(String),
+}
+
+#[derive(Default)]
+struct Shared {
+    ready: usize,
+    load_failed: bool,
+    made: Vec<Vec<BatchMade>>,
+    done: Vec<bool>,
+    error: Option<String>,
+    count: usize,
+}
+
+/// Waits `ms` milliseconds, letting the page draw and handle input meanwhile.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// How many workers a batch of `n` gets: one per core (at most 4), at least 50 devices each.
+pub(crate) fn pool_size(n: usize) -> usize {
+    let cores = web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency() as usize)
+        .unwrap_or(1)
+        .clamp(1, 4);
+    cores.min(n.div_ceil(50)).max(1)
+}
+
+/// Issues `ids` under `ca` in a pool of workers; `progress` hears how many are made, and
+/// `stop` is asked between messages (what was made by then is kept, in order). Returns each
+/// made device's id, certificate and key, in the order of `ids`, and the pool's size.
+pub(crate) async fn issue(
+    ca: &CertificateAuthority,
+    ids: &[DeviceId],
+    validity: ValidityDays,
+    algorithm: KeyAlgorithm,
+    now_unix: i64,
+    progress: impl Fn(usize),
+    stop: impl Fn() -> bool,
+) -> Result<(Vec<(DeviceId, Certificate, KeyPair)>, usize), PoolError> {
+    let key = match algorithm {
+        KeyAlgorithm::EcdsaP256 => "p256",
+        KeyAlgorithm::EcdsaP384 => "p384",
+        _ => return Err(PoolError::Unavailable),
+    };
+    if ids.is_empty() {
+        return Err(PoolError::Unavailable);
+    }
+    let stored = StoredCa::from_ca("CA", ca).map_err(|e| PoolError::Failed(e.to_string()))?;
+    let n = pool_size(ids.len());
+    let shared = Rc::new(RefCell::new(Shared {
+        made: vec![Vec::new(); n],
+        done: vec![false; n],
+        ..Shared::default()
+    }));
+    let mut workers = Vec::with_capacity(n);
+    let mut handlers = Vec::with_capacity(n * 2);
+    let terminate = |workers: &[web_sys::Worker]| workers.iter().for_each(|w| w.terminate());
+    for i in 0..n {
+        let Ok(worker) = web_sys::Worker::new(WORKER_URL) else {
+            terminate(&workers);
+            return Err(PoolError::Unavailable);
+        };
+        let on_message = {
+            let shared = shared.clone();
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
+                let text = m.data().as_string().unwrap_or_default();
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    return;
+                };
+                let mut s = shared.borrow_mut();
+                if v.get("ready").is_some() {
+                    s.ready += 1;
+                } else if let Some(made) = v.get("made") {
+                    if let Ok(made) = serde_json::from_value::<Vec<BatchMade>>(made.clone()) {
+                        s.count += made.len();
+                        s.made[i].extend(made);
+                    }
+                } else if v.get("done").is_some() {
+                    s.done[i] = true;
+                } else if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+                    s.error = Some(e.to_owned());
+                }
+            })
+        };
+        let on_error = {
+            let shared = shared.clone();
+            Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+                let mut s = shared.borrow_mut();
+                if s.ready < n {
+                    s.load_failed = true;
+                } else {
+                    s.error = Some("a worker stopped".into());
+                }
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        handlers.push((on_message, on_error));
+        workers.push(worker);
+    }
+    // Wait until every worker has loaded (a message sent before is lost).
+    let started = js_sys::Date::now();
+    loop {
+        sleep(10).await;
+        let s = shared.borrow();
+        if s.load_failed || js_sys::Date::now() - started > LOAD_TIMEOUT_MS {
+            drop(s);
+            terminate(&workers);
+            return Err(PoolError::Unavailable);
+        }
+        if s.ready == n {
+            break;
+        }
+    }
+    // Contiguous parts, so what each worker made maps back to the ids in order.
+    let part = ids.len().div_ceil(n);
+    let parts: Vec<&[DeviceId]> = ids.chunks(part).collect();
+    for (worker, ids) in workers.iter().zip(&parts) {
+        let job = BatchJob {
+            ca: stored.clone(),
+            ids: ids.iter().map(|d| d.to_string()).collect(),
+            validity_days: validity.days(),
+            key: key.to_owned(),
+            now_unix,
+        };
+        let text = serde_json::to_string(&job).map_err(|e| PoolError::Failed(e.to_string()))?;
+        if worker
+            .post_message(&wasm_bindgen::JsValue::from_str(&text))
+            .is_err()
+        {
+            terminate(&workers);
+            return Err(PoolError::Unavailable);
+        }
+    }
+    let jobs = parts.len();
+    loop {
+        sleep(16).await;
+        let s = shared.borrow();
+        progress(s.count);
+        if let Some(e) = &s.error {
+            let e = e.clone();
+            drop(s);
+            terminate(&workers);
+            return Err(PoolError::Failed(e));
+        }
+        if s.done.iter().take(jobs).all(|d| *d) || stop() {
+            break;
+        }
+    }
+    terminate(&workers);
+    drop(handlers);
+    let s = shared.borrow();
+    let mut out = Vec::with_capacity(s.count);
+    for (ids, made) in parts.iter().zip(&s.made) {
+        for (id, m) in ids.iter().zip(made) {
+            let (cert, key) = m.open().map_err(|e| PoolError::Failed(e.to_string()))?;
+            out.push((id.clone(), cert, key));
+        }
+    }
+    Ok((out, n))
+}
