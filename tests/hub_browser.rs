@@ -51,6 +51,35 @@ async fn localhub_info() -> Value {
     }
 }
 
+/// Points the hub settings at the test's localhub and reads its connection string from it.
+async fn point_at_localhub(page: &web_sys::Element) {
+    type_into(page, "hub-arm-endpoint", LOCALHUB);
+    type_into(page, "hub-registry-endpoint", LOCALHUB);
+    click(page, "hub-read-localhub");
+    wait_for(page, "#hub-settings-status", "connection string").await;
+}
+
+/// Uploads the page's signing CA as `name` and proves possession, in one click.
+async fn upload_with_proof(page: &web_sys::Element, name: &str) {
+    type_into(page, "hub-cert-name", name);
+    click(page, "hub-upload");
+    wait_for(page, "#hub-upload-status", "verified (proof of possession)").await;
+}
+
+/// Issues a device certificate for `id` with the step's defaults.
+async fn issue_device(page: &web_sys::Element, id: &str) {
+    type_into(page, "d-id", id);
+    click(page, "d-create");
+    settle().await;
+}
+
+/// Points the DPS settings at the test's localhub and reads them from it.
+async fn read_localhub_dps(page: &web_sys::Element) {
+    type_into(page, "dps-endpoint", LOCALHUB);
+    click(page, "dps-read-localhub");
+    wait_for(page, "#dps-settings-status", "Read localhub's DPS").await;
+}
+
 fn suffix() -> String {
     format!(
         "{:08x}",
@@ -70,10 +99,7 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     let sha1 = text(&page, "#ca-result .thumb.sha1");
 
     // Point the settings at the test's localhub and read its connection string from it.
-    type_into(&page, "hub-arm-endpoint", LOCALHUB);
-    type_into(&page, "hub-registry-endpoint", LOCALHUB);
-    click(&page, "hub-read-localhub");
-    wait_for(&page, "#hub-settings-status", "connection string").await;
+    point_at_localhub(&page).await;
     assert_eq!(
         value(&page, "hub-connection-string"),
         info["connectionString"].as_str().unwrap()
@@ -107,9 +133,7 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
 
     // A device certificate, then its registration as CA-signed.
     let device = format!("browser-dev-{}", suffix());
-    type_into(&page, "d-id", &device);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &device).await;
     click(&page, "reg-fill");
     settle().await;
     assert!(value(&page, "reg-ids").contains(&device));
@@ -162,9 +186,7 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
 
     // A second device, pinned by the SHA-256 thumbprint of the certificate issued here.
     let pinned = format!("browser-pin-{}", suffix());
-    type_into(&page, "d-id", &pinned);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &pinned).await;
     let sha256 = text(&page, "[id^=device-] .thumb.sha256");
     type_into(&page, "reg-ids", &pinned);
     click(&page, "reg-self");
@@ -531,10 +553,7 @@ async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no
     let info = localhub_info().await;
     let page = mount();
     settle().await;
-    type_into(&page, "hub-arm-endpoint", LOCALHUB);
-    type_into(&page, "hub-registry-endpoint", LOCALHUB);
-    click(&page, "hub-read-localhub");
-    wait_for(&page, "#hub-settings-status", "connection string").await;
+    point_at_localhub(&page).await;
 
     // A device under an intermediate: registered as CA-signed, a GA hub refuses it over WSS.
     type_into(&page, "ca-cn", "WS Check Root");
@@ -544,9 +563,7 @@ async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no
     click(&page, "im-create");
     settle().await;
     let id = format!("ws-thumb-{}", suffix());
-    type_into(&page, "d-id", &id);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &id).await;
     let sha256 = text(&page, "[id^=device-] code.sha256").trim().to_owned();
     type_into(&page, "dev-id", &id);
     settle().await;
@@ -605,9 +622,7 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     // The service: localhub's DPS settings read from localhub; ARM (for the DPS's certificates)
     // is the hub step's.
     type_into(&page, "hub-arm-endpoint", LOCALHUB);
-    type_into(&page, "dps-endpoint", LOCALHUB);
-    click(&page, "dps-read-localhub");
-    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    read_localhub_dps(&page).await;
     assert_eq!(
         value(&page, "dps-id-scope"),
         info["idScope"].as_str().unwrap()
@@ -704,9 +719,7 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     // An individual enrollment of a device issued on the page: enrolled with its certificate,
     // and not registered yet.
     let solo = format!("page-solo-{}", suffix());
-    type_into(&page, "d-id", &solo);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &solo).await;
     type_into(&page, "dps-individual-id", &solo);
     click(&page, "dps-individual-save");
     wait_for(
@@ -981,9 +994,7 @@ async fn a_renewed_thumbprint_device_is_rolled_over_on_localhub_in_three_presses
 
     // A CA-signed device needs nothing on the hub.
     let ca_dev = format!("roll-ca-{}", suffix());
-    type_into(&page, "d-id", &ca_dev);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &ca_dev).await;
     type_into(&page, "reg-ids", &ca_dev);
     click(&page, "reg-ca");
     click(&page, "reg-submit");
@@ -1068,31 +1079,17 @@ async fn a_user_sees_what_revoking_an_intermediate_takes_down_then_revokes_it() 
     type_into(&page, "im-cn", &line);
     click(&page, "im-create");
     settle().await;
-    type_into(&page, "hub-arm-endpoint", LOCALHUB);
-    type_into(&page, "hub-registry-endpoint", LOCALHUB);
-    click(&page, "hub-read-localhub");
-    wait_for(&page, "#hub-settings-status", "connection string").await;
+    point_at_localhub(&page).await;
     // The intermediate (the signing CA now) on the hub, proven; a device under it, registered.
     let name = format!("line-{}", suffix());
-    type_into(&page, "hub-cert-name", &name);
-    click(&page, "hub-upload");
-    wait_for(
-        &page,
-        "#hub-upload-status",
-        "verified (proof of possession)",
-    )
-    .await;
+    upload_with_proof(&page, &name).await;
     let dev = format!("line-dev-{}", suffix());
-    type_into(&page, "d-id", &dev);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &dev).await;
     type_into(&page, "reg-ids", &dev);
     click(&page, "reg-submit");
     wait_for(&page, "#reg-status", "1 of 1 done").await;
     // A DPS group over the intermediate (the second CA of the page).
-    type_into(&page, "dps-endpoint", LOCALHUB);
-    click(&page, "dps-read-localhub");
-    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    read_localhub_dps(&page).await;
     let group = format!("line-group-{}", suffix());
     type_into(&page, "dps-group-id", &group);
     choose(&page, "dps-primary", "ca-1");
@@ -1147,27 +1144,13 @@ async fn a_user_rolls_a_fleet_over_to_a_new_root_step_by_step_on_localhub() {
     type_into(&page, "ca-cn", &format!("Old Root {tag}"));
     click(&page, "ca-create");
     settle().await;
-    type_into(&page, "hub-arm-endpoint", LOCALHUB);
-    type_into(&page, "hub-registry-endpoint", LOCALHUB);
-    click(&page, "hub-read-localhub");
-    wait_for(&page, "#hub-settings-status", "connection string").await;
+    point_at_localhub(&page).await;
     let old_name = format!("old-{tag}");
-    type_into(&page, "hub-cert-name", &old_name);
-    click(&page, "hub-upload");
-    wait_for(
-        &page,
-        "#hub-upload-status",
-        "verified (proof of possession)",
-    )
-    .await;
+    upload_with_proof(&page, &old_name).await;
     let dev = format!("fleet-{tag}");
-    type_into(&page, "d-id", &dev);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &dev).await;
     // A DPS group over the old root.
-    type_into(&page, "dps-endpoint", LOCALHUB);
-    click(&page, "dps-read-localhub");
-    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    read_localhub_dps(&page).await;
     let group = format!("rolling-{tag}");
     type_into(&page, "dps-group-id", &group);
     click(&page, "dps-save");
@@ -1302,18 +1285,9 @@ async fn no_private_key_leaves_the_page_through_a_whole_flow() {
     type_into(&page, "hub-arm-endpoint", LOCALHUB);
     type_into(&page, "hub-registry-endpoint", LOCALHUB);
     let name = format!("leak-{tag}");
-    type_into(&page, "hub-cert-name", &name);
-    click(&page, "hub-upload");
-    wait_for(
-        &page,
-        "#hub-upload-status",
-        "verified (proof of possession)",
-    )
-    .await;
+    upload_with_proof(&page, &name).await;
     let dev = format!("leak-dev-{tag}");
-    type_into(&page, "d-id", &dev);
-    click(&page, "d-create");
-    settle().await;
+    issue_device(&page, &dev).await;
     type_into(&page, "batch-ids", &format!("leak-batch-{tag}-{{1..3}}"));
     settle().await;
     click(&page, "batch-create");
@@ -1323,9 +1297,7 @@ async fn no_private_key_leaves_the_page_through_a_whole_flow() {
     click(&page, "reg-submit");
     wait_for(&page, "#reg-status", "4 of 4 done").await;
     // A DPS group over the intermediate, and a renewal rolled over on the hub.
-    type_into(&page, "dps-endpoint", LOCALHUB);
-    click(&page, "dps-read-localhub");
-    wait_for(&page, "#dps-settings-status", "Read localhub's DPS").await;
+    read_localhub_dps(&page).await;
     type_into(&page, "dps-group-id", &format!("leak-group-{tag}"));
     choose(&page, "dps-primary", "ca-1");
     settle().await;

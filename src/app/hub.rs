@@ -100,6 +100,56 @@ pub(crate) async fn ready(settings: &UseReducerHandle<HubSettings>) -> HubSettin
     }
 }
 
+/// What the hub and DPS trust: the hub's CA certificates, DPS's and its enrollment groups. DPS
+/// is optional: when it is not set up or does not answer, its lists are empty and the note says
+/// why.
+pub(crate) struct Trust {
+    pub(crate) hub: Vec<HubCertificate>,
+    pub(crate) dps: Vec<HubCertificate>,
+    pub(crate) groups: Vec<crate::contract::EnrollmentGroup>,
+    pub(crate) dps_note: Option<String>,
+}
+
+/// Reads [`Trust`] with `s`.
+pub(crate) async fn read_trust(s: &HubSettings) -> Result<Trust, RestError> {
+    let hub = client(s);
+    let now = browser::now().unix_timestamp().max(0) as u64;
+    let on_hub = hub.certificates(&s.arm()?).await?;
+    let (dps, groups, dps_note) = match (s.dps_service(), s.dps_arm()) {
+        (Ok(svc), Ok(arm)) => match (
+            hub.certificates(&arm).await,
+            hub.enrollment_groups(&svc, now).await,
+        ) {
+            (Ok(c), Ok(g)) => (c, g, None),
+            (Err(e), _) | (_, Err(e)) => (vec![], vec![], Some(format!("DPS was not read: {e}"))),
+        },
+        _ => (
+            vec![],
+            vec![],
+            Some("DPS was not read: its settings are not filled in (step 7).".into()),
+        ),
+    };
+    Ok(Trust {
+        hub: on_hub,
+        dps,
+        groups,
+        dps_note,
+    })
+}
+
+/// The page's device certificates with their ids (the CN), newest first.
+pub(crate) fn page_devices(devices: &[Rc<Issued>]) -> Vec<(String, Certificate)> {
+    devices
+        .iter()
+        .filter_map(|d| {
+            d.info
+                .common_name
+                .clone()
+                .map(|cn| (cn, d.certificate.clone()))
+        })
+        .collect()
+}
+
 pub(crate) fn client(settings: &HubSettings) -> HubClient<Fetch> {
     HubClient::new(Fetch, settings.is_localhub())
 }

@@ -94,36 +94,9 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
             )));
             yew::platform::spawn_local(async move {
                 let s = crate::app::hub::ready(&settings).await;
-                let arm = match s.arm() {
-                    Ok(a) => a,
+                let trust = match crate::app::hub::read_trust(&s).await {
+                    Ok(t) => t,
                     Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),
-                };
-                let hub = client(&s);
-                let now = browser::now().unix_timestamp().max(0) as u64;
-                let on_hub = match hub.certificates(&arm).await {
-                    Ok(l) => l,
-                    Err(e) => return outcome.set(Some(Outcome::Failed(e.to_string()))),
-                };
-                // DPS is optional: read it when it is set up, and say when it was not read.
-                let (dps_certs, groups, dps_note) = match (s.dps_service(), s.dps_arm()) {
-                    (Ok(svc), Ok(dps_arm)) => {
-                        match (
-                            hub.certificates(&dps_arm).await,
-                            hub.enrollment_groups(&svc, now).await,
-                        ) {
-                            (Ok(c), Ok(g)) => (c, g, None),
-                            (Err(e), _) | (_, Err(e)) => (
-                                Vec::new(),
-                                Vec::new(),
-                                Some(format!("DPS was not read: {e}")),
-                            ),
-                        }
-                    }
-                    _ => (
-                        Vec::new(),
-                        Vec::new(),
-                        Some("DPS was not read: its settings are not filled in (step 7).".into()),
-                    ),
                 };
                 let (target_ca, _) = &cas[i];
                 let target = target_ca.0.certificate().clone();
@@ -132,22 +105,14 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                     .filter(|(c, _)| c.0.issuers().contains(&target))
                     .map(|(c, _)| c.0.certificate().clone())
                     .collect();
-                let page_devices: Vec<(String, Certificate)> = devices
-                    .iter()
-                    .filter_map(|d| {
-                        d.info
-                            .common_name
-                            .clone()
-                            .map(|cn| (cn, d.certificate.clone()))
-                    })
-                    .collect();
+                let page_devices = crate::app::hub::page_devices(&devices);
                 let plan = plan_revocation(&RevocationInputs {
                     target: &target,
                     above: target_ca.0.issuers(),
                     below: &below,
-                    hub: &on_hub,
-                    dps: &dps_certs,
-                    groups: &groups,
+                    hub: &trust.hub,
+                    dps: &trust.dps,
+                    groups: &trust.groups,
                     devices: &page_devices,
                 });
                 disable_devices.set(Some(!plan.deletion_suffices()));
@@ -155,7 +120,7 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                 checked.set(Some(Checked {
                     index: i,
                     plan,
-                    dps_note,
+                    dps_note: trust.dps_note,
                 }));
             });
         })

@@ -49,42 +49,18 @@ async fn read_standing(
     new: &Certificate,
     devices: &[Rc<Issued>],
 ) -> Result<(CaRollover, Option<String>), RestError> {
-    let hub = client(s);
-    let now = browser::now().unix_timestamp().max(0) as u64;
-    let on_hub = hub.certificates(&s.arm()?).await?;
-    let (dps, groups, note) = match (s.dps_service(), s.dps_arm()) {
-        (Ok(svc), Ok(arm)) => match (
-            hub.certificates(&arm).await,
-            hub.enrollment_groups(&svc, now).await,
-        ) {
-            (Ok(c), Ok(g)) => (c, g, None),
-            (Err(e), _) | (_, Err(e)) => (vec![], vec![], Some(format!("DPS was not read: {e}"))),
-        },
-        _ => (
-            vec![],
-            vec![],
-            Some("DPS was not read: its settings are not filled in (step 7).".into()),
-        ),
-    };
-    let page: Vec<(String, Certificate)> = devices
-        .iter()
-        .filter_map(|d| {
-            d.info
-                .common_name
-                .clone()
-                .map(|cn| (cn, d.certificate.clone()))
-        })
-        .collect();
+    let trust = crate::app::hub::read_trust(s).await?;
+    let page = crate::app::hub::page_devices(devices);
     Ok((
         plan_ca_rollover(&CaRolloverInputs {
             old,
             new,
-            hub: &on_hub,
-            dps: &dps,
-            groups: &groups,
+            hub: &trust.hub,
+            dps: &trust.dps,
+            groups: &trust.groups,
             devices: &page,
         }),
-        note,
+        trust.dps_note,
     ))
 }
 
