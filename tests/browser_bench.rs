@@ -200,3 +200,34 @@ async fn workspace_vault_figures() {
         js_sys::Date::now() - t
     );
 }
+
+/// WebCrypto's native ECDSA P-256 against the pure-Rust path (p256 in wasm), for one key and
+/// one signature each: what a batch would gain from signing with WebCrypto.
+#[wasm_bindgen_test]
+async fn webcrypto_against_rust_ecdsa_p256() {
+    let n = 300;
+    let webcrypto = js_sys::eval(
+        "(async (n) => { const data = new Uint8Array(400); const t = performance.now(); \
+          for (let i = 0; i < n; i++) { \
+            const k = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']); \
+            await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, k.privateKey, data); } \
+          return (performance.now() - t) / n; })(300)",
+    )
+    .unwrap();
+    let webcrypto_ms = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(webcrypto))
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let data = [0u8; 400];
+    let start = js_sys::Date::now();
+    for _ in 0..n {
+        let key = KeyPair::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let _ = rcgen::SigningKey::sign(&key, &data).unwrap();
+    }
+    let rust_ms = (js_sys::Date::now() - start) / f64::from(n);
+    console_log!(
+        "BENCH browser: ECDSA P-256 key + signature: WebCrypto {webcrypto_ms:.3} ms, p256 in wasm {rust_ms:.3} ms ({:.1}x)",
+        rust_ms / webcrypto_ms
+    );
+}
