@@ -55,11 +55,12 @@ z.extractall(sys.argv[2])
     let listing = String::from_utf8_lossy(&run.stdout).to_string();
     let lines: Vec<&str> = listing.lines().collect();
     assert_eq!(lines.len(), 13 * 4, "{listing}");
-    assert!(lines[0].starts_with("line-01.pem 0o644 8 "), "{listing}");
-    assert!(lines[1].starts_with("line-01.key 0o600 8 "), "{listing}");
-    assert!(lines[2].starts_with("line-01.cer 0o644 8 "), "{listing}");
+    // Method 0: stored (keys and certificates do not compress; see pki::zip_files).
+    assert!(lines[0].starts_with("line-01.pem 0o644 0 "), "{listing}");
+    assert!(lines[1].starts_with("line-01.key 0o600 0 "), "{listing}");
+    assert!(lines[2].starts_with("line-01.cer 0o644 0 "), "{listing}");
     assert!(
-        lines[3].starts_with("line-01-fullchain.pem 0o644 8 "),
+        lines[3].starts_with("line-01-fullchain.pem 0o644 0 "),
         "{listing}"
     );
     assert!(listing.contains("gateway-fullchain.pem"), "{listing}");

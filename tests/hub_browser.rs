@@ -1102,6 +1102,14 @@ async fn a_user_sees_what_revoking_an_intermediate_takes_down_then_revokes_it() 
     )
     .await;
 
+    // One device kept out of the group on DPS: a disabled individual enrollment for it.
+    type_into(&page, "dps-individual-id", &dev);
+    click(&page, "dps-individual-block");
+    wait_for(&page, "#dps-individual-status", "is blocked on DPS").await;
+    let (status, e) = get_json_dps(&format!("/enrollments/{dev}"), &info).await;
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(e["provisioningStatus"], "disabled", "{e}");
+
     // Check: the intermediate is chosen by default; the plan names what goes.
     assert!(text(&page, "#revoke-ca").contains(&line));
     click(&page, "revoke-check");

@@ -777,3 +777,40 @@ async fn a_fleet_rolls_over_to_a_new_ca_with_both_trusted_during_the_overlap() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn a_disabled_individual_enrollment_keeps_one_device_of_a_group_out() {
+    // Microsoft's way to disallow one device of an X.509 enrollment group: a disabled
+    // individual enrollment for its certificate.
+    use hubcert::contract::IndividualEnrollment;
+    let hub = start().await;
+    let app = app_dps(&hub).await;
+    let ca = root("Block Root");
+    hub.upload_and_verify("block-root", &ca).await;
+    assert_eq!(hub.enroll_group("block-fleet", &ca, true).await, 200);
+    let (kept, blocked) = (device(&ca, "kept-1"), device(&ca, "blocked-1"));
+    for (id, who) in [("kept-1", &kept), ("blocked-1", &blocked)] {
+        let events = register(&hub, &app.scope, id, who).await;
+        assert!(
+            matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+            "{id}: {events:?}"
+        );
+    }
+    let mut enrollment =
+        IndividualEnrollment::x509_client("blocked-1", &blocked.certificate.pem(), None);
+    enrollment.provisioning_status = Some("disabled".into());
+    app.client
+        .save_enrollment(&app.svc, &enrollment, unix())
+        .await
+        .expect("saved");
+    let events = register(&hub, &app.scope, "blocked-1", &blocked).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Failed { message, .. }) if message.contains("disabled")),
+        "{events:?}"
+    );
+    let events = register(&hub, &app.scope, "kept-1", &kept).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+        "{events:?}"
+    );
+}

@@ -149,6 +149,44 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         })
     };
 
+    // DPS's documented way to keep one device of an enrollment group out: a disabled individual
+    // enrollment for its certificate (individual enrollments come before groups).
+    let on_block = {
+        let (service, client, note, registration_id) = (
+            props.service.clone(),
+            client.clone(),
+            note.clone(),
+            registration_id.clone(),
+        );
+        let devices = props.devices.clone();
+        Callback::from(move |_: MouseEvent| {
+            let id = registration_id.trim().to_owned();
+            let certs = certificates_of(&devices, &id);
+            let Some(primary) = certs.first() else {
+                return note.set(Some(Outcome::Failed(format!(
+                    "No device certificate with CN '{id}' was issued on this page: DPS blocks a device by its own certificate."
+                ))));
+            };
+            let mut enrollment =
+                IndividualEnrollment::x509_client(&id, primary, certs.get(1).map(String::as_str));
+            enrollment.provisioning_status = Some("disabled".to_owned());
+            let dps = match &service {
+                Ok(d) => d.clone(),
+                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            };
+            let (client, note) = (client.clone(), note.clone());
+            note.set(Some(Outcome::Busy(format!("Blocking {id} on DPS…"))));
+            yew::platform::spawn_local(async move {
+                note.set(Some(match client.save_enrollment(&dps, &enrollment, now_ms() / 1000).await {
+                    Ok(_) => Outcome::Done(format!(
+                        "{id} is blocked on DPS: a disabled individual enrollment holds its certificate, so it can no longer register, even through a group. Disable it in the hub too (step 5) to stop its connections."
+                    )),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }));
+            });
+        })
+    };
+
     let ids: Vec<String> = {
         let mut ids: Vec<String> = props
             .devices
@@ -171,6 +209,7 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                 <button type="submit" class="primary" id="dps-individual-save">{"Enroll this device"}</button>
                 <button type="button" class="secondary" id="dps-state" onclick={on_state}>{"Show its registration state"}</button>
                 <button type="button" class="secondary" id="dps-individual-delete" onclick={on_delete}>{"Delete its enrollment"}</button>
+                <button type="button" class="secondary" id="dps-individual-block" onclick={on_block} title="A disabled individual enrollment keeps the device out, even when a group's CA signed it">{"Block it on DPS (revoke)"}</button>
             </div>
             { outcome_view(&note, "dps-individual-status") }
             <Command title="Same step with the Azure CLI" command={props.az.individual_create(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
