@@ -90,16 +90,41 @@ if r["steps"] != ["root", "device"]:
 print("offline: with the server stopped, the page opened from its service worker and made a root CA and a device")
 PY
 
-# A batch runs in the pool of workers (the worker files load beside the page, under the policy).
-report=$(bash scripts/site-batch.sh "$dist" 200)
-python3 - "$report" <<'PY'
-import json, sys
-r = json.loads(sys.argv[1])
+# A batch runs in the pool of workers (the worker files load beside the page, under the policy);
+# OpenSSL checks what the user downloads: every certificate chains to the page's root and carries
+# the public key of its key file.
+bash scripts/site-batch.sh "$dist" 200 zip >"$root/batch.json"
+python3 - "$root/batch.json" "$root/batch" <<'PY'
+import base64, io, json, os, subprocess, sys, zipfile
+r = json.load(open(sys.argv[1]))
+out = sys.argv[2]
 if r.get("error") or "200 device certificates issued" not in r.get("result", ""):
     sys.exit(f"batch in the built site: {r}")
 if "worker" not in r["result"]:
     sys.exit(f"batch in the built site: not issued by workers: {r['result']}")
-print(f"a batch of 200 P-256 devices ran in the worker pool ({r['ms']} ms)")
+z = zipfile.ZipFile(io.BytesIO(base64.b64decode(r["zip"])))
+names = z.namelist()
+if len(names) != 600:
+    sys.exit(f"batch zip: {len(names)} files, not 600 (pem, key, cer for 200 devices)")
+os.makedirs(out)
+z.extractall(out)
+root = os.path.join(out, "root.pem")
+open(root, "w").write(r["root"])
+def run(*args):
+    p = subprocess.run(["openssl", *args], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"openssl {' '.join(args)}: {p.stderr}")
+    return p.stdout
+for n in (1, 100, 200):
+    stem = os.path.join(out, f"bench-{n:03d}")
+    run("verify", "-CAfile", root, stem + ".pem")
+    if run("x509", "-in", stem + ".pem", "-noout", "-pubkey") != run("pkey", "-in", stem + ".key", "-pubout"):
+        sys.exit(f"{stem}.key is not the key of {stem}.pem")
+    der = open(stem + ".cer", "rb").read()
+    if run("x509", "-in", stem + ".cer", "-inform", "DER", "-noout", "-subject").strip() != run("x509", "-in", stem + ".pem", "-noout", "-subject").strip():
+        sys.exit(f"{stem}.cer and .pem differ")
+signer = r["result"].split("keys and signatures by ")[-1].split(".")[0]
+print(f"a batch of 200 P-256 devices ran in the worker pool ({r['ms']} ms, keys and signatures by {signer}); OpenSSL verifies its zip")
 PY
 
 # A new deployment (another build id) is picked up on the next visit and its build shown.

@@ -13,6 +13,7 @@ mod csr;
 mod dates;
 mod error;
 mod expiry;
+mod external;
 mod import;
 mod inspect;
 mod key;
@@ -33,8 +34,12 @@ pub use authority::{
     CertificateAuthority, DeviceCertParams, Identity, IntermediateCaParams, RootCaParams,
     ServerCertParams, VerificationCertParams,
 };
-pub use batch::{run_batch_job, BatchDevice, BatchIssuer, BatchJob, BatchMade, BatchResult};
-pub use bundle::{device_files, zip_files, NamedFile};
+pub use batch::{
+    run_batch_job, BatchDevice, BatchIssuer, BatchJob, BatchMade, BatchResult, OpenedBatchDevice,
+};
+pub use bundle::{
+    device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile,
+};
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
 pub use dates::format_utc;
@@ -43,6 +48,7 @@ pub use expiry::{
     expiry_csv, expiry_csv_with, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_ALERT_DAYS,
     EXPIRY_WARNING_DAYS,
 };
+pub use external::{ecdsa_signature_der, UnsignedCertificate};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
 pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};
 pub use key::{KeyAlgorithm, KeyPair};

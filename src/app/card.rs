@@ -190,7 +190,11 @@ fn PfxExport(props: &PfxProps) -> Html {
             ))));
             yew::platform::spawn_local(async move {
                 browser::yield_now().await;
-                let made = export_pkcs12(&pfx.key, &cert, &pfx.chain, &pfx.stem, &password, preset)
+                let made = pfx
+                    .key()
+                    .and_then(|key| {
+                        export_pkcs12(&key, &cert, &pfx.chain, &pfx.stem, &password, preset)
+                    })
                     .map_err(|e| e.to_string())
                     .and_then(|bytes| browser::download(&name, "application/x-pkcs12", &bytes))
                     .map(|()| format!("Saved {name} ({}).", preset.label()));
@@ -210,8 +214,8 @@ fn PfxExport(props: &PfxProps) -> Html {
             yew::platform::spawn_local(async move {
                 browser::yield_now().await;
                 let made = pfx
-                    .key
-                    .to_encrypted_pkcs8_pem(&password)
+                    .key()
+                    .and_then(|key| key.to_encrypted_pkcs8_pem(&password))
                     .map_err(|e| e.to_string())
                     .and_then(|pem| {
                         browser::download(&name, "application/pkcs8", pem.as_bytes())

@@ -100,11 +100,51 @@ pub(crate) struct Issued {
 
 /// The key and CA chain for a certificate's `.pfx`.
 pub(crate) struct PfxSource {
-    pub(crate) key: KeyPair,
+    /// The private key as PKCS#8 DER: read into a key only when it is exported (reading one
+    /// recomputes its public key, which a batch of thousands should not pay up front).
+    key_der: zeroize::Zeroizing<Vec<u8>>,
     /// CA certificates, nearest first.
     pub(crate) chain: Vec<Certificate>,
     /// File stem and friendly name.
     pub(crate) stem: String,
+}
+
+impl PfxSource {
+    /// What a `.pfx` of `key`'s certificate holds.
+    pub(crate) fn new(
+        key: &KeyPair,
+        chain: Vec<Certificate>,
+        stem: String,
+    ) -> Result<Self, crate::pki::PkiError> {
+        Ok(Self {
+            key_der: key.to_pkcs8_der()?,
+            chain,
+            stem,
+        })
+    }
+
+    /// As [`Self::new`], from the key's PKCS#8 DER as it is (a worker made it).
+    pub(crate) fn from_pkcs8_der(
+        key_der: zeroize::Zeroizing<Vec<u8>>,
+        chain: Vec<Certificate>,
+        stem: String,
+    ) -> Self {
+        Self {
+            key_der,
+            chain,
+            stem,
+        }
+    }
+
+    /// The key, read from its PKCS#8 encoding.
+    pub(crate) fn key(&self) -> Result<KeyPair, crate::pki::PkiError> {
+        KeyPair::from_pkcs8_der(&self.key_der)
+    }
+
+    /// The key as PKCS#8 PEM, without reading it.
+    pub(crate) fn key_pem(&self) -> zeroize::Zeroizing<String> {
+        crate::pki::pkcs8_pem_from_der(&self.key_der)
+    }
 }
 
 impl std::fmt::Debug for PfxSource {

@@ -15,8 +15,8 @@ mod workspace;
 
 use batch::BatchStep;
 pub(crate) use csr::CsrStep;
-use device::card_for;
 pub(crate) use device::DeviceStep;
+use device::{card_for, card_for_key_der};
 pub(crate) use import_ca::ImportCa;
 pub(crate) use intermediate::IntermediateStep;
 pub(crate) use renew::RenewStep;
@@ -67,11 +67,7 @@ fn issued_with_pfx(
 
 /// What a CA's `.pfx` holds: a copy of its key and the CAs above it.
 fn ca_pfx(ca: &CertificateAuthority, stem: &str) -> Result<PfxSource, PkiError> {
-    Ok(PfxSource {
-        key: ca.key().duplicate()?,
-        chain: ca.issuers().to_vec(),
-        stem: stem.to_owned(),
-    })
+    PfxSource::new(ca.key(), ca.issuers().to_vec(), stem.to_owned())
 }
 
 fn new_issued(

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 
 use crate::contract::DeviceId;
 use crate::pki::{
-    BatchJob, BatchMade, Certificate, CertificateAuthority, KeyAlgorithm, KeyPair, StoredCa,
+    BatchJob, BatchMade, CertificateAuthority, KeyAlgorithm, OpenedBatchDevice, StoredCa,
     ValidityDays,
 };
 
@@ -19,6 +19,13 @@ use crate::pki::{
 const WORKER_URL: &str = "./batch-worker_loader.js";
 /// How long a worker may take to load before the page issues the batch itself.
 const LOAD_TIMEOUT_MS: f64 = 10_000.0;
+
+/// What the pool made: each device in the order of the ids, the pool's size, and what signed.
+pub(crate) struct Pooled {
+    pub(crate) made: Vec<(DeviceId, OpenedBatchDevice)>,
+    pub(crate) workers: usize,
+    pub(crate) signer: String,
+}
 
 /// Why the workers did not issue the batch.
 pub(crate) enum PoolError {
@@ -36,6 +43,8 @@ struct Shared {
     done: Vec<bool>,
     error: Option<String>,
     count: usize,
+    /// What signed, as the workers said ("WebCrypto", or "WebAssembly (…)").
+    signer: Option<String>,
 }
 
 /// Waits `ms` milliseconds, letting the page draw and handle input meanwhile.
@@ -59,7 +68,8 @@ pub(crate) fn pool_size(n: usize) -> usize {
 
 /// Issues `ids` under `ca` in a pool of workers; `progress` hears how many are made, and
 /// `stop` is asked between messages (what was made by then is kept, in order). Returns each
-/// made device's id, certificate and key, in the order of `ids`, and the pool's size.
+/// made device's id, certificate, key (PKCS#8 DER) and files, in the order of `ids`, and the
+/// pool's size.
 pub(crate) async fn issue(
     ca: &CertificateAuthority,
     ids: &[DeviceId],
@@ -68,7 +78,7 @@ pub(crate) async fn issue(
     now_unix: i64,
     progress: impl Fn(usize),
     stop: impl Fn() -> bool,
-) -> Result<(Vec<(DeviceId, Certificate, KeyPair)>, usize), PoolError> {
+) -> Result<Pooled, PoolError> {
     let key = match algorithm {
         KeyAlgorithm::EcdsaP256 => "p256",
         KeyAlgorithm::EcdsaP384 => "p384",
@@ -109,6 +119,9 @@ pub(crate) async fn issue(
                     }
                 } else if v.get("done").is_some() {
                     s.done[i] = true;
+                    if let Some(signer) = v.get("signer").and_then(|x| x.as_str()) {
+                        s.signer = Some(signer.to_owned());
+                    }
                 } else if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
                     s.error = Some(e.to_owned());
                 }
@@ -185,9 +198,13 @@ pub(crate) async fn issue(
     let mut out = Vec::with_capacity(s.count);
     for (ids, made) in parts.iter().zip(&s.made) {
         for (id, m) in ids.iter().zip(made) {
-            let (cert, key) = m.open().map_err(|e| PoolError::Failed(e.to_string()))?;
-            out.push((id.clone(), cert, key));
+            let opened = m.open().map_err(|e| PoolError::Failed(e.to_string()))?;
+            out.push((id.clone(), opened));
         }
     }
-    Ok((out, n))
+    Ok(Pooled {
+        made: out,
+        workers: n,
+        signer: s.signer.clone().unwrap_or_else(|| "WebAssembly".into()),
+    })
 }

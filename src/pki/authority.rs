@@ -300,6 +300,18 @@ impl CertificateAuthority {
         key: &(impl KeyId + rcgen::PublicKeyData),
         now: OffsetDateTime,
     ) -> Result<Certificate, PkiError> {
+        self.issue_device_with_signer(params, key, &self.key, now)
+    }
+
+    /// As [`Self::issue_device_for`], with `signer` standing in for this CA's key (its public
+    /// key and algorithm must be this CA's).
+    pub(super) fn issue_device_with_signer(
+        &self,
+        params: &DeviceCertParams,
+        key: &(impl KeyId + rcgen::PublicKeyData),
+        signer: &impl rcgen::SigningKey,
+        now: OffsetDateTime,
+    ) -> Result<Certificate, PkiError> {
         let mut cert = self.leaf_params(key, now, params.validity)?;
         cert.distinguished_name
             .push(DnType::CommonName, params.device_id.as_str());
@@ -312,7 +324,8 @@ impl CertificateAuthority {
             // encipher, so it never gets the bit.
             cert.key_usages.push(KeyUsagePurpose::KeyEncipherment);
         }
-        self.sign(&cert, key)
+        let issuer = Issuer::from_params(&self.params, signer);
+        Certificate::from_der(cert.signed_by(key, &issuer)?.der().to_vec())
     }
 
     /// Makes a key and a device certificate for it.

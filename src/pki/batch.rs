@@ -131,18 +131,25 @@ pub struct BatchJob {
     pub now_unix: i64,
 }
 
-/// One device a worker made: its certificate and key, base64 DER.
+/// One device a worker made: its certificate, its key, and its files, base64.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BatchMade {
     /// Certificate, base64 DER.
     pub certificate: String,
     /// PKCS#8 key, base64 DER.
     pub key: String,
+    /// The device's files as they go into the zip: name, base64 contents, whether secret.
+    pub files: Vec<(String, String, bool)>,
 }
 
+/// What the page keeps of a device a worker made: the certificate, the key's PKCS#8 DER (read
+/// into a key only when exported) and the files.
+pub type OpenedBatchDevice = (Certificate, zeroize::Zeroizing<Vec<u8>>, Vec<NamedFile>);
+
 impl BatchMade {
-    /// The certificate and key again (the key checked against the certificate).
-    pub fn open(&self) -> Result<(Certificate, KeyPair), PkiError> {
+    /// The certificate, key and files again. The key is not read here (that would recompute its
+    /// public key for each of thousands of devices); the certificate is parsed.
+    pub fn open(&self) -> Result<OpenedBatchDevice, PkiError> {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD;
         let bad = |what: &str| PkiError::Signing {
@@ -152,12 +159,19 @@ impl BatchMade {
             b64.decode(&self.certificate)
                 .map_err(|_| bad("certificate"))?,
         )?;
-        let der = zeroize::Zeroizing::new(b64.decode(&self.key).map_err(|_| bad("key"))?);
-        let key = KeyPair::from_pkcs8_der(&der)?;
-        if cert.info()?.subject_public_key_info != key.subject_public_key_info_der() {
-            return Err(bad("key (not its certificate's)"));
-        }
-        Ok((cert, key))
+        let key = zeroize::Zeroizing::new(b64.decode(&self.key).map_err(|_| bad("key"))?);
+        let files = self
+            .files
+            .iter()
+            .map(|(name, contents, secret)| {
+                Ok(NamedFile {
+                    name: name.clone(),
+                    contents: b64.decode(contents).map_err(|_| bad("file"))?,
+                    secret: *secret,
+                })
+            })
+            .collect::<Result<_, PkiError>>()?;
+        Ok((cert, key, files))
     }
 }
 
@@ -189,15 +203,30 @@ pub fn run_batch_job(
         let device_id = DeviceId::parse(id).map_err(PkiError::Id)?;
         let made = ca.issue_device_identity(
             &DeviceCertParams {
-                device_id,
+                device_id: device_id.clone(),
                 validity,
             },
             algorithm,
             now,
         )?;
+        let files = device_files(&ca, &device_id, &made.certificate, &made.key)?;
+        // The key file holds the key's PKCS#8 PEM: its DER is taken from there, not made again.
+        let key_der = files
+            .iter()
+            .find(|f| f.secret)
+            .and_then(|f| std::str::from_utf8(&f.contents).ok())
+            .and_then(|pem| pem::parse(pem).ok())
+            .map(|p| p.into_contents())
+            .ok_or_else(|| PkiError::Signing {
+                detail: "the key file was not made".into(),
+            })?;
         out.push(BatchMade {
             certificate: b64.encode(made.certificate.der()),
-            key: b64.encode(made.key.to_pkcs8_der()?.as_slice()),
+            key: b64.encode(&key_der),
+            files: files
+                .iter()
+                .map(|f| (f.name.clone(), b64.encode(&f.contents), f.secret))
+                .collect(),
         });
         if out.len() >= chunk {
             emit(std::mem::take(&mut out));
@@ -230,8 +259,14 @@ mod tests {
         assert_eq!(run_batch_job(&job, 3, |c| chunks.push(c)).unwrap(), 7);
         assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 1]);
         for (n, made) in chunks.concat().iter().enumerate() {
-            let (cert, key) = made.open().unwrap();
+            let (cert, key_der, files) = made.open().unwrap();
+            let key = KeyPair::from_pkcs8_der(&key_der).unwrap();
             assert_eq!(key.algorithm(), KeyAlgorithm::EcdsaP384);
+            assert!(crate::pki::same_public_key(&cert, &key).unwrap());
+            assert_eq!(files.len(), 3, "pem, key and cer under a root");
+            assert!(files
+                .iter()
+                .any(|f| f.name == format!("w-{}.cer", n + 1) && f.contents == cert.der()));
             assert_eq!(
                 cert.info().unwrap().common_name.as_deref(),
                 Some(format!("w-{}", n + 1).as_str())
@@ -240,12 +275,8 @@ mod tests {
         }
         // A damaged reply and an RSA job are refused by name.
         let mut bad = chunks[0][0].clone();
-        bad.key = chunks[0][1].key.clone();
-        assert!(bad
-            .open()
-            .unwrap_err()
-            .to_string()
-            .contains("not its certificate"));
+        bad.key = "not base64!".into();
+        assert!(bad.open().unwrap_err().to_string().contains("damaged key"));
         let rsa = BatchJob {
             key: "rsa2048".into(),
             ..job

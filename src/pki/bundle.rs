@@ -45,6 +45,25 @@ pub fn device_files(
     certificate: &super::Certificate,
     key: &super::KeyPair,
 ) -> Result<Vec<NamedFile>, PkiError> {
+    device_files_with_key_pem(ca, device_id, certificate, &key.to_pkcs8_pem()?)
+}
+
+/// The key's PKCS#8 DER as PEM (`-----BEGIN PRIVATE KEY-----`, 64-column lines, LF), without
+/// reading the key.
+pub fn pkcs8_pem_from_der(der: &[u8]) -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(pem::encode_config(
+        &pem::Pem::new("PRIVATE KEY", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    ))
+}
+
+/// As [`device_files`], with the key given as its PKCS#8 PEM (a key made by WebCrypto).
+pub fn device_files_with_key_pem(
+    ca: &super::CertificateAuthority,
+    device_id: &crate::contract::DeviceId,
+    certificate: &super::Certificate,
+    key_pem: &str,
+) -> Result<Vec<NamedFile>, PkiError> {
     let stem = device_id.file_stem();
     let pem = certificate.pem();
     let mut files = vec![
@@ -55,7 +74,7 @@ pub fn device_files(
         },
         NamedFile {
             name: format!("{stem}.key"),
-            contents: key.to_pkcs8_pem()?.as_bytes().to_vec(),
+            contents: key_pem.as_bytes().to_vec(),
             secret: true,
         },
         NamedFile {

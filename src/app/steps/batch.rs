@@ -22,6 +22,8 @@ struct BatchDone {
     stopped_early: bool,
     /// Issued by this many workers, off the page's thread (none: on the page).
     workers: usize,
+    /// What made the keys and signatures: WebCrypto or WebAssembly.
+    signer: String,
     /// How long it took, in milliseconds.
     elapsed_ms: f64,
 }
@@ -102,16 +104,17 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                 )
                 .await;
                 match pooled {
-                    Ok((made, workers)) => {
+                    Ok(crate::app::workers::Pooled {
+                        made,
+                        workers,
+                        signer,
+                    }) => {
                         let mut issued = Vec::with_capacity(made.len());
                         let mut files = Vec::with_capacity(made.len() * 4);
                         let mut failure = None;
-                        for (n, (id, cert, key)) in made.into_iter().enumerate() {
-                            let card =
-                                crate::pki::device_files(&ca.0, &id, &cert, &key).and_then(|f| {
-                                    files.extend(f.iter().cloned());
-                                    card_for(&ca, &id, cert, f, key)
-                                });
+                        for (n, (id, (cert, key_der, f))) in made.into_iter().enumerate() {
+                            files.extend(f.iter().cloned());
+                            let card = card_for_key_der(&ca, &id, cert, f, key_der);
                             match card {
                                 Ok(card) => issued.push(Rc::new(Issued {
                                     in_batch: true,
@@ -151,6 +154,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                                     ids: Rc::new(ids),
                                     stopped_early,
                                     workers,
+                                    signer,
                                     elapsed_ms: js_sys::Date::now() - started,
                                 }));
                             }
@@ -227,6 +231,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                             }),
                             stopped_early: result.stopped_early,
                             workers: 0,
+                            signer: "WebAssembly".into(),
                             elapsed_ms: js_sys::Date::now() - started,
                         }));
                     }
@@ -320,7 +325,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                             d.ids.last().cloned().unwrap_or_default(),
                         )}</p>
                         <p class="hint" id="batch-how">{ if d.workers > 0 {
-                            format!("Issued in {:.1} s by {} worker{}, off the page's thread.", d.elapsed_ms / 1000.0, d.workers, if d.workers == 1 { "" } else { "s" })
+                            format!("Issued in {:.1} s by {} worker{}, off the page's thread; keys and signatures by {}.", d.elapsed_ms / 1000.0, d.workers, if d.workers == 1 { "" } else { "s" }, d.signer)
                         } else {
                             format!("Issued in {:.1} s on the page.", d.elapsed_ms / 1000.0)
                         } }</p>

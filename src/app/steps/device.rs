@@ -42,7 +42,33 @@ pub(super) fn card_for(
     let files = files.into_iter().map(Download::from).collect();
     let mut chain = vec![ca.0.certificate().clone()];
     chain.extend(ca.0.issuers().iter().cloned());
-    issued_with_pfx(title, certificate, files, PfxSource { key, chain, stem })
+    issued_with_pfx(
+        title,
+        certificate,
+        files,
+        PfxSource::new(&key, chain, stem)?,
+    )
+}
+
+/// As [`card_for`], with the key as PKCS#8 DER (from a worker), not read until exported.
+pub(super) fn card_for_key_der(
+    ca: &SharedCa,
+    device_id: &DeviceId,
+    certificate: crate::pki::Certificate,
+    files: Vec<crate::pki::NamedFile>,
+    key_der: zeroize::Zeroizing<Vec<u8>>,
+) -> Result<Rc<Issued>, PkiError> {
+    let stem = device_id.file_stem();
+    let title = format!("Device {device_id}");
+    let files = files.into_iter().map(Download::from).collect();
+    let mut chain = vec![ca.0.certificate().clone()];
+    chain.extend(ca.0.issuers().iter().cloned());
+    issued_with_pfx(
+        title,
+        certificate,
+        files,
+        PfxSource::from_pkcs8_der(key_der, chain, stem),
+    )
 }
 
 #[derive(Properties, PartialEq)]

@@ -514,7 +514,7 @@ pub(super) async fn renew_one(
             ca.0.renew_device(&old.certificate, RenewKey::Same, validity, now)
                 .map_err(|e| e.to_string())?;
         let key = match &old.pfx {
-            Some(p) => Some(p.key.duplicate().map_err(|e| e.to_string())?),
+            Some(p) => Some(p.key().map_err(|e| e.to_string())?),
             None => None,
         };
         ((r.device_id, r.certificate), key)

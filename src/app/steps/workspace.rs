@@ -39,10 +39,7 @@ pub(crate) fn workspace_of(
         w.devices.push(StoredDevice {
             title: d.title.clone(),
             certificate: d.certificate.pem(),
-            key: match &d.pfx {
-                Some(p) => Some(p.key.to_pkcs8_pem()?.to_string()),
-                None => None,
-            },
+            key: d.pfx.as_ref().map(|p| p.key_pem().to_string()),
         });
     }
     w.settings = settings.to_json();
