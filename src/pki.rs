@@ -45,8 +45,8 @@ pub use csr::{make_csr, read_csr, SigningRequest};
 pub use dates::format_utc;
 pub use error::{Field, PkiError, Unsupported};
 pub use expiry::{
-    expiry_csv, expiry_csv_with, expiry_report, ExpiryRow, ExpiryStatus, EXPIRY_ALERT_DAYS,
-    EXPIRY_WARNING_DAYS,
+    expiry_csv, expiry_csv_with, expiry_report, expiry_rows, ExpiryRow, ExpiryStatus,
+    EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
 };
 pub use external::{ecdsa_signature_der, UnsignedCertificate};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
@@ -62,7 +62,9 @@ pub use pkcs7::{read_pkcs7, write_pkcs7};
 pub use preflight::{
     ca_checks, chain_checks, device_checks, is_signed_by, verification_checks, Check,
 };
-pub use renew::{due_for_renewal, same_public_key, DueDevice, RenewKey, Renewed};
+pub use renew::{
+    due_for_renewal, due_for_renewal_info, same_public_key, DueDevice, RenewKey, Renewed,
+};
 pub use validity::ValidityDays;
 pub use vault::{
     check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,

@@ -14,7 +14,7 @@ use super::state::Issued;
 use crate::contract::DeviceId;
 use crate::iothub::{describe_dps_registration, describe_hub_registration, RestError};
 use crate::pki::{
-    expiry_csv_with, expiry_report, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
+    expiry_csv_with, expiry_rows, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
 };
 
 /// Where each certificate's device is registered, by SHA-256 thumbprint: the hub's record and
@@ -79,11 +79,9 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
     let reading = use_state(|| None::<Outcome>);
     // Parsed again only when the list changes, not whenever the page redraws.
     let report = use_memo(props.items.clone(), |items| {
-        let items: Vec<(String, crate::pki::Certificate)> = items
-            .iter()
-            .map(|i| (i.title.clone(), i.certificate.clone()))
-            .collect();
-        expiry_report(&items, browser::now())
+        let items: Vec<(&str, &crate::pki::CertificateInfo)> =
+            items.iter().map(|i| (i.title.as_str(), &i.info)).collect();
+        Ok::<_, crate::pki::PkiError>(expiry_rows(&items, browser::now()))
     });
     let on_read = {
         let (items, settings, registrations, reading) = (

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use super::dates::{format_rfc3339_utc, format_utc};
-use super::{Certificate, PkiError};
+use super::{Certificate, CertificateInfo, PkiError};
 
 /// Days before expiry from which a certificate is flagged (the first of the three alerts).
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -106,20 +106,26 @@ pub fn expiry_report(
 ) -> Result<Vec<ExpiryRow>, PkiError> {
     let infos = items
         .iter()
-        .map(|(label, cert)| Ok((label, cert.info()?)))
+        .map(|(label, cert)| Ok((label.clone(), cert.info()?)))
         .collect::<Result<Vec<_>, PkiError>>()?;
+    let refs: Vec<(&str, &CertificateInfo)> = infos.iter().map(|(l, i)| (l.as_str(), i)).collect();
+    Ok(expiry_rows(&refs, now))
+}
+
+/// [`expiry_report`] for certificates already read (a page holds each one's
+/// [`CertificateInfo`]: thousands of devices are not parsed again at every change).
+pub fn expiry_rows(infos: &[(&str, &CertificateInfo)], now: OffsetDateTime) -> Vec<ExpiryRow> {
     // The latest notAfter of each device's certificates: an earlier one was renewed.
     let mut latest = std::collections::HashMap::<&str, OffsetDateTime>::new();
-    for (_, info) in &infos {
+    for (_, info) in infos {
         if let (false, Some(cn)) = (info.is_ca, info.common_name.as_deref()) {
             let e = latest.entry(cn).or_insert(info.not_after);
             *e = (*e).max(info.not_after);
         }
     }
-    let mut rows = infos
+    let mut rows: Vec<ExpiryRow> = infos
         .iter()
-        .map(|(label, info)| {
-            let info = info.clone();
+        .map(|&(label, info)| {
             let days_left = info.days_left(now);
             let status = ExpiryStatus::classify(now >= info.not_after, days_left);
             let superseded = !info.is_ca
@@ -136,30 +142,30 @@ pub fn expiry_report(
                 (ExpiryStatus::Expired, false) => Some("Expired: the hub refuses it. Renew it (Renew, below: same CN, its own key) and install the new certificate on the device.".to_owned()),
                 (_, false) => Some(format!("Expires {}: renew it before then (Renew, below: same CN, its own key) and install the new certificate on the device (a DPS device then registers again and stays on its hub).", format_utc(info.not_after))),
             };
-            Ok(ExpiryRow {
-                label: (*label).clone(),
-                subject: info.subject,
+            ExpiryRow {
+                label: label.to_owned(),
+                subject: info.subject.clone(),
                 not_after: info.not_after,
                 days_left,
                 status,
                 sha1: info.sha1.as_str().to_owned(),
                 sha256: info.sha256.as_str().to_owned(),
-                issuer: info.issuer,
-                serial: info.serial,
+                issuer: info.issuer.clone(),
+                serial: info.serial.clone(),
                 not_before: info.not_before,
-                key_type: info.key_type,
+                key_type: info.key_type.clone(),
                 is_ca: info.is_ca,
                 advice,
                 superseded,
-            })
+            }
         })
-        .collect::<Result<Vec<_>, PkiError>>()?;
+        .collect();
     rows.sort_by(|a, b| {
         a.not_after
             .cmp(&b.not_after)
             .then_with(|| a.label.cmp(&b.label))
     });
-    Ok(rows)
+    rows
 }
 
 /// The watch list as CSV (RFC 4180: CRLF, fields quoted when they hold `,`, `"` or line breaks):

@@ -148,11 +148,24 @@ pub fn due_for_renewal(
     within_days: u32,
     now: OffsetDateTime,
 ) -> Vec<DueDevice> {
+    // A certificate that does not read is left out, keeping the indexes of the others.
+    let infos: Vec<Option<super::CertificateInfo>> =
+        devices.iter().map(|c| c.info().ok()).collect();
+    let refs: Vec<Option<&super::CertificateInfo>> = infos.iter().map(Option::as_ref).collect();
+    due_for_renewal_info(&refs, within_days, now)
+}
+
+/// [`due_for_renewal`] for certificates already read (`None`: one that does not read).
+pub fn due_for_renewal_info(
+    devices: &[Option<&super::CertificateInfo>],
+    within_days: u32,
+    now: OffsetDateTime,
+) -> Vec<DueDevice> {
     let horizon = now + Duration::days(i64::from(within_days));
     let mut seen = std::collections::HashSet::new();
     let mut due = Vec::new();
-    for (index, cert) in devices.iter().enumerate() {
-        let Ok(info) = cert.info() else { continue };
+    for (index, info) in devices.iter().enumerate() {
+        let Some(info) = info else { continue };
         let Some(cn) = info.common_name.clone() else {
             continue;
         };

@@ -10,7 +10,7 @@ use crate::app::command::Command;
 use crate::app::hub::client;
 use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
-use crate::pki::{due_for_renewal, zip_files, DueDevice, NamedFile, RenewKey};
+use crate::pki::{due_for_renewal_info, zip_files, DueDevice, NamedFile, RenewKey};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct RenewProps {
@@ -90,9 +90,10 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
     let due: Rc<Vec<DueDevice>> = use_memo(
         (DevicesKey(props.devices.clone()), within_days),
         |(devices, within_days)| {
-            let certs: Vec<Certificate> = devices.0.iter().map(|d| d.certificate.clone()).collect();
+            let infos: Vec<Option<&crate::pki::CertificateInfo>> =
+                devices.0.iter().map(|d| Some(&d.info)).collect();
             match within_days {
-                Some(n) => due_for_renewal(&certs, *n, browser::now()),
+                Some(n) => due_for_renewal_info(&infos, *n, browser::now()),
                 None => Vec::new(),
             }
         },
