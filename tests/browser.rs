@@ -766,6 +766,28 @@ async fn a_user_issues_a_batch_from_a_range_and_registers_it() {
     assert_eq!(listed.lines().count(), 25, "{listed}");
     assert!(listed.contains("line-13"), "{listed}");
 
+    // A batch of hundreds stays searchable without drawing every row.
+    type_into(&page, "batch-ids", "many-{001..210}");
+    click(&page, "batch-create");
+    wait_for(&page, "#batch-result", "210 device certificates issued").await;
+    let more = wait_for(&page, "#expiry-more", "Showing the 200 soonest of 236").await;
+    assert!(more.contains("download the CSV"), "{more}");
+    assert_eq!(
+        page.query_selector_all("#expiry-table tbody tr")
+            .unwrap()
+            .length(),
+        200
+    );
+    type_into(&page, "expiry-search", "many-207");
+    settle().await;
+    assert_eq!(
+        page.query_selector_all("#expiry-table tbody tr")
+            .unwrap()
+            .length(),
+        1
+    );
+    type_into(&page, "expiry-search", "");
+
     // RSA keys come one by one from WebCrypto; Stop keeps what was made.
     type_into(&page, "batch-ids", "rsa-{1..40}");
     choose(&page, "batch-key", "rsa2048");

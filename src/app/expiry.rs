@@ -17,6 +17,10 @@ use crate::pki::{
     expiry_csv_with, expiry_rows, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
 };
 
+/// The most rows drawn at once: a batch of thousands stays searchable and in the CSV without
+/// putting thousands of rows on the page.
+const ROWS_SHOWN: usize = 200;
+
 /// Where each certificate's device is registered, by SHA-256 thumbprint: the hub's record and
 /// DPS's, as read.
 type Registrations = HashMap<String, (String, String)>;
@@ -216,7 +220,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                         <table id="expiry-table">
                             <thead><tr><th scope="col">{"Certificate"}</th><th scope="col">{"Expires (UTC)"}</th><th scope="col">{"Days left"}</th><th scope="col">{"Status"}</th></tr></thead>
                             <tbody>
-                                { for shown.iter().map(|r| html! {
+                                { for shown.iter().take(ROWS_SHOWN).map(|r| html! {
                                     <tr>
                                         <td>
                                             <strong>{&r.label}</strong><br/><span class="muted">{&r.subject}</span>
@@ -237,6 +241,12 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                             </tbody>
                         </table>
                     </div>
+                    if shown.len() > ROWS_SHOWN {
+                        <p class="hint" id="expiry-more">{format!(
+                            "Showing the {ROWS_SHOWN} soonest of {}: search to narrow the list, or download the CSV for all of them.",
+                            shown.len()
+                        )}</p>
+                    }
                     <div class="actions">
                         <button type="button" class="secondary" id="expiry-read-registrations" onclick={on_read}
                             disabled={matches!(&*reading, Some(Outcome::Busy(_)))}>{"Read where each device is registered"}</button>

@@ -27,6 +27,9 @@ pub(crate) struct RenewProps {
     pub(crate) oncarenewed: Callback<(usize, (SharedCa, Rc<Issued>))>,
 }
 
+/// The most due devices listed at once (all of them are renewed).
+const ROWS_SHOWN: usize = 200;
+
 /// What a finished renewal left to download.
 #[derive(Clone, PartialEq)]
 struct RenewDone {
@@ -390,7 +393,7 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
                         <table id="renew-table">
                             <thead><tr><th scope="col">{"Renew"}</th><th scope="col">{"Device"}</th><th scope="col">{"Days left"}</th><th scope="col">{"Key"}</th></tr></thead>
                             <tbody>
-                                { for due.iter().map(|d| {
+                                { for due.iter().take(ROWS_SHOWN).map(|d| {
                                     let old = props.devices.get(d.index);
                                     let has_key = old.is_some_and(|o| o.pfx.is_some());
                                     let cb_id = format!("renew-pick-{}", d.index);
@@ -406,6 +409,13 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
                             </tbody>
                         </table>
                     </div>
+                    if due.len() > ROWS_SHOWN {
+                        <p class="hint" id="renew-more">{format!(
+                            "{} devices are due; the {ROWS_SHOWN} soonest are listed, all {} are renewed unless unticked here.",
+                            due.len(),
+                            chosen.len()
+                        )}</p>
+                    }
                 }
                 <fieldset class="choice">
                     <legend>{"Key"}</legend>
