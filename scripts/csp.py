@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the page's Content-Security-Policy into the built index.html (a Trunk post_build hook).
+"""Writes the page's Content-Security-Policy into the built index.html, and the build's file list
+and id into the service worker (a Trunk post_build hook).
 
 The policy names everything the page may load or call and nothing else: its own files, WebAssembly,
 Trunk's inline loader (by its SHA-256, computed here because its file names change every build),

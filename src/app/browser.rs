@@ -130,9 +130,14 @@ pub async fn generate_key(
 
 /// Gives the browser a turn (to draw and to handle clicks) before going on.
 pub(crate) async fn yield_now() {
+    sleep(0).await;
+}
+
+/// Waits `ms` milliseconds, letting the page draw and handle input meanwhile.
+pub(crate) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

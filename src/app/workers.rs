@@ -9,6 +9,8 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+use super::browser::sleep;
+
 use crate::contract::DeviceId;
 use crate::pki::{
     BatchJob, BatchMade, CertificateAuthority, KeyAlgorithm, OpenedBatchDevice, StoredCa,
@@ -45,16 +47,6 @@ struct Shared {
     count: usize,
     /// What signed, as the workers said ("WebCrypto", or "WebAssembly (…)").
     signer: Option<String>,
-}
-
-/// Waits `ms` milliseconds, letting the page draw and handle input meanwhile.
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// How many workers a batch of `n` gets: one per core (at most 4), at least 50 devices each.

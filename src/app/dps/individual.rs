@@ -24,13 +24,22 @@ pub(super) struct IndividualProps {
     pub(super) az: AzDps,
 }
 
-/// The page's certificates for `id`, newest first.
-fn certificates_of(devices: &[Rc<Issued>], id: &str) -> Vec<String> {
-    devices
+/// The individual enrollment of `id` with the page's certificates for it: the newest is the one
+/// the device should use, the one before stays accepted as the secondary while it changes over.
+/// `None` when the page issued no certificate with that CN.
+fn enrollment_of(devices: &[Rc<Issued>], id: &str) -> Option<IndividualEnrollment> {
+    let certs: Vec<String> = devices
         .iter()
         .filter(|d| d.info.common_name.as_deref() == Some(id))
         .map(|d| d.certificate.pem())
-        .collect()
+        .take(2)
+        .collect();
+    let primary = certs.first()?;
+    Some(IndividualEnrollment::x509_client(
+        id,
+        primary,
+        certs.get(1).map(String::as_str),
+    ))
 }
 
 #[component]
@@ -50,16 +59,11 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let id = registration_id.trim().to_owned();
-            let certs = certificates_of(&devices, &id);
-            // The newest certificate is the one the device should use; the one before stays
-            // accepted as the secondary while it changes over.
-            let Some(primary) = certs.first() else {
+            let Some(enrollment) = enrollment_of(&devices, &id) else {
                 return note.set(Some(Outcome::Failed(format!(
                     "No device certificate with CN '{id}' was issued on this page: issue it in step 4 (an individual enrollment holds the device's own certificate)."
                 ))));
             };
-            let enrollment =
-                IndividualEnrollment::x509_client(&id, primary, certs.get(1).map(String::as_str));
             let dps = match &service {
                 Ok(d) => d.clone(),
                 Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
@@ -161,14 +165,11 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         let devices = props.devices.clone();
         Callback::from(move |_: MouseEvent| {
             let id = registration_id.trim().to_owned();
-            let certs = certificates_of(&devices, &id);
-            let Some(primary) = certs.first() else {
+            let Some(mut enrollment) = enrollment_of(&devices, &id) else {
                 return note.set(Some(Outcome::Failed(format!(
                     "No device certificate with CN '{id}' was issued on this page: DPS blocks a device by its own certificate."
                 ))));
             };
-            let mut enrollment =
-                IndividualEnrollment::x509_client(&id, primary, certs.get(1).map(String::as_str));
             enrollment.provisioning_status = Some("disabled".to_owned());
             let dps = match &service {
                 Ok(d) => d.clone(),

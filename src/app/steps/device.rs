@@ -37,17 +37,7 @@ pub(super) fn card_for(
     files: Vec<crate::pki::NamedFile>,
     key: KeyPair,
 ) -> Result<Rc<Issued>, PkiError> {
-    let stem = device_id.file_stem();
-    let title = format!("Device {device_id}");
-    let files = files.into_iter().map(Download::from).collect();
-    let mut chain = vec![ca.0.certificate().clone()];
-    chain.extend(ca.0.issuers().iter().cloned());
-    issued_with_pfx(
-        title,
-        certificate,
-        files,
-        PfxSource::new(&key, chain, stem)?,
-    )
+    card_for_key_der(ca, device_id, certificate, files, key.to_pkcs8_der()?)
 }
 
 /// As [`card_for`], with the key as PKCS#8 DER (from a worker), not read until exported.

@@ -168,22 +168,17 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                         );
                     }
                 }
-                if let Ok(arm) = s.arm() {
-                    for n in &c.plan.on_hub {
-                        outcome.set(Some(Outcome::Busy(format!("Deleting '{n}' from the hub…"))));
+                // The CA's certificates, on the hub and on DPS: the same ARM call for both.
+                for (arm, names, place) in [
+                    (s.arm(), &c.plan.on_hub, "the hub"),
+                    (s.dps_arm(), &c.plan.on_dps, "DPS"),
+                ] {
+                    let Ok(arm) = arm else { continue };
+                    for n in names {
+                        outcome.set(Some(Outcome::Busy(format!("Deleting '{n}' from {place}…"))));
                         let r = hub.delete_certificate(&arm, n).await;
                         push(
-                            format!("hub CA certificate '{n}'"),
-                            r.map(|_| "deleted".into()).map_err(|e| e.to_string()),
-                        );
-                    }
-                }
-                if let Ok(arm) = s.dps_arm() {
-                    for n in &c.plan.on_dps {
-                        outcome.set(Some(Outcome::Busy(format!("Deleting '{n}' from DPS…"))));
-                        let r = hub.delete_certificate(&arm, n).await;
-                        push(
-                            format!("DPS CA certificate '{n}'"),
+                            format!("CA certificate '{n}' on {place}"),
                             r.map(|_| "deleted".into()).map_err(|e| e.to_string()),
                         );
                     }
