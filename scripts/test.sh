@@ -45,8 +45,9 @@ check "rustfmt" cargo fmt --all --check
 check "no import cycles (ARCHITECTURE.md)" python3 scripts/check-cycles.py
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
-# Advisories need the RustSec database from GitHub, out of reach here (deny.toml says more).
 check "cargo deny (licenses, bans, sources)" "$HUBCERT_CARGO_DENY" --offline check bans licenses sources
+# The RustSec database from GitHub where reachable, else its snapshot in tests/advisory-db/.
+check "cargo deny (advisories)" bash scripts/advisories.sh
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
 # The browser tests talk to fixtures of their own on loopback ports run.sh never takes (18081-18886):
 # a localhub with a fresh TLS root, the test browser's store (that root trusted, a provisioned and
