@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the browser tests talk to, on loopback ports of their own (18081-18886, never those of
+# What the browser tests talk to, on loopback ports of their own (18081-18894, never those of
 # ./scripts/run.sh): localhub, the test browser's trust and certificate store with its Chromium
 # policy, and mosquitto.
 #

@@ -49,7 +49,7 @@ check "cargo deny (licenses, bans, sources)" "$HUBCERT_CARGO_DENY" --offline che
 # The RustSec database from GitHub where reachable, else its snapshot in tests/advisory-db/.
 check "cargo deny (advisories)" bash scripts/advisories.sh
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
-# The browser tests talk to fixtures of their own on loopback ports run.sh never takes (18081-18886):
+# The browser tests talk to fixtures of their own on loopback ports run.sh never takes (18081-18894):
 # a localhub with a fresh TLS root, the test browser's store (that root trusted, a provisioned and
 # a rogue X.509 device, a Chromium policy choosing between them) and mosquitto.
 trap 'bash scripts/fixtures.sh down' EXIT

@@ -474,7 +474,11 @@ fn chain_to_verified_ca(
                 return Err("the certificate chains to a CA that is uploaded but not verified: prove possession first".into());
             }
             Err(match e {
-                webpki::Error::UnknownIssuer => "the certificate is not signed by a verified CA in the hub (if an intermediate signed it, register that CA or send the intermediate too)".into(),
+                webpki::Error::UnknownIssuer => format!(
+                    "the certificate is not signed by a verified CA in the hub (if an intermediate signed it, register that CA or send the intermediate too; the device sent {} certificate{})",
+                    peer.len(),
+                    if peer.len() == 1 { "" } else { "s" }
+                ),
                 webpki::Error::CertExpired { .. } => "a certificate in the chain has expired".into(),
                 other => format!("the certificate chain was refused ({other:?})"),
             })
