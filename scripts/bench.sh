@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures: P-256 identities per second natively; in headless Chromium P-256,
 # P-384 and RSA-2048 identities per second and RSA-4096 key generation against `openssl genrsa 4096`;
-# the release wasm size raw and gzipped, localhub under load (500 X.509 devices over TLS), and 1,000
+# the release wasm size raw and gzipped, the first load (interactive on three networks, bytes per
+# file), localhub under load (500 X.509 devices over TLS), and 1,000
 # devices registered through localhub's DPS (registrations per second, p50/p99 register-to-assigned). Not a test: nothing here fails on a slow machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ for f in dist/*.wasm; do
 done
 js=$(cat dist/*.js | gzip -9 | wc -c); css=$(cat dist/*.css | gzip -9 | wc -c)
 printf 'release js + css gzip: %d KiB + %d KiB\n' $((js / 1024)) $((css / 1024))
+# First load with a cold cache, served gzip: loopback, 9 Mbps / 40 ms, 1.6 Mbps / 150 ms.
+node tests/site/load.js dist 3
 # A batch of 10,000 P-256 devices with their files zipped, in the built page (worker pool), in
 # real time: elapsed, the worst delay of a 20 ms timer meanwhile, the JS heap.
 report=$(bash scripts/site-batch.sh dist 10000)

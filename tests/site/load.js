@@ -1,0 +1,128 @@
+// First-load benchmark: serves a built site gzip-compressed, as static hosts do, and opens it in
+// headless Chromium with a cold cache (no HTTP cache, no service worker) on three networks: loopback,
+// 9 Mbps / 40 ms and 1.6 Mbps / 150 ms (DevTools throttling). Prints, per network, the median of 3
+// times from navigation start until the app is interactive (its first screen is drawn: the
+// "Create root CA" button exists), and the bytes each file took on the wire before that moment
+// and after it (what the page fetched once interactive). Not a test: nothing here fails on a slow
+// machine.
+// Usage: node tests/site/load.js DIST [RUNS]
+"use strict";
+const http = require("http");
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+const { launch, sleep } = require("./chromium");
+
+const dist = process.argv[2];
+const runs = Number(process.argv[3] || "3");
+if (!dist) {
+  console.error("usage: node tests/site/load.js DIST [RUNS]");
+  process.exit(2);
+}
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+  ".webmanifest": "application/manifest+json",
+};
+const files = new Map();
+for (const name of fs.readdirSync(dist)) {
+  const full = path.join(dist, name);
+  if (!fs.statSync(full).isFile()) continue;
+  const body = fs.readFileSync(full);
+  files.set("/" + name, { body: zlib.gzipSync(body, { level: 9 }), raw: body.length, type: types[path.extname(name)] || "application/octet-stream" });
+}
+files.set("/", files.get("/index.html"));
+const server = http.createServer((req, res) => {
+  const f = files.get(new URL(req.url, "http://x").pathname);
+  if (!f) {
+    res.writeHead(404);
+    return res.end();
+  }
+  res.writeHead(200, { "Content-Type": f.type, "Content-Encoding": "gzip", "Cache-Control": "no-cache" });
+  res.end(f.body);
+});
+
+const networks = [
+  { name: "loopback", conditions: null },
+  // Upload as the download for the first; DevTools' "Slow 4G" (1.6 Mbps / 150 ms, 750 kbps up) for the second.
+  { name: "9 Mbps / 40 ms", conditions: { latency: 40, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8 } },
+  { name: "1.6 Mbps / 150 ms", conditions: { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 } },
+];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
+
+(async () => {
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const chrome = launch();
+  const results = [];
+  let parts = null;
+  try {
+    for (const network of networks) {
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        const { session, targetId } = await chrome.open("about:blank");
+        const urls = new Map();
+        const wire = new Map();
+        let interactiveAt = null;
+        chrome.on("Network.responseReceived", (p, s) => {
+          if (s === session) urls.set(p.requestId, new URL(p.response.url).pathname);
+        });
+        chrome.on("Network.loadingFinished", (p, s) => {
+          if (s !== session) return;
+          const name = urls.get(p.requestId) || "?";
+          const when = interactiveAt === null ? "before" : "after";
+          const e = wire.get(name) || { before: 0, after: 0 };
+          e[when] += p.encodedDataLength;
+          wire.set(name, e);
+        });
+        await chrome.send("Network.enable", {}, session);
+        await chrome.send("Network.setCacheDisabled", { cacheDisabled: true }, session);
+        await chrome.send("Network.setBypassServiceWorker", { bypass: true }, session);
+        if (network.conditions) {
+          await chrome.send("Network.emulateNetworkConditions", { offline: false, ...network.conditions }, session);
+        }
+        await chrome.send("Page.navigate", { url }, session);
+        const deadline = Date.now() + 60000;
+        for (;;) {
+          const t = await chrome.evaluate(
+            session,
+            `location.href === ${JSON.stringify(url)} && document.getElementById("ca-create") ? performance.now() : 0`,
+          );
+          if (t) {
+            interactiveAt = t;
+            break;
+          }
+          if (Date.now() > deadline) throw new Error(`the app was not interactive within 60 s on ${network.name}`);
+          await sleep(5);
+        }
+        times.push(interactiveAt);
+        // What the page goes on to fetch once interactive (prefetched parts).
+        await sleep(network.conditions ? 8000 : 1500);
+        if (!parts) parts = wire;
+        await chrome.send("Target.closeTarget", { targetId });
+      }
+      results.push({ network: network.name, ms: Math.round(median(times)), all: times.map(Math.round) });
+    }
+  } finally {
+    chrome.close();
+    server.close();
+  }
+  console.log(`first load, cold cache, served gzip (median of ${runs}):`);
+  for (const r of results) console.log(`  ${r.network}: interactive in ${r.ms} ms (runs: ${r.all.join(", ")} ms)`);
+  console.log("on the wire (gzip), before interactive / after:");
+  let before = 0;
+  for (const [name, e] of [...parts.entries()].sort((a, b) => b[1].before + b[1].after - a[1].before - a[1].after)) {
+    before += e.before;
+    const raw = files.get(name) ? `, ${kib(files.get(name).raw)} raw` : "";
+    console.log(`  ${name}: ${kib(e.before)} / ${kib(e.after)}${raw}`);
+  }
+  console.log(`  total before interactive: ${kib(before)}`);
+})().catch((e) => {
+  console.error(String(e));
+  process.exit(1);
+});
