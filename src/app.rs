@@ -9,6 +9,7 @@ mod dps;
 mod expiry;
 mod fetch;
 mod field;
+mod hooks;
 mod hub;
 mod inspect;
 mod offline;

@@ -38,7 +38,7 @@ pub use batch::{
     run_batch_job, BatchDevice, BatchIssuer, BatchJob, BatchMade, BatchResult, OpenedBatchDevice,
 };
 pub use bundle::{
-    device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile,
+    device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile, ZipStream,
 };
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};

@@ -12,16 +12,30 @@ pub(crate) fn now() -> OffsetDateTime {
 
 /// Saves `contents` as a file through a temporary object URL.
 pub(crate) fn download(name: &str, mime: &str, contents: &[u8]) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(contents));
+    download_blob(name, &blob(&parts, mime)?)
+}
+
+/// A file the browser holds, made of `parts` (`Uint8Array`s) in order: a large download (a batch's
+/// zip) stays out of the page's memory, and Chromium may keep it on disk.
+pub(crate) fn blob(parts: &js_sys::Array, mime: &str) -> Result<web_sys::Blob, String> {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options)
+        .map_err(|e| format!("Preparing the file failed: {}", describe(&e)))
+}
+
+/// The parts of a file that is `blob` followed by `more`.
+pub(crate) fn blob_parts(blob: &web_sys::Blob, more: &[u8]) -> js_sys::Array {
+    js_sys::Array::of2(blob, &js_sys::Uint8Array::from(more))
+}
+
+/// Saves `blob` as a file named `name` through a temporary object URL.
+pub(crate) fn download_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
     let fail = |what: &str, e: JsValue| format!("{what} failed: {}", describe(&e));
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let bytes = js_sys::Uint8Array::from(contents);
-    let parts = js_sys::Array::of1(&bytes);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|e| fail("Preparing the file", e))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
+    let url = web_sys::Url::create_object_url_with_blob(blob)
         .map_err(|e| fail("Preparing the file", e))?;
     let anchor: web_sys::HtmlAnchorElement = document
         .create_element("a")

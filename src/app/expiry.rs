@@ -81,15 +81,16 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
     let search = use_state(String::new);
     let registrations = use_state(|| None::<Rc<Registrations>>);
     let reading = use_state(|| None::<Outcome>);
-    // Parsed again only when the list changes, not whenever the page redraws.
-    let report = use_memo(props.items.clone(), |items| {
+    // A task after the list changes (see use_deferred), and parsed again only then.
+    let items = super::hooks::use_deferred(props.items.clone());
+    let report = use_memo(items.clone(), |items| {
         let items: Vec<(&str, &crate::pki::CertificateInfo)> =
             items.iter().map(|i| (i.title.as_str(), &i.info)).collect();
         Ok::<_, crate::pki::PkiError>(expiry_rows(&items, browser::now()))
     });
     let on_read = {
         let (items, settings, registrations, reading) = (
-            props.items.clone(),
+            items.clone(),
             props.settings.clone(),
             registrations.clone(),
             reading.clone(),
@@ -156,22 +157,22 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             });
         })
     };
+    // Made when asked for: a batch of thousands would pay for it at every redraw.
     let on_csv = {
-        let status = status.clone();
-        let regs = (*registrations).clone();
-        let csv = report
-            .as_ref()
-            .as_ref()
-            .map(|r| match &regs {
-                None => expiry_csv_with(r, &[], |_| Vec::new()),
-                Some(regs) => expiry_csv_with(r, &["hub", "dps"], |row| {
-                    regs.get(&row.sha256)
-                        .map(|(h, d)| vec![h.clone(), d.clone()])
-                        .unwrap_or_else(|| vec![String::new(), String::new()])
-                }),
-            })
-            .unwrap_or_default();
+        let (status, report, regs) = (status.clone(), report.clone(), (*registrations).clone());
         Callback::from(move |_: MouseEvent| {
+            let csv = report
+                .as_ref()
+                .as_ref()
+                .map(|r| match &regs {
+                    None => expiry_csv_with(r, &[], |_| Vec::new()),
+                    Some(regs) => expiry_csv_with(r, &["hub", "dps"], |row| {
+                        regs.get(&row.sha256)
+                            .map(|(h, d)| vec![h.clone(), d.clone()])
+                            .unwrap_or_else(|| vec![String::new(), String::new()])
+                    }),
+                })
+                .unwrap_or_default();
             status.set(Some(
                 match browser::download("certificate-expiry.csv", "text/csv", csv.as_bytes()) {
                     Ok(()) => "Saved certificate-expiry.csv.".to_owned(),

@@ -22,12 +22,16 @@ const WORKER_URL: &str = "./batch-worker_loader.js";
 /// How long a worker may take to load before the page issues the batch itself.
 const LOAD_TIMEOUT_MS: f64 = 10_000.0;
 
-/// What the pool made: each device in the order of the ids, the pool's size, and what signed.
+/// What the pool did: how many devices it handed on, the pool's size, and what signed.
 pub(crate) struct Pooled {
-    pub(crate) made: Vec<(DeviceId, OpenedBatchDevice)>,
+    pub(crate) taken: usize,
     pub(crate) workers: usize,
     pub(crate) signer: String,
 }
+
+/// How long the page works on what the workers sent before it lets timers, input and drawing
+/// run again.
+const SLICE_MS: f64 = 6.0;
 
 /// Why the workers did not issue the batch.
 pub(crate) enum PoolError {
@@ -41,7 +45,8 @@ pub(crate) enum PoolError {
 struct Shared {
     ready: usize,
     load_failed: bool,
-    made: Vec<Vec<BatchMade>>,
+    /// What each worker sent and the page has not taken yet, in the order of its ids.
+    made: Vec<std::collections::VecDeque<BatchMade>>,
     done: Vec<bool>,
     error: Option<String>,
     count: usize,
@@ -59,9 +64,11 @@ pub(crate) fn pool_size(n: usize) -> usize {
 }
 
 /// Issues `ids` under `ca` in a pool of workers; `progress` hears how many are made, and
-/// `stop` is asked between messages (what was made by then is kept, in order). Returns each
-/// made device's id, certificate, key (PKCS#8 DER) and files, in the order of `ids`, and the
-/// pool's size.
+/// `stop` is asked between messages (what was made by then is kept, in order). Each made
+/// device's id, certificate, key (PKCS#8 DER) and files go to `take` in the order of `ids`,
+/// while the workers go on, a few milliseconds at a time (the page stays responsive, and a batch
+/// of 100,000 never waits whole in memory); an error from `take` stops the batch.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue(
     ca: &CertificateAuthority,
     ids: &[DeviceId],
@@ -70,6 +77,7 @@ pub(crate) async fn issue(
     now_unix: i64,
     progress: impl Fn(usize),
     stop: impl Fn() -> bool,
+    mut take: impl FnMut(&DeviceId, OpenedBatchDevice) -> Result<(), String>,
 ) -> Result<Pooled, PoolError> {
     let key = match algorithm {
         KeyAlgorithm::EcdsaP256 => "p256",
@@ -82,7 +90,7 @@ pub(crate) async fn issue(
     let stored = StoredCa::from_ca("CA", ca).map_err(|e| PoolError::Failed(e.to_string()))?;
     let n = pool_size(ids.len());
     let shared = Rc::new(RefCell::new(Shared {
-        made: vec![Vec::new(); n],
+        made: vec![Default::default(); n],
         done: vec![false; n],
         ..Shared::default()
     }));
@@ -170,32 +178,77 @@ pub(crate) async fn issue(
         }
     }
     let jobs = parts.len();
+    // The next device to take: which part, and where in it.
+    let (mut part, mut at) = (0, 0);
+    let mut taken = 0;
+    let mut stopped = false;
+    let mut behind = false;
     loop {
-        sleep(16).await;
-        let s = shared.borrow();
-        progress(s.count);
-        if let Some(e) = &s.error {
-            let e = e.clone();
-            drop(s);
-            terminate(&workers);
-            return Err(PoolError::Failed(e));
+        // Timers, input and drawing run here; sooner when devices wait to be taken.
+        sleep(if behind { 0 } else { 16 }).await;
+        {
+            let s = shared.borrow();
+            progress(s.count);
+            if let Some(e) = &s.error {
+                let e = e.clone();
+                drop(s);
+                terminate(&workers);
+                return Err(PoolError::Failed(e));
+            }
         }
-        if s.done.iter().take(jobs).all(|d| *d) || stop() {
+        if !stopped && stop() {
+            // Keep what was made by now: the workers stop, what they sent is still taken.
+            stopped = true;
+            terminate(&workers);
+        }
+        // The page's share, for a slice of time: open what arrived, in the order of the ids.
+        let slice_end = js_sys::Date::now() + SLICE_MS;
+        behind = false;
+        while part < jobs {
+            if js_sys::Date::now() >= slice_end {
+                behind = true;
+                break;
+            }
+            let next = shared.borrow_mut().made[part].pop_front();
+            match next {
+                Some(m) => {
+                    let id = &parts[part][at];
+                    if let Err(e) = m
+                        .open()
+                        .map_err(|e| e.to_string())
+                        .and_then(|o| take(id, o))
+                    {
+                        terminate(&workers);
+                        return Err(PoolError::Failed(format!("{id}: {e}")));
+                    }
+                    at += 1;
+                    taken += 1;
+                }
+                // This part is all taken, or (stopped) all that will come of it.
+                None if at == parts[part].len() || stopped => {
+                    part += 1;
+                    at = 0;
+                }
+                None if shared.borrow().done[part] => {
+                    terminate(&workers);
+                    return Err(PoolError::Failed(format!(
+                        "a worker finished with {} of its {} devices made",
+                        at,
+                        parts[part].len()
+                    )));
+                }
+                None => break,
+            }
+        }
+        if part == jobs {
             break;
         }
     }
     terminate(&workers);
     drop(handlers);
     let s = shared.borrow();
-    let mut out = Vec::with_capacity(s.count);
-    for (ids, made) in parts.iter().zip(&s.made) {
-        for (id, m) in ids.iter().zip(made) {
-            let opened = m.open().map_err(|e| PoolError::Failed(e.to_string()))?;
-            out.push((id.clone(), opened));
-        }
-    }
     Ok(Pooled {
-        made: out,
+        taken,
         workers: n,
         signer: s.signer.clone().unwrap_or_else(|| "WebAssembly".into()),
     })

@@ -59,6 +59,9 @@ pub fn click(root: &Element, id: &str) {
 
 pub async fn settle() {
     yew::scheduler::flush().await;
+    // What the page draws a task later (tables over every certificate: app::hooks::use_deferred).
+    sleep_ms(0).await;
+    yew::scheduler::flush().await;
 }
 
 /// Waits until `selector`'s text contains `needle` (network calls take a moment); fails with

@@ -14,11 +14,18 @@ pub(super) struct BatchProps {
     pub(super) onbatch: Callback<Vec<Rc<Issued>>>,
 }
 
+/// A batch's zip, held by the browser.
+#[derive(PartialEq)]
+struct BatchZip {
+    name: String,
+    blob: web_sys::Blob,
+}
+
 /// What a finished batch shows.
 #[derive(Clone, PartialEq)]
 struct BatchDone {
     ids: Rc<Vec<String>>,
-    zip: Rc<Download>,
+    zip: Rc<BatchZip>,
     stopped_early: bool,
     /// Issued by this many workers, off the page's thread (none: on the page).
     workers: usize,
@@ -92,7 +99,12 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
             );
             yew::platform::spawn_local(async move {
                 let started = js_sys::Date::now();
-                // ECDSA: a pool of workers issues, the page only gathers the files.
+                // ECDSA: a pool of workers issues; the page takes each device as it comes (its
+                // card, its files into the zip, whose finished bytes go to the browser's keeping).
+                let mut issued = Vec::with_capacity(total);
+                let mut zip = crate::pki::ZipStream::new();
+                // The zip so far, as the browser holds it: each new part joins it by reference.
+                let mut zip_blob = browser::blob(&js_sys::Array::new(), "application/zip");
                 let pooled = crate::app::workers::issue(
                     &ca.0,
                     &ids,
@@ -101,68 +113,72 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                     browser::now().unix_timestamp(),
                     |n| progress.set(Some((n, total))),
                     || *stop.borrow(),
+                    |id, (cert, key_der, files)| {
+                        for f in &files {
+                            zip.add(f).map_err(|e| e.to_string())?;
+                        }
+                        if issued.len() % 64 == 63 {
+                            zip_blob = zip_blob.as_ref().map_err(Clone::clone).and_then(|b| {
+                                browser::blob(
+                                    &browser::blob_parts(b, &zip.take()),
+                                    "application/zip",
+                                )
+                            });
+                        }
+                        let card = card_for_key_der(&ca, id, cert, files, key_der)
+                            .map_err(|e| e.to_string())?;
+                        issued.push(Rc::new(Issued {
+                            in_batch: true,
+                            ..(*card).clone()
+                        }));
+                        Ok(())
+                    },
                 )
                 .await;
                 match pooled {
                     Ok(crate::app::workers::Pooled {
-                        made,
+                        taken,
                         workers,
                         signer,
                     }) => {
-                        let mut issued = Vec::with_capacity(made.len());
-                        let mut files = Vec::with_capacity(made.len() * 4);
-                        let mut failure = None;
-                        for (n, (id, (cert, key_der, f))) in made.into_iter().enumerate() {
-                            files.extend(f.iter().cloned());
-                            let card = card_for_key_der(&ca, &id, cert, f, key_der);
-                            match card {
-                                Ok(card) => issued.push(Rc::new(Issued {
-                                    in_batch: true,
-                                    ..(*card).clone()
-                                })),
-                                Err(e) => {
-                                    failure = Some(format!("{id}: {e}"));
-                                    break;
-                                }
-                            }
-                            if n % 500 == 499 {
-                                browser::yield_now().await;
-                            }
-                        }
+                        // The last steps, each in a task of its own so that none holds the
+                        // page for long: the zip's central directory, the file, the lists.
+                        let rest = zip.finish();
+                        browser::yield_now().await;
+                        let blob = rest.map_err(|e| e.to_string()).and_then(|rest| {
+                            browser::blob(
+                                &browser::blob_parts(&zip_blob?, &rest),
+                                "application/zip",
+                            )
+                        });
+                        browser::yield_now().await;
                         progress.set(None);
-                        if let Some(f) = failure {
-                            return errors.set(FormErrors {
-                                fields: Vec::new(),
-                                form: Some(format!("The batch stopped at {f}")),
-                            });
-                        }
+                        let blob = match blob {
+                            Ok(b) => b,
+                            Err(e) => {
+                                return errors.set(FormErrors {
+                                    fields: Vec::new(),
+                                    form: Some(e),
+                                })
+                            }
+                        };
                         let ids: Vec<String> = issued
                             .iter()
                             .filter_map(|c| c.info.common_name.clone())
                             .collect();
-                        match crate::pki::zip_files(&files) {
-                            Ok(zip) => {
-                                let stopped_early = ids.len() < total;
-                                onbatch.emit(issued);
-                                done.set(Some(BatchDone {
-                                    zip: Rc::new(Download {
-                                        name: format!("devices-{}.zip", ids.len()),
-                                        contents: Rc::new(zip),
-                                        mime: "application/zip",
-                                        secret: true,
-                                    }),
-                                    ids: Rc::new(ids),
-                                    stopped_early,
-                                    workers,
-                                    signer,
-                                    elapsed_ms: js_sys::Date::now() - started,
-                                }));
-                            }
-                            Err(e) => errors.set(FormErrors {
-                                fields: Vec::new(),
-                                form: Some(e.to_string()),
+                        onbatch.emit(issued);
+                        browser::yield_now().await;
+                        done.set(Some(BatchDone {
+                            zip: Rc::new(BatchZip {
+                                name: format!("devices-{}.zip", ids.len()),
+                                blob,
                             }),
-                        }
+                            ids: Rc::new(ids),
+                            stopped_early: taken < total,
+                            workers,
+                            signer,
+                            elapsed_ms: js_sys::Date::now() - started,
+                        }));
                         return;
                     }
                     Err(crate::app::workers::PoolError::Failed(e)) => {
@@ -217,26 +233,28 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                         browser::yield_now().await;
                     }
                 }
-                match batch.finish() {
-                    Ok(Some(result)) => {
+                let finished = batch.finish().map_err(|e| e.to_string()).map(|r| {
+                    r.map(|r| {
+                        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(r.zip.as_slice()));
+                        let blob = browser::blob(&parts, "application/zip");
+                        (r, blob)
+                    })
+                });
+                match finished {
+                    Ok(Some((result, Ok(blob)))) => {
                         let name = format!("devices-{}.zip", result.device_ids.len());
                         onbatch.emit(issued);
                         done.set(Some(BatchDone {
                             ids: Rc::new(result.device_ids.iter().map(|d| d.to_string()).collect()),
-                            zip: Rc::new(Download {
-                                name,
-                                contents: Rc::new(result.zip),
-                                mime: "application/zip",
-                                secret: true,
-                            }),
+                            zip: Rc::new(BatchZip { name, blob }),
                             stopped_early: result.stopped_early,
                             workers: 0,
                             signer: "WebAssembly".into(),
                             elapsed_ms: js_sys::Date::now() - started,
                         }));
                     }
+                    Ok(Some((_, Err(e)))) | Err(e) => failure = Some(e),
                     Ok(None) => {}
-                    Err(e) => failure = Some(e.to_string()),
                 }
                 progress.set(None);
                 if let Some(f) = failure {
@@ -255,7 +273,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
     let on_save = done.as_ref().map(|d| {
         let (zip, errors) = (d.zip.clone(), errors.clone());
         Callback::from(move |_: MouseEvent| {
-            if let Err(e) = browser::download(&zip.name, zip.mime, &zip.contents) {
+            if let Err(e) = browser::download_blob(&zip.name, &zip.blob) {
                 errors.set(FormErrors {
                     fields: Vec::new(),
                     form: Some(e),

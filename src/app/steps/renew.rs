@@ -65,6 +65,7 @@ fn renewed_ids(devices: &[Rc<Issued>]) -> Vec<(String, String, String)> {
 }
 
 /// The page's device list, compared by identity (the list is replaced whenever it changes).
+#[derive(Clone)]
 struct DevicesKey(Rc<Vec<Rc<Issued>>>);
 
 impl PartialEq for DevicesKey {
@@ -89,18 +90,17 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
     let ca_outcome = use_state(|| None::<Outcome>);
 
     let within_days = within.trim().parse::<u32>().ok().filter(|d| *d <= 36_500);
-    // Read again only when the devices or the horizon change, not at every redraw.
-    let due: Rc<Vec<DueDevice>> = use_memo(
-        (DevicesKey(props.devices.clone()), within_days),
-        |(devices, within_days)| {
-            let infos: Vec<Option<&crate::pki::CertificateInfo>> =
-                devices.0.iter().map(|d| Some(&d.info)).collect();
-            match within_days {
-                Some(n) => due_for_renewal_info(&infos, *n, browser::now()),
-                None => Vec::new(),
-            }
-        },
-    );
+    // Read again only when the devices or the horizon change, not at every redraw; and a task
+    // after the devices change (see use_deferred).
+    let devices = super::super::hooks::use_deferred(DevicesKey(props.devices.clone()));
+    let due: Rc<Vec<DueDevice>> = use_memo((devices, within_days), |(devices, within_days)| {
+        let infos: Vec<Option<&crate::pki::CertificateInfo>> =
+            devices.0.iter().map(|d| Some(&d.info)).collect();
+        match within_days {
+            Some(n) => due_for_renewal_info(&infos, *n, browser::now()),
+            None => Vec::new(),
+        }
+    });
     let chosen: Vec<DueDevice> = due
         .iter()
         .filter(|d| !skipped.contains(&d.device_id))
