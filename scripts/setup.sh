@@ -30,6 +30,7 @@ command -v certutil >/dev/null || need_apt+=(libnss3-tools)
 command -v mosquitto_pub >/dev/null || need_apt+=(mosquitto-clients)
 [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v ss >/dev/null || need_apt+=(iproute2)
+command -v unzip >/dev/null || need_apt+=(unzip)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

@@ -107,3 +107,62 @@ z.extractall(sys.argv[2])
         assert!(der.stdout.contains(&format!("CN = {id}")), "{}", der.stdout);
     }
 }
+
+/// The zip of a batch of 100,000 devices is written in pieces (entries and directory apart, as
+/// the page hands them to the browser) and needs ZIP64 end records past 65,535 files: Python's
+/// zipfile and Info-ZIP's unzip read such a zip, made from 70,000 files, whole.
+#[test]
+fn a_zip_written_in_pieces_with_seventy_thousand_files_reads_back_in_python_and_unzip() {
+    use hubcert::pki::{NamedFile, ZipStream};
+    let dir = Scratch::new();
+    let mut zip = ZipStream::new();
+    let (mut entries, mut directory) = (Vec::new(), Vec::new());
+    for i in 0..70_000 {
+        zip.add(&NamedFile {
+            name: format!("device-{i:05}.{}", ["pem", "key", "cer"][i % 3]),
+            contents: format!("contents of file {i}\n").into_bytes(),
+            secret: i % 3 == 1,
+        })
+        .unwrap();
+        if i % 256 == 255 {
+            entries.extend(zip.take_entries());
+            directory.extend(zip.take_directory());
+        }
+    }
+    let tail = zip.finish();
+    entries.extend(tail.entries);
+    entries.extend(directory);
+    entries.extend(tail.directory);
+    entries.extend(tail.end);
+    let path = dir.write("big.zip", entries);
+
+    let script = r#"
+import sys, zipfile, stat
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+infos = z.infolist()
+assert len(infos) == 70000, len(infos)
+assert infos[69999].filename == "device-69999.pem", infos[69999].filename
+assert z.read("device-12345.pem") == b"contents of file 12345\n"
+assert stat.S_IMODE(z.getinfo("device-00001.key").external_attr >> 16) == 0o600
+print("ok", len(infos))
+"#;
+    let run = Command::new("python3")
+        .args(["-c", script, path_str(&path)])
+        .output()
+        .expect("python3");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let unzip = Command::new("unzip")
+        .args(["-tq", path_str(&path)])
+        .output()
+        .expect("unzip (Info-ZIP)");
+    let said = String::from_utf8_lossy(&unzip.stdout);
+    assert!(
+        unzip.status.success() && said.contains("No errors"),
+        "{said}"
+    );
+}

@@ -25,9 +25,57 @@ pub(crate) fn blob(parts: &js_sys::Array, mime: &str) -> Result<web_sys::Blob, S
         .map_err(|e| format!("Preparing the file failed: {}", describe(&e)))
 }
 
-/// The parts of a file that is `blob` followed by `more`.
-pub(crate) fn blob_parts(blob: &web_sys::Blob, more: &[u8]) -> js_sys::Array {
-    js_sys::Array::of2(blob, &js_sys::Uint8Array::from(more))
+/// A zip that the browser holds as it is written ([`crate::pki::ZipStream`]): its entries and
+/// its directory each grow as a Blob (a new part joins by reference, nothing is copied again), so
+/// the page's memory holds only the last few files whatever the size of the zip.
+pub(crate) struct BrowserZip {
+    zip: crate::pki::ZipStream,
+    entries: web_sys::Blob,
+    directory: web_sys::Blob,
+}
+
+impl BrowserZip {
+    const MIME: &'static str = "application/zip";
+
+    /// An empty zip whose files are dated `at`.
+    pub(crate) fn new(at: OffsetDateTime) -> Result<Self, String> {
+        Ok(Self {
+            zip: crate::pki::ZipStream::modified_at(at),
+            entries: blob(&js_sys::Array::new(), Self::MIME)?,
+            directory: blob(&js_sys::Array::new(), Self::MIME)?,
+        })
+    }
+
+    /// Appends `files`; every 256 files, what is written goes to the browser.
+    pub(crate) fn add(&mut self, files: &[crate::pki::NamedFile]) -> Result<(), String> {
+        for f in files {
+            self.zip.add(f).map_err(|e| e.to_string())?;
+            if self.zip.len() % 256 == 0 {
+                self.entries = joined(&self.entries, &self.zip.take_entries())?;
+                self.directory = joined(&self.directory, &self.zip.take_directory())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole zip, as one Blob.
+    pub(crate) fn finish(self) -> Result<web_sys::Blob, String> {
+        let tail = self.zip.finish();
+        let parts = js_sys::Array::of5(
+            &self.entries,
+            &js_sys::Uint8Array::from(tail.entries.as_slice()),
+            &self.directory,
+            &js_sys::Uint8Array::from(tail.directory.as_slice()),
+            &js_sys::Uint8Array::from(tail.end.as_slice()),
+        );
+        blob(&parts, Self::MIME)
+    }
+}
+
+/// `blob`, then `more`.
+fn joined(blob_so_far: &web_sys::Blob, more: &[u8]) -> Result<web_sys::Blob, String> {
+    let parts = js_sys::Array::of2(blob_so_far, &js_sys::Uint8Array::from(more));
+    blob(&parts, BrowserZip::MIME)
 }
 
 /// Saves `blob` as a file named `name` through a temporary object URL.

@@ -1,7 +1,9 @@
 //! A pool of Web Workers (`batch-worker`, built by Trunk beside the page) that issue a batch's
-//! ECDSA devices off the page's thread, one contiguous part of the ids each, so the page stays
-//! responsive and the batch uses every core. Where workers are not there (a test page, a browser
-//! without them), the caller issues on the page as before.
+//! ECDSA devices off the page's thread, so the page stays responsive and the batch uses every
+//! core. The ids go out in jobs of [`JOB_SIZE`], in order, each to the next free worker, and only
+//! while the page keeps up with what came back: however large the batch, only a few thousand
+//! devices wait in memory. Where workers are not there (a test page, a browser without them),
+//! the caller issues on the page as before.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,6 +34,10 @@ pub(crate) struct Pooled {
 /// How long the page works on what the workers sent before it lets timers, input and drawing
 /// run again.
 const SLICE_MS: f64 = 6.0;
+/// Devices per job.
+const JOB_SIZE: usize = 500;
+/// A free worker gets the next job only while fewer devices than this wait for the page.
+const MAX_WAITING: usize = 2 * JOB_SIZE;
 
 /// Why the workers did not issue the batch.
 pub(crate) enum PoolError {
@@ -45,9 +51,13 @@ pub(crate) enum PoolError {
 struct Shared {
     ready: usize,
     load_failed: bool,
-    /// What each worker sent and the page has not taken yet, in the order of its ids.
+    /// The job each worker is on.
+    on_job: Vec<Option<usize>>,
+    /// What each job sent and the page has not taken yet, in the order of its ids.
     made: Vec<std::collections::VecDeque<BatchMade>>,
     done: Vec<bool>,
+    /// Made and not taken yet, over all jobs.
+    waiting: usize,
     error: Option<String>,
     count: usize,
     /// What signed, as the workers said ("WebCrypto", or "WebAssembly (…)").
@@ -89,9 +99,11 @@ pub(crate) async fn issue(
     }
     let stored = StoredCa::from_ca("CA", ca).map_err(|e| PoolError::Failed(e.to_string()))?;
     let n = pool_size(ids.len());
+    let jobs: Vec<&[DeviceId]> = ids.chunks(JOB_SIZE).collect();
     let shared = Rc::new(RefCell::new(Shared {
-        made: vec![Default::default(); n],
-        done: vec![false; n],
+        on_job: vec![None; n],
+        made: vec![Default::default(); jobs.len()],
+        done: vec![false; jobs.len()],
         ..Shared::default()
     }));
     let mut workers = Vec::with_capacity(n);
@@ -112,18 +124,25 @@ pub(crate) async fn issue(
                 let mut s = shared.borrow_mut();
                 if v.get("ready").is_some() {
                     s.ready += 1;
-                } else if let Some(made) = v.get("made") {
+                    return;
+                }
+                if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+                    s.error = Some(e.to_owned());
+                    return;
+                }
+                let Some(job) = s.on_job[i] else { return };
+                if let Some(made) = v.get("made") {
                     if let Ok(made) = serde_json::from_value::<Vec<BatchMade>>(made.clone()) {
                         s.count += made.len();
-                        s.made[i].extend(made);
+                        s.waiting += made.len();
+                        s.made[job].extend(made);
                     }
                 } else if v.get("done").is_some() {
-                    s.done[i] = true;
+                    s.done[job] = true;
+                    s.on_job[i] = None;
                     if let Some(signer) = v.get("signer").and_then(|x| x.as_str()) {
                         s.signer = Some(signer.to_owned());
                     }
-                } else if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
-                    s.error = Some(e.to_owned());
                 }
             })
         };
@@ -157,62 +176,77 @@ pub(crate) async fn issue(
             break;
         }
     }
-    // Contiguous parts, so what each worker made maps back to the ids in order.
-    let part = ids.len().div_ceil(n);
-    let parts: Vec<&[DeviceId]> = ids.chunks(part).collect();
-    for (worker, ids) in workers.iter().zip(&parts) {
-        let job = BatchJob {
-            ca: stored.clone(),
-            ids: ids.iter().map(|d| d.to_string()).collect(),
-            validity_days: validity.days(),
-            key: key.to_owned(),
-            now_unix,
-        };
-        let text = serde_json::to_string(&job).map_err(|e| PoolError::Failed(e.to_string()))?;
-        if worker
-            .post_message(&wasm_bindgen::JsValue::from_str(&text))
-            .is_err()
-        {
-            terminate(&workers);
-            return Err(PoolError::Unavailable);
-        }
-    }
-    let jobs = parts.len();
-    // The next device to take: which part, and where in it.
-    let (mut part, mut at) = (0, 0);
+    // The next job to send; the next device to take: which job, and where in it.
+    let mut next_job = 0;
+    let (mut job, mut at) = (0, 0);
     let mut taken = 0;
     let mut stopped = false;
     let mut behind = false;
     loop {
         // Timers, input and drawing run here; sooner when devices wait to be taken.
         sleep(if behind { 0 } else { 16 }).await;
-        {
-            let s = shared.borrow();
-            progress(s.count);
-            if let Some(e) = &s.error {
-                let e = e.clone();
-                drop(s);
-                terminate(&workers);
-                return Err(PoolError::Failed(e));
-            }
+        if let Some(e) = shared.borrow().error.clone() {
+            terminate(&workers);
+            return Err(PoolError::Failed(e));
         }
+        progress(shared.borrow().count);
         if !stopped && stop() {
             // Keep what was made by now: the workers stop, what they sent is still taken.
             stopped = true;
             terminate(&workers);
         }
+        // Free workers get the next jobs, while the page keeps up.
+        while !stopped && next_job < jobs.len() {
+            let mut s = shared.borrow_mut();
+            let Some(free) = s.on_job.iter().position(Option::is_none) else {
+                break;
+            };
+            if s.waiting >= MAX_WAITING {
+                break;
+            }
+            s.on_job[free] = Some(next_job);
+            drop(s);
+            let batch = BatchJob {
+                ca: stored.clone(),
+                ids: jobs[next_job].iter().map(|d| d.to_string()).collect(),
+                validity_days: validity.days(),
+                key: key.to_owned(),
+                now_unix,
+            };
+            let sent = serde_json::to_string(&batch)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    workers[free]
+                        .post_message(&wasm_bindgen::JsValue::from_str(&text))
+                        .map_err(|_| "a worker did not take its job".to_owned())
+                });
+            if let Err(e) = sent {
+                terminate(&workers);
+                return Err(PoolError::Failed(e));
+            }
+            next_job += 1;
+        }
         // The page's share, for a slice of time: open what arrived, in the order of the ids.
         let slice_end = js_sys::Date::now() + SLICE_MS;
         behind = false;
-        while part < jobs {
+        // With Stop, the jobs sent are all that will come.
+        let last = if stopped { next_job } else { jobs.len() };
+        while job < last {
             if js_sys::Date::now() >= slice_end {
                 behind = true;
                 break;
             }
-            let next = shared.borrow_mut().made[part].pop_front();
+            let next = {
+                let mut s = shared.borrow_mut();
+                let m = s.made[job].pop_front();
+                if m.is_some() {
+                    s.waiting -= 1;
+                }
+                m
+            };
             match next {
                 Some(m) => {
-                    let id = &parts[part][at];
+                    let id = &jobs[job][at];
                     if let Err(e) = m
                         .open()
                         .map_err(|e| e.to_string())
@@ -224,23 +258,23 @@ pub(crate) async fn issue(
                     at += 1;
                     taken += 1;
                 }
-                // This part is all taken, or (stopped) all that will come of it.
-                None if at == parts[part].len() || stopped => {
-                    part += 1;
+                // This job is all taken, or (stopped) all that will come of it.
+                None if at == jobs[job].len() || stopped => {
+                    job += 1;
                     at = 0;
                 }
-                None if shared.borrow().done[part] => {
+                None if shared.borrow().done[job] => {
                     terminate(&workers);
                     return Err(PoolError::Failed(format!(
                         "a worker finished with {} of its {} devices made",
                         at,
-                        parts[part].len()
+                        jobs[job].len()
                     )));
                 }
                 None => break,
             }
         }
-        if part == jobs {
+        if job == last {
             break;
         }
     }

@@ -3,7 +3,9 @@
 // P-256 devices, and reports how long it took, who issued it, and how late a 20 ms timer ran
 // meanwhile (the page's responsiveness).
 "use strict";
-addEventListener("TrunkApplicationStarted", async () => {
+addEventListener("TrunkApplicationStarted", async (started) => {
+  // The page's WebAssembly memory (Trunk hands over the module's exports).
+  const wasmMemory = started.detail && started.detail.wasm && started.detail.wasm.memory;
   const n = Number(new URLSearchParams(location.search).get("n") || "200");
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   const report = { n };
@@ -47,6 +49,7 @@ addEventListener("TrunkApplicationStarted", async () => {
     // Each time the timer ran more than 50 ms late: [ms since the click, ms late].
     report.stalls = stalls;
     if (performance.memory) report.heapMiB = Math.round(performance.memory.usedJSHeapSize / 1048576);
+    if (wasmMemory) report.wasmMiB = Math.round(wasmMemory.buffer.byteLength / 1048576);
     if (new URLSearchParams(location.search).get("zip")) {
       // The files as the user downloads them, and the root they chain to, for OpenSSL to check.
       const blobs = [];

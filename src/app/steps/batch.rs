@@ -4,9 +4,14 @@ use super::*;
 use crate::pki::BatchIssuer;
 
 /// The most devices one batch makes: ECDSA batches run in a pool of workers (10,000 P-256
-/// identities in a few seconds on two cores, `scripts/bench.sh`); RSA keys come from WebCrypto
-/// one by one, with Stop.
-const MAX_BATCH: usize = 10_000;
+/// identities in about 3 s on two cores, 100,000 in about 25 s, `scripts/bench.sh`).
+const MAX_BATCH: usize = 100_000;
+/// RSA keys come from WebCrypto one by one on the page (with Stop): a few hundred ms each.
+const MAX_RSA_BATCH: usize = 10_000;
+/// The devices of a batch the page keeps as cards (for registration, the device test, the
+/// expiry watch, the workspace): the first 10,000. All are in the zip; beyond that the page
+/// would hold hundreds of MB.
+const KEPT_CARDS: usize = 10_000;
 
 #[derive(Properties, PartialEq)]
 pub(super) struct BatchProps {
@@ -84,6 +89,13 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                 errors.set(FormErrors::only("batch-days", e));
                 return;
             }
+            if key.is_rsa() && ids.len() > MAX_RSA_BATCH {
+                errors.set(FormErrors::only(
+                    "batch-ids",
+                    format!("{} devices with RSA keys would take hours: each RSA key is made on its own. Issue at most {MAX_RSA_BATCH} per RSA batch, or choose ECDSA P-256 (up to {MAX_BATCH}, made in parallel off the page).", ids.len()),
+                ));
+                return;
+            }
             errors.set(FormErrors::default());
             done.set(None);
             *stop.borrow_mut() = false;
@@ -101,10 +113,18 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                 let started = js_sys::Date::now();
                 // ECDSA: a pool of workers issues; the page takes each device as it comes (its
                 // card, its files into the zip, whose finished bytes go to the browser's keeping).
-                let mut issued = Vec::with_capacity(total);
-                let mut zip = crate::pki::ZipStream::new();
-                // The zip so far, as the browser holds it: each new part joins it by reference.
-                let mut zip_blob = browser::blob(&js_sys::Array::new(), "application/zip");
+                let mut issued = Vec::with_capacity(total.min(KEPT_CARDS));
+                let mut all_ids = Vec::with_capacity(total);
+                let mut zip = match browser::BrowserZip::new(browser::now()) {
+                    Ok(z) => z,
+                    Err(e) => {
+                        progress.set(None);
+                        return errors.set(FormErrors {
+                            fields: Vec::new(),
+                            form: Some(e),
+                        });
+                    }
+                };
                 let pooled = crate::app::workers::issue(
                     &ca.0,
                     &ids,
@@ -114,23 +134,16 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                     |n| progress.set(Some((n, total))),
                     || *stop.borrow(),
                     |id, (cert, key_der, files)| {
-                        for f in &files {
-                            zip.add(f).map_err(|e| e.to_string())?;
+                        zip.add(&files)?;
+                        all_ids.push(id.to_string());
+                        if issued.len() < KEPT_CARDS {
+                            let card = card_for_key_der(&ca, id, cert, files, key_der)
+                                .map_err(|e| e.to_string())?;
+                            issued.push(Rc::new(Issued {
+                                in_batch: true,
+                                ..(*card).clone()
+                            }));
                         }
-                        if issued.len() % 64 == 63 {
-                            zip_blob = zip_blob.as_ref().map_err(Clone::clone).and_then(|b| {
-                                browser::blob(
-                                    &browser::blob_parts(b, &zip.take()),
-                                    "application/zip",
-                                )
-                            });
-                        }
-                        let card = card_for_key_der(&ca, id, cert, files, key_der)
-                            .map_err(|e| e.to_string())?;
-                        issued.push(Rc::new(Issued {
-                            in_batch: true,
-                            ..(*card).clone()
-                        }));
                         Ok(())
                     },
                 )
@@ -142,15 +155,8 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                         signer,
                     }) => {
                         // The last steps, each in a task of its own so that none holds the
-                        // page for long: the zip's central directory, the file, the lists.
-                        let rest = zip.finish();
-                        browser::yield_now().await;
-                        let blob = rest.map_err(|e| e.to_string()).and_then(|rest| {
-                            browser::blob(
-                                &browser::blob_parts(&zip_blob?, &rest),
-                                "application/zip",
-                            )
-                        });
+                        // page for long: the file, then the lists.
+                        let blob = zip.finish();
                         browser::yield_now().await;
                         progress.set(None);
                         let blob = match blob {
@@ -162,10 +168,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                                 })
                             }
                         };
-                        let ids: Vec<String> = issued
-                            .iter()
-                            .filter_map(|c| c.info.common_name.clone())
-                            .collect();
+                        let ids = all_ids;
                         onbatch.emit(issued);
                         browser::yield_now().await;
                         done.set(Some(BatchDone {
@@ -335,12 +338,17 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                 if let (Some(d), Some(on_save)) = (&*done, on_save) {
                     <div class="batch-result" id="batch-result" role="status">
                         <p class="done-note">{format!(
-                            "{} device certificate{} issued{}: {} … {}. They are listed for registration in step 5 and for the device test.",
+                            "{} device certificate{} issued{}: {} … {}. {}",
                             d.ids.len(),
                             if d.ids.len() == 1 { "" } else { "s" },
                             if d.stopped_early { " (stopped early)" } else { "" },
                             d.ids.first().cloned().unwrap_or_default(),
                             d.ids.last().cloned().unwrap_or_default(),
+                            if d.ids.len() > KEPT_CARDS {
+                                format!("All are in the zip; the first {KEPT_CARDS} are also listed for registration in step 5, the device test and the expiry watch (more would take hundreds of MB of this page's memory).")
+                            } else {
+                                "They are listed for registration in step 5 and for the device test.".to_owned()
+                            },
                         )}</p>
                         <p class="hint" id="batch-how">{ if d.workers > 0 {
                             format!("Issued in {:.1} s by {} worker{}, off the page's thread; keys and signatures by {}.", d.elapsed_ms / 1000.0, d.workers, if d.workers == 1 { "" } else { "s" }, d.signer)
