@@ -788,9 +788,25 @@ async fn a_user_issues_a_batch_from_a_range_and_registers_it() {
     );
     type_into(&page, "expiry-search", "");
 
-    // RSA keys come one by one from WebCrypto; Stop keeps what was made.
-    type_into(&page, "batch-ids", "rsa-{1..40}");
+    // RSA keys come one by one from WebCrypto: a batch of more than 10,000 is refused, saying
+    // why and what works; 100,001 is past any batch.
     choose(&page, "batch-key", "rsa2048");
+    type_into(&page, "batch-ids", "rsa-{1..10001}");
+    click(&page, "batch-create");
+    settle().await;
+    let refused = text(&page, "#batch-ids-error");
+    assert!(
+        refused.contains("10001 devices with RSA keys") && refused.contains("ECDSA P-256"),
+        "{refused}"
+    );
+    assert!(find(&page, "#batch-progress").is_none());
+    type_into(&page, "batch-ids", "many-{1..100001}");
+    settle().await;
+    let refused = text(&page, "#batch-ids-error");
+    assert!(refused.contains("100000"), "{refused}");
+
+    // Stop keeps what was made.
+    type_into(&page, "batch-ids", "rsa-{1..40}");
     click(&page, "batch-create");
     wait_for(&page, "#batch-progress", "Issued").await;
     click(&page, "batch-stop");

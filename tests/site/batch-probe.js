@@ -50,7 +50,31 @@ addEventListener("TrunkApplicationStarted", async (started) => {
     report.stalls = stalls;
     if (performance.memory) report.heapMiB = Math.round(performance.memory.usedJSHeapSize / 1048576);
     if (wasmMemory) report.wasmMiB = Math.round(wasmMemory.buffer.byteLength / 1048576);
-    if (new URLSearchParams(location.search).get("zip")) {
+    const zipMode = new URLSearchParams(location.search).get("zip");
+    if (zipMode === "count") {
+      // How many files the downloaded zip says it holds (its end records, ZIP64 or not).
+      const blobs = [];
+      const real = URL.createObjectURL;
+      URL.createObjectURL = (b) => { blobs.push(b); return real.call(URL, b); };
+      document.getElementById("batch-save").click();
+      await wait(200);
+      URL.createObjectURL = real;
+      const zip = blobs[0];
+      const view = async (at, n) => new DataView(await zip.slice(at, at + n).arrayBuffer());
+      const end = await view(zip.size - 22, 22);
+      if (end.getUint32(0, true) !== 0x06054b50) throw new Error("no end of central directory");
+      let count = end.getUint16(10, true);
+      if (count === 0xffff) {
+        const locator = await view(zip.size - 42, 20);
+        if (locator.getUint32(0, true) !== 0x07064b50) throw new Error("no ZIP64 locator");
+        const record = await view(Number(locator.getBigUint64(8, true)), 56);
+        if (record.getUint32(0, true) !== 0x06064b50) throw new Error("no ZIP64 end record");
+        count = Number(record.getBigUint64(32, true));
+        report.zip64 = true;
+      }
+      report.zipEntries = count;
+      report.zipBytes = zip.size;
+    } else if (zipMode) {
       // The files as the user downloads them, and the root they chain to, for OpenSSL to check.
       const blobs = [];
       const real = URL.createObjectURL;
