@@ -56,7 +56,7 @@ pub use pbe::{
     check_export_password, generate_password, Pkcs12Preset, LEGACY_ITERATIONS,
     MIN_EXPORT_PASSWORD_CHARS, MODERN_ITERATIONS,
 };
-pub use pkcs12::export_pkcs12;
+pub use pkcs12::{export_pkcs12, KeyExportJob, KeyExportKind};
 pub use pkcs12_import::{import_pkcs12, looks_like_pkcs12, Pkcs12Contents};
 pub use pkcs7::{read_pkcs7, write_pkcs7};
 pub use preflight::{

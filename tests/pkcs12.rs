@@ -156,3 +156,62 @@ fn bad_requests_are_refused_with_a_reason() {
     .unwrap_err();
     assert!(err.to_string().contains("does not belong"), "{err}");
 }
+
+/// The export as the page hands it to a worker: JSON there and back, then run. OpenSSL opens the
+/// `.pfx` and the encrypted key with the password; the job's Debug shows neither secret.
+#[test]
+fn a_key_export_job_made_for_a_worker_gives_files_openssl_opens() {
+    use hubcert::pki::{KeyExportJob, KeyExportKind};
+    let (root, inter) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "Job");
+    let dev = device(&inter, "job-device", 365);
+    let key_der = dev.key.to_pkcs8_der().unwrap();
+    let chain = [inter.certificate().clone(), root.certificate().clone()];
+    let dir = Scratch::new();
+    let pass = format!("pass:{PASSWORD}");
+    for kind in [KeyExportKind::PfxModern, KeyExportKind::EncryptedKey] {
+        let job = KeyExportJob::new(
+            kind,
+            &key_der,
+            &dev.certificate,
+            &chain,
+            "job-device",
+            PASSWORD,
+        );
+        let debug = format!("{job:?}");
+        assert!(
+            !debug.contains(PASSWORD) && !debug.contains(&job.key),
+            "{debug}"
+        );
+        let sent = serde_json::to_string(&job).unwrap();
+        let received: KeyExportJob = serde_json::from_str(&sent).unwrap();
+        let file = received.run().unwrap();
+        let opened = if kind == KeyExportKind::EncryptedKey {
+            let path = dir.write("job.key", &file);
+            openssl(&["pkey", "-in", path_str(&path), "-passin", &pass, "-pubout"])
+        } else {
+            let path = dir.write("job.pfx", &file);
+            openssl(&[
+                "pkcs12",
+                "-in",
+                path_str(&path),
+                "-passin",
+                &pass,
+                "-nocerts",
+                "-nodes",
+            ])
+        };
+        assert!(opened.ok, "{kind:?}: {}", opened.stderr);
+    }
+    // A damaged job says what is damaged.
+    let mut job = KeyExportJob::new(
+        KeyExportKind::PfxLegacy,
+        &key_der,
+        &dev.certificate,
+        &chain,
+        "x",
+        PASSWORD,
+    );
+    job.certificate = "not base64!".into();
+    let e = job.run().unwrap_err().to_string();
+    assert!(e.contains("damaged certificate"), "{e}");
+}

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::browser;
 use super::state::{Download, Issued, PfxSource};
 use crate::pki::{
-    check_export_password, export_pkcs12, format_utc, Certificate, Field, Pkcs12Preset,
+    check_export_password, format_utc, Certificate, Field, KeyExportKind, Pkcs12Preset,
     MIN_EXPORT_PASSWORD_CHARS, MODERN_ITERATIONS,
 };
 
@@ -172,10 +172,10 @@ fn PfxExport(props: &PfxProps) -> Html {
             if let Err(e) = check_export_password(&password, Field::PfxPassword) {
                 return status.set(Some(Err(e.to_string())));
             }
-            let preset = if *legacy {
-                Pkcs12Preset::Legacy
+            let (preset, kind) = if *legacy {
+                (Pkcs12Preset::Legacy, KeyExportKind::PfxLegacy)
             } else {
-                Pkcs12Preset::Modern
+                (Pkcs12Preset::Modern, KeyExportKind::PfxModern)
             };
             let name = format!("{}.pfx", pfx.stem);
             let (password, status, pfx, cert) = (
@@ -188,40 +188,45 @@ fn PfxExport(props: &PfxProps) -> Html {
                 "Encrypting the key ({} iterations)…",
                 preset.iterations()
             ))));
+            let job = pfx.export_job(kind, &cert, &password);
             yew::platform::spawn_local(async move {
                 browser::yield_now().await;
-                let made = pfx
-                    .key()
-                    .and_then(|key| {
-                        export_pkcs12(&key, &cert, &pfx.chain, &pfx.stem, &password, preset)
+                let made = crate::app::workers::export_key(&job)
+                    .await
+                    .and_then(|(bytes, off_page)| {
+                        browser::download(&name, "application/x-pkcs12", &bytes)
+                            .map(|()| where_made(off_page))
                     })
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| browser::download(&name, "application/x-pkcs12", &bytes))
-                    .map(|()| format!("Saved {name} ({}).", preset.label()));
+                    .map(|made| format!("Saved {name} ({}).{made}", preset.label()));
                 status.set(Some(made));
             });
         })
     };
     let on_key = {
-        let (password, status, pfx) = (password.clone(), status.clone(), props.pfx.clone());
+        let (password, status, pfx, cert) = (
+            password.clone(),
+            status.clone(),
+            props.pfx.clone(),
+            props.certificate.clone(),
+        );
         Callback::from(move |_| {
             if let Err(e) = check_export_password(&password, Field::KeyPassword) {
                 return status.set(Some(Err(e.to_string())));
             }
             let name = format!("{}.encrypted.key", pfx.stem);
-            let (password, status, pfx) = ((*password).clone(), status.clone(), pfx.clone());
+            let (password, status) = ((*password).clone(), status.clone());
             status.set(Some(Ok("Encrypting the key…".into())));
+            let job = pfx.export_job(KeyExportKind::EncryptedKey, &cert, &password);
             yew::platform::spawn_local(async move {
                 browser::yield_now().await;
-                let made = pfx
-                    .key()
-                    .and_then(|key| key.to_encrypted_pkcs8_pem(&password))
-                    .map_err(|e| e.to_string())
-                    .and_then(|pem| {
-                        browser::download(&name, "application/pkcs8", pem.as_bytes())
+                let made = crate::app::workers::export_key(&job)
+                    .await
+                    .and_then(|(pem, off_page)| {
+                        browser::download(&name, "application/pkcs8", &pem)
+                            .map(|()| where_made(off_page))
                     })
-                    .map(|()| {
-                        format!("Saved {name} (PKCS#8, AES-256-CBC, PBKDF2-HMAC-SHA256, {MODERN_ITERATIONS} iterations).")
+                    .map(|made| {
+                        format!("Saved {name} (PKCS#8, AES-256-CBC, PBKDF2-HMAC-SHA256, {MODERN_ITERATIONS} iterations).{made}")
                     });
                 status.set(Some(made));
             });
@@ -263,5 +268,14 @@ fn PfxExport(props: &PfxProps) -> Html {
                 </p>
             }
         </details>
+    }
+}
+
+/// Where a key file was encrypted, said after "Saved …".
+fn where_made(off_page: bool) -> &'static str {
+    if off_page {
+        " Encrypted in a worker, off the page's thread."
+    } else {
+        ""
     }
 }

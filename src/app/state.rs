@@ -141,6 +141,23 @@ impl PfxSource {
         KeyPair::from_pkcs8_der(&self.key_der)
     }
 
+    /// A password-protected export of the key (and, for a `.pfx`, `certificate` and the chain).
+    pub(crate) fn export_job(
+        &self,
+        kind: crate::pki::KeyExportKind,
+        certificate: &Certificate,
+        password: &str,
+    ) -> crate::pki::KeyExportJob {
+        crate::pki::KeyExportJob::new(
+            kind,
+            &self.key_der,
+            certificate,
+            &self.chain,
+            &self.stem,
+            password,
+        )
+    }
+
     /// The key as PKCS#8 PEM, without reading it.
     pub(crate) fn key_pem(&self) -> zeroize::Zeroizing<String> {
         crate::pki::pkcs8_pem_from_der(&self.key_der)

@@ -4,6 +4,8 @@
 //! while the page keeps up with what came back: however large the batch, only a few thousand
 //! devices wait in memory. Where workers are not there (a test page, a browser without them),
 //! the caller issues on the page as before.
+//!
+//! A worker of the same kind also makes password-protected key files ([`export_key`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,8 +17,8 @@ use super::browser::sleep;
 
 use crate::contract::DeviceId;
 use crate::pki::{
-    BatchJob, BatchMade, CertificateAuthority, KeyAlgorithm, OpenedBatchDevice, StoredCa,
-    ValidityDays,
+    BatchJob, BatchMade, CertificateAuthority, KeyAlgorithm, KeyExportJob, OpenedBatchDevice,
+    StoredCa, ValidityDays,
 };
 
 /// The worker's loader, next to the page (Trunk's loader shim for `batch-worker`).
@@ -47,10 +49,121 @@ pub(crate) enum PoolError {
     Failed(String),
 }
 
+/// A worker that has loaded, with what it said since last asked.
+struct Spawned {
+    worker: web_sys::Worker,
+    inbox: Rc<RefCell<std::collections::VecDeque<serde_json::Value>>>,
+    /// It failed (a script error, or it stopped).
+    failed: Rc<std::cell::Cell<bool>>,
+    _on_message: Closure<dyn Fn(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn Fn(web_sys::Event)>,
+}
+
+impl Spawned {
+    /// Starts `n` workers and waits until each has said it is ready (a message sent before that
+    /// is lost); `Unavailable` if one does not load.
+    async fn start(n: usize) -> Result<Vec<Self>, PoolError> {
+        let mut all = Vec::with_capacity(n);
+        for _ in 0..n {
+            let Ok(worker) = web_sys::Worker::new(WORKER_URL) else {
+                all.iter().for_each(Self::stop);
+                return Err(PoolError::Unavailable);
+            };
+            let inbox = Rc::new(RefCell::new(std::collections::VecDeque::new()));
+            let failed = Rc::new(std::cell::Cell::new(false));
+            let on_message = {
+                let inbox = inbox.clone();
+                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
+                    let text = m.data().as_string().unwrap_or_default();
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                        inbox.borrow_mut().push_back(v);
+                    }
+                })
+            };
+            let on_error = {
+                let failed = failed.clone();
+                Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| failed.set(true))
+            };
+            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            all.push(Self {
+                worker,
+                inbox,
+                failed,
+                _on_message: on_message,
+                _on_error: on_error,
+            });
+        }
+        let started = js_sys::Date::now();
+        let mut ready = vec![false; n];
+        while !ready.iter().all(|r| *r) {
+            sleep(10).await;
+            if all.iter().any(|w| w.failed.get()) || js_sys::Date::now() - started > LOAD_TIMEOUT_MS
+            {
+                all.iter().for_each(Self::stop);
+                return Err(PoolError::Unavailable);
+            }
+            for (w, r) in all.iter().zip(ready.iter_mut()) {
+                let mut inbox = w.inbox.borrow_mut();
+                if inbox.front().is_some_and(|v| v.get("ready").is_some()) {
+                    inbox.pop_front();
+                    *r = true;
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    fn post(&self, message: &str) -> Result<(), String> {
+        self.worker
+            .post_message(&wasm_bindgen::JsValue::from_str(message))
+            .map_err(|_| "a worker did not take its job".to_owned())
+    }
+
+    fn stop(&self) {
+        self.worker.terminate();
+    }
+}
+
+/// Makes `job`'s file (a `.pfx` or an encrypted key) in a worker of its own, so the page stays
+/// responsive through its 600,000 key-derivation iterations; on the page where there are no
+/// workers. Says where it was made: `true` off the page.
+pub(crate) async fn export_key(job: &KeyExportJob) -> Result<(Vec<u8>, bool), String> {
+    match export_in_worker(job).await {
+        Ok(file) => Ok((file, true)),
+        Err(PoolError::Unavailable) => job.run().map(|f| (f, false)).map_err(|e| e.to_string()),
+        Err(PoolError::Failed(e)) => Err(e),
+    }
+}
+
+async fn export_in_worker(job: &KeyExportJob) -> Result<Vec<u8>, PoolError> {
+    use base64::Engine as _;
+    let message = serde_json::json!({ "export": job }).to_string();
+    let workers = Spawned::start(1).await?;
+    let w = &workers[0];
+    w.post(&message).map_err(PoolError::Failed)?;
+    let answer = loop {
+        sleep(20).await;
+        if w.failed.get() {
+            break Err("the worker stopped".to_owned());
+        }
+        if let Some(v) = w.inbox.borrow_mut().pop_front() {
+            break match (v.get("exported").and_then(|x| x.as_str()), v.get("error")) {
+                (Some(b64), _) => base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|_| "the worker sent a damaged file".to_owned()),
+                (None, Some(e)) => Err(e.as_str().unwrap_or("the export failed").to_owned()),
+                (None, None) => Err("the worker answered something else".to_owned()),
+            };
+        }
+    };
+    w.stop();
+    answer.map_err(PoolError::Failed)
+}
+
+/// What the pool knows of its jobs.
 #[derive(Default)]
-struct Shared {
-    ready: usize,
-    load_failed: bool,
+struct Jobs {
     /// The job each worker is on.
     on_job: Vec<Option<usize>>,
     /// What each job sent and the page has not taken yet, in the order of its ids.
@@ -58,10 +171,35 @@ struct Shared {
     done: Vec<bool>,
     /// Made and not taken yet, over all jobs.
     waiting: usize,
-    error: Option<String>,
     count: usize,
     /// What signed, as the workers said ("WebCrypto", or "WebAssembly (…)").
     signer: Option<String>,
+}
+
+impl Jobs {
+    /// Takes in what worker `i` said; an error it reported, as an error.
+    fn hear(&mut self, i: usize, v: serde_json::Value) -> Result<(), String> {
+        if let Some(e) = v.get("error") {
+            return Err(e.as_str().unwrap_or("a worker failed").to_owned());
+        }
+        let Some(job) = self.on_job[i] else {
+            return Ok(());
+        };
+        if let Some(made) = v.get("made") {
+            let made = serde_json::from_value::<Vec<BatchMade>>(made.clone())
+                .map_err(|_| "a worker sent a damaged message".to_owned())?;
+            self.count += made.len();
+            self.waiting += made.len();
+            self.made[job].extend(made);
+        } else if v.get("done").is_some() {
+            self.done[job] = true;
+            self.on_job[i] = None;
+            if let Some(signer) = v.get("signer").and_then(|x| x.as_str()) {
+                self.signer = Some(signer.to_owned());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How many workers a batch of `n` gets: one per core (at most 4), at least 50 devices each.
@@ -100,82 +238,14 @@ pub(crate) async fn issue(
     let stored = StoredCa::from_ca("CA", ca).map_err(|e| PoolError::Failed(e.to_string()))?;
     let n = pool_size(ids.len());
     let jobs: Vec<&[DeviceId]> = ids.chunks(JOB_SIZE).collect();
-    let shared = Rc::new(RefCell::new(Shared {
+    let mut state = Jobs {
         on_job: vec![None; n],
         made: vec![Default::default(); jobs.len()],
         done: vec![false; jobs.len()],
-        ..Shared::default()
-    }));
-    let mut workers = Vec::with_capacity(n);
-    let mut handlers = Vec::with_capacity(n * 2);
-    let terminate = |workers: &[web_sys::Worker]| workers.iter().for_each(|w| w.terminate());
-    for i in 0..n {
-        let Ok(worker) = web_sys::Worker::new(WORKER_URL) else {
-            terminate(&workers);
-            return Err(PoolError::Unavailable);
-        };
-        let on_message = {
-            let shared = shared.clone();
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-                let text = m.data().as_string().unwrap_or_default();
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-                    return;
-                };
-                let mut s = shared.borrow_mut();
-                if v.get("ready").is_some() {
-                    s.ready += 1;
-                    return;
-                }
-                if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
-                    s.error = Some(e.to_owned());
-                    return;
-                }
-                let Some(job) = s.on_job[i] else { return };
-                if let Some(made) = v.get("made") {
-                    if let Ok(made) = serde_json::from_value::<Vec<BatchMade>>(made.clone()) {
-                        s.count += made.len();
-                        s.waiting += made.len();
-                        s.made[job].extend(made);
-                    }
-                } else if v.get("done").is_some() {
-                    s.done[job] = true;
-                    s.on_job[i] = None;
-                    if let Some(signer) = v.get("signer").and_then(|x| x.as_str()) {
-                        s.signer = Some(signer.to_owned());
-                    }
-                }
-            })
-        };
-        let on_error = {
-            let shared = shared.clone();
-            Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
-                let mut s = shared.borrow_mut();
-                if s.ready < n {
-                    s.load_failed = true;
-                } else {
-                    s.error = Some("a worker stopped".into());
-                }
-            })
-        };
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        handlers.push((on_message, on_error));
-        workers.push(worker);
-    }
-    // Wait until every worker has loaded (a message sent before is lost).
-    let started = js_sys::Date::now();
-    loop {
-        sleep(10).await;
-        let s = shared.borrow();
-        if s.load_failed || js_sys::Date::now() - started > LOAD_TIMEOUT_MS {
-            drop(s);
-            terminate(&workers);
-            return Err(PoolError::Unavailable);
-        }
-        if s.ready == n {
-            break;
-        }
-    }
+        ..Jobs::default()
+    };
+    let workers = Spawned::start(n).await?;
+    let terminate = |workers: &[Spawned]| workers.iter().for_each(Spawned::stop);
     // The next job to send; the next device to take: which job, and where in it.
     let mut next_job = 0;
     let (mut job, mut at) = (0, 0);
@@ -185,27 +255,29 @@ pub(crate) async fn issue(
     loop {
         // Timers, input and drawing run here; sooner when devices wait to be taken.
         sleep(if behind { 0 } else { 16 }).await;
-        if let Some(e) = shared.borrow().error.clone() {
-            terminate(&workers);
-            return Err(PoolError::Failed(e));
+        for (i, w) in workers.iter().enumerate() {
+            let heard: Vec<serde_json::Value> = w.inbox.borrow_mut().drain(..).collect();
+            let failed = w.failed.get().then(|| "a worker stopped".to_owned());
+            if let Some(e) = failed.map_or_else(
+                || heard.into_iter().try_for_each(|v| state.hear(i, v)).err(),
+                Some,
+            ) {
+                terminate(&workers);
+                return Err(PoolError::Failed(e));
+            }
         }
-        progress(shared.borrow().count);
+        progress(state.count);
         if !stopped && stop() {
             // Keep what was made by now: the workers stop, what they sent is still taken.
             stopped = true;
             terminate(&workers);
         }
         // Free workers get the next jobs, while the page keeps up.
-        while !stopped && next_job < jobs.len() {
-            let mut s = shared.borrow_mut();
-            let Some(free) = s.on_job.iter().position(Option::is_none) else {
+        while !stopped && next_job < jobs.len() && state.waiting < MAX_WAITING {
+            let Some(free) = state.on_job.iter().position(Option::is_none) else {
                 break;
             };
-            if s.waiting >= MAX_WAITING {
-                break;
-            }
-            s.on_job[free] = Some(next_job);
-            drop(s);
+            state.on_job[free] = Some(next_job);
             let batch = BatchJob {
                 ca: stored.clone(),
                 ids: jobs[next_job].iter().map(|d| d.to_string()).collect(),
@@ -215,11 +287,7 @@ pub(crate) async fn issue(
             };
             let sent = serde_json::to_string(&batch)
                 .map_err(|e| e.to_string())
-                .and_then(|text| {
-                    workers[free]
-                        .post_message(&wasm_bindgen::JsValue::from_str(&text))
-                        .map_err(|_| "a worker did not take its job".to_owned())
-                });
+                .and_then(|text| workers[free].post(&text));
             if let Err(e) = sent {
                 terminate(&workers);
                 return Err(PoolError::Failed(e));
@@ -236,14 +304,10 @@ pub(crate) async fn issue(
                 behind = true;
                 break;
             }
-            let next = {
-                let mut s = shared.borrow_mut();
-                let m = s.made[job].pop_front();
-                if m.is_some() {
-                    s.waiting -= 1;
-                }
-                m
-            };
+            let next = state.made[job].pop_front();
+            if next.is_some() {
+                state.waiting -= 1;
+            }
             match next {
                 Some(m) => {
                     let id = &jobs[job][at];
@@ -263,7 +327,7 @@ pub(crate) async fn issue(
                     job += 1;
                     at = 0;
                 }
-                None if shared.borrow().done[job] => {
+                None if state.done[job] => {
                     terminate(&workers);
                     return Err(PoolError::Failed(format!(
                         "a worker finished with {} of its {} devices made",
@@ -279,11 +343,9 @@ pub(crate) async fn issue(
         }
     }
     terminate(&workers);
-    drop(handlers);
-    let s = shared.borrow();
     Ok(Pooled {
         taken,
         workers: n,
-        signer: s.signer.clone().unwrap_or_else(|| "WebAssembly".into()),
+        signer: state.signer.unwrap_or_else(|| "WebAssembly".into()),
     })
 }

@@ -42,8 +42,11 @@ pub struct ZipStream {
 /// records. The zip is every taken entries part, `entries`, every taken directory part,
 /// `directory`, then `end`.
 pub struct ZipTail {
+    /// Entries not taken before.
     pub entries: Vec<u8>,
+    /// Directory records not taken before.
     pub directory: Vec<u8>,
+    /// The end records.
     pub end: Vec<u8>,
 }
 

@@ -172,3 +172,105 @@ pub fn export_pkcs12(
     };
     pfx.to_der().map_err(encoding)
 }
+
+/// What a password-protected key export makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyExportKind {
+    /// A `.pfx` with the modern preset (AES-256-CBC, PBKDF2 and MAC with 600,000 iterations).
+    PfxModern,
+    /// A `.pfx` with the legacy preset (3DES, SHA-1 MAC) for old Windows and Android.
+    PfxLegacy,
+    /// An encrypted PKCS#8 key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`).
+    EncryptedKey,
+}
+
+/// A password-protected export of a key (with its certificate and CA chain for a `.pfx`), as the
+/// page hands it to a worker: 600,000 key-derivation iterations take a second or two, which the
+/// page's thread must not spend. JSON, binary fields in base64.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyExportJob {
+    /// What to make.
+    pub kind: KeyExportKind,
+    /// The private key, PKCS#8 DER, base64.
+    pub key: String,
+    /// The certificate, DER, base64.
+    pub certificate: String,
+    /// CA certificates, nearest first, DER, base64.
+    pub chain: Vec<String>,
+    /// The `.pfx`'s friendly name.
+    pub friendly_name: String,
+    /// The export password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for KeyExportJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyExportJob")
+            .field("kind", &self.kind)
+            .field("friendly_name", &self.friendly_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyExportJob {
+    /// The job for `key_der` (PKCS#8), `certificate` and `chain`.
+    pub fn new(
+        kind: KeyExportKind,
+        key_der: &[u8],
+        certificate: &Certificate,
+        chain: &[Certificate],
+        friendly_name: &str,
+        password: &str,
+    ) -> Self {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Self {
+            kind,
+            key: b64.encode(key_der),
+            certificate: b64.encode(certificate.der()),
+            chain: chain.iter().map(|c| b64.encode(c.der())).collect(),
+            friendly_name: friendly_name.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// The file: the `.pfx`, or the encrypted key's PEM.
+    pub fn run(&self) -> Result<Vec<u8>, PkiError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |what: &str| PkiError::Signing {
+            detail: format!("the export was handed a damaged {what}"),
+        };
+        let key_der = zeroize::Zeroizing::new(b64.decode(&self.key).map_err(|_| bad("key"))?);
+        let key = KeyPair::from_pkcs8_der(&key_der)?;
+        let preset = match self.kind {
+            KeyExportKind::EncryptedKey => {
+                return Ok(key
+                    .to_encrypted_pkcs8_pem(&self.password)?
+                    .as_bytes()
+                    .to_vec())
+            }
+            KeyExportKind::PfxModern => Pkcs12Preset::Modern,
+            KeyExportKind::PfxLegacy => Pkcs12Preset::Legacy,
+        };
+        let certificate = Certificate::from_der(
+            b64.decode(&self.certificate)
+                .map_err(|_| bad("certificate"))?,
+        )?;
+        let chain = self
+            .chain
+            .iter()
+            .map(|c| Certificate::from_der(b64.decode(c).map_err(|_| bad("CA certificate"))?))
+            .collect::<Result<Vec<_>, _>>()?;
+        export_pkcs12(
+            &key,
+            &certificate,
+            &chain,
+            &self.friendly_name,
+            &self.password,
+            preset,
+        )
+    }
+}
