@@ -2,15 +2,13 @@
 # Serves a built dist/ below a path prefix on loopback with a plain static server, opens it in
 # headless Chromium and checks that the app rendered: proves the site uses relative URLs only.
 set -euo pipefail
+. scripts/site-probe.sh
 dist="${1:-dist}"
 root=$(mktemp -d)
 mkdir -p "$root/some/prefix"
 cp -r "$dist" "$root/some/prefix/hubcert"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
-server=$!
+serve "$root"
 trap 'kill $server 2>/dev/null; rm -rf "$root"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 dom=$(timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
   --disable-background-networking --disable-component-update --disable-sync --no-first-run \
   --user-data-dir="$root/profile" --virtual-time-budget=10000 --dump-dom \
@@ -30,14 +28,7 @@ grep -q 'http-equiv="Content-Security-Policy"' "$dist/index.html" || {
   exit 1
 }
 probe="$root/some/prefix/csp"
-cp -r "$dist" "$probe"
-cp tests/site/csp-probe.js "$probe/csp-probe.js"
-python3 - "$probe/index.html" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-open(p, "w").write(s.replace("</body>", '<script src="./csp-probe.js"></script></body>', 1))
-PY
+with_probe "$dist" "$probe" csp-probe.js
 timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
   --disable-background-networking --disable-component-update --disable-sync --no-first-run \
   --user-data-dir="$root/profile2" --virtual-time-budget=15000 --dump-dom \
@@ -143,18 +134,8 @@ print(f"a batch of 22,000 devices: {r['zipEntries']} files in a ZIP64 zip of {r[
 PY
 
 # A .pfx with 600,000 iterations is encrypted in a worker; OpenSSL opens it with the password.
-exporter="$root/some/prefix/export"
-cp -r "$dist" "$exporter"
-cp tests/site/export-probe.js "$exporter/export-probe.js"
-python3 - "$exporter/index.html" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-open(p, "w").write(s.replace("</body>", '<script src="./export-probe.js"></script></body>', 1))
-PY
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+with_probe "$dist" "$root/some/prefix/export" export-probe.js
+serve "$root" "$port"
 node tests/site/cdp.js "http://127.0.0.1:$port/some/prefix/export/" export-report 120 >"$root/export.json"
 kill $server 2>/dev/null; wait $server 2>/dev/null || true
 python3 - "$root/export.json" "$root" <<'PY'
@@ -175,9 +156,7 @@ PY
 # A new deployment (another build id) is picked up on the next visit and its build shown.
 sed -i 's/const BUILD = "[^"]*"/const BUILD = "next-deployment"/' "$probe/sw.js"
 sed -i 's/name="hubcert-build" content="[^"]*"/name="hubcert-build" content="next-deployment"/' "$probe/index.html"
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+serve "$root" "$port"
 offline_run >"$root/update-dom.html"
 grep -q 'id="offline-status"[^>]*>[^<]*next-deployment' "$root/update-dom.html" || {
   echo "a new deployment was not picked up: $(grep -o 'id="offline-status"[^<]*' "$root/update-dom.html")"

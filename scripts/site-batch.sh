@@ -7,19 +7,10 @@ set -euo pipefail
 dist="${1:-target/site}"
 n="${2:-200}"
 zip="${3:-}"
+. scripts/site-probe.sh
 root=$(mktemp -d)
 mkdir -p "$root/p"
-cp -r "$dist" "$root/p/site"
-cp tests/site/batch-probe.js "$root/p/site/batch-probe.js"
-python3 - "$root/p/site/index.html" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-open(p, "w").write(s.replace("</body>", '<script src="./batch-probe.js"></script></body>', 1))
-PY
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root" >/dev/null 2>&1 &
-server=$!
+with_probe "$dist" "$root/p/site" batch-probe.js
+serve "$root"
 trap 'kill $server 2>/dev/null; rm -rf "$root"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 node tests/site/cdp.js "http://127.0.0.1:$port/p/site/?n=$n&zip=$zip" batch-report 300

@@ -11,6 +11,22 @@ use common::*;
 use hubcert::iothub::parse_device_ids;
 use hubcert::pki::{device_files, zip_files, DeviceCertParams, KeyAlgorithm, ValidityDays};
 
+/// Runs a Python script with `args`; what it printed, or the test fails with its errors.
+fn python(script: &str, args: &[&str]) -> String {
+    let run = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8_lossy(&run.stdout).to_string()
+}
+
 #[test]
 fn a_batch_zips_every_devices_files_and_they_verify() {
     let dir = Scratch::new();
@@ -43,16 +59,7 @@ for i in z.infolist():
 z.extractall(sys.argv[2])
 "#;
     let out_dir = dir.path().join("out");
-    let run = Command::new("python3")
-        .args(["-c", script, path_str(&zip), path_str(&out_dir)])
-        .output()
-        .expect("python3");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let listing = String::from_utf8_lossy(&run.stdout).to_string();
+    let listing = python(script, &[path_str(&zip), path_str(&out_dir)]);
     let lines: Vec<&str> = listing.lines().collect();
     assert_eq!(lines.len(), 13 * 4, "{listing}");
     // Method 0: stored (keys and certificates do not compress; see pki::zip_files).
@@ -147,15 +154,7 @@ assert z.read("device-12345.pem") == b"contents of file 12345\n"
 assert stat.S_IMODE(z.getinfo("device-00001.key").external_attr >> 16) == 0o600
 print("ok", len(infos))
 "#;
-    let run = Command::new("python3")
-        .args(["-c", script, path_str(&path)])
-        .output()
-        .expect("python3");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    python(script, &[path_str(&path)]);
     let unzip = Command::new("unzip")
         .args(["-tq", path_str(&path)])
         .output()

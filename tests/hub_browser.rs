@@ -298,21 +298,41 @@ fn owner_token(info: &Value) -> String {
     build_sas_token(host, key, Some("iothubowner"), unix_now() + 60).unwrap()
 }
 
+/// Creates (`if_match` None) or replaces a device with the test's own REST call, with
+/// `authentication` as IoT Hub's JSON has it; returns what the hub answered.
+async fn put_device(
+    info: &Value,
+    id: &str,
+    authentication: Value,
+    if_match: Option<&str>,
+) -> Value {
+    let body = serde_json::json!({"deviceId": id, "authentication": authentication});
+    let mut request =
+        gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
+            .header("Authorization", &owner_token(info))
+            .header("Content-Type", "application/json");
+    if let Some(etag) = if_match {
+        request = request.header("If-Match", etag);
+    }
+    let r = request
+        .body(body.to_string())
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// A thumbprint device's `authentication`: both slots `sha256`.
+fn thumbprint_auth(sha256: &str) -> Value {
+    serde_json::json!({"type": "selfSigned", "x509Thumbprint": {"primaryThumbprint": sha256, "secondaryThumbprint": sha256}})
+}
+
 /// Registers a SAS device with the test's own REST call; returns its primary key.
 async fn register_sas_device(info: &Value, id: &str) -> String {
-    let token = owner_token(info);
-    let body = serde_json::json!({"deviceId": id, "authentication": {"type": "sas", "symmetricKey": {"primaryKey": null, "secondaryKey": null}}});
-    let r =
-        gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
-            .header("Authorization", &token)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .unwrap()
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
+    let auth = serde_json::json!({"type": "sas", "symmetricKey": {"primaryKey": null, "secondaryKey": null}});
+    let v = put_device(info, id, auth, None).await;
     v["authentication"]["symmetricKey"]["primaryKey"]
         .as_str()
         .unwrap()
@@ -649,18 +669,7 @@ async fn a_browser_sends_no_intermediate_so_a_device_under_one_connects_only_by_
 
     // Registered by thumbprint on the generally available hub: the same certificate connects.
     let sha256 = X509_CHAINED_SHA256.expect("HUBCERT_X509_CHAINED_SHA256 is unset");
-    let body = serde_json::json!({"deviceId": id, "authentication": {"type": "selfSigned", "x509Thumbprint": {"primaryThumbprint": sha256, "secondaryThumbprint": sha256}}});
-    let r =
-        gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
-            .header("Authorization", &owner_token(&info))
-            .header("Content-Type", "application/json")
-            .header("If-Match", "*")
-            .body(body.to_string())
-            .unwrap()
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(r.status(), 200);
+    put_device(&info, id, thumbprint_auth(sha256), Some("*")).await;
     type_into(&page, "dev-address", &ga);
     click(&page, "dev-connect");
     wait_for(&page, "#dev-status", "Connected").await;
@@ -728,17 +737,7 @@ async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no
     assert!(text(&page, "#dev-ws-caution").contains("preview mode"));
 
     // Registered by its thumbprint instead, the page reads that and lifts the caution.
-    let body = serde_json::json!({"deviceId": id, "authentication": {"type": "selfSigned", "x509Thumbprint": {"primaryThumbprint": sha256, "secondaryThumbprint": sha256}}});
-    let r =
-        gloo::net::http::Request::put(&format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"))
-            .header("Authorization", &owner_token(&info))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .unwrap()
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(r.status(), 200);
+    put_device(&info, &id, thumbprint_auth(&sha256), None).await;
     click(&page, "dev-check-registration");
     wait_for(&page, "#dev-registration", "thumbprint").await;
     assert!(find(&page, "#dev-ws-caution").is_none());
