@@ -19,7 +19,11 @@ for expected in 'id="ca-create"' 'Create a root CA' 'id="d-create"' 'id="v-creat
     exit 1
   fi
 done
-echo "the app rendered from http://127.0.0.1:$port/some/prefix/hubcert/"
+if grep -q 'id="loading"' <<<"$dom"; then
+  echo "the app rendered but its \"Loading\" message is still on the page"
+  exit 1
+fi
+echo "the app rendered from http://127.0.0.1:$port/some/prefix/hubcert/ (its loading message gone)"
 
 # The Content-Security-Policy: written into the page, no violation through a short flow, and a
 # call to an address it does not name is refused (by the policy, before any network).

@@ -29,6 +29,13 @@ use state::{Action, Workbench};
 /// Mounts the app on `<body>`; what `main` calls.
 pub fn start() {
     install_panic_hook();
+    // The page's own "Loading…" goes once the app is there.
+    if let Some(loading) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("loading"))
+    {
+        loading.remove();
+    }
     yew::Renderer::<App>::new().render();
 }
 
