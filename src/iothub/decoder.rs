@@ -159,7 +159,7 @@ pub fn decode_error(text: &str, known: &[KnownCertificate]) -> Vec<Diagnosis> {
                 "X.509 CA-signed device: its CA is not uploaded and verified in this hub, or the certificate was signed by an intermediate the device did not send.",
                 "The certificate's CN is not the device id, exactly.",
                 "The device is not registered, is disabled, or is registered with another authentication type.",
-                "Over MQTT over WebSockets: a CA-signed device under an intermediate needs the hub's preview mode and an SDK that sends the chain (a browser sends no intermediates); register it by thumbprint, verify its intermediate in the hub, or use MQTT over TCP.",
+                "Over MQTT over WebSockets: a CA-signed device under an intermediate needs the hub's preview mode and an SDK that sends the chain (Chrome and Edge send no intermediates); register it by thumbprint, verify its intermediate in the hub, or use MQTT over TCP.",
                 "SAS device: the token is wrong or expired (check the key and the device's clock).",
             ],
             "Check the registration (type and status), the CA's verified state, and the certificate's CN; hubcert's inspector runs IoT Hub's checks against the page's CA.",

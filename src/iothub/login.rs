@@ -129,9 +129,9 @@ pub enum WebSocketOutlook {
     /// registered CA signed itself.
     Accepted,
     /// A GA hub answers CONNACK 5; a hub in preview mode accepts it from SDKs that send the
-    /// chain, but a browser sends only the device certificate (IoT Hub names no CAs in its TLS
-    /// certificate request, and Chromium then sends no intermediates), so from this page it is
-    /// refused either way.
+    /// chain, but Chromium-based browsers send only the device certificate (IoT Hub names no CAs
+    /// in its TLS certificate request, and Chromium then sends no intermediates), so from this
+    /// page it is refused either way there.
     NeedsPreviewMode,
 }
 
@@ -141,7 +141,7 @@ impl WebSocketOutlook {
     ///
     /// Microsoft documents MQTT over WebSockets for X.509 CA-signed devices as preview-only and
     /// GA for thumbprint devices; its SDK engineers report a two-level chain (CA, device) working
-    /// on GA hubs. A browser sends no intermediates to IoT Hub, so below a CA the device is
+    /// on GA hubs. Chrome and Edge send no intermediates to IoT Hub, so below a CA the device is
     /// refused from the page even by a hub in preview mode.
     pub fn of(auth: &AuthKind, cas_between: usize) -> Self {
         match auth {
@@ -154,7 +154,7 @@ impl WebSocketOutlook {
     pub fn caution(self) -> Option<&'static str> {
         match self {
             Self::Accepted => None,
-            Self::NeedsPreviewMode => Some("This device's certificate was signed by an intermediate CA. Registered as CA-signed, it is refused from this page over MQTT over WebSockets (CONNACK 5): IoT Hub's TLS handshake names no CAs, so the browser sends the device certificate without its intermediates, and a generally available hub accepts CA-signed devices over WebSockets only when the verified CA signed them directly (preview mode accepts a chain over WebSockets, but only from device SDKs that send it). Ways that work here: register this device by thumbprint for the test (same certificate; IoT Hub then compares its SHA-1/SHA-256 only), or upload and verify the intermediate that signed it. On the device, the MQTT over TCP (8883) snippet below sends the chain."),
+            Self::NeedsPreviewMode => Some("This device's certificate was signed by an intermediate CA. Registered as CA-signed, it is refused from this page over MQTT over WebSockets (CONNACK 5): IoT Hub's TLS handshake names no CAs, so Chrome and Edge send the device certificate without its intermediates, and a generally available hub accepts CA-signed devices over WebSockets only when the verified CA signed them directly (preview mode accepts a chain over WebSockets, but only from device SDKs that send it). Ways that work here: register this device by thumbprint for the test (same certificate; IoT Hub then compares its SHA-1/SHA-256 only), or upload and verify the intermediate that signed it. On the device, the MQTT over TCP (8883) snippet below sends the chain."),
         }
     }
 }
