@@ -137,6 +137,22 @@ if r.get("zipEntries") != 66000 or not r.get("zip64"):
 print(f"a batch of 22,000 devices: {r['zipEntries']} files in a ZIP64 zip of {r['zipBytes'] // 1048576} MiB, the first 10,000 listed ({r['ms']} ms, timer at most {r['worstTimerLateMs']} ms late)")
 PY
 
+# Stop in the middle of a pooled batch keeps what was made, in order, and zips just that.
+bash scripts/site-batch.sh "$dist" 20000 count 1500 >"$root/stopped-batch.json"
+python3 - "$root/stopped-batch.json" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+m = re.match(r"(\d+) device certificates issued \(stopped early\): bench-00001 … bench-(\d+)\.", r.get("result", ""))
+if r.get("error") or not m:
+    sys.exit(f"a stopped batch: {r.get('error') or r.get('result')}")
+made, last = int(m.group(1)), int(m.group(2))
+if not 0 < made < 20000 or last != made:
+    sys.exit(f"a stopped batch kept {made} devices ending at bench-{last}: not the first {made} in order")
+if r.get("zipEntries") != 3 * made:
+    sys.exit(f"a stopped batch of {made} devices: its zip holds {r.get('zipEntries')} files, not {3 * made}")
+print(f"Stop in a pooled batch kept the first {made} of 20,000 devices, in order, and zipped their {r['zipEntries']} files")
+PY
+
 # A .pfx with 600,000 iterations is encrypted in a worker; OpenSSL opens it with the password.
 with_probe "$dist" "$root/some/prefix/export" export-probe.js
 serve "$root" "$port"

@@ -298,7 +298,7 @@ pub(crate) async fn issue(
         let slice_end = js_sys::Date::now() + SLICE_MS;
         behind = false;
         // With Stop, the jobs sent are all that will come.
-        let last = if stopped { next_job } else { jobs.len() };
+        let mut last = if stopped { next_job } else { jobs.len() };
         while job < last {
             if js_sys::Date::now() >= slice_end {
                 behind = true;
@@ -322,10 +322,15 @@ pub(crate) async fn issue(
                     at += 1;
                     taken += 1;
                 }
-                // This job is all taken, or (stopped) all that will come of it.
-                None if at == jobs[job].len() || stopped => {
+                // This job is all taken.
+                None if at == jobs[job].len() => {
                     job += 1;
                     at = 0;
+                }
+                // Stopped in the middle of this job: what was taken is the first devices of
+                // the batch, in order; what later jobs made would leave a gap, so it goes.
+                None if stopped => {
+                    last = job;
                 }
                 None if state.done[job] => {
                     terminate(&workers);

@@ -1,12 +1,13 @@
 // Loaded into a copy of the built page by scripts/check-site.sh (a small batch: it must be issued
 // by workers) and scripts/bench.sh (`?n=10000`: the figures). Makes a root CA, issues a batch of
-// P-256 devices, and reports how long it took, who issued it, and how late a 20 ms timer ran
-// meanwhile (the page's responsiveness).
+// P-256 devices (`?stop=MS`: pressing Stop after MS milliseconds), and reports how long it took,
+// who issued it, and how late a 20 ms timer ran meanwhile (the page's responsiveness).
 "use strict";
-addEventListener("TrunkApplicationStarted", async (started) => {
+addEventListener("TrunkApplicationStarted", async (event) => {
   // The page's WebAssembly memory (Trunk hands over the module's exports).
-  const wasmMemory = started.detail && started.detail.wasm && started.detail.wasm.memory;
+  const wasmMemory = event.detail && event.detail.wasm && event.detail.wasm.memory;
   const n = Number(new URLSearchParams(location.search).get("n") || "200");
+  const stopAfter = Number(new URLSearchParams(location.search).get("stop") || "0");
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   const report = { n };
   try {
@@ -30,6 +31,7 @@ addEventListener("TrunkApplicationStarted", async (started) => {
     }, 20);
     const started = performance.now();
     document.getElementById("batch-create").click();
+    if (stopAfter) setTimeout(() => document.getElementById("batch-stop").click(), stopAfter);
     for (;;) {
       await wait(50);
       const done = document.getElementById("batch-result");
