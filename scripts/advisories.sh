@@ -11,6 +11,7 @@
 #   scripts/advisories.sh --refresh CLONE    cut a new snapshot from a clone of rustsec/advisory-db
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -n "${HUBCERT_CARGO_DENY:-}" ] || . scripts/env.sh
 deny="${HUBCERT_CARGO_DENY:-cargo-deny}"
 snapshot=tests/advisory-db
 
