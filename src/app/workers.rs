@@ -1,6 +1,6 @@
 //! A pool of Web Workers (`batch-worker`, built by Trunk beside the page) that issue a batch's
 //! ECDSA devices off the page's thread, so the page stays responsive and the batch uses every
-//! core. The ids go out in jobs of [`JOB_SIZE`], in order, each to the next free worker, and only
+//! core. The ids go out in jobs of at most [`JOB_SIZE`], in order, each to the next free worker, and only
 //! while the page keeps up with what came back: however large the batch, only a few thousand
 //! devices wait in memory. Where workers are not there (a test page, a browser without them),
 //! the caller issues on the page as before.
@@ -36,7 +36,7 @@ pub(crate) struct Pooled {
 /// How long the page works on what the workers sent before it lets timers, input and drawing
 /// run again.
 const SLICE_MS: f64 = 6.0;
-/// Devices per job.
+/// Devices per job at most; a smaller batch is cut so that every worker gets a part.
 const JOB_SIZE: usize = 500;
 /// A free worker gets the next job only while fewer devices than this wait for the page.
 const MAX_WAITING: usize = 2 * JOB_SIZE;
@@ -237,7 +237,7 @@ pub(crate) async fn issue(
     }
     let stored = StoredCa::from_ca("CA", ca).map_err(|e| PoolError::Failed(e.to_string()))?;
     let n = pool_size(ids.len());
-    let jobs: Vec<&[DeviceId]> = ids.chunks(JOB_SIZE).collect();
+    let jobs: Vec<&[DeviceId]> = ids.chunks(ids.len().div_ceil(n).min(JOB_SIZE)).collect();
     let mut state = Jobs {
         on_job: vec![None; n],
         made: vec![Default::default(); jobs.len()],

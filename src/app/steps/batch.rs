@@ -156,6 +156,15 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                     }) => {
                         // The last steps, each in a task of its own so that none holds the
                         // page for long: the file, then the lists.
+                        if taken == 0 {
+                            progress.set(None);
+                            return errors.set(FormErrors {
+                                fields: Vec::new(),
+                                form: Some(
+                                    "Stopped before any device was issued: nothing to save.".into(),
+                                ),
+                            });
+                        }
                         let blob = zip.finish();
                         browser::yield_now().await;
                         progress.set(None);
