@@ -88,6 +88,9 @@ pub fn App() -> Html {
     };
     let ca = bench.ca.clone();
     let has_ca = ca.is_some();
+    // What the later steps list from the devices redraws a task after a change (a batch of
+    // thousands would otherwise redraw every step in one long task).
+    let devices_later = hooks::use_deferred(bench.devices.clone());
 
     html! {
         <>
@@ -132,15 +135,15 @@ pub fn App() -> Html {
                 <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                 <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
                 <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch.clone()} issued={bench.devices.clone()} />
-                <hub::HubDeviceStep settings={settings.clone()} devices={bench.devices.clone()} />
-                <device::DeviceTestStep devices={bench.devices.clone()} localhub={settings.is_localhub()} settings={settings.clone()} />
-                <dps::DpsStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />
+                <hub::HubDeviceStep settings={settings.clone()} devices={devices_later.clone()} />
+                <device::DeviceTestStep devices={devices_later.clone()} localhub={settings.is_localhub()} settings={settings.clone()} />
+                <dps::DpsStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} />
                 <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
                 <inspect::InspectStep ca={bench.ca.clone()} />
                 <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} />
                 <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} />
-                <steps::RolloverStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} />
-                <steps::RevokeStep cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} />
+                <steps::RolloverStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} />
+                <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} />
                 <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} />
             </main>
             <footer class="footnote">
