@@ -168,8 +168,6 @@ mod webcrypto {
         ca_key: &CaKey,
         emit: impl Fn(Vec<BatchMade>),
     ) -> Result<usize, String> {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD;
         let subtle = subtle()?;
         let (ca, sign) = (&ca_key.ca, &ca_key.sign);
         let ca_algorithm = ca.key().algorithm();
@@ -231,14 +229,7 @@ mod webcrypto {
             let key_pem = pkcs8_pem_from_der(&key_der);
             let files = device_files_with_key_pem(ca, &device_id, &certificate, &key_pem)
                 .map_err(|e| e.to_string())?;
-            out.push(BatchMade {
-                certificate: b64.encode(certificate.der()),
-                key: b64.encode(key_der.as_slice()),
-                files: files
-                    .iter()
-                    .map(|f| (f.name.clone(), b64.encode(&f.contents), f.secret))
-                    .collect(),
-            });
+            out.push(BatchMade::new(&certificate, &key_der, &files));
             if out.len() >= chunk {
                 emit(std::mem::take(&mut out));
             }

@@ -147,6 +147,20 @@ pub struct BatchMade {
 pub type OpenedBatchDevice = (Certificate, zeroize::Zeroizing<Vec<u8>>, Vec<NamedFile>);
 
 impl BatchMade {
+    /// What a worker sends for a device: `certificate`, its key's PKCS#8 DER and its files.
+    pub fn new(certificate: &Certificate, key_der: &[u8], files: &[NamedFile]) -> Self {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Self {
+            certificate: b64.encode(certificate.der()),
+            key: b64.encode(key_der),
+            files: files
+                .iter()
+                .map(|f| (f.name.clone(), b64.encode(&f.contents), f.secret))
+                .collect(),
+        }
+    }
+
     /// The certificate, key and files again. The key is not read here (that would recompute its
     /// public key for each of thousands of devices); the certificate is parsed.
     pub fn open(&self) -> Result<OpenedBatchDevice, PkiError> {
@@ -181,8 +195,6 @@ pub fn run_batch_job(
     chunk: usize,
     mut emit: impl FnMut(Vec<BatchMade>),
 ) -> Result<usize, PkiError> {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD;
     let ca = job.ca.restore()?;
     let algorithm = match job.key.as_str() {
         "p256" => super::KeyAlgorithm::EcdsaP256,
@@ -220,14 +232,7 @@ pub fn run_batch_job(
             .ok_or_else(|| PkiError::Signing {
                 detail: "the key file was not made".into(),
             })?;
-        out.push(BatchMade {
-            certificate: b64.encode(made.certificate.der()),
-            key: b64.encode(&key_der),
-            files: files
-                .iter()
-                .map(|f| (f.name.clone(), b64.encode(&f.contents), f.secret))
-                .collect(),
-        });
+        out.push(BatchMade::new(&made.certificate, &key_der, &files));
         if out.len() >= chunk {
             emit(std::mem::take(&mut out));
         }
