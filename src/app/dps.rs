@@ -36,6 +36,21 @@ fn set(state: &UseStateHandle<String>) -> Callback<String> {
     Callback::from(move |v: String| state.set(v))
 }
 
+/// The DPS service API to call, or `None` after saying in `note` why there is none (no
+/// connection string, a malformed one).
+fn service_or_say(
+    service: &Result<crate::iothub::DpsService, crate::iothub::RestError>,
+    note: &UseStateHandle<Option<Outcome>>,
+) -> Option<crate::iothub::DpsService> {
+    match service {
+        Ok(d) => Some(d.clone()),
+        Err(e) => {
+            note.set(Some(Outcome::Failed(e.to_string())));
+            None
+        }
+    }
+}
+
 #[component]
 pub(crate) fn DpsStep(props: &DpsProps) -> Html {
     let settings = (*props.settings).clone();

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
-use super::set;
+use super::{service_or_say, set};
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
 use crate::app::field::{textarea_setter, Field};
@@ -208,9 +208,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             }
             group.reprovision_policy = Some(reprovision_policy(&reprovision));
             group.capabilities = Some(serde_json::json!({ "iotEdge": iot_edge }));
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return fail(e.to_string()),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
             note.set(Some(Outcome::Busy(format!(
@@ -251,9 +250,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 ))));
             }
             confirm.set(false);
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
             yew::platform::spawn_local(async move {
@@ -281,9 +279,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             groups.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
             note.set(Some(Outcome::Busy("Listing the enrollment groups…".into())));

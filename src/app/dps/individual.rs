@@ -7,7 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
-use super::set;
+use super::{service_or_say, set};
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
 use crate::app::field::Field;
@@ -64,9 +64,8 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                     "No device certificate with CN '{id}' was issued on this page: issue it in step 4 (an individual enrollment holds the device's own certificate)."
                 ))));
             };
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note) = (client.clone(), note.clone());
             note.set(Some(Outcome::Busy(format!("Enrolling {id}…"))));
@@ -94,9 +93,8 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         );
         Callback::from(move |_: MouseEvent| {
             let id = registration_id.trim().to_owned();
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note) = (client.clone(), note.clone());
             note.set(Some(Outcome::Busy(format!("Reading {id}'s registration…"))));
@@ -137,9 +135,8 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         );
         Callback::from(move |_: MouseEvent| {
             let id = registration_id.trim().to_owned();
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note) = (client.clone(), note.clone());
             yew::platform::spawn_local(async move {
@@ -171,9 +168,8 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                 ))));
             };
             enrollment.provisioning_status = Some("disabled".to_owned());
-            let dps = match &service {
-                Ok(d) => d.clone(),
-                Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+            let Some(dps) = service_or_say(&service, &note) else {
+                return;
             };
             let (client, note) = (client.clone(), note.clone());
             note.set(Some(Outcome::Busy(format!("Blocking {id} on DPS…"))));
