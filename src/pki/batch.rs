@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use time::OffsetDateTime;
 
-use super::bundle::{device_files, zip_files, NamedFile};
+use super::bundle::{device_files, NamedFile, ZipStream};
 use super::{Certificate, CertificateAuthority, DeviceCertParams, KeyPair, PkiError, ValidityDays};
 use crate::contract::DeviceId;
 
@@ -40,7 +40,8 @@ pub struct BatchIssuer<'a> {
     pending: VecDeque<DeviceId>,
     total: usize,
     made: Vec<DeviceId>,
-    files: Vec<NamedFile>,
+    /// Every made device's files, zipped as they come.
+    zip: ZipStream,
 }
 
 impl<'a> BatchIssuer<'a> {
@@ -57,7 +58,7 @@ impl<'a> BatchIssuer<'a> {
             ca,
             validity,
             total: ids.len(),
-            files: Vec::with_capacity(ids.len() * 4),
+            zip: ZipStream::new(),
             made: Vec::with_capacity(ids.len()),
             pending: ids.into(),
         })
@@ -91,8 +92,10 @@ impl<'a> BatchIssuer<'a> {
             now,
         )?;
         let files = device_files(self.ca, &device_id, &certificate, key)?;
+        for f in &files {
+            self.zip.add(f)?;
+        }
         self.pending.pop_front();
-        self.files.extend(files.iter().cloned());
         self.made.push(device_id.clone());
         Ok(BatchDevice {
             device_id,
@@ -107,7 +110,7 @@ impl<'a> BatchIssuer<'a> {
             return Ok(None);
         }
         Ok(Some(BatchResult {
-            zip: zip_files(&self.files)?,
+            zip: self.zip.finish().concat(),
             stopped_early: self.made.len() < self.total,
             device_ids: self.made,
         }))

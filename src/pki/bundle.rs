@@ -60,6 +60,16 @@ impl ZipTail {
     }
 }
 
+impl std::fmt::Debug for ZipStream {
+    // The contents hold private keys: only their size is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZipStream")
+            .field("files", &self.files)
+            .field("bytes", &(self.offset + self.directory_size))
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for ZipStream {
     fn default() -> Self {
         Self::new()

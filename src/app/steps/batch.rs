@@ -212,7 +212,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                         return;
                     }
                 };
-                let mut issued = Vec::with_capacity(total);
+                let mut issued = Vec::with_capacity(total.min(KEPT_CARDS));
                 let mut failure = None;
                 while let Some(id) = batch.next_id().cloned() {
                     if *stop.borrow() {
@@ -225,18 +225,22 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
                             break;
                         }
                     };
-                    let made = batch
-                        .issue_next(&key, browser::now())
-                        .and_then(|d| card_for(&ca, &d.device_id, d.certificate, d.files, key));
+                    // As in the pool: every device in the zip, the first KEPT_CARDS as cards.
+                    let keep = issued.len() < KEPT_CARDS;
+                    let made = batch.issue_next(&key, browser::now()).and_then(|d| {
+                        keep.then(|| card_for(&ca, &d.device_id, d.certificate, d.files, key))
+                            .transpose()
+                    });
                     match made {
                         Err(e) => {
                             failure = Some(format!("{id}: {e}"));
                             break;
                         }
-                        Ok(card) => issued.push(Rc::new(Issued {
+                        Ok(Some(card)) => issued.push(Rc::new(Issued {
                             in_batch: true,
                             ..(*card).clone()
                         })),
+                        Ok(None) => {}
                     }
                     // Let the page draw the progress and answer clicks between devices.
                     let (n, _) = batch.progress();
