@@ -9,6 +9,8 @@ mod dps;
 mod expiry;
 mod fetch;
 mod field;
+mod first;
+mod handoff;
 mod hooks;
 mod hub;
 mod inspect;
@@ -24,9 +26,30 @@ use yew::prelude::*;
 
 pub use browser::{generate_key, install_panic_hook};
 pub use fetch::Fetch;
+pub use first::start as start_first;
 use state::{Action, Workbench};
 
-/// Mounts the app on `<body>`; what `main` calls.
+/// Takes the page over from the first module ([`first`]): what it made and what was typed in it
+/// carry over ([`handoff`]); the first module's page goes once this one is drawn.
+pub fn take_over(handoff_json: &str) -> Result<(), String> {
+    install_panic_hook();
+    handoff::Handoff::from_json(handoff_json)?.install()?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let root = document
+        .create_element("div")
+        .map_err(|_| "the page could not be drawn")?;
+    document
+        .body()
+        .ok_or("no body")?
+        .append_child(&root)
+        .map_err(|_| "the page could not be drawn")?;
+    yew::Renderer::<App>::with_root(root).render();
+    Ok(())
+}
+
+/// Mounts the whole app on `<body>`.
 pub fn start() {
     install_panic_hook();
     // The page's own "Loading…" goes once the app is there.
@@ -42,7 +65,35 @@ pub fn start() {
 /// The whole page: the seed guide's steps, from the root CA to registered devices.
 #[component]
 pub fn App() -> Html {
-    let bench = use_reducer(Workbench::default);
+    // After the first module handed the page over: what it made, and where the user was.
+    let from_first = use_memo((), |()| handoff::take_from_first());
+    let bench = {
+        let from_first = from_first.clone();
+        use_reducer(move || {
+            let mut bench = std::rc::Rc::new(Workbench::default());
+            if let Some(from) = from_first.as_ref() {
+                if let Some(r) = &from.restored {
+                    bench = yew::Reducible::reduce(
+                        bench,
+                        Action::WorkspaceOpened {
+                            cas: r.cas.clone(),
+                            active: r.active,
+                            devices: r.devices.clone(),
+                        },
+                    );
+                }
+                if let Some(v) = &from.verification {
+                    bench = yew::Reducible::reduce(bench, Action::VerificationIssued(v.clone()));
+                }
+            }
+            (*bench).clone()
+        })
+    };
+    use_effect_with((), move |()| {
+        if let Some(from) = from_first.as_ref() {
+            handoff::finish(from);
+        }
+    });
     let on_ca = {
         let bench = bench.clone();
         Callback::from(move |issued| bench.dispatch(Action::RootCreated(issued)))
@@ -87,47 +138,14 @@ pub fn App() -> Html {
         })
     };
     let ca = bench.ca.clone();
-    let has_ca = ca.is_some();
     // What the later steps list from the devices redraws a task after a change (a batch of
     // thousands would otherwise redraw every step in one long task).
     let devices_later = hooks::use_deferred(bench.devices.clone());
 
     html! {
         <>
-            <header class="masthead">
-                <div class="brand">
-                    <svg class="logo" viewBox="0 0 64 64" aria-hidden="true">
-                        <rect width="64" height="64" rx="14" fill="currentColor" />
-                        <path d="M32 12l16 6v12c0 11-7 19-16 22-9-3-16-11-16-22V18z" fill="#fff" />
-                        <path d="M25 32l5 5 10-11" stroke="currentColor" stroke-width="4" fill="none" stroke-linecap="round" stroke-linejoin="round" />
-                    </svg>
-                    <div>
-                        <h1>{"hubcert"}</h1>
-                        <p class="tagline">{"X.509 certificates for Azure IoT Hub, made in your browser."}</p>
-                    </div>
-                </div>
-                <p class="privacy" role="note">
-                    {"Keys are generated on this page and never leave it. Nothing is stored unless you save an encrypted workspace: download what you keep. Hub calls go only to the endpoints you set."}
-                </p>
-            </header>
-            <nav class="stepper" aria-label="Steps">
-                <ol>
-                    <li class={classes!(has_ca.then_some("done"))}><a href="#step-ca">{"1 · Root CA"}</a></li>
-                    <li><a href="#step-hub">{"2 · Connect"}</a></li>
-                    <li class={classes!(bench.verification.is_some().then_some("done"))}><a href="#step-upload">{"3 · Upload & verify"}</a></li>
-                    <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
-                    <li><a href="#step-register">{"5 · Register"}</a></li>
-                    <li><a href="#step-device-test">{"6 · Test a device"}</a></li>
-                    <li><a href="#step-dps">{"7 · DPS"}</a></li>
-                    <li><a href="#step-decode">{"Decode an error"}</a></li>
-                    <li><a href="#step-inspect">{"Inspect"}</a></li>
-                    <li><a href="#step-expiry">{"Expiry"}</a></li>
-                    <li><a href="#step-renew">{"Renew"}</a></li>
-                    <li><a href="#step-rollover">{"Roll over"}</a></li>
-                    <li><a href="#step-revoke">{"Revoke"}</a></li>
-                    <li><a href="#step-workspace">{"Keep"}</a></li>
-                </ol>
-            </nav>
+            <Masthead />
+            <Stepper bench={bench.clone()} first=false />
             <main>
                 <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
                 <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
@@ -146,12 +164,78 @@ pub fn App() -> Html {
                 <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} />
                 <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} />
             </main>
-            <footer class="footnote">
-                <p>{"Replaces the OpenSSL and az steps of the guide: "}
-                   <code>{"openssl genrsa / req -x509 / x509 -req"}</code>{" and "}<code>{"az iot hub certificate / device-identity"}</code>
-                   {". Every certificate made here verifies with "}<code>{"openssl verify -CAfile root-ca.pem"}</code>{"."}</p>
-                <offline::OfflineStatus />
-            </footer>
+            <Footer />
         </>
+    }
+}
+
+/// The page's name and what it promises about keys.
+#[component]
+pub(crate) fn Masthead() -> Html {
+    html! {
+        <header class="masthead">
+            <div class="brand">
+                <svg class="logo" viewBox="0 0 64 64" aria-hidden="true">
+                    <rect width="64" height="64" rx="14" fill="currentColor" />
+                    <path d="M32 12l16 6v12c0 11-7 19-16 22-9-3-16-11-16-22V18z" fill="#fff" />
+                    <path d="M25 32l5 5 10-11" stroke="currentColor" stroke-width="4" fill="none" stroke-linecap="round" stroke-linejoin="round" />
+                </svg>
+                <div>
+                    <h1>{"hubcert"}</h1>
+                    <p class="tagline">{"X.509 certificates for Azure IoT Hub, made in your browser."}</p>
+                </div>
+            </div>
+            <p class="privacy" role="note">
+                {"Keys are generated on this page and never leave it. Nothing is stored unless you save an encrypted workspace: download what you keep. Hub calls go only to the endpoints you set."}
+            </p>
+        </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct StepperProps {
+    pub(crate) bench: UseReducerHandle<Workbench>,
+    /// The first module's page: the steps it does not have yet link to where they will appear.
+    pub(crate) first: bool,
+}
+
+/// The steps as links, the ones done marked.
+#[component]
+pub(crate) fn Stepper(props: &StepperProps) -> Html {
+    let bench = &props.bench;
+    let has_ca = bench.ca.is_some();
+    let later = |anchor: &'static str| if props.first { "#step-hub" } else { anchor };
+    html! {
+        <nav class="stepper" aria-label="Steps">
+            <ol>
+                <li class={classes!(has_ca.then_some("done"))}><a href="#step-ca">{"1 · Root CA"}</a></li>
+                <li><a href="#step-hub">{"2 · Connect"}</a></li>
+                <li class={classes!(bench.verification.is_some().then_some("done"))}><a href={later("#step-upload")}>{"3 · Upload & verify"}</a></li>
+                <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
+                <li><a href={later("#step-register")}>{"5 · Register"}</a></li>
+                <li><a href={later("#step-device-test")}>{"6 · Test a device"}</a></li>
+                <li><a href={later("#step-dps")}>{"7 · DPS"}</a></li>
+                <li><a href={later("#step-decode")}>{"Decode an error"}</a></li>
+                <li><a href={later("#step-inspect")}>{"Inspect"}</a></li>
+                <li><a href={later("#step-expiry")}>{"Expiry"}</a></li>
+                <li><a href={later("#step-renew")}>{"Renew"}</a></li>
+                <li><a href={later("#step-rollover")}>{"Roll over"}</a></li>
+                <li><a href={later("#step-revoke")}>{"Revoke"}</a></li>
+                <li><a href={later("#step-workspace")}>{"Keep"}</a></li>
+            </ol>
+        </nav>
+    }
+}
+
+/// What the page replaces, and which build runs.
+#[component]
+pub(crate) fn Footer() -> Html {
+    html! {
+        <footer class="footnote">
+            <p>{"Replaces the OpenSSL and az steps of the guide: "}
+               <code>{"openssl genrsa / req -x509 / x509 -req"}</code>{" and "}<code>{"az iot hub certificate / device-identity"}</code>
+               {". Every certificate made here verifies with "}<code>{"openssl verify -CAfile root-ca.pem"}</code>{"."}</p>
+            <offline::OfflineStatus />
+        </footer>
     }
 }

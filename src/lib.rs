@@ -16,4 +16,6 @@ pub mod mqtt;
 pub mod pki;
 
 #[cfg(target_arch = "wasm32")]
+// Without `full` (the page's first module), the parts only the whole app draws are left unused.
+#[cfg_attr(not(feature = "full"), allow(dead_code, unused_imports))]
 pub mod app;

@@ -100,11 +100,18 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
                 </p>
             }
             if let Some(pfx) = &issued.pfx {
-                <PfxExport id={format!("{}-pfx", props.id)} pfx={pfx.clone()} certificate={issued.certificate.clone()} />
+                if cfg!(feature = "full") {
+                    <PfxExport id={format!("{}-pfx", props.id)} pfx={pfx.clone()} certificate={issued.certificate.clone()} />
+                } else {
+                    <crate::app::first::Later id={format!("{}-pfx", props.id)} class="pfx" summary={PFX_SUMMARY} />
+                }
             }
         </article>
     }
 }
+
+const PFX_SUMMARY: &str =
+    "Password-protected: PKCS#12 (.pfx) for Windows, macOS, browsers and Android, or an encrypted key";
 
 #[derive(Properties)]
 struct PfxProps {
@@ -235,8 +242,8 @@ fn PfxExport(props: &PfxProps) -> Html {
     let pw_id = format!("{}-password", props.id);
     let preset_id = format!("{}-preset", props.id);
     html! {
-        <details class="pfx">
-            <summary>{"Password-protected: PKCS#12 (.pfx) for Windows, macOS, browsers and Android, or an encrypted key"}</summary>
+        <details class="pfx" id={props.id.clone()}>
+            <summary>{PFX_SUMMARY}</summary>
             <div class="grid">
                 <div class="field">
                     <label for={pw_id.clone()}>{"Password"}</label>

@@ -24,7 +24,7 @@ pub(crate) use revoke::RevokeStep;
 pub(crate) use rollover::RolloverStep;
 pub(crate) use root_ca::RootCaStep;
 pub(crate) use verification::VerificationStep;
-pub(crate) use workspace::{Restored, WorkspaceStep};
+pub(crate) use workspace::{restore, workspace_of, Restored, WorkspaceStep};
 
 use std::rc::Rc;
 
@@ -177,9 +177,39 @@ fn KeySelect(props: &KeySelectProps) -> Html {
     }
 }
 
+/// As [`use_text`] for the field `id`, starting from what it held in the page's first module
+/// when the page came from there.
+#[hook]
+fn use_draft(
+    id: &'static str,
+    initial: &'static str,
+) -> (UseStateHandle<String>, Callback<String>) {
+    let state = use_state(|| super::handoff::draft(id).unwrap_or_else(|| initial.to_owned()));
+    let set = {
+        let state = state.clone();
+        Callback::from(move |v: String| state.set(v))
+    };
+    (state, set)
+}
+
 #[hook]
 fn use_key() -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
-    let state = use_state(|| KeyAlgorithm::EcdsaP256);
+    use_key_draft("")
+}
+
+/// As [`use_key`] for the chooser `id`, starting from what the first module's chooser held.
+#[hook]
+fn use_key_draft(id: &'static str) -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
+    let state = use_state(|| {
+        super::handoff::draft(id)
+            .and_then(|v| {
+                KEY_CHOICES
+                    .iter()
+                    .find(|(c, ..)| *c == v)
+                    .map(|(_, k, _)| *k)
+            })
+            .unwrap_or(KeyAlgorithm::EcdsaP256)
+    });
     let set = {
         let state = state.clone();
         Callback::from(move |k| state.set(k))
@@ -203,6 +233,12 @@ fn with_key(
     job: &KeyJobHandle,
     then: impl FnOnce(Result<KeyPair, String>) + 'static,
 ) {
+    if !cfg!(feature = "full") && algorithm != KeyAlgorithm::EcdsaP256 {
+        then(Err(format!(
+            "{algorithm} keys come with the rest of hubcert, which is loading: in a moment the page switches to it with what you typed here; then press the button again."
+        )));
+        return;
+    }
     if !algorithm.is_rsa() {
         then(KeyPair::generate(algorithm).map_err(|e| e.to_string()));
         return;
@@ -331,12 +367,16 @@ fn ca_card(
         downloads.push(Download::pem("chain.pem".into(), &ca.chain_pem(), false));
     }
     // The CA and the CAs above it as one .p7b, for Windows' certificate import.
-    let mut bundle = vec![ca.certificate().clone()];
-    bundle.extend(ca.issuers().iter().cloned());
-    downloads.push(Download::p7b(
-        format!("{stem}.p7b"),
-        crate::pki::write_pkcs7(&bundle)?,
-    ));
+    // (The whole app only: its writer is not in the page's first module.)
+    #[cfg(feature = "full")]
+    {
+        let mut bundle = vec![ca.certificate().clone()];
+        bundle.extend(ca.issuers().iter().cloned());
+        downloads.push(Download::p7b(
+            format!("{stem}.p7b"),
+            crate::pki::write_pkcs7(&bundle)?,
+        ));
+    }
     let shown = issued_with_pfx(
         title,
         ca.certificate().clone(),

@@ -389,7 +389,7 @@ fn describe_key(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> String {
 }
 
 /// RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
-fn rsa_modulus_bits(public_key: &[u8]) -> Option<usize> {
+pub(super) fn rsa_modulus_bits(public_key: &[u8]) -> Option<usize> {
     #[derive(der::Sequence)]
     struct RsaPublicKey<'a> {
         modulus: der::asn1::UintRef<'a>,

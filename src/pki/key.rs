@@ -3,8 +3,10 @@ use std::fmt;
 use p256::ecdsa::{signature::Signer, DerSignature, SigningKey as P256SigningKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use p384::ecdsa::{DerSignature as P384DerSignature, SigningKey as P384SigningKey};
+#[cfg(feature = "rsa")]
 use rsa::pkcs1v15::SigningKey as RsaSigningKey;
 use sha1::{Digest, Sha1};
+#[cfg(feature = "rsa")]
 use sha2::Sha256;
 
 use super::armor::pem_rfc7468_decode;
@@ -64,7 +66,19 @@ impl fmt::Display for KeyAlgorithm {
 enum Secret {
     P256(P256SigningKey),
     P384(P384SigningKey),
+    #[cfg(feature = "rsa")]
     Rsa(Box<RsaSigningKey<Sha256>>),
+}
+
+/// What a build without RSA (the page's first module) says to an RSA key; the page never gets
+/// there (it offers RSA only once the whole app is loaded).
+#[cfg(not(feature = "rsa"))]
+fn without_rsa() -> PkiError {
+    PkiError::UnsupportedKey {
+        kind: Unsupported::Algorithm {
+            oid: OID_RSA_ENCRYPTION,
+        },
+    }
 }
 
 /// A private key and its public half, usable by rcgen to sign.
@@ -111,8 +125,14 @@ impl KeyPair {
         Err(PkiError::Random)
     }
 
+    #[cfg(not(feature = "rsa"))]
+    fn generate_rsa(_bits: u16) -> Result<Self, PkiError> {
+        Err(without_rsa())
+    }
+
     /// Makes an RSA key with RustCrypto `rsa` (e = 65537). Seconds natively for 4096 bits and
     /// much longer in WebAssembly: the browser asks WebCrypto instead and reads its PKCS#8.
+    #[cfg(feature = "rsa")]
     fn generate_rsa(bits: u16) -> Result<Self, PkiError> {
         if !KeyAlgorithm::RSA_SIZES.contains(&bits) {
             return Err(PkiError::UnsupportedKey {
@@ -132,6 +152,7 @@ impl KeyPair {
         Self::from_rsa(key)
     }
 
+    #[cfg(feature = "rsa")]
     fn from_rsa(key: rsa::RsaPrivateKey) -> Result<Self, PkiError> {
         use rsa::pkcs1::EncodeRsaPublicKey;
         use rsa::traits::PublicKeyParts;
@@ -162,6 +183,13 @@ impl KeyPair {
     }
 
     /// Reads a PKCS#1 RSA private key (`-----BEGIN RSA PRIVATE KEY-----`, `openssl genrsa -traditional`).
+    #[cfg(not(feature = "rsa"))]
+    pub fn from_pkcs1_pem(_pem: &str) -> Result<Self, PkiError> {
+        Err(without_rsa())
+    }
+
+    /// Reads a PKCS#1 RSA private key (`-----BEGIN RSA PRIVATE KEY-----`, `openssl genrsa -traditional`).
+    #[cfg(feature = "rsa")]
     pub fn from_pkcs1_pem(pem: &str) -> Result<Self, PkiError> {
         use rsa::pkcs1::DecodeRsaPrivateKey;
         let (label, der) = pem_rfc7468_decode(pem, "RSA PRIVATE KEY")?;
@@ -206,11 +234,17 @@ impl KeyPair {
         use der::Decode;
         if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
             if info.algorithm.oid == OID_RSA_ENCRYPTION {
-                let key =
-                    rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| PkiError::KeyInvalid {
-                        detail: format!("not a valid RSA key ({e})"),
+                #[cfg(not(feature = "rsa"))]
+                return Err(without_rsa());
+                #[cfg(feature = "rsa")]
+                {
+                    let key = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| {
+                        PkiError::KeyInvalid {
+                            detail: format!("not a valid RSA key ({e})"),
+                        }
                     })?;
-                return Self::from_rsa(key);
+                    return Self::from_rsa(key);
+                }
             }
             if info.algorithm.oid != OID_EC_PUBLIC_KEY {
                 return Err(PkiError::UnsupportedKey {
@@ -267,6 +301,7 @@ impl KeyPair {
         match &self.secret {
             Secret::P256(k) => k.to_pkcs8_der(),
             Secret::P384(k) => k.to_pkcs8_der(),
+            #[cfg(feature = "rsa")]
             Secret::Rsa(k) => k.to_pkcs8_der(),
         }
         .map(|doc| zeroize::Zeroizing::new(doc.as_bytes().to_vec()))
@@ -280,6 +315,7 @@ impl KeyPair {
         match &self.secret {
             Secret::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
             Secret::P384(k) => k.to_pkcs8_pem(LineEnding::LF),
+            #[cfg(feature = "rsa")]
             Secret::Rsa(k) => k.to_pkcs8_pem(LineEnding::LF),
         }
         .map(|pem| zeroize::Zeroizing::new(pem.as_str().to_owned()))
@@ -360,6 +396,7 @@ impl KeyPair {
         match self.secret {
             Secret::P256(_) => KeyAlgorithm::EcdsaP256,
             Secret::P384(_) => KeyAlgorithm::EcdsaP384,
+            #[cfg(feature = "rsa")]
             Secret::Rsa(ref k) => {
                 use rsa::traits::PublicKeyParts;
                 // from_rsa refused anything wider than u16.
@@ -389,6 +426,7 @@ impl rcgen::PublicKeyData for KeyPair {
         match self.secret {
             Secret::P256(_) => &rcgen::PKCS_ECDSA_P256_SHA256,
             Secret::P384(_) => &rcgen::PKCS_ECDSA_P384_SHA384,
+            #[cfg(feature = "rsa")]
             Secret::Rsa(_) => &rcgen::PKCS_RSA_SHA256,
         }
     }
@@ -407,6 +445,7 @@ impl rcgen::SigningKey for KeyPair {
                     k.try_sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)?;
                 Ok(signature.as_bytes().to_vec())
             }
+            #[cfg(feature = "rsa")]
             Secret::Rsa(k) => {
                 // Blinded with fresh randomness, so the time a signature takes says nothing
                 // about the private exponent.

@@ -4,8 +4,11 @@
 
 use der::oid::ObjectIdentifier;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
+#[cfg(feature = "rsa")]
 use rsa::signature::Verifier;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+#[cfg(feature = "rsa")]
+use sha2::Sha512;
+use sha2::{Digest, Sha256, Sha384};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
 use super::authority::KeyId;
@@ -50,11 +53,18 @@ impl KeyKind {
     pub(super) fn of(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, UnknownKey> {
         let alg = &spki.algorithm;
         if alg.oid == OID_RSA_ENCRYPTION {
-            use rsa::pkcs1::DecodeRsaPublicKey;
-            use rsa::traits::PublicKeyParts;
-            let key = rsa::RsaPublicKey::from_pkcs1_der(spki.subject_public_key.raw_bytes())
-                .map_err(|_| UnknownKey::Rsa(None))?;
-            let bits = key.n().bits() as usize;
+            #[cfg(feature = "rsa")]
+            let bits = {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                use rsa::traits::PublicKeyParts;
+                let key = rsa::RsaPublicKey::from_pkcs1_der(spki.subject_public_key.raw_bytes())
+                    .map_err(|_| UnknownKey::Rsa(None))?;
+                key.n().bits() as usize
+            };
+            // Without RSA (the page's first module): the modulus read as DER.
+            #[cfg(not(feature = "rsa"))]
+            let bits = super::certificate::rsa_modulus_bits(spki.subject_public_key.raw_bytes())
+                .ok_or(UnknownKey::Rsa(None))?;
             return match u16::try_from(bits) {
                 Ok(b) if bits >= RSA_MIN_BITS => Ok(Self::Rsa(b)),
                 _ => Err(UnknownKey::Rsa(Some(bits))),
@@ -191,6 +201,9 @@ pub(super) fn verify(
             p384::ecdsa::Signature::from_der(sig)
                 .is_ok_and(|s| vk.verify_prehash(&digest, &s).is_ok())
         }
+        #[cfg(not(feature = "rsa"))]
+        (KeyKind::Rsa(_), None) => return Err(Unverifiable::SignatureAlgorithm(*algorithm)),
+        #[cfg(feature = "rsa")]
         (KeyKind::Rsa(_), None) => {
             use rsa::pkcs1::DecodeRsaPublicKey;
             use rsa::pkcs1v15::{Signature, VerifyingKey};

@@ -72,9 +72,9 @@ pub(crate) struct DeviceProps {
 /// Step 3: device certificates (`openssl genrsa` + `req` + `x509 -req`, CN = device id).
 #[component]
 pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
-    let (id, set_id) = use_text("sensor-device-01");
-    let (days, set_days) = use_text("365");
-    let (key, set_key) = use_key();
+    let (id, set_id) = use_draft("d-id", "sensor-device-01");
+    let (days, set_days) = use_draft("d-days", "365");
+    let (key, set_key) = use_key_draft("d-key");
     let job = use_state(|| None::<KeyJob>);
     let errors = use_state(FormErrors::default);
 
@@ -147,8 +147,13 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                     <button type="submit" class="primary" id="d-create" disabled={job.is_some()}>{"Issue device certificate"}</button>
                 </div>
             </form>
-            <BatchStep ca={props.ca.clone()} onbatch={props.onbatch.clone()} />
-            <CsrStep ca={props.ca.clone()} onissued={props.onissued.clone()} />
+            if cfg!(feature = "full") {
+                <BatchStep ca={props.ca.clone()} onbatch={props.onbatch.clone()} />
+                <CsrStep ca={props.ca.clone()} onissued={props.onissued.clone()} />
+            } else {
+                <crate::app::first::Later id="batch" class="card import" summary="Or issue for many devices at once (one zip)" />
+                <crate::app::first::Later id="csr" class="card import" summary="Or sign a CSR made on the device (its key never leaves it), or make a key and CSR" />
+            }
             { for props.issued.iter().filter(|i| !i.in_batch).map(|i| html! {
                 <CertificateCard key={i.serial} id={format!("device-{}", i.serial)} issued={i.clone()} />
             }) }

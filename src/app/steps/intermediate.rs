@@ -23,9 +23,9 @@ pub(crate) struct IntermediateProps {
 /// Optional intermediate CAs under the root, and the choice of which CA signs.
 #[component]
 pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
-    let (cn, set_cn) = use_text("IoT Intermediate CA");
-    let (days, set_days) = use_text("1825");
-    let (key, set_key) = use_key();
+    let (cn, set_cn) = use_draft("im-cn", "IoT Intermediate CA");
+    let (days, set_days) = use_draft("im-days", "1825");
+    let (key, set_key) = use_key_draft("im-key");
     let job = use_state(|| None::<KeyJob>);
     let path_len = use_state(|| "0".to_owned());
     let errors = use_state(FormErrors::default);

@@ -31,11 +31,11 @@ pub(crate) struct RootCaProps {
 /// Step 1: a root CA (`openssl genrsa` + `openssl req -x509`).
 #[component]
 pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
-    let (cn, set_cn) = use_text("IoT Root CA");
-    let (org, set_org) = use_text("MyOrg");
-    let (country, set_country) = use_text("US");
-    let (days, set_days) = use_text("3650");
-    let (key, set_key) = use_key();
+    let (cn, set_cn) = use_draft("ca-cn", "IoT Root CA");
+    let (org, set_org) = use_draft("ca-org", "MyOrg");
+    let (country, set_country) = use_draft("ca-country", "US");
+    let (days, set_days) = use_draft("ca-days", "3650");
+    let (key, set_key) = use_key_draft("ca-key");
     let job = use_state(|| None::<KeyJob>);
     let errors = use_state(FormErrors::default);
 
@@ -128,7 +128,11 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
                     }
                 </div>
             </form>
-            <ImportCa oncreated={props.oncreated.clone()} />
+            if cfg!(feature = "full") {
+                <ImportCa oncreated={props.oncreated.clone()} />
+            } else {
+                <crate::app::first::Later id="ca-import" class="card import" summary="Or import an existing CA (certificate and key, or a .pfx)" />
+            }
             if let Some(issued) = &props.issued {
                 <CertificateCard id="ca-result" issued={issued.clone()} />
             }

@@ -12,8 +12,8 @@ pub(crate) struct VerificationProps {
 /// Step 2: the proof-of-possession certificate (`openssl req` + `openssl x509 -req`, CN = code).
 #[component]
 pub(crate) fn VerificationStep(props: &VerificationProps) -> Html {
-    let (code, set_code) = use_text("");
-    let (days, set_days) = use_text("1");
+    let (code, set_code) = use_draft("v-code", "");
+    let (days, set_days) = use_draft("v-days", "1");
     let errors = use_state(FormErrors::default);
 
     let onsubmit = {

@@ -1,0 +1,262 @@
+//! The page's first module: what the first screen needs, small enough to open fast on a slow link
+//! (steps 1 to 4 with ECDSA P-256 keys made here). Once it is drawn it loads the whole app
+//! (`hubcert-full.js` and its WebAssembly) and hands the page over ([`super::handoff`]): what the
+//! user made and typed carries over. A part only the whole app has (importing a CA, RSA keys,
+//! batches, CSRs, `.pfx`, the hub and everything after) shows as loading until then.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use super::handoff::{Handoff, FIRST_ROOT};
+use super::state::{Action, Workbench};
+use super::{steps, Footer, Masthead, Stepper};
+
+#[wasm_bindgen(inline_js = r#"
+export function load_full(base) {
+  const js = new URL("hubcert-full.js", base).href;
+  const wasm = new URL("hubcert-full_bg.wasm", base).href;
+  return import(js).then((m) => m.default({ module_or_path: wasm }).then(() => m));
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn load_full(base: &str) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Where the rest of the app is.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Rest {
+    Loading,
+    /// Loaded: the page is being handed over.
+    Ready,
+    Failed(String),
+}
+
+/// What the parts that only the whole app has use to ask for it.
+#[derive(Clone, PartialEq)]
+pub(crate) struct FirstContext {
+    pub(crate) rest: Rest,
+    /// The user opened the part with this id: the whole app opens it again.
+    pub(crate) ask: Callback<String>,
+    pub(crate) retry: Callback<()>,
+}
+
+thread_local! {
+    static FULL: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Mounts the first module's page and starts loading the rest.
+pub fn start() {
+    super::install_panic_hook();
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(root) = document.create_element("div") else {
+        return;
+    };
+    root.set_id(FIRST_ROOT);
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&root);
+    }
+    if let Some(loading) = document.get_element_by_id("loading") {
+        loading.remove();
+    }
+    if let Some(html) = document.document_element() {
+        let _ = html.set_attribute("data-app", "first");
+    }
+    yew::Renderer::<FirstApp>::with_root(root).render();
+}
+
+fn describe(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "it did not load".into())
+}
+
+async fn fetch_full() -> Result<(), String> {
+    // One paint of the first screen before the download competes with it.
+    super::browser::sleep(0).await;
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .ok_or("the page has no address")?;
+    let promise = load_full(&base).map_err(|e| describe(&e))?;
+    let module = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| describe(&e))?;
+    FULL.with(|f| *f.borrow_mut() = Some(module));
+    Ok(())
+}
+
+/// Hands the page to the loaded whole app.
+fn hand_over(bench: &Workbench, open: Option<String>) -> Result<(), String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let root = document
+        .get_element_by_id(FIRST_ROOT)
+        .ok_or("the page is gone")?;
+    let json = Handoff::of_page(bench, &root, open)?.to_json()?;
+    let module = FULL
+        .with(|f| f.borrow().clone())
+        .ok_or("the rest of hubcert is not loaded")?;
+    let start = js_sys::Reflect::get(&module, &"start_with".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("the rest of hubcert has no entry point (a mixed deployment? reload the page)")?;
+    start
+        .call1(&JsValue::NULL, &JsValue::from_str(&json))
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
+/// The first screen: steps 1 to 4, then where the rest of the app appears.
+#[component]
+pub fn FirstApp() -> Html {
+    let bench = use_reducer(Workbench::default);
+    let rest = use_state(|| Rest::Loading);
+    let asked = use_mut_ref(|| None::<String>);
+    let attempt = use_state(|| 0u32);
+    {
+        let rest = rest.clone();
+        use_effect_with(*attempt, move |_| {
+            rest.set(Rest::Loading);
+            yew::platform::spawn_local(async move {
+                rest.set(match fetch_full().await {
+                    Ok(()) => Rest::Ready,
+                    Err(e) => Rest::Failed(e),
+                });
+            });
+        });
+    }
+    {
+        let (bench, asked, rest) = (bench.clone(), asked.clone(), rest.clone());
+        use_effect_with((*rest).clone(), move |state| {
+            if *state == Rest::Ready {
+                if let Err(e) = hand_over(&bench, asked.borrow().clone()) {
+                    rest.set(Rest::Failed(e));
+                }
+            }
+        });
+    }
+    let context = FirstContext {
+        rest: (*rest).clone(),
+        ask: {
+            let asked = asked.clone();
+            Callback::from(move |id: String| *asked.borrow_mut() = Some(id))
+        },
+        retry: {
+            let attempt = attempt.clone();
+            Callback::from(move |()| attempt.set(*attempt + 1))
+        },
+    };
+    let on_ca = {
+        let bench = bench.clone();
+        Callback::from(move |issued| bench.dispatch(Action::RootCreated(issued)))
+    };
+    let on_device = {
+        let bench = bench.clone();
+        Callback::from(move |issued| bench.dispatch(Action::DeviceIssued(issued)))
+    };
+    let on_batch = {
+        let bench = bench.clone();
+        Callback::from(move |batch| bench.dispatch(Action::DevicesIssued(batch)))
+    };
+    let on_intermediate = {
+        let bench = bench.clone();
+        Callback::from(move |made| bench.dispatch(Action::IntermediateCreated(made)))
+    };
+    let on_select_ca = {
+        let bench = bench.clone();
+        Callback::from(move |i| bench.dispatch(Action::SelectCa(i)))
+    };
+    let on_verification = {
+        let bench = bench.clone();
+        Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
+    };
+    let ca = bench.ca.clone();
+    html! {
+        <ContextProvider<FirstContext> context={context}>
+            <Masthead />
+            <Stepper bench={bench.clone()} first=true />
+            <main>
+                <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
+                <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
+                <section class="step" id="step-hub" aria-labelledby="step-hub-title">
+                    <div class="step-head">
+                        <span class="step-no" aria-hidden="true">{"2"}</span>
+                        <div>
+                            <h2 id="step-hub-title">{"Connect, upload, register, test"}</h2>
+                            <p class="lede">{"The hub and DPS steps, the device test, the inspector, expiry, renewal, rollover, revocation and the encrypted workspace come with the rest of hubcert. Steps 1 to 4 work now; what you make here carries over."}</p>
+                        </div>
+                    </div>
+                    <RestStatus />
+                </section>
+                <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
+                <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
+            </main>
+            <Footer />
+        </ContextProvider<FirstContext>>
+    }
+}
+
+/// "Loading the rest of hubcert…", or why it did not load and a way to try again.
+#[component]
+pub(crate) fn RestStatus() -> Html {
+    let Some(context) = use_context::<FirstContext>() else {
+        return html! {};
+    };
+    match &context.rest {
+        Rest::Loading | Rest::Ready => html! {
+            <p class="progress rest-status" role="status" aria-live="polite">
+                <span class="spinner" aria-hidden="true"></span>
+                <span>{"Loading the rest of hubcert (about 0.9 MB, once; then kept for offline use)…"}</span>
+            </p>
+        },
+        Rest::Failed(why) => {
+            let retry = context.retry.clone();
+            html! {
+                <div class="rest-status" role="alert">
+                    <p class="error">{format!("The rest of hubcert did not load: {why}. Steps 1 to 4 still work; check the connection, then try again.")}</p>
+                    <button type="button" class="secondary" id="rest-retry" onclick={Callback::from(move |_| retry.emit(()))}>{"Try again"}</button>
+                </div>
+            }
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct LaterProps {
+    /// The id the whole app's part has: it opens there after the handover.
+    pub(crate) id: AttrValue,
+    pub(crate) summary: AttrValue,
+    #[prop_or_default]
+    pub(crate) class: Classes,
+}
+
+/// A part only the whole app has, in the first module: a `<details>` like the part itself that,
+/// opened, asks for it (it opens again once the page is handed over).
+#[component]
+pub(crate) fn Later(props: &LaterProps) -> Html {
+    let context = use_context::<FirstContext>();
+    let ontoggle = {
+        let (context, id) = (context.clone(), props.id.to_string());
+        Callback::from(move |e: Event| {
+            let open = e
+                .target_dyn_into::<web_sys::HtmlDetailsElement>()
+                .is_some_and(|d| d.open());
+            if let (true, Some(c)) = (open, &context) {
+                c.ask.emit(id.clone());
+            }
+        })
+    };
+    html! {
+        <details class={props.class.clone()} id={props.id.clone()} {ontoggle}>
+            <summary>{props.summary.clone()}</summary>
+            <RestStatus />
+        </details>
+    }
+}

@@ -1,0 +1,224 @@
+//! From the page's first module to the whole app.
+//!
+//! The page opens with a small module (bin `hubcert`, this crate built without its `full`
+//! feature: steps 1 to 4 with ECDSA P-256 keys, [`super::first`]) and, once its first screen
+//! works, loads the whole app (bin `hubcert-full`) in the background and hands the page over to
+//! it. The two are separate WebAssembly instances with separate memories: what passes between them
+//! is a [`Handoff`] as JSON, in this page's memory only. It holds the page's CAs and devices as a
+//! workspace document (the one the encrypted workspace seals), the verification certificate, what
+//! the user typed into the forms, where the focus and the scroll were, and which part they opened
+//! that made the page bring in the rest.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+
+use super::state::{Issued, Workbench};
+use crate::pki::{Certificate, Workspace};
+
+/// The element the first module draws into; the whole app removes it when it has drawn.
+pub(crate) const FIRST_ROOT: &str = "app-first";
+
+/// What the first module passes to the whole app.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Handoff {
+    /// The page's CAs (with their keys) and devices.
+    pub(crate) workspace: Option<Workspace>,
+    /// The verification certificate, PEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) verification: Option<String>,
+    /// What the forms hold, by field id.
+    #[serde(default)]
+    pub(crate) drafts: BTreeMap<String, String>,
+    /// The field that had the focus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) focus: Option<Focus>,
+    #[serde(default)]
+    pub(crate) scroll_y: f64,
+    /// The part (a `<details>` id) the user opened that only the whole app has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) open: Option<String>,
+}
+
+/// A focused field and its selection.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Focus {
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) start: Option<u32>,
+    #[serde(default)]
+    pub(crate) end: Option<u32>,
+}
+
+/// What the whole app starts from when the first module handed it the page.
+pub(crate) struct FromFirst {
+    pub(crate) restored: Option<super::steps::Restored>,
+    pub(crate) verification: Option<Rc<Issued>>,
+    pub(crate) focus: Option<Focus>,
+    pub(crate) scroll_y: f64,
+    pub(crate) open: Option<String>,
+}
+
+thread_local! {
+    static DRAFTS: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+    static FROM_FIRST: RefCell<Option<FromFirst>> = const { RefCell::new(None) };
+}
+
+/// What the field `id` held in the first module, if the page came from there.
+pub(crate) fn draft(id: &str) -> Option<String> {
+    DRAFTS.with(|d| d.borrow().get(id).cloned())
+}
+
+/// What the whole app starts from, once (the first mount after a handoff).
+pub(crate) fn take_from_first() -> Option<FromFirst> {
+    FROM_FIRST.with(|f| f.borrow_mut().take())
+}
+
+impl Handoff {
+    /// The page as the first module holds it, with the forms' contents read from `root`.
+    pub(crate) fn of_page(
+        bench: &Workbench,
+        root: &web_sys::Element,
+        open: Option<String>,
+    ) -> Result<Self, String> {
+        let workspace = super::steps::workspace_of(bench, &super::settings::HubSettings::default())
+            .map_err(|e| e.to_string())?;
+        let mut drafts = BTreeMap::new();
+        let fields = root
+            .query_selector_all("input[id], select[id], textarea[id]")
+            .map_err(|_| "the page's fields could not be read".to_owned())?;
+        for i in 0..fields.length() {
+            let Some(node) = fields.item(i) else { continue };
+            if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
+                // Files cannot be carried over; passwords are not copied around.
+                if !matches!(input.type_().as_str(), "file" | "password") {
+                    drafts.insert(input.id(), input.value());
+                }
+            } else if let Some(select) = node.dyn_ref::<web_sys::HtmlSelectElement>() {
+                drafts.insert(select.id(), select.value());
+            } else if let Some(area) = node.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                drafts.insert(area.id(), area.value());
+            }
+        }
+        let window = web_sys::window();
+        let focus = window
+            .as_ref()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .filter(|e| !e.id().is_empty() && root.contains(Some(e)))
+            .map(|e| {
+                let selection = e.dyn_ref::<web_sys::HtmlInputElement>().map(|i| {
+                    (
+                        i.selection_start().ok().flatten(),
+                        i.selection_end().ok().flatten(),
+                    )
+                });
+                let (start, end) = selection.unwrap_or_default();
+                Focus {
+                    id: e.id(),
+                    start,
+                    end,
+                }
+            });
+        Ok(Self {
+            workspace: (!bench.cas.is_empty() || !bench.devices.is_empty()).then_some(workspace),
+            verification: bench.verification.as_ref().map(|v| v.certificate.pem()),
+            drafts,
+            focus,
+            scroll_y: window.and_then(|w| w.scroll_y().ok()).unwrap_or(0.0),
+            open,
+        })
+    }
+
+    /// The JSON passed to the whole app; it holds private keys and is wiped when dropped.
+    pub(crate) fn to_json(&self) -> Result<zeroize::Zeroizing<String>, String> {
+        serde_json::to_string(self)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Reads what the first module passed; brings back every CA and device or refuses.
+    pub(crate) fn from_json(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| format!("the page's state did not read back: {e}"))
+    }
+
+    /// Makes this what the next mount of [`super::App`] starts from.
+    pub(crate) fn install(self) -> Result<(), String> {
+        let restored = self
+            .workspace
+            .as_ref()
+            .map(|w| super::steps::restore(w).map_err(|e| e.to_string()))
+            .transpose()?;
+        let verification = self
+            .verification
+            .as_deref()
+            .map(|pem| {
+                let certificate = Certificate::from_pem(pem).map_err(|e| e.to_string())?;
+                super::steps::issued(
+                    "Verification certificate".into(),
+                    certificate,
+                    vec![super::state::Download::pem(
+                        "verification.pem".into(),
+                        pem,
+                        false,
+                    )],
+                )
+                .map_err(|e| e.to_string())
+            })
+            .transpose()?;
+        DRAFTS.with(|d| *d.borrow_mut() = self.drafts);
+        FROM_FIRST.with(|f| {
+            *f.borrow_mut() = Some(FromFirst {
+                restored,
+                verification,
+                focus: self.focus,
+                scroll_y: self.scroll_y,
+                open: self.open,
+            })
+        });
+        Ok(())
+    }
+}
+
+/// After the whole app's first drawing: the first module's page goes, and the focus, the scroll
+/// and the part the user opened come back.
+pub(crate) fn finish(from: &FromFirst) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Some(first) = document.get_element_by_id(FIRST_ROOT) {
+        first.remove();
+    }
+    if let Some(open) = from
+        .open
+        .as_deref()
+        .and_then(|id| document.get_element_by_id(id))
+    {
+        let _ = open.set_attribute("open", "");
+        open.scroll_into_view();
+    } else if let Some(w) = web_sys::window() {
+        w.scroll_to_with_x_and_y(0.0, from.scroll_y);
+    }
+    if let Some(focus) = &from.focus {
+        if let Some(e) = document
+            .get_element_by_id(&focus.id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = e.focus();
+            if let (Some(input), Some(start), Some(end)) = (
+                e.dyn_ref::<web_sys::HtmlInputElement>(),
+                focus.start,
+                focus.end,
+            ) {
+                let _ = input.set_selection_range(start, end);
+            }
+        }
+    }
+    if let Some(html) = document.document_element() {
+        let _ = html.set_attribute("data-app", "full");
+    }
+}

@@ -1,0 +1,130 @@
+// The first module hands the page to the whole app: headless Chromium opens the built site with the
+// whole app's WebAssembly held back (DevTools Fetch interception), makes a root CA and a device in
+// the first module, types a device id it does not submit and leaves the focus in it, opens the
+// batch part (only the whole app has it), then lets the whole app load. Checks that the whole app
+// took the page over with the same root and device (SHA-256 thumbprints), the typed id, the focus
+// and the caret, the batch part open and working, and the files the first module does not make
+// (.p7b). Then, with the whole app's WebAssembly refused, the first module says so and its
+// "Try again" loads it once the network is back. Prints a JSON report; exits 1 on a failed check.
+// Usage: node tests/site/handoff.js URL
+"use strict";
+const { launch, sleep } = require("./chromium");
+
+const url = process.argv[2];
+if (!url) {
+  console.error("usage: node tests/site/handoff.js URL");
+  process.exit(2);
+}
+
+const page = (chrome, session) => {
+  const js = (expression) => chrome.evaluate(session, expression);
+  const waitFor = async (expression, what, ms = 30000) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = await js(expression);
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(25);
+    }
+  };
+  const type = (id, value) =>
+    js(`(() => { const e = document.getElementById(${JSON.stringify(id)}); e.value = ${JSON.stringify(value)};
+       e.dispatchEvent(new Event("input", { bubbles: true })); return true; })()`);
+  const click = (id) => js(`(document.getElementById(${JSON.stringify(id)}).click(), true)`);
+  const thumb = (card) => js(`(document.querySelector(${JSON.stringify(card + " .thumb.sha256")}) || {}).textContent || ""`);
+  return { js, waitFor, type, click, thumb };
+};
+
+(async () => {
+  const chrome = launch();
+  const report = { checks: [] };
+  const check = (ok, what) => {
+    report.checks.push({ ok: !!ok, what });
+    if (!ok) throw new Error(what);
+  };
+  try {
+    // 1. The whole app held back while the first module works.
+    const { session } = await chrome.open("about:blank");
+    const p = page(chrome, session);
+    const held = [];
+    chrome.on("Fetch.requestPaused", (params, s) => {
+      if (s === session) held.push(params.requestId);
+    });
+    // Every request on the network (not the HTTP cache, not the service worker the first visit installs).
+    await chrome.send("Network.enable", {}, session);
+    await chrome.send("Network.setCacheDisabled", { cacheDisabled: true }, session);
+    await chrome.send("Network.setBypassServiceWorker", { bypass: true }, session);
+    await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, session);
+    await chrome.send("Page.navigate", { url }, session);
+    await p.waitFor(`document.getElementById("ca-create") && document.documentElement.dataset.app === "first"`, "the first module's screen");
+    await p.type("ca-cn", "Plant 7 Root CA");
+    await p.click("ca-create");
+    await p.waitFor(`document.querySelector("#ca-result .thumb.sha256")`, "the root CA's card in the first module");
+    const rootThumb = await p.thumb("#ca-result");
+    check(!(await p.js(`[...document.querySelectorAll("#ca-result button")].some((b) => b.textContent.includes(".p7b"))`)),
+      "the first module offers no .p7b (its writer is in the whole app)");
+    await p.type("d-id", "line-4-sensor");
+    await p.click("d-create");
+    await p.waitFor(`document.querySelector("article[id^=device-] .thumb.sha256")`, "the device's card in the first module");
+    const deviceThumb = await p.thumb("article[id^=device-]");
+    await p.type("d-id", "draft-device-77");
+    await p.js(`(() => { const e = document.getElementById("d-id"); e.focus(); e.setSelectionRange(2, 5); return true; })()`);
+    await p.js(`(document.getElementById("batch").open = true, true)`);
+    await p.waitFor(`document.querySelector("#batch .rest-status")`, "the batch part saying the rest is loading");
+    check(held.length > 0, "the whole app's WebAssembly was requested by the first module");
+    check(await p.js(`document.documentElement.dataset.app === "first"`), "the first module holds the page while the whole app is held back");
+    report.first = { rootThumb, deviceThumb };
+
+    // 2. Let it load: the whole app takes over.
+    for (const requestId of held.splice(0)) await chrome.send("Fetch.continueRequest", { requestId }, session);
+    await chrome.send("Fetch.disable", {}, session);
+    await p.waitFor(`document.documentElement.dataset.app === "full"`, "the whole app to take the page over");
+    check(!(await p.js(`!!document.getElementById("app-first")`)), "the first module's page is gone");
+    check((await p.thumb("#ca-result")) === rootThumb, "the whole app shows the same root CA");
+    check((await p.js(`document.getElementById("ca-result").textContent.includes("Plant 7 Root CA")`)), "with the name typed in the first module");
+    check((await p.thumb("article[id^=device-]")) === deviceThumb, "and the same device certificate");
+    check((await p.js(`document.getElementById("d-id").value`)) === "draft-device-77", "the device id typed but not submitted carried over");
+    check((await p.js(`document.activeElement && document.activeElement.id`)) === "d-id", "the focus is where it was");
+    check((await p.js(`[document.activeElement.selectionStart, document.activeElement.selectionEnd].join()`)) === "2,5", "so is the caret");
+    check(await p.js(`document.getElementById("batch").open && !!document.getElementById("batch-create")`), "the batch part the user opened is open, with its form");
+    check(await p.js(`[...document.querySelectorAll("#ca-result button")].some((b) => b.textContent.includes("root-ca.p7b"))`), "the whole app offers the root's .p7b");
+    check(await p.js(`!!document.getElementById("hub-target-localhub")`), "the hub steps are there");
+    // The CA still signs: a device made after the handover chains to the same root.
+    await p.type("d-id", "after-handover");
+    await p.click("d-create");
+    await p.waitFor(`[...document.querySelectorAll("article[id^=device-] h3")].some((h) => h.textContent.includes("after-handover"))`, "a device made by the whole app");
+    check(await p.js(`[...document.querySelectorAll("article[id^=device-]")].find((a) => a.querySelector("h3").textContent.includes("after-handover")).textContent.includes("Plant 7 Root CA")`),
+      "a device made after the handover is signed by the same root");
+
+    // 3. The whole app refused: said, and tried again.
+    const second = await chrome.open("about:blank");
+    const q = page(chrome, second.session);
+    const refused = [];
+    chrome.on("Fetch.requestPaused", (params, s) => {
+      if (s === second.session) refused.push(params.requestId);
+      if (s === second.session) chrome.send("Fetch.failRequest", { requestId: params.requestId, errorReason: "ConnectionRefused" }, s);
+    });
+    await chrome.send("Network.enable", {}, second.session);
+    await chrome.send("Network.setCacheDisabled", { cacheDisabled: true }, second.session);
+    await chrome.send("Network.setBypassServiceWorker", { bypass: true }, second.session);
+    await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, second.session);
+    await chrome.send("Page.navigate", { url }, second.session);
+    await q.waitFor(`document.getElementById("rest-retry")`, "the first module to say the rest did not load");
+    const said = await q.js(`document.querySelector(".rest-status[role=alert] p").textContent`);
+    check(/did not load/.test(said) && /Steps 1 to 4 still work/.test(said), "it says what failed and what still works");
+    check(await q.js(`document.documentElement.dataset.app === "first" && !!document.getElementById("ca-create")`), "and steps 1 to 4 are still there");
+    await chrome.send("Fetch.disable", {}, second.session);
+    await q.click("rest-retry");
+    await q.waitFor(`document.documentElement.dataset.app === "full"`, "the whole app after Try again");
+    check(refused.length > 0, "the refusal was the whole app's WebAssembly");
+    report.retry = said.trim();
+    report.ok = true;
+  } catch (e) {
+    report.ok = false;
+    report.error = String(e && e.message ? e.message : e);
+  } finally {
+    chrome.close();
+  }
+  console.log(JSON.stringify(report, null, 1));
+  process.exit(report.ok ? 0 : 1);
+})();
