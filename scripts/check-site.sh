@@ -13,7 +13,7 @@ dom=$(timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-de
   --disable-background-networking --disable-component-update --disable-sync --no-first-run \
   --user-data-dir="$root/profile" --virtual-time-budget=10000 --dump-dom \
   "http://127.0.0.1:$port/some/prefix/hubcert/" 2>/dev/null)
-for expected in 'id="ca-create"' 'Create a root CA' 'id="d-create"' 'id="v-create"'; do
+for expected in 'id="ca-create"' 'Create a root CA' 'id="d-create"' 'id="v-create"' 'data-app="full"'; do
   if ! grep -q "$expected" <<<"$dom"; then
     echo "the app did not render from a path prefix: '$expected' missing from the page"
     exit 1
@@ -24,6 +24,15 @@ if grep -q 'id="loading"' <<<"$dom"; then
   exit 1
 fi
 echo "the app rendered from http://127.0.0.1:$port/some/prefix/hubcert/ (its loading message gone)"
+
+# The first module hands the page to the whole app: what was made and typed carries over; a whole
+# app that does not load is said, and loads on "Try again".
+node tests/site/handoff.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root/handoff.json" || {
+  cat "$root/handoff.json"
+  echo "the first module did not hand the page over to the whole app as it should"
+  exit 1
+}
+echo "the first module handed the page to the whole app: root CA, device, typed id, focus and the part opened carried over; a refused load said so and loaded on Try again"
 
 # The Content-Security-Policy: written into the page, no violation through a short flow, and a
 # call to an address it does not name is refused (by the policy, before any network).
@@ -73,6 +82,8 @@ import html, json, re, sys
 dom = open(sys.argv[1], encoding="utf-8").read()
 if 'id="ca-create"' not in dom:
     sys.exit("offline: the page did not open with the server stopped")
+if 'data-app="full"' not in dom:
+    sys.exit("offline: the whole app did not load from what the service worker kept")
 status = re.search(r'id="offline-status"[^>]*>(.*?)</p>', dom, re.S)
 if not status or "kept in this browser" not in status.group(1):
     sys.exit(f"offline: the page does not say it is kept: {status.group(1) if status else None}")

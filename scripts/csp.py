@@ -69,13 +69,43 @@ def service_worker(staging):
         with open(os.path.join(staging, name), "rb") as f:
             digest.update(hashlib.sha256(f.read()).digest())
     build = digest.hexdigest()[:16]
-    urls = ["./"] + ["./" + f for f in files if f != "index.html"]
+    # The whole app's files are named without a content hash (Trunk names them by binary): the
+    # page asks for them with the build id, so no cache can hand a new page an old whole app.
+    urls = ["./"] + ["./" + versioned(f, build) for f in files if f != "index.html"]
     with open(sw, encoding="utf-8") as f:
         text = f.read()
     text = text.replace("__HUBCERT_BUILD__", build).replace("__HUBCERT_FILES__", json.dumps(urls))
     with open(sw, "w", encoding="utf-8") as f:
         f.write(text)
     return build
+
+
+FULL = ("hubcert-full.js", "hubcert-full_bg.wasm")
+
+
+def versioned(name, build):
+    return f"{name}?v={build}" if name in FULL else name
+
+
+def sri(path):
+    with open(path, "rb") as f:
+        return "sha384-" + base64.b64encode(hashlib.sha384(f.read()).digest()).decode()
+
+
+def whole_app(staging, build):
+    """What the first module needs to load the whole app: its URLs (with the build id) and their
+    Subresource Integrity, as a meta tag (the WebAssembly, fetched by the first module with it)
+    and an import map (the JavaScript module, which import() checks against it)."""
+    js, wasm = (os.path.join(staging, f) for f in FULL)
+    if not (build and os.path.exists(js) and os.path.exists(wasm)):
+        return "", None
+    js_url, wasm_url = (versioned(f, build) for f in FULL)
+    importmap = json.dumps({"imports": {}, "integrity": {f"./{js_url}": sri(js)}})
+    tags = (
+        f'<meta name="hubcert-full" content="{js_url}" data-wasm="{wasm_url}" '
+        f'data-wasm-integrity="{sri(wasm)}" />\n    <script type="importmap">{importmap}</script>'
+    )
+    return tags, importmap
 
 
 def main():
@@ -88,13 +118,18 @@ def main():
     if 'http-equiv="Content-Security-Policy"' in html:
         return
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
-    hashes = [base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() for s in inline]
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(hashes)}" />'
     # The build id, shown by the page and used by the service worker (computed over the files
     # as they are before this meta tag is added; index.html is fetched from the network first).
     build = service_worker(staging)
+    full, importmap = whole_app(staging, build)
+    if importmap:
+        inline.append(importmap)
+    hashes = [base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() for s in inline]
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(hashes)}" />'
     if build:
         meta += f'\n    <meta name="hubcert-build" content="{build}" />'
+    if full:
+        meta += "\n    " + full
     # First in <head>, before anything it governs.
     html, n = re.subn(r"(<head[^>]*>)", lambda m: m.group(1) + "\n    " + meta, html, count=1)
     if n != 1:

@@ -45,6 +45,8 @@ check "rustfmt" cargo fmt --all --check
 check "no import cycles (ARCHITECTURE.md)" python3 scripts/check-cycles.py
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+# The page's first module: the crate without `full` (no RSA, no whole-app parts).
+check "clippy (wasm32, the page's first module)" cargo clippy --lib --bin hubcert --locked --target wasm32-unknown-unknown --no-default-features -- -D warnings
 check "cargo deny (licenses, bans, sources)" "$HUBCERT_CARGO_DENY" --offline check bans licenses sources
 # The RustSec database from GitHub where reachable, else its snapshot in tests/advisory-db/.
 check "cargo deny (advisories)" bash scripts/advisories.sh

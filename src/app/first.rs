@@ -12,11 +12,18 @@ use super::handoff::{Handoff, FIRST_ROOT};
 use super::state::{Action, Workbench};
 use super::{steps, Footer, Masthead, Stepper};
 
+// The build (scripts/csp.py) names the whole app's files with its build id and their integrity:
+// the JavaScript's in the page's import map (checked by import()), the WebAssembly's here.
 #[wasm_bindgen(inline_js = r#"
 export function load_full(base) {
-  const js = new URL("hubcert-full.js", base).href;
-  const wasm = new URL("hubcert-full_bg.wasm", base).href;
-  return import(js).then((m) => m.default({ module_or_path: wasm }).then(() => m));
+  const meta = document.querySelector('meta[name="hubcert-full"]');
+  const at = (attr, name) => new URL((meta && meta.getAttribute(attr)) || name, base).href;
+  const js = at("content", "hubcert-full.js");
+  const wasm = at("data-wasm", "hubcert-full_bg.wasm");
+  const integrity = meta && meta.getAttribute("data-wasm-integrity");
+  return import(js).then((m) =>
+    m.default({ module_or_path: fetch(wasm, integrity ? { integrity } : {}) })
+      .then((exports) => ({ start: m.start_with, exports })));
 }
 "#)]
 extern "C" {
@@ -103,14 +110,27 @@ fn hand_over(bench: &Workbench, open: Option<String>) -> Result<(), String> {
     let module = FULL
         .with(|f| f.borrow().clone())
         .ok_or("the rest of hubcert is not loaded")?;
-    let start = js_sys::Reflect::get(&module, &"start_with".into())
+    let start = js_sys::Reflect::get(&module, &"start".into())
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or("the rest of hubcert has no entry point (a mixed deployment? reload the page)")?;
     start
         .call1(&JsValue::NULL, &JsValue::from_str(&json))
-        .map(|_| ())
-        .map_err(|e| describe(&e))
+        .map_err(|e| describe(&e))?;
+    // As Trunk's loader says the first module started: the whole app's exports (its memory, for
+    // the site's probes).
+    let detail = js_sys::Object::new();
+    let exports = js_sys::Reflect::get(&module, &"exports".into()).unwrap_or(JsValue::NULL);
+    let _ = js_sys::Reflect::set(&detail, &"wasm".into(), &exports);
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&detail);
+    if let (Some(w), Ok(event)) = (
+        web_sys::window(),
+        web_sys::CustomEvent::new_with_event_init_dict("HubcertFullStarted", &init),
+    ) {
+        let _ = w.dispatch_event(&event);
+    }
+    Ok(())
 }
 
 /// The first screen: steps 1 to 4, then where the rest of the app appears.

@@ -3,8 +3,8 @@
 // P-256 devices (`?stop=MS`: pressing Stop after MS milliseconds), and reports how long it took,
 // who issued it, and how late a 20 ms timer ran meanwhile (the page's responsiveness).
 "use strict";
-addEventListener("TrunkApplicationStarted", async (event) => {
-  // The page's WebAssembly memory (Trunk hands over the module's exports).
+addEventListener("HubcertFullStarted", async (event) => {
+  // The whole app's WebAssembly memory (the first module hands over its exports, as Trunk's loader does).
   const wasmMemory = event.detail && event.detail.wasm && event.detail.wasm.memory;
   const n = Number(new URLSearchParams(location.search).get("n") || "200");
   const stopAfter = Number(new URLSearchParams(location.search).get("stop") || "0");

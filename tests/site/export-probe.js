@@ -3,7 +3,7 @@
 // runs, and reports the file (base64), the root, what the page said, and how late the timer ran
 // (the page's responsiveness while the key is encrypted).
 "use strict";
-addEventListener("TrunkApplicationStarted", async () => {
+addEventListener("HubcertFullStarted", async () => {
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   const report = {};
   const type = (el, value) => {

@@ -4,8 +4,8 @@
 // batch part (only the whole app has it), then lets the whole app load. Checks that the whole app
 // took the page over with the same root and device (SHA-256 thumbprints), the typed id, the focus
 // and the caret, the batch part open and working, and the files the first module does not make
-// (.p7b). Then, with the whole app's WebAssembly refused, the first module says so and its
-// "Try again" loads it once the network is back. Prints a JSON report; exits 1 on a failed check.
+// (.p7b). Then, with the whole app's WebAssembly swapped for other bytes (its Subresource Integrity
+// refuses them), the first module says it did not load and its "Try again" loads the real one. Prints a JSON report; exits 1 on a failed check.
 // Usage: node tests/site/handoff.js URL
 "use strict";
 const { launch, sleep } = require("./chromium");
@@ -102,8 +102,16 @@ const page = (chrome, session) => {
     const refused = [];
     chrome.on("Fetch.requestPaused", (params, s) => {
       if (s === second.session) refused.push(params.requestId);
-      if (s === second.session) chrome.send("Fetch.failRequest", { requestId: params.requestId, errorReason: "ConnectionRefused" }, s);
+      // Not the build's WebAssembly: its Subresource Integrity refuses it.
+      const body = Buffer.from("not the whole app").toString("base64");
+      if (s === second.session)
+        chrome.send("Fetch.fulfillRequest", { requestId: params.requestId, responseCode: 200, responseHeaders: [{ name: "Content-Type", value: "application/wasm" }], body }, s);
     });
+    const logged = [];
+    chrome.on("Log.entryAdded", (params, s) => {
+      if (s === second.session) logged.push(params.entry.text);
+    });
+    await chrome.send("Log.enable", {}, second.session);
     await chrome.send("Network.enable", {}, second.session);
     await chrome.send("Network.setCacheDisabled", { cacheDisabled: true }, second.session);
     await chrome.send("Network.setBypassServiceWorker", { bypass: true }, second.session);
@@ -116,7 +124,9 @@ const page = (chrome, session) => {
     await chrome.send("Fetch.disable", {}, second.session);
     await q.click("rest-retry");
     await q.waitFor(`document.documentElement.dataset.app === "full"`, "the whole app after Try again");
-    check(refused.length > 0, "the refusal was the whole app's WebAssembly");
+    check(refused.length > 0, "the bytes refused were the whole app's WebAssembly");
+    check(logged.some((t) => /valid digest in the .integrity. attribute/.test(t) && /hubcert-full_bg/.test(t)), `the browser refused them for their integrity (${JSON.stringify(logged)})`);
+    report.integrity = logged.find((t) => /valid digest/.test(t));
     report.retry = said.trim();
     report.ok = true;
   } catch (e) {
