@@ -30,9 +30,12 @@ const page = (chrome, session) => {
   const type = (id, value) =>
     js(`(() => { const e = document.getElementById(${JSON.stringify(id)}); e.value = ${JSON.stringify(value)};
        e.dispatchEvent(new Event("input", { bubbles: true })); return true; })()`);
+  const choose = (id, value) =>
+    js(`(() => { const e = document.getElementById(${JSON.stringify(id)}); e.value = ${JSON.stringify(value)};
+       e.dispatchEvent(new Event("change", { bubbles: true })); return true; })()`);
   const click = (id) => js(`(document.getElementById(${JSON.stringify(id)}).click(), true)`);
   const thumb = (card) => js(`(document.querySelector(${JSON.stringify(card + " .thumb.sha256")}) || {}).textContent || ""`);
-  return { js, waitFor, type, click, thumb };
+  return { js, waitFor, type, choose, click, thumb };
 };
 
 (async () => {
@@ -67,6 +70,11 @@ const page = (chrome, session) => {
     await p.click("d-create");
     await p.waitFor(`document.querySelector("article[id^=device-] .thumb.sha256")`, "the device's card in the first module");
     const deviceThumb = await p.thumb("article[id^=device-]");
+    // An RSA key is the whole app's: the first module says so instead of making one.
+    await p.choose("d-key", "rsa2048");
+    await p.click("d-create");
+    const rsaSaid = await p.waitFor(`(document.querySelector("#step-device form .error") || {}).textContent`, "what the first module says to an RSA key");
+    check(/come with the rest of hubcert/.test(rsaSaid), `the first module says RSA keys come with the rest (${rsaSaid})`);
     await p.type("d-id", "draft-device-77");
     await p.js(`(() => { const e = document.getElementById("d-id"); e.focus(); e.setSelectionRange(2, 5); return true; })()`);
     await p.js(`(document.getElementById("batch").open = true, true)`);
@@ -84,12 +92,14 @@ const page = (chrome, session) => {
     check((await p.js(`document.getElementById("ca-result").textContent.includes("Plant 7 Root CA")`)), "with the name typed in the first module");
     check((await p.thumb("article[id^=device-]")) === deviceThumb, "and the same device certificate");
     check((await p.js(`document.getElementById("d-id").value`)) === "draft-device-77", "the device id typed but not submitted carried over");
+    check((await p.js(`document.getElementById("d-key").value`)) === "rsa2048", "so did the key chosen");
     check((await p.js(`document.activeElement && document.activeElement.id`)) === "d-id", "the focus is where it was");
     check((await p.js(`[document.activeElement.selectionStart, document.activeElement.selectionEnd].join()`)) === "2,5", "so is the caret");
     check(await p.js(`document.getElementById("batch").open && !!document.getElementById("batch-create")`), "the batch part the user opened is open, with its form");
     check(await p.js(`[...document.querySelectorAll("#ca-result button")].some((b) => b.textContent.includes("root-ca.p7b"))`), "the whole app offers the root's .p7b");
     check(await p.js(`!!document.getElementById("hub-target-localhub")`), "the hub steps are there");
     // The CA still signs: a device made after the handover chains to the same root.
+    await p.choose("d-key", "p256");
     await p.type("d-id", "after-handover");
     await p.click("d-create");
     await p.waitFor(`[...document.querySelectorAll("article[id^=device-] h3")].some((h) => h.textContent.includes("after-handover"))`, "a device made by the whole app");
