@@ -64,13 +64,7 @@ pub(crate) struct FromFirst {
 }
 
 thread_local! {
-    static DRAFTS: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
     static FROM_FIRST: RefCell<Option<FromFirst>> = const { RefCell::new(None) };
-}
-
-/// What the field `id` held in the first module, if the page came from there.
-pub(crate) fn draft(id: &str) -> Option<String> {
-    DRAFTS.with(|d| d.borrow().get(id).cloned())
 }
 
 /// What the whole app starts from, once (the first mount after a handoff).
@@ -170,7 +164,7 @@ impl Handoff {
                 .map_err(|e| e.to_string())
             })
             .transpose()?;
-        DRAFTS.with(|d| *d.borrow_mut() = self.drafts);
+        super::hooks::set_drafts(self.drafts);
         FROM_FIRST.with(|f| {
             *f.borrow_mut() = Some(FromFirst {
                 restored,

@@ -33,6 +33,7 @@ use yew::prelude::*;
 use super::browser;
 use super::card::CertificateCard;
 use super::field::{textarea_setter, Field};
+use super::hooks::use_draft;
 use super::state::{Download, Issued, PfxSource, SharedCa};
 use crate::contract::{DeviceId, VerificationCode};
 use crate::pki::{
@@ -177,21 +178,6 @@ fn KeySelect(props: &KeySelectProps) -> Html {
     }
 }
 
-/// As [`use_text`] for the field `id`, starting from what it held in the page's first module
-/// when the page came from there.
-#[hook]
-fn use_draft(
-    id: &'static str,
-    initial: &'static str,
-) -> (UseStateHandle<String>, Callback<String>) {
-    let state = use_state(|| super::handoff::draft(id).unwrap_or_else(|| initial.to_owned()));
-    let set = {
-        let state = state.clone();
-        Callback::from(move |v: String| state.set(v))
-    };
-    (state, set)
-}
-
 #[hook]
 fn use_key() -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
     use_key_draft("")
@@ -201,7 +187,7 @@ fn use_key() -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
 #[hook]
 fn use_key_draft(id: &'static str) -> (UseStateHandle<KeyAlgorithm>, Callback<KeyAlgorithm>) {
     let state = use_state(|| {
-        super::handoff::draft(id)
+        super::hooks::draft(id)
             .and_then(|v| {
                 KEY_CHOICES
                     .iter()
