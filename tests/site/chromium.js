@@ -8,7 +8,9 @@ const os = require("os");
 const path = require("path");
 
 function launch() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "hubcert-cdp-"));
+  // CHROMIUM_PROFILE: a profile of the caller's (kept), e.g. one whose service worker is installed.
+  const own = !process.env.CHROMIUM_PROFILE;
+  const profile = process.env.CHROMIUM_PROFILE || fs.mkdtempSync(path.join(os.tmpdir(), "hubcert-cdp-"));
   const chrome = spawn(
     process.env.CHROMIUM || "chromium",
     [
@@ -64,6 +66,7 @@ function launch() {
   };
   const close = () => {
     chrome.kill();
+    if (!own) return;
     try {
       fs.rmSync(profile, { recursive: true, force: true });
     } catch (_) {

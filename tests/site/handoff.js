@@ -53,6 +53,11 @@ const page = (chrome, session) => {
     chrome.on("Fetch.requestPaused", (params, s) => {
       if (s === session) held.push(params.requestId);
     });
+    const firstLog = [];
+    chrome.on("Log.entryAdded", (params, s) => {
+      if (s === session) firstLog.push(params.entry.text);
+    });
+    await chrome.send("Log.enable", {}, session);
     // Every request on the network (not the HTTP cache, not the service worker the first visit installs).
     await chrome.send("Network.enable", {}, session);
     await chrome.send("Network.setCacheDisabled", { cacheDisabled: true }, session);
@@ -98,6 +103,8 @@ const page = (chrome, session) => {
     check(await p.js(`document.getElementById("batch").open && !!document.getElementById("batch-create")`), "the batch part the user opened is open, with its form");
     check(await p.js(`[...document.querySelectorAll("#ca-result button")].some((b) => b.textContent.includes("root-ca.p7b"))`), "the whole app offers the root's .p7b");
     check(await p.js(`!!document.getElementById("hub-target-localhub")`), "the hub steps are there");
+    const refusedByPolicy = firstLog.filter((t) => /Content Security Policy|import map|integrity/i.test(t) && !/preload destinations/.test(t));
+    check(refusedByPolicy.length === 0, `the handover ran under the page's policy, import map and integrity with nothing refused (${JSON.stringify(refusedByPolicy)})`);
     // The CA still signs: a device made after the handover chains to the same root.
     await p.choose("d-key", "p256");
     await p.type("d-id", "after-handover");

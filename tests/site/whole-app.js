@@ -1,0 +1,31 @@
+// Opens URL in headless Chromium and waits until the whole app has taken the page over from the
+// first module; says how long it took, or what the page says instead. Exits 1 if it did not.
+// Usage: [CHROMIUM_PROFILE=DIR] node tests/site/whole-app.js URL [TIMEOUT_S]
+"use strict";
+const { launch, sleep } = require("./chromium");
+
+const [url, timeout = "60"] = process.argv.slice(2);
+(async () => {
+  const chrome = launch();
+  let ok = false;
+  try {
+    const { session } = await chrome.open(url);
+    const started = Date.now();
+    while (Date.now() - started < Number(timeout) * 1000) {
+      const state = await chrome.evaluate(session, `document.documentElement.dataset.app`);
+      if (state === "full") {
+        console.log(`the whole app took the page over ${Date.now() - started} ms after it opened`);
+        ok = true;
+        break;
+      }
+      await sleep(100);
+    }
+    if (!ok) {
+      const said = await chrome.evaluate(session, `(document.querySelector(".rest-status") || document.body || {}).textContent`);
+      console.log(`the whole app did not take over within ${timeout} s; the page says: ${said}`);
+    }
+  } finally {
+    chrome.close();
+  }
+  process.exit(ok ? 0 : 1);
+})();
