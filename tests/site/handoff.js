@@ -4,7 +4,7 @@
 // batch part (only the whole app has it), then lets the whole app load. Checks that the whole app
 // took the page over with the same root and device (SHA-256 thumbprints), the typed id, the focus
 // and the caret, the batch part open and working, and the files the first module does not make
-// (.p7b). Then, with the whole app's WebAssembly swapped for other bytes (its Subresource Integrity
+// (.p7b), and that the page sent nothing anywhere (only GETs of its own files). Then, with the whole app's WebAssembly swapped for other bytes (its Subresource Integrity
 // refuses them), the first module says it did not load and its "Try again" loads the real one. Prints a JSON report; exits 1 on a failed check.
 // Usage: node tests/site/handoff.js URL
 "use strict";
@@ -58,6 +58,10 @@ const page = (chrome, session) => {
       if (s === session) firstLog.push(params.entry.text);
     });
     await chrome.send("Log.enable", {}, session);
+    const requests = [];
+    chrome.on("Network.requestWillBeSent", (params, s) => {
+      if (s === session) requests.push({ method: params.request.method, url: params.request.url, body: !!params.request.hasPostData });
+    });
     // Every request on the network (not the HTTP cache, not the service worker the first visit installs).
     await chrome.send("Network.enable", {}, session);
     await chrome.send("Network.setCacheDisabled", { cacheDisabled: true }, session);
@@ -104,6 +108,10 @@ const page = (chrome, session) => {
     check(await p.js(`[...document.querySelectorAll("#ca-result button")].some((b) => b.textContent.includes("root-ca.p7b"))`), "the whole app offers the root's .p7b");
     check(await p.js(`!!document.getElementById("hub-target-localhub")`), "the hub steps are there");
     const refusedByPolicy = firstLog.filter((t) => /Content Security Policy|import map|integrity/i.test(t) && !/preload destinations/.test(t));
+    // The keys went from one module to the other in the page's memory: nothing was sent anywhere.
+    const origin = new URL(url).origin;
+    const sent = requests.filter((r) => r.method !== "GET" || r.body || new URL(r.url).origin !== origin);
+    check(requests.length > 0 && sent.length === 0, `the page only fetched its own files, sending nothing (${JSON.stringify(sent)})`);
     check(refusedByPolicy.length === 0, `the handover ran under the page's policy, import map and integrity with nothing refused (${JSON.stringify(refusedByPolicy)})`);
     // The CA still signs: a device made after the handover chains to the same root.
     await p.choose("d-key", "p256");
