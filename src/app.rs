@@ -94,34 +94,13 @@ pub fn App() -> Html {
             handoff::finish(from);
         }
     });
-    let on_ca = {
-        let bench = bench.clone();
-        Callback::from(move |issued| bench.dispatch(Action::RootCreated(issued)))
-    };
-    let on_device = {
-        let bench = bench.clone();
-        Callback::from(move |issued| bench.dispatch(Action::DeviceIssued(issued)))
-    };
-    let on_batch = {
-        let bench = bench.clone();
-        Callback::from(move |batch| bench.dispatch(Action::DevicesIssued(batch)))
-    };
-    let on_intermediate = {
-        let bench = bench.clone();
-        Callback::from(move |made| bench.dispatch(Action::IntermediateCreated(made)))
-    };
-    let on_select_ca = {
-        let bench = bench.clone();
-        Callback::from(move |i| bench.dispatch(Action::SelectCa(i)))
-    };
-    let on_verification = {
-        let bench = bench.clone();
-        Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
-    };
-    let on_ca_renewed = {
-        let bench = bench.clone();
-        Callback::from(move |(i, made)| bench.dispatch(Action::CaRenewed(i, made)))
-    };
+    let on_ca = dispatch(&bench, Action::RootCreated);
+    let on_device = dispatch(&bench, Action::DeviceIssued);
+    let on_batch = dispatch(&bench, Action::DevicesIssued);
+    let on_intermediate = dispatch(&bench, Action::IntermediateCreated);
+    let on_select_ca = dispatch(&bench, Action::SelectCa);
+    let on_verification = dispatch(&bench, Action::VerificationIssued);
+    let on_ca_renewed = dispatch(&bench, |(i, made)| Action::CaRenewed(i, made));
     let settings = use_reducer(settings::HubSettings::default);
     use_effect_with((), |()| settings::HubSettings::forget_stored());
     let on_workspace = {
@@ -167,6 +146,15 @@ pub fn App() -> Html {
             <Footer />
         </>
     }
+}
+
+/// A callback that makes `action` of what it is given happen to the page's state.
+fn dispatch<T: 'static>(
+    bench: &UseReducerHandle<Workbench>,
+    action: fn(T) -> Action,
+) -> Callback<T> {
+    let bench = bench.clone();
+    Callback::from(move |t| bench.dispatch(action(t)))
 }
 
 /// The page's name and what it promises about keys.

@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::handoff::{Handoff, FIRST_ROOT};
 use super::state::{Action, Workbench};
-use super::{steps, Footer, Masthead, Stepper};
+use super::{dispatch, steps, Footer, Masthead, Stepper};
 
 // The build (scripts/csp.py) names the whole app's files with its build id and their integrity:
 // the JavaScript's in the page's import map (checked by import()), the WebAssembly's here.
@@ -173,30 +173,12 @@ pub fn FirstApp() -> Html {
             Callback::from(move |()| attempt.set(*attempt + 1))
         },
     };
-    let on_ca = {
-        let bench = bench.clone();
-        Callback::from(move |issued| bench.dispatch(Action::RootCreated(issued)))
-    };
-    let on_device = {
-        let bench = bench.clone();
-        Callback::from(move |issued| bench.dispatch(Action::DeviceIssued(issued)))
-    };
-    let on_batch = {
-        let bench = bench.clone();
-        Callback::from(move |batch| bench.dispatch(Action::DevicesIssued(batch)))
-    };
-    let on_intermediate = {
-        let bench = bench.clone();
-        Callback::from(move |made| bench.dispatch(Action::IntermediateCreated(made)))
-    };
-    let on_select_ca = {
-        let bench = bench.clone();
-        Callback::from(move |i| bench.dispatch(Action::SelectCa(i)))
-    };
-    let on_verification = {
-        let bench = bench.clone();
-        Callback::from(move |issued| bench.dispatch(Action::VerificationIssued(issued)))
-    };
+    let on_ca = dispatch(&bench, Action::RootCreated);
+    let on_device = dispatch(&bench, Action::DeviceIssued);
+    let on_batch = dispatch(&bench, Action::DevicesIssued);
+    let on_intermediate = dispatch(&bench, Action::IntermediateCreated);
+    let on_select_ca = dispatch(&bench, Action::SelectCa);
+    let on_verification = dispatch(&bench, Action::VerificationIssued);
     let ca = bench.ca.clone();
     html! {
         <ContextProvider<FirstContext> context={context}>
