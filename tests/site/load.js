@@ -145,7 +145,7 @@ const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
   }
   console.log(`first load, cold cache, served gzip (median of ${runs}):`);
   for (const r of results) {
-    console.log(`  ${r.network}: first paint (loading message) ${r.paint} ms, interactive in ${r.ms} ms (runs: ${r.all.join(", ")} ms), whole app in ${r.full} ms`);
+    console.log(`  ${r.network}: first paint ${r.paint ? `(loading message) ${r.paint} ms` : "(the app itself: no paint before it)"}, interactive in ${r.ms} ms (runs: ${r.all.join(", ")} ms), whole app in ${r.full} ms`);
   }
   console.log("on the wire (gzip), before interactive / after:");
   let before = 0;
