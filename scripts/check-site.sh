@@ -34,6 +34,26 @@ node tests/site/handoff.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root
 }
 echo "the first module handed the page to the whole app: root CA, device, typed id, focus and the part opened carried over; a refused load said so and loaded on Try again"
 
+# Files named without a content hash (the whole app, the worker) are asked for with the build id,
+# here and in the service worker's list, so no cache gives a new page an old one.
+python3 - "$dist" <<'PY'
+import os, re, sys
+dist = sys.argv[1]
+page = open(os.path.join(dist, "index.html")).read()
+build = re.search(r'name="hubcert-build" content="([^"]+)"', page).group(1)
+sw = open(os.path.join(dist, "sw.js")).read()
+loader = open(os.path.join(dist, "batch-worker_loader.js")).read()
+for name in ("hubcert-full.js", "hubcert-full_bg.wasm", "batch-worker.js", "batch-worker_bg.wasm", "batch-worker_loader.js"):
+    if f'"./{name}?v={build}"' not in sw:
+        sys.exit(f"the service worker does not list {name} with the build id {build}")
+for name in ("batch-worker.js", "batch-worker_bg.wasm"):
+    if f'"./{name}?v={build}"' not in loader:
+        sys.exit(f"the worker's loader does not ask for {name} with the build id {build}: {loader}")
+if f'content="hubcert-full.js?v={build}"' not in page:
+    sys.exit("the page does not ask for the whole app with the build id")
+print(f"the whole app and the worker are asked for as build {build}")
+PY
+
 # The Content-Security-Policy: written into the page, no violation through a short flow, and a
 # call to an address it does not name is refused (by the policy, before any network).
 grep -q 'http-equiv="Content-Security-Policy"' "$dist/index.html" || {

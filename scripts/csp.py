@@ -69,9 +69,18 @@ def service_worker(staging):
         with open(os.path.join(staging, name), "rb") as f:
             digest.update(hashlib.sha256(f.read()).digest())
     build = digest.hexdigest()[:16]
-    # The whole app's files are named without a content hash (Trunk names them by binary): the
-    # page asks for them with the build id, so no cache can hand a new page an old whole app.
+    # The whole app's and the worker's files are named without a content hash (Trunk names them by
+    # binary): the page asks for them with the build id, so no cache (the previous build's service
+    # worker included) can hand a new page an old whole app or worker.
     urls = ["./"] + ["./" + versioned(f, build) for f in files if f != "index.html"]
+    loader = os.path.join(staging, "batch-worker_loader.js")
+    if os.path.exists(loader):
+        with open(loader, encoding="utf-8") as f:
+            shim = f.read()
+        for name in WORKER[:2]:
+            shim = shim.replace(f'"./{name}"', f'"./{versioned(name, build)}"')
+        with open(loader, "w", encoding="utf-8") as f:
+            f.write(shim)
     with open(sw, encoding="utf-8") as f:
         text = f.read()
     text = text.replace("__HUBCERT_BUILD__", build).replace("__HUBCERT_FILES__", json.dumps(urls))
@@ -81,10 +90,11 @@ def service_worker(staging):
 
 
 FULL = ("hubcert-full.js", "hubcert-full_bg.wasm")
+WORKER = ("batch-worker.js", "batch-worker_bg.wasm", "batch-worker_loader.js")
 
 
 def versioned(name, build):
-    return f"{name}?v={build}" if name in FULL else name
+    return f"{name}?v={build}" if name in FULL + WORKER else name
 
 
 def sri(path):

@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// The build id the build wrote into the page (`<meta name="hubcert-build">`).
-fn build_id() -> Option<String> {
+pub(crate) fn build_id() -> Option<String> {
     let doc = web_sys::window()?.document()?;
     let meta = doc.query_selector("meta[name=hubcert-build]").ok()??;
     meta.dyn_into::<web_sys::HtmlMetaElement>()

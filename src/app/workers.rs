@@ -65,7 +65,12 @@ impl Spawned {
     async fn start(n: usize) -> Result<Vec<Self>, PoolError> {
         let mut all = Vec::with_capacity(n);
         for _ in 0..n {
-            let Ok(worker) = web_sys::Worker::new(WORKER_URL) else {
+            // With the build id where the build wrote one (scripts/csp.py): this build's worker.
+            let url = match super::offline::build_id() {
+                Some(build) => format!("{WORKER_URL}?v={build}"),
+                None => WORKER_URL.to_owned(),
+            };
+            let Ok(worker) = web_sys::Worker::new(&url) else {
                 all.iter().for_each(Self::stop);
                 return Err(PoolError::Unavailable);
             };
