@@ -75,6 +75,10 @@ const page = (chrome, session) => {
     const rootThumb = await p.thumb("#ca-result");
     check(!(await p.js(`[...document.querySelectorAll("#ca-result button")].some((b) => b.textContent.includes(".p7b"))`)),
       "the first module offers no .p7b (its writer is in the whole app)");
+    await p.type("v-code", "48B3A2C9B5F2A1E01FAB6FC2DFBF26F4");
+    await p.click("v-create");
+    await p.waitFor(`document.querySelector("#v-result .thumb.sha256")`, "the verification certificate in the first module");
+    const verificationThumb = await p.thumb("#v-result");
     await p.type("d-id", "line-4-sensor");
     await p.click("d-create");
     await p.waitFor(`document.querySelector("article[id^=device-] .thumb.sha256")`, "the device's card in the first module");
@@ -90,7 +94,7 @@ const page = (chrome, session) => {
     await p.waitFor(`document.querySelector("#batch .rest-status")`, "the batch part saying the rest is loading");
     check(held.length > 0, "the whole app's WebAssembly was requested by the first module");
     check(await p.js(`document.documentElement.dataset.app === "first"`), "the first module holds the page while the whole app is held back");
-    report.first = { rootThumb, deviceThumb };
+    report.first = { rootThumb, deviceThumb, verificationThumb };
 
     // 2. Let it load: the whole app takes over.
     for (const requestId of held.splice(0)) await chrome.send("Fetch.continueRequest", { requestId }, session);
@@ -100,6 +104,7 @@ const page = (chrome, session) => {
     check((await p.thumb("#ca-result")) === rootThumb, "the whole app shows the same root CA");
     check((await p.js(`document.getElementById("ca-result").textContent.includes("Plant 7 Root CA")`)), "with the name typed in the first module");
     check((await p.thumb("article[id^=device-]")) === deviceThumb, "and the same device certificate");
+    check((await p.thumb("#v-result")) === verificationThumb, "and the same verification certificate");
     check((await p.js(`document.getElementById("d-id").value`)) === "draft-device-77", "the device id typed but not submitted carried over");
     check((await p.js(`document.getElementById("d-key").value`)) === "rsa2048", "so did the key chosen");
     check((await p.js(`document.activeElement && document.activeElement.id`)) === "d-id", "the focus is where it was");
