@@ -34,32 +34,25 @@ use state::{Action, Workbench};
 pub fn take_over(handoff_json: &str) -> Result<(), String> {
     install_panic_hook();
     handoff::Handoff::from_json(handoff_json)?.install()?;
+    yew::Renderer::<App>::with_root(new_root("app-full")?).render();
+    Ok(())
+}
+
+/// A new element `id` at the end of `<body>`, for an app to draw into.
+fn new_root(id: &str) -> Result<web_sys::Element, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let root = document
         .create_element("div")
         .map_err(|_| "the page could not be drawn")?;
+    root.set_id(id);
     document
         .body()
         .ok_or("no body")?
         .append_child(&root)
         .map_err(|_| "the page could not be drawn")?;
-    yew::Renderer::<App>::with_root(root).render();
-    Ok(())
-}
-
-/// Mounts the whole app on `<body>`.
-pub fn start() {
-    install_panic_hook();
-    // The page's own "Loading…" goes once the app is there.
-    if let Some(loading) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("loading"))
-    {
-        loading.remove();
-    }
-    yew::Renderer::<App>::new().render();
+    Ok(root)
 }
 
 /// The whole page: the seed guide's steps, from the root CA to registered devices.
@@ -73,14 +66,7 @@ pub fn App() -> Html {
             let mut bench = std::rc::Rc::new(Workbench::default());
             if let Some(from) = from_first.as_ref() {
                 if let Some(r) = &from.restored {
-                    bench = yew::Reducible::reduce(
-                        bench,
-                        Action::WorkspaceOpened {
-                            cas: r.cas.clone(),
-                            active: r.active,
-                            devices: r.devices.clone(),
-                        },
-                    );
+                    bench = yew::Reducible::reduce(bench, r.opened());
                 }
                 if let Some(v) = &from.verification {
                     bench = yew::Reducible::reduce(bench, Action::VerificationIssued(v.clone()));
@@ -106,11 +92,7 @@ pub fn App() -> Html {
     let on_workspace = {
         let (bench, settings) = (bench.clone(), settings.clone());
         Callback::from(move |r: std::rc::Rc<steps::Restored>| {
-            bench.dispatch(Action::WorkspaceOpened {
-                cas: r.cas.clone(),
-                active: r.active,
-                devices: r.devices.clone(),
-            });
+            bench.dispatch(r.opened());
             if let Some(s) = &r.settings {
                 settings.dispatch(hub::SettingsAction::Replace(Box::new(s.clone())));
             }

@@ -59,13 +59,9 @@ pub fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    let Ok(root) = document.create_element("div") else {
+    let Ok(root) = super::new_root(FIRST_ROOT) else {
         return;
     };
-    root.set_id(FIRST_ROOT);
-    if let Some(body) = document.body() {
-        let _ = body.append_child(&root);
-    }
     if let Some(loading) = document.get_element_by_id("loading") {
         loading.remove();
     }

@@ -22,8 +22,8 @@ use crate::pki::{Certificate, Workspace};
 /// The element the first module draws into; the whole app removes it when it has drawn.
 pub(crate) const FIRST_ROOT: &str = "app-first";
 
-/// What the first module passes to the whole app.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// What the first module passes to the whole app (no `Debug`: it holds private keys).
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Handoff {
     /// The page's CAs (with their keys) and devices.
@@ -151,17 +151,11 @@ impl Handoff {
             .verification
             .as_deref()
             .map(|pem| {
-                let certificate = Certificate::from_pem(pem).map_err(|e| e.to_string())?;
-                super::steps::issued(
-                    "Verification certificate".into(),
-                    certificate,
-                    vec![super::state::Download::pem(
-                        "verification.pem".into(),
-                        pem,
-                        false,
-                    )],
-                )
-                .map_err(|e| e.to_string())
+                Certificate::from_pem(pem)
+                    .and_then(|c| {
+                        super::steps::verification_card("Verification certificate".into(), c)
+                    })
+                    .map_err(|e| e.to_string())
             })
             .transpose()?;
         super::hooks::set_drafts(self.drafts);

@@ -21,7 +21,6 @@ use super::field::{textarea_setter, Field};
 use super::outcome::{outcome_view, Outcome};
 use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
-use super::steps::issued;
 use crate::contract::{hub_host_name, AuthKind, DeviceId, VerificationCode};
 use crate::iothub::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
 use crate::iothub::{HubClient, PossessionStage};

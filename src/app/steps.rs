@@ -23,7 +23,7 @@ pub(crate) use renew::RenewStep;
 pub(crate) use revoke::RevokeStep;
 pub(crate) use rollover::RolloverStep;
 pub(crate) use root_ca::RootCaStep;
-pub(crate) use verification::VerificationStep;
+pub(crate) use verification::{verification_card, VerificationStep};
 pub(crate) use workspace::{restore, workspace_of, Restored, WorkspaceStep};
 
 use std::rc::Rc;

@@ -3,7 +3,7 @@
 // --virtual-time-budget is not).
 // Usage: node tests/site/cdp.js URL ELEMENT_ID [TIMEOUT_SECONDS]
 "use strict";
-const { launch, sleep } = require("./chromium");
+const { launch } = require("./chromium");
 
 const [url, id, timeoutArg] = process.argv.slice(2);
 if (!url || !id) {
@@ -20,22 +20,15 @@ const finish = (code) => {
 (async () => {
   const { session } = await chrome.open(url);
   if (process.env.CDP_CONSOLE) await chrome.send("Runtime.enable", {}, session);
-  const started = Date.now();
-  for (;;) {
-    await sleep(200);
-    const value = await chrome.evaluate(
-      session,
-      `(document.getElementById(${JSON.stringify(id)}) || {}).textContent || ""`,
-    );
-    if (value) {
-      console.log(value);
-      return finish(0);
-    }
-    if (Date.now() - started > timeoutMs) {
-      console.error(`#${id} did not appear within ${timeoutMs / 1000} s at ${url}`);
-      return finish(1);
-    }
-  }
+  const value = await chrome.waitFor(
+    session,
+    `(document.getElementById(${JSON.stringify(id)}) || {}).textContent || ""`,
+    `#${id} at ${url}`,
+    timeoutMs,
+    200,
+  );
+  console.log(value);
+  finish(0);
 })().catch((e) => {
   console.error(String(e));
   finish(1);

@@ -1,6 +1,7 @@
 // Headless Chromium driven over the DevTools protocol on a pipe: no port, no dependencies.
-// `const { browser, send, close } = launch()`; `send(method, params, sessionId)` resolves with
-// Chromium's answer; `on(method, fn)` hears events; `close()` ends Chromium and removes its profile.
+// `const { send, on, open, evaluate, waitFor, close } = launch()`; `send(method, params, sessionId)`
+// resolves with Chromium's answer; `on(method, fn)` hears events; `waitFor(session, expression,
+// what)` polls the tab; `close()` ends Chromium and removes its profile.
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
@@ -87,7 +88,18 @@ function launch() {
     const r = await send("Runtime.evaluate", { expression, returnByValue: true }, session);
     return r.result && r.result.result && r.result.result.value;
   };
-  return { send, on, open, evaluate, close };
+  // The first truthy value of `expression` in the tab, asked every `every` ms; throws "timed out
+  // after N s waiting for WHAT" after `ms`.
+  const waitFor = async (session, expression, what, ms = 30000, every = 25) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await evaluate(session, expression);
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+      await sleep(every);
+    }
+  };
+  return { send, on, open, evaluate, waitFor, close };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@
 // refuses them), the first module says it did not load and its "Try again" loads the real one. Prints a JSON report; exits 1 on a failed check.
 // Usage: node tests/site/handoff.js URL
 "use strict";
-const { launch, sleep } = require("./chromium");
+const { launch } = require("./chromium");
 
 const url = process.argv[2];
 if (!url) {
@@ -18,15 +18,7 @@ if (!url) {
 
 const page = (chrome, session) => {
   const js = (expression) => chrome.evaluate(session, expression);
-  const waitFor = async (expression, what, ms = 30000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await js(expression);
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(25);
-    }
-  };
+  const waitFor = (expression, what) => chrome.waitFor(session, expression, what);
   const type = (id, value) =>
     js(`(() => { const e = document.getElementById(${JSON.stringify(id)}); e.value = ${JSON.stringify(value)};
        e.dispatchEvent(new Event("input", { bubbles: true })); return true; })()`);

@@ -96,19 +96,13 @@ const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
           await chrome.send("Network.emulateNetworkConditions", { offline: false, ...network.conditions }, session);
         }
         await chrome.send("Page.navigate", { url }, session);
-        const deadline = Date.now() + 60000;
-        for (;;) {
-          const t = await chrome.evaluate(
-            session,
-            `location.href === ${JSON.stringify(url)} && document.getElementById("ca-create") ? performance.now() : 0`,
-          );
-          if (t) {
-            interactiveAt = t;
-            break;
-          }
-          if (Date.now() > deadline) throw new Error(`the app was not interactive within 60 s on ${network.name}`);
-          await sleep(5);
-        }
+        interactiveAt = await chrome.waitFor(
+          session,
+          `location.href === ${JSON.stringify(url)} && document.getElementById("ca-create") ? performance.now() : 0`,
+          `the app to be interactive on ${network.name}`,
+          60000,
+          5,
+        );
         times.push(interactiveAt);
         // The first paint: the page's own "Loading…" message, before the app is there.
         paints.push(
@@ -118,15 +112,15 @@ const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
           ),
         );
         // The first module then loads the whole app and hands the page over to it.
-        for (;;) {
-          const t = await chrome.evaluate(session, `document.documentElement.dataset.app === "full" ? performance.now() : 0`);
-          if (t) {
-            fulls.push(t);
-            break;
-          }
-          if (Date.now() > deadline) throw new Error(`the whole app did not take over within 60 s on ${network.name}`);
-          await sleep(20);
-        }
+        fulls.push(
+          await chrome.waitFor(
+            session,
+            `document.documentElement.dataset.app === "full" ? performance.now() : 0`,
+            `the whole app to take over on ${network.name}`,
+            60000,
+            20,
+          ),
+        );
         await sleep(300);
         if (!parts) parts = wire;
         await chrome.send("Target.closeTarget", { targetId });

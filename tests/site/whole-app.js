@@ -2,28 +2,22 @@
 // first module; says how long it took, or what the page says instead. Exits 1 if it did not.
 // Usage: [CHROMIUM_PROFILE=DIR] node tests/site/whole-app.js URL [TIMEOUT_S]
 "use strict";
-const { launch, sleep } = require("./chromium");
+const { launch } = require("./chromium");
 
 const [url, timeout = "60"] = process.argv.slice(2);
 (async () => {
   const chrome = launch();
   let ok = false;
+  let session;
   try {
-    const { session } = await chrome.open(url);
+    ({ session } = await chrome.open(url));
     const started = Date.now();
-    while (Date.now() - started < Number(timeout) * 1000) {
-      const state = await chrome.evaluate(session, `document.documentElement.dataset.app`);
-      if (state === "full") {
-        console.log(`the whole app took the page over ${Date.now() - started} ms after it opened`);
-        ok = true;
-        break;
-      }
-      await sleep(100);
-    }
-    if (!ok) {
-      const said = await chrome.evaluate(session, `(document.querySelector(".rest-status") || document.body || {}).textContent`);
-      console.log(`the whole app did not take over within ${timeout} s; the page says: ${said}`);
-    }
+    await chrome.waitFor(session, `document.documentElement.dataset.app === "full"`, "the whole app", Number(timeout) * 1000, 100);
+    console.log(`the whole app took the page over ${Date.now() - started} ms after it opened`);
+    ok = true;
+  } catch (e) {
+    const said = session && (await chrome.evaluate(session, `(document.querySelector(".rest-status") || document.body || {}).textContent`));
+    console.log(`${e.message || e}; the page says: ${said}`);
   } finally {
     chrome.close();
   }

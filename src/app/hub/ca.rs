@@ -219,19 +219,13 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                     if p.retried {
                         notes.push("The etag changed during the flow; it was read again and the call retried.");
                     }
-                    if let Ok(c) = Certificate::from_pem(&p.verification_pem) {
-                        let download = crate::app::state::Download::pem(
-                            "verification.pem".into(),
-                            &c.pem(),
-                            false,
-                        );
-                        if let Ok(i) = issued(
+                    if let Ok(i) = Certificate::from_pem(&p.verification_pem).and_then(|c| {
+                        crate::app::steps::verification_card(
                             format!("Verification certificate (code {})", p.code),
                             c,
-                            vec![download],
-                        ) {
-                            onverification.emit(i);
-                        }
+                        )
+                    }) {
+                        onverification.emit(i);
                     }
                 }
                 let cert = done.certificate;

@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// A verification certificate's card, offering `verification.pem`.
+pub(crate) fn verification_card(
+    title: String,
+    certificate: Certificate,
+) -> Result<Rc<Issued>, PkiError> {
+    let pem = certificate.pem();
+    issued(
+        title,
+        certificate,
+        vec![Download::pem("verification.pem".into(), &pem, false)],
+    )
+}
+
 #[derive(Properties, PartialEq)]
 pub(crate) struct VerificationProps {
     pub(crate) ca: Option<SharedCa>,
@@ -36,12 +49,7 @@ pub(crate) fn VerificationStep(props: &VerificationProps) -> Html {
                             browser::now(),
                         )
                         .and_then(|id| {
-                            let pem = id.certificate.pem();
-                            issued(
-                                "Verification certificate".into(),
-                                id.certificate,
-                                vec![Download::pem("verification.pem".into(), &pem, false)],
-                            )
+                            verification_card("Verification certificate".into(), id.certificate)
                         });
                     match made {
                         Ok(i) => onissued.emit(i),

@@ -54,6 +54,15 @@ fn unseal(sealed: &str, passphrase: &str) -> Result<Restored, PkiError> {
 }
 
 impl Restored {
+    /// What opening it does to the page's state.
+    pub(crate) fn opened(&self) -> crate::app::state::Action {
+        crate::app::state::Action::WorkspaceOpened {
+            cas: self.cas.clone(),
+            active: self.active,
+            devices: self.devices.clone(),
+        }
+    }
+
     /// "1 CA and 3 device certificates".
     fn counts(&self) -> String {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
