@@ -10,6 +10,7 @@ mod client;
 mod decoder;
 mod dps;
 mod error;
+mod identity;
 mod inventory;
 mod login;
 mod registry;
@@ -28,6 +29,7 @@ pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedG
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
 pub use dps::{parse_group, parse_groups, DpsService, DPS_DOMAIN};
 pub use error::{Plane, RestError};
+pub use identity::{HubPath, Renewal, Revoke};
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};

@@ -183,7 +183,10 @@ pub(crate) async fn put(
             created,
             updated: now,
         };
-        let status = if existing.is_some() {
+        // The hub's spec (iothub 2023-06-30, Certificates_CreateOrUpdate) declares 200 and 201;
+        // DPS's (iotdps 2022-12-12, DpsCertificate_CreateOrUpdate) declares 200 only, and
+        // Microsoft's Python management SDK raises on a 201 from DPS.
+        let status = if existing.is_some() || call.store == CertStore::Dps {
             StatusCode::OK
         } else {
             StatusCode::CREATED

@@ -22,6 +22,8 @@ pub(crate) struct Doors {
     pub(crate) ports: Vec<u16>,
     /// Origins allowed by CORS (and for WebSockets).
     pub(crate) origins: Vec<String>,
+    /// The hub's own host name: a WebSocket whose `Origin` names it is a device SDK's, not a page's.
+    pub(crate) own_host: String,
 }
 
 impl Doors {
@@ -37,7 +39,35 @@ impl Doors {
             hosts,
             ports,
             origins,
+            own_host: extra
+                .first()
+                .map(|h| h.to_ascii_lowercase())
+                .unwrap_or_default(),
         }
+    }
+
+    /// Whether a WebSocket upgrade with this `Origin` may go on. Device SDKs are not browsers:
+    /// Microsoft's Python SDK (paho) sends `Origin: https://{host}:443`, naming the hub itself, and
+    /// IoT Hub and DPS do not filter WebSocket upgrades by `Origin`. Such an origin (`https` or
+    /// `wss`, the hub's own host name, any port or none) passes; any other is a web page's and is
+    /// held to the app's allowed origins, so another page on this machine cannot drive localhub.
+    pub(crate) fn upgrade_origin_allowed(&self, origin: &str) -> bool {
+        origin_allowed(&self.origins, origin) || self.names_own_host(origin)
+    }
+
+    fn names_own_host(&self, origin: &str) -> bool {
+        let origin = origin.trim().to_ascii_lowercase();
+        let Some(rest) = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("wss://"))
+        else {
+            return false;
+        };
+        let name = match rest.rsplit_once(':') {
+            Some((n, p)) if !p.contains(']') && p.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => rest,
+        };
+        !self.own_host.is_empty() && name == self.own_host
     }
 
     /// Whether `host` (a `Host` header value) names this server.
@@ -50,8 +80,9 @@ impl Doors {
         };
         let port_ok = match port {
             Some(p) => self.ports.contains(&p),
-            // Only a client on a default port leaves it out; these servers use none.
-            None => false,
+            // A client leaves the default port out (RFC 9110 §7.2): allowed when this server
+            // listens on one (IoT Hub's 443, or 80).
+            None => self.ports.iter().any(|p| *p == 443 || *p == 80),
         };
         port_ok && self.hosts.contains(&name)
     }
@@ -91,7 +122,7 @@ pub(crate) async fn guard(
             .get(header::ORIGIN)
             .and_then(|o| o.to_str().ok())
         {
-            if !origin_allowed(&doors.origins, origin) {
+            if !doors.upgrade_origin_allowed(origin) {
                 return (
                     StatusCode::FORBIDDEN,
                     format!("A WebSocket from a page at {origin} is not allowed: only the app's origins may connect."),
@@ -128,6 +159,48 @@ mod tests {
             "127.0.0.1.nip.io:8081",
         ] {
             assert!(!d.host_allowed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_host_without_a_port_is_answered_on_a_default_port_only() {
+        let on_443 = Doors::loopback(&["127.0.0.3"], vec![8081, 443], vec![]);
+        for ok in ["127.0.0.3", "localhost", "127.0.0.3:443", "[::1]"] {
+            assert!(on_443.host_allowed(ok), "{ok}");
+        }
+        assert!(!on_443.host_allowed("evil.example"));
+        let on_8443 = Doors::loopback(&["127.0.0.3"], vec![8081, 8443], vec![]);
+        assert!(!on_8443.host_allowed("127.0.0.3"));
+    }
+
+    #[test]
+    fn websockets_from_device_sdks_pass_and_other_pages_stay_out() {
+        let d = Doors::loopback(
+            &["hub.local", "127.0.0.1"],
+            vec![8443],
+            vec!["http://127.0.0.1:8080".into()],
+        );
+        // The app's own page, and a device SDK naming the hub (paho sends https://host:443).
+        for ok in [
+            "http://127.0.0.1:8080",
+            "https://hub.local:443",
+            "https://HUB.local",
+            "wss://hub.local:8443",
+        ] {
+            assert!(d.upgrade_origin_allowed(ok), "{ok}");
+        }
+        // Other pages: another port of the app's host, plain http naming the hub, other hosts,
+        // look-alike names.
+        for bad in [
+            "http://127.0.0.1:3000",
+            "http://hub.local:8443",
+            "https://evil.example",
+            "https://hub.local.evil.example:443",
+            "https://localhost:3000",
+            "null",
+            "",
+        ] {
+            assert!(!d.upgrade_origin_allowed(bad), "{bad}");
         }
     }
 }

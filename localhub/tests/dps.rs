@@ -101,8 +101,8 @@ async fn a_device_of_an_enrollment_group_is_assigned_to_the_hub_and_connects_the
         .expect("scope")
         .to_owned();
     let ca = root("Fleet Root");
-    // The hub trusts the CA too: DPS registers group devices as CA-signed there.
-    hub.upload_and_verify("fleet-root", &ca).await;
+    // The CA is on DPS only (in the group), as in Microsoft's enrollment-group tutorial: the hub
+    // does not know it.
     assert_eq!(hub.enroll_group("fleet", &ca, true).await, 200);
     let (status, group) = dps(&hub, reqwest::Method::GET, "/enrollmentGroups/fleet", None).await;
     assert_eq!(
@@ -134,21 +134,70 @@ async fn a_device_of_an_enrollment_group_is_assigned_to_the_hub_and_connects_the
             substatus: Some("initialAssignment".into())
         })
     );
-    // The identity exists in the hub, CA-signed, and the device connects and sends.
+    // The identity exists in the hub as DPS writes it: a thumbprint (self-signed) device pinned to
+    // the SHA-256 of the certificate it presented, in both slots.
+    let sha256 = |i: &Identity| i.certificate.info().unwrap().sha256.to_string();
+    let pinned = |body: &Value| {
+        let t = &body["authentication"]["x509Thumbprint"];
+        (
+            body["authentication"]["type"].as_str().map(str::to_owned),
+            t["primaryThumbprint"].as_str().map(str::to_uppercase),
+            t["secondaryThumbprint"].as_str().map(str::to_uppercase),
+        )
+    };
     let r = hub.registry("GET", "fleet-dev-1", None, None).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body["authentication"]["type"], "certificateAuthority");
-    let (client, mut events) = connect(&hub, Via::Tls, "fleet-dev-1", Some(&dev), "")
-        .await
-        .expect("connects to the hub");
-    send_telemetry(&client, &mut events, "fleet-dev-1", r#"{"t":1}"#).await;
+    assert_eq!(
+        pinned(&r.body),
+        (
+            Some("selfSigned".into()),
+            Some(sha256(&dev).to_uppercase()),
+            Some(sha256(&dev).to_uppercase())
+        ),
+        "{:?}",
+        r.body
+    );
+    // It connects over MQTT/TLS and over WebSockets (a thumbprint device: GA on every protocol),
+    // with no CA in the hub.
+    for via in [Via::Tls, Via::Wss, Via::WssRest] {
+        let (client, mut events) = connect(&hub, via, "fleet-dev-1", Some(&dev), "")
+            .await
+            .unwrap_or_else(|e| panic!("connects to the hub over {via:?}: {e}"));
+        send_telemetry(&client, &mut events, "fleet-dev-1", r#"{"t":1}"#).await;
+        let _ = client.disconnect().await;
+    }
 
-    // Re-provisioning with a renewed certificate (same id): assigned to the same hub again.
+    // A renewed certificate (same id, same CA) is not the pinned one: the hub refuses it until the
+    // device provisions again with it.
     let renewed = device(&ca, "fleet-dev-1");
+    assert!(
+        connect(&hub, Via::Tls, "fleet-dev-1", Some(&renewed), "")
+            .await
+            .is_err(),
+        "a renewed certificate must not connect before it is provisioned"
+    );
     let again = register(&hub, &scope, "fleet-dev-1", &renewed).await;
     assert!(
         matches!(again.last(), Some(ProvisioningEvent::Assigned { hub, device_id, .. }) if hub == "localhost" && device_id == "fleet-dev-1"),
         "{again:?}"
+    );
+    // DPS wrote the new thumbprint: the renewed certificate connects, the old one no longer does.
+    let r = hub.registry("GET", "fleet-dev-1", None, None).await;
+    assert_eq!(
+        pinned(&r.body).1,
+        Some(sha256(&renewed).to_uppercase()),
+        "{:?}",
+        r.body
+    );
+    let (client, mut events) = connect(&hub, Via::Wss, "fleet-dev-1", Some(&renewed), "")
+        .await
+        .expect("the renewed certificate connects once provisioned");
+    send_telemetry(&client, &mut events, "fleet-dev-1", r#"{"t":2}"#).await;
+    assert!(
+        connect(&hub, Via::Tls, "fleet-dev-1", Some(&dev), "")
+            .await
+            .is_err(),
+        "the replaced certificate must be refused"
     );
 }
 
@@ -427,20 +476,24 @@ async fn an_individual_enrollment_registers_its_device_by_thumbprint_and_keeps_i
         matches!(events.last(), Some(ProvisioningEvent::Assigned { device_id, .. }) if device_id == "solo-1"),
         "{events:?}"
     );
-    // In the hub as a thumbprint device, with this certificate's SHA-1, and it connects there.
+    // In the hub as a thumbprint device, with this certificate's SHA-256 (the hub's digest; DPS
+    // shows SHA-1) in both slots, and it connects there.
     let r = hub.registry("GET", "solo-1", None, None).await;
     assert_eq!(
         r.body["authentication"]["type"], "selfSigned",
         "{:?}",
         r.body
     );
-    let sha1 = dev.certificate.info().unwrap().sha1.to_string();
-    assert_eq!(
-        r.body["authentication"]["x509Thumbprint"]["primaryThumbprint"]
-            .as_str()
-            .map(str::to_uppercase),
-        Some(sha1.replace(':', "").to_uppercase())
-    );
+    let sha256 = dev.certificate.info().unwrap().sha256.to_string();
+    for slot in ["primaryThumbprint", "secondaryThumbprint"] {
+        assert_eq!(
+            r.body["authentication"]["x509Thumbprint"][slot]
+                .as_str()
+                .map(str::to_uppercase),
+            Some(sha256.to_uppercase()),
+            "{slot}"
+        );
+    }
     let (c, mut ev) = connect(&hub, Via::Tls, "solo-1", Some(&dev), "")
         .await
         .expect("connects by thumbprint");
@@ -478,18 +531,12 @@ async fn an_individual_enrollment_registers_its_device_by_thumbprint_and_keeps_i
         "{again:?}"
     );
     let r = hub.registry("GET", "solo-1", None, None).await;
-    let other_sha1 = other
-        .certificate
-        .info()
-        .unwrap()
-        .sha1
-        .to_string()
-        .replace(':', "");
+    let other_sha256 = other.certificate.info().unwrap().sha256.to_string();
     assert_eq!(
         r.body["authentication"]["x509Thumbprint"]["secondaryThumbprint"]
             .as_str()
             .map(str::to_uppercase),
-        Some(other_sha1.to_uppercase())
+        Some(other_sha256.to_uppercase())
     );
 
     // Disabled: the registration says so and the state records it.
@@ -659,47 +706,79 @@ async fn a_group_read_back_and_written_again_keeps_its_certificate_as_az_does() 
     );
 }
 
+/// Where a CA rollover stands, read as the page reads it: the hub's and DPS's CAs and groups, and
+/// for each device its hub record and whether DPS assigned it.
+async fn rollover_standing(
+    hub: &Hub,
+    app: &AppDps,
+    old: &hubcert::pki::CertificateAuthority,
+    new: &hubcert::pki::CertificateAuthority,
+    devices: &[(String, hubcert::pki::Certificate)],
+) -> hubcert::iothub::CaRollover {
+    use hubcert::contract::{DeviceId, RegistrationStatus};
+    use hubcert::iothub::{plan_ca_rollover, Arm, CaRolloverInputs, Registry};
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    let registry =
+        Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string()).unwrap();
+    let hub_certs = app.client.certificates(&arm).await.unwrap();
+    let groups = app
+        .client
+        .enrollment_groups(&app.svc, unix())
+        .await
+        .unwrap();
+    let (mut hub_devices, mut assigned) = (Vec::new(), Vec::new());
+    for (id, _) in devices {
+        if let Ok(d) = app
+            .client
+            .device(&registry, &DeviceId::parse(id).unwrap(), unix())
+            .await
+        {
+            hub_devices.push(d);
+        }
+        if let Ok(s) = app.client.registration_state(&app.svc, id, unix()).await {
+            if s.status == Some(RegistrationStatus::Assigned) {
+                assigned.push(id.clone());
+            }
+        }
+    }
+    plan_ca_rollover(&CaRolloverInputs {
+        old: old.certificate(),
+        new: new.certificate(),
+        hub: &hub_certs,
+        dps: &[],
+        groups: &groups,
+        devices,
+        hub_devices: &hub_devices,
+        dps_assigned: &assigned,
+    })
+}
+
+/// A DPS fleet (the CA on DPS only, as in Microsoft's tutorial) rolls over: the hub needs no CA;
+/// the new CA joins the group, the device is re-issued, and the hub keeps the old certificate
+/// pinned until the device provisions again with the new one; then the old CA is retired.
 #[tokio::test]
-async fn a_fleet_rolls_over_to_a_new_ca_with_both_trusted_during_the_overlap() {
-    use hubcert::iothub::{
-        only_new_ca, plan_ca_rollover, with_new_ca, Arm, CaRolloverInputs, CaRolloverStage,
-    };
+async fn a_dps_fleet_rolls_over_by_provisioning_again_with_the_new_certificates() {
+    use hubcert::iothub::{only_new_ca, with_new_ca, CaRolloverStage};
     use hubcert::pki::{RenewKey, ValidityDays};
     let hub = start().await;
     let app = app_dps(&hub).await;
     let t = unix;
     let (old, new) = (root("Rollover Old Root"), root("Rollover New Root"));
-    hub.upload_and_verify("fleet-old", &old).await;
     assert_eq!(hub.enroll_group("rolling", &old, true).await, 200);
     let dev_old = device(&old, "roll-dev-1");
-    hub.register_ca_device("roll-dev-1").await;
-    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
-    let stand = |devices: &[(String, hubcert::pki::Certificate)]| {
-        let (client, arm, svc, devices) = (&app.client, &arm, &app.svc, devices.to_vec());
-        let (old, new) = (old.certificate().clone(), new.certificate().clone());
-        async move {
-            let hub_certs = client.certificates(arm).await.unwrap();
-            let groups = client.enrollment_groups(svc, t()).await.unwrap();
-            plan_ca_rollover(&CaRolloverInputs {
-                old: &old,
-                new: &new,
-                hub: &hub_certs,
-                dps: &[],
-                groups: &groups,
-                devices: &devices,
-            })
-        }
-    };
+    let events = register(&hub, &app.scope, "roll-dev-1", &dev_old).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+        "{events:?}"
+    );
     let mut devices = vec![("roll-dev-1".to_owned(), dev_old.certificate.clone())];
-    assert_eq!(stand(&devices).await.stage, CaRolloverStage::UploadNew);
-
-    // 1. The new CA beside the old on the hub.
-    hub.upload_and_verify("fleet-new", &new).await;
-    let s = stand(&devices).await;
+    let s = rollover_standing(&hub, &app, &old, &new, &devices).await;
+    // A DPS device is pinned by thumbprint: the hub needs neither CA.
+    assert!(!s.hub_needs_new, "{s:?}");
     assert_eq!(s.stage, CaRolloverStage::AddToGroups);
     assert_eq!(s.groups_old_only, ["rolling"]);
 
-    // 2. The group trusts both (the read group's certificate stays as DPS described it).
+    // 1. The group trusts both (the read group's certificate stays as DPS described it).
     let read = app
         .client
         .enrollment_group(&app.svc, "rolling", t())
@@ -710,15 +789,14 @@ async fn a_fleet_rolls_over_to_a_new_ca_with_both_trusted_during_the_overlap() {
         .save_enrollment_group(&app.svc, &both, t())
         .await
         .unwrap();
-    let s = stand(&devices).await;
+    let s = rollover_standing(&hub, &app, &old, &new, &devices).await;
     assert_eq!(
         (s.stage, s.groups_both.clone()),
         (CaRolloverStage::Reissue, vec!["rolling".to_owned()])
     );
     assert_eq!(s.devices_on_old, ["roll-dev-1"]);
 
-    // 3. Re-issued under the new CA with its own key: during the overlap both certificates
-    // connect to the hub and both register with DPS.
+    // 2. Re-issued under the new CA: the hub still pins the old certificate.
     let renewed = new
         .renew_device(
             &dev_old.certificate,
@@ -731,25 +809,30 @@ async fn a_fleet_rolls_over_to_a_new_ca_with_both_trusted_during_the_overlap() {
         certificate: renewed.certificate,
         key: dev_old.key.duplicate().unwrap(),
     };
-    for (who, id) in [("old", &dev_old), ("new", &dev_new)] {
-        assert!(
-            connect(&hub, Via::Tls, "roll-dev-1", Some(id), "")
-                .await
-                .is_ok(),
-            "{who}"
-        );
-        let events = register(&hub, &app.scope, "roll-dev-1", id).await;
-        assert!(
-            matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
-            "{who}: {events:?}"
-        );
-    }
     devices.insert(0, ("roll-dev-1".to_owned(), dev_new.certificate.clone()));
-    let s = stand(&devices).await;
-    assert_eq!(s.stage, CaRolloverStage::RetireOld);
-    assert_eq!(s.devices_on_new, ["roll-dev-1"]);
+    let s = rollover_standing(&hub, &app, &old, &new, &devices).await;
+    assert_eq!(s.stage, CaRolloverStage::ProvisionAgain);
+    assert_eq!(s.to_provision_again, ["roll-dev-1"]);
+    assert!(connect(&hub, Via::Tls, "roll-dev-1", Some(&dev_new), "")
+        .await
+        .is_err());
+    assert!(connect(&hub, Via::Tls, "roll-dev-1", Some(&dev_old), "")
+        .await
+        .is_ok());
 
-    // 4. The old CA retired: only the new certificate connects and registers.
+    // 3. Provisioned again with the new certificate: DPS pins it in the hub.
+    let events = register(&hub, &app.scope, "roll-dev-1", &dev_new).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+        "{events:?}"
+    );
+    let s = rollover_standing(&hub, &app, &old, &new, &devices).await;
+    assert_eq!(s.stage, CaRolloverStage::RetireOld);
+    assert!(connect(&hub, Via::Wss, "roll-dev-1", Some(&dev_new), "")
+        .await
+        .is_ok());
+
+    // 4. The old CA retired: the old certificate no longer registers.
     let read = app
         .client
         .enrollment_group(&app.svc, "rolling", t())
@@ -760,22 +843,83 @@ async fn a_fleet_rolls_over_to_a_new_ca_with_both_trusted_during_the_overlap() {
         .save_enrollment_group(&app.svc, &only, t())
         .await
         .unwrap();
-    app.client
-        .delete_certificate(&arm, "fleet-old")
-        .await
-        .unwrap();
-    assert_eq!(stand(&devices).await.stage, CaRolloverStage::Done);
-    assert!(connect(&hub, Via::Tls, "roll-dev-1", Some(&dev_old), "")
-        .await
-        .is_err());
-    assert!(connect(&hub, Via::Tls, "roll-dev-1", Some(&dev_new), "")
-        .await
-        .is_ok());
+    assert_eq!(
+        rollover_standing(&hub, &app, &old, &new, &devices)
+            .await
+            .stage,
+        CaRolloverStage::Done
+    );
     let events = register(&hub, &app.scope, "roll-dev-1", &dev_old).await;
     assert!(
         matches!(events.last(), Some(ProvisioningEvent::Failed { .. })),
         "{events:?}"
     );
+}
+
+/// A fleet registered in the hub as CA-signed rolls over through the hub: the new CA verified
+/// beside the old, the devices re-issued (nothing to change in the hub for them), the old deleted.
+#[tokio::test]
+async fn a_hub_registered_ca_fleet_rolls_over_with_both_cas_on_the_hub() {
+    use hubcert::iothub::{Arm, CaRolloverStage};
+    use hubcert::pki::{RenewKey, ValidityDays};
+    let hub = start().await;
+    let app = app_dps(&hub).await;
+    let (old, new) = (root("Hub Old Root"), root("Hub New Root"));
+    hub.upload_and_verify("fleet-old", &old).await;
+    let dev_old = device(&old, "hub-dev-1");
+    hub.register_ca_device("hub-dev-1").await;
+    let mut devices = vec![("hub-dev-1".to_owned(), dev_old.certificate.clone())];
+    let s = rollover_standing(&hub, &app, &old, &new, &devices).await;
+    assert!(s.hub_needs_new);
+    assert_eq!(s.stage, CaRolloverStage::UploadNew);
+    hub.upload_and_verify("fleet-new", &new).await;
+    assert_eq!(
+        rollover_standing(&hub, &app, &old, &new, &devices)
+            .await
+            .stage,
+        CaRolloverStage::Reissue
+    );
+    let renewed = new
+        .renew_device(
+            &dev_old.certificate,
+            RenewKey::Same,
+            ValidityDays::new(365).unwrap(),
+            now(),
+        )
+        .unwrap();
+    let dev_new = Identity {
+        certificate: renewed.certificate,
+        key: dev_old.key.duplicate().unwrap(),
+    };
+    // During the overlap both certificates connect: the hub checks the chain, not a thumbprint.
+    for (who, id) in [("old", &dev_old), ("new", &dev_new)] {
+        assert!(
+            connect(&hub, Via::Tls, "hub-dev-1", Some(id), "")
+                .await
+                .is_ok(),
+            "{who}"
+        );
+    }
+    devices.insert(0, ("hub-dev-1".to_owned(), dev_new.certificate.clone()));
+    let s = rollover_standing(&hub, &app, &old, &new, &devices).await;
+    assert_eq!(s.stage, CaRolloverStage::RetireOld);
+    let arm = Arm::new(&hub.base, "sub", "rg", "localhub", "any-token").unwrap();
+    app.client
+        .delete_certificate(&arm, "fleet-old")
+        .await
+        .unwrap();
+    assert_eq!(
+        rollover_standing(&hub, &app, &old, &new, &devices)
+            .await
+            .stage,
+        CaRolloverStage::Done
+    );
+    assert!(connect(&hub, Via::Tls, "hub-dev-1", Some(&dev_old), "")
+        .await
+        .is_err());
+    assert!(connect(&hub, Via::Tls, "hub-dev-1", Some(&dev_new), "")
+        .await
+        .is_ok());
 }
 
 #[tokio::test]

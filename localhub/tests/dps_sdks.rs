@@ -26,6 +26,18 @@ enum Sdk {
 }
 
 fn run_sdk(sdk: Sdk, hub: &Hub, registration_id: &str, identity: &Identity) -> (bool, String) {
+    run_sdk_on(sdk, hub, SDK_HOST, false, registration_id, identity)
+}
+
+/// Runs `sdk` against `host`, over MQTT over WebSockets when `websockets`.
+fn run_sdk_on(
+    sdk: Sdk,
+    hub: &Hub,
+    host: &str,
+    websockets: bool,
+    registration_id: &str,
+    identity: &Identity,
+) -> (bool, String) {
     assert!(
         node_dir()
             .join("node_modules/azure-iot-provisioning-device")
@@ -56,7 +68,8 @@ fn run_sdk(sdk: Sdk, hub: &Hub, registration_id: &str, identity: &Identity) -> (
         }
     };
     let out = command
-        .env("PROVISIONING_HOST", SDK_HOST)
+        .env("PROVISIONING_HOST", host)
+        .env("WEBSOCKETS", if websockets { "1" } else { "0" })
         .env("ID_SCOPE", "0ne00000001")
         .env("REGISTRATION_ID", registration_id)
         .env("DEVICE_CERT", cert)
@@ -80,7 +93,8 @@ async fn microsofts_provisioning_sdks_register_and_their_device_clients_connect_
 ) {
     let hub = start_on_8883().await;
     let ca = root("SDK Fleet Root");
-    hub.upload_and_verify("sdk-fleet", &ca).await;
+    // The CA on DPS only, as in Microsoft's enrollment-group tutorial: DPS makes the device a
+    // thumbprint device in the hub, which needs no CA.
     assert_eq!(hub.enroll_group("sdk-fleet", &ca, true).await, 200);
 
     for (sdk, id, body) in [
@@ -165,5 +179,35 @@ async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
         "individual deleted",
     ] {
         assert!(text.contains(line), "{line:?} missing in {text}");
+    }
+}
+
+/// Microsoft's SDKs over MQTT over WebSockets, against localhub with its default flags but on
+/// port 443 of a loopback address of its own (the SDKs dial `{host}:443` in WebSocket mode): they
+/// send `Origin: https://{host}:443` (paho) and `Host` without the default port; the group's CA
+/// is on DPS only, and the device, a thumbprint device in the hub, connects there over WebSockets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsofts_sdks_provision_and_connect_over_websockets() {
+    let hub = start_on_443().await;
+    let ca = root("SDK WebSocket Root");
+    assert_eq!(hub.enroll_group("sdk-ws-fleet", &ca, true).await, 200);
+    for (sdk, id, body) in [
+        (Sdk::Python, "python-ws-1", r#"{"provisioned":"python-ws"}"#),
+        (Sdk::Node, "node-ws-1", r#"{"provisioned":"ws"}"#),
+    ] {
+        let dev = device(&ca, id);
+        let (ok, text) = run_sdk_on(sdk, &hub, WS_SDK_HOST, true, id, &dev);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains(&format!("assigned {WS_SDK_HOST} {id}")),
+            "{text}"
+        );
+        let got = hub.running.hub.telemetry(Some(id));
+        assert!(
+            got.iter().any(|e| e.kind == EventKind::Telemetry
+                && e.body.as_deref() == Some(body)
+                && e.transport == localhub::DeviceTransport::Wss),
+            "{got:?}"
+        );
     }
 }

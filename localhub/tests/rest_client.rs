@@ -527,6 +527,7 @@ async fn revoking_an_intermediate_takes_its_devices_down_only_when_nothing_above
             dps: &[],
             groups: &[],
             devices: &devices,
+            dps_assigned: None,
         })
     };
     let listed = client.certificates(&arm).await.unwrap();

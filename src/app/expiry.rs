@@ -132,20 +132,23 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                     let Ok(id) = DeviceId::parse(&cn) else {
                         continue;
                     };
+                    let state = match &dps {
+                        Some(svc) => Some(hub.registration_state(svc, &cn, now).await),
+                        None => None,
+                    };
+                    let on_dps = match &state {
+                        Some(Ok(state)) => describe_dps_registration(state),
+                        Some(Err(e)) => not_read(e),
+                        None => "DPS not set up".to_owned(),
+                    };
                     let on_hub = match hub.device(&registry, &id, now).await {
                         Ok(dev) => describe_hub_registration(
                             &dev,
                             d.info.sha1.as_str(),
                             d.info.sha256.as_str(),
+                            state.as_ref().and_then(|s| s.as_ref().ok()),
                         ),
                         Err(e) => not_read(&e),
-                    };
-                    let on_dps = match &dps {
-                        Some(svc) => match hub.registration_state(svc, &cn, now).await {
-                            Ok(state) => describe_dps_registration(&state),
-                            Err(e) => not_read(&e),
-                        },
-                        None => "DPS not set up".to_owned(),
                     };
                     found.insert(d.info.sha256.to_string(), (on_hub, on_dps));
                 }

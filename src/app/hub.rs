@@ -136,6 +136,49 @@ pub(crate) async fn read_trust(s: &HubSettings) -> Result<Trust, RestError> {
     })
 }
 
+/// What the hub and DPS hold of some devices: the hub's records (how each is registered) and
+/// the registration ids DPS reports assigned (DPS devices are thumbprint devices in the hub:
+/// `iothub::HubPath`). At most [`PATHS_READ`] devices are read; `None` for DPS when it was not
+/// read.
+pub(crate) struct Paths {
+    pub(crate) hub: Vec<crate::iothub::HubDevice>,
+    pub(crate) dps_assigned: Option<Vec<String>>,
+}
+
+/// How many devices [`read_paths`] reads (two calls each).
+pub(crate) const PATHS_READ: usize = 200;
+
+/// Reads [`Paths`] for `ids` with `s`; a device the hub does not hold, or DPS never registered,
+/// is left out.
+pub(crate) async fn read_paths(s: &HubSettings, ids: &[String]) -> Paths {
+    let hub = client(s);
+    let now = browser::now().unix_timestamp().max(0) as u64;
+    let mut paths = Paths {
+        hub: Vec::new(),
+        dps_assigned: None,
+    };
+    let svc = s.dps_service().ok();
+    if svc.is_some() {
+        paths.dps_assigned = Some(Vec::new());
+    }
+    for id in ids.iter().take(PATHS_READ) {
+        if let (Ok(registry), Ok(device_id)) = (s.registry(), crate::contract::DeviceId::parse(id))
+        {
+            if let Ok(d) = hub.device(&registry, &device_id, now).await {
+                paths.hub.push(d);
+            }
+        }
+        if let (Some(svc), Some(assigned)) = (&svc, paths.dps_assigned.as_mut()) {
+            if let Ok(state) = hub.registration_state(svc, id, now).await {
+                if state.status == Some(crate::contract::RegistrationStatus::Assigned) {
+                    assigned.push(id.clone());
+                }
+            }
+        }
+    }
+    paths
+}
+
 /// The page's device certificates with their ids (the CN), newest first.
 pub(crate) fn page_devices(devices: &[Rc<Issued>]) -> Vec<(String, Certificate)> {
     devices

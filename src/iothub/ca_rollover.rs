@@ -1,23 +1,29 @@
 //! Rolling a fleet from one CA to another without a refused connection: the new CA verified on
-//! the hub beside the old, added to DPS's groups as their secondary, the devices re-issued under
-//! it, then the old one retired. Where a rollover stands is read each time from the hub, DPS and
-//! the page, so it resumes after a reload at the step it reached.
+//! the hub beside the old (only where devices are registered in the hub as CA-signed), added to
+//! DPS's groups as their secondary, the devices re-issued under it, the DPS devices provisioned
+//! again with their new certificates (DPS pins each device's certificate in the hub by
+//! thumbprint: [`super::HubPath`]), then the old one retired. Where a rollover stands is read each
+//! time from the hub, DPS and the page, so it resumes after a reload at the step it reached.
 
-use crate::contract::EnrollmentGroup;
+use crate::contract::{AuthKind, EnrollmentGroup, RegisteredThumbprint};
 use crate::pki::{is_signed_by, Certificate};
 
 use super::revoke::group_signing_sha1;
-use super::HubCertificate;
+use super::{HubCertificate, HubDevice, HubPath};
 
 /// The next thing a rollover needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaRolloverStage {
-    /// Upload the new CA to the hub and prove possession.
+    /// Upload the new CA to the hub and prove possession (devices registered in the hub as
+    /// CA-signed need it; DPS devices do not).
     UploadNew,
     /// Add the new CA to the DPS groups that trust the old one (as their secondary).
     AddToGroups,
     /// Re-issue the devices still on the old CA under the new one.
     Reissue,
+    /// The DPS devices re-issued under the new CA provision again with their new certificates:
+    /// until they do, the hub holds each pinned to its old certificate.
+    ProvisionAgain,
     /// Retire the old CA: delete it from the hub, make the new one the groups' only CA.
     RetireOld,
     /// Nothing of the old CA is left in use.
@@ -43,6 +49,12 @@ pub struct CaRollover {
     pub devices_on_old: Vec<String>,
     /// Device ids whose newest certificate on the page is signed by the new CA.
     pub devices_on_new: Vec<String>,
+    /// Of `devices_on_new`, the DPS devices the hub still pins to another certificate: they must
+    /// provision again with the new one.
+    pub to_provision_again: Vec<String>,
+    /// Whether the hub itself must trust the new CA: some device is registered there as
+    /// CA-signed (or, with no device read from the hub, the old CA is on the hub).
+    pub hub_needs_new: bool,
     /// What comes next.
     pub stage: CaRolloverStage,
 }
@@ -61,6 +73,10 @@ pub struct CaRolloverInputs<'a> {
     pub groups: &'a [EnrollmentGroup],
     /// The page's device certificates with their ids, newest first.
     pub devices: &'a [(String, Certificate)],
+    /// The hub's records of the page's devices, where read (empty when not).
+    pub hub_devices: &'a [HubDevice],
+    /// Registration ids DPS reports assigned, where read (empty when not).
+    pub dps_assigned: &'a [String],
 }
 
 /// Reads where the rollover stands and what comes next.
@@ -105,12 +121,46 @@ pub fn plan_ca_rollover(inputs: &CaRolloverInputs<'_>) -> CaRollover {
             devices_on_old.push(id.clone());
         }
     }
-    let stage = if new_on_hub.is_empty() {
+    let record = |id: &str| inputs.hub_devices.iter().find(|d| d.device_id == id);
+    let path = |id: &str| {
+        HubPath::read_assigned(
+            record(id).map(|d| &d.auth_type),
+            inputs.dps_assigned.iter().any(|a| a == id),
+        )
+    };
+    let ca_signed = inputs
+        .devices
+        .iter()
+        .any(|(id, _)| path(id).is_some_and(|p| p.trusted_through_hub_ca()));
+    let hub_needs_new = ca_signed || (inputs.hub_devices.is_empty() && !old_on_hub.is_empty());
+    let newest = |id: &str| inputs.devices.iter().find(|(i, _)| i == id).map(|(_, c)| c);
+    let to_provision_again: Vec<String> = devices_on_new
+        .iter()
+        .filter(|id| path(id) == Some(HubPath::Provisioned))
+        .filter(|id| {
+            let (Some(d), Some(cert)) = (record(id), newest(id)) else {
+                return false;
+            };
+            let Ok(info) = cert.info() else { return false };
+            let pins = |t: &Option<String>| {
+                t.as_deref()
+                    .and_then(|t| RegisteredThumbprint::parse(t).ok())
+                    .is_some_and(|t| t.matches(info.sha1.as_str(), info.sha256.as_str()))
+            };
+            d.auth_type == AuthKind::SelfSigned
+                && !pins(&d.primary_thumbprint)
+                && !pins(&d.secondary_thumbprint)
+        })
+        .cloned()
+        .collect();
+    let stage = if hub_needs_new && new_on_hub.is_empty() {
         CaRolloverStage::UploadNew
     } else if !groups_old_only.is_empty() {
         CaRolloverStage::AddToGroups
     } else if !devices_on_old.is_empty() {
         CaRolloverStage::Reissue
+    } else if !to_provision_again.is_empty() {
+        CaRolloverStage::ProvisionAgain
     } else if !old_on_hub.is_empty() || !groups_both.is_empty() {
         CaRolloverStage::RetireOld
     } else {
@@ -125,6 +175,8 @@ pub fn plan_ca_rollover(inputs: &CaRolloverInputs<'_>) -> CaRollover {
         new_on_dps,
         devices_on_old,
         devices_on_new,
+        to_provision_again,
+        hub_needs_new,
         stage,
     }
 }

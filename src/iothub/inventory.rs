@@ -6,8 +6,17 @@ use crate::contract::{AuthKind, DeviceStatus, RegisteredThumbprint, Registration
 
 use super::HubDevice;
 
-/// The hub's record of the device whose certificate has thumbprints `sha1`/`sha256`.
-pub fn describe_hub_registration(device: &HubDevice, sha1: &str, sha256: &str) -> String {
+/// The hub's record of the device whose certificate has thumbprints `sha1`/`sha256`, with DPS's
+/// registration state where read: a thumbprint device DPS assigned was written by DPS
+/// ([`super::HubPath::Provisioned`]), and is renewed by provisioning again.
+pub fn describe_hub_registration(
+    device: &HubDevice,
+    sha1: &str,
+    sha256: &str,
+    dps: Option<&RegistrationState>,
+) -> String {
+    let by_dps =
+        super::HubPath::read(Some(&device.auth_type), dps) == Some(super::HubPath::Provisioned);
     let status = match device.status {
         DeviceStatus::Enabled => "enabled",
         DeviceStatus::Disabled => "disabled (revoked)",
@@ -25,6 +34,11 @@ pub fn describe_hub_registration(device: &HubDevice, sha1: &str, sha256: &str) -
                 pinned(&device.primary_thumbprint),
                 pinned(&device.secondary_thumbprint),
             ) {
+                (true, _) if by_dps => {
+                    "thumbprint written by DPS, this certificate (renewed by provisioning again)"
+                        .to_owned()
+                }
+                (false, false) if by_dps => "thumbprint written by DPS for another certificate (this one is refused until the device provisions again with it)".to_owned(),
                 (true, _) => "thumbprint, this certificate as primary".to_owned(),
                 (false, true) => "thumbprint, this certificate as secondary".to_owned(),
                 (false, false) => {
@@ -79,15 +93,15 @@ mod tests {
             Some(&sha256.to_uppercase()),
         );
         assert_eq!(
-            describe_hub_registration(&d, &sha1, &sha256),
+            describe_hub_registration(&d, &sha1, &sha256, None),
             "enabled, thumbprint, this certificate as secondary"
         );
         let d = device(AuthKind::SelfSigned, Some(&other), Some(&other));
-        assert!(describe_hub_registration(&d, &sha1, &sha256).contains("this one is refused"));
+        assert!(describe_hub_registration(&d, &sha1, &sha256, None).contains("this one is refused"));
         let mut d = device(AuthKind::CertificateAuthority, None, None);
         d.status = DeviceStatus::Disabled;
         assert_eq!(
-            describe_hub_registration(&d, &sha1, &sha256),
+            describe_hub_registration(&d, &sha1, &sha256, None),
             "disabled (revoked), CA-signed"
         );
         let s = RegistrationState {
@@ -95,6 +109,16 @@ mod tests {
             assigned_hub: Some("h.azure-devices.net".into()),
             ..Default::default()
         };
+        // DPS assigned it: the hub's thumbprint device is DPS's, pinned to this certificate (both
+        // slots) or to another one until the device provisions again.
+        let pinned = device(AuthKind::SelfSigned, Some(&sha256), Some(&sha256));
+        assert_eq!(
+            describe_hub_registration(&pinned, &sha1, &sha256, Some(&s)),
+            "enabled, thumbprint written by DPS, this certificate (renewed by provisioning again)"
+        );
+        let stale = device(AuthKind::SelfSigned, Some(&other), Some(&other));
+        assert!(describe_hub_registration(&stale, &sha1, &sha256, Some(&s))
+            .contains("refused until the device provisions again"));
         assert_eq!(
             describe_dps_registration(&s),
             "assigned to h.azure-devices.net"

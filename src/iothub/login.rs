@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::registry::ConnectionString;
+use super::HubPath;
 use crate::contract::{build_sas_token, websocket_url, AuthKind, DeviceId, MqttUserName};
 use crate::mqtt::ConnectOptions;
 
@@ -144,6 +145,13 @@ impl WebSocketOutlook {
     /// on GA hubs. Chrome and Edge send no intermediates to IoT Hub, so below a CA the device is
     /// refused from the page even by a hub in preview mode.
     pub fn of(auth: &AuthKind, cas_between: usize) -> Self {
+        Self::of_path(&HubPath::Registered(auth.clone()), cas_between)
+    }
+
+    /// For a device that stands in the hub by `path`: a DPS device is a thumbprint device there
+    /// ([`HubPath::Provisioned`]), generally available over WebSockets whatever signed it.
+    pub fn of_path(path: &HubPath, cas_between: usize) -> Self {
+        let auth = path.hub_auth();
         match auth {
             AuthKind::CertificateAuthority if cas_between > 0 => Self::NeedsPreviewMode,
             _ => Self::Accepted,
@@ -154,7 +162,7 @@ impl WebSocketOutlook {
     pub fn caution(self) -> Option<&'static str> {
         match self {
             Self::Accepted => None,
-            Self::NeedsPreviewMode => Some("This device's certificate was signed by an intermediate CA. Registered as CA-signed, it is refused from this page over MQTT over WebSockets (CONNACK 5): IoT Hub's TLS handshake names no CAs, so Chrome and Edge send the device certificate without its intermediates, and a generally available hub accepts CA-signed devices over WebSockets only when the verified CA signed them directly (preview mode accepts a chain over WebSockets, but only from device SDKs that send it). Ways that work here: register this device by thumbprint for the test (same certificate; IoT Hub then compares its SHA-1/SHA-256 only), or upload and verify the intermediate that signed it. On the device, the MQTT over TCP (8883) snippet below sends the chain."),
+            Self::NeedsPreviewMode => Some("This device's certificate was signed by an intermediate CA. Registered as CA-signed, it is refused from this page over MQTT over WebSockets (CONNACK 5): IoT Hub's TLS handshake names no CAs, so Chrome and Edge send the device certificate without its intermediates, and a generally available hub accepts CA-signed devices over WebSockets only when the verified CA signed them directly (preview mode accepts a chain over WebSockets, but only from device SDKs that send it). Ways that work here: register this device by thumbprint for the test (same certificate; IoT Hub then compares its SHA-1/SHA-256 only), or upload and verify the intermediate that signed it. On the device, the MQTT over TCP (8883) snippet below sends the chain. A device DPS provisioned is none of this: DPS writes it into the hub as a thumbprint device, which connects over WebSockets (check its registration to see)."),
         }
     }
 }
@@ -231,5 +239,13 @@ mod tests {
             .caution()
             .is_some_and(|c| c.contains("thumbprint")));
         assert_eq!(Accepted.caution(), None);
+        // A DPS device under an intermediate: a thumbprint device in the hub, GA on WebSockets.
+        assert_eq!(
+            WebSocketOutlook::of_path(&HubPath::Provisioned, 1),
+            Accepted
+        );
+        assert!(NeedsPreviewMode
+            .caution()
+            .is_some_and(|c| c.contains("DPS provisioned")));
     }
 }

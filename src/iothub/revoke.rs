@@ -25,12 +25,19 @@ pub struct RevocationPlan {
     pub dps_groups_above: Vec<String>,
     /// Device ids on the page whose certificate chains through this CA.
     pub devices: Vec<String>,
+    /// Of `devices`, those DPS provisioned (or, where DPS's registrations were not read, may
+    /// have: a group trusting this CA or one above admits them). DPS wrote them into the hub as
+    /// thumbprint devices ([`super::HubPath::Provisioned`]), which the CA leaving the hub does not
+    /// stop: each is disabled in the hub, and the groups disabled keep them from provisioning
+    /// again.
+    pub provisioned: Vec<String>,
 }
 
 impl RevocationPlan {
-    /// Whether deleting the CA from the hub alone stops its devices connecting.
+    /// Whether deleting the CA from the hub alone stops its devices connecting: not while a CA
+    /// above it is verified there, nor for devices DPS provisioned (pinned by thumbprint).
     pub fn deletion_suffices(&self) -> bool {
-        self.trusted_above_on_hub.is_empty()
+        self.trusted_above_on_hub.is_empty() && self.provisioned.is_empty()
     }
 }
 
@@ -50,6 +57,9 @@ pub struct RevocationInputs<'a> {
     pub groups: &'a [EnrollmentGroup],
     /// The page's device certificates, with their ids.
     pub devices: &'a [(String, Certificate)],
+    /// Registration ids DPS reports assigned, when its registrations were read; `None` when not
+    /// (then every device a group admits may have been provisioned).
+    pub dps_assigned: Option<&'a [String]>,
 }
 
 fn sha1_of(cert: &Certificate) -> String {
@@ -131,6 +141,15 @@ pub fn plan_revocation(inputs: &RevocationInputs<'_>) -> RevocationPlan {
             devices.push(id.clone());
         }
     }
+    let admitted_by_dps = !dps_groups.is_empty() || !dps_groups_above.is_empty();
+    let provisioned = devices
+        .iter()
+        .filter(|id| match inputs.dps_assigned {
+            Some(assigned) => assigned.contains(id),
+            None => admitted_by_dps,
+        })
+        .cloned()
+        .collect();
     RevocationPlan {
         on_hub,
         trusted_above_on_hub,
@@ -138,6 +157,7 @@ pub fn plan_revocation(inputs: &RevocationInputs<'_>) -> RevocationPlan {
         dps_groups,
         dps_groups_above,
         devices,
+        provisioned,
     }
 }
 
@@ -205,6 +225,7 @@ mod tests {
             dps: &dps,
             groups: &[by_info, by_pem, by_ref, above, above_ref],
             devices: &[],
+            dps_assigned: None,
         });
         assert_eq!(plan.on_hub, ["hub-line"]);
         assert_eq!(plan.on_dps, ["dps-line"]);
@@ -212,5 +233,55 @@ mod tests {
         assert_eq!(plan.dps_groups_above, ["above", "above-ref"]);
         // An unverified root on the hub trusts nothing.
         assert!(plan.deletion_suffices());
+    }
+
+    #[test]
+    fn devices_dps_provisioned_are_not_stopped_by_the_ca_leaving_the_hub() {
+        use crate::contract::DeviceId;
+        use crate::pki::{DeviceCertParams, KeyAlgorithm, ValidityDays};
+        let now = OffsetDateTime::now_utc();
+        let root = CertificateAuthority::create_root(&RootCaParams::default(), now).unwrap();
+        let issue = |id: &str| {
+            root.issue_device_identity(
+                &DeviceCertParams {
+                    device_id: DeviceId::parse(id).unwrap(),
+                    validity: ValidityDays::new(30).unwrap(),
+                },
+                KeyAlgorithm::EcdsaP256,
+                now,
+            )
+            .unwrap()
+            .certificate
+        };
+        let devices = [
+            ("by-dps".to_owned(), issue("by-dps")),
+            ("by-hand".to_owned(), issue("by-hand")),
+        ];
+        let group = EnrollmentGroup::x509_signing("fleet", &root.certificate().pem(), None);
+        let hub = [on("fleet-root", root.certificate(), true)];
+        let plan_with = |assigned: Option<&[String]>| {
+            plan_revocation(&RevocationInputs {
+                target: root.certificate(),
+                above: &[],
+                below: &[],
+                hub: &hub,
+                dps: &[],
+                groups: std::slice::from_ref(&group),
+                devices: &devices,
+                dps_assigned: assigned,
+            })
+        };
+        // DPS says which devices it assigned: those are thumbprint devices in the hub, so
+        // deleting the CA there does not stop them; each is disabled in the hub.
+        let assigned = ["by-dps".to_owned()];
+        let plan = plan_with(Some(&assigned));
+        assert_eq!(plan.on_hub, ["fleet-root"]);
+        assert_eq!(plan.dps_groups, ["fleet"]);
+        assert_eq!(plan.provisioned, ["by-dps"]);
+        assert!(!plan.deletion_suffices());
+        // Not read: every device a group admits may have been provisioned.
+        assert_eq!(plan_with(None).provisioned, ["by-dps", "by-hand"]);
+        // None assigned: deleting the CA from the hub stops them (CA-signed in the hub).
+        assert!(plan_with(Some(&[])).deletion_suffices());
     }
 }

@@ -84,14 +84,39 @@ fn enrollment_for(
         .then_some(enrollment)
 }
 
-/// SHA-1 thumbprints of an individual enrollment's certificates, primary first.
+/// SHA-256 thumbprints of an individual enrollment's certificates, primary first: the hub shows
+/// SHA-256 where DPS shows SHA-1 (Azure/iotedge#2951, "DPS is showing SHA1 and the hub is showing
+/// SHA256").
 fn thumbprints(e: &IndividualEnrollment) -> Vec<String> {
     e.client_certificates()
         .into_iter()
         .filter_map(|pem| crate::arm::parse_certificate(pem).ok())
         .filter_map(|c| c.info().ok())
-        .map(|i| i.sha1.to_string())
+        .map(|i| i.sha256.to_string())
         .collect()
+}
+
+/// The hub identity DPS writes for an X.509 device: a self-signed (thumbprint) device, never a
+/// CA-signed one, whichever enrollment admitted it (MicrosoftDocs/azure-docs#70976 and #108289,
+/// Azure/azure-iot-sdk-csharp#3360: "devices provisioned with DPS always shown as X509
+/// self-signed"). A group's device is pinned to the SHA-256 thumbprint of the certificate it
+/// presented, in both slots; an individual enrollment's device to its enrollment's certificates,
+/// primary and secondary, the primary repeated when there is no secondary (Azure/iotedge#2951:
+/// "with only a primary certificate, the primary thumbprint is duplicated into the secondary").
+/// So a renewed certificate reaches the hub only when the device provisions again with it.
+fn hub_auth(attested: &Attested, presented: Option<&CertificateDer<'_>>) -> DeviceAuth {
+    let t = match attested {
+        Attested::Individual(e) => thumbprints(e),
+        Attested::Group(_) => presented
+            .and_then(|d| Certificate::from_der(d.to_vec()).ok())
+            .and_then(|c| c.info().ok())
+            .map(|i| vec![i.sha256.to_string()])
+            .unwrap_or_default(),
+    };
+    DeviceAuth::SelfSigned {
+        primary: t.first().cloned(),
+        secondary: t.get(1).or(t.first()).cloned(),
+    }
 }
 
 /// The CA certificates (DER) a group trusts: its signing certificates given whole, and the DPS
@@ -164,30 +189,26 @@ fn initial_twin(
     )
 }
 
-/// Assigns the device to localhub's hub and records its registration state: a group's device is
-/// created CA-signed (an identity already there is kept); an individual enrollment's device is
-/// created, or updated, with the enrollment's certificate thumbprints, as DPS does. The first
+/// Assigns the device to localhub's hub and records its registration state: the device is created,
+/// or updated, as a thumbprint device ([`hub_auth`]), as DPS does. The first
 /// assignment applies the enrollment's initial twin (tags, desired properties) and IoT Edge flag;
 /// a later one keeps the device's data, unless the reprovision policy says not to migrate it
 /// (`migrateDeviceData: false`): then its twin starts again from the initial twin and the
 /// substatus is `deviceDataReset`.
-fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> RegistrationState {
+fn assign(
+    hub: &Hub,
+    registration_id: &str,
+    attested: &Attested,
+    presented: Option<&CertificateDer<'_>>,
+) -> RegistrationState {
     let etag = hub.next_etag();
     let now = now_unix();
     let stamp = crate::reply::rfc3339(now);
-    let (device_id, auth) = match attested {
-        Attested::Group(_) => (registration_id.to_owned(), None),
-        Attested::Individual(e) => {
-            let t = thumbprints(e);
-            (
-                e.hub_device_id().to_owned(),
-                Some(DeviceAuth::SelfSigned {
-                    primary: t.first().cloned(),
-                    secondary: t.get(1).or(t.first()).cloned(),
-                }),
-            )
-        }
+    let device_id = match attested {
+        Attested::Group(_) => registration_id.to_owned(),
+        Attested::Individual(e) => e.hub_device_id().to_owned(),
     };
+    let auth = hub_auth(attested, presented);
     hub.write_dps(|dps| {
         let device = dps
             .devices
@@ -197,13 +218,13 @@ fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> Registration
                 etag: etag.clone(),
                 generation_id: now.to_string(),
                 enabled: true,
-                auth: auth.clone().unwrap_or(DeviceAuth::CertificateAuthority),
+                auth: auth.clone(),
                 reported: Default::default(),
                 reported_version: 1,
                 last_activity: None,
                 service: Default::default(),
             });
-        if let Some(auth) = auth {
+        if device.auth != auth {
             device.auth = auth;
             device.etag = etag.clone();
         }
@@ -426,6 +447,7 @@ pub(crate) async fn serve<R, W>(
                                     &hub,
                                     &user.registration_id,
                                     &attested,
+                                    peer.first(),
                                 )),
                             }
                         } else {

@@ -46,6 +46,23 @@ pub async fn start_on_8883() -> Hub {
     }))
 }
 
+/// The loopback address of the localhub that device SDKs reach over WebSockets on port 443.
+pub const WS_SDK_HOST: &str = "127.0.0.3";
+
+/// localhub with HTTPS (and so its WebSocket endpoint) on `WS_SDK_HOST`:443, where device SDKs in
+/// WebSocket mode always dial `{HostName}:443`; otherwise its default flags.
+pub async fn start_on_443() -> Hub {
+    let config = Config {
+        https_port: 443,
+        host_name: WS_SDK_HOST.into(),
+        bind: WS_SDK_HOST.parse().expect("an address"),
+        ..Config::ephemeral()
+    };
+    hub_with(localhub::start(config).await.unwrap_or_else(|e| {
+        panic!("localhub on {WS_SDK_HOST}:443 (stop whatever else listens there): {e}")
+    }))
+}
+
 fn hub_with(running: Running) -> Hub {
     let base = format!("http://{}", running.http);
     Hub {
@@ -258,6 +275,7 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
 pub enum Via {
     /// MQTT over TLS.
     Tls,

@@ -165,7 +165,7 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
     html! {
         <form class="card form" onsubmit={on_register} novalidate=true>
             <h3 class="sub">{"Provisioning test (this browser as the device)"}</h3>
-            <p class="hint">{"Import the device's .pfx into this browser (or the OS store) first: the browser presents it to DPS and then to the hub. DPS takes X.509 over MQTT over WebSockets; the assigned hub then applies its own WebSocket rule (a GA hub accepts a CA-signed device only when the registered CA signed it directly)."}</p>
+            <p class="hint">{"Import the device's .pfx into this browser (or the OS store) first: the browser presents it to DPS and then to the hub. DPS takes X.509 over MQTT over WebSockets and writes the device into the hub as a thumbprint device pinned to this certificate, so the hub accepts it over WebSockets whatever CA signed it, and needs no CA of its own. A renewed certificate is accepted by the hub once it is provisioned here (or by the device) again."}</p>
             <div class="grid">
                 <Field id="dps-registration-id" label="Registration id (device id)" value={(*registration_id).clone()} oninput={set(&registration_id)}
                     hint={if device_ids.is_empty() { "The CN of the device certificate".to_owned() } else { format!("Issued here: {}", device_ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")) }} />

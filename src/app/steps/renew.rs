@@ -455,7 +455,11 @@ pub(crate) fn RenewStep(props: &RenewProps) -> Html {
             </div>
             <div class="card form" id="renew-hub">
                 <h3>{"On the hub"}</h3>
-                <p class="hint">{"CA-signed devices need nothing: the hub checks the chain and the CN. A device registered by thumbprint is pinned to one certificate, so its renewal goes in three presses, each read from the hub first (safe to repeat, resumes after a reload): the new thumbprint as secondary (both certificates connect), then primary, then the old one retired."}</p>
+                <ul class="hint" id="renew-paths">
+                    <li>{crate::iothub::Renewal::Nothing.describe()}</li>
+                    <li>{crate::iothub::Renewal::Thumbprints.describe()}{" Each press reads the hub first (safe to repeat, resumes after a reload); both certificates connect in between."}</li>
+                    <li id="renew-dps">{crate::iothub::Renewal::ProvisionAgain.describe()}{" The provisioning test (DPS) does it from this browser once the renewed .pfx is imported."}</li>
+                </ul>
                 if rollover.is_empty() {
                     <p class="hint" id="renew-roll-none">{"Devices with a renewed certificate on this page are listed here."}</p>
                 } else {

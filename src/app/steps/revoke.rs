@@ -106,15 +106,32 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                     .map(|(c, _)| c.0.certificate().clone())
                     .collect();
                 let page_devices = crate::app::hub::page_devices(&devices);
-                let plan = plan_revocation(&RevocationInputs {
-                    target: &target,
-                    above: target_ca.0.issuers(),
-                    below: &below,
-                    hub: &trust.hub,
-                    dps: &trust.dps,
-                    groups: &trust.groups,
-                    devices: &page_devices,
-                });
+                let plan_with = |assigned: Option<&[String]>| {
+                    plan_revocation(&RevocationInputs {
+                        target: &target,
+                        above: target_ca.0.issuers(),
+                        below: &below,
+                        hub: &trust.hub,
+                        dps: &trust.dps,
+                        groups: &trust.groups,
+                        devices: &page_devices,
+                        dps_assigned: assigned,
+                    })
+                };
+                let mut plan = plan_with(None);
+                // Which of its devices DPS provisioned (thumbprint devices in the hub): read
+                // when a group admits them.
+                if !plan.provisioned.is_empty() {
+                    outcome.set(Some(Outcome::Busy(
+                        "Reading which of its devices DPS provisioned…".into(),
+                    )));
+                    let paths = crate::app::hub::read_paths(&s, &plan.devices).await;
+                    if plan.devices.len() <= crate::app::hub::PATHS_READ {
+                        if let Some(assigned) = paths.dps_assigned.as_deref() {
+                            plan = plan_with(Some(assigned));
+                        }
+                    }
+                }
                 disable_devices.set(Some(!plan.deletion_suffices()));
                 outcome.set(None);
                 checked.set(Some(Checked {
@@ -247,6 +264,13 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                     if !p.dps_groups_above.is_empty() {
                         <li class="warn">{format!("DPS groups trusting a CA above it still admit its devices: {}. Disable them in step 7 if they must stop too.", list(&p.dps_groups_above))}</li>
                     }
+                    if !p.provisioned.is_empty() {
+                        <li class="warn" id="revoke-provisioned">{format!(
+                            "DPS may have provisioned {} of them ({}): DPS writes its devices into the hub as thumbprint devices, which the CA leaving the hub does not stop. They are disabled in the hub below, and the disabled groups keep them from provisioning again.",
+                            p.provisioned.len(),
+                            p.provisioned.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
+                        )}</li>
+                    }
                     if let Some(n) = &c.dps_note { <li class="muted">{n}</li> }
                     <li>{ if p.devices.is_empty() { "No device of this page chains through it.".to_owned() } else {
                         format!("{} device{} of this page chain through it: {}.", p.devices.len(), if p.devices.len() == 1 { "" } else { "s" }, p.devices.iter().take(8).cloned().collect::<Vec<_>>().join(", "))
@@ -254,7 +278,7 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                 </ul>
                 if !p.devices.is_empty() {
                     <label><input type="checkbox" id="revoke-devices" checked={disable_devices.unwrap_or(false)} onchange={toggle_devices} />
-                        {format!(" Also disable these {} devices in the registry{}", p.devices.len(), if p.deletion_suffices() { "" } else { " (needed: a CA above is still trusted)" })}</label>
+                        {format!(" Also disable these {} devices in the registry{}", p.devices.len(), if p.deletion_suffices() { "" } else if p.trusted_above_on_hub.is_empty() { " (needed: DPS devices are pinned by thumbprint)" } else { " (needed: a CA above is still trusted)" })}</label>
                 }
             </div>
         }
@@ -266,7 +290,7 @@ pub(crate) fn RevokeStep(props: &RevokeProps) -> Html {
                 <span class="step-no" aria-hidden="true">{"⊘"}</span>
                 <div>
                     <h2 id="step-revoke-title">{"Revoke"}</h2>
-                    <p class="lede">{"IoT Hub checks no CRL: a CA is revoked by deleting it from the hub and DPS (and disabling the groups that trust it), a device by disabling it (step 5). See first what it takes down."}</p>
+                    <p class="lede">{"IoT Hub checks no CRL: a CA is revoked by deleting it from the hub and DPS (and disabling the groups that trust it), a device by disabling it (step 5); a device DPS provisioned is a thumbprint device in the hub, so it is disabled there too and kept from provisioning again. See first what it takes down."}</p>
                 </div>
             </div>
             <div class="card form">

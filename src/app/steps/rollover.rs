@@ -51,6 +51,15 @@ async fn read_standing(
 ) -> Result<(CaRollover, Option<String>), RestError> {
     let trust = crate::app::hub::read_trust(s).await?;
     let page = crate::app::hub::page_devices(devices);
+    // How each device of either CA stands in the hub: CA-signed, or pinned by DPS.
+    let mut ids: Vec<String> = Vec::new();
+    for (id, cert) in &page {
+        let under = |ca: &Certificate| crate::pki::is_signed_by(cert, ca).unwrap_or(false);
+        if !ids.contains(id) && (under(old) || under(new)) {
+            ids.push(id.clone());
+        }
+    }
+    let paths = crate::app::hub::read_paths(s, &ids).await;
     Ok((
         plan_ca_rollover(&CaRolloverInputs {
             old,
@@ -59,6 +68,8 @@ async fn read_standing(
             dps: &trust.dps,
             groups: &trust.groups,
             devices: &page,
+            hub_devices: &paths.hub,
+            dps_assigned: paths.dps_assigned.as_deref().unwrap_or(&[]),
         }),
         trust.dps_note,
     ))
@@ -314,6 +325,11 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
                             None => Ok("The old CA is retired: the hub and DPS trust only the new one.".into()),
                         }
                     }
+                    // The devices provision themselves; the page reads again whether they have.
+                    CaRolloverStage::ProvisionAgain => Ok(format!(
+                        "Still pinned to their old certificates in the hub: {}. Provision each again with its new certificate (on the device, or with the provisioning test here after importing its new .pfx): DPS then writes the new thumbprint.",
+                        r.to_provision_again.join(", ")
+                    )),
                     CaRolloverStage::Done => Ok("Nothing left to do.".into()),
                 };
                 match result {
@@ -357,11 +373,17 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
         html! {
             <div id="rollover-standing" role="status">
                 <ol class="checklist">
-                    <li class={classes!(past(CaRolloverStage::UploadNew).then_some("done"))}>{format!("{} New CA verified on the hub{}", mark(past(CaRolloverStage::UploadNew)),
-                        if r.new_on_hub.is_empty() { String::new() } else { format!(" ('{}')", r.new_on_hub.join("', '")) })}</li>
+                    if r.hub_needs_new || !r.new_on_hub.is_empty() {
+                        <li class={classes!(past(CaRolloverStage::UploadNew).then_some("done"))}>{format!("{} New CA verified on the hub{}", mark(past(CaRolloverStage::UploadNew)),
+                            if r.new_on_hub.is_empty() { String::new() } else { format!(" ('{}')", r.new_on_hub.join("', '")) })}</li>
+                    } else {
+                        <li class="done muted" id="rollover-hub-not-needed">{"✓ The hub needs no CA: its devices came through DPS, which pins each certificate by thumbprint"}</li>
+                    }
                     <li class={classes!(past(CaRolloverStage::AddToGroups).then_some("done"))}>{format!("{} DPS groups trust it too{}", mark(past(CaRolloverStage::AddToGroups)),
                         if r.groups_old_only.is_empty() { format!(" ({} in overlap)", r.groups_both.len()) } else { format!(": {} still trust only the old", r.groups_old_only.join(", ")) })}</li>
                     <li class={classes!(past(CaRolloverStage::Reissue).then_some("done"))}>{format!("{} Devices re-issued under it: {} on the new CA, {} still on the old", mark(past(CaRolloverStage::Reissue)), r.devices_on_new.len(), r.devices_on_old.len())}</li>
+                    <li class={classes!(past(CaRolloverStage::ProvisionAgain).then_some("done"))} id="rollover-provision">{format!("{} DPS devices provisioned again with their new certificates{}", mark(past(CaRolloverStage::ProvisionAgain)),
+                        if r.to_provision_again.is_empty() { String::new() } else { format!(": still pinned to the old in the hub: {}", r.to_provision_again.join(", ")) })}</li>
                     <li class={classes!((stage == CaRolloverStage::Done).then_some("done"))}>{format!("{} Old CA retired{}", mark(stage == CaRolloverStage::Done),
                         if r.old_on_hub.is_empty() { String::new() } else { format!(" (still on the hub as '{}')", r.old_on_hub.join("', '")) })}</li>
                 </ol>
@@ -386,6 +408,15 @@ pub(crate) fn RolloverStep(props: &RolloverProps) -> Html {
             "Re-issue {} device{} under the new CA (their own keys)",
             r.devices_on_old.len(),
             if r.devices_on_old.len() == 1 { "" } else { "s" }
+        ),
+        CaRolloverStage::ProvisionAgain => format!(
+            "Check again: {} DPS device{} to provision with the new certificate",
+            r.to_provision_again.len(),
+            if r.to_provision_again.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
         ),
         CaRolloverStage::RetireOld => "Retire the old CA".to_owned(),
         CaRolloverStage::Done => "Rolled over".to_owned(),
