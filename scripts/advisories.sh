@@ -5,7 +5,12 @@
 # machines reach only the package registries), against the snapshot in tests/advisory-db/: every
 # advisory of every crate named in Cargo.lock, cut from rustsec/advisory-db at the commit and date
 # its SNAPSHOT file gives. The check refuses to run when Cargo.lock names a crate the snapshot was
-# not cut for: refresh it then.
+# not cut for: refresh it then. A snapshot over 30 days old gets a loud STALE warning with its age
+# and the refresh command (a warning, not a failure: machines that cannot reach GitHub cannot
+# refresh it either, and the advisories it holds are still checked).
+#
+# Every workspace member is a root of the graph (`--workspace`): hubcert and localhub, with their
+# dev-dependencies.
 #
 #   scripts/advisories.sh                    run the check
 #   scripts/advisories.sh --refresh CLONE    cut a new snapshot from a clone of rustsec/advisory-db
@@ -31,10 +36,13 @@ if [ "${1:-}" = "--refresh" ]; then
   exit 0
 fi
 
+# `cargo metadata` (which cargo deny runs) needs every package of the graph, for all targets.
+cargo fetch --locked -q
+
 if timeout 15 git ls-remote https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1 &&
   timeout 300 "$deny" fetch db >/dev/null 2>&1; then
   echo "advisories: the RustSec database from GitHub (fetched now)"
-  exec "$deny" --offline check advisories
+  exec "$deny" --workspace --offline check advisories
 fi
 
 missing=$(comm -23 <(lock_crates) "$snapshot/crates.txt")
@@ -61,4 +69,15 @@ date=$(sed -n 's/^date //p' "$snapshot/SNAPSHOT")
 )
 sed "s#^\[advisories\]#[advisories]\ndb-path = \"$db\"\ndb-urls = [\"https://github.com/rustsec/advisory-db\"]#" deny.toml > "$db/deny.toml"
 echo "advisories: GitHub is out of reach; the snapshot in $snapshot ($(sed -n 's/^commit //p' "$snapshot/SNAPSHOT" | cut -c1-12), $date)"
-exec "$deny" --offline --config "$db/deny.toml" check advisories
+max_age_days=30
+age_days=$((($(date +%s) - $(date -d "$date" +%s)) / 86400))
+if [ "$age_days" -gt "$max_age_days" ]; then
+  cat <<STALE
+advisories: ======================================================================== STALE
+advisories: STALE SNAPSHOT: $snapshot was cut $age_days days ago ($date), over $max_age_days days:
+advisories: advisories published since then are NOT checked. Refresh it where GitHub is reachable:
+advisories:   git clone https://github.com/rustsec/advisory-db /tmp/advisory-db && scripts/advisories.sh --refresh /tmp/advisory-db
+advisories: ======================================================================== STALE
+STALE
+fi
+exec "$deny" --workspace --offline --config "$db/deny.toml" check advisories

@@ -47,7 +47,9 @@ check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D wa
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 # The page's first module: the crate without `full` (no RSA, no whole-app parts).
 check "clippy (wasm32, the page's first module)" cargo clippy --lib --bin hubcert --locked --target wasm32-unknown-unknown --no-default-features -- -D warnings
-check "cargo deny (licenses, bans, sources)" "$HUBCERT_CARGO_DENY" --offline check bans licenses sources
+# Every workspace member's graph (hubcert and localhub); cargo metadata needs all of its packages.
+check "cargo deny (licenses, bans, sources)" bash -c \
+  'cargo fetch --locked -q && "$HUBCERT_CARGO_DENY" --workspace --offline check bans licenses sources'
 # The RustSec database from GitHub where reachable, else its snapshot in tests/advisory-db/.
 check "cargo deny (advisories)" bash scripts/advisories.sh
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
