@@ -20,7 +20,11 @@ pub struct Config {
     pub mqtt_port: u16,
     /// MQTT over TLS WebSocket.
     pub wss_port: u16,
-    /// Origins allowed by CORS; `http://host:*` allows any port of that host.
+    /// Origins allowed by CORS (and for WebSockets from a page): the pages that may read
+    /// `/localhub/info`, which holds the owner keys, and so drive localhub. By default only the app
+    /// as `scripts/run.sh` serves it (`http://127.0.0.1:8080`, `http://localhost:8080`), not every
+    /// loopback port: another dev server on this machine is a foreign page. `http://host:*` allows
+    /// any port of that host, `*` any origin.
     pub allowed_origins: Vec<String>,
     /// Open connections at most, over all listeners.
     pub max_connections: usize,
@@ -51,7 +55,10 @@ impl Default for Config {
             https_port: 8443,
             mqtt_port: 8883,
             wss_port: 8884,
-            allowed_origins: vec!["http://127.0.0.1:*".into(), "http://localhost:*".into()],
+            allowed_origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
             max_connections: 4096,
             max_packet_bytes: 256 * 1024,
             max_body_bytes: 256 * 1024,

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use localhub::Config;
 
-const HELP: &str = "localhub: an offline stand-in for Azure IoT Hub (ARM CA certificates, device registry, MQTT)
+const HELP: &str =
+    "localhub: an offline stand-in for Azure IoT Hub (ARM CA certificates, device registry, MQTT)
 
 usage: localhub [options]
   --data-dir DIR        keep state and TLS material in DIR (default: ./.localhub)
@@ -15,8 +16,10 @@ usage: localhub [options]
   --https-port N        HTTPS REST (default: 8443)
   --mqtt-port N         MQTT over TLS (default: 8883)
   --wss-port N          MQTT over TLS WebSocket, /$iothub/websocket (default: 8884)
-  --allow-origin URL    an origin allowed by CORS, http://host:* for any port; repeatable
-                        (default: http://127.0.0.1:* and http://localhost:*, the app served on loopback)
+  --allow-origin URL    also allow this origin (CORS, and WebSockets from a page); repeatable;
+                        http://host:* allows any port of that host. Always allowed: the app as
+                        ./scripts/run.sh serves it, http://127.0.0.1:8080 and http://localhost:8080.
+                        An allowed page can read /localhub/info (the owner keys): add only your own.
   --max-connections N   open connections at most (default: 4096)
   --preview-mode        act as a hub in preview mode: X.509 CA-signed devices may use MQTT over
                         WebSockets with any chain (a GA hub, the default, refuses them there unless
@@ -30,7 +33,9 @@ usage: localhub relay (--hub NAME | --dps NAME) [--port N] [--allow-origin URL].
   --dps NAME            a DPS: NAME or NAME.azure-devices-provisioning.net (forwards
                         /enrollmentGroups/..., /enrollments/..., /registrations/...)
   --port N              loopback port (default: 8090, the app's default registry endpoint)
-  --allow-origin URL    as above (default: the app on any loopback port)
+  --allow-origin URL    as above (always allowed: http://127.0.0.1:8080, http://localhost:8080).
+                        A request from a page of any other origin is refused (403), not forwarded;
+                        so is a path with an encoded '/' or '\\' (%2F, %5C) or a '..' segment (400).
 ";
 
 async fn relay(args: Vec<String>) -> Result<(), String> {
@@ -72,9 +77,7 @@ async fn relay(args: Vec<String>) -> Result<(), String> {
         }
     };
     config.port = port;
-    if !origins.is_empty() {
-        config.allowed_origins = origins;
-    }
+    config.allowed_origins.extend(origins);
     let running = localhub::start_relay(config.clone()).await?;
     println!(
         "relay: http://{} -> {} (only /devices/...); set it as the registry endpoint in hubcert. Ctrl-C stops it.",
@@ -120,14 +123,19 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
-    if !origins.is_empty() {
-        config.allowed_origins = origins;
-    }
+    config.allowed_origins.extend(origins);
     Ok(config)
 }
 
 #[tokio::main]
 async fn main() {
+    if cfg!(panic = "abort") {
+        eprintln!(
+            "localhub: warning: built with panic = \"abort\" (the workspace's release profile), so a \
+             panic in one connection stops the server for every client: build it with \
+             `--profile localhub` (release, unwinding)"
+        );
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("relay") {
         match relay(args[1..].to_vec()).await {
@@ -179,7 +187,16 @@ async fn main() {
         "  telemetry       http://{}/localhub/telemetry   events: /localhub/events",
         running.http
     );
-    println!("  connection string: {}", running.hub.connection_string());
+    println!(
+        "  pages allowed   {} (add one with --allow-origin)",
+        config.allowed_origins.join(", ")
+    );
+    // The owner keys stay off the terminal (and out of any log that captures it): they are at
+    // /localhub/info, where the app reads them.
+    println!(
+        "  connection strings (hub and DPS owner keys): http://{}/localhub/info",
+        running.http
+    );
     match root {
         Some(r) => println!("  TLS root to trust: {r}"),
         None => println!("  TLS root (in memory):\n{}", running.root_pem),

@@ -2,8 +2,11 @@
 //! Neither sends CORS headers, so a page cannot read their answers; the relay listens on loopback,
 //! forwards only `/devices/...` to the one `*.azure-devices.net` host it was started for (or only
 //! `/enrollmentGroups/...`, `/enrollments/...` and `/registrations/...` to the one
-//! `*.azure-devices-provisioning.net` host), and adds CORS for the app's origin. It logs method,
-//! path and status, never a header value or a body.
+//! `*.azure-devices-provisioning.net` host), and adds CORS for the app's origin. A request from a
+//! page of another origin is refused before anything is sent (a "simple" request needs no
+//! preflight, so CORS alone would let it through, answer unread), and so is a path the upstream
+//! could read as another path (an encoded `/` or `\`, a `..` segment). It logs method, path and
+//! status, never a header value or a body.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use axum::Router;
 use hubcert::contract::HubHost;
 use tokio::net::TcpListener;
 
-use crate::cors::cors_headers;
+use crate::cors::{cors_headers, origin_allowed};
 use crate::guard::{guard, Doors};
 use crate::reply::ApiError;
 
@@ -195,14 +198,16 @@ pub async fn start_relay(config: RelayConfig) -> Result<RunningRelay, String> {
 }
 
 async fn forward(State(relay): State<Arc<Relay>>, req: Request<Body>) -> Response {
+    // An `Origin` that is not text is still a page's: it matches no allowed origin.
     let origin = req
         .headers()
         .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .map(str::to_owned);
+        .map(|o| o.to_str().unwrap_or("(not text)").to_owned());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let mut response = if method == Method::OPTIONS {
+    let mut response = if let Some(refused) = refusal(&relay.config, origin.as_deref(), &path) {
+        refused
+    } else if method == Method::OPTIONS {
         StatusCode::NO_CONTENT.into_response()
     } else {
         send(&relay, req).await
@@ -217,26 +222,72 @@ async fn forward(State(relay): State<Arc<Relay>>, req: Request<Body>) -> Respons
     response
 }
 
-async fn send(relay: &Relay, req: Request<Body>) -> Response {
-    let path = req.uri().path();
-    // Only the target's own API (`/devices` for a hub), nothing that climbs out.
-    let prefixes = relay.config.target.prefixes();
+/// Why a request must not be forwarded, checked before anything is sent: a page of a foreign
+/// origin (403), a path the upstream could read as another (400), a path outside the target's API
+/// (404).
+fn refusal(config: &RelayConfig, origin: Option<&str>, path: &str) -> Option<Response> {
+    if let Some(origin) = origin.filter(|o| !origin_allowed(&config.allowed_origins, o)) {
+        return Some(
+            ApiError::hub(
+                StatusCode::FORBIDDEN,
+                "RelayOriginRefused",
+                format!(
+                    "the relay forwards only the app's requests; a page at {origin} is not one of its \
+                     origins ({}); start the relay with --allow-origin {origin} if it is yours",
+                    config.allowed_origins.join(", ")
+                ),
+            )
+            .into_response(),
+        );
+    }
+    if let Some(why) = ambiguous_path(path) {
+        return Some(
+            ApiError::hub(
+                StatusCode::BAD_REQUEST,
+                "RelayPathAmbiguous",
+                format!("the relay does not forward a path with {why}: the hub could read it as another path"),
+            )
+            .into_response(),
+        );
+    }
+    // Only the target's own API (`/devices` for a hub).
+    let prefixes = config.target.prefixes();
     let allowed_path = prefixes
         .iter()
-        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
-        && !path.split('/').any(is_dot_segment)
-        && !path.contains('\\');
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
     if !allowed_path {
-        return ApiError::hub(
-            StatusCode::NOT_FOUND,
-            "RelayPathRefused",
-            format!(
-                "the relay forwards only {}/... to its target",
-                prefixes.join("/..., ")
-            ),
-        )
-        .into_response();
+        return Some(
+            ApiError::hub(
+                StatusCode::NOT_FOUND,
+                "RelayPathRefused",
+                format!(
+                    "the relay forwards only {}/... to its target",
+                    prefixes.join("/..., ")
+                ),
+            )
+            .into_response(),
+        );
     }
+    None
+}
+
+/// What in `path` could make the upstream (or a proxy on the way) see another path: an encoded
+/// `/` or `\` (`%2F`, `%5C`, any case), a backslash, or a `.` or `..` segment (also encoded, as
+/// URL parsers normalise `%2e%2e` like `..`). `None` when there is nothing of the kind.
+fn ambiguous_path(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") {
+        Some("an encoded '/' (%2F)")
+    } else if lower.contains("%5c") || path.contains('\\') {
+        Some("a '\\' (or %5C)")
+    } else if path.split('/').any(is_dot_segment) {
+        Some("a '.' or '..' segment")
+    } else {
+        None
+    }
+}
+
+async fn send(relay: &Relay, req: Request<Body>) -> Response {
     let method = match *req.method() {
         Method::GET => reqwest::Method::GET,
         Method::PUT => reqwest::Method::PUT,
