@@ -34,6 +34,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Telemetry messages kept for `/localhub/telemetry`.
     pub telemetry_capacity: usize,
+    /// Bytes of telemetry kept for `/localhub/telemetry` at most (bodies, properties, the events
+    /// themselves); the oldest messages go first. A message larger than this is not kept.
+    pub telemetry_bytes: usize,
     /// Behave as a hub in preview mode: X.509 CA-signed devices may use MQTT over WebSockets with
     /// any chain. A GA hub (the default) accepts them over WebSockets only when the device
     /// certificate is signed directly by the verified CA.
@@ -63,6 +66,7 @@ impl Default for Config {
             max_packet_bytes: 256 * 1024,
             max_body_bytes: 256 * 1024,
             telemetry_capacity: 100_000,
+            telemetry_bytes: 64 * 1024 * 1024,
             preview_mode: false,
             id_scope: "0ne00000001".into(),
             dps_name: "localhub-dps".into(),

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -70,8 +72,51 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
                 "localhub serves no such path",
             )
         })
+        .layer(middleware::from_fn(acknowledged_only_when_saved))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(hub.clone(), cors::cors))
         .layer(middleware::from_fn_with_state(Arc::new(doors), guard))
         .with_state(hub)
+}
+
+/// A request whose change could not be written to disk (a full disk, say) was undone
+/// (`store::Hub::write`); it is answered with a 500 in its plane's error shape instead of the
+/// success its handler built, so that whatever localhub acknowledged is on disk.
+async fn acknowledged_only_when_saved(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let plane = if path.starts_with("/subscriptions/") {
+        Plane::Arm
+    } else if ["/enrollmentGroups", "/enrollments", "/registrations"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        // The device API: `/{idScope}/registrations/...`.
+        || path.split('/').nth(2) == Some("registrations")
+    {
+        Plane::Dps
+    } else {
+        Plane::Hub
+    };
+    let (response, unsaved) = crate::store::saving(next.run(req)).await;
+    let Some(why) = unsaved else {
+        return response;
+    };
+    let message = why.to_string();
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    match plane {
+        // ARM's error body for an internal error.
+        Plane::Arm => ApiError::arm(status, "InternalServerError", message),
+        // DPS answers 500 for an internal error (Microsoft: how-to-troubleshoot-dps, "Common
+        // error codes"); its six-digit codes put the status first.
+        Plane::Dps => ApiError::dps(status, 500_000, message),
+        // IoT Hub: 500001 ServerError (Microsoft: iot-hub-troubleshoot-error-500xxx-internal-errors).
+        Plane::Hub => ApiError::hub(status, "ServerError", message),
+    }
+    .into_response()
+}
+
+#[derive(Clone, Copy)]
+enum Plane {
+    Arm,
+    Dps,
+    Hub,
 }

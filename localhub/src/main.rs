@@ -21,6 +21,8 @@ usage: localhub [options]
                         ./scripts/run.sh serves it, http://127.0.0.1:8080 and http://localhost:8080.
                         An allowed page can read /localhub/info (the owner keys): add only your own.
   --max-connections N   open connections at most (default: 4096)
+  --telemetry-bytes N   bytes of telemetry kept for /localhub/telemetry, oldest dropped first
+                        (default: 67108864, 64 MiB; also at most 100,000 messages)
   --preview-mode        act as a hub in preview mode: X.509 CA-signed devices may use MQTT over
                         WebSockets with any chain (a GA hub, the default, refuses them there unless
                         the device certificate is signed directly by the verified CA)
@@ -119,6 +121,12 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
                 config.max_connections = v
                     .parse()
                     .map_err(|_| format!("--max-connections: {v} is not a number"))?;
+            }
+            "--telemetry-bytes" => {
+                let v = value("--telemetry-bytes")?;
+                config.telemetry_bytes = v
+                    .parse()
+                    .map_err(|_| format!("--telemetry-bytes: {v} is not a number"))?;
             }
             other => return Err(format!("unknown option {other}")),
         }

@@ -112,7 +112,22 @@ where
         .as_ref()
         .and_then(|l| hubcert::contract::DpsUserName::parse(&l.username).ok())
     {
-        crate::dps::serve(hub, user, connect.client_id, rd, wr, buf, &peer.0).await;
+        // A registration whose assignment could not be saved ends the connection before the
+        // device is told it is assigned (every later write on it fails).
+        let wr = HaltWhenUnsaved(wr);
+        let (_, unsaved) = crate::store::saving(crate::dps::serve(
+            hub,
+            user,
+            connect.client_id,
+            rd,
+            wr,
+            buf,
+            &peer.0,
+        ))
+        .await;
+        if let Some(why) = unsaved {
+            eprintln!("localhub dps: a registration ended unanswered: {why}");
+        }
         return;
     }
     let device_id = connect.client_id.clone();
@@ -257,32 +272,40 @@ async fn handle<W: AsyncWrite + Unpin>(
                 Topic::TwinReportedPatch { rid } => {
                     let patch: Result<serde_json::Map<String, serde_json::Value>, _> =
                         serde_json::from_slice(&p.payload);
+                    let answer = |status: u16, version: Option<u64>| Topic::TwinResponse {
+                        status,
+                        rid: rid.clone(),
+                        version,
+                    };
                     let topic = match patch {
                         Ok(patch) => {
-                            let version = hub.write(|_, devices| {
-                                devices.get_mut(id).map(|d| {
-                                    for (k, v) in patch {
-                                        if v.is_null() {
-                                            d.reported.remove(&k);
-                                        } else {
-                                            d.reported.insert(k, v);
-                                        }
-                                    }
-                                    d.reported_version += 1;
-                                    d.reported_version
-                                })
+                            let written = hub.try_write(|_, devices| {
+                                let Some(d) = devices.get_mut(id) else {
+                                    return Ok(0);
+                                };
+                                let mut reported = d.reported.clone();
+                                apply_patch(&mut reported, patch);
+                                let (before, after) =
+                                    (twin_size(&d.reported), twin_size(&reported));
+                                if after > REPORTED_MAX_SIZE && after > before {
+                                    return Err(after);
+                                }
+                                d.reported = reported;
+                                d.reported_version += 1;
+                                Ok(d.reported_version)
                             });
-                            Topic::TwinResponse {
-                                status: 204,
-                                rid,
-                                version: Some(version.unwrap_or(0)),
+                            match written {
+                                Ok(Ok(version)) => answer(204, Some(version)),
+                                Ok(Err(size)) => {
+                                    eprintln!("localhub: refused a reported-properties patch of {id}: the reported properties would be {size} bytes, over IoT Hub's {REPORTED_MAX_SIZE}");
+                                    answer(400, None)
+                                }
+                                Err(_) => answer(500, None),
                             }
                         }
-                        Err(_) => Topic::TwinResponse {
-                            status: 400,
-                            rid,
-                            version: None,
-                        },
+                        // Malformed JSON: 400 (Microsoft: iot-mqtt-connect-to-iot-hub, "Update
+                        // device twin's reported properties": 400 Bad Request, malformed JSON).
+                        Err(_) => answer(400, None),
                     };
                     let reply = Publish::new(topic.to_string(), QoS::AtMostOnce, Vec::new());
                     send(wr, |b| reply.write(b)).await?;
@@ -326,6 +349,89 @@ async fn handle<W: AsyncWrite + Unpin>(
         other => return Err(format!("unexpected packet {other:?}")),
     }
     Ok(true)
+}
+
+/// The largest a twin's reported properties may grow: IoT Hub enforces "a 32 KB size limit each
+/// on the value of properties/desired and properties/reported" and "rejects with an error all
+/// operations that would increase the size of the tags, properties/desired, or
+/// properties/reported documents above the limit" (Microsoft: iot-hub-devguide-device-twins,
+/// "Device twin size"); Azure IoT Edge's hub, which mirrors IoT Hub, checks reported properties
+/// against `TwinPropertyDocMaxLength = 32 * 1024` (Azure/iotedge#1932). Over MQTT the refusal is
+/// the twin response's 400, the status IoT Hub documents for a patch it does not accept
+/// (iot-mqtt-connect-to-iot-hub, "Update device twin's reported properties": "400 Bad Request.
+/// Malformed JSON"; 5xx are server errors), and the status localhub gives malformed JSON.
+pub(crate) const REPORTED_MAX_SIZE: usize = 32 * 1024;
+
+/// Applies a reported-properties patch at its top level: `null` removes a property, any other
+/// value replaces it.
+fn apply_patch(
+    doc: &mut serde_json::Map<String, serde_json::Value>,
+    patch: serde_json::Map<String, serde_json::Value>,
+) {
+    for (k, v) in patch {
+        match v {
+            serde_json::Value::Null => {
+                doc.remove(&k);
+            }
+            v => {
+                doc.insert(k, v);
+            }
+        }
+    }
+}
+
+/// A twin section's size as IoT Hub counts it: for each property its key's length plus its
+/// value's; strings count their characters except Unicode control characters (C0 and C1),
+/// numbers 8 bytes, booleans 4, objects (and here arrays) the sum of what they hold
+/// (Microsoft: iot-hub-devguide-device-twins, "Device twin size").
+pub(crate) fn twin_size(doc: &serde_json::Map<String, serde_json::Value>) -> usize {
+    fn text(s: &str) -> usize {
+        s.chars().filter(|c| !c.is_control()).count()
+    }
+    fn value(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Null => 0,
+            serde_json::Value::Bool(_) => 4,
+            serde_json::Value::Number(_) => 8,
+            serde_json::Value::String(s) => text(s),
+            serde_json::Value::Array(a) => a.iter().map(value).sum(),
+            serde_json::Value::Object(o) => twin_size(o),
+        }
+    }
+    doc.iter().map(|(k, v)| text(k) + value(v)).sum()
+}
+
+/// A device connection's writer that fails once a change made on the connection could not be
+/// saved ([`crate::store::saving`]): the device is never told of a change that is not on disk.
+struct HaltWhenUnsaved<W>(W);
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for HaltWhenUnsaved<W> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if crate::store::unsaved() {
+            return std::task::Poll::Ready(Err(std::io::Error::other(
+                "a change could not be saved",
+            )));
+        }
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
 }
 
 /// IoT Hub's checks, in its order; the reason is logged and sent to watchers, never to the device.

@@ -1,6 +1,8 @@
 //! What localhub holds: CA certificates, devices and their twins (persisted), telemetry (in memory).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -183,11 +185,79 @@ pub(crate) struct Session {
     pub(crate) close: Option<oneshot::Sender<()>>,
 }
 
+/// A change that could not be written to disk, and so was undone: the request that made it must
+/// fail, since what localhub acknowledges is on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NotSaved(pub(crate) Arc<str>);
+
+impl std::fmt::Display for NotSaved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the change could not be saved ({}), so it was not made",
+            self.0
+        )
+    }
+}
+
+tokio::task_local! {
+    /// The first change of the current request (or device connection) that could not be saved.
+    static UNSAVED: RefCell<Option<NotSaved>>;
+}
+
+/// Runs `work` (one REST request, or one device connection) and says whether a change it made
+/// through [`Hub::write`] and its kin could not be saved (and so was undone): its answer must then
+/// be an error, never the success `work` may have built.
+pub(crate) async fn saving<F: Future>(work: F) -> (F::Output, Option<NotSaved>) {
+    UNSAVED
+        .scope(RefCell::new(None), async move {
+            let out = work.await;
+            (out, UNSAVED.with(|u| u.borrow_mut().take()))
+        })
+        .await
+}
+
+/// Whether a change made so far in the current [`saving`] scope could not be saved.
+pub(crate) fn unsaved() -> bool {
+    UNSAVED.try_with(|u| u.borrow().is_some()).unwrap_or(false)
+}
+
+/// What the file on disk holds, and which changes were undone because a save failed.
+#[derive(Default)]
+struct Saved {
+    /// Every change up to this count is on disk.
+    upto: u64,
+    /// The file's content, what the state goes back to when a save fails.
+    bytes: Vec<u8>,
+    /// Changes undone by a failed save: those after `.0` up to `.1`, and why.
+    undone: Vec<(u64, u64, NotSaved)>,
+}
+
+/// The bytes localhub keeps of the telemetry it holds, roughly: the strings plus the event itself.
+fn event_bytes(e: &TelemetryEvent) -> usize {
+    std::mem::size_of::<TelemetryEvent>()
+        + e.device_id.len()
+        + e.body.as_ref().map_or(0, String::len)
+        + e.reason.as_ref().map_or(0, String::len)
+        + e.properties
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2 * std::mem::size_of::<String>())
+            .sum::<usize>()
+}
+
+/// The telemetry kept for `/localhub/telemetry`: at most `telemetry_capacity` messages and
+/// `telemetry_bytes` bytes, the oldest dropped first.
+#[derive(Default)]
+struct Ring {
+    events: VecDeque<TelemetryEvent>,
+    bytes: usize,
+}
+
 /// The hub: state behind a lock, written to disk after each change when a data directory is set.
 pub struct Hub {
     pub(crate) config: Config,
     state: Mutex<Persisted>,
-    telemetry: Mutex<VecDeque<TelemetryEvent>>,
+    telemetry: Mutex<Ring>,
     pub(crate) events: broadcast::Sender<TelemetryEvent>,
     pub(crate) sessions: Mutex<HashMap<String, Session>>,
     etag_counter: AtomicU64,
@@ -195,8 +265,8 @@ pub struct Hub {
     state_file: Option<PathBuf>,
     /// Changes made so far; a save covers every change up to the count it read.
     changes: AtomicU64,
-    /// The change count the file on disk holds; its lock lets one writer at a time save.
-    saved: Mutex<u64>,
+    /// What the file on disk holds; its lock lets one writer at a time save.
+    saved: Mutex<Saved>,
 }
 
 /// Reads `state.json`, or its backup when it is damaged (the damaged file is kept aside).
@@ -274,16 +344,16 @@ impl Hub {
         let hub = Arc::new(Self {
             config,
             state: Mutex::new(state),
-            telemetry: Mutex::new(VecDeque::new()),
+            telemetry: Mutex::new(Ring::default()),
             events,
             sessions: Mutex::new(HashMap::new()),
             etag_counter: AtomicU64::new(now_unix().unsigned_abs() << 16),
             session_counter: AtomicU64::new(1),
             state_file,
             changes: AtomicU64::new(1),
-            saved: Mutex::new(0),
+            saved: Mutex::new(Saved::default()),
         });
-        hub.save()?;
+        hub.save().map_err(|e| e.0.to_string())?;
         Ok(hub)
     }
 
@@ -349,7 +419,16 @@ impl Hub {
         f(&s.certificates, &s.devices)
     }
 
-    /// Changes the state and saves it; returns once the change is on disk.
+    /// As [`Hub::write`], saying whether the change was saved; an unsaved change is undone.
+    pub(crate) fn try_write<R>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
+    ) -> Result<R, NotSaved> {
+        self.try_change(|s| f(&mut s.certificates, &mut s.devices))
+    }
+
+    /// Changes the state and saves it; returns once the change is on disk. A change that cannot
+    /// be saved is undone and fails the current request (see [`saving`]).
     pub(crate) fn write<R>(
         &self,
         f: impl FnOnce(&mut BTreeMap<String, CaRecord>, &mut BTreeMap<String, DeviceRecord>) -> R,
@@ -411,54 +490,127 @@ impl Hub {
         })
     }
 
-    /// Changes the persisted state and returns once the change is on disk.
+    /// Changes the persisted state and returns once the change is on disk. When it cannot be
+    /// saved, the state goes back to what is on disk and the current request is told (see
+    /// [`saving`]): its answer becomes an error, whatever `f` returned.
     fn change<R>(&self, f: impl FnOnce(&mut Persisted) -> R) -> R {
+        let (result, saved) = self.change_and_save(f);
+        if let Err(e) = saved {
+            let told = UNSAVED
+                .try_with(|u| {
+                    u.borrow_mut().get_or_insert_with(|| e.clone());
+                })
+                .is_ok();
+            if !told {
+                eprintln!("localhub: {e}; no request was there to be told");
+            }
+        }
+        result
+    }
+
+    /// As [`Hub::change`], the failure returned to the caller.
+    fn try_change<R>(&self, f: impl FnOnce(&mut Persisted) -> R) -> Result<R, NotSaved> {
+        let (result, saved) = self.change_and_save(f);
+        saved.map(|()| result)
+    }
+
+    fn change_and_save<R>(&self, f: impl FnOnce(&mut Persisted) -> R) -> (R, Result<(), NotSaved>) {
         let (result, change) = {
             let mut s = lock(&self.state);
             let result = f(&mut s);
             (result, self.changes.fetch_add(1, Ordering::SeqCst) + 1)
         };
-        if let Err(e) = self.save_through(change) {
-            eprintln!("localhub: could not save state: {e}");
+        let saved = self.save_through(change);
+        if let Err(e) = &saved {
+            eprintln!(
+                "localhub: could not save state: {}; the change was undone",
+                e.0
+            );
         }
-        result
+        (result, saved)
     }
 
-    fn save(&self) -> Result<(), String> {
+    fn save(&self) -> Result<(), NotSaved> {
         self.save_through(self.changes.load(Ordering::SeqCst))
     }
 
     /// Saves unless a save since `change` already did: concurrent writers share one write
-    /// (group commit), and saves land on disk in the order their snapshots were taken.
-    fn save_through(&self, change: u64) -> Result<(), String> {
+    /// (group commit), and saves land on disk in the order their snapshots were taken. When the
+    /// write fails, every change not on disk (this one, and any made since the last good write) is
+    /// undone, and each of their writers gets the error.
+    fn save_through(&self, change: u64) -> Result<(), NotSaved> {
         let Some(file) = &self.state_file else {
             return Ok(());
         };
         let mut saved = lock(&self.saved);
-        if *saved >= change {
+        if let Some((_, _, why)) = saved
+            .undone
+            .iter()
+            .find(|(after, upto, _)| *after < change && change <= *upto)
+        {
+            return Err(why.clone());
+        }
+        if saved.upto >= change {
             return Ok(());
         }
         let (text, upto) = {
             let s = lock(&self.state);
             let upto = self.changes.load(Ordering::SeqCst);
-            let text = serde_json::to_vec_pretty(&*s).map_err(|e| e.to_string())?;
+            let text = serde_json::to_vec_pretty(&*s).map_err(|e| NotSaved(e.to_string().into()));
             (text, upto)
         };
-        crate::persist::write_atomic(file, &text)
-            .map_err(|e| format!("writing {}: {e}", file.display()))?;
-        *saved = upto;
-        Ok(())
+        let written = text.and_then(|text| {
+            crate::persist::write_atomic(file, &text)
+                .map(|()| text)
+                .map_err(|e| NotSaved(format!("writing {}: {e}", file.display()).into()))
+        });
+        match written {
+            Ok(text) => {
+                saved.upto = upto;
+                saved.bytes = text;
+                Ok(())
+            }
+            Err(why) => {
+                // Back to what is on disk; changes made meanwhile are undone too.
+                let mut s = lock(&self.state);
+                let through = self.changes.load(Ordering::SeqCst);
+                if !saved.bytes.is_empty() {
+                    match serde_json::from_slice::<Persisted>(&saved.bytes) {
+                        Ok(on_disk) => *s = on_disk,
+                        Err(e) => eprintln!("localhub: could not undo unsaved changes: {e}"),
+                    }
+                }
+                let after = saved.upto;
+                match saved.undone.last_mut() {
+                    // Failures with no good write between them undo one run of changes.
+                    Some(last) if last.0 == after => {
+                        last.1 = through;
+                        last.2 = why.clone();
+                    }
+                    _ => saved.undone.push((after, through, why.clone())),
+                }
+                Err(why)
+            }
+        }
     }
 
     /// Records an event and tells watchers.
     pub(crate) fn record(&self, mut event: TelemetryEvent) {
         event.received_at = now_millis();
         if event.kind == EventKind::Telemetry {
-            let mut t = lock(&self.telemetry);
-            if t.len() >= self.config.telemetry_capacity {
-                t.pop_front();
+            let size = event_bytes(&event);
+            let (count, budget) = (self.config.telemetry_capacity, self.config.telemetry_bytes);
+            if count > 0 && size <= budget {
+                let mut t = lock(&self.telemetry);
+                while t.events.len() >= count || t.bytes + size > budget {
+                    match t.events.pop_front() {
+                        Some(old) => t.bytes -= event_bytes(&old),
+                        None => break,
+                    }
+                }
+                t.bytes += size;
+                t.events.push_back(event.clone());
             }
-            t.push_back(event.clone());
         }
         let _ = self.events.send(event);
     }
@@ -471,6 +623,7 @@ impl Hub {
     /// Telemetry received, oldest first, optionally for one device.
     pub fn telemetry(&self, device_id: Option<&str>) -> Vec<TelemetryEvent> {
         lock(&self.telemetry)
+            .events
             .iter()
             .filter(|e| device_id.is_none_or(|d| e.device_id == d))
             .cloned()
@@ -506,6 +659,56 @@ pub(crate) fn event(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The review's flood: 2,000 messages of 256 KiB from one device. What is kept stays within
+    /// the byte budget, the newest kept.
+    #[test]
+    fn telemetry_kept_stays_within_its_byte_budget() {
+        let hub = Hub::open(Config::ephemeral()).expect("open");
+        let budget = hub.config.telemetry_bytes;
+        assert_eq!(budget, 64 * 1024 * 1024);
+        let body = "x".repeat(256 * 1024);
+        for i in 0..2000 {
+            let mut e = event(EventKind::Telemetry, "flooder", DeviceTransport::Mqtt);
+            e.body = Some(format!("{i:04}{body}"));
+            hub.record(e);
+        }
+        let ring = lock(&hub.telemetry);
+        let counted: usize = ring.events.iter().map(event_bytes).sum();
+        assert_eq!(ring.bytes, counted);
+        assert!(ring.bytes <= budget, "{} bytes kept", ring.bytes);
+        // 64 MiB holds 255 of them.
+        assert_eq!(ring.events.len(), 255);
+        assert_eq!(
+            ring.events
+                .back()
+                .and_then(|e| e.body.as_deref())
+                .map(|b| &b[..4]),
+            Some("1999")
+        );
+        drop(ring);
+        // A message larger than the whole budget is not kept; the count limit still holds.
+        let small = Hub::open(Config {
+            telemetry_bytes: 1000,
+            telemetry_capacity: 3,
+            ..Config::ephemeral()
+        })
+        .expect("open");
+        for i in 0..5 {
+            let mut e = event(EventKind::Telemetry, "d", DeviceTransport::Mqtt);
+            e.body = Some(i.to_string());
+            small.record(e);
+        }
+        let mut big = event(EventKind::Telemetry, "d", DeviceTransport::Mqtt);
+        big.body = Some("y".repeat(2000));
+        small.record(big);
+        let bodies: Vec<_> = small
+            .telemetry(None)
+            .into_iter()
+            .filter_map(|e| e.body)
+            .collect();
+        assert_eq!(bodies, ["2", "3", "4"]);
+    }
 
     /// Concurrent writers: when the last of them returns, the file holds every change (an older
     /// snapshot must never land after a newer one).

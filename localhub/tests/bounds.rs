@@ -1,0 +1,181 @@
+//! What one device can make localhub hold is bounded: the telemetry kept in memory by a byte
+//! budget (`telemetry_bytes`), a twin's reported properties by IoT Hub's 32 KiB.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{device, root, send_telemetry, Hub};
+use hubcert::pki::Identity;
+use localhub::Config;
+use rumqttc::{
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
+};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn telemetry_kept_stays_within_its_byte_budget_the_newest_kept() {
+    let budget = 2 * 1024 * 1024;
+    let hub = common::start_with(Config {
+        telemetry_bytes: budget,
+        ..Config::ephemeral()
+    })
+    .await;
+    let ca = root("Flood Root");
+    hub.upload_and_verify("flood", &ca).await;
+    hub.register_ca_device("flooder").await;
+    let id = device(&ca, "flooder");
+    let (client, mut events) = connect(&hub, "flooder", &id).await;
+    // 100 messages of 200 KiB: 20 MiB sent, ten times the budget. (The store's own test floods
+    // it with 2,000 of IoT Hub's largest, 256 KiB.)
+    let size = 200 * 1024;
+    for i in 0..100 {
+        let body = format!("{i:04}{}", "x".repeat(size - 4));
+        send_telemetry(&client, &mut events, "flooder", &body).await;
+    }
+    let kept = hub.running.hub.telemetry(Some("flooder"));
+    let bytes: usize = kept
+        .iter()
+        .map(|e| e.body.as_ref().map_or(0, String::len))
+        .sum();
+    println!(
+        "100 x 200 KiB sent, budget {budget} bytes: {} messages kept, {bytes} bytes of bodies",
+        kept.len()
+    );
+    assert!(bytes <= budget, "{bytes} bytes kept, over {budget}");
+    // 2 MiB holds ten of 200 KiB (each with its event's few hundred bytes).
+    assert_eq!(kept.len(), 10);
+    // The oldest went first: what is kept is the newest, in order.
+    let numbers: Vec<usize> = kept
+        .iter()
+        .map(|e| e.body.as_ref().expect("body")[..4].parse().expect("number"))
+        .collect();
+    let expected: Vec<usize> = (100 - numbers.len()..100).collect();
+    assert_eq!(numbers, expected);
+    let _ = client.disconnect().await;
+}
+
+#[tokio::test]
+async fn a_reported_patch_past_32_kib_is_refused_with_400_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hub = common::start_with(Config {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Config::ephemeral()
+    })
+    .await;
+    let ca = root("Twin Root");
+    hub.upload_and_verify("twin", &ca).await;
+    hub.register_ca_device("twinned").await;
+    let id = device(&ca, "twinned");
+
+    // 20,000 characters: accepted.
+    let (status, twin) = patch_and_read(&hub, &id, json!({"a": "a".repeat(20_000)}), 1).await;
+    assert_eq!(status, 204);
+    assert_eq!(twin["reported"]["$version"], 2);
+    let state = std::fs::read(dir.path().join("state.json")).expect("state");
+
+    // One property alone over 32 KiB, and a second 20,000 that would bring the whole past it:
+    // both refused with 400, the twin and the file as they were.
+    for (rid, patch) in [
+        (2, json!({"big": "b".repeat(33 * 1024)})),
+        (3, json!({"b": "b".repeat(20_000)})),
+    ] {
+        let (status, twin) = patch_and_read(&hub, &id, patch, rid).await;
+        assert_eq!(status, 400, "patch {rid}");
+        assert_eq!(twin["reported"]["$version"], 2, "patch {rid}: {twin}");
+        assert!(twin["reported"].get("big").is_none() && twin["reported"].get("b").is_none());
+        assert_eq!(
+            std::fs::read(dir.path().join("state.json")).expect("state"),
+            state,
+            "patch {rid} changed state.json"
+        );
+    }
+
+    // Replacing the property with one of the same size stays under the limit: accepted; so is a
+    // patch that removes it.
+    let (status, _) = patch_and_read(&hub, &id, json!({"a": "c".repeat(20_000)}), 4).await;
+    assert_eq!(status, 204);
+    let (status, twin) = patch_and_read(&hub, &id, json!({"a": null, "n": 1}), 5).await;
+    assert_eq!(status, 204);
+    assert!(twin["reported"].get("a").is_none(), "{twin}");
+    assert_eq!(twin["reported"]["n"], 1);
+}
+
+/// Connects as `twinned`, sends a reported-properties patch with request id `rid`, and reads the
+/// twin: the patch's status and the twin.
+async fn patch_and_read(hub: &Hub, identity: &Identity, patch: Value, rid: u32) -> (u16, Value) {
+    let (client, mut events) = connect(hub, "twinned", identity).await;
+    client
+        .subscribe("$iothub/twin/res/#", QoS::AtMostOnce)
+        .await
+        .expect("sub");
+    client
+        .publish(
+            format!("$iothub/twin/PATCH/properties/reported/?$rid={rid}"),
+            QoS::AtMostOnce,
+            false,
+            patch.to_string().into_bytes(),
+        )
+        .await
+        .expect("patch");
+    client
+        .publish(
+            "$iothub/twin/GET/?$rid=get",
+            QoS::AtMostOnce,
+            false,
+            Vec::new(),
+        )
+        .await
+        .expect("get");
+    let mut status = None;
+    let twin = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.expect("poll") {
+                if p.topic.starts_with("$iothub/twin/res/200/?$rid=get") {
+                    return serde_json::from_slice::<Value>(&p.payload).expect("json");
+                }
+                if p.topic.contains(&format!("/?$rid={rid}")) {
+                    status = p
+                        .topic
+                        .trim_start_matches("$iothub/twin/res/")
+                        .split('/')
+                        .next()
+                        .and_then(|s| s.parse().ok());
+                }
+            }
+        }
+    })
+    .await
+    .expect("the twin arrives");
+    let _ = client.disconnect().await;
+    (status.expect("the patch was answered"), twin)
+}
+
+/// Connects as device `id` over TLS with `identity`, sending packets up to localhub's 256 KiB
+/// (rumqttc's default is 10 KiB).
+async fn connect(hub: &Hub, id: &str, identity: &Identity) -> (AsyncClient, EventLoop) {
+    let mut opts = MqttOptions::new(id, "localhost", hub.running.mqtt.port());
+    opts.set_credentials(format!("localhost/{id}/?api-version=2021-04-12"), "");
+    opts.set_keep_alive(Duration::from_secs(30));
+    opts.set_max_packet_size(256 * 1024, 256 * 1024);
+    opts.set_transport(Transport::Tls(TlsConfiguration::Simple {
+        ca: hub.running.root_pem.clone().into_bytes(),
+        alpn: None,
+        client_auth: Some((
+            identity.certificate.pem().into_bytes(),
+            identity
+                .key
+                .to_pkcs8_pem()
+                .expect("key")
+                .as_bytes()
+                .to_vec(),
+        )),
+    }));
+    let (client, mut events) = AsyncClient::new(opts, 16);
+    match tokio::time::timeout(Duration::from_secs(10), events.poll()).await {
+        Ok(Ok(Event::Incoming(Packet::ConnAck(ack))))
+            if ack.code == rumqttc::ConnectReturnCode::Success => {}
+        other => panic!("{id} did not connect: {other:?}"),
+    }
+    (client, events)
+}
