@@ -25,11 +25,12 @@ pub use device::{
     X509Thumbprint,
 };
 pub use dps::{
-    Attestation, DpsTopic, DpsUserName, EnrollmentGroup, IndividualEnrollment,
-    RegistrationOperation, RegistrationRequest, RegistrationState, RegistrationStatus,
-    X509Attestation, X509CaReferences, X509CertificateInfo, X509CertificateWithInfo,
-    X509Certificates, DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST, DPS_RESPONSES,
-    DPS_SERVICE_API_VERSION,
+    registration_resource, registration_token, verify_registration_token, Attestation, DpsTopic,
+    DpsUserName, EnrollmentGroup, IndividualEnrollment, RegistrationOperation, RegistrationRequest,
+    RegistrationState, RegistrationStatus, SymmetricKeyAttestation, X509Attestation,
+    X509CaReferences, X509CertificateInfo, X509CertificateWithInfo, X509Certificates,
+    ATTESTATION_SYMMETRIC_KEY, ATTESTATION_X509, DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST,
+    DPS_REGISTRATION_POLICY, DPS_RESPONSES, DPS_SERVICE_API_VERSION,
 };
 pub use encoding::{url_decode, url_encode};
 pub use names::{
@@ -37,6 +38,6 @@ pub use names::{
     HUB_DOMAIN,
 };
 pub use redact::Redacted;
-pub use sas::{build_token as build_sas_token, SasError, SasToken};
+pub use sas::{build_token as build_sas_token, derive_device_key, SasError, SasToken};
 pub use thumbprint::{RegisteredThumbprint, ThumbprintError};
 pub use topic::{websocket_url, MqttUserName, PropertyBag, Topic, TopicError, TopicFilter};

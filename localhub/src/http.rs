@@ -54,6 +54,20 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
             "/registrations/{id}",
             get(dps::get_registration).delete(dps::delete_registration),
         )
+        // DPS's device API: registration over HTTPS (X.509 by the TLS client certificate, or a
+        // symmetric key's SAS token).
+        .route(
+            "/{scope}/registrations/{registration}/register",
+            axum::routing::put(dps::register),
+        )
+        .route(
+            "/{scope}/registrations/{registration}/operations/{operation}",
+            get(dps::operation_status),
+        )
+        .route(
+            "/{scope}/registrations/{registration}",
+            post(dps::registration_status),
+        )
         .route(
             "/enrollmentGroups/{id}",
             get(dps::get_group)

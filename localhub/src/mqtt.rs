@@ -115,16 +115,8 @@ where
         // A registration whose assignment could not be saved ends the connection before the
         // device is told it is assigned (every later write on it fails).
         let wr = HaltWhenUnsaved(wr);
-        let (_, unsaved) = crate::store::saving(crate::dps::serve(
-            hub,
-            user,
-            connect.client_id,
-            rd,
-            wr,
-            buf,
-            &peer.0,
-        ))
-        .await;
+        let (_, unsaved) =
+            crate::store::saving(crate::dps::serve(hub, user, connect, rd, wr, buf, &peer.0)).await;
         if let Some(why) = unsaved {
             eprintln!("localhub dps: a registration ended unanswered: {why}");
         }

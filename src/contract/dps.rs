@@ -15,6 +15,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::sas::{build_token, SasError, SasToken};
 use super::topic::{query_param, TopicError};
 
 /// The api-version a device puts in its DPS user name.
@@ -233,6 +234,59 @@ pub struct RegistrationOperation {
     pub registration_state: Option<RegistrationState>,
 }
 
+/// The SAS policy (`skn`) of a symmetric-key registration.
+pub const DPS_REGISTRATION_POLICY: &str = "registration";
+
+/// What a registration's SAS token names: `{idScope}/registrations/{registrationId}`.
+pub fn registration_resource(id_scope: &str, registration_id: &str) -> String {
+    format!("{id_scope}/registrations/{registration_id}")
+}
+
+/// The SAS token a symmetric-key device registers with, as Microsoft's docs write it:
+/// `SharedAccessSignature sr={idScope}%2Fregistrations%2F{registrationId}&sig=...&se=...&skn=registration`,
+/// signed with the device's key (an individual enrollment's, or [`derive_device_key`](crate::contract::derive_device_key) of a
+/// group's). Sent as the `Authorization` header over HTTPS, as the MQTT password over MQTT.
+pub fn registration_token(
+    id_scope: &str,
+    registration_id: &str,
+    device_key_base64: &str,
+    expiry: u64,
+) -> Result<String, SasError> {
+    build_token(
+        &registration_resource(id_scope, registration_id),
+        device_key_base64,
+        Some(DPS_REGISTRATION_POLICY),
+        expiry,
+    )
+}
+
+/// Checks a registration's SAS token as DPS does: for this registration, not expired at `now`,
+/// signed with one of `keys_base64`. Microsoft's SDKs do not all write it alike, and each form is
+/// accepted: the Node.js SDK leaves `sr` unencoded (and signs it so), the Python SDK sends no
+/// `skn`; a token naming another policy is refused.
+pub fn verify_registration_token(
+    token: &str,
+    id_scope: &str,
+    registration_id: &str,
+    keys_base64: &[&str],
+    now: u64,
+) -> Result<(), SasError> {
+    let parsed = SasToken::parse(token)?;
+    match parsed.policy.as_deref() {
+        None | Some(DPS_REGISTRATION_POLICY) => {}
+        Some(other) => {
+            return Err(SasError::WrongPolicy {
+                found: Some(other.to_owned()),
+            })
+        }
+    }
+    parsed.verify(
+        &registration_resource(id_scope, registration_id),
+        keys_base64,
+        now,
+    )
+}
+
 /// The DPS service API's api-version (enrollments, registrations).
 pub const DPS_SERVICE_API_VERSION: &str = "2021-10-01";
 
@@ -370,7 +424,37 @@ pub struct X509Attestation {
     pub ca_references: Option<X509CaReferences>,
 }
 
-/// `attestation`: `{"type": "x509", "x509": {...}}` (or `tpm`, `symmetricKey`, `none`).
+/// `attestation.symmetricKey`: base64 keys. DPS makes them (64 random bytes each) when a write
+/// leaves them out, and answers with them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SymmetricKeyAttestation {
+    /// The primary key, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<String>,
+    /// The secondary key, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_key: Option<String>,
+}
+
+impl SymmetricKeyAttestation {
+    /// The keys set, primary first.
+    pub fn keys(&self) -> Vec<&str> {
+        [&self.primary_key, &self.secondary_key]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// The `type` of an X.509 attestation.
+pub const ATTESTATION_X509: &str = "x509";
+/// The `type` of a symmetric-key attestation.
+pub const ATTESTATION_SYMMETRIC_KEY: &str = "symmetricKey";
+
+/// `attestation`: `{"type": "x509", "x509": {...}}`, `{"type": "symmetricKey", "symmetricKey":
+/// {...}}` (or `tpm`, `none`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attestation {
@@ -380,6 +464,36 @@ pub struct Attestation {
     /// The X.509 part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x509: Option<X509Attestation>,
+    /// The symmetric-key part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symmetric_key: Option<SymmetricKeyAttestation>,
+}
+
+impl Attestation {
+    /// A symmetric-key attestation with these keys; `None` lets DPS make them.
+    pub fn symmetric_key(primary: Option<&str>, secondary: Option<&str>) -> Self {
+        Self {
+            kind: ATTESTATION_SYMMETRIC_KEY.to_owned(),
+            x509: None,
+            symmetric_key: Some(SymmetricKeyAttestation {
+                primary_key: primary.map(str::to_owned),
+                secondary_key: secondary.map(str::to_owned),
+            }),
+        }
+    }
+
+    /// Whether it is a symmetric-key attestation.
+    pub fn is_symmetric_key(&self) -> bool {
+        self.kind == ATTESTATION_SYMMETRIC_KEY
+    }
+
+    /// Its symmetric keys, primary first (none for another kind).
+    pub fn symmetric_keys(&self) -> Vec<&str> {
+        match &self.symmetric_key {
+            Some(k) if self.is_symmetric_key() => k.keys(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// An enrollment group, as the DPS service API writes and reads it (the fields this tool uses;
@@ -445,13 +559,27 @@ impl EnrollmentGroup {
         )
     }
 
+    /// An enabled symmetric-key group: each device's key is derived from the group's
+    /// ([`derive_device_key`](crate::contract::derive_device_key)). `None` keys are made by DPS when the group is written.
+    pub fn symmetric_key(id: &str, primary: Option<&str>, secondary: Option<&str>) -> Self {
+        Self::with_attestation(id, Attestation::symmetric_key(primary, secondary))
+    }
+
     fn x509(id: &str, x509: X509Attestation) -> Self {
+        Self::with_attestation(
+            id,
+            Attestation {
+                kind: ATTESTATION_X509.to_owned(),
+                x509: Some(x509),
+                symmetric_key: None,
+            },
+        )
+    }
+
+    fn with_attestation(id: &str, attestation: Attestation) -> Self {
         Self {
             enrollment_group_id: id.to_owned(),
-            attestation: Attestation {
-                kind: "x509".to_owned(),
-                x509: Some(x509),
-            },
+            attestation,
             provisioning_status: Some("enabled".to_owned()),
             allocation_policy: None,
             iot_hubs: None,
@@ -556,17 +684,31 @@ impl IndividualEnrollment {
             registration_id: registration_id.to_owned(),
             device_id: None,
             attestation: Attestation {
-                kind: "x509".to_owned(),
+                kind: ATTESTATION_X509.to_owned(),
                 x509: Some(X509Attestation {
                     client_certificates: Some(X509Certificates::pems(primary, secondary)),
                     ..Default::default()
                 }),
+                symmetric_key: None,
             },
             provisioning_status: Some("enabled".to_owned()),
             initial_twin: None,
             reprovision_policy: None,
             etag: None,
             extra: serde_json::Map::new(),
+        }
+    }
+
+    /// An enabled symmetric-key enrollment: the device signs its registration with one of these
+    /// keys (`None`: DPS makes them when the enrollment is written).
+    pub fn symmetric_key(
+        registration_id: &str,
+        primary: Option<&str>,
+        secondary: Option<&str>,
+    ) -> Self {
+        Self {
+            attestation: Attestation::symmetric_key(primary, secondary),
+            ..Self::x509_client(registration_id, "", None)
         }
     }
 
@@ -618,6 +760,7 @@ impl IndividualEnrollment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::derive_device_key;
 
     #[test]
     fn an_answered_group_carries_info_not_the_certificate_and_reads_back() {
@@ -647,6 +790,115 @@ mod tests {
         let e: X509CertificateInfo =
             serde_json::from_str(r#"{"subjectName":"CN=x","extra":1}"#).unwrap();
         assert_eq!(e.subject_name, "CN=x");
+    }
+
+    const GROUP_KEY: &str =
+        "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
+
+    #[test]
+    fn a_registration_token_as_built_here_verifies_and_reads_as_the_docs_write_it() {
+        let key = derive_device_key(GROUP_KEY, "sym-1").expect("key");
+        let token = registration_token("0ne00000001", "sym-1", &key, 2000).expect("token");
+        assert!(
+            token.starts_with("SharedAccessSignature sr=0ne00000001%2Fregistrations%2Fsym-1&sig="),
+            "{token}"
+        );
+        assert!(token.ends_with("&se=2000&skn=registration"), "{token}");
+        assert_eq!(
+            verify_registration_token(&token, "0ne00000001", "sym-1", &[&key], 1999),
+            Ok(())
+        );
+        // Another registration, an expired token, the group's key itself: refused.
+        assert!(matches!(
+            verify_registration_token(&token, "0ne00000001", "sym-2", &[&key], 1),
+            Err(SasError::WrongResource { .. })
+        ));
+        assert_eq!(
+            verify_registration_token(&token, "0ne00000001", "sym-1", &[&key], 2000),
+            Err(SasError::Expired { expiry: 2000 })
+        );
+        assert_eq!(
+            verify_registration_token(&token, "0ne00000001", "sym-1", &[GROUP_KEY], 1),
+            Err(SasError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn registration_tokens_of_each_sdk_verify() {
+        use base64::Engine as _;
+        use hmac::{KeyInit, Mac};
+        let key = derive_device_key(GROUP_KEY, "sym-1").expect("key");
+        let sign = |sr: &str, se: u64| {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(&key)
+                .expect("b64");
+            let mut mac =
+                <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&raw).expect("hmac");
+            mac.update(format!("{sr}\n{se}").as_bytes());
+            crate::contract::url_encode(
+                &base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()),
+            )
+        };
+        // Node.js (azure-iot-common SharedAccessSignature.create): sr as is, signed as is, skn
+        // before se.
+        let sr = "0ne00000001/registrations/sym-1";
+        let node = format!(
+            "SharedAccessSignature sr={sr}&sig={}&skn=registration&se=3000",
+            sign(sr, 3000)
+        );
+        // Python (azure-iot-device sastoken.py): sr quoted with safe="", no skn.
+        let sr = "0ne00000001%2Fregistrations%2Fsym-1";
+        let python = format!(
+            "SharedAccessSignature sr={sr}&sig={}&se=3000",
+            sign(sr, 3000)
+        );
+        for token in [&node, &python] {
+            assert_eq!(
+                verify_registration_token(token, "0ne00000001", "sym-1", &["b3RoZXI=", &key], 1),
+                Ok(()),
+                "{token}"
+            );
+        }
+        let other_policy = node.replace("skn=registration", "skn=provisioningserviceowner");
+        assert!(matches!(
+            verify_registration_token(&other_policy, "0ne00000001", "sym-1", &[&key], 1),
+            Err(SasError::WrongPolicy { .. })
+        ));
+    }
+
+    #[test]
+    fn symmetric_key_groups_and_enrollments_write_the_spec_shape_and_read_back() {
+        let g = EnrollmentGroup::symmetric_key("sym-fleet", Some("cHJpbWFyeQ=="), None);
+        let json = serde_json::to_value(&g).expect("writes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "enrollmentGroupId": "sym-fleet",
+                "attestation": {"type": "symmetricKey", "symmetricKey": {"primaryKey": "cHJpbWFyeQ=="}},
+                "provisioningStatus": "enabled"
+            })
+        );
+        let back: EnrollmentGroup = serde_json::from_value(json).expect("reads");
+        assert_eq!(back, g);
+        assert_eq!(back.attestation.symmetric_keys(), vec!["cHJpbWFyeQ=="]);
+        assert!(back.signing_certificates().is_empty() && back.ca_references().is_empty());
+
+        let e = IndividualEnrollment::symmetric_key("sym-dev", Some("YQ=="), Some("Yg=="));
+        let json = serde_json::to_value(&e).expect("writes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "registrationId": "sym-dev",
+                "attestation": {"type": "symmetricKey", "symmetricKey": {"primaryKey": "YQ==", "secondaryKey": "Yg=="}},
+                "provisioningStatus": "enabled"
+            })
+        );
+        let back: IndividualEnrollment = serde_json::from_value(json).expect("reads");
+        assert_eq!(back.attestation.symmetric_keys(), vec!["YQ==", "Yg=="]);
+        assert!(back.client_certificates().is_empty());
+        // An X.509 attestation has no symmetric keys, whatever else it carries.
+        let x = EnrollmentGroup::x509_signing("x", "PEM", None);
+        assert!(!x.attestation.is_symmetric_key() && x.attestation.symmetric_keys().is_empty());
     }
 
     #[test]

@@ -7,8 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use hubcert::contract::{
-    EnrollmentGroup, EnrollmentId, IndividualEnrollment, X509CertificateInfo, X509Certificates,
+    Attestation, EnrollmentGroup, EnrollmentId, IndividualEnrollment, X509CertificateInfo,
+    X509Certificates, ATTESTATION_X509,
 };
 
 use crate::extract::{Body, DpsServiceCall, IfMatch, RequestBody};
@@ -154,6 +157,41 @@ fn listed<T: serde::Serialize>(items: Vec<T>, kind: &'static str) -> Response {
     r
 }
 
+/// A new symmetric key as DPS makes one: 64 random bytes, base64.
+fn new_symmetric_key() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 64];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        ApiError::dps(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500_000,
+            format!("No randomness for a key: {e}"),
+        )
+    })?;
+    Ok(BASE64.encode(bytes))
+}
+
+/// A symmetric-key attestation's keys: each given one checked (base64 of 16 to 64 bytes, as DPS
+/// takes them), each absent one made, as DPS does.
+fn fill_symmetric_keys(attestation: &mut Attestation) -> Result<(), ApiError> {
+    let keys = attestation
+        .symmetric_key
+        .get_or_insert_with(Default::default);
+    for key in [&mut keys.primary_key, &mut keys.secondary_key] {
+        match key {
+            Some(k) => {
+                let len = BASE64.decode(k.trim()).map(|b| b.len()).unwrap_or(0);
+                if !(16..=64).contains(&len) {
+                    return Err(bad_request(
+                        "A symmetric key must be base64 of 16 to 64 bytes (leave it out and DPS makes one)",
+                    ));
+                }
+            }
+            None => *key = Some(new_symmetric_key()?),
+        }
+    }
+    Ok(())
+}
+
 /// `PUT /enrollmentGroups/{id}`: creates, or replaces with the current etag.
 pub(crate) async fn put_group(
     _: DpsServiceCall,
@@ -180,13 +218,19 @@ pub(crate) async fn put_group(
             .and_then(|g| g.attestation.x509.as_ref())
             .and_then(|x| x.signing_certificates.as_ref()),
     )?;
+    if group.attestation.is_symmetric_key() {
+        fill_symmetric_keys(&mut group.attestation)?;
+    }
     let signing = group.signing_certificates();
     let references = group.ca_references();
-    if group.attestation.kind != "x509" || (signing.is_empty() == references.is_empty()) {
+    if !group.attestation.is_symmetric_key()
+        && (group.attestation.kind != ATTESTATION_X509
+            || (signing.is_empty() == references.is_empty()))
+    {
         return Err(ApiError::dps(
             StatusCode::BAD_REQUEST,
             400_004,
-            "localhub's DPS takes X.509 enrollment groups with either signingCertificates (a CA's PEM) or caReferences (names of verified DPS CA certificates)",
+            "localhub's DPS takes X.509 enrollment groups with either signingCertificates (a CA's PEM) or caReferences (names of verified DPS CA certificates), and symmetric-key groups",
         ));
     }
     for pem in signing {
@@ -280,8 +324,8 @@ impl RequestBody for IndividualEnrollment {
     }
 }
 
-/// `PUT /enrollments/{id}`: an X.509 device by its own certificate; creates, or replaces with
-/// the current etag.
+/// `PUT /enrollments/{id}`: an X.509 device by its own certificate, or a device by its own
+/// symmetric keys; creates, or replaces with the current etag.
 pub(crate) async fn put_enrollment(
     _: DpsServiceCall,
     State(hub): State<Arc<Hub>>,
@@ -307,10 +351,15 @@ pub(crate) async fn put_enrollment(
             .and_then(|e| e.attestation.x509.as_ref())
             .and_then(|x| x.client_certificates.as_ref()),
     )?;
+    if enrollment.attestation.is_symmetric_key() {
+        fill_symmetric_keys(&mut enrollment.attestation)?;
+    }
     let certs = enrollment.client_certificates();
-    if enrollment.attestation.kind != "x509" || certs.is_empty() {
+    if !enrollment.attestation.is_symmetric_key()
+        && (enrollment.attestation.kind != ATTESTATION_X509 || certs.is_empty())
+    {
         return Err(bad_request(
-            "localhub's DPS takes X.509 individual enrollments with clientCertificates (the device's certificate)",
+            "localhub's DPS takes X.509 individual enrollments with clientCertificates (the device's certificate), and symmetric-key enrollments",
         ));
     }
     for pem in certs {
