@@ -1,5 +1,6 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How localhub runs. Every port may be 0 to let the system choose (tests do).
 #[derive(Debug, Clone)]
@@ -37,6 +38,12 @@ pub struct Config {
     /// Bytes of telemetry kept for `/localhub/telemetry` at most (bodies, properties, the events
     /// themselves); the oldest messages go first. A message larger than this is not kept.
     pub telemetry_bytes: usize,
+    /// How long a REST request's whole body may take to arrive; a slower one is refused (408) and
+    /// its connection closed.
+    pub body_read_timeout: Duration,
+    /// The longest a device connection may stay silent, whatever keep-alive it asked for (0, no
+    /// keep-alive, included): IoT Hub's 1,767 seconds.
+    pub mqtt_idle_max: Duration,
     /// Behave as a hub in preview mode: X.509 CA-signed devices may use MQTT over WebSockets with
     /// any chain. A GA hub (the default) accepts them over WebSockets only when the device
     /// certificate is signed directly by the verified CA.
@@ -67,6 +74,11 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             telemetry_capacity: 100_000,
             telemetry_bytes: 64 * 1024 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+            // Microsoft: iot-mqtt-connect-to-iot-hub, "Default keep-alive timeout": IoT Hub limits
+            // the server-side timeout to 29.45 minutes (1767 seconds), the Azure load balancer's
+            // TCP idle timeout.
+            mqtt_idle_max: Duration::from_secs(1767),
             preview_mode: false,
             id_scope: "0ne00000001".into(),
             dps_name: "localhub-dps".into(),

@@ -167,14 +167,34 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            ApiError::hub(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "MessageTooLarge",
-                e.body_text(),
-            )
+            if timed_out(&e) {
+                ApiError::hub(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimedOut",
+                    e.body_text(),
+                )
+            } else {
+                ApiError::hub(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "MessageTooLarge",
+                    e.body_text(),
+                )
+            }
         })?;
         serde_json::from_slice(&bytes)
             .map(Self)
             .map_err(T::rejection)
     }
+}
+
+/// Whether reading a body failed because it took longer than localhub allows.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<crate::http::BodyTimedOut>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }

@@ -87,10 +87,57 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
             )
         })
         .layer(middleware::from_fn(acknowledged_only_when_saved))
+        .layer(middleware::from_fn_with_state(
+            hub.config.body_read_timeout,
+            whole_body_deadline,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(hub.clone(), cors::cors))
         .layer(middleware::from_fn_with_state(Arc::new(doors), guard))
         .with_state(hub)
+}
+
+/// A request's body that did not arrive in time.
+#[derive(Debug)]
+pub(crate) struct BodyTimedOut(pub(crate) std::time::Duration);
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} s",
+            self.0.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+/// Reads a request's body against one deadline for the whole of it (the headers have their own,
+/// `server::HANDSHAKE_TIMEOUT`): a body sent a byte at a time fails with [`BodyTimedOut`] once
+/// the deadline passes, and the connection closes with the answer.
+async fn whole_body_deadline(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use futures_util::StreamExt as _;
+    let deadline = tokio::time::Instant::now() + limit;
+    let (parts, body) = req.into_parts();
+    let timed =
+        futures_util::stream::unfold(Some(body.into_data_stream()), move |state| async move {
+            let mut stream = state?;
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(stream))),
+                Ok(None) => None,
+                Err(_) => Some((Err(axum::Error::new(BodyTimedOut(limit))), None)),
+            }
+        });
+    next.run(Request::from_parts(
+        parts,
+        axum::body::Body::from_stream(timed),
+    ))
+    .await
 }
 
 /// A request whose change could not be written to disk (a full disk, say) was undone

@@ -165,20 +165,20 @@ where
     }
     hub.record(event(EventKind::Connected, &device_id, transport));
 
-    let keep_alive = Duration::from_secs(u64::from(connect.keep_alive) * 3 / 2);
-    let mut deadline = Instant::now()
-        + if keep_alive.is_zero() {
-            Duration::from_secs(3600)
-        } else {
-            keep_alive
-        };
+    // One and a half times the keep-alive, as MQTT 3.1.1 says, but never longer than IoT Hub
+    // allows (`Config::mqtt_idle_max`, 1,767 s), keep-alive 0 included.
+    let keep_alive = match Duration::from_secs(u64::from(connect.keep_alive) * 3 / 2) {
+        d if d.is_zero() => hub.config.mqtt_idle_max,
+        d => d.min(hub.config.mqtt_idle_max),
+    };
+    let mut deadline = Instant::now() + keep_alive;
     let mut c2d_subscribed = false;
     let mut next_pkid: u16 = 1;
     let reason: String = loop {
         tokio::select! {
             packet = read_packet(&mut rd, &mut buf, max) => {
                 let packet = match packet { Ok(p) => p, Err(e) => break e };
-                if !keep_alive.is_zero() { deadline = Instant::now() + keep_alive; }
+                deadline = Instant::now() + keep_alive;
                 match handle(&hub, &device_id, transport, packet, &mut wr, &mut c2d_subscribed).await {
                     Ok(true) => {}
                     Ok(false) => break "disconnected by the device".into(),

@@ -19,6 +19,10 @@ use crate::{http, Config};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the accept loop waits after a failed accept (no file descriptor left, say) before it
+/// tries again.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
 /// A running localhub.
 pub struct Running {
     /// The hub's state.
@@ -202,12 +206,34 @@ async fn accept_loop<F, Fut>(
     F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let mut failing = false;
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = stopped.changed() => return,
         };
-        let Ok((tcp, _)) = accepted else { continue };
+        let tcp = match accepted {
+            Ok((tcp, _)) => {
+                failing = false;
+                tcp
+            }
+            Err(e) => {
+                // Out of file descriptors (EMFILE, ENFILE) or memory, the connection waiting in the
+                // backlog stays there and accept fails again at once: pause instead of spinning.
+                if !failing {
+                    eprintln!(
+                        "localhub: accepting a connection failed ({e}); retrying every {} ms",
+                        ACCEPT_PAUSE.as_millis()
+                    );
+                    failing = true;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(ACCEPT_PAUSE) => {}
+                    _ = stopped.changed() => return,
+                }
+                continue;
+            }
+        };
         let Ok(permit) = limit.clone().try_acquire_owned() else {
             drop(tcp);
             continue;
