@@ -34,6 +34,15 @@ node tests/site/handoff.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root
 }
 echo "the first module handed the page to the whole app: root CA, device, typed id, focus and the part opened carried over; a refused load said so and loaded on Try again"
 
+# Lock leaves no key behind: before it the keys are found in the modules' memories; after it (the
+# page reloads) neither memory, field nor storage holds a key or the typed passphrase.
+node tests/site/lock.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root/lock.json" || {
+  cat "$root/lock.json"
+  echo "Lock left a key or a passphrase in the page"
+  exit 1
+}
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"Lock: {r['keyFiles']} key files' scalars and text found in the memories before ({len(r['before'])} hits), none in either module's memory, the fields or storage after the reload\")" "$root/lock.json"
+
 # Files named without a content hash (the whole app, the worker) are asked for with the build id,
 # here and in the service worker's list, so no cache gives a new page an old one.
 python3 - "$dist" <<'PY'

@@ -16,6 +16,7 @@ mod expiry;
 mod external;
 mod import;
 mod inspect;
+mod keeping;
 mod key;
 mod oid;
 mod order;
@@ -51,6 +52,7 @@ pub use expiry::{
 pub use external::{ecdsa_signature_der, UnsignedCertificate};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
 pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};
+pub use keeping::{idle_lock_due, lock_drops, lock_warning, Counts, IDLE_LOCK_MS};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pbe::{
     check_export_password, generate_password, Pkcs12Preset, LEGACY_ITERATIONS,

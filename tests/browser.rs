@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 mod page;
-use page::{choose, click, find, mount, settle, sleep_ms, text, type_into, wait_for};
+use page::{choose, click, find, mount, settle, sleep_ms, text, type_into, value, wait_for};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -1049,6 +1049,43 @@ async fn a_workspace_is_saved_encrypted_and_a_saved_one_brings_back_cas_that_sig
     page.remove();
 }
 
+/// No field of the page may be kept by the browser's form restore or autofill (a certificate or a
+/// key's text on disk after Lock and Forget): every text field and text area says `autocomplete`
+/// off (or `new-password` for a password the user makes).
+#[wasm_bindgen_test]
+async fn no_field_of_the_page_is_kept_by_the_browser() {
+    let page = mount();
+    settle().await;
+    type_into(&page, "ca-cn", "Autocomplete Root");
+    click(&page, "ca-create");
+    settle().await;
+    // Open every part, so that the fields they hold are drawn too.
+    let details = page.query_selector_all("details").unwrap();
+    for i in 0..details.length() {
+        let d = details.item(i).unwrap();
+        d.unchecked_ref::<web_sys::Element>()
+            .set_attribute("open", "")
+            .unwrap();
+    }
+    settle().await;
+    let fields = page
+        .query_selector_all(
+            "textarea, input:not([type=file]):not([type=checkbox]):not([type=radio]):not([type=hidden])",
+        )
+        .unwrap();
+    assert!(fields.length() > 20, "only {} fields", fields.length());
+    let mut kept = Vec::new();
+    for i in 0..fields.length() {
+        let e: web_sys::Element = fields.item(i).unwrap().unchecked_into();
+        let a = e.get_attribute("autocomplete").unwrap_or_default();
+        if a != "off" && a != "new-password" {
+            kept.push(format!("#{} ({a:?})", e.id()));
+        }
+    }
+    assert!(kept.is_empty(), "fields the browser may keep: {kept:?}");
+    page.remove();
+}
+
 #[wasm_bindgen_test]
 async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlocks() {
     let name = format!("site-{}", (js_sys::Math::random() * 1e9) as u64);
@@ -1057,39 +1094,74 @@ async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlock
     type_into(&page, "ca-cn", "Kept In Browser Root");
     click(&page, "ca-create");
     settle().await;
+    // A passphrase that is too short: said beside the form; then a good one keeps it, and the
+    // answer replaces the error in the same place (next to Keep).
+    type_into(&page, "ws-pass", "too short");
+    type_into(&page, "ws-pass2", "too short");
+    type_into(&page, "ws-name", &name);
+    settle().await;
+    click(&page, "ws-keep");
+    wait_for(&page, "#ws-save-status", "characters").await;
     type_into(&page, "ws-pass", "kept in this browser");
     type_into(&page, "ws-pass2", "kept in this browser");
-    type_into(&page, "ws-name", &name);
     settle().await;
     click(&page, "ws-keep");
     wait_for(
         &page,
-        "#ws-keep-status",
+        "#ws-save-status",
         &format!("Kept '{name}' in this browser"),
     )
     .await;
+    assert!(find(&page, "#ws-save-status.error").is_none());
     wait_for(&page, "#ws-kept", &name).await;
-    // What IndexedDB holds is the sealed file, not the key.
     page.remove();
 
-    // A new page (as after a reload) lists it; lock leaves nothing, unlock brings it back.
+    // A new page (as after a reload) lists it. A CA made here and not kept: Lock asks first and
+    // drops nothing until asked again.
     let page = mount();
     wait_for(&page, "#ws-kept", &name).await;
     type_into(&page, "ca-cn", "Unrelated Root");
     click(&page, "ca-create");
     settle().await;
+    type_into(&page, "ws-pass", "typed before the lock");
+    type_into(&page, "ws-open-pass", "typed before the lock");
+    type_into(&page, "ws-unlock-pass", "typed before the lock");
+    settle().await;
     click(&page, "ws-lock");
-    wait_for(&page, "#ws-keep-status", "Locked").await;
+    let asked = wait_for(&page, "#ws-lock-status", "press Lock again").await;
+    assert!(
+        asked.contains("1 CA and 0 device certificates, never kept"),
+        "{asked}"
+    );
+    assert!(
+        find(&page, "#ca-result").is_some(),
+        "nothing is dropped before the user agrees"
+    );
+    click(&page, "ws-lock");
+    wait_for(&page, "#ws-lock-status", "Locked").await;
     settle().await;
     assert!(
         find(&page, "#ca-result").is_none(),
         "the CA is still shown after locking"
     );
-    type_into(&page, "ws-open-pass", "not the passphrase");
+    // Nothing typed survives the lock: one click on Unlock must not open it again.
+    for field in ["ws-pass", "ws-open-pass", "ws-unlock-pass"] {
+        assert_eq!(value(&page, field), "", "{field} after the lock");
+    }
+    click(&page, &format!("ws-unlock-{name}"));
+    wait_for(&page, "#ws-keep-status", "Type").await;
+    assert!(find(&page, "#ca-result").is_none());
+    // Unlock has its own field; a wrong passphrase is named as such.
+    type_into(&page, "ws-unlock-pass", "not the passphrase");
     settle().await;
     click(&page, &format!("ws-unlock-{name}"));
-    wait_for(&page, "#ws-keep-status", "does not open this workspace").await;
-    type_into(&page, "ws-open-pass", "kept in this browser");
+    wait_for(
+        &page,
+        "#ws-keep-status",
+        &format!("The passphrase does not open '{name}'"),
+    )
+    .await;
+    type_into(&page, "ws-unlock-pass", "kept in this browser");
     settle().await;
     click(&page, &format!("ws-unlock-{name}"));
     wait_for(
@@ -1100,20 +1172,32 @@ async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlock
     .await;
     settle().await;
     assert!(text(&page, "#ca-result").contains("CN=Kept In Browser Root"));
-    // A new passphrase: the old one no longer opens it, the new one does.
-    type_into(&page, "ws-pass", "a brand new passphrase");
-    type_into(&page, "ws-pass2", "a brand new passphrase");
+    // Nothing added since the unlock: Lock does not ask.
+    click(&page, "ws-lock");
+    wait_for(&page, "#ws-lock-status", "Locked").await;
+    type_into(&page, "ws-unlock-pass", "kept in this browser");
     settle().await;
+    click(&page, &format!("ws-unlock-{name}"));
+    wait_for(&page, "#ws-keep-status", "Unlocked").await;
+    // A new passphrase, in fields of its own: the old one no longer opens it, the new one does.
     click(&page, &format!("ws-rekey-{name}"));
+    settle().await;
+    type_into(&page, "ws-rekey-old", "kept in this browser");
+    type_into(&page, "ws-rekey-new", "a brand new passphrase");
+    type_into(&page, "ws-rekey-new2", "a brand new passphrase");
+    settle().await;
+    click(&page, "ws-rekey-submit");
     wait_for(
         &page,
-        "#ws-keep-status",
+        "#ws-rekey-status",
         "now opens with the new passphrase only",
     )
     .await;
+    type_into(&page, "ws-unlock-pass", "kept in this browser");
+    settle().await;
     click(&page, &format!("ws-unlock-{name}"));
-    wait_for(&page, "#ws-keep-status", "does not open this workspace").await;
-    type_into(&page, "ws-open-pass", "a brand new passphrase");
+    wait_for(&page, "#ws-keep-status", "does not open").await;
+    type_into(&page, "ws-unlock-pass", "a brand new passphrase");
     settle().await;
     click(&page, &format!("ws-unlock-{name}"));
     wait_for(
@@ -1122,6 +1206,11 @@ async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlock
         &format!("Unlocked '{name}': 1 CA"),
     )
     .await;
+    // Forget asks first.
+    click(&page, &format!("ws-forget-{name}"));
+    wait_for(&page, "#ws-keep-status", "Press Forget again").await;
+    settle().await;
+    assert!(find(&page, &format!("#ws-unlock-{name}")).is_some());
     click(&page, &format!("ws-forget-{name}"));
     wait_for(&page, "#ws-keep-status", &format!("Forgot '{name}'")).await;
     settle().await;

@@ -82,7 +82,7 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
             <details class="pem">
                 <summary>{"Certificate PEM"}</summary>
                 <label class="sr-only" for={pem_id.clone()}>{format!("{} PEM", issued.title)}</label>
-                <textarea id={pem_id} class="mono" readonly=true rows="8" value={pem} />
+                <textarea autocomplete="off" id={pem_id} class="mono" readonly=true rows="8" value={pem} />
             </details>
             <div class="actions">
                 <button type="button" class="secondary copy" onclick={on_copy}>{"Copy PEM"}</button>

@@ -447,12 +447,12 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 <h3 class="sub">{"Telemetry"}</h3>
                 <div class="field">
                     <label for="dev-payload">{"Message body (JSON)"}</label>
-                    <textarea id="dev-payload" class="mono" rows="5" value={(*payload).clone()} oninput={textarea_setter(&payload)} spellcheck="false" />
+                    <textarea autocomplete="off" id="dev-payload" class="mono" rows="5" value={(*payload).clone()} oninput={textarea_setter(&payload)} spellcheck="false" />
                 </div>
                 <div class="grid">
                     <div class="field">
                         <label for="dev-props">{"Message properties, name=value per line"}</label>
-                        <textarea id="dev-props" class="mono" rows="2" value={(*properties).clone()} oninput={textarea_setter(&properties)} spellcheck="false" />
+                        <textarea autocomplete="off" id="dev-props" class="mono" rows="2" value={(*properties).clone()} oninput={textarea_setter(&properties)} spellcheck="false" />
                     </div>
                     <fieldset class="choice">
                         <legend>{"QoS"}</legend>
@@ -471,7 +471,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
                 <h3 class="sub">{"Device twin"}</h3>
                 <div class="field">
                     <label for="dev-reported">{"Reported properties (JSON)"}</label>
-                    <textarea id="dev-reported" class="mono" rows="2" value={(*reported).clone()} oninput={textarea_setter(&reported)} spellcheck="false" />
+                    <textarea autocomplete="off" id="dev-reported" class="mono" rows="2" value={(*reported).clone()} oninput={textarea_setter(&reported)} spellcheck="false" />
                 </div>
                 <div class="actions">
                     <button type="button" class="secondary" id="dev-twin-report" onclick={twin_call(true)} disabled={!connected}>{"Update reported properties"}</button>

@@ -217,7 +217,7 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
                     <p class={classes!("summary", tone)} id="expiry-summary" role="status">{line}</p>
                     <div class="field">
                         <label for="expiry-search">{"Search (name, subject, issuer, serial or thumbprint)"}</label>
-                        <input id="expiry-search" type="search" value={(*search).clone()} oninput={on_search} spellcheck="false" />
+                        <input id="expiry-search" type="search" autocomplete="off" value={(*search).clone()} oninput={on_search} spellcheck="false" />
                         if !needle.is_empty() { <p class="hint">{format!("{} of {} shown.", shown.len(), rows.len())}</p> }
                     </div>
                     <div class="table-wrap">

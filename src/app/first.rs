@@ -51,6 +51,9 @@ pub(crate) struct FirstContext {
 
 thread_local! {
     static FULL: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+    /// The first module's app, destroyed once the whole app has the page: its state (the keys
+    /// made here, zeroized as they drop) goes with it.
+    static FIRST: std::cell::RefCell<Option<yew::AppHandle<FirstApp>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Mounts the first module's page and starts loading the rest.
@@ -68,7 +71,19 @@ pub fn start() {
     if let Some(html) = document.document_element() {
         let _ = html.set_attribute("data-app", "first");
     }
-    yew::Renderer::<FirstApp>::with_root(root).render();
+    let handle = yew::Renderer::<FirstApp>::with_root(root).render();
+    FIRST.with(|f| *f.borrow_mut() = Some(handle));
+}
+
+/// Destroys the first module's app (after the handover), outside of its own rendering.
+fn destroy_later() {
+    gloo::timers::callback::Timeout::new(0, || {
+        if let Some(handle) = FIRST.with(|f| f.borrow_mut().take()) {
+            handle.destroy();
+        }
+        FULL.with(|f| f.borrow_mut().take());
+    })
+    .forget();
 }
 
 fn describe(e: &JsValue) -> String {
@@ -152,8 +167,9 @@ pub fn FirstApp() -> Html {
         let (bench, asked, rest) = (bench.clone(), asked.clone(), rest.clone());
         use_effect_with((*rest).clone(), move |state| {
             if *state == Rest::Ready {
-                if let Err(e) = hand_over(&bench, asked.borrow().clone()) {
-                    rest.set(Rest::Failed(e));
+                match hand_over(&bench, asked.borrow().clone()) {
+                    Ok(()) => destroy_later(),
+                    Err(e) => rest.set(Rest::Failed(e)),
                 }
             }
         });

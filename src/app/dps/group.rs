@@ -454,7 +454,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 </div>
                 <div class="field">
                     <label for="dps-initial-twin">{"Initial twin (JSON, optional)"}</label>
-                    <textarea id="dps-initial-twin" class="mono" rows="4" spellcheck="false" value={(*initial_twin).clone()} oninput={textarea_setter(&initial_twin)} placeholder="{\"tags\": {\"site\": \"plant-7\"}, \"properties\": {\"desired\": {\"interval\": 30}}}" />
+                    <textarea autocomplete="off" id="dps-initial-twin" class="mono" rows="4" spellcheck="false" value={(*initial_twin).clone()} oninput={textarea_setter(&initial_twin)} placeholder="{\"tags\": {\"site\": \"plant-7\"}, \"properties\": {\"desired\": {\"interval\": 30}}}" />
                     <p class="hint">{"Set on a device's first assignment: tags and desired properties."}</p>
                 </div>
                 <label class="check"><input type="checkbox" id="dps-edge" checked={*iot_edge} onchange={{

@@ -323,7 +323,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                     <summary>{"Or upload a CA certificate whose key is elsewhere (an HSM, a Windows CA)"}</summary>
                     <div class="field">
                         <label for="hub-outside-pem">{"CA certificate (PEM)"}</label>
-                        <textarea id="hub-outside-pem" class="mono" rows="3" value={(*outside_text).clone()} oninput={textarea_setter(&outside_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                        <textarea autocomplete="off" id="hub-outside-pem" class="mono" rows="3" value={(*outside_text).clone()} oninput={textarea_setter(&outside_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
                         <label class="file">{"or a file (.pem, .cer, .p7b, or a .pfx without its key): "}<input type="file" id="hub-outside-file" accept=".pem,.cer,.crt,.der,.p7b,.p7c,.pfx,.p12" onchange={on_outside_file} /></label>
                         if let Some((n, _)) = &*outside_file { <p class="hint">{format!("{n} loaded.")}</p> }
                     </div>

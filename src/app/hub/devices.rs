@@ -236,7 +236,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
             <div class="card form">
                 <div class="field">
                     <label for="reg-ids">{"Device ids, one per line"}</label>
-                    <textarea id="reg-ids" class="mono" rows="4" value={(*ids).clone()} oninput={textarea_setter(&ids)} spellcheck="false" aria-describedby="reg-ids-hint" />
+                    <textarea autocomplete="off" id="reg-ids" class="mono" rows="4" value={(*ids).clone()} oninput={textarea_setter(&ids)} spellcheck="false" aria-describedby="reg-ids-hint" />
                     <p class="hint" id="reg-ids-hint">{"Each id must be the CN of that device's certificate."}</p>
                 </div>
                 <div class="actions">

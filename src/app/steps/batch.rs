@@ -328,7 +328,7 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
             <form class="form" {onsubmit} novalidate=true>
                 <div class="field">
                     <label for="batch-ids">{"Device ids"}</label>
-                    <textarea id="batch-ids" class="mono" rows="4" value={(*ids_text).clone()} oninput={textarea_setter(&ids_text)} spellcheck="false"
+                    <textarea autocomplete="off" id="batch-ids" class="mono" rows="4" value={(*ids_text).clone()} oninput={textarea_setter(&ids_text)} spellcheck="false"
                         placeholder="sensor-{001..100}" aria-describedby="batch-ids-hint" />
                     <p class="hint" id="batch-ids-hint">{count_hint}</p>
                     if let Some(e) = live_error { <p class="error" id="batch-ids-error" role="alert">{e}</p> }

@@ -158,7 +158,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
             <form class="form" {onsubmit} novalidate=true>
                 <div class="field">
                     <label for="csr-text">{"Certificate signing request (PEM)"}</label>
-                    <textarea id="csr-text" class="mono" rows="6" value={(*csr_text).clone()} oninput={on_text} spellcheck="false"
+                    <textarea autocomplete="off" id="csr-text" class="mono" rows="6" value={(*csr_text).clone()} oninput={on_text} spellcheck="false"
                         placeholder="-----BEGIN CERTIFICATE REQUEST-----" aria-describedby="csr-hint" />
                     <label class="file">{"or a file (.csr, .pem, .der): "}<input type="file" id="csr-file" accept=".csr,.pem,.der,.req" onchange={on_file} /></label>
                     <p class="hint" id="csr-hint">{"On the device: openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout device.key -subj \"/CN=DEVICE_ID\" -out device.csr"}</p>

@@ -136,7 +136,7 @@ pub(crate) fn ImportCa(props: &ImportCaProps) -> Html {
                 <div class="grid">
                     <div class="field">
                         <label for="imp-cert">{"CA certificate (PEM; a chain file with the CAs above it is fine)"}</label>
-                        <textarea id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={textarea_setter(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
+                        <textarea autocomplete="off" id="imp-cert" class="mono" rows="5" value={(*cert_text).clone()} oninput={textarea_setter(&cert_text)} spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----" />
                         <label class="file">{"or a file (.pem, .cer, .crt, .der, a .p7b/.p7c chain, or a .pfx/.p12 with its key): "}<input type="file" id="imp-cert-file" accept=".pem,.cer,.crt,.der,.p7b,.p7c,.pfx,.p12" onchange={on_cert_file} /></label>
                         if let Some((name, bytes)) = &*cert_der {
                             <p class="hint" id="imp-cert-loaded">{ if crate::pki::looks_like_pkcs12(bytes) { format!("{name} loaded (PKCS#12): it holds the key and chain too; enter its password below.") } else { format!("{name} loaded (DER or PKCS#7).") } }</p>

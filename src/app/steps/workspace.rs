@@ -6,8 +6,8 @@ use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
 use crate::app::state::Workbench;
 use crate::pki::{
-    open_vault, seal_vault, vault_size_ok, KdfCost, StoredCa, StoredDevice, Workspace,
-    MIN_PASSPHRASE_CHARS,
+    idle_lock_due, lock_drops, lock_warning, open_vault, seal_vault, vault_size_ok, Counts,
+    KdfCost, StoredCa, StoredDevice, Workspace, IDLE_LOCK_MS, MIN_PASSPHRASE_CHARS,
 };
 
 /// The file a saved workspace goes to.
@@ -149,162 +149,342 @@ impl PartialEq for Restored {
     }
 }
 
-/// Idle time after which a page whose workspace is kept here (and unchanged since) locks itself.
-const IDLE_LOCK_MS: f64 = 15.0 * 60_000.0;
-
-/// Whether an idle page locks: it has been idle long enough, and what it shows is a workspace
-/// kept in this browser with nothing added since (`kept` and `now` count CAs and devices), so
-/// locking loses nothing that cannot be unlocked again.
-pub(crate) fn idle_lock_due(
-    idle_ms: f64,
-    kept: Option<(usize, usize)>,
-    now: (usize, usize),
-) -> bool {
-    idle_ms >= IDLE_LOCK_MS && kept == Some(now) && now != (0, 0)
-}
-
 /// Lets the page draw a progress line before a slow, blocking step (key derivation).
 async fn paint() {
     browser::yield_now().await;
     browser::yield_now().await;
 }
 
+/// What was kept or unlocked here last (CA and device counts): `None` since the page opened.
+/// Shared by the cards of the step; a `Cell` so that a save does not redraw the page.
+#[derive(Clone, Default)]
+struct KeptCounts(Rc<std::cell::Cell<Option<Counts>>>);
+
+impl PartialEq for KeptCounts {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What the page shows, counted.
+fn counts_of(bench: &Workbench) -> Counts {
+    Counts {
+        cas: bench.cas.len(),
+        devices: bench.devices.len(),
+    }
+}
+
+/// The sessionStorage note a locked page leaves for the page it reloads into.
+const LOCKED_NOTE: &str = "hubcert-locked";
+
+/// Whether this is the page itself (the whole app took it over), not a test mounting the app.
+fn is_the_page() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("data-app"))
+        .as_deref()
+        == Some("full")
+}
+
+/// Locks: the CAs, keys, devices and settings leave the page. On the page itself it then reloads,
+/// so that no copy of a key stays in either WebAssembly module's memory (nor a typed passphrase
+/// in a field); what is kept stays encrypted in IndexedDB. The reloaded page says it was locked.
+fn lock(onopened: &Callback<Rc<Restored>>, kept: &KeptCounts, why: &str) {
+    kept.0.set(None);
+    onopened.emit(Rc::new(Restored {
+        cas: Vec::new(),
+        active: 0,
+        devices: Vec::new(),
+        settings: Some(HubSettings::default()),
+    }));
+    if is_the_page() {
+        if let Some(w) = web_sys::window() {
+            if let Ok(Some(storage)) = w.session_storage() {
+                let _ = storage.set_item(LOCKED_NOTE, why);
+            }
+            let _ = w.location().reload();
+        }
+    }
+}
+
+/// The note a lock left before the reload, read once.
+fn take_locked_note() -> Option<String> {
+    let storage = web_sys::window()?.session_storage().ok()??;
+    let note = storage.get_item(LOCKED_NOTE).ok()??;
+    let _ = storage.remove_item(LOCKED_NOTE);
+    Some(note)
+}
+
+const LOCKED_BY_HAND: &str = "Locked: the CAs, keys, devices and settings are gone from this page (it was reloaded, so no copy stays in its memory). Unlock a kept workspace (or open its file) to go on.";
+
 #[component]
 pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
-    let passphrase = use_state(String::new);
-    let confirm = use_state(String::new);
-    let open_passphrase = use_state(String::new);
-    let file = use_state(|| None::<(String, Vec<u8>)>);
-    let save_line = use_state(|| None::<Outcome>);
-    let open_line = use_state(|| None::<Outcome>);
-    let keep_name = use_state(|| "default".to_owned());
     let kept = use_state(Vec::<String>::new);
-    let keep_line = use_state(|| None::<Outcome>);
-    // What was kept or unlocked here (CA and device counts), for the idle lock.
-    let kept_counts = use_memo((), |()| {
-        Rc::new(std::cell::Cell::new(None::<(usize, usize)>))
-    })
-    .as_ref()
-    .clone();
-    let last_input = use_memo((), |()| Rc::new(std::cell::Cell::new(js_sys::Date::now())))
+    let kept_counts = use_memo((), |()| KeptCounts::default()).as_ref().clone();
+    let lock_line = use_state(|| take_locked_note().map(Outcome::Done));
+    let asked_to_lock = use_state(|| false);
+    // Each lock draws the forms anew: nothing typed in them stays.
+    let generation = use_state(|| 0u32);
+    let now = counts_of(&props.bench);
+    let now_counts = use_memo((), |()| Rc::new(std::cell::Cell::new(Counts::default())))
         .as_ref()
         .clone();
-    let counts = (props.bench.cas.len(), props.bench.devices.len());
-    let now_counts = use_memo((), |()| Rc::new(std::cell::Cell::new((0usize, 0usize))))
-        .as_ref()
-        .clone();
-    now_counts.set(counts);
-    // Input anywhere on the page counts as activity; every 20 s, an idle page whose workspace
-    // is kept here and unchanged locks itself.
-    {
-        let (kept_counts, last_input, now_counts, onopened, line) = (
-            kept_counts.clone(),
-            last_input.clone(),
-            now_counts.clone(),
-            props.onopened.clone(),
-            keep_line.clone(),
-        );
-        use_effect_with((), move |()| {
-            let document = web_sys::window().and_then(|w| w.document());
-            let listeners: Vec<gloo::events::EventListener> = document
-                .map(|d| {
-                    ["keydown", "pointerdown", "input"]
-                        .into_iter()
-                        .map(|kind| {
-                            let last = last_input.clone();
-                            gloo::events::EventListener::new(&d, kind, move |_| {
-                                last.set(js_sys::Date::now())
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let timer = gloo::timers::callback::Interval::new(20_000, move || {
-                let idle = js_sys::Date::now() - last_input.get();
-                if idle_lock_due(idle, kept_counts.get(), now_counts.get()) {
-                    kept_counts.set(None);
-                    onopened.emit(Rc::new(Restored {
-                        cas: Vec::new(),
-                        active: 0,
-                        devices: Vec::new(),
-                        settings: Some(HubSettings::default()),
-                    }));
-                    line.set(Some(Outcome::Done(format!(
-                        "Locked after {} minutes without input. Unlock the kept workspace to go on.",
-                        (IDLE_LOCK_MS / 60_000.0) as u32
-                    ))));
-                }
-            });
-            move || {
-                drop(listeners);
-                drop(timer);
-            }
-        });
-    }
-    // The kept workspaces' names, read once (this browser's own storage, no network).
-    {
+    now_counts.set(now);
+    let refresh = {
         let kept = kept.clone();
-        use_effect_with((), move |()| {
+        Callback::from(move |()| {
+            let kept = kept.clone();
             yew::platform::spawn_local(async move {
                 if let Ok(names) = crate::app::vault_store::names().await {
                     kept.set(names);
                 }
             });
+        })
+    };
+    {
+        let refresh = refresh.clone();
+        use_effect_with((), move |()| refresh.emit(()));
+    }
+    {
+        let (kept_counts, onopened, line, generation) = (
+            kept_counts.clone(),
+            props.onopened.clone(),
+            lock_line.clone(),
+            generation.clone(),
+        );
+        use_idle_lock(now_counts, kept_counts.clone(), move || {
+            let why = format!(
+                "Locked after {} minutes without input. Unlock the kept workspace to go on.",
+                (IDLE_LOCK_MS / 60_000.0) as u32
+            );
+            lock(&onopened, &kept_counts, &why);
+            line.set(Some(Outcome::Done(why)));
+            generation.set(*generation + 1);
         });
     }
+    let on_lock = {
+        let (onopened, kept_counts, line, asked, generation) = (
+            props.onopened.clone(),
+            kept_counts.clone(),
+            lock_line.clone(),
+            asked_to_lock.clone(),
+            generation.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let last = kept_counts.0.get();
+            if let (Some(drops), false) = (lock_drops(last, now), *asked) {
+                asked.set(true);
+                return line.set(Some(Outcome::Failed(lock_warning(drops, last.is_some()))));
+            }
+            asked.set(false);
+            lock(&onopened, &kept_counts, LOCKED_BY_HAND);
+            line.set(Some(Outcome::Done(LOCKED_BY_HAND.into())));
+            generation.set(*generation + 1);
+        })
+    };
+    let key = generation.to_string();
+    html! {
+        <section class="step" id="step-workspace" aria-labelledby="step-workspace-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"⛁"}</span>
+                <div>
+                    <h2 id="step-workspace-title">{"Keep this workspace"}</h2>
+                    <p class="lede">{"Save the CAs with their keys, the devices and the settings of this page as one encrypted file, and open it next month here or in another browser: no .pfx to re-import. The passphrase never leaves the page: Argon2id (19 MiB, 2 passes) derives the key, AES-256-GCM encrypts and authenticates."}</p>
+                </div>
+            </div>
+            <SaveCard key={format!("save-{key}")} bench={props.bench.clone()} settings={props.settings.clone()}
+                kept_counts={kept_counts.clone()} onkept={refresh.clone()} />
+            <OpenCard key={format!("open-{key}")} onopened={props.onopened.clone()} />
+            <KeptCard key={format!("kept-{key}")} names={(*kept).clone()} onopened={props.onopened.clone()}
+                kept_counts={kept_counts.clone()} onchanged={refresh} />
+            <div class="card form" id="ws-lock-card">
+                <p class="hint">{"A page showing a kept workspace, with nothing added since, locks itself after 15 minutes without input. Locking reloads the page: no key stays in its memory."}</p>
+                <div class="actions">
+                    <button type="button" class="secondary" id="ws-lock" onclick={on_lock}>
+                        { if *asked_to_lock { "Lock and drop what is not kept" } else { "Lock this page" } }
+                    </button>
+                </div>
+                { outcome_view(&lock_line, "ws-lock-status") }
+            </div>
+        </section>
+    }
+}
 
-    let on_save = {
-        let (bench, settings, passphrase, confirm, line) = (
+/// Input anywhere on the page counts as activity; every 20 s, an idle page whose workspace is
+/// kept here and unchanged calls `on_idle`.
+#[hook]
+fn use_idle_lock<F: Fn() + 'static>(
+    now: Rc<std::cell::Cell<Counts>>,
+    kept: KeptCounts,
+    on_idle: F,
+) {
+    let on_idle = Rc::new(on_idle);
+    use_effect_with((), move |()| {
+        let last_input = Rc::new(std::cell::Cell::new(js_sys::Date::now()));
+        let document = web_sys::window().and_then(|w| w.document());
+        let listeners: Vec<gloo::events::EventListener> = document
+            .map(|d| {
+                ["keydown", "pointerdown", "input"]
+                    .into_iter()
+                    .map(|kind| {
+                        let last = last_input.clone();
+                        gloo::events::EventListener::new(&d, kind, move |_| {
+                            last.set(js_sys::Date::now())
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let timer = gloo::timers::callback::Interval::new(20_000, move || {
+            let idle = js_sys::Date::now() - last_input.get();
+            if idle_lock_due(idle, kept.0.get(), now.get()) {
+                on_idle();
+            }
+        });
+        move || {
+            drop(listeners);
+            drop(timer);
+        }
+    });
+}
+
+#[derive(Properties, PartialEq)]
+struct SaveProps {
+    bench: UseReducerHandle<Workbench>,
+    settings: UseReducerHandle<HubSettings>,
+    kept_counts: KeptCounts,
+    onkept: Callback<()>,
+}
+
+/// What a save or keep checks first: a strong passphrase typed twice, and something to keep.
+fn ready_to_seal(passphrase: &str, confirm: &str, bench: &Workbench) -> Result<(), String> {
+    crate::pki::check_passphrase(passphrase).map_err(|e| e.to_string())?;
+    if passphrase != confirm {
+        return Err("The two passphrases differ: type the same one twice.".into());
+    }
+    if bench.cas.is_empty() && bench.devices.is_empty() {
+        return Err("There is nothing to keep yet: make or import a CA first.".into());
+    }
+    Ok(())
+}
+
+/// Save as a file, or keep in this browser: one passphrase, one line for both, beside them.
+#[component]
+fn SaveCard(props: &SaveProps) -> Html {
+    let passphrase = use_state(String::new);
+    let confirm = use_state(String::new);
+    let name = use_state(|| "default".to_owned());
+    let line = use_state(|| None::<Outcome>);
+    // `keep`: into IndexedDB under `name`; else a download.
+    let seal = {
+        let (bench, settings, passphrase, confirm, line, name) = (
             props.bench.clone(),
             props.settings.clone(),
             passphrase.clone(),
             confirm.clone(),
-            save_line.clone(),
+            line.clone(),
+            name.clone(),
         );
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
+        let (kept_counts, onkept) = (props.kept_counts.clone(), props.onkept.clone());
+        move |keep: bool| {
             if matches!(*line, Some(Outcome::Busy(_))) {
                 return;
             }
-            if let Err(e) = crate::pki::check_passphrase(&passphrase) {
-                return line.set(Some(Outcome::Failed(e.to_string())));
-            }
-            if *passphrase != *confirm {
+            let label = name.trim().to_owned();
+            if keep && label.is_empty() {
                 return line.set(Some(Outcome::Failed(
-                    "The two passphrases differ: type the same one twice.".into(),
+                    "Name the workspace (a customer, a site).".into(),
                 )));
             }
-            if bench.cas.is_empty() && bench.devices.is_empty() {
-                return line.set(Some(Outcome::Failed(
-                    "There is nothing to keep yet: make or import a CA first.".into(),
-                )));
+            if let Err(e) = ready_to_seal(&passphrase, &confirm, &bench) {
+                return line.set(Some(Outcome::Failed(e)));
             }
             let document = workspace_of(&bench, &settings).and_then(|w| w.to_json());
-            let (pass, line) = ((*passphrase).clone(), line.clone());
-            line.set(Some(Outcome::Busy(
-                "Deriving the key from the passphrase (Argon2id, 19 MiB) and encrypting…".into(),
-            )));
+            let counts = counts_of(&bench);
+            let (pass, line, kept_counts, onkept) = (
+                (*passphrase).clone(),
+                line.clone(),
+                kept_counts.clone(),
+                onkept.clone(),
+            );
+            line.set(Some(Outcome::Busy(if keep {
+                format!("Encrypting and keeping '{label}' in this browser…")
+            } else {
+                "Deriving the key from the passphrase (Argon2id, 19 MiB) and encrypting…".into()
+            })));
             yew::platform::spawn_local(async move {
                 paint().await;
                 let started = js_sys::Date::now();
-                let sealed = document.and_then(|json| seal_vault(&json, &pass, KdfCost::OWASP));
+                let sealed =
+                    match document.and_then(|json| seal_vault(&json, &pass, KdfCost::OWASP)) {
+                        Ok(s) => s,
+                        Err(e) => return line.set(Some(Outcome::Failed(e.to_string()))),
+                    };
                 let ms = (js_sys::Date::now() - started).round();
-                line.set(Some(match sealed {
-                    Ok(text) => match browser::download(WORKSPACE_FILE, "application/json", text.as_bytes()) {
-                        Ok(()) => Outcome::Done(format!(
-                            "Saved {WORKSPACE_FILE} ({} KiB, sealed in {ms} ms). Keep it and its passphrase apart; without the passphrase nobody can open it, you included.",
-                            text.len().div_ceil(1024)
-                        )),
+                let kib = sealed.len().div_ceil(1024);
+                line.set(Some(if keep {
+                    match crate::app::vault_store::put(&label, &sealed).await {
+                        Ok(()) => {
+                            kept_counts.0.set(Some(counts));
+                            onkept.emit(());
+                            Outcome::Done(format!("Kept '{label}' in this browser, encrypted ({kib} KiB). It survives reloads and restarts; unlock it below with its passphrase."))
+                        }
+                        Err(e) => Outcome::Failed(format!("This browser would not keep it ({e}). Save the file instead.")),
+                    }
+                } else {
+                    match browser::download(WORKSPACE_FILE, "application/json", sealed.as_bytes()) {
+                        Ok(()) => Outcome::Done(format!("Saved {WORKSPACE_FILE} ({kib} KiB, sealed in {ms} ms). Keep it and its passphrase apart; without the passphrase nobody can open it, you included.")),
                         Err(e) => Outcome::Failed(e),
-                    },
-                    Err(e) => Outcome::Failed(e.to_string()),
+                    }
                 }));
             });
+        }
+    };
+    let seal = Rc::new(seal);
+    let on_save = {
+        let seal = seal.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            seal(false)
         })
     };
+    let on_keep = Callback::from(move |_: MouseEvent| seal(true));
+    let set = |s: &UseStateHandle<String>| {
+        let s = s.clone();
+        Callback::from(move |v: String| s.set(v))
+    };
+    html! {
+        <form class="card form" onsubmit={on_save} novalidate=true>
+            <h3 class="sub">{"Save"}</h3>
+            <div class="grid">
+                <Field id="ws-pass" label="Passphrase" kind="password" value={(*passphrase).clone()} oninput={set(&passphrase)}
+                    hint={format!("At least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words work well")} />
+                <Field id="ws-pass2" label="Passphrase again" kind="password" value={(*confirm).clone()} oninput={set(&confirm)} />
+                <Field id="ws-name" label="Name (to keep it in this browser)" value={(*name).clone()} oninput={set(&name)} hint="One per customer or site" />
+            </div>
+            <div class="actions">
+                <button type="submit" class="primary" id="ws-save">{"Save encrypted workspace"}</button>
+                <button type="button" class="secondary" id="ws-keep" onclick={on_keep}>{"Keep in this browser"}</button>
+            </div>
+            { outcome_view(&line, "ws-save-status") }
+        </form>
+    }
+}
 
+#[derive(Properties, PartialEq)]
+struct OpenProps {
+    onopened: Callback<Rc<Restored>>,
+}
+
+/// Open a workspace file with its passphrase.
+#[component]
+fn OpenCard(props: &OpenProps) -> Html {
+    let file = use_state(|| None::<(String, Vec<u8>)>);
+    let passphrase = use_state(String::new);
+    let line = use_state(|| None::<Outcome>);
     let on_file = {
-        let (file, line) = (file.clone(), open_line.clone());
+        let (file, line) = (file.clone(), line.clone());
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
             let (file, line) = (file.clone(), line.clone());
@@ -325,12 +505,11 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             });
         })
     };
-
     let on_open = {
         let (file, passphrase, line, onopened) = (
             file.clone(),
-            open_passphrase.clone(),
-            open_line.clone(),
+            passphrase.clone(),
+            line.clone(),
             props.onopened.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
@@ -353,8 +532,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             yew::platform::spawn_local(async move {
                 paint().await;
                 let started = js_sys::Date::now();
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let opened = unseal(&text, &pass);
+                let opened = unseal(&String::from_utf8_lossy(&bytes), &pass);
                 let ms = (js_sys::Date::now() - started).round();
                 match opened {
                     Ok(restored) => {
@@ -369,311 +547,250 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             });
         })
     };
-
-    // Keep in this browser: the same sealing, into IndexedDB instead of a download.
-    let on_keep = {
-        let (bench, settings, passphrase, confirm, line, name, kept) = (
-            props.bench.clone(),
-            props.settings.clone(),
-            passphrase.clone(),
-            confirm.clone(),
-            keep_line.clone(),
-            keep_name.clone(),
-            kept.clone(),
-        );
-        let kept_counts = kept_counts.clone();
-        Callback::from(move |_: MouseEvent| {
-            if matches!(*line, Some(Outcome::Busy(_))) {
-                return;
-            }
-            let name = name.trim().to_owned();
-            if name.is_empty() {
-                return line.set(Some(Outcome::Failed(
-                    "Name the workspace (a customer, a site).".into(),
-                )));
-            }
-            if let Err(e) = crate::pki::check_passphrase(&passphrase) {
-                return line.set(Some(Outcome::Failed(e.to_string())));
-            }
-            if *passphrase != *confirm {
-                return line.set(Some(Outcome::Failed(
-                    "The two passphrases differ: type the same one twice.".into(),
-                )));
-            }
-            let document = workspace_of(&bench, &settings).and_then(|w| w.to_json());
-            let (pass, line, kept) = ((*passphrase).clone(), line.clone(), kept.clone());
-            let counts = (bench.cas.len(), bench.devices.len());
-            let kept_counts = kept_counts.clone();
-            line.set(Some(Outcome::Busy(format!(
-                "Encrypting and keeping '{name}' in this browser…"
-            ))));
-            yew::platform::spawn_local(async move {
-                paint().await;
-                let sealed =
-                    match document.and_then(|json| seal_vault(&json, &pass, KdfCost::OWASP)) {
-                        Ok(s) => s,
-                        Err(e) => return line.set(Some(Outcome::Failed(e.to_string()))),
-                    };
-                match crate::app::vault_store::put(&name, &sealed).await {
-                    Ok(()) => {
-                        kept_counts.set(Some(counts));
-                        if let Ok(names) = crate::app::vault_store::names().await {
-                            kept.set(names);
-                        }
-                        line.set(Some(Outcome::Done(format!(
-                            "Kept '{name}' in this browser, encrypted ({} KiB). It survives reloads and restarts; unlock it below with its passphrase.",
-                            sealed.len().div_ceil(1024)
-                        ))));
-                    }
-                    Err(e) => line.set(Some(Outcome::Failed(format!(
-                        "This browser would not keep it ({e}). Save the file instead."
-                    )))),
-                }
-            });
-        })
+    let set = {
+        let passphrase = passphrase.clone();
+        Callback::from(move |v: String| passphrase.set(v))
     };
+    html! {
+        <form class="card form" onsubmit={on_open} novalidate=true>
+            <h3 class="sub">{"Open"}</h3>
+            <div class="grid">
+                <div class="field">
+                    <label for="ws-file">{"Workspace file"}</label>
+                    <input type="file" id="ws-file" accept=".hubcert,application/json" onchange={on_file} />
+                </div>
+                <Field id="ws-open-pass" label="Passphrase" kind="password" value={(*passphrase).clone()} oninput={set} />
+            </div>
+            <p class="hint">{"Opening replaces this page's CAs, devices and settings with the file's."}</p>
+            <div class="actions">
+                <button type="submit" class="primary" id="ws-open">{"Open workspace"}</button>
+            </div>
+            { outcome_view(&line, "ws-open-status") }
+        </form>
+    }
+}
 
-    let unlock = {
+#[derive(Properties, PartialEq)]
+struct KeptProps {
+    names: Vec<String>,
+    onopened: Callback<Rc<Restored>>,
+    kept_counts: KeptCounts,
+    onchanged: Callback<()>,
+}
+
+/// Why a kept workspace did not open, in words that fit it (the browser's copy, not a file).
+fn unlock_error(name: &str, e: &PkiError) -> String {
+    match e {
+        PkiError::VaultNotOpened => format!(
+            "The passphrase does not open '{name}'. Check it (it is case-sensitive) and try again; nothing on this page changed."
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The workspaces kept in this browser: unlock (with its own passphrase field), change a
+/// passphrase (its own three fields), forget (asked first).
+#[component]
+fn KeptCard(props: &KeptProps) -> Html {
+    let passphrase = use_state(String::new);
+    let line = use_state(|| None::<Outcome>);
+    let forgetting = use_state(|| None::<String>);
+    let rekeying = use_state(|| None::<String>);
+    let unlock = |name: String| {
         let (passphrase, line, onopened, kept_counts) = (
-            open_passphrase.clone(),
-            keep_line.clone(),
+            passphrase.clone(),
+            line.clone(),
             props.onopened.clone(),
-            kept_counts.clone(),
+            props.kept_counts.clone(),
         );
-        move |name: String| {
-            let (passphrase, line, onopened, kept_counts) = (
-                passphrase.clone(),
+        Callback::from(move |_: MouseEvent| {
+            if passphrase.is_empty() {
+                return line.set(Some(Outcome::Failed(format!(
+                    "Type '{name}''s passphrase in the field above, then unlock."
+                ))));
+            }
+            let (name, pass, line, onopened, kept_counts) = (
+                name.clone(),
+                (*passphrase).clone(),
                 line.clone(),
                 onopened.clone(),
                 kept_counts.clone(),
             );
-            Callback::from(move |_: MouseEvent| {
-                if passphrase.is_empty() {
-                    return line.set(Some(Outcome::Failed(format!(
-                        "Enter '{name}''s passphrase in the Open form's passphrase field, then unlock."
-                    ))));
-                }
-                let (name, pass, line, onopened, kept_counts) = (
-                    name.clone(),
-                    (*passphrase).clone(),
-                    line.clone(),
-                    onopened.clone(),
-                    kept_counts.clone(),
-                );
-                line.set(Some(Outcome::Busy(format!("Unlocking '{name}'…"))));
-                yew::platform::spawn_local(async move {
-                    paint().await;
-                    let sealed = match crate::app::vault_store::get(&name).await {
-                        Ok(Some(s)) => s,
-                        Ok(None) => {
-                            return line.set(Some(Outcome::Failed(format!(
-                                "'{name}' is no longer kept here."
-                            ))))
-                        }
-                        Err(e) => return line.set(Some(Outcome::Failed(e))),
-                    };
-                    let started = js_sys::Date::now();
-                    match unseal(&sealed, &pass) {
-                        Ok(restored) => {
-                            kept_counts.set(Some((restored.cas.len(), restored.devices.len())));
-                            line.set(Some(Outcome::Done(format!(
-                                "Unlocked '{name}': {} (in {} ms).",
-                                restored.counts(),
-                                (js_sys::Date::now() - started).round()
-                            ))));
-                            onopened.emit(Rc::new(restored));
-                        }
-                        Err(e) => line.set(Some(Outcome::Failed(e.to_string()))),
+            line.set(Some(Outcome::Busy(format!("Unlocking '{name}'…"))));
+            yew::platform::spawn_local(async move {
+                paint().await;
+                let sealed = match crate::app::vault_store::get(&name).await {
+                    Ok(Some(s)) => s,
+                    Ok(None) => {
+                        return line.set(Some(Outcome::Failed(format!(
+                            "'{name}' is no longer kept here."
+                        ))))
                     }
-                });
-            })
-        }
-    };
-
-    // Passphrase change: opened with the old one (the Open form's), sealed again with the new one
-    // (the Save form's, typed twice); the page itself is not touched.
-    let rekey = {
-        let (old, new, confirm, line) = (
-            open_passphrase.clone(),
-            passphrase.clone(),
-            confirm.clone(),
-            keep_line.clone(),
-        );
-        move |name: String| {
-            let (old, new, confirm, line) =
-                (old.clone(), new.clone(), confirm.clone(), line.clone());
-            Callback::from(move |_: MouseEvent| {
-                if old.is_empty() {
-                    return line.set(Some(Outcome::Failed(
-                        "Type the current passphrase in the Open form and the new one twice in the Save form.".into(),
-                    )));
-                }
-                if let Err(e) = crate::pki::check_passphrase(&new) {
-                    return line.set(Some(Outcome::Failed(format!("New passphrase: {e}"))));
-                }
-                if *new != *confirm {
-                    return line.set(Some(Outcome::Failed(
-                        "The two new passphrases differ: type the same one twice.".into(),
-                    )));
-                }
-                let (name, old, new, line) =
-                    (name.clone(), (*old).clone(), (*new).clone(), line.clone());
-                line.set(Some(Outcome::Busy(format!("Encrypting '{name}' again…"))));
-                yew::platform::spawn_local(async move {
-                    paint().await;
-                    let sealed = match crate::app::vault_store::get(&name).await {
-                        Ok(Some(s)) => s,
-                        Ok(None) => {
-                            return line.set(Some(Outcome::Failed(format!(
-                                "'{name}' is no longer kept here."
-                            ))))
-                        }
-                        Err(e) => return line.set(Some(Outcome::Failed(e))),
-                    };
-                    // Opened and checked whole before anything is replaced.
-                    let resealed = open_vault(&sealed, &old)
-                        .and_then(|json| Workspace::from_json(&json).map(|_| json))
-                        .and_then(|json| seal_vault(&json, &new, KdfCost::OWASP));
-                    match resealed {
-                        Ok(text) => match crate::app::vault_store::put(&name, &text).await {
-                            Ok(()) => line.set(Some(Outcome::Done(format!(
-                                "'{name}' now opens with the new passphrase only."
-                            )))),
-                            Err(e) => line.set(Some(Outcome::Failed(e))),
-                        },
-                        Err(e) => line.set(Some(Outcome::Failed(e.to_string()))),
+                    Err(e) => return line.set(Some(Outcome::Failed(e))),
+                };
+                let started = js_sys::Date::now();
+                match unseal(&sealed, &pass) {
+                    Ok(restored) => {
+                        kept_counts.0.set(Some(Counts {
+                            cas: restored.cas.len(),
+                            devices: restored.devices.len(),
+                        }));
+                        line.set(Some(Outcome::Done(format!(
+                            "Unlocked '{name}': {} (in {} ms).",
+                            restored.counts(),
+                            (js_sys::Date::now() - started).round()
+                        ))));
+                        onopened.emit(Rc::new(restored));
                     }
-                });
-            })
-        }
-    };
-
-    let forget = {
-        let (line, kept) = (keep_line.clone(), kept.clone());
-        move |name: String| {
-            let (line, kept) = (line.clone(), kept.clone());
-            Callback::from(move |_: MouseEvent| {
-                let (name, line, kept) = (name.clone(), line.clone(), kept.clone());
-                yew::platform::spawn_local(async move {
-                    match crate::app::vault_store::remove(&name).await {
-                        Ok(()) => {
-                            kept.set(crate::app::vault_store::names().await.unwrap_or_default());
-                            line.set(Some(Outcome::Done(format!(
-                                "Forgot '{name}': it is no longer in this browser."
-                            ))));
-                        }
-                        Err(e) => line.set(Some(Outcome::Failed(e))),
-                    }
-                });
-            })
-        }
-    };
-
-    // Lock: the CAs, keys, devices and settings leave the page; what is kept stays encrypted.
-    let on_lock = {
-        let (line, onopened, kept_counts) = (
-            keep_line.clone(),
-            props.onopened.clone(),
-            kept_counts.clone(),
-        );
-        Callback::from(move |_: MouseEvent| {
-            kept_counts.set(None);
-            onopened.emit(Rc::new(Restored {
-                cas: Vec::new(),
-                active: 0,
-                devices: Vec::new(),
-                settings: Some(HubSettings::default()),
-            }));
-            line.set(Some(Outcome::Done(
-                "Locked: the CAs, keys, devices and settings are gone from this page. Unlock a kept workspace (or open its file) to go on."
-                    .into(),
-            )));
+                    Err(e) => line.set(Some(Outcome::Failed(unlock_error(&name, &e)))),
+                }
+            });
         })
     };
+    let forget = |name: String| {
+        let (line, forgetting, onchanged) =
+            (line.clone(), forgetting.clone(), props.onchanged.clone());
+        Callback::from(move |_: MouseEvent| {
+            if forgetting.as_deref() != Some(name.as_str()) {
+                forgetting.set(Some(name.clone()));
+                return line.set(Some(Outcome::Failed(format!(
+                    "Forget '{name}'? It is deleted from this browser; only a saved file brings it back. Press Forget again to confirm."
+                ))));
+            }
+            forgetting.set(None);
+            let (name, line, onchanged) = (name.clone(), line.clone(), onchanged.clone());
+            yew::platform::spawn_local(async move {
+                match crate::app::vault_store::remove(&name).await {
+                    Ok(()) => {
+                        onchanged.emit(());
+                        line.set(Some(Outcome::Done(format!(
+                            "Forgot '{name}': it is no longer in this browser."
+                        ))));
+                    }
+                    Err(e) => line.set(Some(Outcome::Failed(e))),
+                }
+            });
+        })
+    };
+    let toggle_rekey = |name: String| {
+        let rekeying = rekeying.clone();
+        Callback::from(move |_: MouseEvent| {
+            rekeying.set((rekeying.as_deref() != Some(name.as_str())).then(|| name.clone()))
+        })
+    };
+    let set = {
+        let passphrase = passphrase.clone();
+        Callback::from(move |v: String| passphrase.set(v))
+    };
+    html! {
+        <div class="card form" id="ws-kept">
+            <h3 class="sub">{"Kept in this browser (encrypted, in IndexedDB)"}</h3>
+            if props.names.is_empty() {
+                <p class="hint">{"None yet. \"Keep in this browser\" above stores the workspace here, encrypted with its passphrase."}</p>
+            } else {
+                <div class="grid">
+                    <Field id="ws-unlock-pass" label="Passphrase to unlock" kind="password" value={(*passphrase).clone()} oninput={set} />
+                </div>
+                <ul class="kept">
+                    { for props.names.iter().map(|name| html! {
+                        <li>
+                            <strong>{name}</strong>
+                            <button type="button" class="primary small" id={format!("ws-unlock-{name}")} onclick={unlock(name.clone())}>{"Unlock"}</button>
+                            <button type="button" class="secondary small" id={format!("ws-rekey-{name}")} aria-expanded={(rekeying.as_deref() == Some(name.as_str())).to_string()} onclick={toggle_rekey(name.clone())}>{"Change passphrase"}</button>
+                            <button type="button" class="secondary small" id={format!("ws-forget-{name}")} onclick={forget(name.clone())}>
+                                { if forgetting.as_deref() == Some(name.as_str()) { "Forget: press again" } else { "Forget" } }
+                            </button>
+                            if rekeying.as_deref() == Some(name.as_str()) {
+                                <Rekey name={name.clone()} />
+                            }
+                        </li>
+                    }) }
+                </ul>
+            }
+            { outcome_view(&line, "ws-keep-status") }
+        </div>
+    }
+}
 
+#[derive(Properties, PartialEq)]
+struct RekeyProps {
+    name: String,
+}
+
+/// A kept workspace's passphrase changed: opened with the current one, sealed again with the new
+/// one (typed twice); the page itself is not touched.
+#[component]
+fn Rekey(props: &RekeyProps) -> Html {
+    let old = use_state(String::new);
+    let new = use_state(String::new);
+    let again = use_state(String::new);
+    let line = use_state(|| None::<Outcome>);
+    let on_submit = {
+        let (old, new, again, line, name) = (
+            old.clone(),
+            new.clone(),
+            again.clone(),
+            line.clone(),
+            props.name.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if old.is_empty() {
+                return line.set(Some(Outcome::Failed("Type the current passphrase.".into())));
+            }
+            if let Err(e) = crate::pki::check_passphrase(&new) {
+                return line.set(Some(Outcome::Failed(format!("New passphrase: {e}"))));
+            }
+            if *new != *again {
+                return line.set(Some(Outcome::Failed(
+                    "The two new passphrases differ: type the same one twice.".into(),
+                )));
+            }
+            let (name, old, new, line) =
+                (name.clone(), (*old).clone(), (*new).clone(), line.clone());
+            line.set(Some(Outcome::Busy(format!("Encrypting '{name}' again…"))));
+            yew::platform::spawn_local(async move {
+                paint().await;
+                let sealed = match crate::app::vault_store::get(&name).await {
+                    Ok(Some(s)) => s,
+                    Ok(None) => {
+                        return line.set(Some(Outcome::Failed(format!(
+                            "'{name}' is no longer kept here."
+                        ))))
+                    }
+                    Err(e) => return line.set(Some(Outcome::Failed(e))),
+                };
+                // Opened and checked whole before anything is replaced.
+                let resealed = open_vault(&sealed, &old)
+                    .and_then(|json| Workspace::from_json(&json).map(|_| json))
+                    .and_then(|json| seal_vault(&json, &new, KdfCost::OWASP));
+                line.set(Some(match resealed {
+                    Ok(text) => match crate::app::vault_store::put(&name, &text).await {
+                        Ok(()) => Outcome::Done(format!(
+                            "'{name}' now opens with the new passphrase only."
+                        )),
+                        Err(e) => Outcome::Failed(e),
+                    },
+                    Err(e) => Outcome::Failed(unlock_error(&name, &e)),
+                }));
+            });
+        })
+    };
     let set = |s: &UseStateHandle<String>| {
         let s = s.clone();
         Callback::from(move |v: String| s.set(v))
     };
-
     html! {
-        <section class="step" id="step-workspace" aria-labelledby="step-workspace-title">
-            <div class="step-head">
-                <span class="step-no" aria-hidden="true">{"⛁"}</span>
-                <div>
-                    <h2 id="step-workspace-title">{"Keep this workspace"}</h2>
-                    <p class="lede">{"Save the CAs with their keys, the devices and the settings of this page as one encrypted file, and open it next month here or in another browser: no .pfx to re-import. The passphrase never leaves the page: Argon2id (19 MiB, 2 passes) derives the key, AES-256-GCM encrypts and authenticates."}</p>
-                </div>
+        <form class="rekey" id="ws-rekey-form" onsubmit={on_submit} novalidate=true>
+            <div class="grid">
+                <Field id="ws-rekey-old" label="Current passphrase" kind="password" value={(*old).clone()} oninput={set(&old)} />
+                <Field id="ws-rekey-new" label="New passphrase" kind="password" value={(*new).clone()} oninput={set(&new)} />
+                <Field id="ws-rekey-new2" label="New passphrase again" kind="password" value={(*again).clone()} oninput={set(&again)} />
             </div>
-            <form class="card form" onsubmit={on_save} novalidate=true>
-                <h3 class="sub">{"Save"}</h3>
-                <div class="grid">
-                    <Field id="ws-pass" label="Passphrase" kind="password" value={(*passphrase).clone()} oninput={set(&passphrase)}
-                        hint={format!("At least {MIN_PASSPHRASE_CHARS} characters; a few unrelated words work well")} />
-                    <Field id="ws-pass2" label="Passphrase again" kind="password" value={(*confirm).clone()} oninput={set(&confirm)} />
-                    <Field id="ws-name" label="Name (to keep it in this browser)" value={(*keep_name).clone()} oninput={set(&keep_name)} hint="One per customer or site" />
-                </div>
-                <div class="actions">
-                    <button type="submit" class="primary" id="ws-save">{"Save encrypted workspace"}</button>
-                    <button type="button" class="secondary" id="ws-keep" onclick={on_keep}>{"Keep in this browser"}</button>
-                </div>
-                { outcome_view(&save_line, "ws-save-status") }
-            </form>
-            <form class="card form" onsubmit={on_open} novalidate=true>
-                <h3 class="sub">{"Open"}</h3>
-                <div class="grid">
-                    <div class="field">
-                        <label for="ws-file">{"Workspace file"}</label>
-                        <input type="file" id="ws-file" accept=".hubcert,application/json" onchange={on_file} />
-                    </div>
-                    <Field id="ws-open-pass" label="Passphrase" kind="password" value={(*open_passphrase).clone()} oninput={set(&open_passphrase)} />
-                </div>
-                <p class="hint">{"Opening replaces this page's CAs, devices and settings with the file's."}</p>
-                <div class="actions">
-                    <button type="submit" class="primary" id="ws-open">{"Open workspace"}</button>
-                </div>
-                { outcome_view(&open_line, "ws-open-status") }
-            </form>
-            <div class="card form" id="ws-kept">
-                <h3 class="sub">{"Kept in this browser (encrypted, in IndexedDB)"}</h3>
-                if kept.is_empty() {
-                    <p class="hint">{"None yet. \"Keep in this browser\" above stores the workspace here, encrypted with its passphrase."}</p>
-                } else {
-                    <ul class="kept">
-                        { for kept.iter().map(|name| html! {
-                            <li>
-                                <strong>{name}</strong>
-                                <button type="button" class="secondary small" id={format!("ws-unlock-{name}")} onclick={unlock(name.clone())}>{"Unlock"}</button>
-                                <button type="button" class="secondary small" id={format!("ws-rekey-{name}")} onclick={rekey(name.clone())}>{"Change passphrase"}</button>
-                                <button type="button" class="secondary small" id={format!("ws-forget-{name}")} onclick={forget(name.clone())}>{"Forget"}</button>
-                            </li>
-                        }) }
-                    </ul>
-                    <p class="hint">{"Unlock uses the passphrase typed in the Open form; Change passphrase takes the current one from there and the new one, twice, from the Save form. A page showing a kept workspace, with nothing added since, locks itself after 15 minutes without input."}</p>
-                }
-                <div class="actions">
-                    <button type="button" class="secondary" id="ws-lock" onclick={on_lock}>{"Lock this page"}</button>
-                </div>
-                { outcome_view(&keep_line, "ws-keep-status") }
+            <div class="actions">
+                <button type="submit" class="primary small" id="ws-rekey-submit">{"Change passphrase"}</button>
             </div>
-        </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn an_idle_page_locks_only_when_nothing_unsaved_would_be_lost() {
-        let kept = Some((2, 10));
-        assert!(idle_lock_due(IDLE_LOCK_MS, kept, (2, 10)));
-        assert!(!idle_lock_due(IDLE_LOCK_MS - 1.0, kept, (2, 10)));
-        // A device issued since it was kept: not locked, it would be lost.
-        assert!(!idle_lock_due(IDLE_LOCK_MS * 4.0, kept, (2, 11)));
-        // Never kept or unlocked here, or already empty: nothing to lock.
-        assert!(!idle_lock_due(IDLE_LOCK_MS * 4.0, None, (2, 10)));
-        assert!(!idle_lock_due(IDLE_LOCK_MS * 4.0, Some((0, 0)), (0, 0)));
+            { outcome_view(&line, "ws-rekey-status") }
+        </form>
     }
 }
