@@ -179,3 +179,122 @@ async fn connect(hub: &Hub, id: &str, identity: &Identity) -> (AsyncClient, Even
     }
     (client, events)
 }
+
+/// The review's flood against the localhub binary: 2,000 messages of 256 KiB from one SAS device,
+/// with the default budget and with a budget so large that nothing is evicted (as before the
+/// budget). A figure, not a check: `cargo test -p localhub --test bounds -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a figure: run with --ignored --nocapture"]
+async fn figure_rss_of_localhub_under_a_telemetry_flood() {
+    for budget in [None, Some("1099511627776")] {
+        let dir = tempfile::tempdir().expect("dir");
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("port")
+        };
+        let (http, mqtt) = (port(), port());
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_localhub"));
+        cmd.arg("--data-dir")
+            .arg(dir.path())
+            .args(["--http-port", &http.to_string()])
+            .args(["--https-port", &port().to_string()])
+            .args(["--mqtt-port", &mqtt.to_string()])
+            .args(["--wss-port", &port().to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(b) = budget {
+            cmd.args(["--telemetry-bytes", b]);
+        }
+        let mut child = cmd.spawn().expect("localhub");
+        let rss = |pid: u32| -> u64 {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .expect("VmRSS")
+        };
+        let base = format!("http://127.0.0.1:{http}");
+        let client = reqwest::Client::new();
+        let info: Value = loop {
+            if let Ok(r) = client.get(format!("{base}/localhub/info")).send().await {
+                break r.json().await.expect("info");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let cs = hubcert::iothub::ConnectionString::parse(
+            info["connectionString"].as_str().expect("cs"),
+        )
+        .expect("cs");
+        let expiry = common::now().unix_timestamp() as u64 + 3600;
+        let owner = hubcert::contract::build_sas_token(
+            &cs.host_name,
+            &cs.key.expect("key"),
+            Some("iothubowner"),
+            expiry,
+        )
+        .expect("token");
+        let r = client
+            .put(format!("{base}/devices/flood?api-version=2021-04-12"))
+            .header("Authorization", owner)
+            .json(&json!({"deviceId": "flood", "authentication": {"type": "sas"}}))
+            .send()
+            .await
+            .expect("register");
+        let device: Value = r.json().await.expect("device");
+        let key = device["authentication"]["symmetricKey"]["primaryKey"]
+            .as_str()
+            .expect("key");
+        let token =
+            hubcert::contract::build_sas_token("localhost/devices/flood", key, None, expiry)
+                .expect("token");
+        let mut opts = MqttOptions::new("flood", "localhost", mqtt);
+        opts.set_credentials("localhost/flood/?api-version=2021-04-12", token);
+        opts.set_keep_alive(Duration::from_secs(30));
+        opts.set_max_packet_size(256 * 1024, 256 * 1024);
+        let root = std::fs::read(dir.path().join("tls/root-ca.pem")).expect("root");
+        opts.set_transport(Transport::Tls(TlsConfiguration::Simple {
+            ca: root,
+            alpn: None,
+            client_auth: None,
+        }));
+        let (mqtt_client, mut events) = AsyncClient::new(opts, 16);
+        let before = rss(child.id());
+        let started = std::time::Instant::now();
+        let body = vec![b'x'; 256 * 1024 - 100];
+        let sender = tokio::spawn(async move {
+            for _ in 0..2000 {
+                mqtt_client
+                    .publish(
+                        "devices/flood/messages/events/",
+                        QoS::AtLeastOnce,
+                        false,
+                        body.clone(),
+                    )
+                    .await
+                    .expect("publish");
+            }
+            mqtt_client
+        });
+        let mut acked = 0;
+        while acked < 2000 {
+            if let Event::Incoming(Packet::PubAck(_)) = events.poll().await.expect("connection") {
+                acked += 1;
+            }
+        }
+        let elapsed = started.elapsed();
+        let _ = sender.await;
+        let after = rss(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        println!(
+            "telemetry budget {}: RSS {} MiB before, {} MiB after 2,000 x 256 KiB ({:.1} s)",
+            budget.map_or("64 MiB (default)", |_| "1 TiB (nothing evicted)"),
+            before / 1024,
+            after / 1024,
+            elapsed.as_secs_f64()
+        );
+    }
+}
