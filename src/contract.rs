@@ -27,10 +27,11 @@ pub use device::{
 pub use dps::{
     registration_resource, registration_token, verify_registration_token, Attestation, DpsTopic,
     DpsUserName, EnrollmentGroup, IndividualEnrollment, RegistrationOperation, RegistrationRequest,
-    RegistrationState, RegistrationStatus, SymmetricKeyAttestation, X509Attestation,
-    X509CaReferences, X509CertificateInfo, X509CertificateWithInfo, X509Certificates,
-    ATTESTATION_SYMMETRIC_KEY, ATTESTATION_X509, DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST,
-    DPS_REGISTRATION_POLICY, DPS_RESPONSES, DPS_SERVICE_API_VERSION,
+    RegistrationState, RegistrationStatus, SymmetricKeyAttestation, SymmetricKeyRegistrationResult,
+    X509Attestation, X509CaReferences, X509CertificateInfo, X509CertificateWithInfo,
+    X509Certificates, X509RegistrationResult, ATTESTATION_SYMMETRIC_KEY, ATTESTATION_X509,
+    DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST, DPS_REGISTRATION_POLICY, DPS_RESPONSES,
+    DPS_SERVICE_API_VERSION,
 };
 pub use encoding::{url_decode, url_encode};
 pub use names::{

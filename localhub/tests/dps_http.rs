@@ -176,6 +176,8 @@ async fn symmetric_key_devices_register_over_https_as_the_device_api_declares() 
     for field in ["createdDateTimeUtc", "lastUpdatedDateTimeUtc", "etag"] {
         assert!(state[field].is_string(), "{field} in {state}");
     }
+    assert_eq!(state["symmetricKey"]["enrollmentGroupId"], "sym-fleet");
+    assert!(state.get("x509").is_none(), "{state}");
     // The registration status lookup answers the same state.
     let status = device_call(
         &http,
@@ -390,7 +392,13 @@ async fn x509_devices_register_over_https_by_their_tls_client_certificate() {
     assert_eq!(put.status, 202, "{}", put.body);
     assert_eq!(get.status, 200, "{}", get.body);
     assert_eq!(get.body["status"], "assigned", "{}", get.body);
-    assert_eq!(get.body["registrationState"]["deviceId"], "x509-http-1");
+    let state = &get.body["registrationState"];
+    assert_eq!(state["deviceId"], "x509-http-1");
+    assert_eq!(state["x509"]["enrollmentGroupId"], "https-fleet", "{state}");
+    assert_eq!(
+        state["x509"]["certificateInfo"]["subjectName"], "CN=x509-http-1",
+        "{state}"
+    );
     let r = hub.registry("GET", "x509-http-1", None, None).await;
     assert_eq!(r.body["authentication"]["type"], "selfSigned", "{}", r.body);
     let thumbprint = dev.certificate.info().expect("info").sha256.to_string();

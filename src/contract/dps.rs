@@ -219,6 +219,36 @@ pub struct RegistrationState {
     /// Its etag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// An X.509 device's: the certificate it presented and the group that admitted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509: Option<X509RegistrationResult>,
+    /// A symmetric-key device's: the group that admitted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symmetric_key: Option<SymmetricKeyRegistrationResult>,
+}
+
+/// `registrationState.x509` (the device API's `X509RegistrationResult`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X509RegistrationResult {
+    /// The certificate the device presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_info: Option<X509CertificateInfo>,
+    /// The enrollment group that admitted it (none for an individual enrollment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_group_id: Option<String>,
+    /// The group's CA certificate its chain reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_certificate_info: Option<X509CertificateInfo>,
+}
+
+/// `registrationState.symmetricKey` (the device API's `SymmetricKeyRegistrationResult`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SymmetricKeyRegistrationResult {
+    /// The enrollment group that admitted it (none for an individual enrollment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_group_id: Option<String>,
 }
 
 /// The body of a register or operation-status answer.
@@ -975,6 +1005,10 @@ mod tests {
             Some("myhub.azure-devices.net")
         );
         assert_eq!(state.device_id.as_deref(), Some("sensor-1"));
+        assert_eq!(
+            state.x509.and_then(|x| x.enrollment_group_id).as_deref(),
+            Some("fleet")
+        );
         let again: RegistrationOperation =
             serde_json::from_str(&serde_json::to_string(&op).expect("writes")).expect("reads");
         assert_eq!(again, op);

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use hubcert::contract::{
     derive_device_key, verify_registration_token, EnrollmentGroup, IndividualEnrollment,
-    RegistrationOperation, RegistrationState, RegistrationStatus,
+    RegistrationOperation, RegistrationState, RegistrationStatus, SymmetricKeyRegistrationResult,
+    X509RegistrationResult,
 };
 use hubcert::pki::Certificate;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
+use super::service::describe_certificate;
 use crate::store::{now_unix, CertStore, DeviceAuth, DeviceRecord, Hub};
 
 /// How a registering device proves who it is.
@@ -31,11 +33,19 @@ pub(crate) enum Enrollment {
     Group(EnrollmentGroup),
 }
 
-/// A device DPS admitted: the enrollment, and the hub identity its registration writes.
+/// A device DPS admitted: the enrollment, the hub identity its registration writes, and how it
+/// attested as its registration state says it (`x509` or `symmetricKey`).
 #[derive(Debug, Clone)]
 pub(crate) struct Attested {
     pub(crate) enrollment: Enrollment,
     auth: DeviceAuth,
+    how: How,
+}
+
+#[derive(Debug, Clone)]
+enum How {
+    X509(Box<X509RegistrationResult>),
+    SymmetricKey,
 }
 
 impl Attested {
@@ -74,6 +84,32 @@ impl Attested {
         match &self.enrollment {
             Enrollment::Individual(e) => format!("Enrollment {}", e.registration_id),
             Enrollment::Group(g) => format!("Enrollment group {}", g.enrollment_group_id),
+        }
+    }
+
+    fn group_id(&self) -> Option<String> {
+        match &self.enrollment {
+            Enrollment::Group(g) => Some(g.enrollment_group_id.clone()),
+            Enrollment::Individual(_) => None,
+        }
+    }
+
+    /// A registration state with what says how the device attested.
+    fn state(&self, state: RegistrationState) -> RegistrationState {
+        match &self.how {
+            How::X509(x) => RegistrationState {
+                x509: Some(X509RegistrationResult {
+                    enrollment_group_id: self.group_id(),
+                    ..(**x).clone()
+                }),
+                ..state
+            },
+            How::SymmetricKey => RegistrationState {
+                symmetric_key: Some(SymmetricKeyRegistrationResult {
+                    enrollment_group_id: self.group_id(),
+                }),
+                ..state
+            },
         }
     }
 
@@ -121,22 +157,28 @@ fn attest_x509(
             cn.as_deref().unwrap_or("none")
         ));
     }
+    let presented = Certificate::from_der(leaf.to_vec()).ok();
+    let how = How::X509(Box::new(X509RegistrationResult {
+        certificate_info: presented.as_ref().and_then(describe_certificate),
+        ..Default::default()
+    }));
     if let Some(e) = enrollment_for(hub, registration_id, leaf) {
         return Ok(Attested {
             auth: x509_auth(&thumbprints(&e)),
             enrollment: Enrollment::Individual(e),
+            how,
         });
     }
     if let Some(g) = group_for(hub, peer) {
         // A group's device is pinned to the certificate it presented.
-        let presented = Certificate::from_der(leaf.to_vec())
-            .ok()
+        let presented = presented
             .and_then(|c| c.info().ok())
             .map(|i| vec![i.sha256.to_string()])
             .unwrap_or_default();
         return Ok(Attested {
             auth: x509_auth(&presented),
             enrollment: Enrollment::Group(g),
+            how,
         });
     }
     Err(
@@ -168,6 +210,7 @@ fn attest_symmetric_key(
                 return Ok(Attested {
                     auth: sas_auth(keys.iter().map(|k| (*k).to_owned()).collect()),
                     enrollment: Enrollment::Individual(e),
+                    how: How::SymmetricKey,
                 })
             }
             Err(err) => why = Some(err.to_string()),
@@ -193,6 +236,7 @@ fn attest_symmetric_key(
                 return Ok(Attested {
                     auth: sas_auth(keys),
                     enrollment: Enrollment::Group(g),
+                    how: How::SymmetricKey,
                 })
             }
             Err(err) => {
@@ -409,7 +453,7 @@ pub(crate) fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> R
             .get(registration_id)
             .and_then(|r| r.created_date_time_utc.clone())
             .unwrap_or_else(|| stamp.clone());
-        let state = RegistrationState {
+        let state = attested.state(RegistrationState {
             registration_id: registration_id.to_owned(),
             assigned_hub: Some(hub.config.host_name.clone()),
             device_id: Some(device_id.clone()),
@@ -426,7 +470,7 @@ pub(crate) fn assign(hub: &Hub, registration_id: &str, attested: &Attested) -> R
             last_updated_date_time_utc: Some(stamp.clone()),
             etag: Some(etag.clone()),
             ..Default::default()
-        };
+        });
         dps.registrations
             .insert(registration_id.to_owned(), state.clone());
         state
@@ -447,7 +491,7 @@ pub(crate) fn refuse_disabled(
             .get(registration_id)
             .and_then(|r| r.created_date_time_utc.clone())
             .unwrap_or_else(|| stamp.clone());
-        let state = RegistrationState {
+        let state = attested.state(RegistrationState {
             registration_id: registration_id.to_owned(),
             status: Some(RegistrationStatus::Disabled),
             error_message: Some(format!("{} is disabled.", attested.describe())),
@@ -455,7 +499,7 @@ pub(crate) fn refuse_disabled(
             last_updated_date_time_utc: Some(stamp.clone()),
             etag: Some(etag.clone()),
             ..Default::default()
-        };
+        });
         dps.registrations
             .insert(registration_id.to_owned(), state.clone());
         state

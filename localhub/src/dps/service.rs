@@ -87,7 +87,13 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 /// A list answer of the query API.
 /// What DPS answers about a certificate it was given: its description, not the certificate.
 fn describe(pem: &str) -> Option<X509CertificateInfo> {
-    let cert = crate::arm::parse_certificate(pem).ok()?;
+    describe_certificate(&crate::arm::parse_certificate(pem).ok()?)
+}
+
+/// What DPS says of a certificate: subject, issuer, thumbprints, validity, serial.
+pub(super) fn describe_certificate(
+    cert: &hubcert::pki::Certificate,
+) -> Option<X509CertificateInfo> {
     let info = cert.info().ok()?;
     let rfc3339 = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
