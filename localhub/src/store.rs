@@ -340,7 +340,9 @@ impl Hub {
         if state.dps_key.is_empty() {
             state.dps_key = random_key()?;
         }
-        let (events, _) = broadcast::channel(1024);
+        // A watcher that falls behind holds up to this many events (each up to 256 KiB of
+        // telemetry, so 64 MiB at most), then skips ahead.
+        let (events, _) = broadcast::channel(256);
         let hub = Arc::new(Self {
             config,
             state: Mutex::new(state),
@@ -659,6 +661,98 @@ pub(crate) fn event(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(id: &str) -> DeviceRecord {
+        DeviceRecord {
+            device_id: id.into(),
+            etag: String::new(),
+            generation_id: String::new(),
+            enabled: true,
+            auth: DeviceAuth::CertificateAuthority,
+            reported: Default::default(),
+            reported_version: 1,
+            last_activity: None,
+            service: Default::default(),
+        }
+    }
+
+    /// Concurrent writers while saves fail now and then (the data directory taken away and put
+    /// back): every writer told its change was saved finds it on disk, every writer told it was
+    /// not finds it neither on disk nor in memory, and memory and disk agree at the end.
+    #[test]
+    fn with_failing_saves_only_what_was_acknowledged_is_kept() {
+        let dir = std::env::temp_dir().join(format!("localhub-undo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let hub = Hub::open(Config {
+            data_dir: Some(dir.clone()),
+            ..Config::ephemeral()
+        })
+        .expect("open");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let toggler = {
+            let (dir, stop) = (dir.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                    std::fs::create_dir_all(&dir).expect("dir");
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                }
+            })
+        };
+        let writers: Vec<_> = (0..8)
+            .map(|t| {
+                let hub = hub.clone();
+                std::thread::spawn(move || {
+                    let (mut saved, mut undone) = (Vec::new(), Vec::new());
+                    for i in 0..100 {
+                        let id = format!("d-{t}-{i}");
+                        let r = hub.try_write(|_, devices| {
+                            devices.insert(id.clone(), record(&id));
+                        });
+                        match r {
+                            Ok(()) => saved.push(id),
+                            Err(_) => undone.push(id),
+                        }
+                    }
+                    (saved, undone)
+                })
+            })
+            .collect();
+        let (mut saved, mut undone) = (Vec::new(), Vec::new());
+        for w in writers {
+            let (s, u) = w.join().expect("writer");
+            saved.extend(s);
+            undone.extend(u);
+        }
+        stop.store(true, Ordering::SeqCst);
+        toggler.join().expect("toggler");
+        std::fs::create_dir_all(&dir).expect("dir");
+        hub.try_write(|_, devices| {
+            devices.insert("last".into(), record("last"));
+        })
+        .expect("a save with the directory in place");
+        assert!(
+            !saved.is_empty() && !undone.is_empty(),
+            "saved {}, undone {}",
+            saved.len(),
+            undone.len()
+        );
+        let text = std::fs::read(dir.join("state.json")).expect("state");
+        let on_disk: Persisted = serde_json::from_slice(&text).expect("parses");
+        let mut expected: Vec<String> = saved.clone();
+        expected.push("last".into());
+        expected.sort();
+        let disk: Vec<String> = on_disk.devices.keys().cloned().collect();
+        assert_eq!(
+            disk, expected,
+            "on disk: the acknowledged writes, and only they"
+        );
+        let memory: Vec<String> = hub.read(|_, d| d.keys().cloned().collect());
+        assert_eq!(memory, expected, "in memory: the same");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// The review's flood: 2,000 messages of 256 KiB from one device. What is kept stays within
     /// the byte budget, the newest kept.
