@@ -43,6 +43,16 @@ node tests/site/lock.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root/lo
 }
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"Lock: {r['keyFiles']} key files' scalars and text found in the memories before ({len(r['before'])} hits), none in either module's memory, the fields or storage after the reload\")" "$root/lock.json"
 
+# The service worker keeps to its own cache (named by its scope) and fetches past the HTTP cache:
+# a new deployment is seen though a CDN-like cache holds the old page, a planted entry in another
+# cache of the origin is not served, and a second hubcert at another path keeps its cache.
+node tests/site/sw-cache.js "$dist" >"$root/sw-cache.json" || {
+  cat "$root/sw-cache.json"
+  echo "the service worker served from outside its own cache, or a stale page"
+  exit 1
+}
+echo "service worker: a new deployment seen past a one-hour HTTP cache, no other cache's entry served, a second hubcert's cache kept"
+
 # Files named without a content hash (the whole app, the worker) are asked for with the build id,
 # here and in the service worker's list, so no cache gives a new page an old one.
 python3 - "$dist" <<'PY'
