@@ -27,7 +27,10 @@ pub use ca_rollover::{
 };
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
-pub use dps::{parse_group, parse_groups, DpsService, DPS_DOMAIN};
+pub use dps::{
+    parse_group, parse_groups, parse_registration_operation, parse_registration_state,
+    DpsDeviceRegistration, DpsService, DPS_DOMAIN,
+};
 pub use error::{Plane, RestError};
 pub use identity::{HubPath, Renewal, Revoke};
 pub use inventory::{describe_dps_registration, describe_hub_registration};

@@ -361,6 +361,55 @@ async fn symmetric_key_devices_register_over_https_as_the_device_api_declares() 
     );
 }
 
+/// The core's device-API requests (`hubcert::iothub::DpsDeviceRegistration`), sent as the app
+/// sends its calls: register, poll, read the registration status.
+#[tokio::test]
+async fn the_cores_symmetric_key_registration_requests_get_a_device_assigned() {
+    use hubcert::iothub::{
+        parse_registration_operation, parse_registration_state, DpsDeviceRegistration, Transport,
+    };
+    let hub = start().await;
+    let (status, body) = put_group(
+        &hub,
+        &EnrollmentGroup::symmetric_key("core-fleet", Some(GROUP_KEY), None),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let key = derive_device_key(GROUP_KEY, "core-sym-1").expect("key");
+    let transport = localhub::HttpTransport(reqwest::Client::new());
+    let dev = DpsDeviceRegistration::new(&hub.base, SCOPE, "core-sym-1", &key).expect("settings");
+    let answer = transport
+        .send(&dev.register(unix()).expect("request"))
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let op = parse_registration_operation(&answer.body).expect("an operation");
+    let answer = transport
+        .send(
+            &dev.operation_status(&op.operation_id, unix())
+                .expect("request"),
+        )
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let done = parse_registration_operation(&answer.body).expect("an operation");
+    assert_eq!(done.status, hubcert::contract::RegistrationStatus::Assigned);
+    let answer = transport
+        .send(&dev.registration_status(unix()).expect("request"))
+        .await
+        .expect("an answer");
+    let state = parse_registration_state(&answer.body).expect("a state");
+    assert_eq!(Some(state), done.registration_state);
+    // Signed with another key: 401.
+    let wrong =
+        DpsDeviceRegistration::new(&hub.base, SCOPE, "core-sym-1", GROUP_KEY).expect("settings");
+    let answer = transport
+        .send(&wrong.register(unix()).expect("request"))
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status, 401, "{}", answer.body);
+}
+
 /// A reqwest client trusting localhub's root, presenting `identity` when given.
 fn https_client(hub: &Hub, identity: Option<&Identity>) -> reqwest::Client {
     let mut b = reqwest::Client::builder()

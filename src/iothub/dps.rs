@@ -2,11 +2,13 @@
 //! directly, through `localhub relay --dps`, or on localhub; authenticated by the DPS's own
 //! connection string (`provisioningserviceowner`) or an Entra token.
 
-use super::error::{setting, RestError};
+use super::error::{endpoint, setting, RestError};
 use super::registry::{sas_of, ConnectionString, ServiceAuth, ServiceTarget, TargetNames};
 use super::request::{Method, Request};
 use crate::contract::{
-    url_encode, EnrollmentGroup, EnrollmentId, IndividualEnrollment, DPS_SERVICE_API_VERSION,
+    registration_token, url_encode, EnrollmentGroup, EnrollmentId, IndividualEnrollment,
+    RegistrationOperation, RegistrationRequest, RegistrationState, DPS_DEVICE_API_VERSION,
+    DPS_GLOBAL_HOST, DPS_SERVICE_API_VERSION,
 };
 
 /// The domain of every DPS instance's service host.
@@ -193,6 +195,111 @@ impl DpsService {
     }
 }
 
+/// How long a registration's SAS token lives (Microsoft's Node.js SDK: an hour).
+const REGISTRATION_TOKEN_SECONDS: u64 = 3600;
+
+/// A symmetric-key device's registration over DPS's device API (HTTPS), as Microsoft's HTTP
+/// provisioning transports send it: `PUT .../register` (202 and an operation id), then
+/// `GET .../operations/{operationId}` until assigned; each call carries the registration's SAS
+/// token ([`registration_token`]) signed with the device's key (an individual enrollment's, or
+/// `derive_device_key` of its group's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpsDeviceRegistration {
+    base: String,
+    id_scope: String,
+    registration_id: String,
+    device_key: String,
+}
+
+impl DpsDeviceRegistration {
+    /// `endpoint`: where requests go (empty means DPS's global endpoint, or localhub's HTTP or
+    /// HTTPS port).
+    pub fn new(
+        endpoint_url: &str,
+        id_scope: &str,
+        registration_id: &str,
+        device_key_base64: &str,
+    ) -> Result<Self, RestError> {
+        let base = if endpoint_url.trim().is_empty() {
+            format!("https://{DPS_GLOBAL_HOST}")
+        } else {
+            endpoint("DPS device endpoint", endpoint_url)?
+        };
+        let id_scope = id_scope.trim();
+        if id_scope.is_empty() || !id_scope.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(setting("ID scope", "must be the DPS's ID scope (0ne...)"));
+        }
+        let registration_id = EnrollmentId::parse(registration_id).map_err(RestError::Name)?;
+        // Checked now, so that a bad key is named before anything is sent.
+        registration_token(id_scope, registration_id.as_str(), device_key_base64, 1)
+            .map_err(|_| setting("device key", "is not base64"))?;
+        Ok(Self {
+            base,
+            id_scope: id_scope.to_owned(),
+            registration_id: registration_id.as_str().to_owned(),
+            device_key: device_key_base64.trim().to_owned(),
+        })
+    }
+
+    fn request(&self, method: Method, tail: &str, now_unix: u64) -> Result<Request, RestError> {
+        let url = format!(
+            "{}/{}/registrations/{}{tail}?api-version={DPS_DEVICE_API_VERSION}",
+            self.base,
+            self.id_scope,
+            url_encode(&self.registration_id)
+        );
+        let token = registration_token(
+            &self.id_scope,
+            &self.registration_id,
+            &self.device_key,
+            now_unix + REGISTRATION_TOKEN_SECONDS,
+        )
+        .map_err(|e| RestError::Local(e.to_string()))?;
+        Ok(Request::new(method, url, token))
+    }
+
+    /// `PUT /{idScope}/registrations/{registrationId}/register`: DPS answers 202 and the
+    /// operation to poll ([`parse_registration_operation`]).
+    pub fn register(&self, now_unix: u64) -> Result<Request, RestError> {
+        let body = serde_json::to_value(RegistrationRequest {
+            registration_id: self.registration_id.clone(),
+            payload: None,
+        })
+        .map_err(|e| RestError::Local(format!("the registration: {e}")))?;
+        Ok(self.request(Method::Put, "/register", now_unix)?.json(body))
+    }
+
+    /// `GET .../operations/{operationId}`: where the registration stands (`assigning`, then
+    /// `assigned`, `failed` or `disabled`).
+    pub fn operation_status(
+        &self,
+        operation_id: &str,
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        let tail = format!("/operations/{}", url_encode(operation_id));
+        self.request(Method::Get, &tail, now_unix)
+    }
+
+    /// `POST /{idScope}/registrations/{registrationId}`: the device's registration state
+    /// ([`parse_registration_state`]).
+    pub fn registration_status(&self, now_unix: u64) -> Result<Request, RestError> {
+        let body = serde_json::json!({"registrationId": self.registration_id});
+        Ok(self.request(Method::Post, "", now_unix)?.json(body))
+    }
+}
+
+/// Reads a register or operation-status answer.
+pub fn parse_registration_operation(body: &str) -> Result<RegistrationOperation, RestError> {
+    serde_json::from_str(body)
+        .map_err(|e| RestError::BadAnswer(format!("not a registration operation: {e}")))
+}
+
+/// Reads a registration status answer.
+pub fn parse_registration_state(body: &str) -> Result<RegistrationState, RestError> {
+    serde_json::from_str(body)
+        .map_err(|e| RestError::BadAnswer(format!("not a registration state: {e}")))
+}
+
 /// `request` with `If-Match: "{etag}"` when an etag is given.
 fn with_etag(request: Request, etag: Option<&str>) -> Request {
     match etag {
@@ -219,6 +326,61 @@ mod tests {
     use crate::contract::SasToken;
 
     const CS: &str = "HostName=fleet-dps.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+
+    #[test]
+    fn a_symmetric_key_registration_carries_the_device_api_path_and_its_token() {
+        let key = crate::contract::derive_device_key("c2VjcmV0LWtleS1mb3ItdGVzdHM=", "sym-1")
+            .expect("key");
+        let dev = DpsDeviceRegistration::new("", "0ne00000001", "sym-1", &key).expect("settings");
+        let r = dev.register(1_800_000_000).expect("request");
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(
+            r.url,
+            "https://global.azure-devices-provisioning.net/0ne00000001/registrations/sym-1/register?api-version=2019-03-31"
+        );
+        assert_eq!(
+            crate::contract::verify_registration_token(
+                r.header("Authorization").expect("a token"),
+                "0ne00000001",
+                "sym-1",
+                &[&key],
+                1_800_000_000
+            ),
+            Ok(())
+        );
+        assert_eq!(r.body.as_deref(), Some(r#"{"registrationId":"sym-1"}"#));
+        let r = dev.operation_status("5.ab.cd", 1).expect("request");
+        assert_eq!(r.method, Method::Get);
+        assert!(r
+            .url
+            .ends_with("/registrations/sym-1/operations/5.ab.cd?api-version=2019-03-31"));
+        let r = DpsDeviceRegistration::new("http://127.0.0.1:8081/", "0ne00000001", "sym-1", &key)
+            .expect("localhub")
+            .registration_status(1)
+            .expect("request");
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:8081/0ne00000001/registrations/sym-1?api-version=2019-03-31"
+        );
+        // Wrong settings are named before anything is sent.
+        for (endpoint, scope, id, key) in [
+            ("http://dps.example", "0ne00000001", "sym-1", key.as_str()),
+            ("", "", "sym-1", key.as_str()),
+            ("", "0ne/x", "sym-1", key.as_str()),
+            ("", "0ne00000001", "has space", key.as_str()),
+            ("", "0ne00000001", "sym-1", "not base64!"),
+        ] {
+            assert!(
+                DpsDeviceRegistration::new(endpoint, scope, id, key).is_err(),
+                "{endpoint} {scope} {id} {key}"
+            );
+        }
+        let op = parse_registration_operation(r#"{"operationId":"5.a","status":"assigning"}"#)
+            .expect("reads");
+        assert_eq!(op.operation_id, "5.a");
+        assert!(parse_registration_state("42").is_err());
+    }
 
     #[test]
     fn requests_carry_the_spec_path_version_sas_and_etag() {
