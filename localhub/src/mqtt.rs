@@ -44,22 +44,26 @@ pub(crate) async fn websocket(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let offers_mqtt = headers
+    // The offered token as the client spelled it: answered back the same, since a browser fails
+    // the handshake when the answer is not one of the protocols it offered, byte for byte.
+    let offered = headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("mqtt"));
-    if !offers_mqtt {
+        .map(str::trim)
+        .find(|p| p.eq_ignore_ascii_case("mqtt"))
+        .map(str::to_owned);
+    let Some(offered) = offered else {
         return (
             StatusCode::BAD_REQUEST,
             "The WebSocket subprotocol must be mqtt (Sec-WebSocket-Protocol: mqtt)",
         )
             .into_response();
-    }
+    };
     let peer = peer.map(|Extension(p)| p).unwrap_or_default();
     let max = hub.config.max_packet_bytes;
-    ws.protocols(["mqtt"])
+    ws.protocols([offered])
         .max_message_size(max + 8)
         .on_upgrade(move |socket| bridge(hub, socket, peer))
 }

@@ -328,17 +328,32 @@ async fn a_page_reached_through_another_name_or_origin_is_refused() {
         assert_eq!(r.status().as_u16(), 200, "{host}");
     }
     // A WebSocket upgrade from another site's page.
-    let upgrade = |origin: &'static str| {
+    let upgrade_as = |origin: &'static str, protocol: &'static str| {
         hub.http
             .get(format!("{}/$iothub/websocket", hub.base))
             .header("Connection", "Upgrade")
             .header("Upgrade", "websocket")
             .header("Sec-WebSocket-Version", "13")
             .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-            .header("Sec-WebSocket-Protocol", "mqtt")
+            .header("Sec-WebSocket-Protocol", protocol)
             .header("Origin", origin)
             .send()
     };
+    let upgrade = |origin: &'static str| upgrade_as(origin, "mqtt");
+    // A subprotocol offered in other letters is accepted and answered as offered (a browser fails
+    // a handshake whose answer is not one of its offers).
+    for offered in ["MQTT", "Mqtt"] {
+        let r = upgrade_as("http://127.0.0.1:8080", offered)
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 101, "{offered}");
+        assert_eq!(
+            r.headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some(offered)
+        );
+    }
     assert_eq!(
         upgrade("https://evil.example")
             .await
