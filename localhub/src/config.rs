@@ -27,7 +27,7 @@ pub struct Config {
     /// loopback port: another dev server on this machine is a foreign page. `http://host:*` allows
     /// any port of that host, `*` any origin.
     pub allowed_origins: Vec<String>,
-    /// Open connections at most, over all listeners.
+    /// Open connections at most, on each listener (HTTP, HTTPS, MQTT, WebSocket) by itself.
     pub max_connections: usize,
     /// Largest MQTT packet accepted (IoT Hub's message limit is 256 KiB).
     pub max_packet_bytes: usize,

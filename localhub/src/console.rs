@@ -41,14 +41,30 @@ pub(crate) async fn telemetry(
     Json(hub.telemetry(q.device_id.as_deref())).into_response()
 }
 
-pub(crate) async fn events(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
-    let stream = BroadcastStream::new(hub.events.subscribe()).filter_map(|e| async move {
-        let e = e.ok()?;
-        Some(Ok::<_, std::convert::Infallible>(
-            Event::default().event(e.kind.as_str()).json_data(&e).ok()?,
-        ))
+pub(crate) async fn events(State(hub): State<Arc<Hub>>) -> Response {
+    // Each stream holds a permit while it is open; past the cap, 503 with a reason.
+    let Ok(permit) = hub.event_streams.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} event streams are open already: close one (another tab of the app?) and retry.",
+                crate::store::MAX_EVENT_STREAMS
+            ),
+        )
+            .into_response();
+    };
+    let stream = BroadcastStream::new(hub.events.subscribe()).filter_map(move |e| {
+        let _held = &permit;
+        async move {
+            let e = e.ok()?;
+            Some(Ok::<_, std::convert::Infallible>(
+                Event::default().event(e.kind.as_str()).json_data(&e).ok()?,
+            ))
+        }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 pub(crate) async fn send_c2d(

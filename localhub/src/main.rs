@@ -20,7 +20,7 @@ usage: localhub [options]
                         http://host:* allows any port of that host. Always allowed: the app as
                         ./scripts/run.sh serves it, http://127.0.0.1:8080 and http://localhost:8080.
                         An allowed page can read /localhub/info (the owner keys): add only your own.
-  --max-connections N   open connections at most (default: 4096)
+  --max-connections N   open connections at most on each listener (default: 4096)
   --telemetry-bytes N   bytes of telemetry kept for /localhub/telemetry, oldest dropped first
                         (default: 67108864, 64 MiB; also at most 100,000 messages)
   --preview-mode        act as a hub in preview mode: X.509 CA-signed devices may use MQTT over

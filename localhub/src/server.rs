@@ -63,7 +63,9 @@ pub async fn start(config: Config) -> Result<Running, String> {
         &names,
     )?;
     let hub = Hub::open(config.clone())?;
-    let limit = Arc::new(Semaphore::new(config.max_connections));
+    // One limit per listener: connections held on one (event streams, idle devices) never keep
+    // the others from answering.
+    let limit = || Arc::new(Semaphore::new(config.max_connections));
     let (stop, stopped) = watch::channel(false);
 
     let bind = |port: u16| {
@@ -103,7 +105,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let plain = router.clone();
     tokio::spawn(accept_loop(
         http_l,
-        limit.clone(),
+        limit(),
         stopped.clone(),
         move |tcp| {
             let svc = TowerToHyperService::new(plain.clone());
@@ -117,7 +119,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let rest = router.clone();
     tokio::spawn(accept_loop(
         https_l,
-        limit.clone(),
+        limit(),
         stopped.clone(),
         move |tcp| {
             let (acceptor, router) = (rest_tls.clone(), rest.clone());
@@ -137,7 +139,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let mqtt_hub = hub.clone();
     tokio::spawn(accept_loop(
         mqtt_l,
-        limit.clone(),
+        limit(),
         stopped.clone(),
         move |tcp| {
             let (acceptor, hub) = (mqtt_tls.clone(), mqtt_hub.clone());
@@ -154,7 +156,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
 
     let wss_tls = TlsAcceptor::from(tls.device_config(true)?);
     let wss_router = router;
-    tokio::spawn(accept_loop(wss_l, limit, stopped, move |tcp| {
+    tokio::spawn(accept_loop(wss_l, limit(), stopped, move |tcp| {
         let (acceptor, router) = (wss_tls.clone(), wss_router.clone());
         async move {
             if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await

@@ -267,7 +267,13 @@ pub struct Hub {
     changes: AtomicU64,
     /// What the file on disk holds; its lock lets one writer at a time save.
     saved: Mutex<Saved>,
+    /// Open `/localhub/events` streams: each holds a permit, so watchers cannot take every
+    /// connection of the REST listener.
+    pub(crate) event_streams: Arc<tokio::sync::Semaphore>,
 }
+
+/// `/localhub/events` streams open at once, at most.
+pub(crate) const MAX_EVENT_STREAMS: usize = 16;
 
 /// Reads `state.json`, or its backup when it is damaged (the damaged file is kept aside).
 fn load(file: &std::path::Path) -> Result<Persisted, String> {
@@ -354,6 +360,7 @@ impl Hub {
             state_file,
             changes: AtomicU64::new(1),
             saved: Mutex::new(Saved::default()),
+            event_streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
         });
         hub.save().map_err(|e| e.0.to_string())?;
         Ok(hub)

@@ -439,3 +439,59 @@ async fn cloud_to_device_messages_queue_up_to_iot_hubs_limit() {
     assert_eq!(got.first().map(String::as_str), Some("message 0"));
     assert_eq!(got.last().map(String::as_str), Some("message 49"));
 }
+
+/// Connections held on one listener (here event streams, which never end) do not stop the others:
+/// each listener has its own limit, and the event streams a cap of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_event_streams_do_not_stop_rest_or_mqtt() {
+    let hub = start_with(localhub::Config {
+        max_connections: 30,
+        ..localhub::Config::ephemeral()
+    })
+    .await;
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..30 {
+        // A client of its own per stream: each stream is its own connection.
+        let r = reqwest::Client::new()
+            .get(format!("{}/localhub/events", hub.base))
+            .send()
+            .await
+            .expect("answer");
+        match r.status().as_u16() {
+            200 => held.push(r),
+            503 => refused += 1,
+            other => panic!("event stream answered {other}"),
+        }
+    }
+    assert_eq!((held.len(), refused), (16, 14));
+    // REST on the same listener still answers, and so does MQTT.
+    let info = reqwest::Client::new()
+        .get(format!("{}/localhub/info", hub.base))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(info.status().as_u16(), 200);
+    let ca = root("Held Root");
+    hub.upload_and_verify("held-root", &ca).await;
+    hub.register_ca_device("held-dev").await;
+    let (client, mut events) = connect(
+        &hub,
+        Via::Tls,
+        "held-dev",
+        Some(&device(&ca, "held-dev")),
+        "",
+    )
+    .await
+    .expect("MQTT connects while the streams are held");
+    send_telemetry(&client, &mut events, "held-dev", r#"{"held":1}"#).await;
+    // A stream closed gives its place back.
+    held.pop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let again = reqwest::Client::new()
+        .get(format!("{}/localhub/events", hub.base))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(again.status().as_u16(), 200);
+}
