@@ -191,6 +191,13 @@ async fn symmetric_key_devices_register_over_https_as_the_device_api_declares() 
     .await;
     assert_eq!(status.status, 200, "{}", status.body);
     assert_eq!(&status.body, state);
+    // The service API's registration state says the same, without the device API's attestation.
+    let (code, service) = hub
+        .dps_call(Method::GET, &format!("/registrations/{id}"), None)
+        .await;
+    assert_eq!(code, 200, "{service}");
+    assert_eq!(service["deviceId"], id);
+    assert!(service.get("symmetricKey").is_none(), "{service}");
 
     // The device is a SAS device in the hub, its keys derived from the group's two.
     let r = hub.registry("GET", id, None, None).await;

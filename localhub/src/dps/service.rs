@@ -449,7 +449,8 @@ fn registration_not_found(id: &str) -> ApiError {
     )
 }
 
-/// `GET /registrations/{id}`: what the device's last registration did.
+/// `GET /registrations/{id}`: what the device's last registration did, as the service API's
+/// `DeviceRegistrationState` says it (how the device attested is the device API's alone).
 pub(crate) async fn get_registration(
     _: DpsServiceCall,
     State(hub): State<Arc<Hub>>,
@@ -457,6 +458,11 @@ pub(crate) async fn get_registration(
 ) -> Result<Response, ApiError> {
     let state = hub
         .read_registrations(|all| all.get(&id).cloned())
+        .map(|s| hubcert::contract::RegistrationState {
+            x509: None,
+            symmetric_key: None,
+            ..s
+        })
         .ok_or_else(|| registration_not_found(&id))?;
     let etag = state.etag.clone().unwrap_or_default();
     Ok(with_etag(StatusCode::OK, &state, &etag))
