@@ -13,8 +13,15 @@ use bytes::BytesMut;
 
 use mqttbytes::v4::{self, ConnAck, Connect, Packet, PubAck, Publish, SubAck, Subscribe};
 
+mod codec;
 mod provisioning;
 mod types;
+
+pub use codec::{
+    encode, read, read_from, write, CodecError, ConnectReturnCode, LastWill, Login, PubComp,
+    PubRec, PubRel, SubscribeFilter, SubscribeReasonCode, UnsubAck, Unsubscribe,
+    MAX_REMAINING_LENGTH,
+};
 
 pub use provisioning::{Provisioning, ProvisioningEvent};
 
