@@ -5,29 +5,26 @@
 //! The session never touches a socket or a clock: bytes go in through [`Session::receive`], frames
 //! to send come out of [`Session::take_outgoing`], and the caller passes the time in milliseconds.
 //! The same code runs natively over TLS in tests and over a browser WebSocket in the app.
-//! Packets are encoded and decoded by the `mqttbytes` codec.
+//! Packets are encoded and decoded by this part's own codec (`codec.rs`, strict MQTT 3.1.1).
 
 use std::collections::BTreeMap;
 
 use bytes::BytesMut;
-
-use mqttbytes::v4::{self, ConnAck, Connect, Packet, PubAck, Publish, SubAck, Subscribe};
 
 mod codec;
 mod provisioning;
 mod types;
 
 pub use codec::{
-    encode, read, read_from, write, CodecError, ConnectReturnCode, LastWill, Login, PubComp,
-    PubRec, PubRel, SubscribeFilter, SubscribeReasonCode, UnsubAck, Unsubscribe,
-    MAX_REMAINING_LENGTH,
+    encode, read, read_from, write, CodecError, ConnAck, Connect, ConnectReturnCode, LastWill,
+    Login, Packet, PubAck, PubComp, PubRec, PubRel, Publish, QoS, SubAck, Subscribe,
+    SubscribeFilter, SubscribeReasonCode, UnsubAck, Unsubscribe, MAX_REMAINING_LENGTH,
 };
 
 pub use provisioning::{Provisioning, ProvisioningEvent};
 
 pub use types::{
-    refusal_advice, ConnectOptions, Event, MqttError, QoS, Refusal, ACK_TIMEOUT_MS,
-    MAX_PACKET_BYTES,
+    refusal_advice, ConnectOptions, Event, MqttError, Refusal, ACK_TIMEOUT_MS, MAX_PACKET_BYTES,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,9 +76,7 @@ impl Session {
             ping_sent_ms: None,
         };
         let mut buf = BytesMut::new();
-        connect
-            .write(&mut buf)
-            .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+        write(&Packet::Connect(connect), &mut buf).map_err(|e| MqttError::Encode(e.to_string()))?;
         session.queue(buf, now_ms);
         Ok(session)
     }
@@ -152,19 +147,18 @@ impl Session {
                 "IoT Hub does not support QoS 2: use 0 or 1".into(),
             ));
         }
-        let mut publish = Publish::new(topic, qos.into(), payload.to_vec());
+        let mut publish = Publish::new(topic, qos, payload.to_vec());
         if qos == QoS::AtLeastOnce {
             publish.pkid = self.pkid()?;
         }
+        let pkid = publish.pkid;
         let mut buf = BytesMut::new();
-        publish
-            .write(&mut buf)
-            .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+        write(&Packet::Publish(publish), &mut buf).map_err(|e| MqttError::Encode(e.to_string()))?;
         if qos == QoS::AtLeastOnce {
-            self.unacked.insert(publish.pkid, now_ms);
+            self.unacked.insert(pkid, now_ms);
         }
         self.queue(buf, now_ms);
-        Ok(publish.pkid)
+        Ok(pkid)
     }
 
     /// Queues a SUBSCRIBE to one filter; returns its packet id.
@@ -172,22 +166,22 @@ impl Session {
         if self.state != State::Connected {
             return Err(MqttError::NotConnected);
         }
-        let mut subscribe = Subscribe::new(filter, qos.into());
-        subscribe.pkid = self.pkid()?;
+        let mut subscribe = Subscribe::new(filter, qos);
+        let pkid = self.pkid()?;
+        subscribe.pkid = pkid;
         let mut buf = BytesMut::new();
-        subscribe
-            .write(&mut buf)
-            .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
-        self.unanswered.insert(subscribe.pkid, now_ms);
+        write(&Packet::Subscribe(subscribe), &mut buf)
+            .map_err(|e| MqttError::Encode(e.to_string()))?;
+        self.unanswered.insert(pkid, now_ms);
         self.queue(buf, now_ms);
-        Ok(subscribe.pkid)
+        Ok(pkid)
     }
 
     /// Queues a DISCONNECT and ends the session.
     pub fn disconnect(&mut self, now_ms: u64) {
         if self.state != State::Closed {
             let mut buf = BytesMut::new();
-            if v4::Disconnect.write(&mut buf).is_ok() {
+            if write(&Packet::Disconnect, &mut buf).is_ok() {
                 self.queue(buf, now_ms);
             }
             self.state = State::Closed;
@@ -209,9 +203,7 @@ impl Session {
         }
         if now_ms.saturating_sub(self.last_sent_ms) >= self.keep_alive_ms {
             let mut buf = BytesMut::new();
-            v4::PingReq
-                .write(&mut buf)
-                .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+            write(&Packet::PingReq, &mut buf).map_err(|e| MqttError::Encode(e.to_string()))?;
             self.queue(buf, now_ms);
             self.ping_sent_ms = Some(now_ms);
         }
@@ -227,16 +219,16 @@ impl Session {
             if self.input.is_empty() {
                 break;
             }
-            let packet = match v4::read(&mut self.input, MAX_PACKET_BYTES) {
-                Ok(p) => p,
-                Err(mqttbytes::Error::InsufficientBytes(_)) => break,
-                Err(mqttbytes::Error::PayloadSizeLimitExceeded(n)) => {
+            let packet = match read_from(&mut self.input, MAX_PACKET_BYTES) {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(CodecError::TooLarge { size, .. }) => {
                     self.state = State::Closed;
-                    return Err(MqttError::TooLarge(n));
+                    return Err(MqttError::TooLarge(size));
                 }
                 Err(e) => {
                     self.state = State::Closed;
-                    return Err(MqttError::Malformed(format!("{e:?}")));
+                    return Err(MqttError::Malformed(e));
                 }
             };
             if let Err(e) = self.handle(packet, now_ms, &mut events) {
@@ -264,7 +256,7 @@ impl Session {
                     session_present,
                 }),
             ) => {
-                use mqttbytes::v4::ConnectReturnCode as C;
+                use ConnectReturnCode as C;
                 let refusal = match code {
                     C::Success => None,
                     C::RefusedProtocolVersion => Some(Refusal::ProtocolVersion),
@@ -309,14 +301,14 @@ impl Session {
                 let granted = return_codes
                     .into_iter()
                     .map(|c| match c {
-                        v4::SubscribeReasonCode::Success(q) => Some(q.into()),
-                        v4::SubscribeReasonCode::Failure => None,
+                        SubscribeReasonCode::Success(q) => Some(q),
+                        SubscribeReasonCode::Failure => None,
                     })
                     .collect();
                 events.push(Event::Subscribed { pkid, granted });
             }
             (_, Packet::Publish(p)) => {
-                let qos = QoS::from(p.qos);
+                let qos = p.qos;
                 if qos == QoS::ExactlyOnce {
                     return Err(MqttError::Unexpected(
                         "QoS 2 PUBLISH (never subscribed at 2)",
@@ -324,14 +316,13 @@ impl Session {
                 }
                 if qos == QoS::AtLeastOnce {
                     let mut buf = BytesMut::new();
-                    PubAck::new(p.pkid)
-                        .write(&mut buf)
-                        .map_err(|e| MqttError::Encode(format!("{e:?}")))?;
+                    write(&Packet::PubAck(PubAck::new(p.pkid)), &mut buf)
+                        .map_err(|e| MqttError::Encode(e.to_string()))?;
                     self.queue(buf, now_ms);
                 }
                 events.push(Event::Message {
                     topic: p.topic,
-                    payload: p.payload.to_vec(),
+                    payload: p.payload,
                     qos,
                 });
             }
@@ -363,22 +354,21 @@ impl Session {
 
 /// A packet's name and a short summary, for a connection log.
 pub fn describe(frame: &[u8]) -> String {
-    let mut buf = BytesMut::from(frame);
-    match v4::read(&mut buf, usize::MAX) {
-        Ok(Packet::Connect(c)) => format!(
+    match read(frame, usize::MAX).map(|p| p.map(|(packet, _)| packet)) {
+        Ok(Some(Packet::Connect(c))) => format!(
             "CONNECT client id {} keep-alive {}s",
             c.client_id, c.keep_alive
         ),
-        Ok(Packet::ConnAck(c)) => format!("CONNACK {}", c.code as u8),
-        Ok(Packet::Publish(p)) => format!(
+        Ok(Some(Packet::ConnAck(c))) => format!("CONNACK {}", c.code.code()),
+        Ok(Some(Packet::Publish(p))) => format!(
             "PUBLISH {} QoS {} id {} ({} bytes)",
             p.topic,
-            p.qos as u8,
+            p.qos.level(),
             p.pkid,
             p.payload.len()
         ),
-        Ok(Packet::PubAck(p)) => format!("PUBACK id {}", p.pkid),
-        Ok(Packet::Subscribe(s)) => format!(
+        Ok(Some(Packet::PubAck(p))) => format!("PUBACK id {}", p.pkid),
+        Ok(Some(Packet::Subscribe(s))) => format!(
             "SUBSCRIBE {} id {}",
             s.filters
                 .iter()
@@ -387,12 +377,13 @@ pub fn describe(frame: &[u8]) -> String {
                 .join(", "),
             s.pkid
         ),
-        Ok(Packet::SubAck(s)) => format!("SUBACK id {}", s.pkid),
-        Ok(Packet::PingReq) => "PINGREQ".into(),
-        Ok(Packet::PingResp) => "PINGRESP".into(),
-        Ok(Packet::Disconnect) => "DISCONNECT".into(),
-        Ok(other) => format!("{other:?}"),
-        Err(e) => format!("unreadable packet ({e:?})"),
+        Ok(Some(Packet::SubAck(s))) => format!("SUBACK id {}", s.pkid),
+        Ok(Some(Packet::PingReq)) => "PINGREQ".into(),
+        Ok(Some(Packet::PingResp)) => "PINGRESP".into(),
+        Ok(Some(Packet::Disconnect)) => "DISCONNECT".into(),
+        Ok(Some(other)) => format!("{other:?}"),
+        Ok(None) => "incomplete packet".into(),
+        Err(e) => format!("unreadable packet ({e})"),
     }
 }
 

@@ -10,11 +10,32 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
-use super::types::QoS;
 use crate::contract::Redacted;
 
 /// The largest remaining length four bytes can encode (2.2.3).
 pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
+
+/// An MQTT delivery guarantee. IoT Hub takes 0 and 1; 2 is named so that it can be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QoS {
+    /// 0: at most once, no acknowledgement.
+    AtMostOnce,
+    /// 1: at least once, acknowledged with PUBACK.
+    AtLeastOnce,
+    /// 2: exactly once; IoT Hub does not support it.
+    ExactlyOnce,
+}
+
+impl QoS {
+    /// Its number: 0, 1 or 2.
+    pub fn level(self) -> u8 {
+        match self {
+            Self::AtMostOnce => 0,
+            Self::AtLeastOnce => 1,
+            Self::ExactlyOnce => 2,
+        }
+    }
+}
 
 /// Why bytes are not an MQTT 3.1.1 packet, or a packet cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -450,11 +471,7 @@ fn qos_of(bits: u8) -> Result<QoS, CodecError> {
 }
 
 fn qos_bits(q: QoS) -> u8 {
-    match q {
-        QoS::AtMostOnce => 0,
-        QoS::AtLeastOnce => 1,
-        QoS::ExactlyOnce => 2,
-    }
+    q.level()
 }
 
 /// The flags a packet type must carry (2.2.2); PUBLISH's are its own.

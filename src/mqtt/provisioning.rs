@@ -238,30 +238,27 @@ impl Provisioning {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::BytesMut;
-    use mqttbytes::v4::{self, Packet};
+    use crate::mqtt::{encode, read, Packet, Publish};
 
     /// What DPS sends: a QoS 0 PUBLISH.
     fn from_dps(topic: &str, body: &str) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        v4::Publish::new(topic, mqttbytes::QoS::AtMostOnce, body.as_bytes().to_vec())
-            .write(&mut buf)
-            .expect("encodes");
-        buf.to_vec()
+        encode(&Packet::Publish(Publish::new(
+            topic,
+            QoS::AtMostOnce,
+            body.as_bytes(),
+        )))
+        .expect("encodes")
     }
 
     /// The topics of the PUBLISH frames the device sent.
     fn published(p: &mut Provisioning) -> Vec<(String, String)> {
         p.take_outgoing()
             .into_iter()
-            .filter_map(|f| {
-                let mut b = BytesMut::from(&f[..]);
-                match v4::read(&mut b, usize::MAX) {
-                    Ok(Packet::Publish(p)) => {
-                        Some((p.topic, String::from_utf8_lossy(&p.payload).into_owned()))
-                    }
-                    _ => None,
+            .filter_map(|f| match read(&f, usize::MAX) {
+                Ok(Some((Packet::Publish(p), _))) => {
+                    Some((p.topic, String::from_utf8_lossy(&p.payload).into_owned()))
                 }
+                _ => None,
             })
             .collect()
     }

@@ -197,7 +197,7 @@ fn packets_split_anywhere_or_joined_give_the_same_events() {
 
 #[test]
 fn malformed_and_out_of_place_packets_end_the_session_with_a_reason() {
-    let cases: [(&[u8], &str); 7] = [
+    let cases: [(&[u8], &str); 8] = [
         // Remaining length longer than four bytes (2.2.3).
         (&[0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], "Malformed"),
         // Packet type 0 and 15 are reserved (2.2.1).
@@ -205,8 +205,13 @@ fn malformed_and_out_of_place_packets_end_the_session_with_a_reason() {
         (&[0xF0, 0x00], "Malformed"),
         // A server never sends CONNECT, SUBSCRIBE or PINGREQ.
         (&[0xC0, 0x00], "Unexpected"),
-        // CONNACK with a remaining length of 3.
-        (&[0x20, 0x03, 0x00, 0x00, 0x00], "Unexpected"),
+        // CONNACK with a remaining length of 3: a byte after its last field (3.2).
+        (
+            &[0x20, 0x03, 0x00, 0x00, 0x00],
+            "Malformed(TrailingBytes(1))",
+        ),
+        // A server never sends a CONNACK twice.
+        (&[0x20, 0x02, 0x00, 0x00], "Unexpected"),
         // QoS 2 exchanges are not part of IoT Hub.
         (&[0x50, 0x02, 0x00, 0x01], "Unexpected"),
         // 100 MB announced.

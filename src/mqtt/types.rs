@@ -1,40 +1,11 @@
-//! What a session is told and tells: QoS, the CONNECT settings, refusals and their meaning,
+//! What a session is told and tells: the CONNECT settings, refusals and their meaning,
 //! events and errors.
 
 use std::fmt;
 
 use crate::contract::Redacted;
 
-/// An MQTT delivery guarantee. IoT Hub takes 0 and 1; 2 is named so that it can be refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QoS {
-    /// 0: at most once, no acknowledgement.
-    AtMostOnce,
-    /// 1: at least once, acknowledged with PUBACK.
-    AtLeastOnce,
-    /// 2: exactly once; IoT Hub does not support it.
-    ExactlyOnce,
-}
-
-impl From<QoS> for mqttbytes::QoS {
-    fn from(q: QoS) -> Self {
-        match q {
-            QoS::AtMostOnce => Self::AtMostOnce,
-            QoS::AtLeastOnce => Self::AtLeastOnce,
-            QoS::ExactlyOnce => Self::ExactlyOnce,
-        }
-    }
-}
-
-impl From<mqttbytes::QoS> for QoS {
-    fn from(q: mqttbytes::QoS) -> Self {
-        match q {
-            mqttbytes::QoS::AtMostOnce => Self::AtMostOnce,
-            mqttbytes::QoS::AtLeastOnce => Self::AtLeastOnce,
-            mqttbytes::QoS::ExactlyOnce => Self::ExactlyOnce,
-        }
-    }
-}
+use super::codec::{CodecError, QoS};
 
 /// How long a QoS 1 publish may wait for its PUBACK before it counts as lost.
 pub const ACK_TIMEOUT_MS: u64 = 30_000;
@@ -164,7 +135,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MqttError {
     /// The server sent bytes that are not MQTT 3.1.1.
-    Malformed(String),
+    Malformed(CodecError),
     /// The server sent a packet a client never receives, or one out of order.
     Unexpected(&'static str),
     /// A packet over [`MAX_PACKET_BYTES`].
