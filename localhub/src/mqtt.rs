@@ -13,11 +13,11 @@ use futures_util::{SinkExt, StreamExt};
 use hubcert::contract::{
     MqttUserName, PropertyBag, RegisteredThumbprint, SasToken, Topic, TopicFilter,
 };
-use hubcert::pki::{format_utc, Certificate};
-use mqttbytes::v4::{
-    ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode, UnsubAck,
+use hubcert::mqtt::{
+    ConnAck, Connect, ConnectReturnCode, Packet, PubAck, Publish, QoS, SubAck, SubscribeReasonCode,
+    UnsubAck,
 };
-use mqttbytes::QoS;
+use hubcert::pki::{format_utc, Certificate};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -128,9 +128,10 @@ where
     }
     let device_id = connect.client_id.clone();
     if let Err(reason) = authenticate(&hub, &connect, &peer.0, transport) {
-        let _ = send(&mut wr, |b| {
-            ConnAck::new(ConnectReturnCode::NotAuthorized, false).write(b)
-        })
+        let _ = send(
+            &mut wr,
+            &Packet::ConnAck(ConnAck::new(ConnectReturnCode::NotAuthorized, false)),
+        )
         .await;
         eprintln!("localhub: refused {device_id:?} over {transport}: {reason}");
         let mut e = event(EventKind::Refused, &device_id, transport);
@@ -138,9 +139,10 @@ where
         hub.record(e);
         return;
     }
-    if send(&mut wr, |b| {
-        ConnAck::new(ConnectReturnCode::Success, false).write(b)
-    })
+    if send(
+        &mut wr,
+        &Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)),
+    )
     .await
     .is_err()
     {
@@ -199,7 +201,7 @@ where
                     let mut p = Publish::new(topic, QoS::AtLeastOnce, m.body);
                     p.pkid = next_pkid;
                     next_pkid = next_pkid.checked_add(1).unwrap_or(1);
-                    if let Err(e) = send(&mut wr, |b| p.write(b)).await {
+                    if let Err(e) = send(&mut wr, &Packet::Publish(p)).await {
                         break e;
                     }
                 }
@@ -263,7 +265,7 @@ async fn handle<W: AsyncWrite + Unpin>(
                         version: None,
                     };
                     let reply = Publish::new(topic.to_string(), QoS::AtMostOnce, body);
-                    send(wr, |b| reply.write(b)).await?;
+                    send(wr, &Packet::Publish(reply)).await?;
                 }
                 Topic::TwinReportedPatch { rid } => {
                     let patch: Result<serde_json::Map<String, serde_json::Value>, _> =
@@ -304,12 +306,12 @@ async fn handle<W: AsyncWrite + Unpin>(
                         Err(_) => answer(400, None),
                     };
                     let reply = Publish::new(topic.to_string(), QoS::AtMostOnce, Vec::new());
-                    send(wr, |b| reply.write(b)).await?;
+                    send(wr, &Packet::Publish(reply)).await?;
                 }
                 _ => return Err(refused()),
             }
             if p.qos == QoS::AtLeastOnce {
-                send(wr, |b| PubAck::new(p.pkid).write(b)).await?;
+                send(wr, &Packet::PubAck(PubAck::new(p.pkid))).await?;
             }
         }
         Packet::Subscribe(s) => {
@@ -336,10 +338,10 @@ async fn handle<W: AsyncWrite + Unpin>(
                     }
                 })
                 .collect();
-            send(wr, |b| SubAck::new(s.pkid, codes).write(b)).await?;
+            send(wr, &Packet::SubAck(SubAck::new(s.pkid, codes))).await?;
         }
-        Packet::Unsubscribe(u) => send(wr, |b| UnsubAck::new(u.pkid).write(b)).await?,
-        Packet::PingReq => send(wr, |b| mqttbytes::v4::PingResp.write(b)).await?,
+        Packet::Unsubscribe(u) => send(wr, &Packet::UnsubAck(UnsubAck::new(u.pkid))).await?,
+        Packet::PingReq => send(wr, &Packet::PingResp).await?,
         Packet::PubAck(_) => {}
         Packet::Disconnect => return Ok(false),
         other => return Err(format!("unexpected packet {other:?}")),
@@ -433,7 +435,7 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for HaltWhenUnsaved<W> {
 /// IoT Hub's checks, in its order; the reason is logged and sent to watchers, never to the device.
 fn authenticate(
     hub: &Hub,
-    connect: &mqttbytes::v4::Connect,
+    connect: &Connect,
     peer: &[CertificateDer<'static>],
     transport: DeviceTransport,
 ) -> Result<(), String> {

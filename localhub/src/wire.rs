@@ -1,21 +1,22 @@
 //! MQTT frames over a byte stream: read one packet (waiting for the rest of a partial one), write
-//! one. Shared by the hub's device sessions and DPS's registrations.
+//! one. Shared by the hub's device sessions and DPS's registrations; the codec is the core's
+//! (`hubcert::mqtt`).
 
 use bytes::BytesMut;
-use mqttbytes::v4::Packet;
+use hubcert::mqtt::{read_from, write, Packet};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Reads one packet of at most `max` bytes.
+/// Reads one packet of at most `max` bytes (fixed header included).
 pub(crate) async fn read_packet<R: AsyncRead + Unpin>(
     rd: &mut R,
     buf: &mut BytesMut,
     max: usize,
 ) -> Result<Packet, String> {
     loop {
-        match mqttbytes::v4::read(buf, max) {
-            Ok(p) => return Ok(p),
-            Err(mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(e) => return Err(format!("malformed MQTT packet ({e:?})")),
+        match read_from(buf, max) {
+            Ok(Some(p)) => return Ok(p),
+            Ok(None) => {}
+            Err(e) => return Err(format!("malformed MQTT packet ({e})")),
         }
         match rd.read_buf(buf).await {
             Ok(0) => return Err("connection closed".into()),
@@ -25,13 +26,10 @@ pub(crate) async fn read_packet<R: AsyncRead + Unpin>(
     }
 }
 
-/// Encodes one packet with `write` and sends it.
-pub(crate) async fn send<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>,
-) -> Result<(), String> {
+/// Encodes one packet and sends it.
+pub(crate) async fn send<W: AsyncWrite + Unpin>(wr: &mut W, packet: &Packet) -> Result<(), String> {
     let mut out = BytesMut::new();
-    write(&mut out).map_err(|e| format!("encode failed: {e:?}"))?;
+    write(packet, &mut out).map_err(|e| format!("encode failed: {e}"))?;
     wr.write_all(&out)
         .await
         .map_err(|e| format!("write failed: {e}"))?;

@@ -8,7 +8,6 @@ use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use common::{device, root};
 use localhub::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -175,12 +174,10 @@ async fn a_device_with_keep_alive_0_cannot_stay_silent_past_the_cap() {
     let id = device(&ca, "idler");
 
     let connect = |keep_alive: u16| {
-        let mut c = mqttbytes::v4::Connect::new("idler");
+        let mut c = hubcert::mqtt::Connect::new("idler");
         c.keep_alive = keep_alive;
         c.set_login("localhost/idler/?api-version=2021-04-12", "");
-        let mut out = BytesMut::new();
-        c.write(&mut out).expect("encode");
-        out
+        hubcert::mqtt::encode(&hubcert::mqtt::Packet::Connect(c)).expect("encode")
     };
     for keep_alive in [0u16, 3600] {
         // Silent after CONNECT: closed at the cap (1 s here, 1,767 s by default).

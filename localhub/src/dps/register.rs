@@ -10,10 +10,10 @@ use bytes::BytesMut;
 use hubcert::contract::{
     DpsTopic, DpsUserName, RegistrationOperation, RegistrationRequest, RegistrationStatus,
 };
-use mqttbytes::v4::{
-    ConnAck, Connect, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode,
+use hubcert::mqtt::{
+    ConnAck, Connect, ConnectReturnCode, Packet, PubAck, Publish, QoS, SubAck, SubscribeReasonCode,
+    UnsubAck,
 };
-use mqttbytes::QoS;
 use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -54,16 +54,18 @@ pub(crate) async fn serve<R, W>(
         Ok(attested) => attested,
         Err(why) => {
             eprintln!("localhub dps: refused {client_id:?}: {why}");
-            let _ = send(&mut wr, |b| {
-                ConnAck::new(ConnectReturnCode::NotAuthorized, false).write(b)
-            })
+            let _ = send(
+                &mut wr,
+                &Packet::ConnAck(ConnAck::new(ConnectReturnCode::NotAuthorized, false)),
+            )
             .await;
             return;
         }
     };
-    if send(&mut wr, |b| {
-        ConnAck::new(ConnectReturnCode::Success, false).write(b)
-    })
+    if send(
+        &mut wr,
+        &Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)),
+    )
     .await
     .is_err()
     {
@@ -94,7 +96,7 @@ pub(crate) async fn serve<R, W>(
                         }
                     })
                     .collect();
-                if send(&mut wr, |b| SubAck::new(s.pkid, codes).write(b))
+                if send(&mut wr, &Packet::SubAck(SubAck::new(s.pkid, codes)))
                     .await
                     .is_err()
                 {
@@ -104,7 +106,7 @@ pub(crate) async fn serve<R, W>(
             }
             Packet::Publish(p) => {
                 if p.qos == QoS::AtLeastOnce
-                    && send(&mut wr, |b| PubAck::new(p.pkid).write(b))
+                    && send(&mut wr, &Packet::PubAck(PubAck::new(p.pkid)))
                         .await
                         .is_err()
                 {
@@ -167,17 +169,14 @@ pub(crate) async fn serve<R, W>(
                 }
             }
             Packet::PingReq => {
-                if send(&mut wr, |b| mqttbytes::v4::PingResp.write(b))
-                    .await
-                    .is_err()
-                {
+                if send(&mut wr, &Packet::PingResp).await.is_err() {
                     break;
                 }
                 None
             }
             Packet::Unsubscribe(u) => {
                 // SDKs unsubscribe before they disconnect and wait for the answer.
-                if send(&mut wr, |b| mqttbytes::v4::UnsubAck::new(u.pkid).write(b))
+                if send(&mut wr, &Packet::UnsubAck(UnsubAck::new(u.pkid)))
                     .await
                     .is_err()
                 {
@@ -190,7 +189,7 @@ pub(crate) async fn serve<R, W>(
         };
         if let Some((topic, Ok(body))) = reply {
             let answer = Publish::new(topic.to_string(), QoS::AtMostOnce, body);
-            if send(&mut wr, |b| answer.write(b)).await.is_err() {
+            if send(&mut wr, &Packet::Publish(answer)).await.is_err() {
                 break;
             }
         }
