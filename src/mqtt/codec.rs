@@ -161,8 +161,8 @@ impl fmt::Debug for LastWill {
     }
 }
 
-/// CONNECT's user name and password. An empty password is not sent; a password is never sent
-/// without a user name (an empty one, if need be: 3.1.2.9).
+/// CONNECT's user name and password: the user name is sent (empty, if so), the password only when
+/// it is not empty (so never without a user name, as 3.1.2.9 says).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Login {
     /// User name.
@@ -191,7 +191,7 @@ pub struct Connect {
     pub clean_session: bool,
     /// The will, if any.
     pub last_will: Option<LastWill>,
-    /// User name and password, if either was sent.
+    /// User name and password, when a user name was sent.
     pub login: Option<Login>,
 }
 
@@ -801,9 +801,7 @@ pub fn write(packet: &Packet, out: &mut BytesMut) -> Result<usize, CodecError> {
                 }
             }
             if let Some(l) = &c.login {
-                if !l.username.is_empty() || !l.password.is_empty() {
-                    flags |= 0x80;
-                }
+                flags |= 0x80;
                 if !l.password.is_empty() {
                     flags |= 0x40;
                 }
@@ -819,9 +817,7 @@ pub fn write(packet: &Packet, out: &mut BytesMut) -> Result<usize, CodecError> {
                 put_binary(&mut body, &w.message)?;
             }
             if let Some(l) = &c.login {
-                if flags & 0x80 != 0 {
-                    put_string(&mut body, &l.username)?;
-                }
+                put_string(&mut body, &l.username)?;
                 if flags & 0x40 != 0 {
                     put_binary(&mut body, l.password.as_bytes())?;
                 }

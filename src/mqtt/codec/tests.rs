@@ -523,10 +523,20 @@ fn a_password_is_never_sent_without_a_user_name() {
         read(&bytes, 64),
         Ok(Some((Packet::Connect(c), bytes.len())))
     );
-    // An empty login sends neither.
+    // A login with both empty sends an empty user name, and reads back as sent.
     let mut c = Connect::new("d");
     c.set_login("", "");
-    assert_eq!(encode(&Packet::Connect(c)).unwrap()[9], 0x02);
+    let bytes = encode(&Packet::Connect(c.clone())).unwrap();
+    assert_eq!(bytes[9], 0x82);
+    assert_eq!(
+        read(&bytes, 64),
+        Ok(Some((Packet::Connect(c), bytes.len())))
+    );
+    // Without a login, neither flag.
+    assert_eq!(
+        encode(&Packet::Connect(Connect::new("d"))).unwrap()[9],
+        0x02
+    );
 }
 
 /// Arbitrary bytes never panic the reader, and what it reads it writes back the same.
@@ -550,6 +560,27 @@ fn arbitrary_bytes_are_read_or_refused_never_a_panic() {
             let again = encode(&packet).expect("what was read can be written");
             assert_eq!(read(&again, 4096), Ok(Some((packet, again.len()))));
             assert!(used <= bytes.len());
+        }
+    }
+    // Every single-byte change of every packet's first 64 bytes, plus an empty-user-name login.
+    let mut empty_user = Connect::new("d");
+    empty_user.set_login("", "");
+    let mut all = valid.clone();
+    all.push(encode(&Packet::Connect(empty_user)).unwrap());
+    for bytes in all {
+        for at in 0..bytes.len().min(64) {
+            for value in 0..=255u8 {
+                let mut changed = bytes.clone();
+                changed[at] = value;
+                if let Ok(Some((packet, _))) = read(&changed, 4096) {
+                    let again = encode(&packet).expect("what was read can be written");
+                    assert_eq!(
+                        read(&again, 4096),
+                        Ok(Some((packet, again.len()))),
+                        "{changed:02X?}"
+                    );
+                }
+            }
         }
     }
     for qos in qos_all() {
