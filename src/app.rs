@@ -11,11 +11,13 @@ mod fetch;
 mod field;
 mod first;
 mod handoff;
+mod home;
 mod hooks;
 mod hub;
 mod inspect;
 mod offline;
 mod outcome;
+mod routes;
 mod settings;
 mod state;
 mod steps;
@@ -60,6 +62,8 @@ fn new_root(id: &str) -> Result<web_sys::Element, String> {
 pub fn App() -> Html {
     // After the first module handed the page over: what it made, and where the user was.
     let from_first = use_memo((), |()| handoff::take_from_first());
+    // Where the user was in the first module: the route the whole app opens on.
+    let start_route = from_first.as_ref().as_ref().and_then(|f| f.route());
     let bench = {
         let from_first = from_first.clone();
         use_reducer(move || {
@@ -103,27 +107,42 @@ pub fn App() -> Html {
     // thousands would otherwise redraw every step in one long task).
     let devices_later = hooks::use_deferred(bench.devices.clone());
 
+    let route = routes::use_route(start_route);
+    let keeping = steps::use_keeping(on_workspace.clone());
+    // A route's parts stay drawn when another route shows (what was typed stays), hidden.
+    let part = |r: routes::Route, body: Html| {
+        html! { <div class="route" data-route={r.place().id} hidden={route != r}>{body}<home::Pager route={r} /></div> }
+    };
+    use routes::Route as R;
     html! {
         <>
             <Masthead />
-            <Stepper bench={bench.clone()} first=false />
+            <Stepper bench={bench.clone()} first=false route={route} />
             <main>
-                <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
-                <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
-                <hub::HubSettingsStep settings={settings.clone()} />
-                <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
-                <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
-                <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch.clone()} issued={bench.devices.clone()} />
-                <hub::HubDeviceStep settings={settings.clone()} devices={devices_later.clone()} />
-                <device::DeviceTestStep devices={devices_later.clone()} localhub={settings.is_localhub()} settings={settings.clone()} />
-                <dps::DpsStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} />
-                <decoder::ErrorDecoderStep certificates={bench.all_certificates()} />
-                <inspect::InspectStep ca={bench.ca.clone()} />
-                <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} />
-                <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} />
-                <steps::RolloverStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} />
-                <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} />
-                <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} />
+              <ContextProvider<steps::Keeping> context={keeping}>
+                // The home page is drawn only when shown: it reads every certificate.
+                { part(R::Home, if route == R::Home { html! { <home::Home bench={bench.clone()} settings={settings.clone()} /> } } else { html! {} }) }
+                { part(R::RootCa, html! { <>
+                    <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
+                    <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
+                </> }) }
+                { part(R::Connect, html! { <hub::HubSettingsStep settings={settings.clone()} /> }) }
+                { part(R::Upload, html! { <>
+                    <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
+                    <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
+                </> }) }
+                { part(R::Devices, html! { <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch.clone()} issued={bench.devices.clone()} /> }) }
+                { part(R::Register, html! { <hub::HubDeviceStep settings={settings.clone()} devices={devices_later.clone()} /> }) }
+                { part(R::Test, html! { <device::DeviceTestStep devices={devices_later.clone()} localhub={settings.is_localhub()} settings={settings.clone()} /> }) }
+                { part(R::Dps, html! { <dps::DpsStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} /> }) }
+                { part(R::Decode, html! { <decoder::ErrorDecoderStep certificates={bench.all_certificates()} /> }) }
+                { part(R::Inspect, html! { <inspect::InspectStep ca={bench.ca.clone()} /> }) }
+                { part(R::Expiry, html! { <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} /> }) }
+                { part(R::Renew, html! { <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} /> }) }
+                { part(R::Rollover, html! { <steps::RolloverStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} /> }) }
+                { part(R::Revoke, html! { <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} /> }) }
+                { part(R::Workspace, html! { <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} /> }) }
+              </ContextProvider<steps::Keeping>>
             </main>
             <Footer />
         </>
@@ -167,31 +186,43 @@ pub(crate) struct StepperProps {
     pub(crate) bench: UseReducerHandle<Workbench>,
     /// The first module's page: the steps it does not have yet link to where they will appear.
     pub(crate) first: bool,
+    /// The route shown (the whole app).
+    #[prop_or(routes::Route::Home)]
+    pub(crate) route: routes::Route,
 }
 
-/// The steps as links, the ones done marked.
+/// The routes as links, read from the route table: the guided path numbered, then the tools; the
+/// route shown is marked, the steps done ticked.
 #[component]
 pub(crate) fn Stepper(props: &StepperProps) -> Html {
+    use routes::Route as R;
     let bench = &props.bench;
-    let has_ca = bench.ca.is_some();
-    let later = |anchor: &'static str| if props.first { "#step-hub" } else { anchor };
+    let done = |r: R| match r {
+        R::RootCa => bench.ca.is_some(),
+        R::Upload => bench.verification.is_some(),
+        R::Devices => !bench.devices.is_empty(),
+        _ => false,
+    };
+    // The first module draws steps 1 to 4 on one page: its links go to their sections.
+    let first_anchor = |r: R| match r {
+        R::RootCa => "#step-ca",
+        R::Upload => "#step-verify",
+        R::Devices => "#step-device",
+        _ => "#step-hub",
+    };
     html! {
         <nav class="stepper" aria-label="Steps">
             <ol>
-                <li class={classes!(has_ca.then_some("done"))}><a href="#step-ca">{"1 · Root CA"}</a></li>
-                <li><a href="#step-hub">{"2 · Connect"}</a></li>
-                <li class={classes!(bench.verification.is_some().then_some("done"))}><a href={later("#step-upload")}>{"3 · Upload & verify"}</a></li>
-                <li class={classes!((!bench.devices.is_empty()).then_some("done"))}><a href="#step-device">{"4 · Device certificates"}</a></li>
-                <li><a href={later("#step-register")}>{"5 · Register"}</a></li>
-                <li><a href={later("#step-device-test")}>{"6 · Test a device"}</a></li>
-                <li><a href={later("#step-dps")}>{"7 · DPS"}</a></li>
-                <li><a href={later("#step-decode")}>{"Decode an error"}</a></li>
-                <li><a href={later("#step-inspect")}>{"Inspect"}</a></li>
-                <li><a href={later("#step-expiry")}>{"Expiry"}</a></li>
-                <li><a href={later("#step-renew")}>{"Renew"}</a></li>
-                <li><a href={later("#step-rollover")}>{"Roll over"}</a></li>
-                <li><a href={later("#step-revoke")}>{"Revoke"}</a></li>
-                <li><a href={later("#step-workspace")}>{"Keep"}</a></li>
+                { for routes::PLACES.iter().filter(|p| !(props.first && p.route == R::Home)).map(|p| {
+                    let href = if props.first { first_anchor(p.route).to_owned() } else { p.route.hash() };
+                    let label = match p.step { Some(n) => format!("{n} · {}", p.title), None => p.title.to_owned() };
+                    let current = !props.first && props.route == p.route;
+                    html! {
+                        <li class={classes!(done(p.route).then_some("done"), current.then_some("current"))}>
+                            <a href={href} id={format!("nav-{}", if p.id.is_empty() { "home" } else { p.id })} aria-current={current.then_some("page")}>{label}</a>
+                        </li>
+                    }
+                }) }
             </ol>
         </nav>
     }

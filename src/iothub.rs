@@ -10,6 +10,7 @@ mod client;
 mod decoder;
 mod dps;
 mod error;
+mod guide;
 mod identity;
 mod inventory;
 mod login;
@@ -32,6 +33,7 @@ pub use dps::{
     DpsDeviceRegistration, DpsService, DPS_DOMAIN,
 };
 pub use error::{Plane, RestError};
+pub use guide::{next_step, Alerts, GuideFacts, GuideStep};
 pub use identity::{HubPath, Renewal, Revoke};
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};

@@ -759,6 +759,14 @@ async fn a_user_issues_a_batch_from_a_range_and_registers_it() {
     assert!(text(&page, "#batch-save").contains("Download devices-25.zip"));
     // No card per device: the batch has its summary; the register step lists them all.
     assert!(find(&page, "[id^=device-]").is_none());
+    // The register step gets the devices a task later (hooks::use_deferred): its button is
+    // enabled then.
+    for _ in 0..100 {
+        if !find(&page, "#reg-fill").unwrap().has_attribute("disabled") {
+            break;
+        }
+        sleep_ms(10).await;
+    }
     click(&page, "reg-fill");
     settle().await;
     let ids: web_sys::HtmlTextAreaElement = find(&page, "#reg-ids").unwrap().unchecked_into();
@@ -1049,6 +1057,99 @@ async fn a_workspace_is_saved_encrypted_and_a_saved_one_brings_back_cas_that_sig
     page.remove();
 }
 
+/// Goes to `hash` as a link would (the address changes, then `hashchange`).
+async fn go_to(hash: &str) {
+    web_sys::window()
+        .unwrap()
+        .location()
+        .set_hash(hash)
+        .unwrap();
+    // `hashchange` is a task of its own.
+    sleep_ms(30).await;
+    settle().await;
+}
+
+/// Which route's part the page shows (the others are drawn, hidden).
+fn shown_route(page: &web_sys::Element) -> Vec<String> {
+    let parts = page.query_selector_all(".route").unwrap();
+    (0..parts.length())
+        .map(|i| parts.item(i).unwrap().unchecked_into::<web_sys::Element>())
+        .filter(|e| !e.has_attribute("hidden"))
+        .map(|e| e.get_attribute("data-route").unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_page_opens_on_its_home_and_each_task_has_a_route_of_its_own() {
+    go_to("").await;
+    let page = mount();
+    settle().await;
+    // Home first: what the workspace holds and the next step of the guide.
+    assert_eq!(shown_route(&page), [""]);
+    assert!(text(&page, "#home-next").contains("Next: 1 · Root CA"));
+    assert!(text(&page, "#home-cas").contains("none yet"));
+    assert_eq!(
+        find(&page, "#home-go")
+            .unwrap()
+            .get_attribute("href")
+            .as_deref(),
+        Some("#/root-ca")
+    );
+    // The navigation lists every route of the table, the shown one marked.
+    let nav = page.query_selector_all(".stepper a").unwrap();
+    assert_eq!(nav.length(), 15);
+    assert_eq!(
+        find(&page, "#nav-home")
+            .unwrap()
+            .get_attribute("aria-current")
+            .as_deref(),
+        Some("page")
+    );
+    // A route by its address: only its part shows, with the guided path's neighbours.
+    go_to("#/root-ca").await;
+    assert_eq!(shown_route(&page), ["root-ca"]);
+    assert_eq!(
+        find(&page, "#nav-root-ca")
+            .unwrap()
+            .get_attribute("aria-current")
+            .as_deref(),
+        Some("page")
+    );
+    type_into(&page, "ca-cn", "Routed Root");
+    click(&page, "ca-create");
+    settle().await;
+    let next = find(&page, "[data-route=root-ca] #pager-next").unwrap();
+    assert_eq!(next.get_attribute("href").as_deref(), Some("#/connect"));
+    go_to("#/devices").await;
+    assert_eq!(shown_route(&page), ["devices"]);
+    assert_eq!(
+        find(&page, "[data-route=devices] #pager-prev")
+            .unwrap()
+            .get_attribute("href")
+            .as_deref(),
+        Some("#/upload")
+    );
+    // What was made on one route is there on the others, and home counts it.
+    type_into(&page, "d-id", "routed-1");
+    click(&page, "d-create");
+    settle().await;
+    go_to("#/").await;
+    assert_eq!(shown_route(&page), [""]);
+    let holds = text(&page, "#home-holds");
+    assert!(
+        holds.contains("Routed Root") && holds.contains("1 device certificate"),
+        "{holds}"
+    );
+    assert!(!text(&page, "#home-next").contains("Root CA"));
+    // A tool's route; an unknown address is home.
+    go_to("#/revoke").await;
+    assert_eq!(shown_route(&page), ["revoke"]);
+    go_to("#/nowhere").await;
+    assert_eq!(shown_route(&page), [""]);
+    go_to("").await;
+    page.remove();
+}
+
 /// No field of the page may be kept by the browser's form restore or autofill (a certificate or a
 /// key's text on disk after Lock and Forget): every text field and text area says `autocomplete`
 /// off (or `new-password` for a password the user makes).
@@ -1116,10 +1217,15 @@ async fn a_workspace_kept_in_this_browser_survives_a_reload_and_locks_and_unlock
     wait_for(&page, "#ws-kept", &name).await;
     page.remove();
 
-    // A new page (as after a reload) lists it. A CA made here and not kept: Lock asks first and
-    // drops nothing until asked again.
+    // A new page (as after a reload) lists it, and its home offers to unlock it right there, with
+    // a passphrase field of its own.
+    go_to("").await;
     let page = mount();
     wait_for(&page, "#ws-kept", &name).await;
+    wait_for(&page, "#home-kept", &name).await;
+    assert!(find(&page, "#home-unlock-pass").is_some());
+    assert!(find(&page, &format!("#home-unlock-{name}")).is_some());
+    // A CA made here and not kept: Lock asks first and drops nothing until asked again.
     type_into(&page, "ca-cn", "Unrelated Root");
     click(&page, "ca-create");
     settle().await;

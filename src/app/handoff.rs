@@ -67,6 +67,21 @@ thread_local! {
     static FROM_FIRST: RefCell<Option<FromFirst>> = const { RefCell::new(None) };
 }
 
+impl FromFirst {
+    /// The route showing where the user was in the first module: the field in focus, else the
+    /// part opened.
+    pub(crate) fn route(&self) -> Option<super::routes::Route> {
+        self.focus
+            .as_ref()
+            .and_then(|f| super::routes::Route::of_element(&f.id))
+            .or_else(|| {
+                self.open
+                    .as_deref()
+                    .and_then(super::routes::Route::of_element)
+            })
+    }
+}
+
 /// What the whole app starts from, once (the first mount after a handoff).
 pub(crate) fn take_from_first() -> Option<FromFirst> {
     FROM_FIRST.with(|f| f.borrow_mut().take())

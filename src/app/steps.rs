@@ -24,7 +24,9 @@ pub(crate) use revoke::RevokeStep;
 pub(crate) use rollover::RolloverStep;
 pub(crate) use root_ca::RootCaStep;
 pub(crate) use verification::{verification_card, VerificationStep};
-pub(crate) use workspace::{restore, workspace_of, Restored, WorkspaceStep};
+pub(crate) use workspace::{
+    restore, use_keeping, workspace_of, Keeping, KeptHere, Restored, WorkspaceStep,
+};
 
 use std::rc::Rc;
 

@@ -218,26 +218,32 @@ fn take_locked_note() -> Option<String> {
 
 const LOCKED_BY_HAND: &str = "Locked: the CAs, keys, devices and settings are gone from this page (it was reloaded, so no copy stays in its memory). Unlock a kept workspace (or open its file) to go on.";
 
-#[component]
-pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
-    let kept = use_state(Vec::<String>::new);
+/// The workspaces kept in this browser, shared by the home page and the Keep route: their names,
+/// what was kept or unlocked last, how many times the page was locked (each lock draws the forms
+/// anew), and how a workspace reaches the page.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Keeping {
+    names: Rc<Vec<String>>,
+    kept_counts: KeptCounts,
+    generation: u32,
+    bump: Callback<()>,
+    refresh: Callback<()>,
+    onopened: Callback<Rc<Restored>>,
+}
+
+/// Makes [`Keeping`] for the page (the App provides it as a context).
+#[hook]
+pub(crate) fn use_keeping(onopened: Callback<Rc<Restored>>) -> Keeping {
+    let names = use_state(|| Rc::new(Vec::<String>::new()));
     let kept_counts = use_memo((), |()| KeptCounts::default()).as_ref().clone();
-    let lock_line = use_state(|| take_locked_note().map(Outcome::Done));
-    let asked_to_lock = use_state(|| false);
-    // Each lock draws the forms anew: nothing typed in them stays.
     let generation = use_state(|| 0u32);
-    let now = counts_of(&props.bench);
-    let now_counts = use_memo((), |()| Rc::new(std::cell::Cell::new(Counts::default())))
-        .as_ref()
-        .clone();
-    now_counts.set(now);
     let refresh = {
-        let kept = kept.clone();
-        Callback::from(move |()| {
-            let kept = kept.clone();
+        let names = names.clone();
+        use_callback((), move |(), ()| {
+            let names = names.clone();
             yew::platform::spawn_local(async move {
-                if let Ok(names) = crate::app::vault_store::names().await {
-                    kept.set(names);
+                if let Ok(n) = crate::app::vault_store::names().await {
+                    names.set(Rc::new(n));
                 }
             });
         })
@@ -246,12 +252,67 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
         let refresh = refresh.clone();
         use_effect_with((), move |()| refresh.emit(()));
     }
+    let bump = {
+        let generation = generation.clone();
+        use_callback(*generation, move |(), g| generation.set(*g + 1))
+    };
+    Keeping {
+        names: (*names).clone(),
+        kept_counts,
+        generation: *generation,
+        bump,
+        refresh,
+        onopened,
+    }
+}
+
+/// The kept workspaces with their unlock field, for the home page (ids `home-…`); nothing when
+/// none is kept here.
+#[component]
+pub(crate) fn KeptHere() -> Html {
+    let Some(k) = use_context::<Keeping>() else {
+        return html! {};
+    };
+    if k.names.is_empty() {
+        return html! {};
+    }
+    html! {
+        <KeptCard key={format!("home-{}", k.generation)} prefix="home" names={(*k.names).clone()} onopened={k.onopened.clone()}
+            kept_counts={k.kept_counts.clone()} onchanged={k.refresh.clone()} />
+    }
+}
+
+#[component]
+pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
+    let keeping = use_context::<Keeping>();
+    let local_counts = use_memo((), |()| KeptCounts::default()).as_ref().clone();
+    let kept_counts = keeping
+        .as_ref()
+        .map(|k| k.kept_counts.clone())
+        .unwrap_or(local_counts);
+    let names = keeping
+        .as_ref()
+        .map(|k| (*k.names).clone())
+        .unwrap_or_default();
+    let refresh = keeping
+        .as_ref()
+        .map(|k| k.refresh.clone())
+        .unwrap_or_default();
+    let bump = keeping.as_ref().map(|k| k.bump.clone()).unwrap_or_default();
+    let generation = keeping.as_ref().map(|k| k.generation).unwrap_or(0);
+    let lock_line = use_state(|| take_locked_note().map(Outcome::Done));
+    let asked_to_lock = use_state(|| false);
+    let now = counts_of(&props.bench);
+    let now_counts = use_memo((), |()| Rc::new(std::cell::Cell::new(Counts::default())))
+        .as_ref()
+        .clone();
+    now_counts.set(now);
     {
-        let (kept_counts, onopened, line, generation) = (
+        let (kept_counts, onopened, line, bump) = (
             kept_counts.clone(),
             props.onopened.clone(),
             lock_line.clone(),
-            generation.clone(),
+            bump.clone(),
         );
         use_idle_lock(now_counts, kept_counts.clone(), move || {
             let why = format!(
@@ -260,16 +321,16 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             );
             lock(&onopened, &kept_counts, &why);
             line.set(Some(Outcome::Done(why)));
-            generation.set(*generation + 1);
+            bump.emit(());
         });
     }
     let on_lock = {
-        let (onopened, kept_counts, line, asked, generation) = (
+        let (onopened, kept_counts, line, asked, bump) = (
             props.onopened.clone(),
             kept_counts.clone(),
             lock_line.clone(),
             asked_to_lock.clone(),
-            generation.clone(),
+            bump.clone(),
         );
         Callback::from(move |_: MouseEvent| {
             let last = kept_counts.0.get();
@@ -280,7 +341,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             asked.set(false);
             lock(&onopened, &kept_counts, LOCKED_BY_HAND);
             line.set(Some(Outcome::Done(LOCKED_BY_HAND.into())));
-            generation.set(*generation + 1);
+            bump.emit(());
         })
     };
     let key = generation.to_string();
@@ -296,7 +357,7 @@ pub(crate) fn WorkspaceStep(props: &WorkspaceProps) -> Html {
             <SaveCard key={format!("save-{key}")} bench={props.bench.clone()} settings={props.settings.clone()}
                 kept_counts={kept_counts.clone()} onkept={refresh.clone()} />
             <OpenCard key={format!("open-{key}")} onopened={props.onopened.clone()} />
-            <KeptCard key={format!("kept-{key}")} names={(*kept).clone()} onopened={props.onopened.clone()}
+            <KeptCard key={format!("kept-{key}")} prefix="ws" names={names} onopened={props.onopened.clone()}
                 kept_counts={kept_counts.clone()} onchanged={refresh} />
             <div class="card form" id="ws-lock-card">
                 <p class="hint">{"A page showing a kept workspace, with nothing added since, locks itself after 15 minutes without input. Locking reloads the page: no key stays in its memory."}</p>
@@ -572,6 +633,8 @@ fn OpenCard(props: &OpenProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct KeptProps {
+    /// Element ids start with it: `ws` on the Keep route, `home` on the home page.
+    prefix: AttrValue,
     names: Vec<String>,
     onopened: Callback<Rc<Restored>>,
     kept_counts: KeptCounts,
@@ -592,6 +655,7 @@ fn unlock_error(name: &str, e: &PkiError) -> String {
 /// passphrase (its own three fields), forget (asked first).
 #[component]
 fn KeptCard(props: &KeptProps) -> Html {
+    let p = props.prefix.clone();
     let passphrase = use_state(String::new);
     let line = use_state(|| None::<Outcome>);
     let forgetting = use_state(|| None::<String>);
@@ -683,37 +747,38 @@ fn KeptCard(props: &KeptProps) -> Html {
         Callback::from(move |v: String| passphrase.set(v))
     };
     html! {
-        <div class="card form" id="ws-kept">
+        <div class="card form" id={format!("{p}-kept")}>
             <h3 class="sub">{"Kept in this browser (encrypted, in IndexedDB)"}</h3>
             if props.names.is_empty() {
                 <p class="hint">{"None yet. \"Keep in this browser\" above stores the workspace here, encrypted with its passphrase."}</p>
             } else {
                 <div class="grid">
-                    <Field id="ws-unlock-pass" label="Passphrase to unlock" kind="password" value={(*passphrase).clone()} oninput={set} />
+                    <Field id={format!("{p}-unlock-pass")} label="Passphrase to unlock" kind="password" value={(*passphrase).clone()} oninput={set} />
                 </div>
                 <ul class="kept">
                     { for props.names.iter().map(|name| html! {
                         <li>
                             <strong>{name}</strong>
-                            <button type="button" class="primary small" id={format!("ws-unlock-{name}")} onclick={unlock(name.clone())}>{"Unlock"}</button>
-                            <button type="button" class="secondary small" id={format!("ws-rekey-{name}")} aria-expanded={(rekeying.as_deref() == Some(name.as_str())).to_string()} onclick={toggle_rekey(name.clone())}>{"Change passphrase"}</button>
-                            <button type="button" class="secondary small" id={format!("ws-forget-{name}")} onclick={forget(name.clone())}>
+                            <button type="button" class="primary small" id={format!("{p}-unlock-{name}")} onclick={unlock(name.clone())}>{"Unlock"}</button>
+                            <button type="button" class="secondary small" id={format!("{p}-rekey-{name}")} aria-expanded={(rekeying.as_deref() == Some(name.as_str())).to_string()} onclick={toggle_rekey(name.clone())}>{"Change passphrase"}</button>
+                            <button type="button" class="secondary small" id={format!("{p}-forget-{name}")} onclick={forget(name.clone())}>
                                 { if forgetting.as_deref() == Some(name.as_str()) { "Forget: press again" } else { "Forget" } }
                             </button>
                             if rekeying.as_deref() == Some(name.as_str()) {
-                                <Rekey name={name.clone()} />
+                                <Rekey prefix={p.clone()} name={name.clone()} />
                             }
                         </li>
                     }) }
                 </ul>
             }
-            { outcome_view(&line, "ws-keep-status") }
+            { outcome_view(&line, &format!("{p}-keep-status")) }
         </div>
     }
 }
 
 #[derive(Properties, PartialEq)]
 struct RekeyProps {
+    prefix: AttrValue,
     name: String,
 }
 
@@ -721,6 +786,7 @@ struct RekeyProps {
 /// one (typed twice); the page itself is not touched.
 #[component]
 fn Rekey(props: &RekeyProps) -> Html {
+    let p = props.prefix.clone();
     let old = use_state(String::new);
     let new = use_state(String::new);
     let again = use_state(String::new);
@@ -781,16 +847,16 @@ fn Rekey(props: &RekeyProps) -> Html {
         Callback::from(move |v: String| s.set(v))
     };
     html! {
-        <form class="rekey" id="ws-rekey-form" onsubmit={on_submit} novalidate=true>
+        <form class="rekey" id={format!("{p}-rekey-form")} onsubmit={on_submit} novalidate=true>
             <div class="grid">
-                <Field id="ws-rekey-old" label="Current passphrase" kind="password" value={(*old).clone()} oninput={set(&old)} />
-                <Field id="ws-rekey-new" label="New passphrase" kind="password" value={(*new).clone()} oninput={set(&new)} />
-                <Field id="ws-rekey-new2" label="New passphrase again" kind="password" value={(*again).clone()} oninput={set(&again)} />
+                <Field id={format!("{p}-rekey-old")} label="Current passphrase" kind="password" value={(*old).clone()} oninput={set(&old)} />
+                <Field id={format!("{p}-rekey-new")} label="New passphrase" kind="password" value={(*new).clone()} oninput={set(&new)} />
+                <Field id={format!("{p}-rekey-new2")} label="New passphrase again" kind="password" value={(*again).clone()} oninput={set(&again)} />
             </div>
             <div class="actions">
-                <button type="submit" class="primary small" id="ws-rekey-submit">{"Change passphrase"}</button>
+                <button type="submit" class="primary small" id={format!("{p}-rekey-submit")}>{"Change passphrase"}</button>
             </div>
-            { outcome_view(&line, "ws-rekey-status") }
+            { outcome_view(&line, &format!("{p}-rekey-status")) }
         </form>
     }
 }
