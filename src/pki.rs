@@ -44,7 +44,7 @@ pub use bundle::{
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
 pub use dates::format_utc;
-pub use error::{Field, PkiError, Unsupported};
+pub use error::{Field, KdfRefusal, PassphraseWeakness, PkiError, Unsupported};
 pub use expiry::{
     expiry_csv, expiry_csv_with, expiry_report, expiry_rows, ExpiryRow, ExpiryStatus,
     EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
@@ -70,6 +70,6 @@ pub use renew::{
 pub use validity::ValidityDays;
 pub use vault::{
     check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,
-    MAX_VAULT_BYTES, MIN_PASSPHRASE_CHARS, VAULT_FORMAT, VAULT_VERSION,
+    MAX_VAULT_BYTES, MIN_PASSPHRASE_CHARS, MIN_PASSPHRASE_DISTINCT, VAULT_FORMAT, VAULT_VERSION,
 };
 pub use workspace::{StoredCa, StoredDevice, Workspace, WORKSPACE_VERSION};

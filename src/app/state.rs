@@ -6,7 +6,7 @@ use crate::pki::{Certificate, CertificateAuthority, CertificateInfo, KeyPair};
 use yew::Reducible;
 
 /// A file the user can download.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Download {
     /// File name, as in the seed guide (`root-ca.pem`, `{device-id}.key`, ...).
     pub(crate) name: String,
@@ -16,6 +16,21 @@ pub(crate) struct Download {
     pub(crate) mime: &'static str,
     /// A private key: shown with a warning.
     pub(crate) secret: bool,
+}
+
+impl std::fmt::Debug for Download {
+    // The contents may be a private key, or a zip or .pfx holding keys: only their size is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("name", &self.name)
+            .field(
+                "contents",
+                &format_args!("<redacted, {} bytes>", self.contents.len()),
+            )
+            .field("mime", &self.mime)
+            .field("secret", &self.secret)
+            .finish()
+    }
 }
 
 impl From<crate::pki::NamedFile> for Download {
@@ -305,5 +320,27 @@ impl Reducible for Workbench {
             }
         }
         Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_download_never_prints_its_contents() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+        let d = Download::pem("sensor-1.key".into(), key, true);
+        for debug in [format!("{d:?}"), format!("{d:#?}")] {
+            assert!(
+                !debug.contains("MIGHAgEAMBMGByqGSM49") && !debug.contains("PRIVATE KEY"),
+                "{debug}"
+            );
+            assert!(
+                debug.contains("redacted") && debug.contains("sensor-1.key"),
+                "{debug}"
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::bundle::{device_files, NamedFile, ZipStream};
 use super::{Certificate, CertificateAuthority, DeviceCertParams, KeyPair, PkiError, ValidityDays};
-use crate::contract::DeviceId;
+use crate::contract::{DeviceId, Redacted};
 
 /// One device the batch made.
 #[derive(Debug)]
@@ -22,7 +22,6 @@ pub struct BatchDevice {
 }
 
 /// What a finished batch produced.
-#[derive(Debug)]
 pub struct BatchResult {
     /// The ids made, in order.
     pub device_ids: Vec<DeviceId>,
@@ -30,6 +29,17 @@ pub struct BatchResult {
     pub zip: Vec<u8>,
     /// Whether it ended before every id (stopped, or a device failed).
     pub stopped_early: bool,
+}
+
+impl std::fmt::Debug for BatchResult {
+    // The zip holds the devices' keys: only its size is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchResult")
+            .field("device_ids", &self.device_ids)
+            .field("zip", &format_args!("<redacted, {} bytes>", self.zip.len()))
+            .field("stopped_early", &self.stopped_early)
+            .finish()
+    }
 }
 
 /// Issues devices one step at a time.
@@ -135,7 +145,7 @@ pub struct BatchJob {
 }
 
 /// One device a worker made: its certificate, its key, and its files, base64.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct BatchMade {
     /// Certificate, base64 DER.
     pub certificate: String,
@@ -143,6 +153,29 @@ pub struct BatchMade {
     pub key: String,
     /// The device's files as they go into the zip: name, base64 contents, whether secret.
     pub files: Vec<(String, String, bool)>,
+}
+
+impl std::fmt::Debug for BatchMade {
+    // The key, and the files that hold it, show only as how long they are.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Files<'a>(&'a [(String, String, bool)]);
+        impl std::fmt::Debug for Files<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|(name, contents, secret)| {
+                        let n = contents.len();
+                        let hidden = if *secret { "redacted, " } else { "" };
+                        (name, format!("<{hidden}{n} chars of base64>"), secret)
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("BatchMade")
+            .field("certificate", &self.certificate)
+            .field("key", &Redacted(&self.key))
+            .field("files", &Files(&self.files))
+            .finish()
+    }
 }
 
 /// What the page keeps of a device a worker made: the certificate, the key's PKCS#8 DER (read

@@ -250,7 +250,7 @@ impl ZipStream {
 }
 
 /// One file of a device's set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NamedFile {
     /// File name, e.g. `sensor-001.pem`.
     pub name: String,
@@ -258,6 +258,21 @@ pub struct NamedFile {
     pub contents: Vec<u8>,
     /// A private key (shown with a warning, zipped with owner-only permissions).
     pub secret: bool,
+}
+
+impl std::fmt::Debug for NamedFile {
+    // A key's contents are the key: only their size is shown (and, for any file, no bytes).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.contents.len();
+        f.debug_struct("NamedFile")
+            .field("name", &self.name)
+            .field(
+                "contents",
+                &format_args!("<{}{n} bytes>", if self.secret { "redacted, " } else { "" }),
+            )
+            .field("secret", &self.secret)
+            .finish()
+    }
 }
 
 /// A device's files as the seed guide names them: `{id}.pem`, `{id}.key` (PKCS#8), `{id}.cer`

@@ -65,6 +65,83 @@ impl fmt::Display for Unsupported {
     }
 }
 
+/// Why a workspace file's key derivation (Argon2id) parameters are refused. Checked before any
+/// key is derived, so a file cannot make the page work for minutes (or ask it for gigabytes)
+/// before a passphrase is even tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KdfRefusal {
+    /// Less work than OWASP's minimum (memory × passes below 19 MiB × 2, or memory below
+    /// 7 MiB): a file whose passphrase would be cheap to guess.
+    TooWeak,
+    /// More memory than a workspace may ask for.
+    Memory {
+        /// The most accepted, in KiB.
+        max_kib: u32,
+    },
+    /// More passes over the memory than a workspace may ask for.
+    Passes {
+        /// The most accepted.
+        max: u32,
+    },
+    /// No lanes, or more than a workspace may ask for.
+    Lanes {
+        /// The most accepted (the least is 1).
+        max: u32,
+    },
+    /// Memory and passes each within bounds, together costlier than a workspace may be: memory
+    /// × passes above `max_memory_kib` × `max_passes`.
+    Work {
+        /// Memory, in KiB, of the costliest parameters accepted.
+        max_memory_kib: u32,
+        /// Passes of the costliest parameters accepted.
+        max_passes: u32,
+    },
+}
+
+/// What makes a new passphrase easy to guess, beyond its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PassphraseWeakness {
+    /// One character typed again and again ("aaaaaaaaaaaa").
+    OneCharacter,
+    /// A shorter piece typed again and again ("abcabcabcabc", "passwordpassword").
+    Repeated {
+        /// How many characters the piece has.
+        piece_chars: usize,
+    },
+    /// A run of consecutive letters, digits or keyboard keys ("abcdefghijkl", "123456789012",
+    /// "qwertyuiopas"), forwards or backwards.
+    Run,
+    /// Too few different characters ("aabbaabbccdd").
+    FewDistinct {
+        /// How many different characters it has.
+        distinct: usize,
+        /// The fewest accepted.
+        min: usize,
+    },
+}
+
+/// A size in KiB as a person reads it: "19 MiB", "1 GiB", "512 KiB".
+fn kib_text(kib: u64) -> String {
+    let (unit, div) = if kib >= 1 << 20 {
+        ("GiB", 1u64 << 20)
+    } else if kib >= 1 << 10 {
+        ("MiB", 1 << 10)
+    } else {
+        return format!("{kib} KiB");
+    };
+    if kib % div == 0 {
+        format!("{} {unit}", kib / div)
+    } else {
+        format!("{:.1} {unit}", kib as f64 / div as f64)
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// An input field a [`PkiError`] can name, so a form puts the message beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -249,6 +326,23 @@ pub enum PkiError {
         /// The shortest accepted.
         min: usize,
     },
+    /// A new workspace passphrase is long enough but easy to guess.
+    PassphraseWeak {
+        /// What makes it so.
+        weakness: PassphraseWeakness,
+    },
+    /// A workspace file asks for key derivation parameters this page does not derive with:
+    /// refused before any work.
+    VaultKdfRefused {
+        /// Memory asked for, in KiB.
+        memory_kib: u32,
+        /// Passes asked for.
+        iterations: u32,
+        /// Lanes asked for.
+        parallelism: u32,
+        /// Which bound it breaks.
+        refusal: KdfRefusal,
+    },
 }
 
 impl fmt::Display for PkiError {
@@ -340,6 +434,63 @@ impl fmt::Display for PkiError {
                 f,
                 "The passphrase has {chars} characters; use at least {min} (a few unrelated words are easy to remember and hard to guess)."
             ),
+            Self::PassphraseWeak { weakness } => {
+                f.write_str("This passphrase is among the first a guesser tries: ")?;
+                match weakness {
+                    PassphraseWeakness::OneCharacter => f.write_str("it is one character typed again and again.")?,
+                    PassphraseWeakness::Repeated { piece_chars } => write!(
+                        f,
+                        "it is the same {piece_chars} characters typed again and again."
+                    )?,
+                    PassphraseWeakness::Run => f.write_str(
+                        "it is a run of consecutive letters, digits or keys (like abcdef…, 123456… or qwerty…).",
+                    )?,
+                    PassphraseWeakness::FewDistinct { distinct, min } => write!(
+                        f,
+                        "it uses only {} (at least {min} are needed).",
+                        plural(*distinct as u64, "different character", "different characters")
+                    )?,
+                }
+                f.write_str(" Choose a few unrelated words instead (easy to remember, hard to guess).")
+            }
+            Self::VaultKdfRefused { memory_kib, iterations, parallelism, refusal } => {
+                let (m, t, p) = (u64::from(*memory_kib), u64::from(*iterations), u64::from(*parallelism));
+                match refusal {
+                    KdfRefusal::TooWeak => write!(
+                        f,
+                        "This workspace file asks for key derivation weaker than OWASP's minimum for Argon2id ({} with {}, where at least 19 MiB with 2 passes are needed), which would make its passphrase cheap to guess; hubcert never writes such a file.",
+                        kib_text(m),
+                        plural(t, "pass", "passes")
+                    )?,
+                    KdfRefusal::Memory { max_kib } => write!(
+                        f,
+                        "This workspace file asks for {} of memory to open; hubcert's own files ask for 19 MiB, and this page opens none asking for more than {}.",
+                        kib_text(m),
+                        kib_text(u64::from(*max_kib))
+                    )?,
+                    KdfRefusal::Passes { max } => write!(
+                        f,
+                        "This workspace file asks for {} over its memory to open; hubcert's own files ask for 2, and this page opens none asking for more than {max}.",
+                        plural(t, "pass", "passes")
+                    )?,
+                    KdfRefusal::Lanes { max } => write!(
+                        f,
+                        "This workspace file asks for {} to open; hubcert's own files use 1, and this page opens files using 1 to {max}.",
+                        plural(p, "lane", "lanes")
+                    )?,
+                    KdfRefusal::Work { max_memory_kib, max_passes } => write!(
+                        f,
+                        "This workspace file asks for {} of memory with {} to open (memory × passes: {}); hubcert's own files ask for 19 MiB with 2 passes (38 MiB), and this page opens none above {} with {} ({}).",
+                        kib_text(m),
+                        plural(t, "pass", "passes"),
+                        kib_text(m * t),
+                        kib_text(u64::from(*max_memory_kib)),
+                        plural(u64::from(*max_passes), "pass", "passes"),
+                        kib_text(u64::from(*max_memory_kib) * u64::from(*max_passes))
+                    )?,
+                }
+                f.write_str(" It was not made by hubcert or has been tampered with: nothing was derived from your passphrase. Open the .hubcert file saved from this page, or another copy of it.")
+            }
         }
     }
 }

@@ -3,15 +3,18 @@
 //! them), and the app's settings as it chose to keep them. Written as JSON, then sealed by
 //! [`super::vault`].
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Certificate, CertificateAuthority, KeyPair, PkiError};
+use crate::contract::Redacted;
 
 /// The version of the document inside the sealed file.
 pub const WORKSPACE_VERSION: u32 = 1;
 
 /// A CA with its key and the CAs above it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredCa {
     /// How the page shows it ("Root CA", "Intermediate CA 1").
@@ -52,7 +55,7 @@ impl StoredCa {
 }
 
 /// A device certificate issued on the page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredDevice {
     /// How the page shows it.
@@ -65,7 +68,7 @@ pub struct StoredDevice {
 }
 
 /// The whole workspace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Workspace {
     /// [`WORKSPACE_VERSION`].
@@ -127,6 +130,47 @@ impl Workspace {
             }
         }
         Ok(w)
+    }
+}
+
+// `Debug` never shows a private key nor the settings (they hold the hub's and DPS's credentials):
+// only how long they are. Certificates are public and show as they are.
+
+impl fmt::Debug for StoredCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredCa")
+            .field("title", &self.title)
+            .field("certificate", &self.certificate)
+            .field("key", &Redacted(&self.key))
+            .field("issuers", &self.issuers)
+            .finish()
+    }
+}
+
+impl fmt::Debug for StoredDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredDevice")
+            .field("title", &self.title)
+            .field("certificate", &self.certificate)
+            .field("key", &self.key.as_deref().map(Redacted))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = if self.settings.is_null() {
+            "<empty>"
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("Workspace")
+            .field("version", &self.version)
+            .field("cas", &self.cas)
+            .field("active_ca", &self.active_ca)
+            .field("devices", &self.devices)
+            .field("settings", &format_args!("{settings}"))
+            .finish()
     }
 }
 
