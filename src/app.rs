@@ -15,6 +15,7 @@ mod home;
 mod hooks;
 mod hub;
 mod inspect;
+mod later;
 mod offline;
 mod outcome;
 mod routes;

@@ -187,11 +187,27 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for Body<T> {
     }
 }
 
+/// A request's body that did not arrive in time.
+#[derive(Debug)]
+pub(crate) struct BodyTimedOut(pub(crate) std::time::Duration);
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} s",
+            self.0.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
 /// Whether reading a body failed because it took longer than localhub allows.
 fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(e);
     while let Some(c) = cause {
-        if c.is::<crate::http::BodyTimedOut>() {
+        if c.is::<BodyTimedOut>() {
             return true;
         }
         cause = c.source();

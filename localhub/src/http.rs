@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::extract::BodyTimedOut;
 use crate::guard::{guard, Doors};
 use crate::reply::ApiError;
 use crate::store::Hub;
@@ -96,22 +97,6 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
         .layer(middleware::from_fn_with_state(Arc::new(doors), guard))
         .with_state(hub)
 }
-
-/// A request's body that did not arrive in time.
-#[derive(Debug)]
-pub(crate) struct BodyTimedOut(pub(crate) std::time::Duration);
-
-impl std::fmt::Display for BodyTimedOut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the request body did not arrive within {} s",
-            self.0.as_secs_f64()
-        )
-    }
-}
-
-impl std::error::Error for BodyTimedOut {}
 
 /// Reads a request's body against one deadline for the whole of it (the headers have their own,
 /// `server::HANDSHAKE_TIMEOUT`): a body sent a byte at a time fails with [`BodyTimedOut`] once

@@ -26,11 +26,8 @@ use tokio::time::{sleep_until, timeout, Instant};
 use crate::store::{
     event, lock, now_unix, C2dMessage, DeviceAuth, DeviceTransport, EventKind, Hub, Session,
 };
+use crate::tls::PeerCerts;
 use crate::wire::{read_packet, send};
-
-/// The certificates a client presented in the TLS handshake, leaf first.
-#[derive(Clone, Default)]
-pub(crate) struct PeerCerts(pub(crate) Arc<Vec<CertificateDer<'static>>>);
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -12,9 +12,9 @@ use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use crate::guard::Doors;
-use crate::mqtt::{self, PeerCerts};
+use crate::mqtt;
 use crate::store::Hub;
-use crate::tls::TlsIdentity;
+use crate::tls::{PeerCerts, TlsIdentity};
 use crate::{http, Config};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -13,6 +13,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixT
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 
+/// The certificates a client presented in the TLS handshake, leaf first.
+#[derive(Clone, Default)]
+pub(crate) struct PeerCerts(pub(crate) Arc<Vec<CertificateDer<'static>>>);
+
 /// The server certificate and key, and the root that signed it (for clients to trust).
 pub(crate) struct TlsIdentity {
     pub(crate) root_pem: String,

@@ -205,6 +205,18 @@ pub(crate) async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Reads the first file of a file input.
+pub(crate) async fn read_file(
+    input: web_sys::HtmlInputElement,
+) -> Result<(String, Vec<u8>), String> {
+    let file = input
+        .files()
+        .and_then(|f| f.get(0))
+        .ok_or("No file was chosen.")?;
+    let bytes = read_file_bytes(&file).await?;
+    Ok((file.name(), bytes))
+}
+
 /// Reads a chosen or dropped file whole, after checking its size: a multi-gigabyte file is
 /// refused by its size, never read into the page.
 pub(crate) async fn read_file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {

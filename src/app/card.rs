@@ -103,7 +103,7 @@ pub(crate) fn CertificateCard(props: &CardProps) -> Html {
                 if cfg!(feature = "full") {
                     <PfxExport id={format!("{}-pfx", props.id)} pfx={pfx.clone()} certificate={issued.certificate.clone()} />
                 } else {
-                    <crate::app::first::Later id={format!("{}-pfx", props.id)} class="pfx" summary={PFX_SUMMARY} />
+                    <crate::app::later::Later id={format!("{}-pfx", props.id)} class="pfx" summary={PFX_SUMMARY} />
                 }
             }
         </article>

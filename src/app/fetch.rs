@@ -1,6 +1,7 @@
 //! The hub client's transport in the browser: `fetch`.
 
-use crate::iothub::{Answer, Transport};
+use super::settings::HubSettings;
+use crate::iothub::{Answer, HubClient, Transport};
 use crate::iothub::{Method, Request};
 use gloo::net::http::{Method as HttpMethod, RequestBuilder};
 
@@ -71,4 +72,9 @@ pub(crate) async fn localhub_info(endpoint: &str) -> Result<LocalhubInfo, String
         dps_connection_string: text("dpsConnectionString"),
         dps_name: text("dpsName"),
     })
+}
+
+/// The hub client the pages use, over [`Fetch`], for the hub (or localhub) in `settings`.
+pub(crate) fn client(settings: &HubSettings) -> HubClient<Fetch> {
+    HubClient::new(Fetch, settings.is_localhub())
 }

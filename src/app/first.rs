@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::handoff::{Handoff, FIRST_ROOT};
+use super::later::{FirstContext, Rest, RestStatus};
 use super::state::{Action, Workbench};
 use super::{dispatch, steps, Footer, Masthead, Stepper};
 
@@ -29,24 +30,6 @@ export function load_full(base) {
 extern "C" {
     #[wasm_bindgen(catch)]
     fn load_full(base: &str) -> Result<js_sys::Promise, JsValue>;
-}
-
-/// Where the rest of the app is.
-#[derive(Clone, PartialEq)]
-pub(crate) enum Rest {
-    Loading,
-    /// Loaded: the page is being handed over.
-    Ready,
-    Failed(String),
-}
-
-/// What the parts that only the whole app has use to ask for it.
-#[derive(Clone, PartialEq)]
-pub(crate) struct FirstContext {
-    pub(crate) rest: Rest,
-    /// The user opened the part with this id: the whole app opens it again.
-    pub(crate) ask: Callback<String>,
-    pub(crate) retry: Callback<()>,
 }
 
 thread_local! {
@@ -214,63 +197,5 @@ pub fn FirstApp() -> Html {
             </main>
             <Footer />
         </ContextProvider<FirstContext>>
-    }
-}
-
-/// "Loading the rest of hubcert…", or why it did not load and a way to try again.
-#[component]
-pub(crate) fn RestStatus() -> Html {
-    let Some(context) = use_context::<FirstContext>() else {
-        return html! {};
-    };
-    match &context.rest {
-        Rest::Loading | Rest::Ready => html! {
-            <p class="progress rest-status" role="status" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>
-                <span>{"Loading the rest of hubcert (about 0.9 MB, once; then kept for offline use)…"}</span>
-            </p>
-        },
-        Rest::Failed(why) => {
-            let retry = context.retry.clone();
-            html! {
-                <div class="rest-status" role="alert">
-                    <p class="error">{format!("The rest of hubcert did not load: {why}. Steps 1 to 4 still work; check the connection, then try again.")}</p>
-                    <button type="button" class="secondary" id="rest-retry" onclick={Callback::from(move |_| retry.emit(()))}>{"Try again"}</button>
-                </div>
-            }
-        }
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub(crate) struct LaterProps {
-    /// The id the whole app's part has: it opens there after the handover.
-    pub(crate) id: AttrValue,
-    pub(crate) summary: AttrValue,
-    #[prop_or_default]
-    pub(crate) class: Classes,
-}
-
-/// A part only the whole app has, in the first module: a `<details>` like the part itself that,
-/// opened, asks for it (it opens again once the page is handed over).
-#[component]
-pub(crate) fn Later(props: &LaterProps) -> Html {
-    let context = use_context::<FirstContext>();
-    let ontoggle = {
-        let (context, id) = (context.clone(), props.id.to_string());
-        Callback::from(move |e: Event| {
-            let open = e
-                .target_dyn_into::<web_sys::HtmlDetailsElement>()
-                .is_some_and(|d| d.open());
-            if let (true, Some(c)) = (open, &context) {
-                c.ask.emit(id.clone());
-            }
-        })
-    };
-    html! {
-        <details class={props.class.clone()} id={props.id.clone()} {ontoggle}>
-            <summary>{props.summary.clone()}</summary>
-            <RestStatus />
-        </details>
     }
 }

@@ -168,7 +168,7 @@ impl Handoff {
             .map(|pem| {
                 Certificate::from_pem(pem)
                     .and_then(|c| {
-                        super::steps::verification_card("Verification certificate".into(), c)
+                        super::state::verification_card("Verification certificate".into(), c)
                     })
                     .map_err(|e| e.to_string())
             })

@@ -16,14 +16,15 @@ use yew::prelude::*;
 
 use super::browser;
 use super::command::Command;
-use super::fetch::{localhub_info, Fetch};
+pub(crate) use super::fetch::client;
+use super::fetch::localhub_info;
 use super::field::{textarea_setter, Field};
 use super::outcome::{outcome_view, Outcome};
 use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
 use crate::contract::{hub_host_name, AuthKind, DeviceId, VerificationCode};
+use crate::iothub::PossessionStage;
 use crate::iothub::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
-use crate::iothub::{HubClient, PossessionStage};
 use crate::iothub::{AZ_ARM_TOKEN, AZ_REGISTRY_TOKEN};
 use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 
@@ -190,8 +191,4 @@ pub(crate) fn page_devices(devices: &[Rc<Issued>]) -> Vec<(String, Certificate)>
                 .map(|cn| (cn, d.certificate.clone()))
         })
         .collect()
-}
-
-pub(crate) fn client(settings: &HubSettings) -> HubClient<Fetch> {
-    HubClient::new(Fetch, settings.is_localhub())
 }

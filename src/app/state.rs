@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::pki::{Certificate, CertificateAuthority, CertificateInfo, KeyPair};
+use crate::pki::{Certificate, CertificateAuthority, CertificateInfo, KeyPair, PkiError};
 use yew::Reducible;
 
 /// A file the user can download.
@@ -111,6 +111,48 @@ pub(crate) struct Issued {
     pub(crate) pfx: Option<Rc<PfxSource>>,
     /// Made in a batch: listed in the batch's summary rather than as a card of its own.
     pub(crate) in_batch: bool,
+}
+
+thread_local! {
+    static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// A certificate the page made, with the next serial and its details read.
+pub(crate) fn new_issued(
+    title: String,
+    certificate: Certificate,
+    downloads: Vec<Download>,
+    pfx: Option<Rc<PfxSource>>,
+) -> Result<Rc<Issued>, PkiError> {
+    let info = certificate.info()?;
+    let serial = NEXT_SERIAL.with(|n| {
+        let v = n.get();
+        n.set(v + 1);
+        v
+    });
+    Ok(Rc::new(Issued {
+        serial,
+        title,
+        certificate,
+        info,
+        downloads,
+        pfx,
+        in_batch: false,
+    }))
+}
+
+/// A verification certificate's card, offering `verification.pem`.
+pub(crate) fn verification_card(
+    title: String,
+    certificate: Certificate,
+) -> Result<Rc<Issued>, PkiError> {
+    let pem = certificate.pem();
+    new_issued(
+        title,
+        certificate,
+        vec![Download::pem("verification.pem".into(), &pem, false)],
+        None,
+    )
 }
 
 /// The key and CA chain for a certificate's `.pfx`.

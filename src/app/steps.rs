@@ -16,14 +16,13 @@ mod workspace;
 use batch::BatchStep;
 pub(crate) use csr::CsrStep;
 pub(crate) use device::DeviceStep;
-use device::{card_for, card_for_key_der};
 pub(crate) use import_ca::ImportCa;
 pub(crate) use intermediate::IntermediateStep;
 pub(crate) use renew::RenewStep;
 pub(crate) use revoke::RevokeStep;
 pub(crate) use rollover::RolloverStep;
 pub(crate) use root_ca::RootCaStep;
-pub(crate) use verification::{verification_card, VerificationStep};
+pub(crate) use verification::VerificationStep;
 pub(crate) use workspace::{
     restore, use_keeping, workspace_of, Keeping, KeptHere, Restored, WorkspaceStep,
 };
@@ -32,20 +31,16 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::browser;
+use super::browser::{self, read_file};
 use super::card::CertificateCard;
 use super::field::{textarea_setter, Field};
 use super::hooks::use_draft;
-use super::state::{Download, Issued, PfxSource, SharedCa};
+use super::state::{new_issued, verification_card, Download, Issued, PfxSource, SharedCa};
 use crate::contract::{DeviceId, VerificationCode};
 use crate::pki::{
     Certificate, CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm,
     KeyPair, PkiError, RootCaParams, ValidityDays, VerificationCertParams,
 };
-
-thread_local! {
-    static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
-}
 
 /// What a step that signs says before there is a CA.
 const NO_CA: &str = "Create a root CA in step 1 first: it signs this certificate.";
@@ -71,29 +66,6 @@ fn issued_with_pfx(
 /// What a CA's `.pfx` holds: a copy of its key and the CAs above it.
 fn ca_pfx(ca: &CertificateAuthority, stem: &str) -> Result<PfxSource, PkiError> {
     PfxSource::new(ca.key(), ca.issuers().to_vec(), stem.to_owned())
-}
-
-fn new_issued(
-    title: String,
-    certificate: Certificate,
-    downloads: Vec<Download>,
-    pfx: Option<Rc<PfxSource>>,
-) -> Result<Rc<Issued>, PkiError> {
-    let info = certificate.info()?;
-    let serial = NEXT_SERIAL.with(|n| {
-        let v = n.get();
-        n.set(v + 1);
-        v
-    });
-    Ok(Rc::new(Issued {
-        serial,
-        title,
-        certificate,
-        info,
-        downloads,
-        pfx,
-        in_batch: false,
-    }))
 }
 
 #[hook]
@@ -286,18 +258,6 @@ fn submit(cb: Callback<()>) -> Callback<SubmitEvent> {
     })
 }
 
-/// Reads the first file of a file input.
-pub(crate) async fn read_file(
-    input: web_sys::HtmlInputElement,
-) -> Result<(String, Vec<u8>), String> {
-    let file = input
-        .files()
-        .and_then(|f| f.get(0))
-        .ok_or("No file was chosen.")?;
-    let bytes = browser::read_file_bytes(&file).await?;
-    Ok((file.name(), bytes))
-}
-
 /// A file input's change handler for a slot that takes PEM text or DER bytes: PEM goes into
 /// `text`, anything else into `bytes` (with its file name); a read failure shows on `field`.
 fn pem_or_der_file(
@@ -328,6 +288,38 @@ fn pem_or_der_file(
             }
         });
     })
+}
+
+/// The card of a device already issued by `ca`, offering `files`.
+fn card_for(
+    ca: &SharedCa,
+    device_id: &DeviceId,
+    certificate: crate::pki::Certificate,
+    files: Vec<crate::pki::NamedFile>,
+    key: KeyPair,
+) -> Result<Rc<Issued>, PkiError> {
+    card_for_key_der(ca, device_id, certificate, files, key.to_pkcs8_der()?)
+}
+
+/// As [`card_for`], with the key as PKCS#8 DER (from a worker), not read until exported.
+fn card_for_key_der(
+    ca: &SharedCa,
+    device_id: &DeviceId,
+    certificate: crate::pki::Certificate,
+    files: Vec<crate::pki::NamedFile>,
+    key_der: zeroize::Zeroizing<Vec<u8>>,
+) -> Result<Rc<Issued>, PkiError> {
+    let stem = device_id.file_stem();
+    let title = format!("Device {device_id}");
+    let files = files.into_iter().map(Download::from).collect();
+    let mut chain = vec![ca.0.certificate().clone()];
+    chain.extend(ca.0.issuers().iter().cloned());
+    issued_with_pfx(
+        title,
+        certificate,
+        files,
+        PfxSource::from_pkcs8_der(key_der, chain, stem),
+    )
 }
 
 /// A CA's card: `{stem}.pem`, its key (`with_key`), `{stem}.cer` (DER), `chain.pem` when there are

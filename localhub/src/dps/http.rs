@@ -31,9 +31,9 @@ use hubcert::contract::{
 };
 
 use super::attest::{attest, conclude, Attested, Credential};
-use crate::mqtt::PeerCerts;
 use crate::reply::ApiError;
 use crate::store::{now_unix, Hub};
+use crate::tls::PeerCerts;
 
 /// Seconds a device is told to wait before asking how its registration goes.
 const RETRY_AFTER_SECONDS: u32 = 1;

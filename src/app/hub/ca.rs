@@ -65,7 +65,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                 outside_error.clone(),
             );
             yew::platform::spawn_local(async move {
-                match crate::app::steps::read_file(input).await {
+                match crate::app::browser::read_file(input).await {
                     Ok(file) => {
                         outside_text.set(String::new());
                         outside_file.set(Some(file));
@@ -220,7 +220,7 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                         notes.push("The etag changed during the flow; it was read again and the call retried.");
                     }
                     if let Ok(i) = Certificate::from_pem(&p.verification_pem).and_then(|c| {
-                        crate::app::steps::verification_card(
+                        crate::app::state::verification_card(
                             format!("Verification certificate (code {})", p.code),
                             c,
                         )

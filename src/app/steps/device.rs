@@ -29,38 +29,6 @@ fn device_card(
     card_for(ca, &device_id, certificate, files, key)
 }
 
-/// The card of a device already issued by `ca`, offering `files`.
-pub(super) fn card_for(
-    ca: &SharedCa,
-    device_id: &DeviceId,
-    certificate: crate::pki::Certificate,
-    files: Vec<crate::pki::NamedFile>,
-    key: KeyPair,
-) -> Result<Rc<Issued>, PkiError> {
-    card_for_key_der(ca, device_id, certificate, files, key.to_pkcs8_der()?)
-}
-
-/// As [`card_for`], with the key as PKCS#8 DER (from a worker), not read until exported.
-pub(super) fn card_for_key_der(
-    ca: &SharedCa,
-    device_id: &DeviceId,
-    certificate: crate::pki::Certificate,
-    files: Vec<crate::pki::NamedFile>,
-    key_der: zeroize::Zeroizing<Vec<u8>>,
-) -> Result<Rc<Issued>, PkiError> {
-    let stem = device_id.file_stem();
-    let title = format!("Device {device_id}");
-    let files = files.into_iter().map(Download::from).collect();
-    let mut chain = vec![ca.0.certificate().clone()];
-    chain.extend(ca.0.issuers().iter().cloned());
-    issued_with_pfx(
-        title,
-        certificate,
-        files,
-        PfxSource::from_pkcs8_der(key_der, chain, stem),
-    )
-}
-
 #[derive(Properties, PartialEq)]
 pub(crate) struct DeviceProps {
     pub(crate) ca: Option<SharedCa>,
@@ -151,8 +119,8 @@ pub(crate) fn DeviceStep(props: &DeviceProps) -> Html {
                 <BatchStep ca={props.ca.clone()} onbatch={props.onbatch.clone()} />
                 <CsrStep ca={props.ca.clone()} onissued={props.onissued.clone()} />
             } else {
-                <crate::app::first::Later id="batch" class="card import" summary="Or issue for many devices at once (one zip)" />
-                <crate::app::first::Later id="csr" class="card import" summary="Or sign a CSR made on the device (its key never leaves it), or make a key and CSR" />
+                <crate::app::later::Later id="batch" class="card import" summary="Or issue for many devices at once (one zip)" />
+                <crate::app::later::Later id="csr" class="card import" summary="Or sign a CSR made on the device (its key never leaves it), or make a key and CSR" />
             }
             { for props.issued.iter().filter(|i| !i.in_batch).map(|i| html! {
                 <CertificateCard key={i.serial} id={format!("device-{}", i.serial)} issued={i.clone()} />

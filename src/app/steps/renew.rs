@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use super::*;
 use crate::app::command::Command;
-use crate::app::hub::client;
+use crate::app::fetch::client;
 use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
 use crate::pki::{due_for_renewal_info, zip_files, DueDevice, NamedFile, RenewKey};

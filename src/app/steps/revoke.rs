@@ -4,7 +4,7 @@
 //! disabled in the registry.
 
 use super::*;
-use crate::app::hub::client;
+use crate::app::fetch::client;
 use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
 use crate::iothub::{plan_revocation, RevocationInputs, RevocationPlan};

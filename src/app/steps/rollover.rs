@@ -5,7 +5,7 @@
 
 use super::renew::{renew_one, renewed_zip};
 use super::*;
-use crate::app::hub::client;
+use crate::app::fetch::client;
 use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
 use crate::iothub::{

@@ -131,7 +131,7 @@ pub(crate) fn RootCaStep(props: &RootCaProps) -> Html {
             if cfg!(feature = "full") {
                 <ImportCa oncreated={props.oncreated.clone()} />
             } else {
-                <crate::app::first::Later id="ca-import" class="card import" summary="Or import an existing CA (certificate and key, or a .pfx)" />
+                <crate::app::later::Later id="ca-import" class="card import" summary="Or import an existing CA (certificate and key, or a .pfx)" />
             }
             if let Some(issued) = &props.issued {
                 <CertificateCard id="ca-result" issued={issued.clone()} />

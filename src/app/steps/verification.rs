@@ -2,19 +2,6 @@
 
 use super::*;
 
-/// A verification certificate's card, offering `verification.pem`.
-pub(crate) fn verification_card(
-    title: String,
-    certificate: Certificate,
-) -> Result<Rc<Issued>, PkiError> {
-    let pem = certificate.pem();
-    issued(
-        title,
-        certificate,
-        vec![Download::pem("verification.pem".into(), &pem, false)],
-    )
-}
-
 #[derive(Properties, PartialEq)]
 pub(crate) struct VerificationProps {
     pub(crate) ca: Option<SharedCa>,
