@@ -103,56 +103,39 @@ pub async fn start(config: Config) -> Result<Running, String> {
 
     // Plain HTTP: REST only (and SAS over ws, which needs no client certificate).
     let plain = router.clone();
-    tokio::spawn(accept_loop(
-        http_l,
-        limit(),
-        stopped.clone(),
-        move |tcp| {
-            let svc = TowerToHyperService::new(plain.clone());
-            async move { serve_http(TokioIo::new(tcp), svc).await }
-        },
-    ));
+    tokio::spawn(accept_loop(http_l, limit(), stopped.clone(), move |tcp| {
+        let svc = TowerToHyperService::new(plain.clone());
+        async move { serve_http(TokioIo::new(tcp), svc).await }
+    }));
 
     // HTTPS REST and the WebSocket endpoint on one port, as IoT Hub serves both on 443: a client
     // certificate is asked for (optional), as the hub does.
     let rest_tls = TlsAcceptor::from(tls.device_config(true)?);
     let rest = router.clone();
-    tokio::spawn(accept_loop(
-        https_l,
-        limit(),
-        stopped.clone(),
-        move |tcp| {
-            let (acceptor, router) = (rest_tls.clone(), rest.clone());
-            async move {
-                if let Ok(Ok(tls)) =
-                    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-                {
-                    let peer = peer_certs(tls.get_ref().1);
-                    let svc = TowerToHyperService::new(router.layer(Extension(peer)));
-                    serve_http(TokioIo::new(tls), svc).await;
-                }
+    tokio::spawn(accept_loop(https_l, limit(), stopped.clone(), move |tcp| {
+        let (acceptor, router) = (rest_tls.clone(), rest.clone());
+        async move {
+            if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+            {
+                let peer = peer_certs(tls.get_ref().1);
+                let svc = TowerToHyperService::new(router.layer(Extension(peer)));
+                serve_http(TokioIo::new(tls), svc).await;
             }
-        },
-    ));
+        }
+    }));
 
     let mqtt_tls = TlsAcceptor::from(tls.device_config(false)?);
     let mqtt_hub = hub.clone();
-    tokio::spawn(accept_loop(
-        mqtt_l,
-        limit(),
-        stopped.clone(),
-        move |tcp| {
-            let (acceptor, hub) = (mqtt_tls.clone(), mqtt_hub.clone());
-            async move {
-                if let Ok(Ok(tls)) =
-                    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-                {
-                    let peer = peer_certs(tls.get_ref().1);
-                    mqtt::serve(hub, tls, peer, crate::store::DeviceTransport::Mqtt).await;
-                }
+    tokio::spawn(accept_loop(mqtt_l, limit(), stopped.clone(), move |tcp| {
+        let (acceptor, hub) = (mqtt_tls.clone(), mqtt_hub.clone());
+        async move {
+            if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+            {
+                let peer = peer_certs(tls.get_ref().1);
+                mqtt::serve(hub, tls, peer, crate::store::DeviceTransport::Mqtt).await;
             }
-        },
-    ));
+        }
+    }));
 
     let wss_tls = TlsAcceptor::from(tls.device_config(true)?);
     let wss_router = router;
