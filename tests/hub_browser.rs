@@ -1526,3 +1526,74 @@ async fn no_private_key_leaves_the_page_through_a_whole_flow() {
     }
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_symmetric_key_group_made_on_the_page_shows_dps_key_and_derives_device_keys() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+    read_localhub_dps(&page).await;
+    let scope = info["idScope"].as_str().unwrap();
+
+    // A group by symmetric key: no CA asked for; DPS makes the keys and the page shows them.
+    click(&page, "dps-group-attestation-symkey");
+    settle().await;
+    assert!(find(&page, "#dps-primary").is_none());
+    let group = format!("symkey-fleet-{}", suffix());
+    type_into(&page, "dps-group-id", &group);
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Created enrollment group {group} (enabled)"),
+    )
+    .await;
+    let primary = text(&page, "#dps-group-key code");
+    let (status, held) = get_json_dps(&format!("/enrollmentGroups/{group}"), &info).await;
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["attestation"]["type"], "symmetricKey");
+    assert_eq!(
+        held["attestation"]["symmetricKey"]["primaryKey"].as_str(),
+        Some(primary.as_str()),
+        "the page shows the key DPS holds"
+    );
+
+    // The device key box: a registration id's key, derived from the group's.
+    type_into(&page, "dps-group-derive-id", "symkey-dev-7");
+    settle().await;
+    let derived = text(&page, "#dps-group-derived code");
+    assert_eq!(
+        derived,
+        hubcert::contract::derive_device_key(&primary, "symkey-dev-7").unwrap()
+    );
+    let needs = text(&page, "#dps-group-derived");
+    assert!(
+        needs.contains(&format!("ID scope: {scope}"))
+            && needs.contains("Registration id: symkey-dev-7")
+            && needs.contains(&format!("Device key: {derived}")),
+        "{needs}"
+    );
+    type_into(&page, "dps-group-derive-id", "");
+    settle().await;
+    assert!(find(&page, "#dps-group-derived").is_none());
+
+    // An individual enrollment by symmetric key: no certificate of the page needed.
+    let solo = format!("symkey-solo-{}", suffix());
+    click(&page, "dps-individual-attestation-symkey");
+    settle().await;
+    type_into(&page, "dps-individual-id", &solo);
+    click(&page, "dps-individual-save");
+    wait_for(
+        &page,
+        "#dps-individual-status",
+        &format!("Created individual enrollment {solo} by symmetric key"),
+    )
+    .await;
+    let key = text(&page, "#dps-individual-key code");
+    let (_, held) = get_json_dps(&format!("/enrollments/{solo}"), &info).await;
+    assert_eq!(
+        held["attestation"]["symmetricKey"]["primaryKey"].as_str(),
+        Some(key.as_str())
+    );
+    page.remove();
+}

@@ -6,6 +6,7 @@
 mod group;
 mod individual;
 mod run;
+mod symkey;
 mod test;
 
 use std::rc::Rc;
@@ -128,8 +129,8 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
                 }
                 { outcome_view(&note, "dps-settings-status") }
             </div>
-            <group::GroupCard service={service.clone()} arm={arm} cas={props.cas.clone()} localhub={localhub} az={az.clone()} />
-            <individual::IndividualCard service={service.clone()} devices={props.devices.clone()} localhub={localhub} az={az.clone()} />
+            <group::GroupCard service={service.clone()} arm={arm} cas={props.cas.clone()} localhub={localhub} az={az.clone()} id_scope={AttrValue::from(p.dps_id_scope.clone())} />
+            <individual::IndividualCard service={service.clone()} devices={props.devices.clone()} localhub={localhub} az={az.clone()} id_scope={AttrValue::from(p.dps_id_scope.clone())} />
             <test::ProvisioningTest id_scope={AttrValue::from(p.dps_id_scope.clone())} devices={props.devices.clone()} localhub={localhub} az={az} />
         </section>
     }

@@ -241,6 +241,57 @@ impl DpsDeviceRegistration {
         })
     }
 
+    /// A device of a symmetric-key enrollment group: its key is `derive_device_key` of the
+    /// group's key (`group_key_base64`) over its registration id.
+    pub fn of_group(
+        endpoint_url: &str,
+        id_scope: &str,
+        registration_id: &str,
+        group_key_base64: &str,
+    ) -> Result<Self, RestError> {
+        let id = registration_id.trim();
+        let key = crate::contract::derive_device_key(group_key_base64, id)
+            .map_err(|_| setting("group key", "is not base64"))?;
+        Self::new(endpoint_url, id_scope, id, &key)
+    }
+
+    /// The device's key, base64: what it signs its registration and its hub tokens with.
+    pub fn device_key(&self) -> &str {
+        &self.device_key
+    }
+
+    /// The registration id.
+    pub fn registration_id(&self) -> &str {
+        &self.registration_id
+    }
+
+    /// The ID scope.
+    pub fn id_scope(&self) -> &str {
+        &self.id_scope
+    }
+
+    /// The password of the registration over MQTT: its SAS token, valid an hour from `now_unix`.
+    pub fn mqtt_password(&self, now_unix: u64) -> Result<String, RestError> {
+        registration_token(
+            &self.id_scope,
+            &self.registration_id,
+            &self.device_key,
+            now_unix + REGISTRATION_TOKEN_SECONDS,
+        )
+        .map_err(|e| RestError::Local(e.to_string()))
+    }
+
+    /// Once assigned: the device's connection string on `hub` as `device_id`, with the same key
+    /// (DPS writes a symmetric-key device into the hub as a SAS device with its key).
+    pub fn hub_connection_string(&self, hub: &str, device_id: &str) -> String {
+        format!(
+            "HostName={};DeviceId={};SharedAccessKey={}",
+            hub.trim(),
+            device_id.trim(),
+            self.device_key
+        )
+    }
+
     fn request(&self, method: Method, tail: &str, now_unix: u64) -> Result<Request, RestError> {
         let url = format!(
             "{}/{}/registrations/{}{tail}?api-version={DPS_DEVICE_API_VERSION}",
@@ -380,6 +431,35 @@ mod tests {
             .expect("reads");
         assert_eq!(op.operation_id, "5.a");
         assert!(parse_registration_state("42").is_err());
+    }
+
+    #[test]
+    fn a_group_device_derives_its_key_and_signs_its_mqtt_password_and_hub_login_with_it() {
+        let group = "c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+        let dev =
+            DpsDeviceRegistration::of_group("", "0ne00000001", " sym-2 ", group).expect("settings");
+        let key = crate::contract::derive_device_key(group, "sym-2").expect("key");
+        assert_eq!(dev.device_key(), key);
+        assert_eq!(dev.registration_id(), "sym-2");
+        assert_eq!(dev.id_scope(), "0ne00000001");
+        let password = dev.mqtt_password(1_800_000_000).expect("token");
+        assert_eq!(
+            crate::contract::verify_registration_token(
+                &password,
+                "0ne00000001",
+                "sym-2",
+                &[&key],
+                1_800_000_000 + 3599
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            dev.hub_connection_string("hub.azure-devices.net", "sym-2"),
+            format!("HostName=hub.azure-devices.net;DeviceId=sym-2;SharedAccessKey={key}")
+        );
+        assert!(
+            DpsDeviceRegistration::of_group("", "0ne00000001", "sym-2", "not base64!").is_err()
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
+use super::symkey::{attestation_choice, SymmetricKeys};
 use super::{service_or_say, set};
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
@@ -25,6 +26,7 @@ pub(super) struct GroupProps {
     pub(super) cas: Rc<Vec<(SharedCa, Rc<Issued>)>>,
     pub(super) localhub: bool,
     pub(super) az: AzDps,
+    pub(super) id_scope: AttrValue,
 }
 
 /// The PEM a CA choice stands for: `ca-N` (a CA of the page) or `paste`.
@@ -109,12 +111,18 @@ fn reprovision_policy(choice: &str) -> serde_json::Value {
 fn saved_line(saved: &SavedGroup) -> String {
     let g = &saved.item;
     let trusts = match (g.signing_entries().len(), g.ca_references().first()) {
-        (0, Some(name)) => format!("the DPS certificate '{name}'"),
-        (1, _) => "this CA".to_owned(),
-        _ => "either CA".to_owned(),
+        _ if g.attestation.is_symmetric_key() => {
+            "devices signing with a key derived from the group's key (below) may register"
+                .to_owned()
+        }
+        (0, Some(name)) => {
+            format!("devices whose chain reaches the DPS certificate '{name}' may register")
+        }
+        (1, _) => "devices whose chain reaches this CA may register".to_owned(),
+        _ => "devices whose chain reaches either CA may register".to_owned(),
     };
     format!(
-        "{} enrollment group {} ({}){}: devices whose chain reaches {trusts} may register.",
+        "{} enrollment group {} ({}){}: {trusts}.",
         if saved.replaced { "Updated" } else { "Created" },
         g.enrollment_group_id,
         if g.is_enabled() {
@@ -140,6 +148,9 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
     let pasted = use_state(String::new);
     let enabled = use_state(|| true);
     let by_reference = use_state(|| false);
+    let symmetric = use_state(|| false);
+    // The group's primary key as DPS answered the last save of a symmetric-key group.
+    let group_key = use_state(|| None::<String>);
     let iot_edge = use_state(|| false);
     let initial_twin = use_state(String::new);
     let reprovision = use_state(|| "migrate".to_owned());
@@ -167,6 +178,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
         );
         let (iot_edge, initial_twin, reprovision) =
             (*iot_edge, (*initial_twin).clone(), (*reprovision).clone());
+        let (symmetric, group_key) = (*symmetric, group_key.clone());
         let cas = props.cas.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -178,7 +190,10 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             if let Err(e) = EnrollmentId::parse(&id) {
                 return fail(format!("Enrollment group id: {e}"));
             }
-            let mut group = if *by_reference {
+            let mut group = if symmetric {
+                // DPS makes the keys and answers with them.
+                EnrollmentGroup::symmetric_key(&id, None, None)
+            } else if *by_reference {
                 match certificate_name(&ca_name) {
                     Ok(name) => EnrollmentGroup::x509_ca_references(&id, &name, None),
                     Err(e) => return fail(format!("CA certificate name on DPS: {e}")),
@@ -211,7 +226,12 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
             let Some(dps) = service_or_say(&service, &note) else {
                 return;
             };
-            let (client, note, groups) = (client.clone(), note.clone(), groups.clone());
+            let (client, note, groups, group_key) = (
+                client.clone(),
+                note.clone(),
+                groups.clone(),
+                group_key.clone(),
+            );
             note.set(Some(Outcome::Busy(format!(
                 "Saving enrollment group {id}…"
             ))));
@@ -221,6 +241,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                     .await
                 {
                     Ok(saved) => {
+                        let keys = saved.item.attestation.symmetric_keys();
+                        group_key.set(keys.first().map(|k| (*k).to_owned()));
                         note.set(Some(Outcome::Done(saved_line(&saved))));
                         groups.set(None);
                     }
@@ -402,9 +424,11 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
 
     html! {
         <form class="card form" onsubmit={on_save} novalidate=true>
-            <h3 class="sub">{"Enrollment group (X.509)"}</h3>
+            <h3 class="sub">{"Enrollment group"}</h3>
+            { attestation_choice("dps-group-attestation", &symmetric) }
             <div class="grid">
                 <Field id="dps-group-id" label="Enrollment group id" value={(*group_id).clone()} oninput={set(&group_id)} hint="Letters, digits and - . _ : (at most 128)" />
+                if !*symmetric {
                 <div class="field">
                     <label for="dps-primary">{"Primary CA"}</label>
                     <select id="dps-primary" onchange={select(&primary_state)}>{ options(&primary, None) }</select>
@@ -417,7 +441,9 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                         <p class="hint">{"Put the next CA here while devices move to it"}</p>
                     </div>
                 }
+                }
             </div>
+            if !*symmetric {
             if primary == "paste" && !*by_reference {
                 <div class="field">
                     <label for="dps-pasted">{"CA certificate (PEM)"}</label>
@@ -438,6 +464,7 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 </div>
                 { outcome_view(&proof_note, "dps-proof-status") }
                 <Command title="Same with the Azure CLI" command={az.certificate_create_and_verify(&ca_name, "root-ca.pem")} />
+            }
             }
             <label class="check"><input type="checkbox" id="dps-enabled" checked={*enabled} onchange={on_enabled} />{" Enabled (devices may register)"}</label>
             <details class="help">
@@ -462,13 +489,18 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                     Callback::from(move |e: Event| iot_edge.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked()))
                 }} />{" IoT Edge devices"}</label>
             </details>
-            <p class="hint">{"DPS only assigns: the hub it assigns to must trust the same CA (upload and verify it there too, step 3), or the device is refused when it connects."}</p>
+            if !*symmetric {
+                <p class="hint">{"DPS only assigns: the hub it assigns to must trust the same CA (upload and verify it there too, step 3), or the device is refused when it connects."}</p>
+            }
             <div class="actions">
                 <button type="submit" class="primary" id="dps-save">{"Create or update the group"}</button>
                 <button type="button" class="secondary" id="dps-list" onclick={on_list}>{"List groups"}</button>
                 <button type="button" class={classes!("secondary", confirm_delete.then_some("danger"))} id="dps-delete" onclick={on_delete}>{"Delete"}</button>
             </div>
             { outcome_view(&note, "dps-status") }
+            if let (true, Some(key)) = (*symmetric, &*group_key) {
+                <SymmetricKeys id="dps-group" id_scope={props.id_scope.clone()} primary={AttrValue::from(key.clone())} registration_id={None::<AttrValue>} />
+            }
             if let Some(list) = &*groups {
                 <div class="table-wrap">
                     <table id="dps-groups">
@@ -478,7 +510,8 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                                 <tr>
                                     <td><code>{&g.enrollment_group_id}</code></td>
                                     <td><span class={classes!("badge", if g.is_enabled() { "ok" } else { "warn" })}>{if g.is_enabled() { "enabled" } else { "disabled" }}</span></td>
-                                    <td>{ for g.signing_entries().into_iter().map(|p| html! { <div>{subject(p)}</div> }) }
+                                    <td>if g.attestation.is_symmetric_key() { {"Symmetric key"} }
+                                        { for g.signing_entries().into_iter().map(|p| html! { <div>{subject(p)}</div> }) }
                                         { for g.ca_references().into_iter().map(|r| html! { <div>{format!("DPS certificate '{r}'")}</div> }) }</td>
                                 </tr>
                             }) }
@@ -486,11 +519,13 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                     </table>
                 </div>
             }
+            if !*symmetric {
             <Command title="Same step with the Azure CLI" command={format!("{}{}", if *by_reference {
                 az.enrollment_group_create_by_reference(&group_id, &ca_name, *enabled)
             } else {
                 az.enrollment_group_create(&group_id, "root-ca.pem", (!secondary.is_empty()).then_some("next-ca.pem"), *enabled)
             }, AzDps::group_options(&reprovision, *iot_edge))} />
+            }
         </form>
     }
 }

@@ -7,13 +7,14 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
+use super::symkey::{attestation_choice, SymmetricKeys};
 use super::{service_or_say, set};
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
 use crate::app::field::Field;
 use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::state::Issued;
-use crate::contract::{IndividualEnrollment, RegistrationStatus};
+use crate::contract::{EnrollmentId, IndividualEnrollment, RegistrationStatus};
 use crate::iothub::{AzDps, DpsService, HubClient, RestError};
 
 #[derive(Properties, PartialEq)]
@@ -22,6 +23,7 @@ pub(super) struct IndividualProps {
     pub(super) devices: Rc<Vec<Rc<Issued>>>,
     pub(super) localhub: bool,
     pub(super) az: AzDps,
+    pub(super) id_scope: AttrValue,
 }
 
 /// The individual enrollment of `id` with the page's certificates for it: the newest is the one
@@ -42,13 +44,49 @@ fn enrollment_of(devices: &[Rc<Issued>], id: &str) -> Option<IndividualEnrollmen
     ))
 }
 
+/// The enrollment a save writes: by symmetric key (DPS makes the keys), or by the page's
+/// certificates of `id`.
+fn enrollment_to_save(
+    devices: &[Rc<Issued>],
+    id: &str,
+    symmetric: bool,
+) -> Result<IndividualEnrollment, String> {
+    if symmetric {
+        EnrollmentId::parse(id).map_err(|e| format!("Registration id: {e}"))?;
+        return Ok(IndividualEnrollment::symmetric_key(id, None, None));
+    }
+    enrollment_of(devices, id).ok_or_else(|| format!(
+        "No device certificate with CN '{id}' was issued on this page: issue it in step 4 (an individual enrollment holds the device's own certificate), or choose a symmetric key."
+    ))
+}
+
+fn saved_line(e: &IndividualEnrollment, replaced: bool) -> String {
+    let done = if replaced { "Updated" } else { "Created" };
+    if e.attestation.is_symmetric_key() {
+        return format!(
+            "{done} individual enrollment {} by symmetric key: the device signs its registration with the key below.",
+            e.registration_id
+        );
+    }
+    let n = e.client_entries().len();
+    format!(
+        "{done} individual enrollment {} with {n} certificate{}: DPS registers it in the hub by thumbprint.",
+        e.registration_id,
+        if n == 1 { "" } else { "s (the newest as primary)" },
+    )
+}
+
 #[component]
 pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
     let registration_id = use_state(String::new);
     let note = use_state(|| None::<Outcome>);
+    let symmetric = use_state(|| false);
+    // The enrollment's primary key as DPS answered its last symmetric-key save, with its id.
+    let answered = use_state(|| None::<(String, String)>);
     let client = HubClient::new(Fetch, props.localhub);
 
     let on_enroll = {
+        let (symmetric, answered) = (*symmetric, answered.clone());
         let (service, client, note, registration_id) = (
             props.service.clone(),
             client.clone(),
@@ -59,25 +97,30 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let id = registration_id.trim().to_owned();
-            let Some(enrollment) = enrollment_of(&devices, &id) else {
-                return note.set(Some(Outcome::Failed(format!(
-                    "No device certificate with CN '{id}' was issued on this page: issue it in step 4 (an individual enrollment holds the device's own certificate)."
-                ))));
+            let enrollment = match enrollment_to_save(&devices, &id, symmetric) {
+                Ok(e) => e,
+                Err(m) => return note.set(Some(Outcome::Failed(m))),
             };
             let Some(dps) = service_or_say(&service, &note) else {
                 return;
             };
-            let (client, note) = (client.clone(), note.clone());
+            let (client, note, answered) = (client.clone(), note.clone(), answered.clone());
             note.set(Some(Outcome::Busy(format!("Enrolling {id}…"))));
             yew::platform::spawn_local(async move {
-                match client.save_enrollment(&dps, &enrollment, now_ms() / 1000).await {
-                    Ok(saved) => note.set(Some(Outcome::Done(format!(
-                        "{} individual enrollment {} with {} certificate{}: DPS registers it in the hub by thumbprint.",
-                        if saved.replaced { "Updated" } else { "Created" },
-                        saved.item.registration_id,
-                        saved.item.client_entries().len(),
-                        if saved.item.client_entries().len() == 1 { "" } else { "s (the newest as primary)" },
-                    )))),
+                match client
+                    .save_enrollment(&dps, &enrollment, now_ms() / 1000)
+                    .await
+                {
+                    Ok(saved) => {
+                        let key = saved
+                            .item
+                            .attestation
+                            .symmetric_keys()
+                            .first()
+                            .map(|k| (*k).to_owned());
+                        answered.set(key.map(|k| (saved.item.registration_id.clone(), k)));
+                        note.set(Some(Outcome::Done(saved_line(&saved.item, saved.replaced))));
+                    }
                     Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
                 }
             });
@@ -197,6 +240,7 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
     html! {
         <form class="card form" onsubmit={on_enroll} novalidate=true>
             <h3 class="sub">{"Individual enrollment and registration state"}</h3>
+            { attestation_choice("dps-individual-attestation", &symmetric) }
             <p class="hint">{"For one device by its own certificate (no CA needed in DPS or the hub): DPS registers it by thumbprint. Issue a renewed certificate with the same id in step 4 and enroll again: the newest becomes the primary, the one before stays as the secondary until the device has moved."}</p>
             <div class="grid">
                 <Field id="dps-individual-id" label="Registration id (device id)" value={(*registration_id).clone()} oninput={set(&registration_id)}
@@ -209,6 +253,9 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
                 <button type="button" class="secondary" id="dps-individual-block" onclick={on_block} title="A disabled individual enrollment keeps the device out, even when a group's CA signed it">{"Block it on DPS (revoke)"}</button>
             </div>
             { outcome_view(&note, "dps-individual-status") }
+            if let (true, Some((id, key))) = (*symmetric, &*answered) {
+                <SymmetricKeys id="dps-individual" id_scope={props.id_scope.clone()} primary={AttrValue::from(key.clone())} registration_id={Some(AttrValue::from(id.clone()))} />
+            }
             <Command title="Same step with the Azure CLI" command={props.az.individual_create(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
         </form>
     }
