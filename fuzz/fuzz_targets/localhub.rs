@@ -1,23 +1,22 @@
-//! What localhub reads from a client, through the types it uses: bytes in any split, framed by
-//! mqttbytes v4 as `localhub/src/wire.rs` frames them (at most localhub's default packet size),
-//! then each packet as the hub (`localhub/src/mqtt.rs`) and its DPS (`localhub/src/dps`) take
-//! it: CONNECT's user name (hub or DPS) and SAS password, PUBLISH topics and JSON payloads,
-//! SUBSCRIBE filters.
+//! What localhub reads from a client, through the types it uses: bytes in any split, framed by the
+//! core's MQTT codec as `localhub/src/wire.rs` frames them (at most localhub's default packet
+//! size), each packet written back and read again the same, then taken as the hub
+//! (`localhub/src/mqtt.rs`) and its DPS (`localhub/src/dps`) take it: CONNECT's user name (hub or
+//! DPS) and SAS password, PUBLISH topics and JSON payloads, SUBSCRIBE filters, and the answers.
 #![no_main]
 use bytes::BytesMut;
 use hubcert::contract::{
     DpsTopic, DpsUserName, MqttUserName, RegistrationRequest, SasToken, Topic, TopicFilter,
 };
+use hubcert::mqtt::{self, Packet, PubAck, QoS, SubAck, SubscribeReasonCode};
 use libfuzzer_sys::fuzz_target;
-use mqttbytes::v4::{self, Packet};
-use mqttbytes::QoS;
 
 /// localhub's `max_packet_bytes` default.
 const MAX: usize = 256 * 1024;
 const HOST: &str = "fuzz.azure-devices.net";
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-fn connect(c: &v4::Connect) {
+fn connect(c: &mqtt::Connect) {
     let Some(login) = &c.login else { return };
     if let Ok(u) = DpsUserName::parse(&login.username) {
         let _ = u.registration_id == c.client_id;
@@ -33,7 +32,7 @@ fn connect(c: &v4::Connect) {
     }
 }
 
-fn publish(p: &v4::Publish) {
+fn publish(p: &mqtt::Publish) {
     if p.qos == QoS::ExactlyOnce {
         return;
     }
@@ -62,8 +61,15 @@ fn publish(p: &v4::Publish) {
         }
         Err(_) => {}
     }
+    if p.qos == QoS::AtLeastOnce {
+        answer(&Packet::PubAck(PubAck::new(p.pkid)));
+    }
+}
+
+/// What localhub sends back is written without error.
+fn answer(packet: &Packet) {
     let mut out = BytesMut::new();
-    let _ = v4::PubAck::new(p.pkid).write(&mut out);
+    mqtt::write(packet, &mut out).unwrap();
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -71,22 +77,37 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut buf = BytesMut::with_capacity(4096);
-    'reading: for chunk in rest.chunks(usize::from(split).max(1)) {
+    for chunk in rest.chunks(usize::from(split).max(1)) {
         buf.extend_from_slice(chunk);
         loop {
-            match v4::read(&mut buf, MAX) {
-                Ok(Packet::Connect(c)) => connect(&c),
-                Ok(Packet::Publish(p)) => publish(&p),
-                Ok(Packet::Subscribe(s)) => {
-                    for f in &s.filters {
-                        if let Some(f) = TopicFilter::parse(&f.path) {
-                            let _ = f.to_string();
-                        }
-                    }
+            let packet = match mqtt::read_from(&mut buf, MAX) {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(_) => return,
+            };
+            let bytes = mqtt::encode(&packet).unwrap();
+            assert_eq!(
+                mqtt::read(&bytes, MAX),
+                Ok(Some((packet.clone(), bytes.len())))
+            );
+            match &packet {
+                Packet::Connect(c) => connect(c),
+                Packet::Publish(p) => publish(p),
+                Packet::Subscribe(s) => {
+                    let codes = s
+                        .filters
+                        .iter()
+                        .map(|f| match TopicFilter::parse(&f.path) {
+                            Some(f) => {
+                                let _ = f.to_string();
+                                SubscribeReasonCode::Success(QoS::AtMostOnce)
+                            }
+                            None => SubscribeReasonCode::Failure,
+                        })
+                        .collect();
+                    answer(&Packet::SubAck(SubAck::new(s.pkid, codes)));
                 }
-                Ok(_) => {}
-                Err(mqttbytes::Error::InsufficientBytes(_)) => break,
-                Err(_) => break 'reading,
+                _ => {}
             }
         }
     }
