@@ -53,6 +53,7 @@ check "cargo deny (licenses, bans, sources)" bash -c \
 # The RustSec database from GitHub where reachable, else its snapshot in tests/advisory-db/.
 check "cargo deny (advisories)" bash scripts/advisories.sh
 tests "native tests (OpenSSL 3, webpki, localhub with rumqttc and the Node.js SDK)" cargo test --workspace --locked
+check "the fuzz targets build the crate versions that ship (fuzz/Cargo.lock)" python3 scripts/check-fuzz-lock.py
 check "fuzz targets, 10 s each (scripts/fuzz.sh: a panic, a 5 s input or 1 GiB is a finding)" bash scripts/fuzz.sh 10
 # The browser tests talk to fixtures of their own on loopback ports run.sh never takes (18081-18894):
 # a localhub with a fresh TLS root, the test browser's store (that root trusted, a provisioned and
