@@ -75,7 +75,9 @@ impl IntoResponse for ApiError {
                 "errorCode": code,
                 "trackingId": format!("localhub-{code}"),
                 "message": self.message,
-                "timestampUtc": rfc1123(now_unix()),
+                // ISO 8601, as DPS writes it (`2019-06-10T10:50:14.77Z`; ProvisioningServiceErrorDetails
+                // declares date-time).
+                "timestampUtc": rfc3339(now_unix()),
             }),
             Plane::Hub => json!({
                 "Message": format!("ErrorCode:{};{}", self.code, self.message),
@@ -115,4 +117,46 @@ pub(crate) fn rfc3339(unix: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Unix time of an RFC 3339 stamp as `rfc3339` writes them (seconds, `Z`).
+    fn time_of(stamp: &str) -> i64 {
+        let n = |r: std::ops::Range<usize>| stamp[r].parse::<i64>().unwrap();
+        let date = time::Date::from_calendar_date(
+            n(0..4) as i32,
+            time::Month::try_from(n(5..7) as u8).unwrap(),
+            n(8..10) as u8,
+        )
+        .unwrap();
+        date.with_hms(n(11..13) as u8, n(14..16) as u8, n(17..19) as u8)
+            .unwrap()
+            .assume_utc()
+            .unix_timestamp()
+    }
+
+    #[tokio::test]
+    async fn a_dps_error_is_stamped_as_dps_stamps_it() {
+        let r = ApiError::dps(StatusCode::UNAUTHORIZED, 401_002, "who are you").into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let bytes = axum::body::to_bytes(r.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["errorCode"], 401_002);
+        let stamp = body["timestampUtc"].as_str().unwrap();
+        // ISO 8601 date-time, as ProvisioningServiceErrorDetails declares (not RFC 1123).
+        let b = stamp.as_bytes();
+        assert!(
+            b.len() >= 20
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b[10] == b'T'
+                && b[13] == b':'
+                && stamp.ends_with('Z'),
+            "{stamp}"
+        );
+        assert_eq!(stamp, rfc3339(time_of(stamp)), "{stamp}");
+    }
 }
