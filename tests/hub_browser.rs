@@ -1597,3 +1597,87 @@ async fn a_symmetric_key_group_made_on_the_page_shows_dps_key_and_derives_device
     );
     page.remove();
 }
+
+/// Creates a symmetric-key enrollment group with localhub's DPS service API (DPS makes its keys);
+/// returns its primary key as DPS answered it.
+async fn put_symmetric_key_group(info: &Value, id: &str) -> String {
+    let cs = info["dpsConnectionString"].as_str().unwrap();
+    let key = cs.split("SharedAccessKey=").nth(1).unwrap();
+    let host = info["hostName"].as_str().unwrap();
+    let token =
+        build_sas_token(host, key, Some("provisioningserviceowner"), unix_now() + 60).unwrap();
+    let body = serde_json::json!({
+        "enrollmentGroupId": id,
+        "attestation": {"type": "symmetricKey", "symmetricKey": {}},
+    });
+    let r = gloo::net::http::Request::put(&format!(
+        "{LOCALHUB}/enrollmentGroups/{id}?api-version=2021-10-01"
+    ))
+    .header("Authorization", &token)
+    .header("Content-Type", "application/json")
+    .body(body.to_string())
+    .unwrap()
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let group: Value = r.json().await.unwrap();
+    group["attestation"]["symmetricKey"]["primaryKey"]
+        .as_str()
+        .expect("DPS answers with the keys it made")
+        .to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn the_page_provisions_a_symmetric_key_device_which_then_sends_through_the_assigned_hub() {
+    let info = localhub_info().await;
+    let group_key = put_symmetric_key_group(&info, &format!("symkey-test-{}", suffix())).await;
+    let id = "symkey-dev-1";
+    let before = telemetry_of(id).await.len();
+    let page = mount();
+    settle().await;
+    read_localhub_dps(&page).await;
+    click(&page, "dps-test-attestation-symkey");
+    settle().await;
+    type_into(&page, "dps-registration-id", id);
+    type_into(&page, "dps-device-endpoint", LOCALHUB_WSS);
+    type_into(&page, "dps-hub-address", LOCALHUB_WSS);
+    settle().await;
+
+    // No key: said before anything is sent.
+    click(&page, "dps-register");
+    wait_for(&page, "p.error", "Device key: paste the device's key").await;
+
+    // A key no enrollment made: DPS refuses it, and the page says what to check.
+    type_into(
+        &page,
+        "dps-device-key",
+        "c2VjcmV0LWtleS1vZi1ub2JvZHktYXQtYWxs",
+    );
+    settle().await;
+    click(&page, "dps-register");
+    wait_for(&page, "#dps-result", "check the device key").await;
+
+    // The device key pasted, derived in the test from the group's key.
+    let device_key = hubcert::contract::derive_device_key(&group_key, id).unwrap();
+    type_into(&page, "dps-device-key", &device_key);
+    settle().await;
+    click(&page, "dps-register");
+    let done = wait_for(&page, "#dps-result", "Provisioned").await;
+    assert!(done.contains(&format!("assigned {id} to")), "{done}");
+    let log = text(&page, "#dps-log");
+    assert!(log.contains("iotdps-register"), "{log}");
+    assert!(telemetry_of(id).await.len() > before, "telemetry arrived");
+
+    // The group's key instead: the page derives the device key.
+    type_into(&page, "dps-device-key", "");
+    type_into(&page, "dps-test-group-key", &group_key);
+    settle().await;
+    click(&page, "dps-register");
+    wait_for(&page, "#dps-result", "Provisioned").await;
+    assert!(
+        telemetry_of(id).await.len() > before + 1,
+        "telemetry arrived again"
+    );
+    page.remove();
+}

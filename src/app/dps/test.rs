@@ -9,11 +9,14 @@ use yew::prelude::*;
 
 use super::run::{choose_certificate, now_ms, open, Phase, RunAction, RunView, Turn, Wire};
 use super::set;
+use super::symkey::attestation_choice;
 use crate::app::command::Command;
 use crate::app::field::Field;
 use crate::app::state::Issued;
 use crate::contract::{websocket_url, Topic, DPS_GLOBAL_HOST};
-use crate::iothub::{sample_telemetry, AzDps, DeviceLogin, ProvisioningFiles};
+use crate::iothub::{
+    sample_telemetry, AzDps, DeviceLogin, DpsDeviceRegistration, ProvisioningFiles,
+};
 use crate::mqtt::{
     refusal_advice, Event as MqttEvent, Provisioning, ProvisioningEvent, QoS, Session,
 };
@@ -27,6 +30,25 @@ pub(super) struct TestProps {
     pub(super) devices: Rc<Vec<Rc<Issued>>>,
     pub(super) localhub: bool,
     pub(super) az: AzDps,
+}
+
+/// A symmetric-key device from the form: its own key when typed, else derived from the group's.
+fn symmetric_device(
+    scope: &str,
+    id: &str,
+    device_key: &str,
+    group_key: &str,
+) -> Result<DpsDeviceRegistration, String> {
+    let made =
+        match (device_key.trim(), group_key.trim()) {
+            ("", "") => return Err(
+                "Device key: paste the device's key, or the group's primary key to derive it from."
+                    .into(),
+            ),
+            ("", group) => DpsDeviceRegistration::of_group("", scope, id, group),
+            (key, _) => DpsDeviceRegistration::new("", scope, id, key),
+        };
+    made.map_err(|e| e.to_string())
 }
 
 #[component]
@@ -47,6 +69,9 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
             }
         }
     });
+    let symmetric = use_state(|| false);
+    let device_key = use_state(String::new);
+    let group_key = use_state(String::new);
     let run_error = use_state(|| None::<String>);
     let view = use_reducer(RunView::default);
     let wire: Rc<RefCell<Option<Wire>>> = use_mut_ref(|| None);
@@ -62,6 +87,7 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
             view.clone(),
             wire.clone(),
         );
+        let symkey_form = (*symmetric).then(|| ((*device_key).clone(), (*group_key).clone()));
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let id = registration_id.trim().to_owned();
@@ -78,10 +104,23 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
             if let Some(p) = problem {
                 return run_error.set(Some(p));
             }
+            let symkey = match &symkey_form {
+                None => None,
+                Some((device, group)) => match symmetric_device(&scope, &id, device, group) {
+                    Ok(d) => Some(d),
+                    Err(e) => return run_error.set(Some(e)),
+                },
+            };
+            // A symmetric-key device's registration token is its MQTT password.
+            let password = symkey.as_ref().map(|d| d.mqtt_password(now_ms() / 1000));
+            let password = match password.transpose() {
+                Ok(p) => p,
+                Err(e) => return run_error.set(Some(e.to_string())),
+            };
             run_error.set(None);
             wire.borrow_mut().take();
             view.dispatch(RunAction::Reset);
-            let flow = match Provisioning::connect(&scope, &id, None, now_ms()) {
+            let flow = match Provisioning::connect(&scope, &id, password, now_ms()) {
                 Ok(f) => f,
                 Err(e) => return run_error.set(Some(e.to_string())),
             };
@@ -92,9 +131,13 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                 wire.clone(),
             );
             yew::platform::spawn_local(async move {
-                view.dispatch(RunAction::Phase(Phase::Busy(
-                    "Asking the browser for the device certificate…".into(),
-                )));
+                // Even without a certificate: the browser's decision on one (none, for a
+                // symmetric-key device) is what lets the WebSocket open where DPS asks for one.
+                view.dispatch(RunAction::Phase(Phase::Busy(if symkey.is_none() {
+                    "Asking the browser for the device certificate…".into()
+                } else {
+                    "Reaching DPS…".into()
+                })));
                 choose_certificate(&address).await;
                 let url = websocket_url(&address, false);
                 view.dispatch(RunAction::Phase(Phase::Busy(format!(
@@ -107,7 +150,7 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                     flow,
                     &view,
                     move |event, turn: &mut Turn<'_, Provisioning>| {
-                        on_provisioning(event, turn, &next, &hub_address)
+                        on_provisioning(event, turn, &next, &hub_address, symkey.as_ref())
                     },
                 );
                 match opened {
@@ -165,13 +208,24 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
     html! {
         <form class="card form" onsubmit={on_register} novalidate=true>
             <h3 class="sub">{"Provisioning test (this browser as the device)"}</h3>
-            <p class="hint">{"Import the device's .pfx into this browser (or the OS store) first: the browser presents it to DPS and then to the hub. DPS takes X.509 over MQTT over WebSockets and writes the device into the hub as a thumbprint device pinned to this certificate, so the hub accepts it over WebSockets whatever CA signed it, and needs no CA of its own. A renewed certificate is accepted by the hub once it is provisioned here (or by the device) again."}</p>
+            { attestation_choice("dps-test-attestation", &symmetric) }
+            if *symmetric {
+                <p class="hint">{"The device signs its registration with its key (the registration token is its MQTT password; no client certificate, so any browser can), then connects to the assigned hub as a SAS device with the same key."}</p>
+            } else {
+                <p class="hint">{"Import the device's .pfx into this browser (or the OS store) first: the browser presents it to DPS and then to the hub. DPS takes X.509 over MQTT over WebSockets and writes the device into the hub as a thumbprint device pinned to this certificate, so the hub accepts it over WebSockets whatever CA signed it, and needs no CA of its own. A renewed certificate is accepted by the hub once it is provisioned here (or by the device) again."}</p>
+            }
             <div class="grid">
                 <Field id="dps-registration-id" label="Registration id (device id)" value={(*registration_id).clone()} oninput={set(&registration_id)}
                     hint={if device_ids.is_empty() { "The CN of the device certificate".to_owned() } else { format!("Issued here: {}", device_ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")) }} />
                 <Field id="dps-device-endpoint" label="DPS device endpoint" mono=true value={(*device_address).clone()} oninput={set(&device_address)} hint="host:port of DPS's MQTT over WebSocket" />
                 <Field id="dps-hub-address" label="Hub WebSocket address" mono=true value={(*hub_address).clone()} oninput={set(&hub_address)}
                     hint="host:port; empty means the assigned hub's own port 443" />
+                if *symmetric {
+                    <Field id="dps-device-key" label="Device key" kind="password" mono=true value={(*device_key).clone()} oninput={set(&device_key)}
+                        hint="The device's key: an individual enrollment's, or derived from its group's (above)" />
+                    <Field id="dps-test-group-key" label="Or the group's primary key" kind="password" mono=true value={(*group_key).clone()} oninput={set(&group_key)}
+                        hint="Used when the device key is empty: the device key is derived from it over the registration id" />
+                }
             </div>
             if let Some(e) = &*run_error { <p class="error" role="alert">{e}</p> }
             <div class="actions">
@@ -186,12 +240,14 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                     </ol>
                 </details>
             }
+            if !*symmetric {
             <details class="help" id="dps-snippets">
                 <summary>{format!("Run it on the device instead: code for {snippet_id}")}</summary>
                 <p class="hint">{"Microsoft's SDKs register with DPS (MQTT, port 8883), then connect to the assigned hub and send the seed's sample message, with the device's files of step 4."}</p>
                 <Command title={format!("Node.js, provision-x509.js — run: {}", snippet.node_command())} command={snippet.node()} />
                 <Command title="Python (pip install azure-iot-device), provision_x509.py" command={snippet.python()} />
             </details>
+            }
             <Command title="The registration as DPS keeps it" command={az.registration_show(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
         </form>
     }
@@ -221,6 +277,7 @@ fn on_provisioning(
     turn: &mut Turn<'_, Provisioning>,
     wire: &Rc<RefCell<Option<Wire>>>,
     hub_address: &str,
+    symkey: Option<&DpsDeviceRegistration>,
 ) {
     let view = turn.view;
     match event {
@@ -240,6 +297,7 @@ fn on_provisioning(
         } => {
             turn.done = true;
             let advice = match (status, code) {
+                (5, _) | (4, _) if symkey.is_some() => "DPS refused the device: check the device key (an individual enrollment's, or derived from its group's key over this very registration id), the registration id and the ID scope.",
                 (5, _) | (4, _) => "DPS refused the device: check that an enrollment group's CA signed its certificate, that the registration id equals the certificate's CN, and the ID scope.",
                 (_, _) if message.contains("disabled") => "The enrollment is disabled: enable the group above and register again.",
                 _ => "DPS did not assign the device.",
@@ -256,14 +314,22 @@ fn on_provisioning(
                 device_id: device_id.clone(),
             }));
             let (view, wire) = (view.clone(), wire.clone());
-            let address = if hub_address.is_empty() {
-                format!("{hub}:443")
-            } else {
-                hub_address.to_owned()
+            // A symmetric-key device is a SAS device in the hub, with the same key.
+            let login = match symkey {
+                Some(d) => DeviceLogin::sas(
+                    &d.hub_connection_string(&hub, &device_id),
+                    hub_address,
+                    now_ms() / 1000,
+                ),
+                None => DeviceLogin::x509(&hub, &device_id, hub_address),
             };
             // Deferred: this runs inside DPS's connection, which the hub's replaces.
             yew::platform::spawn_local(async move {
-                if let Err(e) = send_through_hub(&hub, &device_id, &address, &view, &wire).await {
+                let sent = match login {
+                    Ok(login) => send_through_hub(login, &view, &wire).await,
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = sent {
                     view.dispatch(RunAction::Phase(Phase::Failed(e)));
                 }
             });
@@ -271,19 +337,16 @@ fn on_provisioning(
     }
 }
 
-/// The device on its assigned hub: connect with its certificate, send one telemetry message at
-/// QoS 1, and finish when the hub acknowledges it.
+/// The device on its assigned hub: connect with its certificate or SAS token, send one telemetry
+/// message at QoS 1, and finish when the hub acknowledges it.
 async fn send_through_hub(
-    hub: &str,
-    device_id: &str,
-    address: &str,
+    login: DeviceLogin,
     view: &UseReducerHandle<RunView>,
     wire: &Rc<RefCell<Option<Wire>>>,
 ) -> Result<(), String> {
-    let login = DeviceLogin::x509(hub, device_id, address).map_err(|e| e.to_string())?;
     choose_certificate(&login.address).await;
     let session = Session::connect(&login.options, now_ms()).map_err(|e| e.to_string())?;
-    let (hub, id) = (hub.to_owned(), device_id.to_owned());
+    let (hub, id, x509) = (login.host_name.clone(), login.device_id.clone(), login.x509);
     let w = open(
         &login.url,
         "the hub",
@@ -315,7 +378,7 @@ async fn send_through_hub(
                 turn.view.dispatch(RunAction::Phase(Phase::Failed(format!(
                     "DPS assigned the device, but {hub} refused its connection (CONNACK {}). {}",
                     r.code(),
-                    refusal_advice(r, true).join(" ")
+                    refusal_advice(r, x509).join(" ")
                 ))));
             }
             MqttEvent::Acknowledged { .. } => {
