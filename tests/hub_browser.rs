@@ -1577,6 +1577,16 @@ async fn a_symmetric_key_group_made_on_the_page_shows_dps_key_and_derives_device
     settle().await;
     assert!(find(&page, "#dps-group-derived").is_none());
 
+    // Saved again, the group keeps its keys (its devices' keys come from them).
+    click(&page, "dps-save");
+    wait_for(
+        &page,
+        "#dps-status",
+        &format!("Updated enrollment group {group} (enabled)"),
+    )
+    .await;
+    assert_eq!(text(&page, "#dps-group-key code"), primary);
+
     // An individual enrollment by symmetric key: no certificate of the page needed.
     let solo = format!("symkey-solo-{}", suffix());
     click(&page, "dps-individual-attestation-symkey");
@@ -1595,6 +1605,14 @@ async fn a_symmetric_key_group_made_on_the_page_shows_dps_key_and_derives_device
         held["attestation"]["symmetricKey"]["primaryKey"].as_str(),
         Some(key.as_str())
     );
+    click(&page, "dps-individual-save");
+    wait_for(
+        &page,
+        "#dps-individual-status",
+        &format!("Updated individual enrollment {solo}"),
+    )
+    .await;
+    assert_eq!(text(&page, "#dps-individual-key code"), key);
     page.remove();
 }
 

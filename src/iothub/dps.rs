@@ -6,9 +6,9 @@ use super::error::{endpoint, setting, RestError};
 use super::registry::{sas_of, ConnectionString, ServiceAuth, ServiceTarget, TargetNames};
 use super::request::{Method, Request};
 use crate::contract::{
-    registration_token, url_encode, EnrollmentGroup, EnrollmentId, IndividualEnrollment,
-    RegistrationOperation, RegistrationRequest, RegistrationState, DPS_DEVICE_API_VERSION,
-    DPS_GLOBAL_HOST, DPS_SERVICE_API_VERSION,
+    registration_token, url_encode, Attestation, EnrollmentGroup, EnrollmentId,
+    IndividualEnrollment, RegistrationOperation, RegistrationRequest, RegistrationState,
+    DPS_DEVICE_API_VERSION, DPS_GLOBAL_HOST, DPS_SERVICE_API_VERSION,
 };
 
 /// The domain of every DPS instance's service host.
@@ -61,6 +61,19 @@ impl DpsService {
     /// The DPS's service host name.
     pub fn host_name(&self) -> &str {
         &self.target.host_name
+    }
+
+    /// A symmetric-key enrollment (group or individual) written over one DPS holds keeps the
+    /// keys DPS holds (`held`: what DPS answered for that id): its devices sign with them, and
+    /// DPS makes new ones for a write without keys. A new enrollment, one of another kind, or
+    /// keys given, stay as they are.
+    pub fn keep_held_keys(attestation: &mut Attestation, held: Option<&Attestation>) {
+        let Some(held) = held.filter(|h| !h.symmetric_keys().is_empty()) else {
+            return;
+        };
+        if attestation.is_symmetric_key() && attestation.symmetric_keys().is_empty() {
+            attestation.symmetric_key = held.symmetric_key.clone();
+        }
     }
 
     fn request(&self, method: Method, path: &str, now_unix: u64) -> Result<Request, RestError> {
@@ -460,6 +473,29 @@ mod tests {
         assert!(
             DpsDeviceRegistration::of_group("", "0ne00000001", "sym-2", "not base64!").is_err()
         );
+    }
+
+    #[test]
+    fn a_symmetric_key_enrollment_written_again_keeps_the_keys_dps_holds() {
+        let held = Attestation::symmetric_key(Some("AAAA"), Some("BBBB"));
+        let mut again = Attestation::symmetric_key(None, None);
+        DpsService::keep_held_keys(&mut again, Some(&held));
+        assert_eq!(again, held);
+        // New: DPS makes the keys.
+        let mut new = Attestation::symmetric_key(None, None);
+        DpsService::keep_held_keys(&mut new, None);
+        assert!(new.symmetric_keys().is_empty());
+        // Held as X.509: nothing to keep.
+        let x509 = EnrollmentGroup::x509_signing("g", "PEM", None).attestation;
+        DpsService::keep_held_keys(&mut new, Some(&x509));
+        assert!(new.symmetric_keys().is_empty());
+        // Keys given, or an X.509 write, stay as they are.
+        let mut given = Attestation::symmetric_key(Some("CCCC"), None);
+        DpsService::keep_held_keys(&mut given, Some(&held));
+        assert_eq!(given.symmetric_keys(), ["CCCC"]);
+        let mut to_x509 = x509.clone();
+        DpsService::keep_held_keys(&mut to_x509, Some(&held));
+        assert_eq!(to_x509, x509);
     }
 
     #[test]

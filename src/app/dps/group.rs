@@ -7,7 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
-use super::symkey::{attestation_choice, SymmetricKeys};
+use super::symkey::{attestation_choice, held_attestation, SymmetricKeys};
 use super::{service_or_say, set};
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
@@ -236,6 +236,15 @@ pub(super) fn GroupCard(props: &GroupProps) -> Html {
                 "Saving enrollment group {id}…"
             ))));
             yew::platform::spawn_local(async move {
+                let mut group = group;
+                if symmetric {
+                    match held_attestation(&client, &dps, &id, true).await {
+                        Ok(held) => {
+                            DpsService::keep_held_keys(&mut group.attestation, held.as_ref())
+                        }
+                        Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+                    }
+                }
                 match client
                     .save_enrollment_group(&dps, &group, now_ms() / 1000)
                     .await

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::run::now_ms;
-use super::symkey::{attestation_choice, SymmetricKeys};
+use super::symkey::{attestation_choice, held_attestation, SymmetricKeys};
 use super::{service_or_say, set};
 use crate::app::command::Command;
 use crate::app::fetch::Fetch;
@@ -107,6 +107,15 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
             let (client, note, answered) = (client.clone(), note.clone(), answered.clone());
             note.set(Some(Outcome::Busy(format!("Enrolling {id}…"))));
             yew::platform::spawn_local(async move {
+                let mut enrollment = enrollment;
+                if symmetric {
+                    match held_attestation(&client, &dps, &id, false).await {
+                        Ok(held) => {
+                            DpsService::keep_held_keys(&mut enrollment.attestation, held.as_ref())
+                        }
+                        Err(e) => return note.set(Some(Outcome::Failed(e.to_string()))),
+                    }
+                }
                 match client
                     .save_enrollment(&dps, &enrollment, now_ms() / 1000)
                     .await

@@ -4,10 +4,13 @@
 
 use yew::prelude::*;
 
+use super::run::now_ms;
 use super::set;
 use crate::app::command::Command;
+use crate::app::fetch::Fetch;
 use crate::app::field::Field;
-use crate::contract::derive_device_key;
+use crate::contract::{derive_device_key, Attestation};
+use crate::iothub::{DpsService, HubClient, Plane, RestError};
 
 /// The attestation radio buttons: X.509 (`false`) or symmetric key (`true`). `id` prefixes the
 /// inputs' ids (`{id}-x509`, `{id}-symkey`).
@@ -96,4 +99,33 @@ fn derived_view(
             } }
         </>
     }
+}
+
+/// What DPS holds for the enrollment group or individual enrollment `id` about to be written
+/// again: its attestation (`None` when DPS has none of that id), so that a symmetric-key write
+/// keeps its keys (`DpsService::keep_held_keys`).
+pub(super) async fn held_attestation(
+    client: &HubClient<Fetch>,
+    dps: &DpsService,
+    id: &str,
+    group: bool,
+) -> Result<Option<Attestation>, RestError> {
+    let now = now_ms() / 1000;
+    let request = if group {
+        dps.get_group(id, now)?
+    } else {
+        dps.get_enrollment(id, now)?
+    };
+    let body = match client.call(Plane::Dps, &request).await {
+        Ok(body) => body,
+        Err(RestError::Status { status: 404, .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    #[derive(serde::Deserialize)]
+    struct Held {
+        attestation: Attestation,
+    }
+    serde_json::from_str::<Held>(&body)
+        .map(|h| Some(h.attestation))
+        .map_err(|e| RestError::BadAnswer(format!("not an enrollment: {e}")))
 }
