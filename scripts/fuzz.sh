@@ -4,6 +4,8 @@
 #   bundle    chain files and .p7b bundles, through import_bundle with the seeds' CA key
 #   vault     a saved workspace file: the sealed header up to the key derivation, and the
 #             workspace JSON inside
+#   handoff   the JSON the page's first module hands the whole app (its workspace restored)
+#   codec     the MQTT 3.1.1 codec on any bytes in any split (read, written back, read the same)
 #   mqtt, dps bytes from a server into the client session and a device's DPS registration
 #   localhub  bytes from a client as localhub frames and reads them (CONNECT user names and SAS
 #             passwords, PUBLISH topics and JSON, SUBSCRIBE filters)
@@ -18,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-targets=(certificate csr key pkcs12 pem bundle vault mqtt dps localhub contract iothub)
+targets=(certificate csr key pkcs12 pem bundle vault handoff codec mqtt dps localhub contract iothub)
 corpus=fuzz/corpus
 
 # The seeds: written when asked, or for a target that has none (a new target).
@@ -90,6 +92,20 @@ put("ca-and-device", 0, json.dumps({
     "activeCa": 0,
     "devices": [{"title": "seed-device", "certificate": read("dev.pem")}],
     "settings": {"hub": {"name": "seed", "sas": "SharedAccessSignature sr=x&sig=y&se=1"}}}))
+# handoff: what the first module passes to the whole app, with and without a workspace.
+handoff = os.path.join(os.path.dirname(out), "handoff")
+os.makedirs(handoff, exist_ok=True)
+def put_handoff(name, value):
+    open(os.path.join(handoff, name), "w").write(json.dumps(value))
+put_handoff("forms-only", {"workspace": None, "drafts": {"d-id": "line-4-sensor", "d-key": "rsa2048"},
+                           "focus": {"id": "d-id", "start": 2, "end": 5}, "scrollY": 412.5, "open": "batch"})
+put_handoff("with-workspace", {"workspace": {
+    "version": 1,
+    "cas": [{"title": "Intermediate CA 1", "certificate": read("int.pem"), "key": read("ca.pkcs8"),
+             "issuers": [read("root.pem")]}],
+    "activeCa": 0,
+    "devices": [{"title": "seed-device", "certificate": read("dev.pem")}],
+    "settings": None}, "verification": read("dev.pem"), "drafts": {}, "scrollY": 0})
 b64 = lambda n: base64.b64encode(os.urandom(n)).decode()
 for name, memory in (("sealed", 19456), ("weak", 4096)):
     put(name, 1, json.dumps({
@@ -145,6 +161,9 @@ dps += packet(0x82, (1).to_bytes(2, "big") + s("$dps/registrations/res/#") + b"\
 dps += publish("$dps/registrations/PUT/iotdps-register/?$rid=1", '{"registrationId":"sensor-2","payload":{"a":1}}')
 dps += publish("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=4.a", "")
 put("localhub", "dps", bytes([0x07]) + dps)
+# codec: the same client packets, and a server's, split after the first byte's worth.
+put("codec", "hub", bytes([0x11]) + hub)
+put("codec", "dps", bytes([0x07]) + dps)
 
 device = '{"deviceId":"sensor-1","etag":"AAAA","status":"enabled","connectionState":"Disconnected","authentication":{"type":"selfSigned","x509Thumbprint":{"primaryThumbprint":"A9993E364706816ABA3E25717850C26C9CD0D89D","secondaryThumbprint":null}},"capabilities":{"iotEdge":false}}'
 group = '{"enrollmentGroupId":"fleet","attestation":{"type":"x509","x509":{"caReferences":{"primary":"root","secondary":null}}},"provisioningStatus":"enabled","etag":"\\"1\\""}'

@@ -14,6 +14,7 @@ mod dates;
 mod error;
 mod expiry;
 mod external;
+mod handoff;
 mod import;
 mod inspect;
 mod keeping;
@@ -50,6 +51,7 @@ pub use expiry::{
     EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
 };
 pub use external::{ecdsa_signature_der, UnsignedCertificate};
+pub use handoff::{Focus as HandoffFocus, Handoff};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
 pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};
 pub use keeping::{idle_lock_due, lock_drops, lock_warning, Counts, IDLE_LOCK_MS};

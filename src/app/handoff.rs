@@ -13,46 +13,15 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
 use super::state::{Issued, Workbench};
-use crate::pki::{Certificate, Workspace};
+use crate::pki::Certificate;
 
 /// The element the first module draws into; the whole app removes it when it has drawn.
 pub(crate) const FIRST_ROOT: &str = "app-first";
 
-/// What the first module passes to the whole app (no `Debug`: it holds private keys).
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Handoff {
-    /// The page's CAs (with their keys) and devices.
-    pub(crate) workspace: Option<Workspace>,
-    /// The verification certificate, PEM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) verification: Option<String>,
-    /// What the forms hold, by field id.
-    #[serde(default)]
-    pub(crate) drafts: BTreeMap<String, String>,
-    /// The field that had the focus.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) focus: Option<Focus>,
-    #[serde(default)]
-    pub(crate) scroll_y: f64,
-    /// The part (a `<details>` id) the user opened that only the whole app has.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) open: Option<String>,
-}
-
-/// A focused field and its selection.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Focus {
-    pub(crate) id: String,
-    #[serde(default)]
-    pub(crate) start: Option<u32>,
-    #[serde(default)]
-    pub(crate) end: Option<u32>,
-}
+pub(crate) use crate::pki::{Handoff, HandoffFocus as Focus};
 
 /// What the whole app starts from when the first module handed it the page.
 pub(crate) struct FromFirst {
@@ -141,18 +110,6 @@ impl Handoff {
             scroll_y: window.and_then(|w| w.scroll_y().ok()).unwrap_or(0.0),
             open,
         })
-    }
-
-    /// The JSON passed to the whole app; it holds private keys and is wiped when dropped.
-    pub(crate) fn to_json(&self) -> Result<zeroize::Zeroizing<String>, String> {
-        serde_json::to_string(self)
-            .map(zeroize::Zeroizing::new)
-            .map_err(|e| e.to_string())
-    }
-
-    /// Reads what the first module passed; brings back every CA and device or refuses.
-    pub(crate) fn from_json(json: &str) -> Result<Self, String> {
-        serde_json::from_str(json).map_err(|e| format!("the page's state did not read back: {e}"))
     }
 
     /// Makes this what the next mount of [`super::App`] starts from.
