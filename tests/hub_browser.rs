@@ -1045,6 +1045,11 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
         .expect("HUBCERT_LOCALHUB_HTTPS is unset: run under ./scripts/fixtures.sh run ...");
     type_into(&page, "dps-device-endpoint", https);
     type_into(&page, "dps-hub-address", https);
+    // How DPS left the device in the hub before: a thumbprint device, pinned to the certificate
+    // it presented then (DPS writes its X.509 devices so, never as CA-signed).
+    let hub_url = format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12");
+    let (_, first) = get_json(&hub_url, &owner_token(&info)).await;
+    assert_eq!(first["authentication"]["type"], "selfSigned", "{first}");
     let before = telemetry_of(id).await.len();
     click(&page, "dps-register");
     let again = wait_for(&page, "#dps-result", "Provisioned").await;
@@ -1053,6 +1058,20 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
         "{again}"
     );
     assert_eq!(telemetry_of(id).await.len(), before + 1);
+    // Provisioning again with the renewed certificate is what moves the hub to it: DPS wrote the
+    // renewed certificate's thumbprint in place of the first one.
+    let (_, renewed) = get_json(&hub_url, &owner_token(&info)).await;
+    let pinned = |d: &Value| d["authentication"]["x509Thumbprint"]["primaryThumbprint"].clone();
+    assert_eq!(renewed["authentication"]["type"], "selfSigned", "{renewed}");
+    assert_ne!(pinned(&renewed), pinned(&first), "{renewed}");
+    // The fixture's device goes back to how the other tests know it: CA-signed in the hub.
+    put_device(
+        &info,
+        id,
+        serde_json::json!({"type": "certificateAuthority"}),
+        Some("*"),
+    )
+    .await;
     type_into(&page, "dps-device-endpoint", LOCALHUB_WSS);
     type_into(&page, "dps-hub-address", LOCALHUB_WSS);
     type_into(&page, "dps-group-id", &store_group);
