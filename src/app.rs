@@ -197,6 +197,22 @@ pub(crate) struct StepperProps {
 #[component]
 pub(crate) fn Stepper(props: &StepperProps) -> Html {
     use routes::Route as R;
+    // On a phone the stepper scrolls sideways: the route shown is brought into view.
+    use_effect_with(props.route, |route| {
+        let id = match route.place().id {
+            "" => "nav-home".to_owned(),
+            id => format!("nav-{id}"),
+        };
+        if let Some(e) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&id))
+        {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            options.set_inline(web_sys::ScrollLogicalPosition::Center);
+            e.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
     let bench = &props.bench;
     let done = |r: R| match r {
         R::RootCa => bench.ca.is_some(),
