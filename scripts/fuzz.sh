@@ -216,9 +216,7 @@ done
 
 # Every target in one build (they share the instrumented crate), then each binary in turn as
 # `cargo fuzz run` would run it, so the runs test what was built even while the sources change.
-# 16 codegen units (cargo fuzz's default is 1) make the build minutes shorter on two cores, for
-# slightly slower runs.
-cargo +nightly fuzz build --fuzz-dir fuzz --codegen-units 16
+cargo +nightly fuzz build --fuzz-dir fuzz
 bin="fuzz/target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 
 findings=0
