@@ -104,51 +104,8 @@ async fn a_reported_patch_past_32_kib_is_refused_with_400_and_nothing_is_stored(
 /// Connects as `twinned`, sends a reported-properties patch with request id `rid`, and reads the
 /// twin: the patch's status and the twin.
 async fn patch_and_read(hub: &Hub, identity: &Identity, patch: Value, rid: u32) -> (u16, Value) {
-    let (client, mut events) = connect(hub, "twinned", identity).await;
-    client
-        .subscribe("$iothub/twin/res/#", QoS::AtMostOnce)
-        .await
-        .expect("sub");
-    client
-        .publish(
-            format!("$iothub/twin/PATCH/properties/reported/?$rid={rid}"),
-            QoS::AtMostOnce,
-            false,
-            patch.to_string().into_bytes(),
-        )
-        .await
-        .expect("patch");
-    client
-        .publish(
-            "$iothub/twin/GET/?$rid=get",
-            QoS::AtMostOnce,
-            false,
-            Vec::new(),
-        )
-        .await
-        .expect("get");
-    let mut status = None;
-    let twin = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.expect("poll") {
-                if p.topic.starts_with("$iothub/twin/res/200/?$rid=get") {
-                    return serde_json::from_slice::<Value>(&p.payload).expect("json");
-                }
-                if p.topic.contains(&format!("/?$rid={rid}")) {
-                    status = p
-                        .topic
-                        .trim_start_matches("$iothub/twin/res/")
-                        .split('/')
-                        .next()
-                        .and_then(|s| s.parse().ok());
-                }
-            }
-        }
-    })
-    .await
-    .expect("the twin arrives");
-    let _ = client.disconnect().await;
-    (status.expect("the patch was answered"), twin)
+    let (client, events) = connect(hub, "twinned", identity).await;
+    common::patch_and_read(client, events, patch, rid).await
 }
 
 /// Connects as device `id` over TLS with `identity`, sending packets up to localhub's 256 KiB

@@ -17,7 +17,6 @@ use common::{device, root, Hub, Via};
 use hubcert::mqtt::{Provisioning, ProvisioningEvent};
 use hubcert::pki::Identity;
 use localhub::Config;
-use rumqttc::{Event, Packet, QoS};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -303,53 +302,10 @@ async fn patch_and_read(
     patch: Value,
     rid: u32,
 ) -> (u16, Value) {
-    let (client, mut events) = common::connect(hub, Via::Tls, id, Some(identity), "")
+    let (client, events) = common::connect(hub, Via::Tls, id, Some(identity), "")
         .await
         .expect("connects");
-    client
-        .subscribe("$iothub/twin/res/#", QoS::AtMostOnce)
-        .await
-        .expect("sub");
-    client
-        .publish(
-            format!("$iothub/twin/PATCH/properties/reported/?$rid={rid}"),
-            QoS::AtMostOnce,
-            false,
-            patch.to_string().into_bytes(),
-        )
-        .await
-        .expect("patch");
-    client
-        .publish(
-            "$iothub/twin/GET/?$rid=get",
-            QoS::AtMostOnce,
-            false,
-            Vec::new(),
-        )
-        .await
-        .expect("get");
-    let mut status = None;
-    let twin = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.expect("poll") {
-                if p.topic.starts_with("$iothub/twin/res/200/?$rid=get") {
-                    return serde_json::from_slice::<Value>(&p.payload).expect("json");
-                }
-                if p.topic.contains(&format!("/?$rid={rid}")) {
-                    status = p
-                        .topic
-                        .trim_start_matches("$iothub/twin/res/")
-                        .split('/')
-                        .next()
-                        .and_then(|s| s.parse().ok());
-                }
-            }
-        }
-    })
-    .await
-    .expect("the twin arrives");
-    let _ = client.disconnect().await;
-    (status.expect("the patch was answered"), twin)
+    common::patch_and_read(client, events, patch, rid).await
 }
 
 /// Registers `registration_id` through DPS over TLS; the flow's events until it ends.

@@ -452,3 +452,57 @@ pub async fn twin_of(hub: &Hub, id: &str, identity: &Identity, report: Option<Va
     let _ = client.disconnect().await;
     twin
 }
+
+/// Over a connected device's session: a reported-properties patch with request id `rid`, then a
+/// twin read; the patch's status and the twin (the session is closed after).
+pub async fn patch_and_read(
+    client: AsyncClient,
+    mut events: rumqttc::EventLoop,
+    patch: Value,
+    rid: u32,
+) -> (u16, Value) {
+    client
+        .subscribe("$iothub/twin/res/#", QoS::AtMostOnce)
+        .await
+        .expect("sub");
+    client
+        .publish(
+            format!("$iothub/twin/PATCH/properties/reported/?$rid={rid}"),
+            QoS::AtMostOnce,
+            false,
+            patch.to_string().into_bytes(),
+        )
+        .await
+        .expect("patch");
+    client
+        .publish(
+            "$iothub/twin/GET/?$rid=get",
+            QoS::AtMostOnce,
+            false,
+            Vec::new(),
+        )
+        .await
+        .expect("get");
+    let mut status = None;
+    let twin = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.expect("poll") {
+                if p.topic.starts_with("$iothub/twin/res/200/?$rid=get") {
+                    return serde_json::from_slice::<Value>(&p.payload).expect("json");
+                }
+                if p.topic.contains(&format!("/?$rid={rid}")) {
+                    status = p
+                        .topic
+                        .trim_start_matches("$iothub/twin/res/")
+                        .split('/')
+                        .next()
+                        .and_then(|s| s.parse().ok());
+                }
+            }
+        }
+    })
+    .await
+    .expect("the twin arrives");
+    let _ = client.disconnect().await;
+    (status.expect("the patch was answered"), twin)
+}
