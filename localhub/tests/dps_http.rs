@@ -533,15 +533,7 @@ fn run_node(
         }
     }
     let out = c.output().expect("node runs");
-    (
-        out.status.success(),
-        format!(
-            "{}: {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    outcome(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

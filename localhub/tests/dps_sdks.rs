@@ -79,13 +79,7 @@ fn run_sdk_on(
         .env("DEBUG", std::env::var("DEBUG").unwrap_or_default())
         .output()
         .expect("the SDK's interpreter runs");
-    let text = format!(
-        "{}: {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    outcome(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,13 +150,8 @@ async fn microsofts_service_sdk_manages_enrollment_groups_with_etags() {
     })
     .await
     .expect("joined");
-    let text = format!(
-        "{}: {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = outcome(&out);
+    assert!(ok, "{text}");
     for line in [
         "created node-service-fleet etag ",
         "got node-service-fleet enabled",

@@ -264,15 +264,7 @@ fn run_python(hub: &Hub, registration_id: &str, key: &str, message: &str) -> (bo
         .env("SERVER_CA", &ca)
         .output()
         .expect("python runs");
-    (
-        out.status.success(),
-        format!(
-            "{}: {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    outcome(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -506,3 +506,17 @@ pub async fn patch_and_read(
     let _ = client.disconnect().await;
     (status.expect("the patch was answered"), twin)
 }
+
+/// How a program run by a test ended: whether it succeeded, and its exit status, standard output
+/// and standard error in one text (for the test's failure message).
+pub fn outcome(out: &std::process::Output) -> (bool, String) {
+    (
+        out.status.success(),
+        format!(
+            "{}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
