@@ -28,6 +28,8 @@ mod pkcs7;
 mod preflight;
 mod renew;
 mod signature;
+#[cfg(test)]
+mod testing;
 mod validity;
 mod vault;
 mod workspace;

@@ -149,22 +149,6 @@ mod tests {
         ordered
     }
 
-    fn permutations(items: &[Certificate]) -> Vec<Vec<Certificate>> {
-        if items.len() <= 1 {
-            return vec![items.to_vec()];
-        }
-        let mut all = Vec::new();
-        for i in 0..items.len() {
-            let mut rest = items.to_vec();
-            let first = rest.remove(i);
-            for mut p in permutations(&rest) {
-                p.insert(0, first.clone());
-                all.push(p);
-            }
-        }
-        all
-    }
-
     #[test]
     fn chains_are_ordered_as_before_in_every_order() {
         let now = time::OffsetDateTime::now_utc();
@@ -189,7 +173,7 @@ mod tests {
             vec![c(&fake_b), c(&b), c(&fake_a), c(&a)],
             vec![c(&b), c(&y), c(&fake_a), c(&leaf)],
         ] {
-            for p in permutations(&rest) {
+            for p in crate::pki::testing::permutations(&rest) {
                 assert_eq!(
                     order_chain(leaf.certificate(), p.clone()),
                     order_chain_before(leaf.certificate(), p)

@@ -190,7 +190,13 @@ mod tests {
             common_name: cn.into(),
             ..RootCaParams::default()
         };
-        CertificateAuthority::create_root(&params, time::OffsetDateTime::now_utc()).unwrap()
+        CertificateAuthority::create_root(&params, issued_at()).unwrap()
+    }
+
+    /// One instant for every CA of a test: made a second apart, an intermediate would outlive its
+    /// root by that second and be refused.
+    fn issued_at() -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap()
     }
 
     fn below(ca: &CertificateAuthority, cn: &str) -> CertificateAuthority {
@@ -201,24 +207,7 @@ mod tests {
             },
             path_len: None,
         };
-        ca.issue_intermediate(&params, time::OffsetDateTime::now_utc())
-            .unwrap()
-    }
-
-    fn permutations(items: &[Certificate]) -> Vec<Vec<Certificate>> {
-        if items.len() <= 1 {
-            return vec![items.to_vec()];
-        }
-        let mut all = Vec::new();
-        for i in 0..items.len() {
-            let mut rest = items.to_vec();
-            let first = rest.remove(i);
-            for mut p in permutations(&rest) {
-                p.insert(0, first.clone());
-                all.push(p);
-            }
-        }
-        all
+        ca.issue_intermediate(&params, issued_at()).unwrap()
     }
 
     #[test]
@@ -270,7 +259,7 @@ mod tests {
                         .unwrap()
                 );
             }
-            for p in permutations(set) {
+            for p in crate::pki::testing::permutations(set) {
                 let want = chain_order_before(p.clone());
                 if want != p {
                     chained += 1;
