@@ -43,6 +43,7 @@ tests() {
 check "Node.js device SDK for the interop test (npm ci)" npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 check "rustfmt" cargo fmt --all --check
 check "no import cycles (ARCHITECTURE.md)" python3 scripts/check-cycles.py
+check "no function of the app over 120 lines (scripts/fn-length-allow.txt lists what remains)" python3 scripts/check-fn-length.py
 check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 # The page's first module: the crate without `full` (no RSA, no whole-app parts).
