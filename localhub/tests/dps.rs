@@ -68,7 +68,20 @@ async fn register(
     registration_id: &str,
     identity: &Identity,
 ) -> Vec<ProvisioningEvent> {
-    let mut tls = device_tls(hub, identity).await.expect("tls");
+    register_presenting(hub, id_scope, registration_id, identity, &[]).await
+}
+
+/// As [`register`], the device presenting `intermediates` (DER) after its certificate.
+async fn register_presenting(
+    hub: &Hub,
+    id_scope: &str,
+    registration_id: &str,
+    identity: &Identity,
+    intermediates: &[Vec<u8>],
+) -> Vec<ProvisioningEvent> {
+    let mut tls = device_tls_presenting(hub, identity, intermediates)
+        .await
+        .expect("tls");
     let started = Instant::now();
     let ms = || started.elapsed().as_millis() as u64;
     let mut flow = Provisioning::connect(id_scope, registration_id, None, 0).expect("connect");
@@ -953,6 +966,60 @@ async fn a_disabled_individual_enrollment_keeps_one_device_of_a_group_out() {
         "{events:?}"
     );
     let events = register(&hub, &app.scope, "kept-1", &kept).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_group_of_the_most_specific_ca_in_the_chain_decides() {
+    // DPS applies the first group up the device's chain (MicrosoftDocs concepts-x509-attestation,
+    // "DPS order of operations with certificates"): a disabled group on an intermediate stops its
+    // devices although an enabled group holds the root, and the other way round.
+    use hubcert::pki::{IntermediateCaParams, RootCaParams, ValidityDays};
+    let hub = start().await;
+    let app = app_dps(&hub).await;
+    let ca = root("Order Root");
+    let line = ca
+        .issue_intermediate(
+            &IntermediateCaParams {
+                subject: RootCaParams {
+                    common_name: "Order Line 1".into(),
+                    validity: ValidityDays::new(60).expect("days"),
+                    ..Default::default()
+                },
+                path_len: Some(0),
+            },
+            now(),
+        )
+        .expect("intermediate");
+    let presented = [line.certificate().der().to_vec()];
+    let (first, second) = (device(&line, "line-dev-1"), device(&line, "line-dev-2"));
+    // Named so that the root's group comes first in any listing.
+    assert_eq!(hub.enroll_group("a-root", &ca, true).await, 200);
+    assert_eq!(hub.enroll_group("b-line", &line, false).await, 200);
+    let events = register_presenting(&hub, &app.scope, "line-dev-1", &first, &presented).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Failed { message, .. }) if message.contains("disabled")),
+        "the line's disabled group applies, not the root's: {events:?}"
+    );
+    // A device of the root alone still gets in through the root's group.
+    let direct = device(&ca, "root-dev-1");
+    let events = register(&hub, &app.scope, "root-dev-1", &direct).await;
+    assert!(
+        matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
+        "{events:?}"
+    );
+    // Enabled line group, disabled root group: the line's devices get in (the root's group would
+    // have refused them).
+    for id in ["a-root", "b-line"] {
+        let path = format!("/enrollmentGroups/{id}");
+        assert_eq!(dps(&hub, reqwest::Method::DELETE, &path, None).await.0, 204);
+    }
+    assert_eq!(hub.enroll_group("a-root", &ca, false).await, 200);
+    assert_eq!(hub.enroll_group("b-line", &line, true).await, 200);
+    let events = register_presenting(&hub, &app.scope, "line-dev-2", &second, &presented).await;
     assert!(
         matches!(events.last(), Some(ProvisioningEvent::Assigned { .. })),
         "{events:?}"

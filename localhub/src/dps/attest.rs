@@ -319,34 +319,48 @@ fn anchors_of(hub: &Hub, group: &EnrollmentGroup) -> Vec<Vec<u8>> {
     anchors
 }
 
-/// The enabled-or-not group one of whose CAs the device's chain reaches.
+/// The enabled-or-not group one of whose CAs the device's chain reaches, the most specific first:
+/// DPS applies the group of the first certificate up the device's chain that has one ("DPS order of
+/// operations with certificates", MicrosoftDocs/azure-docs `articles/iot-dps/concepts-x509-attestation.md`:
+/// "the service applies the first applicable entry that it finds"; a disabled group for an
+/// intermediate therefore stops its devices even when an enabled group holds the root). The same
+/// docs say a certificate belongs to one enrollment entry only; when two groups hold the same CA
+/// all the same, the first by group id is applied.
 fn group_for(hub: &Hub, peer: &[CertificateDer<'static>]) -> Option<EnrollmentGroup> {
     let leaf = peer.first()?;
     let at = UnixTime::since_unix_epoch(Duration::from_secs(now_unix().max(0) as u64));
-    hub.read_enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>())
-        .into_iter()
-        .find(|g| {
-            anchors_of(hub, g).into_iter().any(|der| {
+    // How many certificates lie between the leaf and the group's CA (0: the CA signed the leaf).
+    let distance = |g: &EnrollmentGroup| {
+        anchors_of(hub, g)
+            .into_iter()
+            .filter_map(|der| {
                 let ca = CertificateDer::from(der);
-                let Ok(anchor) = webpki::anchor_from_trusted_cert(&ca) else {
-                    return false;
-                };
-                webpki::EndEntityCert::try_from(leaf)
-                    .and_then(|ee| {
-                        ee.verify_for_usage(
-                            webpki::ALL_VERIFICATION_ALGS,
-                            &[anchor],
-                            &peer[1..],
-                            at,
-                            webpki::KeyUsage::client_auth(),
-                            None,
-                            None,
-                        )
-                        .map(|_| ())
-                    })
-                    .is_ok()
+                let anchor = webpki::anchor_from_trusted_cert(&ca).ok()?;
+                let ee = webpki::EndEntityCert::try_from(leaf).ok()?;
+                let anchors = [anchor];
+                let path = ee
+                    .verify_for_usage(
+                        webpki::ALL_VERIFICATION_ALGS,
+                        &anchors,
+                        &peer[1..],
+                        at,
+                        webpki::KeyUsage::client_auth(),
+                        None,
+                        None,
+                    )
+                    .ok()?;
+                Some(path.intermediate_certificates().count())
             })
-        })
+            .min()
+    };
+    let mut groups =
+        hub.read_enrollment_groups(|groups| groups.values().cloned().collect::<Vec<_>>());
+    groups.sort_by(|a, b| a.enrollment_group_id.cmp(&b.enrollment_group_id));
+    groups
+        .into_iter()
+        .filter_map(|g| distance(&g).map(|d| (d, g)))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, g)| g)
 }
 
 /// What an enrollment's initial twin sets: tags, and desired properties.
@@ -371,7 +385,12 @@ fn initial_twin(
 }
 
 /// The registration's outcome, as the operation-status answer carries it: assigned when the
-/// enrollment is enabled, `disabled` when not.
+/// enrollment is enabled, `disabled` when not. `disabled` is what the service answers: the device
+/// API's `RegistrationOperationStatus` enum lists it (azure-rest-api-specs, DPS device.json
+/// 2021-10-01), Microsoft's C SDK maps it to `PROV_DEVICE_TRANSPORT_STATUS_DISABLED`
+/// (prov_device_ll_client.c) and the .NET client to `ProvisioningRegistrationStatusType.Disabled`
+/// ("Device is disabled"). Microsoft's Python SDK alone knows no such status and reports an
+/// invalid status: a limit of that client, which ends in failure either way.
 pub(crate) fn conclude(
     hub: &Hub,
     registration_id: &str,

@@ -381,13 +381,25 @@ pub async fn device_tls(
     hub: &Hub,
     identity: &Identity,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    device_tls_presenting(hub, identity, &[]).await
+}
+
+/// As [`device_tls`], the device presenting `intermediates` (DER) after its certificate.
+pub async fn device_tls_presenting(
+    hub: &Hub,
+    identity: &Identity,
+    intermediates: &[Vec<u8>],
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(hub.running.root_pem.as_bytes()).expect("root"))
         .expect("root");
-    let chain = vec![CertificateDer::from(identity.certificate.der().to_vec())];
+    let chain = std::iter::once(identity.certificate.der().to_vec())
+        .chain(intermediates.iter().cloned())
+        .map(CertificateDer::from)
+        .collect();
     let key = PrivateKeyDer::from_pem_slice(identity.key.to_pkcs8_pem().expect("key").as_bytes())
         .expect("key");
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
