@@ -1,10 +1,11 @@
 //! Symmetric-key registration over MQTT and MQTT over WebSockets: the SAS token as the MQTT
 //! password, signed with a group's derived device key or an individual enrollment's key; the
 //! device lands in the hub as a SAS device and connects there with the same key. Then Microsoft's
-//! Python SDK (`ProvisioningDeviceClient.create_from_symmetric_key`) over MQTT, whose device client
-//! connects to the assigned hub with the same key and sends. The SDK dials `{host}:8883`, so that
-//! localhub listens on 127.0.0.5:8883, its own loopback address (one test there); the others use
-//! ephemeral ports.
+//! Python SDK (`ProvisioningDeviceClient.create_from_symmetric_key`) over MQTT and over WebSockets,
+//! whose device client connects to the assigned hub with the same key and sends. The SDK dials
+//! `{host}:8883` (MQTT) or `{host}:443` (WebSockets), so that localhub listens on 127.0.0.5:8883 or
+//! on `WS_SDK_HOST`:443, loopback addresses of their own (one test each); the others use ephemeral
+//! ports.
 
 mod common;
 
@@ -25,6 +26,9 @@ const SCOPE: &str = "0ne00000001";
 /// The group key of Microsoft's symmetric-key docs.
 const GROUP_KEY: &str =
     "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
+/// An individual enrollment's key (64 bytes, as DPS makes them).
+const DEVICE_KEY: &str =
+    "BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRg==";
 /// Where Microsoft's Python SDK finds this test's localhub on port 8883.
 const MQTT_SDK_HOST: &str = "127.0.0.5";
 
@@ -247,8 +251,15 @@ fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
 }
 
-/// Runs tests/node/provision_symmetric_key.py with Microsoft's Python SDK.
-fn run_python(hub: &Hub, registration_id: &str, key: &str, message: &str) -> (bool, String) {
+/// Runs tests/node/provision_symmetric_key.py with Microsoft's Python SDK over MQTT (port 8883 of
+/// `host`), or MQTT over WebSockets (port 443) when `websockets`.
+fn run_python(
+    hub: &Hub,
+    (host, websockets): (&str, bool),
+    registration_id: &str,
+    key: &str,
+    message: &str,
+) -> (bool, String) {
     let python = std::env::var("HUBCERT_PYTHON")
         .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
     let dir = tempfile::tempdir().expect("dir");
@@ -256,7 +267,8 @@ fn run_python(hub: &Hub, registration_id: &str, key: &str, message: &str) -> (bo
     std::fs::write(&ca, &hub.running.root_pem).expect("write");
     let out = Command::new(python)
         .arg(node_dir().join("provision_symmetric_key.py"))
-        .env("PROVISIONING_HOST", MQTT_SDK_HOST)
+        .env("PROVISIONING_HOST", host)
+        .env("WEBSOCKETS", if websockets { "1" } else { "0" })
         .env("ID_SCOPE", SCOPE)
         .env("REGISTRATION_ID", registration_id)
         .env("SYMMETRIC_KEY", key)
@@ -290,7 +302,8 @@ async fn microsofts_python_sdk_provisions_by_symmetric_key_over_mqtt() {
     let id = "python-sym-1";
     let key = derive_device_key(GROUP_KEY, id).expect("key");
     let message = r#"{"provisioned":"python-sym"}"#;
-    let (ok, text) = tokio::task::block_in_place(|| run_python(&hub, id, &key, message));
+    let (ok, text) =
+        tokio::task::block_in_place(|| run_python(&hub, (MQTT_SDK_HOST, false), id, &key, message));
     assert!(ok, "{text}");
     assert!(
         text.contains(&format!("assigned {MQTT_SDK_HOST} {id}")),
@@ -305,7 +318,44 @@ async fn microsofts_python_sdk_provisions_by_symmetric_key_over_mqtt() {
     );
     // A wrong key: the SDK reports the refusal.
     let wrong = derive_device_key(GROUP_KEY, "someone-else").expect("key");
-    let (ok, text) = tokio::task::block_in_place(|| run_python(&hub, "python-sym-2", &wrong, "{}"));
+    let (ok, text) = tokio::task::block_in_place(|| {
+        run_python(&hub, (MQTT_SDK_HOST, false), "python-sym-2", &wrong, "{}")
+    });
     assert!(!ok, "{text}");
     assert!(text.contains("registration failed"), "{text}");
+}
+
+/// Over WebSockets the SDK dials `{host}:443` for DPS and for the hub: localhub's HTTPS port on a
+/// loopback address of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsofts_python_sdk_provisions_by_symmetric_key_over_websockets() {
+    let hub = start_on_443().await;
+    let individual = IndividualEnrollment::symmetric_key("python-sym-ws-1", Some(DEVICE_KEY), None);
+    put(
+        &hub,
+        "/enrollments/python-sym-ws-1",
+        serde_json::to_value(individual).expect("json"),
+    )
+    .await;
+    let message = r#"{"provisioned":"python-sym-ws"}"#;
+    let (ok, text) = tokio::task::block_in_place(|| {
+        run_python(
+            &hub,
+            (WS_SDK_HOST, true),
+            "python-sym-ws-1",
+            DEVICE_KEY,
+            message,
+        )
+    });
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("assigned {WS_SDK_HOST} python-sym-ws-1")),
+        "{text}"
+    );
+    let got = hub.running.hub.telemetry(Some("python-sym-ws-1"));
+    assert!(
+        got.iter()
+            .any(|e| e.kind == EventKind::Telemetry && e.body.as_deref() == Some(message)),
+        "{got:?}"
+    );
 }

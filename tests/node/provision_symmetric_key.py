@@ -1,15 +1,18 @@
-"""Microsoft's Python device SDK (azure-iot-device) with a symmetric key over MQTT: register with
+"""Microsoft's Python device SDK (azure-iot-device) with a symmetric key over MQTT, or MQTT over
+WebSockets when WEBSOCKETS=1 (the SDK then dials port 443 for both): register with
 DPS (ProvisioningDeviceClient.create_from_symmetric_key), then connect to the assigned hub with the
 same key and send one message. Prints `assigned <hub> <deviceId>` and `sent`, or
 `registration failed: ...`.
 Environment: PROVISIONING_HOST, ID_SCOPE, REGISTRATION_ID, SYMMETRIC_KEY (the device's key: an
-individual enrollment's, or derived from its group's), MESSAGE (the JSON sent), SERVER_CA (file)."""
+individual enrollment's, or derived from its group's), MESSAGE (the JSON sent), SERVER_CA (file),
+WEBSOCKETS (optional)."""
 import os
 import sys
 
 from azure.iot.device import IoTHubDeviceClient, Message, ProvisioningDeviceClient
 
 env = os.environ
+websockets = env.get("WEBSOCKETS") == "1"
 with open(env["SERVER_CA"]) as f:
     server_ca = f.read()
 provisioning = ProvisioningDeviceClient.create_from_symmetric_key(
@@ -18,6 +21,7 @@ provisioning = ProvisioningDeviceClient.create_from_symmetric_key(
     id_scope=env["ID_SCOPE"],
     symmetric_key=env["SYMMETRIC_KEY"],
     server_verification_cert=server_ca,
+    websockets=websockets,
 )
 try:
     result = provisioning.register()
@@ -34,6 +38,7 @@ client = IoTHubDeviceClient.create_from_symmetric_key(
     hostname=state.assigned_hub,
     device_id=state.device_id,
     server_verification_cert=server_ca,
+    websockets=websockets,
 )
 client.connect()
 client.send_message(Message(env["MESSAGE"]))
