@@ -8,6 +8,7 @@ mod batch;
 mod ca_rollover;
 mod client;
 mod decoder;
+mod device_test;
 mod dps;
 mod error;
 mod guide;
@@ -28,6 +29,10 @@ pub use ca_rollover::{
 };
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
+pub use device_test::{
+    device_files, device_outlook, message_properties, registration_note, telemetry_counts,
+    twin_request, DeviceTestError, SendPlan,
+};
 pub use dps::{
     parse_group, parse_groups, parse_registration_operation, parse_registration_state,
     DpsDeviceRegistration, DpsService, DPS_DOMAIN,
