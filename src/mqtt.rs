@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use bytes::BytesMut;
 
 mod codec;
+mod device_session;
 mod provisioning;
 mod types;
 
@@ -21,6 +22,7 @@ pub use codec::{
     SubscribeFilter, SubscribeReasonCode, UnsubAck, Unsubscribe, MAX_REMAINING_LENGTH,
 };
 
+pub use device_session::{DeviceEvent, DeviceSession, TwinRequest};
 pub use provisioning::{Provisioning, ProvisioningEvent};
 
 pub use types::{

@@ -255,3 +255,104 @@ async fn a_rogue_or_unregistered_device_is_refused_with_advice() {
     }
     assert!(refusal_advice(Refusal::NotAuthorized, true)[0].contains("not verified"));
 }
+
+/// The core's device session (`hubcert::mqtt::DeviceSession`, under the app's device test) against
+/// localhub: its subscriptions are granted, twin answers are read by request id, and a
+/// cloud-to-device message arrives with its properties.
+#[tokio::test]
+async fn the_device_session_is_granted_its_subscriptions_and_reads_the_hubs_answers() {
+    use hubcert::mqtt::{DeviceEvent, DeviceSession};
+    let hub = start().await;
+    let ca = root("Device Session Root");
+    hub.upload_and_verify("root", &ca).await;
+    hub.register_ca_device("session-dev").await;
+    let identity = device(&ca, "session-dev");
+    let mut tls = device_tls(&hub, &identity).await.expect("tls");
+    let started = Instant::now();
+    let ms = || started.elapsed().as_millis() as u64;
+    let options = ConnectOptions {
+        client_id: "session-dev".into(),
+        username: MqttUserName::new("localhost", "session-dev").to_string(),
+        password: None,
+        keep_alive_secs: 30,
+        clean_session: true,
+    };
+    let mut session = DeviceSession::connect(&options, 0).expect("connect");
+    let mut seen: Vec<DeviceEvent> = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Sends what is queued, then reads until `done` holds for what was seen.
+    macro_rules! until {
+        ($done:expr) => {
+            loop {
+                for frame in session.take_outgoing() {
+                    tls.write_all(&frame).await.expect("write");
+                }
+                tls.flush().await.expect("flush");
+                if $done(&seen) {
+                    break;
+                }
+                let n = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf))
+                    .await
+                    .expect("an answer within 10 s")
+                    .expect("read");
+                assert_ne!(n, 0, "localhub closed the connection: {seen:?}");
+                seen.extend(session.receive(&buf[..n], ms()).expect("well-formed"));
+            }
+        };
+    }
+    until!(|s: &Vec<DeviceEvent>| s
+        .iter()
+        .filter(|e| matches!(e, DeviceEvent::Subscribed { .. }))
+        .count()
+        == 4);
+    assert_eq!(seen[0], DeviceEvent::Connected);
+    assert!(
+        seen.iter()
+            .all(|e| !matches!(e, DeviceEvent::Subscribed { refused: true, .. })),
+        "{seen:?}"
+    );
+    seen.clear();
+
+    let patch = session
+        .patch_reported(&serde_json::json!({"firmware": "2.0"}), ms())
+        .expect("patch");
+    let get = session.request_twin(ms()).expect("get");
+    until!(|s: &Vec<DeviceEvent>| s.len() >= 2);
+    assert!(
+        seen.iter().any(
+            |e| matches!(e, DeviceEvent::ReportedUpdated { rid, version: Some(_) } if *rid == patch)
+        ),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|e| matches!(e, DeviceEvent::Twin { rid, document } if *rid == get && document["reported"]["firmware"] == "2.0")),
+        "{seen:?}"
+    );
+    seen.clear();
+
+    let r = hub
+        .http
+        .post(format!(
+            "{}/localhub/devices/session-dev/messages?color=blue",
+            hub.base
+        ))
+        .header(
+            "Authorization",
+            hub.service_token(common::now().unix_timestamp() as u64 + 3600),
+        )
+        .body("hello device")
+        .send()
+        .await
+        .expect("sent");
+    assert!(r.status().is_success(), "{}", r.status());
+    until!(|s: &Vec<DeviceEvent>| !s.is_empty());
+    assert!(
+        matches!(&seen[..], [DeviceEvent::CloudToDevice { body, properties }]
+            if body == b"hello device" && properties.contains(&("color".into(), "blue".into()))),
+        "{seen:?}"
+    );
+    session.disconnect(ms());
+    for frame in session.take_outgoing() {
+        tls.write_all(&frame).await.expect("write");
+    }
+}
