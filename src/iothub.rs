@@ -16,6 +16,7 @@ mod identity;
 mod inventory;
 mod login;
 mod registry;
+mod renew;
 mod request;
 mod revoke;
 mod rollover;
@@ -43,6 +44,10 @@ pub use identity::{HubPath, Renewal, Revoke};
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
+pub use renew::{
+    az_rollover, ca_renewal, due_within, renew_button, renewed_ca_note, renewed_devices,
+    renewed_summary, CaRenewal, RenewError, RenewedDevice, RolloverTally,
+};
 pub use request::{Method, Request};
 pub use revoke::{plan_revocation, RevocationInputs, RevocationPlan};
 pub use rollover::{plan_rollover, RolloverStep};
