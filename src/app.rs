@@ -16,6 +16,7 @@ mod hooks;
 mod hub;
 mod inspect;
 mod later;
+mod mqtt_socket;
 mod offline;
 mod outcome;
 mod routes;

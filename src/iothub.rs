@@ -31,12 +31,13 @@ pub use ca_rollover::{
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
 pub use device_test::{
-    device_files, device_outlook, message_properties, registration_note, telemetry_counts,
-    twin_request, DeviceTestError, SendPlan,
+    cloud_to_device_text, device_event_line, device_files, device_outlook, message_properties,
+    method_answer, registration_note, reported_patch, telemetry_counts, twin_panel_text,
+    DeviceTestError, LogSide, SendPlan,
 };
 pub use dps::{
     parse_group, parse_groups, parse_registration_operation, parse_registration_state,
-    DpsDeviceRegistration, DpsService, DPS_DOMAIN,
+    provisioning_refusal_advice, DpsDeviceRegistration, DpsService, DPS_DOMAIN,
 };
 pub use error::{Plane, RestError};
 pub use guide::{next_step, Alerts, GuideFacts, GuideStep};

@@ -4,38 +4,29 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Uint8Array};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use yew::prelude::*;
 
 mod link;
 mod panels;
 
-use link::{open, pump, DeviceAction, DeviceView, Link, Status};
+use link::{open, DeviceAction, DeviceView, Link, Status};
 use panels::{
     ConnectionLog, DeviceSnippets, LoginFields, RegistrationCheck, TelemetryCard, TwinCard,
     X509Help,
 };
 
+use super::mqtt_socket::{choose_certificate, now_ms, MqttSocket, Next, SocketNote};
 use super::state::Issued;
 use crate::contract::AuthKind;
-use crate::contract::{Topic, TopicFilter};
 use crate::iothub::{
-    device_files, device_outlook, message_properties, sample_telemetry, telemetry_counts,
-    twin_request, DeviceLogin, DeviceTestError, SendPlan, WebSocketOutlook,
+    cloud_to_device_text, device_event_line, device_files, device_outlook, message_properties,
+    method_answer, reported_patch, sample_telemetry, telemetry_counts, twin_panel_text,
+    DeviceLogin, DeviceTestError, LogSide, SendPlan, WebSocketOutlook,
 };
-use crate::mqtt::{
-    describe, refusal_advice, ConnectOptions, Event, QoS, Refusal, Session, ACK_TIMEOUT_MS,
-};
+use crate::mqtt::{refusal_advice, ConnectOptions, DeviceEvent, DeviceSession, QoS, Refusal};
 
 /// The device id of the seed's sample telemetry until a device connects.
 const SAMPLE_DEVICE: &str = "sensor-device-01";
-
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
 
 fn clock() -> String {
     let d = js_sys::Date::new_0();
@@ -126,7 +117,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
         })
     };
     let on_send = sender(send_once, &repeat, &every, &form_error, &repeater);
-    let twin_call = |report: bool| twin_caller(report, &link, &view, &reported, &form_error);
+    let twin_call = |report: bool| twin_caller(report, &link, &reported, &form_error);
     let text_input = |state: &UseStateHandle<String>| {
         let state = state.clone();
         Callback::from(move |v: String| state.set(v))
@@ -249,10 +240,8 @@ fn disconnector(
     Callback::from(move |_| {
         repeater.borrow_mut().take();
         if let Some(l) = link.borrow_mut().take() {
-            if let Some(s) = l.session.borrow_mut().as_mut() {
-                s.disconnect(now_ms());
-                pump(&l.socket, s, &view);
-            }
+            l.with_flow(|s| s.disconnect(now_ms()));
+            l.close();
         }
         view.dispatch(DeviceAction::Status(Status::Closed("Disconnected.".into())));
     })
@@ -307,15 +296,11 @@ async fn connect(
     } else {
         "Reaching the hub…".into()
     })));
-    let probe = format!("https://{addr}/");
-    let _ = gloo::net::http::Request::get(&probe)
-        .mode(web_sys::RequestMode::NoCors)
-        .send()
-        .await;
+    choose_certificate(&addr).await;
     view.dispatch(DeviceAction::Status(Status::Connecting(format!(
         "Opening {url}…"
     ))));
-    match open(&url, options, x509, &view) {
+    match open(&url, &options, x509, &view) {
         Ok(l) => *link.borrow_mut() = Some(l),
         Err(e) => view.dispatch(DeviceAction::Status(Status::Closed(e))),
     }
@@ -329,16 +314,13 @@ fn publish(
     properties: &[(String, String)],
     qos: QoS,
 ) -> Result<(), String> {
-    let mut guard = link.borrow_mut();
-    let not_connected = || DeviceTestError::NotConnected.to_string();
-    let l = guard.as_mut().ok_or_else(not_connected)?;
-    let topic = Topic::telemetry(&l.device_id, properties).to_string();
-    let mut s = l.session.borrow_mut();
-    let s = s.as_mut().ok_or_else(not_connected)?;
-    s.publish(&topic, payload.as_bytes(), qos, now_ms())
+    let guard = link.borrow();
+    let l = guard
+        .as_ref()
+        .ok_or_else(|| DeviceTestError::NotConnected.to_string())?;
+    l.with_flow(|s| s.send_telemetry(payload.as_bytes(), properties, qos, now_ms()))
         .map_err(|e| e.to_string())?;
     view.dispatch(DeviceAction::Sent);
-    pump(&l.socket, s, view);
     Ok(())
 }
 
@@ -389,33 +371,24 @@ fn sender(
 fn twin_caller(
     report: bool,
     link: &Rc<RefCell<Option<Link>>>,
-    view: &UseReducerHandle<DeviceView>,
     reported: &UseStateHandle<String>,
     form_error: &UseStateHandle<Option<String>>,
 ) -> Callback<MouseEvent> {
-    let (link, view, reported, form_error) = (
-        link.clone(),
-        view.clone(),
-        reported.clone(),
-        form_error.clone(),
-    );
+    let (link, reported, form_error) = (link.clone(), reported.clone(), form_error.clone());
     Callback::from(move |_| {
-        let mut guard = link.borrow_mut();
-        let Some(l) = guard.as_mut() else {
+        let guard = link.borrow();
+        let Some(l) = guard.as_ref() else {
             return form_error.set(Some(DeviceTestError::NotConnected.to_string()));
         };
-        l.next_rid += 1;
-        let (topic, body) = match twin_request(report, l.next_rid, &reported) {
-            Ok(r) => r,
-            Err(e) => return form_error.set(Some(e.to_string())),
-        };
-        let mut s = l.session.borrow_mut();
-        if let Some(s) = s.as_mut() {
-            match s.publish(&topic.to_string(), &body, QoS::AtMostOnce, now_ms()) {
-                Ok(_) => pump(&l.socket, s, &view),
-                Err(e) => form_error.set(Some(e.to_string())),
+        let sent = if report {
+            match reported_patch(&reported) {
+                Ok(patch) => l.with_flow(|s| s.patch_reported(&patch, now_ms())),
+                Err(e) => return form_error.set(Some(e.to_string())),
             }
-        }
+        } else {
+            l.with_flow(|s| s.request_twin(now_ms()))
+        };
+        form_error.set(sent.err().map(|e| e.to_string()));
     })
 }
 

@@ -5,7 +5,8 @@ use std::fmt;
 
 use super::login::WebSocketOutlook;
 use super::snippets::DeviceFiles;
-use crate::contract::{AuthKind, Topic};
+use crate::contract::AuthKind;
+use crate::mqtt::DeviceEvent;
 
 /// The device id the snippets name while no device is typed or issued.
 const SNIPPET_DEVICE: &str = "sensor-device-01";
@@ -75,23 +76,117 @@ pub fn message_properties(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The twin request for request id `rid`: a reported-properties patch of `reported` (which must
-/// be JSON), or a GET of the whole twin.
-pub fn twin_request(
-    report: bool,
-    rid: u32,
-    reported: &str,
-) -> Result<(Topic, Vec<u8>), DeviceTestError> {
-    let rid = rid.to_string();
-    if !report {
-        return Ok((Topic::TwinGet { rid }, Vec::new()));
+/// The reported-properties patch typed in the form: JSON, and an object (IoT Hub takes nothing
+/// else as a patch).
+pub fn reported_patch(text: &str) -> Result<serde_json::Value, DeviceTestError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| DeviceTestError::ReportedNotJson(e.to_string()))?;
+    if !value.is_object() {
+        return Err(DeviceTestError::ReportedNotJson(
+            "an object is needed, such as {\"firmware\": \"1.0.0\"}".into(),
+        ));
     }
-    serde_json::from_str::<serde_json::Value>(reported)
-        .map_err(|e| DeviceTestError::ReportedNotJson(e.to_string()))?;
-    Ok((
-        Topic::TwinReportedPatch { rid },
-        reported.as_bytes().to_vec(),
-    ))
+    Ok(value)
+}
+
+/// Where a line of the connection log comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogSide {
+    /// From the hub.
+    In,
+    /// Something that went wrong.
+    Err,
+}
+
+/// The connection log's line for what the device session saw.
+pub fn device_event_line(event: &DeviceEvent) -> (LogSide, String) {
+    use LogSide::{Err, In};
+    match event {
+        DeviceEvent::Connected => (In, "CONNACK 0: accepted".into()),
+        DeviceEvent::Refused(r) => (In, format!("CONNACK {}: refused", r.code())),
+        DeviceEvent::Subscribed { filter, refused } => match refused {
+            false => (In, format!("SUBACK {filter}")),
+            true => (Err, format!("SUBACK {filter}: refused")),
+        },
+        DeviceEvent::Acknowledged { pkid, rtt_ms } => {
+            (In, format!("PUBACK id {pkid} after {rtt_ms} ms"))
+        }
+        DeviceEvent::Lost { pkid } => (
+            Err,
+            format!(
+                "PUBLISH id {pkid}: no PUBACK within {} s; counted as lost",
+                crate::mqtt::ACK_TIMEOUT_MS / 1000
+            ),
+        ),
+        DeviceEvent::Twin { rid, .. } => (In, format!("twin response 200 for request {rid}")),
+        DeviceEvent::ReportedUpdated { rid, .. } => {
+            (In, format!("twin response 204 for request {rid}"))
+        }
+        DeviceEvent::TwinFailed { rid, status, .. } => {
+            (Err, format!("twin response {status} for request {rid}"))
+        }
+        DeviceEvent::DesiredChanged { version, .. } => (
+            In,
+            format!("desired properties changed (version {})", shown(*version)),
+        ),
+        DeviceEvent::CloudToDevice { body, .. } => (
+            In,
+            format!("cloud-to-device message ({} bytes)", body.len()),
+        ),
+        DeviceEvent::MethodCall { name, .. } => (In, format!("direct method {name}")),
+        DeviceEvent::Unexpected { topic, bytes } => {
+            (In, format!("PUBLISH {topic} ({bytes} bytes)"))
+        }
+        DeviceEvent::Pong { rtt_ms } => (In, format!("PINGRESP after {rtt_ms} ms")),
+    }
+}
+
+fn shown(version: Option<u64>) -> String {
+    version.map_or_else(|| "?".into(), |v| v.to_string())
+}
+
+/// What the twin panel shows after a twin answer or a desired change; `None` for other events.
+pub fn twin_panel_text(event: &DeviceEvent) -> Option<String> {
+    match event {
+        DeviceEvent::Twin { document, .. } => {
+            Some(serde_json::to_string_pretty(document).unwrap_or_default())
+        }
+        DeviceEvent::ReportedUpdated { version, .. } => Some(format!(
+            "Reported properties updated (version {}).",
+            shown(*version)
+        )),
+        DeviceEvent::TwinFailed { status, body, .. } => {
+            Some(format!("The hub answered {status}: {body}"))
+        }
+        DeviceEvent::DesiredChanged { version, patch } => Some(format!(
+            "Desired properties changed (version {}):\n{}",
+            shown(*version),
+            serde_json::to_string_pretty(patch).unwrap_or_default()
+        )),
+        _ => None,
+    }
+}
+
+/// How the device test answers a direct method: 200 with what it received, so that whoever invoked
+/// it (the portal, `az iot hub invoke-device-method`) sees the round trip; the test device runs
+/// nothing.
+pub fn method_answer(name: &str, payload: &[u8]) -> (u16, serde_json::Value) {
+    let received = serde_json::from_slice(payload)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(payload).into()));
+    (
+        200,
+        serde_json::json!({"method": name, "received": received, "answeredBy": "hubcert device test"}),
+    )
+}
+
+/// How the cloud-to-device list shows a message: its body, then its properties.
+pub fn cloud_to_device_text(body: &[u8], properties: &[(String, String)]) -> String {
+    let body = String::from_utf8_lossy(body);
+    if properties.is_empty() {
+        return body.into_owned();
+    }
+    let props: Vec<String> = properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{body}  [{}]", props.join(", "))
 }
 
 /// What a device registered with `kind` means for an X.509 connection, after "Check its
@@ -200,18 +295,88 @@ mod tests {
     }
 
     #[test]
-    fn twin_request_patches_json_only_and_gets_with_an_empty_body() {
-        let (topic, body) = twin_request(true, 7, "{\"a\":1}").unwrap();
-        assert_eq!(topic, Topic::TwinReportedPatch { rid: "7".into() });
-        assert_eq!(body, b"{\"a\":1}");
-        assert!(matches!(
-            twin_request(true, 7, "{a"),
-            Err(DeviceTestError::ReportedNotJson(_))
-        ));
-        // A GET ignores the reported text, even when it is not JSON.
+    fn reported_patch_takes_a_json_object_only() {
         assert_eq!(
-            twin_request(false, 8, "{a"),
-            Ok((Topic::TwinGet { rid: "8".into() }, Vec::new()))
+            reported_patch(" {\"a\":1} "),
+            Ok(serde_json::json!({"a": 1}))
+        );
+        for bad in ["{a", "[1]", "\"text\"", ""] {
+            assert!(
+                matches!(
+                    reported_patch(bad),
+                    Err(DeviceTestError::ReportedNotJson(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn device_events_read_as_log_lines_and_twin_panel_text() {
+        use crate::mqtt::Refusal;
+        let refused = DeviceEvent::Subscribed {
+            filter: "$iothub/methods/POST/#".into(),
+            refused: true,
+        };
+        assert_eq!(
+            device_event_line(&refused),
+            (
+                LogSide::Err,
+                "SUBACK $iothub/methods/POST/#: refused".into()
+            )
+        );
+        assert_eq!(
+            device_event_line(&DeviceEvent::Refused(Refusal::NotAuthorized)).1,
+            "CONNACK 5: refused"
+        );
+        assert_eq!(
+            device_event_line(&DeviceEvent::Lost { pkid: 3 }).0,
+            LogSide::Err
+        );
+        let updated = DeviceEvent::ReportedUpdated {
+            rid: "1".into(),
+            version: Some(4),
+        };
+        assert_eq!(
+            twin_panel_text(&updated).as_deref(),
+            Some("Reported properties updated (version 4).")
+        );
+        let twin = DeviceEvent::Twin {
+            rid: "2".into(),
+            document: serde_json::json!({"reported": {"a": 1}}),
+        };
+        assert!(twin_panel_text(&twin).is_some_and(|t| t.contains("\"a\": 1")));
+        let failed = DeviceEvent::TwinFailed {
+            rid: "3".into(),
+            request: None,
+            status: 429,
+            body: "throttled".into(),
+        };
+        assert_eq!(
+            twin_panel_text(&failed).as_deref(),
+            Some("The hub answered 429: throttled")
+        );
+        assert_eq!(twin_panel_text(&DeviceEvent::Pong { rtt_ms: 1 }), None);
+    }
+
+    #[test]
+    fn a_direct_method_is_answered_with_what_it_carried() {
+        let (status, body) = method_answer("reboot", br#"{"delay":5}"#);
+        assert_eq!(status, 200);
+        assert_eq!(body["method"], "reboot");
+        assert_eq!(body["received"]["delay"], 5);
+        assert_eq!(method_answer("ping", b"not json").1["received"], "not json");
+    }
+
+    #[test]
+    fn a_cloud_to_device_message_shows_its_body_then_its_properties() {
+        assert_eq!(cloud_to_device_text(b"reboot", &[]), "reboot");
+        assert_eq!(
+            cloud_to_device_text(
+                b"reboot",
+                &[("a".into(), "1".into()), ("b".into(), String::new())]
+            ),
+            "reboot  [a=1, b=]"
         );
     }
 

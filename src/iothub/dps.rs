@@ -384,8 +384,33 @@ pub fn parse_groups(body: &str) -> Result<Vec<EnrollmentGroup>, RestError> {
         .map_err(|e| RestError::BadAnswer(format!("not a list of enrollment groups: {e}")))
 }
 
+/// What to check when DPS did not assign a device (`status`: the CONNACK code when the connection
+/// was refused, else DPS's status; `message`: DPS's words), the likeliest cause first.
+pub fn provisioning_refusal_advice(
+    status: u16,
+    message: &str,
+    symmetric_key: bool,
+) -> &'static str {
+    match status {
+        // CONNACK 4 (bad user name or password) and 5 (not authorised): the attestation failed.
+        4 | 5 if symmetric_key => "DPS refused the device: check the device key (an individual enrollment's, or derived from its group's key over this very registration id), the registration id and the ID scope.",
+        4 | 5 => "DPS refused the device: check that an enrollment group's CA signed its certificate, that the registration id equals the certificate's CN, and the ID scope.",
+        _ if message.contains("disabled") => "The enrollment is disabled: enable it (or its group) and register again.",
+        _ => "DPS did not assign the device.",
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_is_explained_by_what_attested_the_device() {
+        use super::provisioning_refusal_advice as advice;
+        assert!(advice(5, "", true).contains("device key"));
+        assert!(advice(4, "", false).contains("CA signed its certificate"));
+        assert!(advice(200, "Enrollment group g is disabled.", false).contains("enable it"));
+        assert_eq!(advice(500, "boom", false), "DPS did not assign the device.");
+    }
+
     use super::*;
     use crate::contract::SasToken;
 

@@ -46,6 +46,11 @@ pub enum DeviceEvent {
         /// Milliseconds from send to PUBACK.
         rtt_ms: u64,
     },
+    /// A QoS 1 message the hub did not acknowledge in time: counted as lost.
+    Lost {
+        /// Its packet id.
+        pkid: u16,
+    },
     /// The answer to a twin GET: the twin document (`desired` and `reported`).
     Twin {
         /// The request id it answers.
@@ -220,14 +225,18 @@ impl DeviceSession {
             .map(|_| ())
     }
 
-    /// QoS 1 messages whose PUBACK did not come in time (see [`Session::expire_unacknowledged`]).
-    pub fn expire_unacknowledged(&mut self, now_ms: u64) -> Vec<u16> {
-        self.session.expire_unacknowledged(now_ms)
-    }
-
-    /// Keep-alive; call it every second or so.
-    pub fn tick(&mut self, now_ms: u64) -> Result<(), MqttError> {
-        self.session.tick(now_ms)
+    /// Keep-alive, and the QoS 1 messages whose PUBACK did not come within
+    /// [`super::ACK_TIMEOUT_MS`] (each reported once, as [`DeviceEvent::Lost`]); call it every
+    /// second or so.
+    pub fn tick(&mut self, now_ms: u64) -> Result<Vec<DeviceEvent>, MqttError> {
+        let lost = self
+            .session
+            .expire_unacknowledged(now_ms)
+            .into_iter()
+            .map(|pkid| DeviceEvent::Lost { pkid })
+            .collect();
+        self.session.tick(now_ms)?;
+        Ok(lost)
     }
 
     /// Queues a DISCONNECT and ends the session.

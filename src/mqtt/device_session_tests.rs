@@ -267,6 +267,21 @@ fn telemetry_goes_to_the_devices_events_topic_with_its_properties() {
 }
 
 #[test]
+fn a_message_never_acknowledged_is_reported_lost_once() {
+    use crate::mqtt::ACK_TIMEOUT_MS;
+    let (mut s, _) = connected();
+    let pkid = s
+        .send_telemetry(b"{}", &[], QoS::AtLeastOnce, 100)
+        .expect("sent");
+    assert_eq!(s.tick(100 + ACK_TIMEOUT_MS - 1).expect("tick"), vec![]);
+    assert_eq!(
+        s.tick(100 + ACK_TIMEOUT_MS).expect("tick"),
+        vec![DeviceEvent::Lost { pkid }]
+    );
+    assert_eq!(s.tick(100 + ACK_TIMEOUT_MS + 1).expect("tick"), vec![]);
+}
+
+#[test]
 fn nothing_is_sent_before_connack_and_a_refusal_ends_it() {
     let mut s = DeviceSession::connect(&options(), 0).expect("connect");
     s.take_outgoing();

@@ -75,278 +75,91 @@ impl Reducible for DeviceView {
     }
 }
 
-/// An open WebSocket and the MQTT session over it, with the JS callbacks kept alive.
-pub(super) struct Link {
-    pub(super) socket: WebSocket,
-    pub(super) session: Rc<RefCell<Option<Session>>>,
-    pub(super) device_id: String,
-    pub(super) next_rid: u32,
-    pub(super) _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
-    pub(super) _ticker: gloo::timers::callback::Interval,
-}
+/// The device test's connection: the core's device session over one WebSocket.
+pub(super) type Link = MqttSocket<DeviceSession>;
 
-impl Drop for Link {
-    fn drop(&mut self) {
-        self.socket.set_onopen(None);
-        self.socket.set_onmessage(None);
-        self.socket.set_onclose(None);
-        self.socket.set_onerror(None);
-        let _ = self.socket.close();
-    }
-}
-
-/// Sends what the session queued, logging each frame.
-pub(super) fn pump(socket: &WebSocket, session: &mut Session, view: &UseReducerHandle<DeviceView>) {
-    for frame in session.take_outgoing() {
-        view.dispatch(DeviceAction::Log("out", describe(&frame)));
-        if let Err(e) = socket.send_with_u8_array(&frame) {
-            view.dispatch(DeviceAction::Log(
-                "err",
-                format!("send failed: {}", e.as_string().unwrap_or_default()),
-            ));
-        }
-    }
-}
-
-/// Opens the WebSocket and wires it to a new session.
+/// Opens the WebSocket and runs a new device session over it.
 pub(super) fn open(
     url: &str,
-    options: ConnectOptions,
+    options: &ConnectOptions,
     x509: bool,
     view: &UseReducerHandle<DeviceView>,
 ) -> Result<Link, String> {
-    let socket = WebSocket::new_with_str(url, "mqtt").map_err(|e| {
-        format!(
-            "Could not open {url}: {}",
-            e.as_string().unwrap_or_default()
-        )
-    })?;
-    socket.set_binary_type(BinaryType::Arraybuffer);
-    let session: Rc<RefCell<Option<Session>>> = Rc::default();
-    let device_id = options.client_id.clone();
-    let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
-
-    let onopen = {
-        let (socket, session, view) = (socket.clone(), session.clone(), view.clone());
-        Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            view.dispatch(DeviceAction::Status(Status::Connecting(
-                "WebSocket open; sending CONNECT…".into(),
-            )));
-            match Session::connect(&options, now_ms()) {
-                Ok(mut s) => {
-                    pump(&socket, &mut s, &view);
-                    *session.borrow_mut() = Some(s);
-                }
-                Err(e) => view.dispatch(DeviceAction::Status(Status::Closed(e.to_string()))),
-            }
-        })
+    let session = DeviceSession::connect(options, now_ms()).map_err(|e| e.to_string())?;
+    view.dispatch(DeviceAction::Status(Status::Connecting(
+        "Opening the WebSocket; CONNECT goes out when it opens…".into(),
+    )));
+    let on_note = {
+        let view = view.clone();
+        Callback::from(move |note| noted(note, x509, &view))
     };
-    socket.set_onopen(Some(onopen.as_ref().unchecked_ref()));
-    handlers.push(onopen);
+    let view = view.clone();
+    MqttSocket::open(url, session, on_note, move |event, session| {
+        handle(event, session, &view, x509)
+    })
+}
 
-    let onmessage = {
-        let (socket, session, view, id) = (
-            socket.clone(),
-            session.clone(),
-            view.clone(),
-            device_id.clone(),
-        );
-        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let Ok(e) = e.dyn_into::<MessageEvent>() else {
-                return;
-            };
-            let Ok(buf) = e.data().dyn_into::<ArrayBuffer>() else {
-                view.dispatch(DeviceAction::Log(
-                    "err",
-                    "a text frame: MQTT uses binary frames".into(),
-                ));
-                return;
-            };
-            let bytes = Uint8Array::new(&buf).to_vec();
-            let mut guard = session.borrow_mut();
-            let Some(s) = guard.as_mut() else { return };
-            match s.receive(&bytes, now_ms()) {
-                Ok(events) => {
-                    for event in events {
-                        handle(event, s, &socket, &view, &id, x509);
-                    }
-                    pump(&socket, s, &view);
-                }
-                Err(err) => {
-                    view.dispatch(DeviceAction::Log("err", err.to_string()));
-                    view.dispatch(DeviceAction::Status(Status::Closed(format!(
-                        "Connection closed: {err}."
-                    ))));
-                    let _ = socket.close();
-                }
-            }
-        })
-    };
-    socket.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    handlers.push(onmessage);
-
-    let onclose = {
-        let (session, view) = (session.clone(), view.clone());
-        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let code = e.dyn_ref::<CloseEvent>().map(|c| c.code()).unwrap_or(0);
-            let was_open = session.borrow().as_ref().is_some_and(|s| s.is_connected());
-            let never_opened = session.borrow().is_none();
+/// What the socket said, in the log and the status.
+fn noted(note: SocketNote, x509: bool, view: &UseReducerHandle<DeviceView>) {
+    match note {
+        SocketNote::Sent(frame) => view.dispatch(DeviceAction::Log("out", frame)),
+        SocketNote::Trouble(what) => view.dispatch(DeviceAction::Log("err", what)),
+        SocketNote::Broken(e) => {
+            view.dispatch(DeviceAction::Log("err", e.to_string()));
+            view.dispatch(DeviceAction::Status(Status::Closed(format!(
+                "Connection closed: {e}."
+            ))));
+        }
+        SocketNote::Closed { code, opened } => {
             view.dispatch(DeviceAction::Log(
                 "err",
                 format!("WebSocket closed (code {code})"),
             ));
-            if never_opened {
-                view.dispatch(DeviceAction::Status(Status::Closed(if x509 {
-                    "The WebSocket did not open. Check the address; that this browser trusts the hub's TLS certificate (for localhub, its root); and that a device certificate is imported in the browser (none was offered, or the hub refused it).".into()
-                } else {
-                    "The WebSocket did not open. Check the address and that this browser trusts the hub's TLS certificate (for localhub, its root).".into()
-                })));
-            } else if was_open {
-                view.dispatch(DeviceAction::Status(Status::Closed(format!(
-                    "The hub closed the connection (WebSocket code {code})."
-                ))));
-            }
-        })
-    };
-    socket.set_onclose(Some(onclose.as_ref().unchecked_ref()));
-    handlers.push(onclose);
-
-    let ticker = {
-        let (socket, session, view) = (socket.clone(), session.clone(), view.clone());
-        gloo::timers::callback::Interval::new(1000, move || {
-            let mut guard = session.borrow_mut();
-            let Some(s) = guard.as_mut() else { return };
-            let now = now_ms();
-            for pkid in s.expire_unacknowledged(now) {
-                view.dispatch(DeviceAction::TimedOut);
-                view.dispatch(DeviceAction::Log(
-                    "err",
-                    format!(
-                        "PUBLISH id {pkid}: no PUBACK within {} s; counted as lost",
-                        ACK_TIMEOUT_MS / 1000
-                    ),
-                ));
-            }
-            match s.tick(now) {
-                Ok(()) => pump(&socket, s, &view),
-                Err(e) => {
-                    view.dispatch(DeviceAction::Status(Status::Closed(e.to_string())));
-                    let _ = socket.close();
-                }
-            }
-        })
-    };
-
-    Ok(Link {
-        socket,
-        session,
-        device_id,
-        next_rid: 0,
-        _handlers: handlers,
-        _ticker: ticker,
-    })
+            view.dispatch(DeviceAction::Status(Status::Closed(if !opened && x509 {
+                "The WebSocket did not open. Check the address; that this browser trusts the hub's TLS certificate (for localhub, its root); and that a device certificate is imported in the browser (none was offered, or the hub refused it).".into()
+            } else if !opened {
+                "The WebSocket did not open. Check the address and that this browser trusts the hub's TLS certificate (for localhub, its root).".into()
+            } else {
+                format!("The hub closed the connection (WebSocket code {code}).")
+            })));
+        }
+    }
 }
 
-pub(super) fn handle(
-    event: Event,
-    session: &mut Session,
-    socket: &WebSocket,
+/// One event of the device session: the log line the core words, and what changes on the page.
+fn handle(
+    event: DeviceEvent,
+    session: &mut DeviceSession,
     view: &UseReducerHandle<DeviceView>,
-    device_id: &str,
     x509: bool,
-) {
-    match event {
-        Event::Connected { .. } => {
-            view.dispatch(DeviceAction::Log("in", "CONNACK 0: accepted".into()));
-            view.dispatch(DeviceAction::Status(Status::Connected));
-            let now = now_ms();
-            for filter in [
-                TopicFilter::CloudToDevice {
-                    device_id: device_id.to_owned(),
-                },
-                TopicFilter::TwinResponses,
-            ] {
-                let filter = filter.to_string();
-                if let Err(e) = session.subscribe(&filter, QoS::AtLeastOnce, now) {
-                    view.dispatch(DeviceAction::Log("err", e.to_string()));
-                }
-            }
-        }
-        Event::Refused(r) => {
-            view.dispatch(DeviceAction::Log(
-                "in",
-                format!("CONNACK {}: refused", r.code()),
-            ));
-            view.dispatch(DeviceAction::Status(Status::Refused { refusal: r, x509 }));
-            let _ = socket.close();
-        }
-        Event::Acknowledged { pkid, rtt_ms } => {
-            view.dispatch(DeviceAction::Acked);
-            view.dispatch(DeviceAction::Log(
-                "in",
-                format!("PUBACK id {pkid} after {rtt_ms} ms"),
-            ));
-        }
-        Event::Subscribed { pkid, granted } => {
-            let refused = granted.iter().any(Option::is_none);
-            view.dispatch(DeviceAction::Log(
-                if refused { "err" } else { "in" },
-                format!("SUBACK id {pkid}{}", if refused { ": refused" } else { "" }),
-            ));
-        }
-        Event::Message { topic, payload, .. } => {
-            let body = String::from_utf8_lossy(&payload).into_owned();
-            match Topic::parse(&topic) {
-                Ok(Topic::TwinResponse {
-                    status,
-                    rid,
-                    version,
-                }) => {
-                    view.dispatch(DeviceAction::Log(
-                        "in",
-                        format!("twin response {status} for request {rid}"),
-                    ));
-                    let shown = match status {
-                        200 => serde_json::from_str::<serde_json::Value>(&body)
-                            .and_then(|v| serde_json::to_string_pretty(&v))
-                            .unwrap_or(body),
-                        204 => format!(
-                            "Reported properties updated (version {}).",
-                            version.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
-                        ),
-                        s => format!("The hub answered {s}: {body}"),
-                    };
-                    view.dispatch(DeviceAction::Twin(shown));
-                }
-                Ok(Topic::CloudToDevice {
-                    device_id: to,
-                    properties,
-                }) if to == device_id => {
-                    let props = properties
-                        .0
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    view.dispatch(DeviceAction::Log(
-                        "in",
-                        format!("cloud-to-device message ({} bytes)", payload.len()),
-                    ));
-                    view.dispatch(DeviceAction::C2d(if props.is_empty() {
-                        body
-                    } else {
-                        format!("{body}  [{props}]")
-                    }));
-                }
-                _ => view.dispatch(DeviceAction::Log(
-                    "in",
-                    format!("PUBLISH {topic} ({} bytes)", payload.len()),
-                )),
-            }
-        }
-        Event::Pong { rtt_ms } => view.dispatch(DeviceAction::Log(
-            "in",
-            format!("PINGRESP after {rtt_ms} ms"),
-        )),
+) -> Next {
+    let (side, line) = device_event_line(&event);
+    let dir = match side {
+        LogSide::In => "in",
+        LogSide::Err => "err",
+    };
+    view.dispatch(DeviceAction::Log(dir, line));
+    if let Some(text) = twin_panel_text(&event) {
+        view.dispatch(DeviceAction::Twin(text));
     }
+    match event {
+        DeviceEvent::Connected => view.dispatch(DeviceAction::Status(Status::Connected)),
+        DeviceEvent::Refused(refusal) => {
+            view.dispatch(DeviceAction::Status(Status::Refused { refusal, x509 }));
+            return Next::Close;
+        }
+        DeviceEvent::Acknowledged { .. } => view.dispatch(DeviceAction::Acked),
+        DeviceEvent::Lost { .. } => view.dispatch(DeviceAction::TimedOut),
+        DeviceEvent::CloudToDevice { body, properties } => {
+            view.dispatch(DeviceAction::C2d(cloud_to_device_text(&body, &properties)))
+        }
+        DeviceEvent::MethodCall { name, rid, payload } => {
+            let (status, answer) = method_answer(&name, &payload);
+            if let Err(e) = session.answer_method(&rid, status, &answer, now_ms()) {
+                view.dispatch(DeviceAction::Log("err", e.to_string()));
+            }
+        }
+        _ => {}
+    }
+    Next::Continue
 }

@@ -7,18 +7,20 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::run::{choose_certificate, now_ms, open, Phase, RunAction, RunView, Turn, Wire};
+use super::run::{notes, Connection, Phase, RunAction, RunView};
 use super::set;
 use super::symkey::attestation_choice;
 use crate::app::command::Command;
 use crate::app::field::Field;
+use crate::app::mqtt_socket::{choose_certificate, now_ms, MqttSocket, Next};
 use crate::app::state::Issued;
-use crate::contract::{websocket_url, Topic, DPS_GLOBAL_HOST};
+use crate::contract::{websocket_url, DPS_GLOBAL_HOST};
 use crate::iothub::{
-    sample_telemetry, AzDps, DeviceLogin, DpsDeviceRegistration, ProvisioningFiles,
+    provisioning_refusal_advice, sample_telemetry, AzDps, DeviceLogin, DpsDeviceRegistration,
+    ProvisioningFiles,
 };
 use crate::mqtt::{
-    refusal_advice, Event as MqttEvent, Provisioning, ProvisioningEvent, QoS, Session,
+    refusal_advice, DeviceEvent, DeviceSession, Provisioning, ProvisioningEvent, QoS,
 };
 
 /// Where DPS's device endpoint and the hub's WebSocket are for localhub started by run.sh.
@@ -74,7 +76,7 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
     let group_key = use_state(String::new);
     let run_error = use_state(|| None::<String>);
     let view = use_reducer(RunView::default);
-    let wire: Rc<RefCell<Option<Wire>>> = use_mut_ref(|| None);
+    let wire: Rc<RefCell<Option<Connection>>> = use_mut_ref(|| None);
     let id_scope = props.id_scope.to_string();
 
     let on_register = {
@@ -118,7 +120,9 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                 Err(e) => return run_error.set(Some(e.to_string())),
             };
             run_error.set(None);
-            wire.borrow_mut().take();
+            if let Some(old) = wire.borrow_mut().take() {
+                old.close();
+            }
             view.dispatch(RunAction::Reset);
             let flow = match Provisioning::connect(&scope, &id, password, now_ms()) {
                 Ok(f) => f,
@@ -143,18 +147,12 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                 view.dispatch(RunAction::Phase(Phase::Busy(format!(
                     "Registering with DPS at {url}…"
                 ))));
-                let next = wire.clone();
-                let opened = open(
-                    &url,
-                    "DPS",
-                    flow,
-                    &view,
-                    move |event, turn: &mut Turn<'_, Provisioning>| {
-                        on_provisioning(event, turn, &next, &hub_address, symkey.as_ref())
-                    },
-                );
+                let (next, events_view) = (wire.clone(), view.clone());
+                let opened = MqttSocket::open(&url, flow, notes(&view, "DPS"), move |event, _| {
+                    on_provisioning(event, &events_view, &next, &hub_address, symkey.as_ref())
+                });
                 match opened {
-                    Ok(w) => *wire.borrow_mut() = Some(w),
+                    Ok(w) => *wire.borrow_mut() = Some(Connection::Dps(w)),
                     Err(e) => view.dispatch(RunAction::Phase(Phase::Failed(e))),
                 }
             });
@@ -274,12 +272,11 @@ fn phase_view(phase: &Option<Phase>) -> Html {
 /// DPS's side of the test: on assignment, the device's connection to the hub comes next.
 fn on_provisioning(
     event: ProvisioningEvent,
-    turn: &mut Turn<'_, Provisioning>,
-    wire: &Rc<RefCell<Option<Wire>>>,
+    view: &UseReducerHandle<RunView>,
+    wire: &Rc<RefCell<Option<Connection>>>,
     hub_address: &str,
     symkey: Option<&DpsDeviceRegistration>,
-) {
-    let view = turn.view;
+) -> Next {
     match event {
         ProvisioningEvent::Registering => view.dispatch(RunAction::Phase(Phase::Busy(
             "Connected to DPS; registration sent…".into(),
@@ -295,20 +292,14 @@ fn on_provisioning(
             code,
             message,
         } => {
-            turn.done = true;
-            let advice = match (status, code) {
-                (5, _) | (4, _) if symkey.is_some() => "DPS refused the device: check the device key (an individual enrollment's, or derived from its group's key over this very registration id), the registration id and the ID scope.",
-                (5, _) | (4, _) => "DPS refused the device: check that an enrollment group's CA signed its certificate, that the registration id equals the certificate's CN, and the ID scope.",
-                (_, _) if message.contains("disabled") => "The enrollment is disabled: enable the group above and register again.",
-                _ => "DPS did not assign the device.",
-            };
+            let advice = provisioning_refusal_advice(status, &message, symkey.is_some());
             view.dispatch(RunAction::Phase(Phase::Failed(format!(
                 "{advice} (DPS: {message}{})",
                 code.map(|c| format!(", error {c}")).unwrap_or_default()
             ))));
+            return Next::Close;
         }
         ProvisioningEvent::Assigned { hub, device_id, .. } => {
-            turn.done = true;
             view.dispatch(RunAction::Phase(Phase::Assigned {
                 hub: hub.clone(),
                 device_id: device_id.clone(),
@@ -333,8 +324,10 @@ fn on_provisioning(
                     view.dispatch(RunAction::Phase(Phase::Failed(e)));
                 }
             });
+            return Next::Close;
         }
     }
+    Next::Continue
 }
 
 /// The device on its assigned hub: connect with its certificate or SAS token, send one telemetry
@@ -342,56 +335,57 @@ fn on_provisioning(
 async fn send_through_hub(
     login: DeviceLogin,
     view: &UseReducerHandle<RunView>,
-    wire: &Rc<RefCell<Option<Wire>>>,
+    wire: &Rc<RefCell<Option<Connection>>>,
 ) -> Result<(), String> {
     choose_certificate(&login.address).await;
-    let session = Session::connect(&login.options, now_ms()).map_err(|e| e.to_string())?;
+    let session = DeviceSession::connect(&login.options, now_ms()).map_err(|e| e.to_string())?;
     let (hub, id, x509) = (login.host_name.clone(), login.device_id.clone(), login.x509);
-    let w = open(
+    let events_view = view.clone();
+    let w = MqttSocket::open(
         &login.url,
-        "the hub",
         session,
-        view,
-        move |event, turn: &mut Turn<'_, Session>| match event {
-            MqttEvent::Connected { .. } => {
-                let topic = Topic::telemetry(
-                    &id,
-                    &[
+        notes(view, "the hub"),
+        move |event, session: &mut DeviceSession| {
+            let view = &events_view;
+            match event {
+                DeviceEvent::Connected => {
+                    let properties = [
                         ("$.ct".into(), "application/json".into()),
                         ("$.ce".into(), "utf-8".into()),
-                    ],
-                )
-                .to_string();
-                if let Err(e) = turn.flow.publish(
-                    &topic,
-                    sample_telemetry(&id).as_bytes(),
-                    QoS::AtLeastOnce,
-                    now_ms(),
-                ) {
-                    turn.done = true;
-                    turn.view
-                        .dispatch(RunAction::Phase(Phase::Failed(e.to_string())));
+                    ];
+                    let telemetry = sample_telemetry(&id);
+                    let sent = session.send_telemetry(
+                        telemetry.as_bytes(),
+                        &properties,
+                        QoS::AtLeastOnce,
+                        now_ms(),
+                    );
+                    if let Err(e) = sent {
+                        view.dispatch(RunAction::Phase(Phase::Failed(e.to_string())));
+                        return Next::Close;
+                    }
+                    Next::Continue
                 }
+                DeviceEvent::Refused(r) => {
+                    view.dispatch(RunAction::Phase(Phase::Failed(format!(
+                        "DPS assigned the device, but {hub} refused its connection (CONNACK {}). {}",
+                        r.code(),
+                        refusal_advice(r, x509).join(" ")
+                    ))));
+                    Next::Close
+                }
+                DeviceEvent::Acknowledged { .. } => {
+                    session.disconnect(now_ms());
+                    view.dispatch(RunAction::Phase(Phase::Delivered {
+                        hub: hub.clone(),
+                        device_id: id.clone(),
+                    }));
+                    Next::Close
+                }
+                _ => Next::Continue,
             }
-            MqttEvent::Refused(r) => {
-                turn.done = true;
-                turn.view.dispatch(RunAction::Phase(Phase::Failed(format!(
-                    "DPS assigned the device, but {hub} refused its connection (CONNACK {}). {}",
-                    r.code(),
-                    refusal_advice(r, x509).join(" ")
-                ))));
-            }
-            MqttEvent::Acknowledged { .. } => {
-                turn.flow.disconnect(now_ms());
-                turn.done = true;
-                turn.view.dispatch(RunAction::Phase(Phase::Delivered {
-                    hub: hub.clone(),
-                    device_id: id.clone(),
-                }));
-            }
-            _ => {}
         },
     )?;
-    *wire.borrow_mut() = Some(w);
+    *wire.borrow_mut() = Some(Connection::Hub(w));
     Ok(())
 }
