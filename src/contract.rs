@@ -10,6 +10,7 @@
 //! [`mqtt`]: crate::mqtt
 
 mod api;
+mod bulk;
 mod device;
 mod dps;
 mod encoding;
@@ -20,6 +21,10 @@ mod thumbprint;
 mod topic;
 
 pub use api::{ARM_API_VERSION, DEVICE_API_VERSION, DPS_ARM_API_VERSION};
+pub use bulk::{
+    BulkRegistryOperationResult, DeviceRegistryOperationError, DeviceRegistryOperationWarning,
+    ExportImportDevice, HubErrorCode, ImportMode, TwinProperties, BULK_MAX_DEVICES,
+};
 pub use device::{
     AuthKind, Authentication, Capabilities, ConnectionState, Device, DeviceStatus, SymmetricKey,
     X509Thumbprint,

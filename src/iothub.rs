@@ -5,6 +5,7 @@
 mod arm;
 mod az;
 mod batch;
+mod bulk;
 mod ca_rollover;
 mod client;
 mod decoder;
@@ -25,6 +26,7 @@ mod snippets;
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
 pub use az::{AzDps, AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
 pub use batch::{parse_device_ids, BatchError};
+pub use bulk::{read_bulk_answer, BulkOutcome};
 pub use ca_rollover::{
     only_new_ca, plan_ca_rollover, with_new_ca, CaRollover, CaRolloverInputs, CaRolloverStage,
 };

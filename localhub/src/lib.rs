@@ -1,7 +1,8 @@
 //! localhub: an offline stand-in for the parts of Azure IoT Hub that hubcert uses.
 //!
 //! - ARM CA certificates (`/subscriptions/.../IotHubs/{hub}/certificates/...`, `hubcert::contract::ARM_API_VERSION`)
-//! - the device registry (`/devices/{id}`, `hubcert::contract::DEVICE_API_VERSION`) with service SAS authentication
+//! - the device registry (`/devices/{id}`, `hubcert::contract::DEVICE_API_VERSION`) with service SAS authentication,
+//!   and its bulk operation (`POST /devices`, up to 100 entries)
 //! - MQTT 3.1.1 over TLS and over TLS WebSocket (`/$iothub/websocket`, subprotocol `mqtt`)
 //!   with X.509 (CA-signed or self-signed thumbprint) and SAS device authentication
 //! - `/localhub/...`: what devices sent (JSON and server-sent events) and cloud-to-device sends
@@ -14,6 +15,7 @@
 
 mod arm;
 mod auth;
+mod bulk;
 mod config;
 mod console;
 mod cors;

@@ -108,7 +108,7 @@ fn thumbprint(t: Option<String>) -> Result<Option<String>, String> {
     }
 }
 
-fn parse_auth(a: Authentication) -> Result<DeviceAuth, String> {
+pub(crate) fn parse_auth(a: Authentication) -> Result<DeviceAuth, String> {
     match a.kind {
         AuthKind::CertificateAuthority => Ok(DeviceAuth::CertificateAuthority),
         AuthKind::SelfSigned => {

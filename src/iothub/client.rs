@@ -97,15 +97,23 @@ impl<T: Transport> HubClient<T> {
 
     /// Sends a request; a 2xx answer's body, or the error the user is shown.
     pub async fn call(&self, plane: Plane, request: &Request) -> Result<String, RestError> {
-        match self.transport.send(request).await {
-            Ok(a) if (200..300).contains(&a.status) => Ok(a.body),
-            Ok(a) => Err(RestError::from_status(plane, a.status, &a.body)),
-            Err(detail) => Err(RestError::Unreachable {
+        match self.send(plane, request).await? {
+            a if (200..300).contains(&a.status) => Ok(a.body),
+            a => Err(RestError::from_status(plane, a.status, &a.body)),
+        }
+    }
+
+    /// Sends a request; any HTTP answer, for calls whose error statuses carry results (the bulk
+    /// registry operation's 400).
+    pub(super) async fn send(&self, plane: Plane, request: &Request) -> Result<Answer, RestError> {
+        self.transport
+            .send(request)
+            .await
+            .map_err(|detail| RestError::Unreachable {
                 plane,
                 localhub: self.localhub,
                 detail,
-            }),
-        }
+            })
     }
 
     async fn certificate_call(&self, request: &Request) -> Result<HubCertificate, RestError> {

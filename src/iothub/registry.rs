@@ -270,8 +270,13 @@ impl Registry {
         &self.target.host_name
     }
 
-    fn authorization(&self, now_unix: u64) -> Result<String, RestError> {
+    pub(super) fn authorization(&self, now_unix: u64) -> Result<String, RestError> {
         self.target.authorization(now_unix)
+    }
+
+    /// Where requests go: `https://{host}`, the relay, or localhub.
+    pub(super) fn base(&self) -> &str {
+        &self.target.base
     }
 
     fn request(&self, method: Method, id: &DeviceId, now_unix: u64) -> Result<Request, RestError> {

@@ -1,0 +1,361 @@
+//! The registry's bulk operation (`POST /devices`): a list of entries sent in calls of at most
+//! [`BULK_MAX_DEVICES`], and the answers read back to each device.
+//!
+//! IoT Hub answers 200 when every entry of a call applied and 400 with the same
+//! `BulkRegistryOperationResult` when some did not (the REST reference, Bulk Registry - Update
+//! Registry, declares the body for both; azure-iot-hub's `update_registry` reads it from either).
+//! So a 400 whose body is that result is a partial failure, read per device; any other answer is
+//! an error of the whole call.
+
+use std::collections::BTreeMap;
+
+use super::client::{Answer, HubClient, Transport};
+use super::error::setting;
+use super::{Method, Plane, Registry, Request, RestError};
+use crate::contract::{
+    BulkRegistryOperationResult, DeviceRegistryOperationError, DeviceRegistryOperationWarning,
+    ExportImportDevice, BULK_MAX_DEVICES, DEVICE_API_VERSION,
+};
+
+impl Registry {
+    /// One bulk call: `entries` (1 to [`BULK_MAX_DEVICES`]) as the body.
+    pub fn bulk(
+        &self,
+        entries: &[ExportImportDevice],
+        now_unix: u64,
+    ) -> Result<Request, RestError> {
+        if entries.is_empty() || entries.len() > BULK_MAX_DEVICES {
+            return Err(setting(
+                "Devices",
+                format!(
+                    "one bulk call takes 1 to {BULK_MAX_DEVICES} devices, not {}",
+                    entries.len()
+                ),
+            ));
+        }
+        let url = format!("{}/devices?api-version={DEVICE_API_VERSION}", self.base());
+        let mut request = Request::new(Method::Post, url, self.authorization(now_unix)?);
+        request
+            .headers
+            .push(("Content-Type", "application/json".to_owned()));
+        request.body = Some(ExportImportDevice::list_to_json(entries));
+        Ok(request)
+    }
+
+    /// The bulk calls for any number of entries, in order, each of at most [`BULK_MAX_DEVICES`].
+    pub fn bulk_calls(
+        &self,
+        entries: &[ExportImportDevice],
+        now_unix: u64,
+    ) -> Result<Vec<Request>, RestError> {
+        entries
+            .chunks(BULK_MAX_DEVICES)
+            .map(|chunk| self.bulk(chunk, now_unix))
+            .collect()
+    }
+}
+
+/// Reads a bulk call's answer: the result on 200, and on 400 when the body is a result (some
+/// entries failed, the others applied); any other answer is the whole call's error.
+pub fn read_bulk_answer(answer: &Answer) -> Result<BulkRegistryOperationResult, RestError> {
+    let parsed = BulkRegistryOperationResult::from_json(answer.body.as_bytes());
+    match (answer.status, parsed) {
+        (200, Ok(r)) => Ok(r),
+        (200, Err(e)) => Err(RestError::BadAnswer(format!(
+            "not a bulk registry result: {e}"
+        ))),
+        // A 400 without a result is the call refused whole (a body that does not parse, a device
+        // named twice).
+        (400, Ok(r)) if !r.is_successful => Ok(r),
+        (status, _) => Err(RestError::from_status(
+            Plane::Registry,
+            status,
+            &answer.body,
+        )),
+    }
+}
+
+/// What a bulk operation did, by device id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BulkOutcome {
+    /// Ids whose entries applied, in the order given.
+    pub applied: Vec<String>,
+    /// Entries the hub refused, by device id.
+    pub failed: BTreeMap<String, DeviceRegistryOperationError>,
+    /// Remarks on applied entries.
+    pub warnings: Vec<DeviceRegistryOperationWarning>,
+    /// Ids of the calls that were not answered or were refused whole (nothing of them applied,
+    /// as far as the answer says), with the error that stopped the operation.
+    pub not_applied: Vec<String>,
+    /// The error that stopped the operation; later calls were not sent.
+    pub stopped: Option<RestError>,
+}
+
+impl<T: Transport> HubClient<T> {
+    /// Sends `entries` in calls of at most [`BULK_MAX_DEVICES`], one after the other, and reads
+    /// each answer back to its devices. A call refused whole (or unanswered) stops the operation:
+    /// its entries and those after it are `not_applied`.
+    pub async fn bulk_registry(
+        &self,
+        registry: &Registry,
+        entries: &[ExportImportDevice],
+        now_unix: u64,
+    ) -> Result<BulkOutcome, RestError> {
+        let calls = registry.bulk_calls(entries, now_unix)?;
+        let mut outcome = BulkOutcome::default();
+        for (call, chunk) in calls.iter().zip(entries.chunks(BULK_MAX_DEVICES)) {
+            if outcome.stopped.is_some() {
+                outcome
+                    .not_applied
+                    .extend(chunk.iter().map(|e| e.id.clone()));
+                continue;
+            }
+            match self
+                .send(Plane::Registry, call)
+                .await
+                .and_then(|a| read_bulk_answer(&a))
+            {
+                Ok(result) => {
+                    let mut failed: BTreeMap<String, DeviceRegistryOperationError> = result
+                        .errors
+                        .into_iter()
+                        .map(|e| (e.device_id.clone(), e))
+                        .collect();
+                    for entry in chunk {
+                        match failed.remove(&entry.id) {
+                            Some(e) => {
+                                outcome.failed.insert(entry.id.clone(), e);
+                            }
+                            None => outcome.applied.push(entry.id.clone()),
+                        }
+                    }
+                    // An error for an id the call did not name is kept rather than dropped.
+                    outcome.failed.extend(failed);
+                    outcome.warnings.extend(result.warnings);
+                }
+                Err(e) => {
+                    outcome
+                        .not_applied
+                        .extend(chunk.iter().map(|e| e.id.clone()));
+                    outcome.stopped = Some(e);
+                }
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{HubErrorCode, ImportMode, SasToken};
+    use crate::iothub::ServiceAuth;
+    use serde_json::{json, Value};
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Answers from a script and records what was sent.
+    struct Script {
+        answers: RefCell<VecDeque<Result<Answer, String>>>,
+        sent: RefCell<Vec<Request>>,
+    }
+
+    impl Script {
+        fn new(answers: Vec<Result<(u16, String), &str>>) -> Self {
+            Self {
+                answers: RefCell::new(
+                    answers
+                        .into_iter()
+                        .map(|a| {
+                            a.map(|(status, body)| Answer { status, body })
+                                .map_err(str::to_owned)
+                        })
+                        .collect(),
+                ),
+                sent: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    impl Transport for &Script {
+        async fn send(&self, request: &Request) -> Result<Answer, String> {
+            self.sent.borrow_mut().push(request.clone());
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .expect("the script has an answer for every request")
+        }
+    }
+
+    /// The script answers at once, so one poll finishes the future.
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("a scripted call never waits"),
+        }
+    }
+
+    const KEY: &str = "c2VjcmV0a2V5MTIzNDU2Nzg5MA==";
+
+    fn registry() -> Registry {
+        Registry::from_connection_string(
+            "http://127.0.0.1:8081",
+            &format!("HostName=myhub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"),
+        )
+        .expect("registry")
+    }
+
+    fn creates(n: usize) -> Vec<ExportImportDevice> {
+        (0..n)
+            .map(|i| ExportImportDevice::new(&format!("d{i}"), ImportMode::Create))
+            .collect()
+    }
+
+    fn ok() -> Result<(u16, String), &'static str> {
+        Ok((
+            200,
+            json!({"isSuccessful": true, "errors": [], "warnings": []}).to_string(),
+        ))
+    }
+
+    #[test]
+    fn a_bulk_call_is_a_signed_post_of_the_entries() {
+        let r = registry()
+            .bulk(&creates(2), 1_700_000_000)
+            .expect("request");
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:8081/devices?api-version=2021-04-12"
+        );
+        assert_eq!(r.header("Content-Type"), Some("application/json"));
+        SasToken::parse(r.header("Authorization").expect("auth"))
+            .expect("token")
+            .verify("myhub.azure-devices.net", &[KEY], 1_700_000_000)
+            .expect("signed for the hub");
+        let body: Value = serde_json::from_str(r.body.as_deref().expect("body")).expect("json");
+        assert_eq!(
+            body,
+            json!([{"id": "d0", "importMode": "create"}, {"id": "d1", "importMode": "create"}])
+        );
+        let entra = Registry::new("", "h.azure-devices.net", ServiceAuth::Bearer("tok".into()))
+            .expect("registry");
+        assert_eq!(
+            entra.bulk(&creates(1), 0).expect("request").url,
+            "https://h.azure-devices.net/devices?api-version=2021-04-12"
+        );
+    }
+
+    #[test]
+    fn more_than_a_hundred_entries_go_in_calls_of_a_hundred_and_none_or_101_in_one_is_refused() {
+        let reg = registry();
+        let calls = reg.bulk_calls(&creates(250), 0).expect("calls");
+        let sizes: Vec<usize> = calls
+            .iter()
+            .map(|c| {
+                serde_json::from_str::<Vec<Value>>(c.body.as_deref().expect("body"))
+                    .expect("list")
+                    .len()
+            })
+            .collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        assert!(matches!(
+            reg.bulk(&creates(101), 0),
+            Err(RestError::Setting {
+                field: "Devices",
+                ..
+            })
+        ));
+        assert!(matches!(
+            reg.bulk(&[], 0),
+            Err(RestError::Setting {
+                field: "Devices",
+                ..
+            })
+        ));
+        assert_eq!(reg.bulk_calls(&[], 0).expect("no calls"), []);
+    }
+
+    #[test]
+    fn a_400_with_a_result_is_a_partial_failure_and_other_refusals_are_the_calls() {
+        let partial = json!({"isSuccessful": false, "errors": [{"deviceId": "d1", "errorCode": "DeviceAlreadyExists", "errorStatus": "taken"}], "warnings": []});
+        let r = read_bulk_answer(&Answer {
+            status: 400,
+            body: partial.to_string(),
+        })
+        .expect("a partial failure");
+        assert_eq!(r.errors[0].error_code, HubErrorCode::DeviceAlreadyExists);
+        let whole = read_bulk_answer(&Answer {
+            status: 400,
+            body: r#"{"Message":"ErrorCode:DeviceDefinedMultipleTimes;d1 twice","ExceptionMessage":""}"#.into(),
+        })
+        .expect_err("refused whole");
+        assert!(
+            matches!(&whole, RestError::Status { status: 400, code: Some(c), .. } if c == "DeviceDefinedMultipleTimes"),
+            "{whole:?}"
+        );
+        let too_many = read_bulk_answer(&Answer {
+            status: 413,
+            body: r#"{"Message":"ErrorCode:TooManyDevices;101","ExceptionMessage":""}"#.into(),
+        })
+        .expect_err("refused whole");
+        assert_eq!(too_many.status(), Some(413));
+        assert!(matches!(
+            read_bulk_answer(&Answer {
+                status: 200,
+                body: "<html>".into()
+            }),
+            Err(RestError::BadAnswer(_))
+        ));
+    }
+
+    #[test]
+    fn each_device_is_told_what_happened_across_calls() {
+        let partial = json!({"isSuccessful": false, "errors": [{"deviceId": "d101", "errorCode": "DeviceAlreadyExists", "errorStatus": "taken"}], "warnings": []});
+        let script = Script::new(vec![ok(), Ok((400, partial.to_string()))]);
+        let out = run(HubClient::new(&script, true).bulk_registry(&registry(), &creates(150), 0))
+            .expect("outcome");
+        assert_eq!(script.sent.borrow().len(), 2);
+        assert_eq!(out.applied.len(), 149);
+        assert!(!out.applied.contains(&"d101".to_owned()));
+        assert_eq!(out.failed.keys().collect::<Vec<_>>(), ["d101"]);
+        assert_eq!(
+            out.failed["d101"].error_code,
+            HubErrorCode::DeviceAlreadyExists
+        );
+        assert!(out.not_applied.is_empty() && out.stopped.is_none());
+    }
+
+    #[test]
+    fn a_call_refused_whole_stops_the_operation_and_names_what_was_not_applied() {
+        let script = Script::new(vec![ok(), Err("connection reset")]);
+        let out = run(HubClient::new(&script, true).bulk_registry(&registry(), &creates(250), 0))
+            .expect("outcome");
+        // The third call is not sent once the second had no answer.
+        assert_eq!(script.sent.borrow().len(), 2);
+        assert_eq!(out.applied.len(), 100);
+        assert_eq!(out.not_applied.len(), 150);
+        assert_eq!(out.not_applied.first().map(String::as_str), Some("d100"));
+        assert!(matches!(
+            out.stopped,
+            Some(RestError::Unreachable {
+                plane: Plane::Registry,
+                ..
+            })
+        ));
+
+        let script = Script::new(vec![Ok((
+            401,
+            r#"{"Message":"ErrorCode:IotHubUnauthorizedAccess;Unauthorized","ExceptionMessage":""}"#
+                .to_owned(),
+        ))]);
+        let out = run(HubClient::new(&script, true).bulk_registry(&registry(), &creates(3), 0))
+            .expect("outcome");
+        assert!(out.applied.is_empty());
+        assert_eq!(out.not_applied, ["d0", "d1", "d2"]);
+        assert_eq!(out.stopped.as_ref().and_then(RestError::status), Some(401));
+    }
+}
