@@ -6,6 +6,7 @@ mod arm;
 mod az;
 mod batch;
 mod bulk;
+mod ca_checklist;
 mod ca_rollover;
 mod client;
 mod decoder;
@@ -27,6 +28,10 @@ pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
 pub use az::{AzDps, AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
 pub use batch::{parse_device_ids, BatchError};
 pub use bulk::{read_bulk_answer, BulkOutcome};
+pub use ca_checklist::{
+    ca_name_from_cn, groups_added_note, reissued_note, rollover_pair, uploaded_note, ChecklistItem,
+    CHOOSE_TWO_CAS, RETIRED_NOTE, RETIRE_CONFIRM,
+};
 pub use ca_rollover::{
     only_new_ca, plan_ca_rollover, with_new_ca, CaRollover, CaRolloverInputs, CaRolloverStage,
 };
