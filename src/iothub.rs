@@ -8,6 +8,7 @@ mod batch;
 mod bulk;
 mod ca_checklist;
 mod ca_rollover;
+mod ca_upload;
 mod client;
 mod decoder;
 mod device_test;
@@ -34,6 +35,10 @@ pub use ca_checklist::{
 };
 pub use ca_rollover::{
     only_new_ca, plan_ca_rollover, with_new_ca, CaRollover, CaRolloverInputs, CaRolloverStage,
+};
+pub use ca_upload::{
+    outside_ca_label, possession_elsewhere, upload_button, upload_commands, uploaded_message,
+    verify_automatically, NO_CA_TO_UPLOAD, NO_OUTSIDE_CA,
 };
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
