@@ -14,6 +14,7 @@ mod bulk;
 mod device;
 mod dps;
 mod encoding;
+mod error_code;
 mod names;
 mod redact;
 mod sas;
@@ -23,7 +24,7 @@ mod topic;
 pub use api::{ARM_API_VERSION, DEVICE_API_VERSION, DPS_ARM_API_VERSION};
 pub use bulk::{
     BulkRegistryOperationResult, DeviceRegistryOperationError, DeviceRegistryOperationWarning,
-    ExportImportDevice, HubErrorCode, ImportMode, TwinProperties, BULK_MAX_DEVICES,
+    ExportImportDevice, ImportMode, TwinProperties, BULK_MAX_DEVICES,
 };
 pub use device::{
     AuthKind, Authentication, Capabilities, ConnectionState, Device, DeviceStatus, SymmetricKey,
@@ -39,6 +40,7 @@ pub use dps::{
     DPS_SERVICE_API_VERSION,
 };
 pub use encoding::{url_decode, url_encode};
+pub use error_code::HubErrorCode;
 pub use names::{
     hub_host_name, CertificateName, DeviceId, EnrollmentId, HubHost, IdError, VerificationCode,
     HUB_DOMAIN,

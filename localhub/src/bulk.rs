@@ -6,8 +6,9 @@
 //! id's rules, the authentication's shape, the etag of an `*IfMatchETag` mode). An entry that fails
 //! is reported in `errors` by its device id and the others still apply; what applied is saved in
 //! one write, as a single call's change is. The answer is 200 when every entry applied and 400,
-//! with the same body, when some did not: the REST reference (Bulk Registry - Update Registry)
-//! declares `BulkRegistryOperationResult` for both, and azure-iot-hub 2.7.0's
+//! with the same body, when some did not: the REST reference (Bulk Registry - Update Registry,
+//! <https://learn.microsoft.com/rest/api/iothub/service/bulk-registry/update-registry>) declares
+//! `BulkRegistryOperationResult` for both, and azure-iot-hub 2.7.0's
 //! `BulkRegistryOperations.update_registry` reads the result from either status.
 
 use std::collections::BTreeSet;
@@ -24,9 +25,9 @@ use hubcert::contract::{
 use serde_json::{Map, Value};
 
 use crate::extract::{Body, RequestBody, ServiceCall};
-use crate::registry::parse_auth;
+use crate::registry::{already_registered, identity_record, not_registered, parse_auth};
 use crate::reply::ApiError;
-use crate::store::{now_unix, DeviceAuth, DeviceRecord, Hub, ServiceSide};
+use crate::store::{DeviceAuth, DeviceRecord, Hub};
 
 impl RequestBody for Vec<ExportImportDevice> {
     fn rejection(e: serde_json::Error) -> ApiError {
@@ -135,18 +136,10 @@ fn apply(
     let mode = &entry.import_mode;
     match (existing, mode) {
         (Some(_), ImportMode::Create) => {
-            return Err((
-                HubErrorCode::DeviceAlreadyExists,
-                format!("A device with ID '{id}' is already registered"),
-            ))
+            return Err((HubErrorCode::DeviceAlreadyExists, already_registered(id)))
         }
         (None, ImportMode::Create) => {}
-        (None, _) => {
-            return Err((
-                HubErrorCode::DeviceNotFound,
-                format!("Device {id} is not registered"),
-            ))
-        }
+        (None, _) => return Err((HubErrorCode::DeviceNotFound, not_registered(id))),
         (Some(d), m) if m.needs_etag() => {
             let wanted = compared_etag(entry).unwrap_or("");
             if wanted != "*" && wanted != d.etag {
@@ -167,37 +160,8 @@ fn apply(
             enabled,
             iot_edge,
         } => {
-            let (generation_id, reported, reported_version, service) = match existing {
-                Some(d) => (
-                    d.generation_id.clone(),
-                    d.reported.clone(),
-                    d.reported_version,
-                    d.service.clone(),
-                ),
-                None => (
-                    format!("{}", now_unix()),
-                    Map::new(),
-                    1,
-                    ServiceSide::default(),
-                ),
-            };
-            devices.insert(
-                id.clone(),
-                DeviceRecord {
-                    device_id: id.clone(),
-                    etag,
-                    generation_id,
-                    enabled,
-                    auth,
-                    reported,
-                    reported_version,
-                    last_activity: None,
-                    service: ServiceSide {
-                        iot_edge,
-                        ..service
-                    },
-                },
-            );
+            let record = identity_record(existing, id, etag, auth, enabled, iot_edge);
+            devices.insert(id.clone(), record);
         }
         Change::Delete => {
             devices.remove(id);

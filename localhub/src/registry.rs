@@ -66,11 +66,58 @@ fn describe(d: &DeviceRecord) -> Device {
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::hub(
-        StatusCode::NOT_FOUND,
-        "DeviceNotFound",
-        format!("Device {id} is not registered"),
-    )
+    ApiError::hub(StatusCode::NOT_FOUND, "DeviceNotFound", not_registered(id))
+}
+
+/// Why a call on an id the registry does not have failed (`DeviceNotFound`).
+pub(crate) fn not_registered(id: &str) -> String {
+    format!("Device {id} is not registered")
+}
+
+/// Why creating an id the registry has failed (`DeviceAlreadyExists`).
+pub(crate) fn already_registered(id: &str) -> String {
+    format!("A device with ID '{id}' is already registered")
+}
+
+/// The record an identity write leaves: what the request says over what the registry keeps of
+/// the device (its generation, reported properties and the service's side of its twin), or a new
+/// device's.
+pub(crate) fn identity_record(
+    existing: Option<&DeviceRecord>,
+    id: &str,
+    etag: String,
+    auth: DeviceAuth,
+    enabled: bool,
+    iot_edge: bool,
+) -> DeviceRecord {
+    let (generation_id, reported, reported_version, service) = match existing {
+        Some(d) => (
+            d.generation_id.clone(),
+            d.reported.clone(),
+            d.reported_version,
+            d.service.clone(),
+        ),
+        None => (
+            format!("{}", crate::store::now_unix()),
+            Default::default(),
+            1,
+            crate::store::ServiceSide::default(),
+        ),
+    };
+    DeviceRecord {
+        device_id: id.to_owned(),
+        etag,
+        generation_id,
+        enabled,
+        auth,
+        reported,
+        reported_version,
+        last_activity: None,
+        service: crate::store::ServiceSide {
+            iot_edge,
+            ..service
+        },
+    }
 }
 
 fn described(status: StatusCode, d: &DeviceRecord) -> Response {
@@ -174,43 +221,21 @@ pub(crate) async fn put(
     let etag = hub.next_etag();
     let (status, record) = hub.write(|_, devices| {
         let existing = devices.get(&id);
-        let (generation_id, reported, reported_version) = match (
+        match (
             existing,
             if_match.matches(existing.map(|d| d.etag.as_str()).unwrap_or("")),
         ) {
-            (None, _) => (
-                format!("{}", crate::store::now_unix()),
-                Default::default(),
-                1,
-            ),
             (Some(_), None) => {
                 return Err(ApiError::hub(
                     StatusCode::CONFLICT,
                     "DeviceAlreadyExists",
-                    format!("A device with ID '{id}' is already registered"),
+                    already_registered(&id),
                 ))
             }
             (Some(_), Some(false)) => return Err(precondition_failed()),
-            (Some(d), Some(true)) => (
-                d.generation_id.clone(),
-                d.reported.clone(),
-                d.reported_version,
-            ),
-        };
-        let record = DeviceRecord {
-            device_id: id.clone(),
-            etag: etag.clone(),
-            generation_id,
-            enabled,
-            auth: auth.clone(),
-            reported,
-            reported_version,
-            last_activity: None,
-            service: crate::store::ServiceSide {
-                iot_edge,
-                ..existing.map(|d| d.service.clone()).unwrap_or_default()
-            },
-        };
+            _ => {}
+        }
+        let record = identity_record(existing, &id, etag.clone(), auth.clone(), enabled, iot_edge);
         devices.insert(id.clone(), record.clone());
         Ok((StatusCode::OK, record))
     })?;

@@ -3,7 +3,8 @@
 //! [`BulkRegistryOperationResult`].
 //!
 //! Names and casing are those of the REST reference (Bulk Registry - Update Registry,
-//! `BulkRegistry_UpdateRegistry` in Azure/azure-rest-api-specs, iothub data plane 2021-04-12) as
+//! <https://learn.microsoft.com/rest/api/iothub/service/bulk-registry/update-registry>,
+//! `BulkRegistry_UpdateRegistry` of the iothub data-plane spec, api-version 2021-04-12) as
 //! Microsoft's generated Python client spells them (azure-iot-hub 2.7.0,
 //! `protocol/models/export_import_device.py`: `id`, `moduleId`, `eTag`, `importMode`, `status`,
 //! `statusReason`, `authentication`, `twinETag`, `tags`, `properties`, `capabilities`;
@@ -22,7 +23,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authentication, Capabilities, DeviceStatus};
+use super::{Authentication, Capabilities, DeviceStatus, HubErrorCode};
 
 /// At most this many entries per call ("A maximum of 100 devices can be specified per
 /// invocation": azure-iot-hub's `bulk_create_or_update_devices`; Node's `addDevices` refuses more
@@ -205,72 +206,6 @@ impl ExportImportDevice {
     }
 }
 
-/// An IoT Hub error code, as the data plane writes it in `errorCode` (and in `ErrorCode:` of an
-/// error body). The ones the registry's calls give; any other is kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum HubErrorCode {
-    /// An argument breaks the service's rules (a bad device id, an unknown auth type).
-    ArgumentInvalid,
-    /// `create` of an id the registry has.
-    DeviceAlreadyExists,
-    /// An id the registry does not have.
-    DeviceNotFound,
-    /// One id twice in one bulk call.
-    DeviceDefinedMultipleTimes,
-    /// The etag is not the current one.
-    PreconditionFailed,
-    /// More entries than one bulk call takes.
-    TooManyDevices,
-    /// A code this version does not know, as sent.
-    Unknown(String),
-}
-
-impl HubErrorCode {
-    const ALL: [Self; 6] = [
-        Self::ArgumentInvalid,
-        Self::DeviceAlreadyExists,
-        Self::DeviceNotFound,
-        Self::DeviceDefinedMultipleTimes,
-        Self::PreconditionFailed,
-        Self::TooManyDevices,
-    ];
-
-    /// The code as the service writes it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ArgumentInvalid => "ArgumentInvalid",
-            Self::DeviceAlreadyExists => "DeviceAlreadyExists",
-            Self::DeviceNotFound => "DeviceNotFound",
-            Self::DeviceDefinedMultipleTimes => "DeviceDefinedMultipleTimes",
-            Self::PreconditionFailed => "PreconditionFailed",
-            Self::TooManyDevices => "TooManyDevices",
-            Self::Unknown(s) => s,
-        }
-    }
-}
-
-impl From<String> for HubErrorCode {
-    fn from(s: String) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .unwrap_or(Self::Unknown(s))
-    }
-}
-
-impl From<HubErrorCode> for String {
-    fn from(c: HubErrorCode) -> String {
-        c.as_str().to_owned()
-    }
-}
-
-impl fmt::Display for HubErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// `errors[]`: one entry that was not applied, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -438,13 +373,6 @@ mod tests {
             assert_eq!(ImportMode::from(m.to_string()), m);
             assert_eq!(ImportMode::from(m.as_str().to_uppercase()), m);
         }
-        for c in HubErrorCode::ALL {
-            assert_eq!(HubErrorCode::from(c.to_string()), c);
-        }
-        assert_eq!(
-            HubErrorCode::from("IotHubQuotaExceeded".to_owned()),
-            HubErrorCode::Unknown("IotHubQuotaExceeded".into())
-        );
     }
 
     #[test]
