@@ -395,7 +395,7 @@ pub fn provisioning_refusal_advice(
         // CONNACK 4 (bad user name or password) and 5 (not authorised): the attestation failed.
         4 | 5 if symmetric_key => "DPS refused the device: check the device key (an individual enrollment's, or derived from its group's key over this very registration id), the registration id and the ID scope.",
         4 | 5 => "DPS refused the device: check that an enrollment group's CA signed its certificate, that the registration id equals the certificate's CN, and the ID scope.",
-        _ if message.contains("disabled") => "The enrollment is disabled: enable it (or its group) and register again.",
+        _ if message.contains("disabled") => "The enrollment is disabled: enable the group (or the individual enrollment) above and register again.",
         _ => "DPS did not assign the device.",
     }
 }
@@ -407,7 +407,7 @@ mod tests {
         use super::provisioning_refusal_advice as advice;
         assert!(advice(5, "", true).contains("device key"));
         assert!(advice(4, "", false).contains("CA signed its certificate"));
-        assert!(advice(200, "Enrollment group g is disabled.", false).contains("enable it"));
+        assert!(advice(200, "Enrollment group g is disabled.", false).contains("enable the group"));
         assert_eq!(advice(500, "boom", false), "DPS did not assign the device.");
     }
 
