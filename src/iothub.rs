@@ -21,6 +21,7 @@ mod login;
 mod registry;
 mod renew;
 mod request;
+mod revocation_summary;
 mod revoke;
 mod rollover;
 mod snippets;
@@ -62,6 +63,7 @@ pub use renew::{
     renewed_summary, CaRenewal, RenewError, RenewedDevice, RolloverTally,
 };
 pub use request::{Method, Request};
+pub use revocation_summary::{revocation_result, revoke_confirm, PlanLine};
 pub use revoke::{plan_revocation, RevocationInputs, RevocationPlan};
 pub use rollover::{plan_rollover, RolloverStep};
 pub use snippets::{sample_telemetry, DeviceFiles, ProvisioningFiles};
