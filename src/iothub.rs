@@ -11,6 +11,7 @@ mod ca_rollover;
 mod ca_upload;
 mod client;
 mod decoder;
+mod device_ops;
 mod device_test;
 mod dps;
 mod error;
@@ -43,6 +44,10 @@ pub use ca_upload::{
 };
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
+pub use device_ops::{
+    delete_devices_confirm, describe_device, device_ops_result, register_commands,
+    registration_auth, typed_device_ids, with_issued_ids, DeviceOp, NO_DEVICE_IDS,
+};
 pub use device_test::{
     cloud_to_device_text, device_event_line, device_files, device_outlook, message_properties,
     method_answer, registration_note, reported_patch, telemetry_counts, twin_panel_text,

@@ -22,9 +22,9 @@ use super::field::{textarea_setter, Field};
 use super::outcome::{outcome_view, Outcome};
 use super::settings::{HubSettings, Profile, Target, RELAY_ENDPOINT};
 use super::state::{Issued, SharedCa};
-use crate::contract::{hub_host_name, AuthKind, DeviceId, VerificationCode};
+use crate::contract::{hub_host_name, DeviceId, VerificationCode};
 use crate::iothub::PossessionStage;
-use crate::iothub::{certificate_name, DeviceAuth, HubCertificate, HubDevice, RestError};
+use crate::iothub::{certificate_name, HubCertificate, RestError};
 use crate::iothub::{AZ_ARM_TOKEN, AZ_REGISTRY_TOKEN};
 use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
 
