@@ -15,6 +15,7 @@ mod device_ops;
 mod device_test;
 mod dps;
 mod error;
+mod group_form;
 mod guide;
 mod identity;
 mod inventory;
@@ -58,6 +59,10 @@ pub use dps::{
     provisioning_refusal_advice, DpsDeviceRegistration, DpsService, DPS_DOMAIN,
 };
 pub use error::{Plane, RestError};
+pub use group_form::{
+    chosen_ca_index, effective_ca_choice, group_delete_confirm, groups_listed, initial_twin,
+    proven_on_dps, reprovision_policy, saved_group_line, signing_subject, GroupForm, GroupTrust,
+};
 pub use guide::{next_step, Alerts, GuideFacts, GuideStep};
 pub use identity::{HubPath, Renewal, Revoke};
 pub use inventory::{describe_dps_registration, describe_hub_registration};
