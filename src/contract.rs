@@ -10,18 +10,24 @@
 //! [`mqtt`]: crate::mqtt
 
 mod api;
+mod arm;
 mod bulk;
 mod device;
 mod dps;
 mod encoding;
 mod error_code;
 mod names;
+mod query;
 mod redact;
 mod sas;
 mod thumbprint;
 mod topic;
 
 pub use api::{ARM_API_VERSION, DEVICE_API_VERSION, DPS_ARM_API_VERSION};
+pub use arm::{
+    ArmErrorCode, CertificateDescription, CertificateListDescription, CertificateProperties,
+    CertificateVerificationDescription,
+};
 pub use bulk::{
     BulkRegistryOperationResult, DeviceRegistryOperationError, DeviceRegistryOperationWarning,
     ExportImportDevice, ImportMode, TwinProperties, BULK_MAX_DEVICES,
@@ -44,6 +50,11 @@ pub use error_code::HubErrorCode;
 pub use names::{
     hub_host_name, CertificateName, DeviceId, EnrollmentId, HubHost, IdError, VerificationCode,
     HUB_DOMAIN,
+};
+pub use query::{
+    format_iso8601, parse_iso8601, QueryItemType, QuerySpecification, ReportedCertificate, Twin,
+    CONTINUATION_HEADER, ITEM_TYPE_HEADER, MAX_ITEM_COUNT_HEADER, QUERY_MAX_LENGTH, QUERY_PAGE_MAX,
+    REPORTED_CERTIFICATE,
 };
 pub use redact::Redacted;
 pub use sas::{build_token as build_sas_token, derive_device_key, SasError, SasToken};

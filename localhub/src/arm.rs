@@ -9,11 +9,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use hubcert::contract::CertificateName;
+use hubcert::contract::{
+    ArmErrorCode, CertificateDescription, CertificateListDescription, CertificateName,
+    CertificateProperties, CertificateVerificationDescription,
+};
 use hubcert::pki::Certificate;
 use rustls_pki_types::{CertificateDer, UnixTime};
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::extract::{ArmCall, Body, IfMatch, RequestBody};
 use crate::reply::{rfc1123, with_etag, ApiError};
@@ -23,17 +24,17 @@ use crate::store::{now_unix, CaRecord, CertStore, Hub};
 type CertPath = Path<(String, String, String, String)>;
 
 fn not_found(name: &str) -> ApiError {
-    ApiError::arm(
+    ApiError::certificate(
         StatusCode::NOT_FOUND,
-        "IH404004",
+        ArmErrorCode::CertificateNotFound,
         format!("Certificate {name} not found."),
     )
 }
 
 fn precondition_failed(detail: &str) -> ApiError {
-    ApiError::arm(
+    ApiError::certificate(
         StatusCode::PRECONDITION_FAILED,
-        "IH412001",
+        ArmErrorCode::PreconditionFailed,
         format!("Precondition failed: {detail}. Read the certificate again for its current etag."),
     )
 }
@@ -66,35 +67,32 @@ pub(crate) fn parse_certificate(text: &str) -> Result<Certificate, String> {
 }
 
 /// The certificate as ARM describes it.
-fn describe(hub: &Hub, call: &ArmCall, rec: &CaRecord) -> Value {
+fn describe(hub: &Hub, call: &ArmCall, rec: &CaRecord) -> CertificateDescription {
     let cert = Certificate::from_der(rec.der.clone()).ok();
     let info = cert.as_ref().and_then(|c| c.info().ok());
-    let mut properties = json!({
-        "subject": info.as_ref().and_then(|i| i.common_name.clone()).unwrap_or_default(),
-        "expiry": info.as_ref().map(|i| rfc1123(i.not_after.unix_timestamp())).unwrap_or_default(),
-        "thumbprint": info.as_ref().map(|i| i.sha1.to_string()).unwrap_or_default(),
-        "isVerified": rec.is_verified,
-        "created": rfc1123(rec.created),
-        "updated": rfc1123(rec.updated),
-        "certificate": cert.map(|c| c.pem()).unwrap_or_default(),
-    });
-    if let (Some(code), Some(obj)) = (&rec.verification_code, properties.as_object_mut()) {
-        obj.insert("verificationCode".into(), Value::String(code.clone()));
-    }
     let (kind, resource) = match call.store {
         CertStore::Hub => ("IotHubs", &hub.config.hub_name),
         CertStore::Dps => ("provisioningServices", &hub.config.dps_name),
     };
-    json!({
-        "id": format!(
+    CertificateDescription {
+        id: Some(format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Devices/{kind}/{resource}/certificates/{}",
             call.subscription, call.resource_group, rec.name
-        ),
-        "name": rec.name,
-        "type": format!("Microsoft.Devices/{kind}/Certificates"),
-        "etag": rec.etag,
-        "properties": properties,
-    })
+        )),
+        name: Some(rec.name.clone()),
+        kind: Some(format!("Microsoft.Devices/{kind}/Certificates")),
+        etag: Some(rec.etag.clone()),
+        properties: CertificateProperties {
+            subject: Some(info.as_ref().and_then(|i| i.common_name.clone()).unwrap_or_default()),
+            expiry: Some(info.as_ref().map(|i| rfc1123(i.not_after.unix_timestamp())).unwrap_or_default()),
+            thumbprint: Some(info.as_ref().map(|i| i.sha1.to_string()).unwrap_or_default()),
+            is_verified: Some(rec.is_verified),
+            created: Some(rfc1123(rec.created)),
+            updated: Some(rfc1123(rec.updated)),
+            certificate: Some(cert.map(|c| c.pem()).unwrap_or_default()),
+            verification_code: rec.verification_code.clone(),
+        },
+    }
 }
 
 fn described(hub: &Hub, call: &ArmCall, status: StatusCode, rec: &CaRecord) -> Response {
@@ -102,10 +100,10 @@ fn described(hub: &Hub, call: &ArmCall, status: StatusCode, rec: &CaRecord) -> R
 }
 
 pub(crate) async fn list(call: ArmCall, State(hub): State<Arc<Hub>>) -> Response {
-    let value: Vec<Value> = hub.read_certs(call.store, |certs| {
+    let value = hub.read_certs(call.store, |certs| {
         certs.values().map(|c| describe(&hub, &call, c)).collect()
     });
-    Json(json!({ "value": value })).into_response()
+    Json(CertificateListDescription { value }).into_response()
 }
 
 pub(crate) async fn get(
@@ -119,24 +117,11 @@ pub(crate) async fn get(
     Ok(described(&hub, &call, StatusCode::OK, &rec))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PutBody {
-    properties: PutProperties,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PutProperties {
-    certificate: String,
-    #[serde(default)]
-    is_verified: bool,
-}
-
-impl RequestBody for PutBody {
+impl RequestBody for CertificateDescription {
     fn rejection(e: serde_json::Error) -> ApiError {
-        ApiError::arm(
+        ApiError::certificate(
             StatusCode::BAD_REQUEST,
-            "IH400001",
+            ArmErrorCode::BodyInvalid,
             format!("The body must be {{\"properties\":{{\"certificate\":\"...\"}}}} ({e})."),
         )
     }
@@ -147,19 +132,24 @@ pub(crate) async fn put(
     State(hub): State<Arc<Hub>>,
     Path((_, _, _, name)): CertPath,
     if_match: IfMatch,
-    Body(body): Body<PutBody>,
+    Body(body): Body<CertificateDescription>,
 ) -> Result<Response, ApiError> {
     CertificateName::parse(&name).map_err(|e| {
-        ApiError::arm(
+        ApiError::certificate(
             StatusCode::BAD_REQUEST,
-            "IH400004",
+            ArmErrorCode::NameInvalid,
             format!("Certificate name '{name}' is invalid: {e}"),
         )
     })?;
-    let cert = parse_certificate(&body.properties.certificate).map_err(|e| {
-        ApiError::arm(
+    let Some(pem) = body.properties.certificate.as_deref() else {
+        return Err(CertificateDescription::rejection(
+            serde::de::Error::missing_field("certificate"),
+        ));
+    };
+    let cert = parse_certificate(pem).map_err(|e| {
+        ApiError::certificate(
             StatusCode::BAD_REQUEST,
-            "IH400037",
+            ArmErrorCode::CertificateInvalid,
             format!("The certificate is invalid: {e}"),
         )
     })?;
@@ -178,7 +168,7 @@ pub(crate) async fn put(
             name: name.clone(),
             der: cert.der().to_vec(),
             etag: etag.clone(),
-            is_verified: body.properties.is_verified,
+            is_verified: body.properties.is_verified.unwrap_or(false),
             verification_code: None,
             created,
             updated: now,
@@ -238,16 +228,11 @@ pub(crate) async fn generate_code(
     Ok(described(&hub, &call, StatusCode::OK, &rec))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct VerifyBody {
-    certificate: String,
-}
-
-impl RequestBody for VerifyBody {
+impl RequestBody for CertificateVerificationDescription {
     fn rejection(e: serde_json::Error) -> ApiError {
-        ApiError::arm(
+        ApiError::certificate(
             StatusCode::BAD_REQUEST,
-            "IH400001",
+            ArmErrorCode::BodyInvalid,
             format!("The body must be {{\"certificate\":\"...\"}} ({e})."),
         )
     }
@@ -258,9 +243,11 @@ pub(crate) async fn verify(
     State(hub): State<Arc<Hub>>,
     Path((_, _, _, name)): CertPath,
     if_match: IfMatch,
-    Body(body): Body<VerifyBody>,
+    Body(body): Body<CertificateVerificationDescription>,
 ) -> Result<Response, ApiError> {
-    let invalid = |e: String| ApiError::arm(StatusCode::BAD_REQUEST, "IH400037", e);
+    let invalid = |e: String| {
+        ApiError::certificate(StatusCode::BAD_REQUEST, ArmErrorCode::CertificateInvalid, e)
+    };
     let proof = parse_certificate(&body.certificate)
         .map_err(|e| invalid(format!("The verification certificate is invalid: {e}")))?;
     let etag = hub.next_etag();
@@ -268,17 +255,17 @@ pub(crate) async fn verify(
         let rec = certs.get_mut(&name).ok_or_else(|| not_found(&name))?;
         check_etag(&if_match, &rec.etag)?;
         let Some(code) = rec.verification_code.clone() else {
-            return Err(ApiError::arm(
+            return Err(ApiError::certificate(
                 StatusCode::BAD_REQUEST,
-                "IH400052",
+                ArmErrorCode::NoVerificationCode,
                 "No verification code was generated for this certificate: generate one first.",
             ));
         };
         let info = proof.info().map_err(|e| invalid(e.to_string()))?;
         if info.common_name.as_deref() != Some(code.as_str()) {
-            return Err(ApiError::arm(
+            return Err(ApiError::certificate(
                 StatusCode::BAD_REQUEST,
-                "IH400054",
+                ArmErrorCode::VerificationCodeMismatch,
                 format!(
                     "The verification certificate's CN ({}) is not the verification code ({code}).",
                     info.common_name.as_deref().unwrap_or("none")
@@ -286,9 +273,9 @@ pub(crate) async fn verify(
             ));
         }
         signed_by(&proof, &rec.der).map_err(|why| {
-            ApiError::arm(
+            ApiError::certificate(
                 StatusCode::BAD_REQUEST,
-                "IH400053",
+                ArmErrorCode::VerificationSignedByAnother,
                 format!("The verification certificate was not signed by the uploaded CA certificate's key (issuer not found in chain: {why})."),
             )
         })?;

@@ -40,6 +40,15 @@ impl ApiError {
         }
     }
 
+    /// A certificate call's error, with the IoT Hub code the contract names.
+    pub(crate) fn certificate(
+        status: StatusCode,
+        code: hubcert::contract::ArmErrorCode,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::arm(status, code.as_str(), message)
+    }
+
     /// An error as the IoT Hub data plane returns it.
     pub(crate) fn hub(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

@@ -1,11 +1,12 @@
 //! CA certificate calls through Azure Resource Manager (or localhub's copy of that API), and the
 //! certificate descriptions they answer with.
 
-use serde_json::{json, Value};
-
 use super::error::{endpoint, path_part, setting, RestError};
 use super::request::{Method, Request};
-use crate::contract::{CertificateName, Redacted, ARM_API_VERSION, DPS_ARM_API_VERSION};
+use crate::contract::{
+    CertificateDescription, CertificateListDescription, CertificateName,
+    CertificateVerificationDescription, Redacted, ARM_API_VERSION, DPS_ARM_API_VERSION,
+};
 
 /// Azure Resource Manager.
 pub const AZURE_ARM_ENDPOINT: &str = "https://management.azure.com";
@@ -135,7 +136,7 @@ impl Arm {
     /// PUT a new CA certificate. `verified: true` asks for automatic verification.
     pub fn create(&self, name: &str, pem: &str, verified: bool) -> Request {
         self.request(Method::Put, Some(name), None)
-            .json(json!({"properties": {"certificate": pem, "isVerified": verified}}))
+            .json(CertificateDescription::upload(pem, verified))
     }
 
     /// PUT over an existing certificate (needs its current etag).
@@ -163,7 +164,9 @@ impl Arm {
     pub fn verify(&self, name: &str, etag: &str, verification_pem: &str) -> Request {
         self.request(Method::Post, Some(name), Some("verify"))
             .if_match(etag)
-            .json(json!({"certificate": verification_pem}))
+            .json(CertificateVerificationDescription {
+                certificate: verification_pem.to_owned(),
+            })
     }
 
     /// DELETE a certificate (needs its current etag).
@@ -192,61 +195,45 @@ pub struct HubCertificate {
     pub verification_code: Option<String>,
 }
 
-fn field<'a>(v: &'a Value, name: &str) -> &'a str {
-    v.get(name).and_then(Value::as_str).unwrap_or("")
-}
-
 impl HubCertificate {
-    fn from_value(v: &Value) -> Result<Self, RestError> {
-        let props = v.get("properties").ok_or_else(|| {
-            RestError::BadAnswer("no properties in the certificate description".into())
-        })?;
-        let name = field(v, "name");
+    fn from_description(d: CertificateDescription) -> Result<Self, RestError> {
+        let name = d.name.unwrap_or_default();
         if name.is_empty() {
             return Err(RestError::BadAnswer(
                 "a certificate description without a name".into(),
             ));
         }
+        let p = d.properties;
         Ok(Self {
-            name: name.to_owned(),
-            etag: field(v, "etag").trim_matches('"').to_owned(),
-            subject: field(props, "subject").to_owned(),
-            expiry: field(props, "expiry").to_owned(),
-            thumbprint: field(props, "thumbprint").to_owned(),
-            is_verified: props
-                .get("isVerified")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            verification_code: props
-                .get("verificationCode")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            name,
+            etag: d.etag.unwrap_or_default().trim_matches('"').to_owned(),
+            subject: p.subject.unwrap_or_default(),
+            expiry: p.expiry.unwrap_or_default(),
+            thumbprint: p.thumbprint.unwrap_or_default(),
+            is_verified: p.is_verified.unwrap_or(false),
+            verification_code: p.verification_code,
         })
     }
 
     /// Reads a GET/PUT/verify answer.
     pub fn parse(body: &str) -> Result<Self, RestError> {
-        let v: Value = serde_json::from_str(body)
-            .map_err(|e| RestError::BadAnswer(format!("not JSON: {e}")))?;
-        Self::from_value(&v)
+        let d: CertificateDescription = serde_json::from_str(body)
+            .map_err(|e| RestError::BadAnswer(format!("not a certificate description: {e}")))?;
+        Self::from_description(d)
     }
 
     /// Reads a list answer (`{"value": [...]}`).
     pub fn parse_list(body: &str) -> Result<Vec<Self>, RestError> {
-        let v: Value = serde_json::from_str(body)
-            .map_err(|e| RestError::BadAnswer(format!("not JSON: {e}")))?;
-        v.get("value")
-            .and_then(Value::as_array)
-            .ok_or_else(|| RestError::BadAnswer("no value list".into()))?
-            .iter()
-            .map(Self::from_value)
-            .collect()
+        let list: CertificateListDescription = serde_json::from_str(body)
+            .map_err(|e| RestError::BadAnswer(format!("not a certificate list: {e}")))?;
+        list.value.into_iter().map(Self::from_description).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn arm() -> Arm {
         Arm::new(

@@ -2,6 +2,8 @@
 //! order and the fix, tied to the page's own certificates where the text names one (a 401003's
 //! thumbprints, an issuer's name).
 
+use crate::contract::ArmErrorCode;
+
 /// A certificate the page made or imported, as the decoder matches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownCertificate {
@@ -113,7 +115,7 @@ pub fn decode_error(text: &str, known: &[KnownCertificate]) -> Vec<Diagnosis> {
             "Use the iothubowner connection string (`az iot hub connection-string show --policy-name iothubowner`), or a fresh Entra token.",
         ));
     }
-    if has("IH400053") {
+    if has(ArmErrorCode::VerificationSignedByAnother.as_str()) {
         let mut d = diagnosis(
             "IH400053: the verification certificate was signed by another CA than the uploaded one",
             &[
@@ -132,14 +134,14 @@ pub fn decode_error(text: &str, known: &[KnownCertificate]) -> Vec<Diagnosis> {
         }
         out.push(d);
     }
-    if has("IH400054") {
+    if has(ArmErrorCode::VerificationCodeMismatch.as_str()) {
         out.push(diagnosis(
             "IH400054: the verification certificate's CN is not the current verification code",
             &["A new code was generated after this certificate was made: each generation replaces the previous code.", "The CN was typed with extra characters (quotes, spaces)."],
             "Generate the code again and make a new verification certificate with exactly that CN.",
         ));
     }
-    if has("IH412001") || (has("412") && has("etag")) {
+    if has(ArmErrorCode::PreconditionFailed.as_str()) || (has("412") && has("etag")) {
         out.push(diagnosis(
             "IH412001: the etag was stale",
             &["The certificate changed since it was read: generating a verification code changes its etag."],

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::contract::IdError;
+use crate::contract::{ArmErrorCode, IdError};
 
 /// Which side of IoT Hub a call goes to; decides what a failure most likely means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,11 +152,11 @@ impl RestError {
                 }
             }
             Self::Status { plane, status, code, .. } => {
-                let code = code.as_deref().unwrap_or("");
+                let code = code.as_deref().and_then(ArmErrorCode::parse);
                 match (plane, *status, code) {
-                    (_, 400, "IH400053") => "The verification certificate was signed by another CA than the uploaded one (IH400053). Make it with the same CA's key, or upload that CA.".to_owned(),
-                    (_, 400, "IH400054") => "The verification certificate's CN is not the current verification code (IH400054). Generating a code replaces the previous one: generate it again and make a new verification certificate.".to_owned(),
-                    (_, 400, "IH400052") => "The hub has no verification code for this certificate yet: generate one first.".to_owned(),
+                    (_, 400, Some(ArmErrorCode::VerificationSignedByAnother)) => "The verification certificate was signed by another CA than the uploaded one (IH400053). Make it with the same CA's key, or upload that CA.".to_owned(),
+                    (_, 400, Some(ArmErrorCode::VerificationCodeMismatch)) => "The verification certificate's CN is not the current verification code (IH400054). Generating a code replaces the previous one: generate it again and make a new verification certificate.".to_owned(),
+                    (_, 400, Some(ArmErrorCode::NoVerificationCode)) => "The hub has no verification code for this certificate yet: generate one first.".to_owned(),
                     (Plane::Arm, 400, _) => "The hub refused the request: check the certificate (PEM of a CA certificate) and the certificate name (letters, digits, - . _; at most 64).".to_owned(),
                     (Plane::Registry, 400, _) => "The hub refused the device description: check the device id and, for self-signed devices, the thumbprints (40 or 64 hex digits, no colons).".to_owned(),
                     (Plane::Arm, 401, _) => "The ARM access token was refused or has expired (tokens last about an hour). Get a new one with `az account get-access-token --resource https://management.azure.com --query accessToken -o tsv` and paste it in the settings.".to_owned(),

@@ -1,8 +1,6 @@
 //! An HTTP request as plain data. Nothing here does I/O: the browser shell sends a [`Request`] with
 //! `fetch`, native tests send the same request to localhub with reqwest.
 
-use serde_json::Value;
-
 use crate::contract::Redacted;
 
 /// An HTTP method.
@@ -58,10 +56,11 @@ impl Request {
         self
     }
 
-    pub(super) fn json(mut self, body: Value) -> Self {
+    pub(super) fn json(mut self, body: impl serde::Serialize) -> Self {
         self.headers
             .push(("Content-Type", "application/json".to_owned()));
-        self.body = Some(body.to_string());
+        // The contract's types and JSON values always serialise (no maps with non-string keys).
+        self.body = Some(serde_json::to_string(&body).unwrap_or_default());
         self
     }
 
