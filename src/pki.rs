@@ -7,6 +7,7 @@
 mod armor;
 mod authority;
 mod batch;
+mod batch_summary;
 mod bundle;
 mod certificate;
 mod csr;
@@ -40,6 +41,9 @@ pub use authority::{
 };
 pub use batch::{
     run_batch_job, BatchDevice, BatchIssuer, BatchJob, BatchMade, BatchResult, OpenedBatchDevice,
+};
+pub use batch_summary::{
+    batch_ids_hint, batch_size_ok, BatchSummary, KEPT_CARDS, MAX_BATCH, MAX_RSA_BATCH,
 };
 pub use bundle::{
     device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile, ZipStream,
