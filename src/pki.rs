@@ -14,6 +14,7 @@ mod csr;
 mod dates;
 mod error;
 mod expiry;
+mod expiry_summary;
 mod external;
 mod handoff;
 mod import;
@@ -56,6 +57,7 @@ pub use expiry::{
     expiry_csv, expiry_csv_with, expiry_report, expiry_rows, ExpiryRow, ExpiryStatus,
     EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
 };
+pub use expiry_summary::{expiry_row_matches, expiry_summary, registrations_read};
 pub use external::{ecdsa_signature_der, UnsignedCertificate};
 pub use handoff::{Focus as HandoffFocus, Handoff};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};

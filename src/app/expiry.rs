@@ -14,7 +14,8 @@ use super::state::Issued;
 use crate::contract::DeviceId;
 use crate::iothub::{describe_dps_registration, describe_hub_registration, RestError};
 use crate::pki::{
-    expiry_csv_with, expiry_rows, format_utc, ExpiryRow, ExpiryStatus, EXPIRY_WARNING_DAYS,
+    expiry_csv_with, expiry_row_matches, expiry_rows, expiry_summary, format_utc,
+    registrations_read, ExpiryRow, ExpiryStatus,
 };
 
 /// The most rows drawn at once: a batch of thousands stays searchable and in the CSV without
@@ -31,41 +32,6 @@ fn not_read(e: &RestError) -> String {
         Some(404) => "not registered".to_owned(),
         _ => format!("not read: {e}"),
     }
-}
-
-/// The summary line over the list: how many are expired and in each alert window (30, 14, 7 days).
-fn summary(rows: &[ExpiryRow]) -> (String, &'static str) {
-    // A renewed device's old certificate needs nothing: it is not counted as an alert.
-    let live = || rows.iter().filter(|r| !r.superseded);
-    let count = |s: ExpiryStatus| live().filter(|r| r.status == s).count();
-    let worst = live().map(|r| r.status).min().unwrap_or(ExpiryStatus::Ok);
-    if worst == ExpiryStatus::Ok {
-        let text = if rows.len() == 1 {
-            format!("The certificate is valid for more than {EXPIRY_WARNING_DAYS} days.")
-        } else {
-            format!(
-                "All {} certificates are valid for more than {EXPIRY_WARNING_DAYS} days.",
-                rows.len()
-            )
-        };
-        return (text, "ok");
-    }
-    let parts: Vec<String> = [
-        (ExpiryStatus::Expired, "expired"),
-        (ExpiryStatus::Within7, "expiring within 7 days"),
-        (ExpiryStatus::Within14, "within 14 days"),
-        (ExpiryStatus::Within30, "within 30 days"),
-    ]
-    .into_iter()
-    .filter_map(|(s, what)| match count(s) {
-        0 => None,
-        n => Some(format!("{n} {what}")),
-    })
-    .collect();
-    (
-        format!("{}, of {}.", parts.join(", "), rows.len()),
-        worst.tone(),
-    )
 }
 
 #[derive(Properties, PartialEq)]
@@ -96,68 +62,12 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             reading.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let (items, settings, registrations, reading) = (
+            yew::platform::spawn_local(read_registrations(
                 items.clone(),
                 settings.clone(),
                 registrations.clone(),
                 reading.clone(),
-            );
-            yew::platform::spawn_local(async move {
-                let s = super::hub::ready(&settings).await;
-                let registry = match s.registry() {
-                    Ok(r) => r,
-                    Err(e) => return reading.set(Some(Outcome::Failed(e.to_string()))),
-                };
-                let dps = s.dps_service().ok();
-                let hub = super::hub::client(&s);
-                let devices: Vec<&Rc<Issued>> = items
-                    .iter()
-                    .filter(|i| !i.info.is_ca)
-                    .filter(|i| {
-                        i.info
-                            .common_name
-                            .as_deref()
-                            .is_some_and(|cn| DeviceId::parse(cn).is_ok())
-                    })
-                    .collect();
-                let total = devices.len();
-                let mut found = Registrations::new();
-                for (n, d) in devices.iter().enumerate() {
-                    let cn = d.info.common_name.clone().unwrap_or_default();
-                    reading.set(Some(Outcome::Busy(format!(
-                        "Reading {} of {total}: {cn}…",
-                        n + 1
-                    ))));
-                    let now = browser::now().unix_timestamp().max(0) as u64;
-                    let Ok(id) = DeviceId::parse(&cn) else {
-                        continue;
-                    };
-                    let state = match &dps {
-                        Some(svc) => Some(hub.registration_state(svc, &cn, now).await),
-                        None => None,
-                    };
-                    let on_dps = match &state {
-                        Some(Ok(state)) => describe_dps_registration(state),
-                        Some(Err(e)) => not_read(e),
-                        None => "DPS not set up".to_owned(),
-                    };
-                    let on_hub = match hub.device(&registry, &id, now).await {
-                        Ok(dev) => describe_hub_registration(
-                            &dev,
-                            d.info.sha1.as_str(),
-                            d.info.sha256.as_str(),
-                            state.as_ref().and_then(|s| s.as_ref().ok()),
-                        ),
-                        Err(e) => not_read(&e),
-                    };
-                    found.insert(d.info.sha256.to_string(), (on_hub, on_dps));
-                }
-                registrations.set(Some(Rc::new(found)));
-                reading.set(Some(Outcome::Done(format!(
-                    "Read where {total} device certificate{} are registered, on the hub and DPS.",
-                    if total == 1 { "" } else { "s" }
-                ))));
-            });
+            ));
         })
     };
     // Made when asked for: a batch of thousands would pay for it at every redraw.
@@ -184,71 +94,45 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             ))
         })
     };
+    let on_search = {
+        let search = search.clone();
+        Callback::from(move |e: InputEvent| {
+            search.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
+        })
+    };
     let body = match report.as_ref() {
         Err(e) => html! { <p class="error" role="alert">{e.to_string()}</p> },
         Ok(rows) if rows.is_empty() => html! {
             <p class="hint">{"Certificates made or imported above are listed here, soonest expiry first."}</p>
         },
         Ok(rows) => {
-            let (line, tone) = summary(rows);
+            let (line, tone) = expiry_summary(rows);
             let needle = search.trim().to_lowercase();
-            let shown: Vec<&ExpiryRow> = rows
+            let shown: Vec<ExpiryRow> = rows
                 .iter()
-                .filter(|r| {
-                    needle.is_empty()
-                        || [
-                            &r.label, &r.subject, &r.issuer, &r.serial, &r.sha1, &r.sha256,
-                        ]
-                        .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
-                })
+                .filter(|r| expiry_row_matches(r, &needle))
+                .take(ROWS_SHOWN + 1)
+                .cloned()
                 .collect();
-            let on_search = {
-                let search = search.clone();
-                Callback::from(move |e: InputEvent| {
-                    search.set(
-                        e.target_unchecked_into::<web_sys::HtmlInputElement>()
-                            .value(),
-                    )
-                })
-            };
+            let found = rows
+                .iter()
+                .filter(|r| expiry_row_matches(r, &needle))
+                .count();
             html! {
                 <>
                     <p class={classes!("summary", tone)} id="expiry-summary" role="status">{line}</p>
                     <div class="field">
                         <label for="expiry-search">{"Search (name, subject, issuer, serial or thumbprint)"}</label>
                         <input id="expiry-search" type="search" autocomplete="off" value={(*search).clone()} oninput={on_search} spellcheck="false" />
-                        if !needle.is_empty() { <p class="hint">{format!("{} of {} shown.", shown.len(), rows.len())}</p> }
+                        if !needle.is_empty() { <p class="hint">{format!("{found} of {} shown.", rows.len())}</p> }
                     </div>
-                    <div class="table-wrap">
-                        <table id="expiry-table">
-                            <thead><tr><th scope="col">{"Certificate"}</th><th scope="col">{"Expires (UTC)"}</th><th scope="col">{"Days left"}</th><th scope="col">{"Status"}</th></tr></thead>
-                            <tbody>
-                                { for shown.iter().take(ROWS_SHOWN).map(|r| html! {
-                                    <tr>
-                                        <td>
-                                            <strong>{&r.label}</strong><br/><span class="muted">{&r.subject}</span>
-                                            if let Some(a) = &r.advice { <br/><span class="advice">{a}</span> }
-                                            if let Some((h, d)) = registrations.as_ref().and_then(|m| m.get(&r.sha256)) {
-                                                <br/><span class="registration">{format!("Hub: {h}. DPS: {d}.")}</span>
-                                            }
-                                        </td>
-                                        <td>{format_utc(r.not_after)}</td>
-                                        <td class="num">{r.days_left}</td>
-                                        <td>if r.superseded && r.status != ExpiryStatus::Ok {
-                                            <span class="badge ok">{"renewed"}</span>
-                                        } else {
-                                            <span class={classes!("badge", r.status.tone())}>{r.status.label()}</span>
-                                        }</td>
-                                    </tr>
-                                }) }
-                            </tbody>
-                        </table>
-                    </div>
-                    if shown.len() > ROWS_SHOWN {
+                    <ExpiryTable rows={shown} registrations={(*registrations).clone()} />
+                    if found > ROWS_SHOWN {
                         <p class="hint" id="expiry-more">{format!(
-                            "Showing the {ROWS_SHOWN} soonest of {}: search to narrow the list, or download the CSV for all of them.",
-                            shown.len()
+                            "Showing the {ROWS_SHOWN} soonest of {found}: search to narrow the list, or download the CSV for all of them."
                         )}</p>
                     }
                     <div class="actions">
@@ -275,4 +159,103 @@ pub(crate) fn ExpiryStep(props: &ExpiryProps) -> Html {
             <div class="card">{body}</div>
         </section>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct ExpiryTableProps {
+    /// The rows found, soonest first (one more than shown tells there are more).
+    rows: Vec<ExpiryRow>,
+    registrations: Option<Rc<Registrations>>,
+}
+
+/// The certificates found, soonest expiry first, at most [`ROWS_SHOWN`].
+#[component]
+fn ExpiryTable(props: &ExpiryTableProps) -> Html {
+    html! {
+        <div class="table-wrap">
+            <table id="expiry-table">
+                <thead><tr><th scope="col">{"Certificate"}</th><th scope="col">{"Expires (UTC)"}</th><th scope="col">{"Days left"}</th><th scope="col">{"Status"}</th></tr></thead>
+                <tbody>
+                    { for props.rows.iter().take(ROWS_SHOWN).map(|r| html! {
+                        <tr>
+                            <td>
+                                <strong>{&r.label}</strong><br/><span class="muted">{&r.subject}</span>
+                                if let Some(a) = &r.advice { <br/><span class="advice">{a}</span> }
+                                if let Some((h, d)) = props.registrations.as_ref().and_then(|m| m.get(&r.sha256)) {
+                                    <br/><span class="registration">{format!("Hub: {h}. DPS: {d}.")}</span>
+                                }
+                            </td>
+                            <td>{format_utc(r.not_after)}</td>
+                            <td class="num">{r.days_left}</td>
+                            <td>if r.superseded && r.status != ExpiryStatus::Ok {
+                                <span class="badge ok">{"renewed"}</span>
+                            } else {
+                                <span class={classes!("badge", r.status.tone())}>{r.status.label()}</span>
+                            }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Reads where each device certificate's device is registered, on the hub and DPS.
+async fn read_registrations(
+    items: Rc<Vec<Rc<Issued>>>,
+    settings: UseReducerHandle<HubSettings>,
+    registrations: UseStateHandle<Option<Rc<Registrations>>>,
+    reading: UseStateHandle<Option<Outcome>>,
+) {
+    let s = super::hub::ready(&settings).await;
+    let registry = match s.registry() {
+        Ok(r) => r,
+        Err(e) => return reading.set(Some(Outcome::Failed(e.to_string()))),
+    };
+    let dps = s.dps_service().ok();
+    let hub = super::hub::client(&s);
+    let devices: Vec<&Rc<Issued>> = items
+        .iter()
+        .filter(|i| !i.info.is_ca)
+        .filter(|i| {
+            i.info
+                .common_name
+                .as_deref()
+                .is_some_and(|cn| DeviceId::parse(cn).is_ok())
+        })
+        .collect();
+    let total = devices.len();
+    let mut found = Registrations::new();
+    for (n, d) in devices.iter().enumerate() {
+        let cn = d.info.common_name.clone().unwrap_or_default();
+        reading.set(Some(Outcome::Busy(format!(
+            "Reading {} of {total}: {cn}…",
+            n + 1
+        ))));
+        let now = browser::now().unix_timestamp().max(0) as u64;
+        let Ok(id) = DeviceId::parse(&cn) else {
+            continue;
+        };
+        let state = match &dps {
+            Some(svc) => Some(hub.registration_state(svc, &cn, now).await),
+            None => None,
+        };
+        let on_dps = match &state {
+            Some(Ok(state)) => describe_dps_registration(state),
+            Some(Err(e)) => not_read(e),
+            None => "DPS not set up".to_owned(),
+        };
+        let on_hub = match hub.device(&registry, &id, now).await {
+            Ok(dev) => describe_hub_registration(
+                &dev,
+                d.info.sha1.as_str(),
+                d.info.sha256.as_str(),
+                state.as_ref().and_then(|s| s.as_ref().ok()),
+            ),
+            Err(e) => not_read(&e),
+        };
+        found.insert(d.info.sha256.to_string(), (on_hub, on_dps));
+    }
+    registrations.set(Some(Rc::new(found)));
+    reading.set(Some(Outcome::Done(registrations_read(total))));
 }
