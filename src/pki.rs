@@ -11,6 +11,7 @@ mod batch_summary;
 mod bundle;
 mod certificate;
 mod csr;
+mod csr_note;
 mod dates;
 mod error;
 mod expiry;
@@ -51,6 +52,7 @@ pub use bundle::{
 };
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
+pub use csr_note::NO_CSR;
 pub use dates::format_utc;
 pub use error::{Field, KdfRefusal, PassphraseWeakness, PkiError, Unsupported};
 pub use expiry::{

@@ -23,75 +23,25 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
             None => Some(csr_text.as_bytes().to_vec()),
         }
     };
-    let preview = current().map(|b| crate::pki::read_csr(&b));
+    let preview = current().map(|b| {
+        crate::pki::read_csr(&b)
+            .map(|r| {
+                let note = r.requested_extensions_note();
+                [r.subject, r.key_type, note]
+            })
+            .map_err(|e| e.to_string())
+    });
 
     let on_file = pem_or_der_file(&csr_text, &csr_bytes, &errors, "csr-text");
-
-    // A key and CSR made here, for a device or another CA that wants a CSR.
-    let (make_id, set_make_id) = use_text("");
-    let (make_key, set_make_key) = use_key();
-    let make_job = use_state(|| None::<KeyJob>);
-    let made = use_state(|| None::<(String, Rc<Download>, Rc<Download>)>);
-    let on_make = {
-        let (make_id, make_key, make_job, made, errors) = (
-            make_id.clone(),
-            make_key.clone(),
-            make_job.clone(),
-            made.clone(),
-            errors.clone(),
-        );
+    // A CSR made here fills in the form.
+    let on_made = {
         let (csr_text, csr_bytes) = (csr_text.clone(), csr_bytes.clone());
-        Callback::from(move |_: MouseEvent| {
-            if make_job.is_some() {
-                return;
-            }
-            let id = match DeviceId::parse(&make_id) {
-                Ok(id) => id,
-                Err(e) => {
-                    errors.set(FormErrors::only("csr-make-id", e));
-                    return;
-                }
-            };
-            errors.set(FormErrors::default());
-            let (made, errors, csr_text, csr_bytes) = (
-                made.clone(),
-                errors.clone(),
-                csr_text.clone(),
-                csr_bytes.clone(),
-            );
-            with_key(*make_key, &make_job, move |key| {
-                let result = key.and_then(|key| {
-                    let csr = crate::pki::make_csr(&key, &id).map_err(|e| e.to_string())?;
-                    let key_pem = key.to_pkcs8_pem().map_err(|e| e.to_string())?;
-                    Ok((csr, key_pem))
-                });
-                match result {
-                    Ok((csr, key_pem)) => {
-                        let stem = id.file_stem();
-                        made.set(Some((
-                            id.to_string(),
-                            Rc::new(Download::pem(format!("{stem}.key"), &key_pem, true)),
-                            Rc::new(Download::pem(format!("{stem}.csr"), &csr, false)),
-                        )));
-                        csr_bytes.set(None);
-                        csr_text.set(csr);
-                    }
-                    Err(e) => {
-                        errors.set(FormErrors::only("csr-make-id", e));
-                    }
-                }
-            });
+        Callback::from(move |csr: String| {
+            csr_bytes.set(None);
+            csr_text.set(csr);
         })
     };
-    let save = |d: &Rc<Download>| {
-        let d = d.clone();
-        let errors = errors.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Err(e) = browser::download(&d.name, d.mime, &d.contents) {
-                errors.set(FormErrors::only("csr-make-id", e));
-            }
-        })
-    };
+
     let on_text = {
         let (csr_text, csr_bytes) = (csr_text.clone(), csr_bytes.clone());
         Callback::from(move |e: InputEvent| {
@@ -117,10 +67,7 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
                 .ok();
             let req = match &bytes {
                 None => {
-                    errs.add(
-                        "csr-text",
-                        "Paste the CSR (-----BEGIN CERTIFICATE REQUEST-----) or choose its file.",
-                    );
+                    errs.add("csr-text", crate::pki::NO_CSR);
                     None
                 }
                 Some(b) => crate::pki::read_csr(b)
@@ -164,39 +111,8 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
                     <p class="hint" id="csr-hint">{"On the device: openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout device.key -subj \"/CN=DEVICE_ID\" -out device.csr"}</p>
                     if let Some(e) = errors.field("csr-text") { <p class="error" id="csr-text-error" role="alert">{e}</p> }
                 </div>
-                if let Some(p) = &preview {
-                    <div id="csr-preview">
-                    { match p {
-                        Ok(r) => html! {
-                            <dl class="facts">
-                                <dt>{"Subject"}</dt><dd>{&r.subject}</dd>
-                                <dt>{"Key"}</dt><dd>{&r.key_type}</dd>
-                                <dt>{"Signature"}</dt><dd><span class="badge ok">{"valid"}</span></dd>
-                                <dt>{"Requested extensions"}</dt>
-                                <dd>{ if r.requested_extensions.is_empty() { "none".to_owned() } else { format!("{} (the device profile is applied instead: clientAuth, CA:FALSE)", r.requested_extensions.join(", ")) } }</dd>
-                            </dl>
-                        },
-                        Err(e) => html! { <p class="error">{e.to_string()}</p> },
-                    } }
-                    </div>
-                }
-                <fieldset class="subform" id="csr-make">
-                    <legend>{"No CSR yet? Make a key and CSR here"}</legend>
-                    <p class="hint">{"For a device that cannot make its own, or for another CA that signs CSRs. The key is made in this page; save it and move it to the device."}</p>
-                    <div class="grid">
-                        <Field id="csr-make-id" label="Device id (becomes the CN)" mono=true value={(*make_id).clone()} oninput={set_make_id} error={errors.field("csr-make-id")} />
-                        <KeySelect id="csr-make-key" value={*make_key} onchange={set_make_key} disabled={make_job.is_some()} />
-                    </div>
-                    <KeyProgress id="csr-make-keygen" job={(*make_job).clone()} />
-                    <div class="actions">
-                        <button type="button" id="csr-make-button" onclick={on_make} disabled={make_job.is_some()}>{"Make key and CSR"}</button>
-                        if let Some((id, key, csr)) = &*made {
-                            <span class="done-note" id="csr-made">{format!("Made for {id}; the CSR is filled in above.")}</span>
-                            <button type="button" id="csr-save-key" onclick={save(key)}>{format!("Download {}", key.name)}</button>
-                            <button type="button" id="csr-save-csr" onclick={save(csr)}>{format!("Download {}", csr.name)}</button>
-                        }
-                    </div>
-                </fieldset>
+                if let Some(p) = preview { <CsrPreview request={p} /> }
+                <MakeCsr errors={errors.clone()} onmade={on_made} />
                 <Field id="csr-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("csr-days")} />
                 if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
                 <div class="actions">
@@ -204,5 +120,123 @@ pub(crate) fn CsrStep(props: &CsrProps) -> Html {
                 </div>
             </form>
         </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CsrPreviewProps {
+    /// The CSR read (subject, key, requested extensions), or why it cannot be.
+    request: Result<[String; 3], String>,
+}
+
+/// What the pasted or chosen CSR asks for.
+#[component]
+fn CsrPreview(props: &CsrPreviewProps) -> Html {
+    html! {
+        <div id="csr-preview">
+        { match &props.request {
+            Ok([subject, key, extensions]) => html! {
+                <dl class="facts">
+                    <dt>{"Subject"}</dt><dd>{subject}</dd>
+                    <dt>{"Key"}</dt><dd>{key}</dd>
+                    <dt>{"Signature"}</dt><dd><span class="badge ok">{"valid"}</span></dd>
+                    <dt>{"Requested extensions"}</dt>
+                    <dd>{extensions}</dd>
+                </dl>
+            },
+            Err(e) => html! { <p class="error">{e}</p> },
+        } }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct MakeCsrProps {
+    /// The form's errors, where a failed make is said under the device id.
+    errors: UseStateHandle<FormErrors>,
+    /// A CSR made here, to fill in the form.
+    onmade: Callback<String>,
+}
+
+/// A key and CSR made here, for a device or another CA that wants a CSR.
+#[component]
+fn MakeCsr(props: &MakeCsrProps) -> Html {
+    let (make_id, set_make_id) = use_text("");
+    let (make_key, set_make_key) = use_key();
+    let make_job = use_state(|| None::<KeyJob>);
+    let made = use_state(|| None::<(String, Rc<Download>, Rc<Download>)>);
+    let on_make = {
+        let (make_id, make_key, make_job, made, errors) = (
+            make_id.clone(),
+            make_key.clone(),
+            make_job.clone(),
+            made.clone(),
+            props.errors.clone(),
+        );
+        let onmade = props.onmade.clone();
+        Callback::from(move |_: MouseEvent| {
+            if make_job.is_some() {
+                return;
+            }
+            let id = match DeviceId::parse(&make_id) {
+                Ok(id) => id,
+                Err(e) => {
+                    errors.set(FormErrors::only("csr-make-id", e));
+                    return;
+                }
+            };
+            errors.set(FormErrors::default());
+            let (made, errors, onmade) = (made.clone(), errors.clone(), onmade.clone());
+            with_key(*make_key, &make_job, move |key| {
+                let result = key.and_then(|key| {
+                    let csr = crate::pki::make_csr(&key, &id).map_err(|e| e.to_string())?;
+                    let key_pem = key.to_pkcs8_pem().map_err(|e| e.to_string())?;
+                    Ok((csr, key_pem))
+                });
+                match result {
+                    Ok((csr, key_pem)) => {
+                        let stem = id.file_stem();
+                        made.set(Some((
+                            id.to_string(),
+                            Rc::new(Download::pem(format!("{stem}.key"), &key_pem, true)),
+                            Rc::new(Download::pem(format!("{stem}.csr"), &csr, false)),
+                        )));
+                        onmade.emit(csr);
+                    }
+                    Err(e) => {
+                        errors.set(FormErrors::only("csr-make-id", e));
+                    }
+                }
+            });
+        })
+    };
+    let save = |d: &Rc<Download>| {
+        let d = d.clone();
+        let errors = props.errors.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Err(e) = browser::download(&d.name, d.mime, &d.contents) {
+                errors.set(FormErrors::only("csr-make-id", e));
+            }
+        })
+    };
+    let errors = &props.errors;
+    html! {
+        <fieldset class="subform" id="csr-make">
+            <legend>{"No CSR yet? Make a key and CSR here"}</legend>
+            <p class="hint">{"For a device that cannot make its own, or for another CA that signs CSRs. The key is made in this page; save it and move it to the device."}</p>
+            <div class="grid">
+                <Field id="csr-make-id" label="Device id (becomes the CN)" mono=true value={(*make_id).clone()} oninput={set_make_id} error={errors.field("csr-make-id")} />
+                <KeySelect id="csr-make-key" value={*make_key} onchange={set_make_key} disabled={make_job.is_some()} />
+            </div>
+            <KeyProgress id="csr-make-keygen" job={(*make_job).clone()} />
+            <div class="actions">
+                <button type="button" id="csr-make-button" onclick={on_make} disabled={make_job.is_some()}>{"Make key and CSR"}</button>
+                if let Some((id, key, csr)) = &*made {
+                    <span class="done-note" id="csr-made">{format!("Made for {id}; the CSR is filled in above.")}</span>
+                    <button type="button" id="csr-save-key" onclick={save(key)}>{format!("Download {}", key.name)}</button>
+                    <button type="button" id="csr-save-csr" onclick={save(csr)}>{format!("Download {}", csr.name)}</button>
+                }
+            </div>
+        </fieldset>
     }
 }
