@@ -15,11 +15,13 @@ mod device_ops;
 mod device_test;
 mod dps;
 mod error;
+mod fleet;
 mod group_form;
 mod guide;
 mod identity;
 mod inventory;
 mod login;
+mod query;
 mod registry;
 mod renew;
 mod request;
@@ -59,6 +61,10 @@ pub use dps::{
     provisioning_refusal_advice, DpsDeviceRegistration, DpsService, DPS_DOMAIN,
 };
 pub use error::{Plane, RestError};
+pub use fleet::{
+    csv_field, fleet_counts, fleet_csv, fleet_view, FleetExpiry, FleetRow, MadeHere,
+    FLEET_CSV_HEADER,
+};
 pub use group_form::{
     chosen_ca_index, effective_ca_choice, group_delete_confirm, groups_listed, initial_twin,
     proven_on_dps, reprovision_policy, saved_group_line, signing_subject, GroupForm, GroupTrust,
@@ -67,6 +73,7 @@ pub use guide::{next_step, Alerts, GuideFacts, GuideStep};
 pub use identity::{HubPath, Renewal, Revoke};
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
+pub use query::{literal, read_query_answer, FleetFilter, QueryPage, TwinQuery, FLEET_FIELDS};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use renew::{
     az_rollover, ca_renewal, due_within, renew_button, renewed_ca_note, renewed_devices,

@@ -50,7 +50,8 @@ pub(crate) fn cors_headers(
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("ETag"),
+        // A query's paging is in headers, which a page reads only when they are exposed.
+        HeaderValue::from_static("ETag, x-ms-continuation, x-ms-item-type"),
     );
     if preflight {
         h.insert(
@@ -59,7 +60,9 @@ pub(crate) fn cors_headers(
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Authorization, Content-Type, If-Match"),
+            HeaderValue::from_static(
+                "Authorization, Content-Type, If-Match, x-ms-max-item-count, x-ms-continuation",
+            ),
         );
         h.insert(
             header::ACCESS_CONTROL_MAX_AGE,

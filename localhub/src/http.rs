@@ -15,7 +15,7 @@ use crate::extract::BodyTimedOut;
 use crate::guard::{guard, Doors};
 use crate::reply::ApiError;
 use crate::store::Hub;
-use crate::{arm, bulk, console, cors, dps, mqtt, registry};
+use crate::{arm, bulk, console, cors, dps, mqtt, query, registry};
 
 pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
     let max_body = hub.config.max_body_bytes;
@@ -38,6 +38,7 @@ pub(crate) fn router(hub: Arc<Hub>, doors: Doors) -> Router {
     }
     router
         .route("/devices", post(bulk::update_registry))
+        .route("/devices/query", post(query::query_twins))
         .route(
             "/devices/{id}",
             get(registry::get)

@@ -3,6 +3,7 @@
 //! - ARM CA certificates (`/subscriptions/.../IotHubs/{hub}/certificates/...`, `hubcert::contract::ARM_API_VERSION`)
 //! - the device registry (`/devices/{id}`, `hubcert::contract::DEVICE_API_VERSION`) with service SAS authentication,
 //!   and its bulk operation (`POST /devices`, up to 100 entries)
+//! - the twin query (`POST /devices/query`, paged by `x-ms-continuation`)
 //! - MQTT 3.1.1 over TLS and over TLS WebSocket (`/$iothub/websocket`, subprotocol `mqtt`)
 //!   with X.509 (CA-signed or self-signed thumbprint) and SAS device authentication
 //! - `/localhub/...`: what devices sent (JSON and server-sent events) and cloud-to-device sends
@@ -25,6 +26,7 @@ mod guard;
 mod http;
 mod mqtt;
 mod persist;
+mod query;
 mod registry;
 mod relay;
 mod reply;

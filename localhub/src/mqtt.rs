@@ -167,6 +167,7 @@ where
         }
     }
     hub.record(event(EventKind::Connected, &device_id, transport));
+    hub.touch(&device_id);
 
     // One and a half times the keep-alive, as MQTT 3.1.1 says, but never longer than IoT Hub
     // allows (`Config::mqtt_idle_max`, 1,767 s), keep-alive 0 included.
@@ -182,6 +183,9 @@ where
             packet = read_packet(&mut rd, &mut buf, max) => {
                 let packet = match packet { Ok(p) => p, Err(e) => break e };
                 deadline = Instant::now() + keep_alive;
+                if matches!(packet, Packet::Publish(_)) {
+                    hub.touch(&device_id);
+                }
                 match handle(&hub, &device_id, transport, packet, &mut wr, &mut c2d_subscribed).await {
                     Ok(true) => {}
                     Ok(false) => break "disconnected by the device".into(),

@@ -56,7 +56,10 @@ fn describe(d: &DeviceRecord) -> Device {
         },
         connection_state_updated_time: Some(NEVER.into()),
         status_updated_time: Some(NEVER.into()),
-        last_activity_time: Some(NEVER.into()),
+        last_activity_time: Some(
+            d.last_activity
+                .map_or_else(|| NEVER.into(), crate::query::iso_ms),
+        ),
         cloud_to_device_message_count: Some(0),
         capabilities: hubcert::contract::Capabilities {
             iot_edge: d.service.iot_edge,
@@ -112,7 +115,8 @@ pub(crate) fn identity_record(
         auth,
         reported,
         reported_version,
-        last_activity: None,
+        // An identity write keeps what the device did.
+        last_activity: existing.and_then(|d| d.last_activity),
         service: crate::store::ServiceSide {
             iot_edge,
             ..service

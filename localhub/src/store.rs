@@ -51,6 +51,7 @@ pub(crate) struct DeviceRecord {
     pub(crate) auth: DeviceAuth,
     pub(crate) reported: serde_json::Map<String, serde_json::Value>,
     pub(crate) reported_version: u64,
+    /// When the device last connected or sent, in Unix milliseconds (`lastActivityTime`).
     pub(crate) last_activity: Option<i64>,
     /// What the service side set: desired properties, tags, the IoT Edge flag (DPS's initial twin
     /// and capabilities).
@@ -426,6 +427,15 @@ impl Hub {
     ) -> R {
         let s = lock(&self.state);
         f(&s.certificates, &s.devices)
+    }
+
+    /// Notes that a device connected or sent now (`lastActivityTime`). Kept in memory and written
+    /// with the next save: a time lost in a crash changes nothing a device or the app relies on,
+    /// and a save per message would cost a disk write per telemetry message.
+    pub(crate) fn touch(&self, device_id: &str) {
+        if let Some(d) = lock(&self.state).devices.get_mut(device_id) {
+            d.last_activity = Some(now_millis());
+        }
     }
 
     /// As [`Hub::write`], saying whether the change was saved; an unsaved change is undone.

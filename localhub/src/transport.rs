@@ -8,8 +8,12 @@ use hubcert::iothub::{Method, Request};
 #[derive(Debug, Clone, Default)]
 pub struct HttpTransport(pub reqwest::Client);
 
-impl Transport for HttpTransport {
-    async fn send(&self, req: &Request) -> Result<Answer, String> {
+impl HttpTransport {
+    /// Sends `req`; the answer's status, headers and body.
+    async fn exchange(
+        &self,
+        req: &Request,
+    ) -> Result<(u16, reqwest::header::HeaderMap, String), String> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Put => reqwest::Method::PUT,
@@ -24,9 +28,31 @@ impl Transport for HttpTransport {
             b = b.body(body.clone());
         }
         let r = b.send().await.map_err(|e| e.to_string())?;
-        Ok(Answer {
-            status: r.status().as_u16(),
-            body: r.text().await.unwrap_or_default(),
-        })
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        Ok((status, headers, r.text().await.unwrap_or_default()))
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn send(&self, req: &Request) -> Result<Answer, String> {
+        let (status, _, body) = self.exchange(req).await?;
+        Ok(Answer::new(status, body))
+    }
+
+    async fn send_keeping(
+        &self,
+        req: &Request,
+        keep: &'static [&'static str],
+    ) -> Result<(Answer, Vec<(String, String)>), String> {
+        let (status, headers, body) = self.exchange(req).await?;
+        let kept = keep
+            .iter()
+            .filter_map(|name| {
+                let value = headers.get(*name)?.to_str().ok()?;
+                Some(((*name).to_owned(), value.to_owned()))
+            })
+            .collect();
+        Ok((Answer::new(status, body), kept))
     }
 }

@@ -2,6 +2,7 @@
 //! as written: Node.js with Microsoft's device SDK (tests/node), Python with `azure-iot-device`
 //! (the venv scripts/setup.sh makes, `$HUBCERT_PYTHON`), and Debian's `mosquitto_pub`; then the
 //! provisioning snippets (Node.js and Python) register with localhub's DPS and send through the hub.
+//! The device snippets then report their certificate in the twin, which the hub's query finds.
 //! The SDKs always dial `{HostName}:8883`, so localhub listens there, on 127.0.0.2 (127.0.0.1:8883
 //! may be run.sh's localhub).
 
@@ -11,7 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use hubcert::iothub::{DeviceFiles, ProvisioningFiles};
+use hubcert::contract::{format_iso8601, ReportedCertificate};
+use hubcert::iothub::{
+    DeviceFiles, FleetFilter, HubClient, ProvisioningFiles, Registry, TwinQuery,
+};
 use localhub::EventKind;
 
 fn run(cmd: &mut Command, what: &str) -> String {
@@ -54,6 +58,8 @@ async fn each_snippet_runs_as_shown_and_its_telemetry_arrives() {
     let python = std::env::var("HUBCERT_PYTHON")
         .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
 
+    let registry =
+        Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string()).unwrap();
     for lang in ["node", "python", "mosquitto"] {
         let id = format!("snippet-{lang}");
         hub.register_ca_device(&id).await;
@@ -100,6 +106,32 @@ async fn each_snippet_runs_as_shown_and_its_telemetry_arrives() {
             serde_json::from_str(got[0].body.as_deref().unwrap_or("")).expect("a JSON body");
         assert_eq!(body["temperature"], 22.5, "{lang}");
         assert_eq!(body["deviceId"], id.as_str(), "{lang}");
+
+        // The certificate it connected with is in its twin, and the hub's query finds it there.
+        let info = identity.certificate.info().unwrap();
+        let query = TwinQuery::fleet()
+            .filtered(FleetFilter::IdStartsWith(id.clone()))
+            .text();
+        let twins = HubClient::new(localhub::HttpTransport::default(), true)
+            .query_twins(&registry, &query, None, now().unix_timestamp() as u64)
+            .await
+            .expect("query");
+        assert_eq!(twins.len(), 1, "{lang}: {twins:?}");
+        let reported = twins[0]
+            .reported_certificate()
+            .unwrap_or_else(|| panic!("{lang} reported no certificate:\n{out}"))
+            .expect("a certificate");
+        assert_eq!(
+            reported,
+            ReportedCertificate {
+                thumbprint: info.sha256.as_str().to_owned(),
+                // In the certificate's order, as Node.js and Python write it.
+                issuer: "C=US, O=MyOrg, CN=Snippet Root".into(),
+                valid_from: format_iso8601(info.not_before),
+                valid_until: format_iso8601(info.not_after),
+            },
+            "{lang}"
+        );
     }
 
     // The provisioning snippets: register with localhub's DPS, then send through the assigned hub.

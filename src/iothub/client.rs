@@ -20,11 +20,33 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    /// An answer with this status and body, and nothing else.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+        }
+    }
+}
+
 /// Sends one request. `Err` means no HTTP answer at all (network down, name unknown, or a browser
 /// refusing an answer without CORS headers), with what the transport said.
 pub trait Transport {
     /// Sends `request` as described: method, URL, headers, body.
     fn send(&self, request: &Request) -> impl Future<Output = Result<Answer, String>>;
+
+    /// As [`Transport::send`], with the answer's headers named in `keep` (lower case), for calls
+    /// that answer in headers as well (a query's continuation). A transport that cannot read
+    /// headers keeps none, as this default does: a query then stops after its first page.
+    fn send_keeping(
+        &self,
+        request: &Request,
+        keep: &'static [&'static str],
+    ) -> impl Future<Output = Result<(Answer, Vec<(String, String)>), String>> {
+        let _ = keep;
+        async move { self.send(request).await.map(|a| (a, Vec::new())) }
+    }
 }
 
 /// Where the proof of possession is; shown while it runs.
@@ -108,6 +130,23 @@ impl<T: Transport> HubClient<T> {
     pub(super) async fn send(&self, plane: Plane, request: &Request) -> Result<Answer, RestError> {
         self.transport
             .send(request)
+            .await
+            .map_err(|detail| RestError::Unreachable {
+                plane,
+                localhub: self.localhub,
+                detail,
+            })
+    }
+
+    /// As [`HubClient::send`], with the answer's headers named in `keep` (a query's paging).
+    pub(super) async fn send_keeping(
+        &self,
+        plane: Plane,
+        request: &Request,
+        keep: &'static [&'static str],
+    ) -> Result<(Answer, Vec<(String, String)>), RestError> {
+        self.transport
+            .send_keeping(request, keep)
             .await
             .map_err(|detail| RestError::Unreachable {
                 plane,

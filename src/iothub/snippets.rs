@@ -1,9 +1,14 @@
 //! Ready-to-run device code for a device and its files: the seed's Node.js script, Python with
 //! Microsoft's `azure-iot-device`, and `mosquitto_pub`. Each one sends the seed's sample telemetry
-//! with the device's X.509 certificate.
+//! with the device's X.509 certificate, then reports that certificate (`thumbprint`, `issuer`,
+//! `validFrom`, `validUntil`) in the twin's reported properties under `certificate`
+//! (`contract::ReportedCertificate`), read from the certificate file when it runs, so the hub's
+//! query shows the fleet's expiry (MicrosoftDocs/azure-docs
+//! `articles/iot-hub/concept-certificate-renewal.md`, "Reporting certificate expiration with
+//! device twins").
 
 use super::az::quote;
-use crate::contract::{MqttUserName, Topic};
+use crate::contract::{MqttUserName, Topic, REPORTED_CERTIFICATE};
 
 /// What the snippets are filled with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +50,7 @@ impl DeviceFiles {
             r#"// device-x509.js: npm install azure-iot-device azure-iot-device-mqtt; node device-x509.js
 const {{ Client, Message }} = require('azure-iot-device');
 const {{ Mqtt }} = require('azure-iot-device-mqtt');
+const {{ X509Certificate }} = require('crypto');
 const fs = require('fs');
 
 const client = Client.fromConnectionString({cs}, Mqtt);
@@ -61,6 +67,17 @@ async function main() {{
   msg.contentEncoding = 'utf-8';
   await client.sendEvent(msg);
   console.log('Telemetry message sent successfully');
+  // Report the certificate this device connected with, so the hub's query shows its expiry.
+  const cert = new X509Certificate(fs.readFileSync({cert}, 'utf8'));
+  const iso = (date) => new Date(date).toISOString().replace(/\.\d{{3}}Z$/, 'Z');
+  const twin = await client.getTwin();
+  await new Promise((resolve, reject) => twin.properties.reported.update({{ {reported}: {{
+    thumbprint: cert.fingerprint256.replace(/:/g, ''),
+    issuer: cert.issuer.split('\n').join(', '),
+    validFrom: iso(cert.validFrom),
+    validUntil: iso(cert.validTo),
+  }} }}, (err) => (err ? reject(err) : resolve())));
+  console.log('Certificate reported in the device twin');
   await client.close();
 }}
 
@@ -76,6 +93,7 @@ main().catch((err) => {{
             cert = js(&self.cert_file),
             key = js(&self.key_file),
             body = sample(&self.device_id),
+            reported = REPORTED_CERTIFICATE,
         )
     }
 
@@ -88,7 +106,10 @@ main().catch((err) => {{
         };
         format!(
             r#"# device_x509.py: pip install azure-iot-device; python device_x509.py
+import hashlib
 import json
+import ssl
+from datetime import datetime, timezone
 from azure.iot.device import IoTHubDeviceClient, Message, X509
 
 client = IoTHubDeviceClient.create_from_x509_certificate(
@@ -103,6 +124,20 @@ msg.content_type = "application/json"
 msg.content_encoding = "utf-8"
 client.send_message(msg)
 print("Telemetry message sent successfully")
+
+# Report the certificate this device connected with, so the hub's query shows its expiry (read
+# with the standard library: ssl's certificate decoder and its date reader).
+pem = open({cert}).read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+decoded = ssl._ssl._test_decode_cert({cert})
+short = {{"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}}
+iso = lambda t: datetime.fromtimestamp(ssl.cert_time_to_seconds(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+client.patch_twin_reported_properties({{{reported}: {{
+    "thumbprint": hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper(),
+    "issuer": ", ".join(short.get(k, k) + "=" + v for rdn in decoded["issuer"] for k, v in rdn),
+    "validFrom": iso(decoded["notBefore"]),
+    "validUntil": iso(decoded["notAfter"]),
+}}}})
+print("Certificate reported in the device twin")
 client.shutdown()
 "#,
             cert = py(&self.cert_file),
@@ -110,17 +145,19 @@ client.shutdown()
             host = py(&self.host),
             id = py(&self.device_id),
             body = sample(&self.device_id),
+            reported = py(REPORTED_CERTIFICATE),
         )
     }
 
-    /// One `mosquitto_pub` command over MQTT/TLS (Debian `mosquitto-clients`); `port` is 8883 on
-    /// IoT Hub.
+    /// `mosquitto_pub` over MQTT/TLS (Debian `mosquitto-clients`): the telemetry, then the
+    /// certificate reported in the twin (its fields read by `openssl x509` and GNU `date`); `port`
+    /// is 8883 on IoT Hub.
     pub fn mosquitto_pub(&self, port: u16) -> String {
         let trust = match &self.ca_file {
             Some(ca) => format!("--cafile {}", quote(ca)),
             None => "--capath /etc/ssl/certs".to_owned(),
         };
-        format!(
+        let telemetry = format!(
             "mosquitto_pub -V mqttv311 -h {host} -p {port} {trust} \\\n  --cert {cert} --key {key} \\\n  -i {id} -u {user} \\\n  -t {topic} -q 1 \\\n  -m {body}",
             host = quote(&self.host),
             cert = quote(&self.cert_file),
@@ -135,6 +172,37 @@ client.shutdown()
                 .to_string()
             ),
             body = quote(&sample(&self.device_id)),
+        );
+        format!("{telemetry}\n{}", self.mosquitto_report(port, &trust))
+    }
+
+    /// The second `mosquitto_pub` of [`DeviceFiles::mosquitto_pub`]: the reported certificate.
+    fn mosquitto_report(&self, port: u16, trust: &str) -> String {
+        let field = |name: &str, value: &str| format!(r#"\"{name}\":\"{value}\""#);
+        let patch = format!(
+            r#"{{\"{REPORTED_CERTIFICATE}\":{{{},{},{},{}}}}}"#,
+            field(
+                "thumbprint",
+                r#"$(openssl x509 -in "$CERT" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)"#
+            ),
+            field(
+                "issuer",
+                r#"$(openssl x509 -in "$CERT" -noout -issuer -nameopt sep_comma_plus_space | cut -d= -f2- | sed 's/[\\"]/\\&/g')"#
+            ),
+            field("validFrom", "$(iso startdate)"),
+            field("validUntil", "$(iso enddate)"),
+        );
+        format!(
+            "# Report the certificate this device connected with, so the hub's query shows its expiry.\n\
+             CERT={cert}\n\
+             iso() {{ date -u -d \"$(openssl x509 -in \"$CERT\" -noout -\"$1\" | cut -d= -f2-)\" +%Y-%m-%dT%H:%M:%SZ; }}\n\
+             mosquitto_pub -V mqttv311 -h {host} -p {port} {trust} \\\n  --cert \"$CERT\" --key {key} \\\n  -i {id} -u {user} \\\n  -t {topic} -q 1 \\\n  -m \"{patch}\"",
+            cert = quote(&self.cert_file),
+            host = quote(&self.host),
+            key = quote(&self.key_file),
+            id = quote(&self.device_id),
+            user = quote(&MqttUserName::new(&self.host, &self.device_id).to_string()),
+            topic = quote(&Topic::TwinReportedPatch { rid: "1".into() }.to_string()),
         )
     }
 }
@@ -308,6 +376,22 @@ mod tests {
             sh.contains(
                 "-t devices/sensor-device-01/messages/events/%24.ct=application%2Fjson -q 1"
             ),
+            "{sh}"
+        );
+
+        // Each reports the certificate it connected with under `certificate`.
+        assert!(
+            node.contains("twin.properties.reported.update({ certificate: {"),
+            "{node}"
+        );
+        assert!(
+            py.contains(r#"client.patch_twin_reported_properties({"certificate": {"#),
+            "{py}"
+        );
+        assert!(
+            sh.contains(r#"CERT=sensor-device-01.pem"#)
+                && sh.contains(r#"-t '$iothub/twin/PATCH/properties/reported/?$rid=1' -q 1"#)
+                && sh.contains(r#"-m "{\"certificate\":{\"thumbprint\":\"$(openssl x509"#),
             "{sh}"
         );
 
