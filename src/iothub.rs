@@ -19,6 +19,7 @@ mod fleet;
 mod group_form;
 mod guide;
 mod identity;
+mod individual_form;
 mod inventory;
 mod login;
 mod query;
@@ -71,6 +72,10 @@ pub use group_form::{
 };
 pub use guide::{next_step, Alerts, GuideFacts, GuideStep};
 pub use identity::{HubPath, Renewal, Revoke};
+pub use individual_form::{
+    blocked_on_dps, cannot_block, individual_deleted, individual_enrollment_of,
+    individual_enrollment_to_save, individual_saved_line, registration_state_line,
+};
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use query::{literal, read_query_answer, FleetFilter, QueryPage, TwinQuery, FLEET_FIELDS};
