@@ -20,6 +20,7 @@ mod external;
 mod handoff;
 mod import;
 mod inspect;
+mod inspect_prompt;
 mod keeping;
 mod key;
 mod oid;
@@ -64,6 +65,7 @@ pub use external::{ecdsa_signature_der, UnsignedCertificate};
 pub use handoff::{Focus as HandoffFocus, Handoff};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};
 pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};
+pub use inspect_prompt::wants_password;
 pub use keeping::{idle_lock_due, lock_drops, lock_warning, Counts, IDLE_LOCK_MS};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pbe::{

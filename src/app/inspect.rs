@@ -7,8 +7,8 @@ use super::browser;
 use super::field::Field;
 use super::state::SharedCa;
 use crate::pki::{
-    ca_checks, chain_checks, device_checks, format_utc, inspect, verification_checks, Certificate,
-    Check, Inspected, KeyPair, PkiError,
+    ca_checks, chain_checks, device_checks, format_utc, inspect, verification_checks,
+    wants_password, Certificate, Check, Inspected, KeyPair, PkiError,
 };
 
 #[derive(Properties, PartialEq)]
@@ -122,6 +122,105 @@ fn key_view(k: &KeyPair, ca_cert: Option<&Certificate>) -> Html {
     }
 }
 
+/// Dropping a file loads it; dragging over the card marks it.
+fn drop_handlers(
+    load: &Callback<Option<web_sys::File>>,
+    dragging: &UseStateHandle<bool>,
+) -> (
+    Callback<DragEvent>,
+    Callback<DragEvent>,
+    Callback<DragEvent>,
+) {
+    let on_drop = {
+        let (load, dragging) = (load.clone(), dragging.clone());
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
+            load.emit(
+                e.data_transfer()
+                    .and_then(|d| d.files())
+                    .and_then(|f| f.get(0)),
+            );
+        })
+    };
+    let on_drag_over = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(true);
+        })
+    };
+    let on_drag_leave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    (on_drop, on_drag_over, on_drag_leave)
+}
+
+/// What the input read as (`None`: nothing yet), with the checks that apply to it.
+fn inspected_view(
+    read: Option<&Result<Inspected, PkiError>>,
+    ca_cert: Option<&Certificate>,
+    device_id: &str,
+    code: &str,
+    now: time::OffsetDateTime,
+) -> Html {
+    match read {
+        None => {
+            html! { <p class="hint">{"Paste a PEM block, or choose or drop a file: a certificate (PEM, .cer, .der), a chain file (device first), a certificate request, a private key or a .pfx."}</p> }
+        }
+        Some(Err(e)) => html! { <p class="error" role="alert">{e.to_string()}</p> },
+        Some(Ok(Inspected::NeedsPassword { what })) => html! {
+            <p class="hint" role="status">{format!("This is an {what}: enter its password to look inside. It is opened here and never sent.")}</p>
+        },
+        Some(Ok(Inspected::Certificate(cert))) => {
+            certificate_and_checks(cert, ca_cert, device_id, code, now)
+        }
+        Some(Ok(Inspected::Request(r))) => html! {
+            <dl class="facts">
+                <dt>{"Type"}</dt><dd>{"Certificate signing request (PKCS#10)"}</dd>
+                <dt>{"Subject"}</dt><dd>{&r.subject}</dd>
+                <dt>{"Key"}</dt><dd>{&r.key_type}</dd>
+                <dt>{"Signature"}</dt><dd><span class="badge ok">{"valid"}</span></dd>
+                <dt>{"Requested extensions"}</dt><dd>{ if r.requested_extensions.is_empty() { "none".to_owned() } else { r.requested_extensions.join(", ") } }</dd>
+                <dt>{"Device id"}</dt><dd>{ match r.device_id() { Ok(id) => format!("{id} (valid for IoT Hub)"), Err(e) => e.to_string() } }</dd>
+            </dl>
+        },
+        Some(Ok(Inspected::Key(k))) => key_view(k, ca_cert),
+        Some(Ok(Inspected::Chain(certs))) => html! {
+            <>
+                { match chain_checks(certs, now) {
+                    Ok(c) => checks_view(&format!("The chain of {} certificates", certs.len()), &c),
+                    Err(e) => html! { <p class="error" role="alert">{e.to_string()}</p> },
+                } }
+                { for certs.iter().enumerate().map(|(i, c)| html! {
+                    <details class="chain-member" open={i == 0}>
+                        <summary>{ format!("{}. {}", i + 1, c.info().map(|i| i.subject).unwrap_or_default()) }</summary>
+                        { certificate_view(c) }
+                    </details>
+                }) }
+            </>
+        },
+        Some(Ok(Inspected::Pkcs12(p))) => html! {
+            <>
+                <dl class="facts">
+                    <dt>{"Type"}</dt><dd>{"PKCS#12 (.pfx): a key with its certificate"}</dd>
+                    if let Some(n) = &p.friendly_name { <dt>{"Name"}</dt><dd>{n}</dd> }
+                    <dt>{"Key"}</dt><dd>{format!("{} (matches the certificate)", p.key.algorithm())}</dd>
+                    <dt>{"Chain"}</dt>
+                    <dd>
+                        if p.chain.is_empty() { {"no CA certificates included"} }
+                        <ul class="extensions">
+                            { for p.chain.iter().map(|c| html! { <li>{ c.info().map(|i| i.subject).unwrap_or_default() }</li> }) }
+                        </ul>
+                    </dd>
+                </dl>
+                { certificate_and_checks(&p.certificate, ca_cert, device_id, code, now) }
+            </>
+        },
+    }
+}
+
 /// Paste, choose or drop a file; see what it is; check it.
 #[component]
 pub(crate) fn InspectStep(props: &InspectProps) -> Html {
@@ -177,29 +276,7 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
             load.emit(input.files().and_then(|f| f.get(0)));
         })
     };
-    let on_drop = {
-        let (load, dragging) = (load.clone(), dragging.clone());
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            dragging.set(false);
-            load.emit(
-                e.data_transfer()
-                    .and_then(|d| d.files())
-                    .and_then(|f| f.get(0)),
-            );
-        })
-    };
-    let on_drag_over = {
-        let dragging = dragging.clone();
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            dragging.set(true);
-        })
-    };
-    let on_drag_leave = {
-        let dragging = dragging.clone();
-        Callback::from(move |_: DragEvent| dragging.set(false))
-    };
+    let (on_drop, on_drag_over, on_drag_leave) = drop_handlers(&load, &dragging);
     let set = |s: &UseStateHandle<String>| {
         let s = s.clone();
         Callback::from(move |v: String| s.set(v))
@@ -220,67 +297,15 @@ pub(crate) fn InspectStep(props: &InspectProps) -> Html {
             input.map(|bytes| inspect(bytes, (!password.is_empty()).then_some(password.as_str())))
         },
     );
-    let wants_password = matches!(
-        outcome.as_ref(),
-        Some(Ok(Inspected::NeedsPassword { .. }) | Ok(Inspected::Pkcs12(_)))
-            | Some(Err(PkiError::PasswordWrong { .. }))
-    ) || (pw.is_some()
-        && (file.is_some() || matches!(outcome.as_ref(), Some(Ok(Inspected::Key(_))))));
+    let wants_password = wants_password(outcome.as_ref().as_ref(), pw.is_some(), file.is_some());
 
-    let result = match outcome.as_ref() {
-        None => {
-            html! { <p class="hint">{"Paste a PEM block, or choose or drop a file: a certificate (PEM, .cer, .der), a chain file (device first), a certificate request, a private key or a .pfx."}</p> }
-        }
-        Some(Err(e)) => html! { <p class="error" role="alert">{e.to_string()}</p> },
-        Some(Ok(Inspected::NeedsPassword { what })) => html! {
-            <p class="hint" role="status">{format!("This is an {what}: enter its password to look inside. It is opened here and never sent.")}</p>
-        },
-        Some(Ok(Inspected::Certificate(cert))) => {
-            certificate_and_checks(cert, ca_cert.as_ref(), &device_id, &code, now)
-        }
-        Some(Ok(Inspected::Request(r))) => html! {
-            <dl class="facts">
-                <dt>{"Type"}</dt><dd>{"Certificate signing request (PKCS#10)"}</dd>
-                <dt>{"Subject"}</dt><dd>{&r.subject}</dd>
-                <dt>{"Key"}</dt><dd>{&r.key_type}</dd>
-                <dt>{"Signature"}</dt><dd><span class="badge ok">{"valid"}</span></dd>
-                <dt>{"Requested extensions"}</dt><dd>{ if r.requested_extensions.is_empty() { "none".to_owned() } else { r.requested_extensions.join(", ") } }</dd>
-                <dt>{"Device id"}</dt><dd>{ match r.device_id() { Ok(id) => format!("{id} (valid for IoT Hub)"), Err(e) => e.to_string() } }</dd>
-            </dl>
-        },
-        Some(Ok(Inspected::Key(k))) => key_view(k, ca_cert.as_ref()),
-        Some(Ok(Inspected::Chain(certs))) => html! {
-            <>
-                { match chain_checks(certs, now) {
-                    Ok(c) => checks_view(&format!("The chain of {} certificates", certs.len()), &c),
-                    Err(e) => html! { <p class="error" role="alert">{e.to_string()}</p> },
-                } }
-                { for certs.iter().enumerate().map(|(i, c)| html! {
-                    <details class="chain-member" open={i == 0}>
-                        <summary>{ format!("{}. {}", i + 1, c.info().map(|i| i.subject).unwrap_or_default()) }</summary>
-                        { certificate_view(c) }
-                    </details>
-                }) }
-            </>
-        },
-        Some(Ok(Inspected::Pkcs12(p))) => html! {
-            <>
-                <dl class="facts">
-                    <dt>{"Type"}</dt><dd>{"PKCS#12 (.pfx): a key with its certificate"}</dd>
-                    if let Some(n) = &p.friendly_name { <dt>{"Name"}</dt><dd>{n}</dd> }
-                    <dt>{"Key"}</dt><dd>{format!("{} (matches the certificate)", p.key.algorithm())}</dd>
-                    <dt>{"Chain"}</dt>
-                    <dd>
-                        if p.chain.is_empty() { {"no CA certificates included"} }
-                        <ul class="extensions">
-                            { for p.chain.iter().map(|c| html! { <li>{ c.info().map(|i| i.subject).unwrap_or_default() }</li> }) }
-                        </ul>
-                    </dd>
-                </dl>
-                { certificate_and_checks(&p.certificate, ca_cert.as_ref(), &device_id, &code, now) }
-            </>
-        },
-    };
+    let result = inspected_view(
+        outcome.as_ref().as_ref(),
+        ca_cert.as_ref(),
+        &device_id,
+        &code,
+        now,
+    );
 
     html! {
         <section class="step" id="step-inspect" aria-labelledby="step-inspect-title">
