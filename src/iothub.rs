@@ -49,7 +49,7 @@ pub use ca_upload::{
 pub use client::{Answer, CaOnHub, HubClient, Possession, PossessionStage, SavedGroup, Transport};
 pub use decoder::{decode_error, Diagnosis, KnownCertificate};
 pub use device_ops::{
-    delete_devices_confirm, describe_device, device_ops_result, register_commands,
+    bulk_progress, delete_devices_confirm, describe_device, device_ops_result, register_commands,
     registration_auth, typed_device_ids, with_issued_ids, DeviceOp, NO_DEVICE_IDS,
 };
 pub use device_test::{

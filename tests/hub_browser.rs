@@ -141,8 +141,9 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     click(&page, "reg-submit");
     wait_for(&page, "#reg-status", "1 of 2 done; 1 failed").await;
     let rows = text(&page, "#reg-results");
+    // Two ids go in one bulk call; the one the page refuses is not sent.
     assert!(
-        rows.contains(&format!("{device} — registered: CA-signed")),
+        rows.contains(&format!("{device} — registered (bulk)")),
         "{rows}"
     );
     assert!(rows.contains("bad/id — ") && rows.contains("'/'"), "{rows}");
@@ -239,6 +240,61 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     wait_for(&page, "#hub-cert-list", "Click again to delete").await;
     click(&page, &format!("hub-delete-{name}"));
     wait_for(&page, "#hub-list-status", &format!("Deleted '{name}'")).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_page_registers_and_deletes_a_fleet_in_bulk_calls_each_device_with_its_own_outcome() {
+    let info = localhub_info().await;
+    let page = mount();
+    settle().await;
+    point_at_localhub(&page).await;
+    let run = suffix();
+    // One id the hub already holds: its entry fails alone, the other 149 are created.
+    let taken = format!("bulk-{run}-taken");
+    put_device(
+        &info,
+        &taken,
+        serde_json::json!({"type": "certificateAuthority"}),
+        None,
+    )
+    .await;
+    let mut ids: Vec<String> = (0..149).map(|i| format!("bulk-{run}-{i:03}")).collect();
+    ids.insert(70, taken.clone());
+    type_into(&page, "reg-ids", &ids.join("\n"));
+    click(&page, "reg-ca");
+    settle().await;
+    click(&page, "reg-submit");
+    wait_for(&page, "#reg-status", "149 of 150 done; 1 failed").await;
+    let rows = text(&page, "#reg-results");
+    assert!(
+        rows.contains(&format!("{taken} — DeviceAlreadyExists")),
+        "{rows}"
+    );
+    assert_eq!(rows.matches("registered (bulk)").count(), 149, "{rows}");
+    let token = owner_token(&info);
+    for id in [&ids[0], &ids[149]] {
+        let (status, dev) = get_json(
+            &format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 200, "{id}: {dev}");
+        assert_eq!(dev["authentication"]["type"], "certificateAuthority");
+    }
+
+    // All 150 deleted, in two calls, after one confirmation.
+    click(&page, "reg-delete");
+    wait_for(&page, "#reg-status", "Delete 150 devices").await;
+    click(&page, "reg-delete");
+    wait_for(&page, "#reg-status", "150 of 150 done").await;
+    for id in [&ids[0], &taken, &ids[149]] {
+        let (status, _) = get_json(
+            &format!("{LOCALHUB}/devices/{id}?api-version=2021-04-12"),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 404, "{id}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -2,8 +2,9 @@
 //! what each operation says as it goes and when it is done, and the Azure CLI equivalent.
 
 use super::az::AzHub;
+use super::bulk::BulkOutcome;
 use super::registry::{DeviceAuth, HubDevice};
-use crate::contract::AuthKind;
+use crate::contract::{AuthKind, DeviceId, ExportImportDevice, ImportMode, BULK_MAX_DEVICES};
 
 /// Said when no id is typed.
 pub const NO_DEVICE_IDS: &str =
@@ -113,6 +114,64 @@ pub fn describe_device(d: &HubDevice) -> String {
     format!("{auth}, {}, {}", d.status, d.connection_state)
 }
 
+impl DeviceOp {
+    /// Whether `count` devices go through the registry's bulk call (up to 100 a call) rather
+    /// than a call each: registering and deleting, which need nothing read first, for more than
+    /// one device. Disabling and enabling stay per device: a bulk `update` replaces the whole
+    /// identity, and the page knows the authentication of the devices it made only.
+    pub fn in_bulk(self, count: usize) -> bool {
+        count > 1 && matches!(self, Self::Register | Self::Delete)
+    }
+
+    /// The bulk entry for `id` (`auth` for a registration): `create` (an existing id fails alone,
+    /// as with a single PUT) or `delete` (regardless of etag, as the single DELETE without
+    /// `If-Match`).
+    pub fn bulk_entry(
+        self,
+        id: &DeviceId,
+        auth: Option<&DeviceAuth>,
+    ) -> Result<ExportImportDevice, String> {
+        match self {
+            Self::Register => {
+                let auth = auth.ok_or("no authentication chosen")?;
+                let mut entry = ExportImportDevice::new(id.as_str(), ImportMode::Create);
+                entry.authentication = Some(auth.authentication().map_err(|e| e.to_string())?);
+                Ok(entry)
+            }
+            Self::Delete => Ok(ExportImportDevice::new(id.as_str(), ImportMode::Delete)),
+            other => Err(format!("{} is not a bulk operation", other.verb())),
+        }
+    }
+
+    /// What one device's row says after a bulk call: done, or the hub's error for it, or that
+    /// its call was not applied.
+    pub fn bulk_row(self, outcome: &BulkOutcome, id: &str) -> Result<String, String> {
+        if let Some(e) = outcome.failed.get(id) {
+            return Err(format!("{}: {}", e.error_code, e.error_status));
+        }
+        if outcome.not_applied.iter().any(|n| n == id) {
+            return Err(match &outcome.stopped {
+                Some(e) => format!("not applied: {e}"),
+                None => "not applied".to_owned(),
+            });
+        }
+        Ok(match self {
+            Self::Delete => "deleted (bulk)".to_owned(),
+            _ => "registered (bulk)".to_owned(),
+        })
+    }
+}
+
+/// The progress line of a bulk operation: devices sent so far, of how many, in how many calls.
+pub fn bulk_progress(op: DeviceOp, sent: usize, total: usize) -> String {
+    let calls = total.div_ceil(BULK_MAX_DEVICES);
+    format!(
+        "{} in bulk: {sent} of {total} sent ({calls} call{} of up to {BULK_MAX_DEVICES})…",
+        op.verb(),
+        if calls == 1 { "" } else { "s" }
+    )
+}
+
 /// What "Delete" asks for `n` devices.
 pub fn delete_devices_confirm(n: usize) -> String {
     format!(
@@ -166,6 +225,79 @@ pub fn register_commands(
 mod tests {
     use super::*;
     use crate::contract::{ConnectionState, DeviceStatus};
+
+    #[test]
+    fn registering_and_deleting_many_go_in_bulk_and_the_rest_per_device() {
+        assert!(DeviceOp::Register.in_bulk(2));
+        assert!(DeviceOp::Delete.in_bulk(10_000));
+        assert!(!DeviceOp::Register.in_bulk(1));
+        for op in [DeviceOp::Show, DeviceOp::Disable, DeviceOp::Enable] {
+            assert!(!op.in_bulk(500), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn bulk_entries_carry_the_mode_and_the_authentication() {
+        let id = DeviceId::parse("dev-1").unwrap();
+        let pinned = DeviceAuth::SelfSigned {
+            primary: "A".repeat(64),
+            secondary: None,
+        };
+        let entry = DeviceOp::Register.bulk_entry(&id, Some(&pinned)).unwrap();
+        assert_eq!(entry.import_mode, ImportMode::Create);
+        let auth = entry.authentication.unwrap();
+        assert_eq!(auth.kind, AuthKind::SelfSigned);
+        let slots = auth.x509_thumbprint.unwrap();
+        assert_eq!(slots.secondary_thumbprint, slots.primary_thumbprint);
+        let entry = DeviceOp::Delete.bulk_entry(&id, None).unwrap();
+        assert_eq!(
+            (entry.import_mode, entry.authentication),
+            (ImportMode::Delete, None)
+        );
+        let colons = DeviceAuth::SelfSigned {
+            primary: "AB:CD".into(),
+            secondary: None,
+        };
+        assert!(DeviceOp::Register.bulk_entry(&id, Some(&colons)).is_err());
+        assert!(DeviceOp::Register.bulk_entry(&id, None).is_err());
+        assert!(DeviceOp::Disable.bulk_entry(&id, None).is_err());
+    }
+
+    #[test]
+    fn a_bulk_row_names_the_hubs_error_for_its_device_only() {
+        use crate::contract::{DeviceRegistryOperationError, HubErrorCode};
+        let mut outcome = BulkOutcome {
+            applied: vec!["a".into()],
+            not_applied: vec!["c".into()],
+            ..Default::default()
+        };
+        outcome.failed.insert(
+            "b".into(),
+            DeviceRegistryOperationError {
+                device_id: "b".into(),
+                error_code: HubErrorCode::DeviceAlreadyExists,
+                error_status: "taken".into(),
+                module_id: None,
+                operation: None,
+            },
+        );
+        assert_eq!(
+            DeviceOp::Register.bulk_row(&outcome, "a"),
+            Ok("registered (bulk)".into())
+        );
+        assert_eq!(
+            DeviceOp::Register.bulk_row(&outcome, "b"),
+            Err("DeviceAlreadyExists: taken".into())
+        );
+        assert_eq!(
+            DeviceOp::Register.bulk_row(&outcome, "c"),
+            Err("not applied".into())
+        );
+        assert_eq!(
+            bulk_progress(DeviceOp::Register, 200, 250),
+            "Registering in bulk: 200 of 250 sent (3 calls of up to 100)…"
+        );
+    }
 
     #[test]
     fn typed_ids_are_trimmed_and_each_kept_once() {

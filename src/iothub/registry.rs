@@ -105,6 +105,34 @@ pub enum DeviceAuth {
     },
 }
 
+impl DeviceAuth {
+    /// The registry's `authentication` for it; a thumbprint is checked, and a lone primary is
+    /// written to both slots, as the portal and az do.
+    pub fn authentication(&self) -> Result<Authentication, RestError> {
+        Ok(match self {
+            Self::CertificateAuthority => Authentication {
+                kind: AuthKind::CertificateAuthority,
+                ..Default::default()
+            },
+            Self::SelfSigned { primary, secondary } => {
+                let primary = thumbprint(primary)?;
+                let secondary = match secondary {
+                    Some(s) => thumbprint(s)?,
+                    None => primary.clone(),
+                };
+                Authentication {
+                    kind: AuthKind::SelfSigned,
+                    symmetric_key: None,
+                    x509_thumbprint: Some(X509Thumbprint {
+                        primary_thumbprint: Some(primary),
+                        secondary_thumbprint: Some(secondary),
+                    }),
+                }
+            }
+        })
+    }
+}
+
 /// Checks a thumbprint: 40 or 64 hex digits; colons and spaces are refused, as IoT Hub does.
 pub fn thumbprint(value: &str) -> Result<String, RestError> {
     RegisteredThumbprint::parse(value)
@@ -295,27 +323,7 @@ impl Registry {
         auth: &DeviceAuth,
         now_unix: u64,
     ) -> Result<Request, RestError> {
-        let authentication = match auth {
-            DeviceAuth::CertificateAuthority => Authentication {
-                kind: AuthKind::CertificateAuthority,
-                ..Default::default()
-            },
-            DeviceAuth::SelfSigned { primary, secondary } => {
-                let primary = thumbprint(primary)?;
-                let secondary = match secondary {
-                    Some(s) => thumbprint(s)?,
-                    None => primary.clone(),
-                };
-                Authentication {
-                    kind: AuthKind::SelfSigned,
-                    symmetric_key: None,
-                    x509_thumbprint: Some(X509Thumbprint {
-                        primary_thumbprint: Some(primary),
-                        secondary_thumbprint: Some(secondary),
-                    }),
-                }
-            }
-        };
+        let authentication = auth.authentication()?;
         let mut request = self.request(Method::Put, id, now_unix)?;
         request
             .headers

@@ -1,8 +1,9 @@
 //! Register, show or delete devices.
 
 use super::*;
+use crate::contract::BULK_MAX_DEVICES;
 use crate::iothub::{
-    delete_devices_confirm, describe_device, device_ops_result, register_commands,
+    bulk_progress, delete_devices_confirm, describe_device, device_ops_result, register_commands,
     registration_auth, typed_device_ids, with_issued_ids, DeviceOp, NO_DEVICE_IDS,
 };
 
@@ -160,8 +161,15 @@ async fn run_all(ctx: OpsContext, op: DeviceOp, list: Vec<String>) {
     };
     let hub = client(&s);
     let total = list.len();
+    if op.in_bulk(total) {
+        let rows = run_bulk(&ctx, op, list, |entries, now| {
+            let (hub, registry) = (hub.clone(), registry.clone());
+            async move { hub.bulk_registry(&registry, &entries, now).await }
+        })
+        .await;
+        return finish(&ctx, total, &rows);
+    }
     let mut done = Vec::with_capacity(total);
-    let mut failed = 0;
     for (i, raw) in list.into_iter().enumerate() {
         outcome.set(Some(Outcome::Busy(format!(
             "{} {} of {total}: {raw}…",
@@ -206,14 +214,73 @@ async fn run_all(ctx: OpsContext, op: DeviceOp, list: Vec<String>) {
                     .map_err(|e| e.to_string()),
             },
         };
-        failed += usize::from(result.is_err());
         done.push((raw, result));
         ctx.rows.set(done.clone());
     }
+    finish(&ctx, total, &done);
+}
+
+/// The outcome line once every device has its row.
+fn finish(ctx: &OpsContext, total: usize, rows: &[(String, Result<String, String>)]) {
+    let failed = rows.iter().filter(|(_, r)| r.is_err()).count();
     let (ok, summary) = device_ops_result(total, failed);
-    outcome.set(Some(if ok {
+    ctx.outcome.set(Some(if ok {
         Outcome::Done(summary)
     } else {
         Outcome::Failed(summary)
     }));
+}
+
+/// Registers or deletes `list` through the registry's bulk call, 100 devices a call, each
+/// device's row saying how its entry went; an id or thumbprint the page refuses gets its row
+/// without being sent.
+async fn run_bulk<F, Fut>(
+    ctx: &OpsContext,
+    op: DeviceOp,
+    list: Vec<String>,
+    send: F,
+) -> Vec<(String, Result<String, String>)>
+where
+    F: Fn(Vec<crate::contract::ExportImportDevice>, u64) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::iothub::BulkOutcome, crate::iothub::RestError>>,
+{
+    let total = list.len();
+    let mut rows = Vec::with_capacity(total);
+    let mut entries = Vec::with_capacity(total);
+    for raw in list {
+        let entry = DeviceId::parse(&raw)
+            .map_err(|e| e.to_string())
+            .and_then(|id| {
+                let auth = match op {
+                    DeviceOp::Register => Some(registration_auth(
+                        *ctx.self_signed,
+                        id.as_str(),
+                        thumbprint_of(&ctx.devices, id.as_str()),
+                    )?),
+                    _ => None,
+                };
+                op.bulk_entry(&id, auth.as_ref())
+            });
+        match entry {
+            Ok(e) => entries.push(e),
+            Err(e) => rows.push((raw, Err(e))),
+        }
+    }
+    let mut sent = 0;
+    for chunk in entries.chunks(BULK_MAX_DEVICES) {
+        ctx.outcome
+            .set(Some(Outcome::Busy(bulk_progress(op, sent, total))));
+        let now = browser::now().unix_timestamp().max(0) as u64;
+        let ids: Vec<String> = chunk.iter().map(|e| e.id.clone()).collect();
+        match send(chunk.to_vec(), now).await {
+            Ok(o) => rows.extend(ids.into_iter().map(|id| {
+                let row = op.bulk_row(&o, &id);
+                (id, row)
+            })),
+            Err(e) => rows.extend(ids.into_iter().map(|id| (id, Err(e.to_string())))),
+        }
+        sent += chunk.len();
+        ctx.rows.set(rows.clone());
+    }
+    rows
 }
