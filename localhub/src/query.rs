@@ -176,9 +176,14 @@ fn tokenize(q: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// How deep parentheses and `NOT`s may nest: the parser recurses once per level, and a query of
+/// 8,192 `(` must not exhaust a worker's stack.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -331,10 +336,17 @@ impl Parser {
     }
 
     fn not(&mut self) -> Result<Condition, String> {
-        if self.keyword("NOT") {
-            return Ok(Condition::Not(Box::new(self.not()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("conditions nest deeper than {MAX_DEPTH} levels"));
         }
-        self.primary()
+        let c = if self.keyword("NOT") {
+            self.not().map(|c| Condition::Not(Box::new(c)))
+        } else {
+            self.primary()
+        };
+        self.depth -= 1;
+        c
     }
 
     fn primary(&mut self) -> Result<Condition, String> {
@@ -459,6 +471,7 @@ impl Query {
         let mut p = Parser {
             tokens: tokenize(text)?,
             at: 0,
+            depth: 0,
         };
         p.query()
     }
@@ -916,6 +929,26 @@ mod tests {
         ] {
             let e = Query::parse(q).expect_err(q);
             assert!(e.contains(why), "{q}: {e}");
+        }
+        // Nesting is bounded, not left to the stack.
+        for deep in ["(".repeat(8000), "NOT ".repeat(2000)] {
+            let e = Query::parse(&format!("SELECT * FROM devices WHERE {deep}")).expect_err("deep");
+            assert!(e.contains("nest deeper"), "{e}");
+        }
+        let fine = format!(
+            "SELECT * FROM devices WHERE {}status = 'x'{}",
+            "(".repeat(30),
+            ")".repeat(30)
+        );
+        assert!(Query::parse(&fine).is_ok());
+        for odd in [
+            "SELECT * FROM devices WHERE -",
+            "SELECT * FROM devices WHERE a = -1e999",
+            "SELECT é FROM devices",
+            "SELECT * FROM devices WHERE a = '\\",
+            "\u{0}",
+        ] {
+            let _ = Query::parse(odd);
         }
         assert!(Query::parse(&format!(
             "SELECT * FROM devices WHERE deviceId = '{}'",
