@@ -9,6 +9,7 @@ mod authority;
 mod batch;
 mod batch_summary;
 mod bundle;
+mod ca_tree;
 mod certificate;
 mod csr;
 mod csr_note;
@@ -50,6 +51,9 @@ pub use batch_summary::{
 };
 pub use bundle::{
     device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile, ZipStream,
+};
+pub use ca_tree::{
+    create_intermediate_label, intermediate_error_field, intermediate_stem, path_len_choice,
 };
 pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};

@@ -2,11 +2,16 @@
 
 use super::*;
 
+use crate::pki::{
+    create_intermediate_label, intermediate_error_field, intermediate_stem, path_len_choice,
+    Field as PkiField,
+};
+
 fn intermediate_error(errs: &mut FormErrors, e: PkiError) {
-    match e {
-        e @ PkiError::ValidityExceedsIssuer { .. } => errs.add("im-days", e),
-        e @ (PkiError::FieldEmpty { .. } | PkiError::FieldTooLong { .. }) => errs.add("im-cn", e),
-        e => errs.form = Some(e.to_string()),
+    match intermediate_error_field(&e) {
+        Some(PkiField::ValidityDays) => errs.add("im-days", e),
+        Some(_) => errs.add("im-cn", e),
+        None => errs.form = Some(e.to_string()),
     }
 }
 
@@ -66,7 +71,7 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                     key_algorithm: *key,
                     ..RootCaParams::default()
                 },
-                path_len: path_len.parse().ok(),
+                path_len: path_len_choice(&path_len),
             };
             if let Err(e) = issuer.0.check_intermediate(&params, browser::now()) {
                 intermediate_error(&mut errs, e);
@@ -86,11 +91,7 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
                             .0
                             .issue_intermediate_with_key(&params, made_key, browser::now())
                             .and_then(|ca| {
-                                let stem = if n == 1 {
-                                    "intermediate-ca".to_owned()
-                                } else {
-                                    format!("intermediate-ca-{n}")
-                                };
+                                let stem = intermediate_stem(n);
                                 let title = format!("Intermediate CA ({stem})");
                                 ca_card(ca, &stem, title, true)
                             })
@@ -104,15 +105,64 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
             });
         }))
     };
-    let on_path_len = {
-        let path_len = path_len.clone();
-        Callback::from(move |e: Event| {
-            path_len.set(
-                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
-                    .value(),
-            )
-        })
-    };
+    let active_name = props
+        .cas
+        .iter()
+        .find(|(ca, _)| Some(ca) == props.active.as_ref())
+        .map(|(_, i)| ca_name(i));
+
+    html! {
+        <section class="step" id="step-intermediate" aria-labelledby="step-intermediate-title">
+            <div class="step-head">
+                <span class="step-no" aria-hidden="true">{"1b"}</span>
+                <div>
+                    <h2 id="step-intermediate-title">{"Intermediate CAs (optional)"}</h2>
+                    <p class="lede">{"Keep the root offline and sign devices with an intermediate. The CA chosen here signs the steps below and is the one uploaded to the hub; chain.pem holds it and the CAs above it."}</p>
+                </div>
+            </div>
+            if props.cas.len() > 1 {
+                <SigningCa cas={props.cas.clone()} active={props.active.clone()} onselect={props.onselect.clone()} />
+            }
+            <form class="card form" {onsubmit} novalidate=true>
+                <div class="grid">
+                    <Field id="im-cn" label="Common name (CN)" value={(*cn).clone()} oninput={set_cn} error={errors.field("im-cn")} />
+                    <Field id="im-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("im-days")} hint="May not run past the signing CA's expiry" />
+                    <KeySelect id="im-key" value={*key} onchange={set_key} disabled={job.is_some()} />
+                    <PathLenSelect value={(*path_len).clone()} onchange={{ let p = path_len.clone(); Callback::from(move |v| p.set(v)) }} />
+                </div>
+                <KeyProgress id="im-keygen" job={(*job).clone()} />
+                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
+                <div class="actions">
+                    <button type="submit" class="primary" id="im-create" disabled={props.active.is_none() || job.is_some()}>
+                        { create_intermediate_label(active_name.as_deref()) }
+                    </button>
+                </div>
+            </form>
+            { for props.cas.iter().skip(1).map(|(_, i)| html! {
+                <CertificateCard key={i.serial} id={format!("intermediate-{}", i.serial)} issued={i.clone()} />
+            }) }
+        </section>
+    }
+}
+
+/// How a CA of the tree is named in the signing CA's list: its CN, else its subject.
+fn ca_name(i: &Issued) -> String {
+    i.info
+        .common_name
+        .clone()
+        .unwrap_or_else(|| i.info.subject.clone())
+}
+
+#[derive(Properties, PartialEq)]
+struct SigningCaProps {
+    cas: Rc<Vec<(SharedCa, Rc<Issued>)>>,
+    active: Option<SharedCa>,
+    onselect: Callback<usize>,
+}
+
+/// Which CA of the tree signs the steps below.
+#[component]
+fn SigningCa(props: &SigningCaProps) -> Html {
     let on_select = {
         let onselect = props.onselect.clone();
         Callback::from(move |e: Event| {
@@ -125,68 +175,46 @@ pub(crate) fn IntermediateStep(props: &IntermediateProps) -> Html {
             }
         })
     };
-    let name = |i: &Rc<Issued>| {
-        i.info
-            .common_name
-            .clone()
-            .unwrap_or_else(|| i.info.subject.clone())
-    };
-    let active_name = props
-        .cas
-        .iter()
-        .find(|(ca, _)| Some(ca) == props.active.as_ref())
-        .map(|(_, i)| name(i))
-        .unwrap_or_default();
-
     html! {
-        <section class="step" id="step-intermediate" aria-labelledby="step-intermediate-title">
-            <div class="step-head">
-                <span class="step-no" aria-hidden="true">{"1b"}</span>
-                <div>
-                    <h2 id="step-intermediate-title">{"Intermediate CAs (optional)"}</h2>
-                    <p class="lede">{"Keep the root offline and sign devices with an intermediate. The CA chosen here signs the steps below and is the one uploaded to the hub; chain.pem holds it and the CAs above it."}</p>
-                </div>
+        <div class="card form">
+            <div class="field">
+                <label for="ca-active">{"Signing CA"}</label>
+                <select id="ca-active" onchange={on_select}>
+                    { for props.cas.iter().enumerate().map(|(i, (ca, issued))| html! {
+                        <option value={i.to_string()} selected={Some(ca) == props.active.as_ref()}>
+                            { if i == 0 { format!("{} (root)", ca_name(issued)) } else { ca_name(issued) } }
+                        </option>
+                    }) }
+                </select>
             </div>
-            if props.cas.len() > 1 {
-                <div class="card form">
-                    <div class="field">
-                        <label for="ca-active">{"Signing CA"}</label>
-                        <select id="ca-active" onchange={on_select}>
-                            { for props.cas.iter().enumerate().map(|(i, (ca, issued))| html! {
-                                <option value={i.to_string()} selected={Some(ca) == props.active.as_ref()}>
-                                    { if i == 0 { format!("{} (root)", name(issued)) } else { name(issued) } }
-                                </option>
-                            }) }
-                        </select>
-                    </div>
-                </div>
-            }
-            <form class="card form" {onsubmit} novalidate=true>
-                <div class="grid">
-                    <Field id="im-cn" label="Common name (CN)" value={(*cn).clone()} oninput={set_cn} error={errors.field("im-cn")} />
-                    <Field id="im-days" label="Validity (days)" kind="number" value={(*days).clone()} oninput={set_days} error={errors.field("im-days")} hint="May not run past the signing CA's expiry" />
-                    <KeySelect id="im-key" value={*key} onchange={set_key} disabled={job.is_some()} />
-                    <div class="field">
-                        <label for="im-pathlen">{"CAs allowed below it (pathLen)"}</label>
-                        <select id="im-pathlen" onchange={on_path_len}>
-                            <option value="0" selected={*path_len == "0"}>{"0: signs devices only (recommended)"}</option>
-                            <option value="1" selected={*path_len == "1"}>{"1"}</option>
-                            <option value="2" selected={*path_len == "2"}>{"2"}</option>
-                            <option value="none" selected={*path_len == "none"}>{"No limit"}</option>
-                        </select>
-                    </div>
-                </div>
-                <KeyProgress id="im-keygen" job={(*job).clone()} />
-                if let Some(e) = &errors.form { <p class="error" role="alert">{e}</p> }
-                <div class="actions">
-                    <button type="submit" class="primary" id="im-create" disabled={props.active.is_none() || job.is_some()}>
-                        { if active_name.is_empty() { "Create intermediate CA".to_owned() } else { format!("Create intermediate CA signed by {active_name}") } }
-                    </button>
-                </div>
-            </form>
-            { for props.cas.iter().skip(1).map(|(_, i)| html! {
-                <CertificateCard key={i.serial} id={format!("intermediate-{}", i.serial)} issued={i.clone()} />
-            }) }
-        </section>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PathLenSelectProps {
+    /// `0`, `1`, `2` or `none`.
+    value: AttrValue,
+    onchange: Callback<String>,
+}
+
+/// How many CAs the intermediate allows below it.
+#[component]
+fn PathLenSelect(props: &PathLenSelectProps) -> Html {
+    let onchange = props.onchange.reform(|e: Event| {
+        e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+            .value()
+    });
+    let v = props.value.as_str();
+    html! {
+        <div class="field">
+            <label for="im-pathlen">{"CAs allowed below it (pathLen)"}</label>
+            <select id="im-pathlen" {onchange}>
+                <option value="0" selected={v == "0"}>{"0: signs devices only (recommended)"}</option>
+                <option value="1" selected={v == "1"}>{"1"}</option>
+                <option value="2" selected={v == "2"}>{"2"}</option>
+                <option value="none" selected={v == "none"}>{"No limit"}</option>
+            </select>
+        </div>
     }
 }
