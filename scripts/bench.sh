@@ -4,7 +4,8 @@
 # P-384 and RSA-2048 identities per second and RSA-4096 key generation against `openssl genrsa 4096`;
 # the release wasm size raw and gzipped, batches of 10,000 and 100,000 devices in the page, the first load (interactive on three networks, bytes per
 # file), localhub under load (500 X.509 devices over TLS), and 1,000
-# devices registered through localhub's DPS (registrations per second, p50/p99 register-to-assigned), and the fleet
+# devices registered through localhub's DPS (registrations per second, p50/p99 register-to-assigned), and 10,000
+# devices through the registry one by one and in bulk, unthrottled and throttled as one S1 unit, and the fleet
 # query over 100,000 twins on localhub (time to the last page). Not a test: nothing here fails on a slow machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,5 +48,8 @@ for n in 10000 100000; do
 done
 cargo bench --locked -p localhub --bench load 2>/dev/null | grep -E '^(localhub load|  )'
 cargo bench --locked -p localhub --bench dps 2>/dev/null | grep -E '^(localhub DPS|  )'
+# 10,000 devices through the registry one by one and in bulk, unthrottled and as one S1 unit (its
+# clock scaled): devices per second, calls, and the measured rate next to the published limit.
+cargo bench --locked -p localhub --bench registry 2>/dev/null | grep -E '^(localhub registry|  )'
 # The fleet query over 100,000 twins registered in bulk: time to the last of its pages of 1,000.
 cargo bench --locked -p localhub --bench query 2>/dev/null | grep -E '^(localhub query|  )'

@@ -215,6 +215,9 @@ pub(crate) async fn update_registry(
             format!("Device {} is named more than once in the request", twice.id),
         ));
     }
+    // Each device of the call is one identity registry operation (Microsoft:
+    // iot-hub-devguide-quotas-throttling, "Identity registry operations throttle").
+    crate::throttle::registry(&hub, entries.len())?;
     let checked: Vec<(Result<Change, Refusal>, String)> = entries
         .iter()
         .map(|e| (check(e), hub.next_etag()))

@@ -52,6 +52,9 @@ pub struct Config {
     pub id_scope: String,
     /// The DPS name in ARM paths (`provisioningServices/{name}`).
     pub dps_name: String,
+    /// Throttle as IoT Hub does for a tier and unit count (registry operations, new device
+    /// connections, device-to-cloud sends); `None`, the default, throttles nothing.
+    pub throttling: Option<crate::Throttling>,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             preview_mode: false,
             id_scope: "0ne00000001".into(),
             dps_name: "localhub-dps".into(),
+            throttling: None,
         }
     }
 }

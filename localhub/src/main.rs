@@ -26,6 +26,13 @@ usage: localhub [options]
   --preview-mode        act as a hub in preview mode: X.509 CA-signed devices may use MQTT over
                         WebSockets with any chain (a GA hub, the default, refuses them there unless
                         the device certificate is signed directly by the verified CA)
+  --tier TIER           throttle as an IoT Hub of this tier does: F1, B1, B2, B3, S1, S2 or S3
+                        (registry operations, new device connections, device-to-cloud sends, at
+                        Microsoft's published limits; over a limit a call is answered 429
+                        ThrottlingException). Default: no throttling
+  --units N             units of the tier (default: 1)
+  --time-scale N        run the throttles' clock N times faster (60: a minute's allowance refills
+                        in a second), for benchmarks (default: 1)
 
 usage: localhub relay (--hub NAME | --dps NAME) [--port N] [--allow-origin URL]...
   Lets the app register devices on a real hub: IoT Hub's device API sends no CORS headers, so a
@@ -97,6 +104,7 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
         ..Config::default()
     };
     let mut origins = Vec::new();
+    let (mut tier, mut units, mut time_scale) = (None, None, None);
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -116,6 +124,29 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
             "--wss-port" => config.wss_port = port(value("--wss-port")?, "--wss-port")?,
             "--allow-origin" => origins.push(value("--allow-origin")?),
             "--preview-mode" => config.preview_mode = true,
+            "--tier" => {
+                let v = value("--tier")?;
+                tier = Some(
+                    v.parse::<hubcert::iothub::HubTier>()
+                        .map_err(|e| format!("--tier: {e}"))?,
+                );
+            }
+            "--units" => {
+                let v = value("--units")?;
+                units =
+                    Some(v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        format!("--units: {v} is not a number of units (1 or more)")
+                    })?);
+            }
+            "--time-scale" => {
+                let v = value("--time-scale")?;
+                time_scale = Some(
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|n| n.is_finite() && *n > 0.0)
+                        .ok_or_else(|| format!("--time-scale: {v} is not a positive number"))?,
+                );
+            }
             "--max-connections" => {
                 let v = value("--max-connections")?;
                 config.max_connections = v
@@ -132,6 +163,14 @@ fn parse(args: Vec<String>) -> Result<Config, String> {
         }
     }
     config.allowed_origins.extend(origins);
+    config.throttling = match (tier, units, time_scale) {
+        (Some(tier), units, scale) => Some(localhub::Throttling {
+            time_scale: scale.unwrap_or(1.0),
+            ..localhub::Throttling::new(tier, units.unwrap_or(1))
+        }),
+        (None, None, None) => None,
+        (None, _, _) => return Err("--units and --time-scale need --tier".into()),
+    };
     Ok(config)
 }
 
@@ -195,6 +234,17 @@ async fn main() {
         "  telemetry       http://{}/localhub/telemetry   events: /localhub/events",
         running.http
     );
+    if let Some(t) = config.throttling {
+        println!(
+            "  throttled as    {} x{} (registry {}/min, connections {}/s, sends {}/s; clock x{})",
+            t.tier,
+            t.units,
+            t.tier.registry_operations_per_minute(t.units),
+            t.tier.new_connections_per_second(t.units),
+            t.tier.device_to_cloud_sends_per_second(t.units),
+            t.time_scale
+        );
+    }
     println!(
         "  pages allowed   {} (add one with --allow-origin)",
         config.allowed_origins.join(", ")

@@ -124,6 +124,19 @@ where
         return;
     }
     let device_id = connect.client_id.clone();
+    // Over the tier's new-connection rate: server unavailable, which the device SDKs retry
+    // (`throttle`).
+    if let Err(reason) = crate::throttle::connection(&hub) {
+        let _ = send(
+            &mut wr,
+            &Packet::ConnAck(ConnAck::new(ConnectReturnCode::ServiceUnavailable, false)),
+        )
+        .await;
+        let mut e = event(EventKind::Refused, &device_id, transport);
+        e.reason = Some(reason);
+        hub.record(e);
+        return;
+    }
     if let Err(reason) = authenticate(&hub, &connect, &peer.0, transport) {
         let _ = send(
             &mut wr,
@@ -244,6 +257,8 @@ async fn handle<W: AsyncWrite + Unpin>(
                     device_id,
                     properties,
                 } if device_id == id => {
+                    // Over the tier's send rate the hub closes the connection (`throttle`).
+                    crate::throttle::device_to_cloud(hub)?;
                     let mut e = event(EventKind::Telemetry, id, transport);
                     e.body = Some(String::from_utf8_lossy(&p.payload).into_owned());
                     e.properties = properties.0.into_iter().collect();

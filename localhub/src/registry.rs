@@ -14,6 +14,7 @@ use hubcert::contract::{
 use crate::extract::{Body, IfMatch, RequestBody, ServiceCall};
 use crate::reply::{with_etag, ApiError};
 use crate::store::{random_key, DeviceAuth, DeviceRecord, Hub};
+use crate::throttle::RegistryOperation;
 
 /// The record as the registry API describes it.
 fn describe(d: &DeviceRecord) -> Device {
@@ -130,6 +131,7 @@ fn described(status: StatusCode, d: &DeviceRecord) -> Response {
 
 pub(crate) async fn get(
     _: ServiceCall,
+    _: RegistryOperation,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -207,6 +209,7 @@ fn precondition_failed() -> ApiError {
 
 pub(crate) async fn put(
     _: ServiceCall,
+    _: RegistryOperation,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
     if_match: IfMatch,
@@ -250,6 +253,7 @@ pub(crate) async fn put(
 
 pub(crate) async fn delete(
     _: ServiceCall,
+    _: RegistryOperation,
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
     if_match: IfMatch,

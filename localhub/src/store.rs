@@ -271,6 +271,8 @@ pub struct Hub {
     /// Open `/localhub/events` streams: each holds a permit, so watchers cannot take every
     /// connection of the REST listener.
     pub(crate) event_streams: Arc<tokio::sync::Semaphore>,
+    /// The tier's operation throttles, when `Config::throttling` asks for them.
+    pub(crate) throttle: Option<crate::throttle::Throttle>,
 }
 
 /// `/localhub/events` streams open at once, at most.
@@ -350,6 +352,7 @@ impl Hub {
         // A watcher that falls behind holds up to this many events (each up to 256 KiB of
         // telemetry, so 64 MiB at most), then skips ahead.
         let (events, _) = broadcast::channel(256);
+        let throttle = config.throttling.map(crate::throttle::Throttle::new);
         let hub = Arc::new(Self {
             config,
             state: Mutex::new(state),
@@ -362,6 +365,7 @@ impl Hub {
             changes: AtomicU64::new(1),
             saved: Mutex::new(Saved::default()),
             event_streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
+            throttle,
         });
         hub.save().map_err(|e| e.0.to_string())?;
         Ok(hub)

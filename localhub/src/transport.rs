@@ -36,8 +36,15 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     async fn send(&self, req: &Request) -> Result<Answer, String> {
-        let (status, _, body) = self.exchange(req).await?;
-        Ok(Answer::new(status, body))
+        let (status, headers, body) = self.exchange(req).await?;
+        Ok(Answer {
+            retry_after: retry_after(&headers),
+            ..Answer::new(status, body)
+        })
+    }
+
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
     }
 
     async fn send_keeping(
@@ -55,4 +62,10 @@ impl Transport for HttpTransport {
             .collect();
         Ok((Answer::new(status, body), kept))
     }
+}
+
+/// The wait an answer's `Retry-After` asks for.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<std::time::Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    hubcert::iothub::parse_retry_after(value, crate::store::now_unix().unsigned_abs())
 }

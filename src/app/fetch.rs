@@ -29,8 +29,31 @@ impl Transport for Fetch {
         .map_err(|e| e.to_string())?;
         let response = built.send().await.map_err(|e| e.to_string())?;
         let status = response.status();
+        let now_unix = (js_sys::Date::now() / 1000.0) as u64;
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| crate::iothub::parse_retry_after(&v, now_unix));
         let body = response.text().await.unwrap_or_default();
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            retry_after,
+        })
+    }
+
+    /// A `setTimeout` of `duration`, for the backoff of a throttled call.
+    async fn sleep(&self, duration: std::time::Duration) {
+        let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+        let timer = js_sys::Promise::new(&mut |resolve, _| {
+            let set = web_sys::window()
+                .map(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms));
+            if !matches!(set, Some(Ok(_))) {
+                // No window to wait on: go on at once rather than never.
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
     }
 }
 

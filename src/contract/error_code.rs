@@ -4,7 +4,9 @@
 //! error codes", .NET `IotHubServiceErrorCode`): 400004 ArgumentInvalid, 400011
 //! DeviceDefinedMultipleTimes ("present multiple times in the input request for bulk device
 //! registry operations"), 404001 DeviceNotFound, 409001 DeviceAlreadyExists, 412001 (an etag that
-//! does not match); TooManyDevices is the 413 .NET's bulk call maps to `TooManyDevicesException`.
+//! does not match); TooManyDevices is the 413 .NET's bulk call maps to `TooManyDevicesException`;
+//! 429001 ThrottlingException, a throttle exceeded (Microsoft:
+//! `iot-hub-troubleshoot-error-429001-throttlingexception.md`, .NET `ErrorCode.ThrottlingException`).
 
 use std::fmt;
 
@@ -27,18 +29,21 @@ pub enum HubErrorCode {
     PreconditionFailed,
     /// More entries than one bulk call takes.
     TooManyDevices,
+    /// An operation throttle of the hub's tier is exceeded (HTTP 429).
+    ThrottlingException,
     /// A code this version does not know, as sent.
     Unknown(String),
 }
 
 impl HubErrorCode {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::ArgumentInvalid,
         Self::DeviceAlreadyExists,
         Self::DeviceNotFound,
         Self::DeviceDefinedMultipleTimes,
         Self::PreconditionFailed,
         Self::TooManyDevices,
+        Self::ThrottlingException,
     ];
 
     /// The code as the service writes it.
@@ -50,6 +55,7 @@ impl HubErrorCode {
             Self::DeviceDefinedMultipleTimes => "DeviceDefinedMultipleTimes",
             Self::PreconditionFailed => "PreconditionFailed",
             Self::TooManyDevices => "TooManyDevices",
+            Self::ThrottlingException => "ThrottlingException",
             Self::Unknown(s) => s,
         }
     }

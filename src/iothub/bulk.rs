@@ -93,25 +93,30 @@ pub struct BulkOutcome {
 
 impl<T: Transport> HubClient<T> {
     /// Sends `entries` in calls of at most [`BULK_MAX_DEVICES`], one after the other, and reads
-    /// each answer back to its devices. A call refused whole (or unanswered) stops the operation:
-    /// its entries and those after it are `not_applied`.
+    /// each answer back to its devices. A throttled call is waited out and sent again (the
+    /// client's `RetryPolicy`); each call is signed when it is sent, `now_unix` plus the time
+    /// waited so far, so a long throttled run does not send expired tokens. A call refused whole
+    /// (or unanswered, or still throttled when the policy gives up) stops the operation: its
+    /// entries and those after it are `not_applied`.
     pub async fn bulk_registry(
         &self,
         registry: &Registry,
         entries: &[ExportImportDevice],
         now_unix: u64,
     ) -> Result<BulkOutcome, RestError> {
-        let calls = registry.bulk_calls(entries, now_unix)?;
         let mut outcome = BulkOutcome::default();
-        for (call, chunk) in calls.iter().zip(entries.chunks(BULK_MAX_DEVICES)) {
+        let waited_before = self.slept();
+        for chunk in entries.chunks(BULK_MAX_DEVICES) {
             if outcome.stopped.is_some() {
                 outcome
                     .not_applied
                     .extend(chunk.iter().map(|e| e.id.clone()));
                 continue;
             }
+            let waited = self.slept().saturating_sub(waited_before).as_secs();
+            let call = registry.bulk(chunk, now_unix + waited)?;
             match self
-                .send(Plane::Registry, call)
+                .send(Plane::Registry, &call)
                 .await
                 .and_then(|a| read_bulk_answer(&a))
             {
@@ -156,10 +161,11 @@ mod tests {
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    /// Answers from a script and records what was sent.
+    /// Answers from a script and records what was sent and how long the client waited.
     struct Script {
         answers: RefCell<VecDeque<Result<Answer, String>>>,
         sent: RefCell<Vec<Request>>,
+        slept: RefCell<Vec<std::time::Duration>>,
     }
 
     impl Script {
@@ -169,12 +175,17 @@ mod tests {
                     answers
                         .into_iter()
                         .map(|a| {
-                            a.map(|(status, body)| Answer { status, body })
-                                .map_err(str::to_owned)
+                            a.map(|(status, body)| Answer {
+                                status,
+                                body,
+                                retry_after: None,
+                            })
+                            .map_err(str::to_owned)
                         })
                         .collect(),
                 ),
                 sent: RefCell::new(Vec::new()),
+                slept: RefCell::new(Vec::new()),
             }
         }
     }
@@ -186,6 +197,10 @@ mod tests {
                 .borrow_mut()
                 .pop_front()
                 .expect("the script has an answer for every request")
+        }
+
+        async fn sleep(&self, duration: std::time::Duration) {
+            self.slept.borrow_mut().push(duration);
         }
     }
 
@@ -285,12 +300,14 @@ mod tests {
         let r = read_bulk_answer(&Answer {
             status: 400,
             body: partial.to_string(),
+            retry_after: None,
         })
         .expect("a partial failure");
         assert_eq!(r.errors[0].error_code, HubErrorCode::DeviceAlreadyExists);
         let whole = read_bulk_answer(&Answer {
             status: 400,
             body: r#"{"Message":"ErrorCode:DeviceDefinedMultipleTimes;d1 twice","ExceptionMessage":""}"#.into(),
+            retry_after: None,
         })
         .expect_err("refused whole");
         assert!(
@@ -300,13 +317,15 @@ mod tests {
         let too_many = read_bulk_answer(&Answer {
             status: 413,
             body: r#"{"Message":"ErrorCode:TooManyDevices;101","ExceptionMessage":""}"#.into(),
+            retry_after: None,
         })
         .expect_err("refused whole");
         assert_eq!(too_many.status(), Some(413));
         assert!(matches!(
             read_bulk_answer(&Answer {
                 status: 200,
-                body: "<html>".into()
+                body: "<html>".into(),
+                retry_after: None,
             }),
             Err(RestError::BadAnswer(_))
         ));
@@ -357,5 +376,105 @@ mod tests {
         assert!(out.applied.is_empty());
         assert_eq!(out.not_applied, ["d0", "d1", "d2"]);
         assert_eq!(out.stopped.as_ref().and_then(RestError::status), Some(401));
+    }
+
+    fn throttled() -> Result<(u16, String), &'static str> {
+        Ok((
+            429,
+            r#"{"Message":"ErrorCode:ThrottlingException;Throttled","ExceptionMessage":""}"#
+                .to_owned(),
+        ))
+    }
+
+    fn policy(max_attempts: u32) -> crate::iothub::RetryPolicy {
+        crate::iothub::RetryPolicy {
+            max_attempts,
+            base: std::time::Duration::from_secs(1),
+            cap: std::time::Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn a_throttled_call_is_waited_out_and_sent_again_then_signed_later() {
+        let script = Script::new(vec![ok(), throttled(), throttled(), ok()]);
+        let client = HubClient::new(&script, true).with_retry(policy(5), 7);
+        let out =
+            run(client.bulk_registry(&registry(), &creates(150), 1_700_000_000)).expect("outcome");
+        assert_eq!(out.applied.len(), 150);
+        assert!(out.stopped.is_none());
+        let sent = script.sent.borrow();
+        assert_eq!(sent.len(), 4, "call 2 sent three times");
+        assert_eq!(sent[1], sent[2], "the same request again");
+        let slept = script.slept.borrow().clone();
+        assert_eq!(slept.len(), 2);
+        // Full jitter: each wait is within its ceiling (1 s, then 2 s), and they add up.
+        assert!(slept[0] <= std::time::Duration::from_secs(1), "{slept:?}");
+        assert!(slept[1] <= std::time::Duration::from_secs(2), "{slept:?}");
+        assert_eq!(client.slept(), slept[0] + slept[1]);
+        // The same seed, the same waits.
+        let again = Script::new(vec![ok(), throttled(), throttled(), ok()]);
+        let twin = HubClient::new(&again, true).with_retry(policy(5), 7);
+        run(twin.bulk_registry(&registry(), &creates(150), 1_700_000_000)).expect("outcome");
+        assert_eq!(*again.slept.borrow(), slept);
+    }
+
+    /// A scripted answer asking for `secs` of wait.
+    fn asking(secs: u64) -> Result<Answer, String> {
+        Ok(Answer {
+            status: 429,
+            body: String::new(),
+            retry_after: Some(std::time::Duration::from_secs(secs)),
+        })
+    }
+
+    fn ok_answer() -> Result<Answer, String> {
+        ok().map(|(status, body)| Answer {
+            status,
+            body,
+            retry_after: None,
+        })
+        .map_err(str::to_owned)
+    }
+
+    #[test]
+    fn a_retry_after_is_waited_and_a_call_throttled_past_the_attempts_stops_the_operation() {
+        let script = Script::new(vec![]);
+        script
+            .answers
+            .borrow_mut()
+            .extend([asking(30), asking(30), asking(30)]);
+        let client = HubClient::new(&script, true).with_retry(policy(3), 1);
+        let out = run(client.bulk_registry(&registry(), &creates(120), 0)).expect("outcome");
+        assert_eq!(
+            script.sent.borrow().len(),
+            3,
+            "three sends, then it gives up"
+        );
+        assert_eq!(
+            *script.slept.borrow(),
+            [std::time::Duration::from_secs(30); 2],
+            "the asked wait, longer than the drawn one"
+        );
+        assert_eq!(out.not_applied.len(), 120);
+        assert_eq!(out.stopped.as_ref().and_then(RestError::status), Some(429));
+    }
+
+    #[test]
+    fn a_later_call_is_signed_after_the_waits_before_it() {
+        // 61 s asked on the first call: the second call is signed 61 s later.
+        let script = Script::new(vec![]);
+        script
+            .answers
+            .borrow_mut()
+            .extend([asking(61), ok_answer(), ok_answer()]);
+        let client = HubClient::new(&script, true).with_retry(policy(3), 1);
+        run(client.bulk_registry(&registry(), &creates(150), 1_700_000_000)).expect("outcome");
+        let expiry = |r: &Request| {
+            SasToken::parse(r.header("Authorization").expect("auth"))
+                .expect("token")
+                .expiry
+        };
+        let sent = script.sent.borrow();
+        assert_eq!(expiry(&sent[2]) - expiry(&sent[0]), 61);
     }
 }

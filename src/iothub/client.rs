@@ -3,7 +3,10 @@
 //! here, so the browser shell only moves bytes.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
+use super::backoff::{is_retryable_status, retry_delay, Jitter, RetryPolicy};
 use super::dps::{self, DpsService};
 use super::{Arm, DeviceAuth, HubCertificate, HubDevice, Plane, Registry, Request, RestError};
 use crate::contract::{
@@ -12,12 +15,15 @@ use crate::contract::{
 };
 
 /// An HTTP answer: status and body text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
     /// Body text (empty for 204).
     pub body: String,
+    /// The wait a `Retry-After` header asks for (read with `iothub::parse_retry_after`), if the
+    /// answer had one.
+    pub retry_after: Option<Duration>,
 }
 
 impl Answer {
@@ -26,6 +32,7 @@ impl Answer {
         Self {
             status,
             body: body.into(),
+            retry_after: None,
         }
     }
 }
@@ -46,6 +53,14 @@ pub trait Transport {
     ) -> impl Future<Output = Result<(Answer, Vec<(String, String)>), String>> {
         let _ = keep;
         async move { self.send(request).await.map(|a| (a, Vec::new())) }
+    }
+
+    /// Waits `duration` before a throttled call is sent again. The default does not wait (a
+    /// scripted transport); a transport on a real network must wait (a timer in the browser,
+    /// tokio's sleep natively), or a throttled hub is sent the call again at once.
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        let _ = duration;
+        std::future::ready(())
     }
 }
 
@@ -102,19 +117,52 @@ pub struct CaOnHub {
 }
 
 /// Runs hub operations over a transport.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HubClient<T> {
     transport: T,
     localhub: bool,
+    retry: RetryPolicy,
+    jitter: Jitter,
+    /// Nanoseconds waited in backoff so far.
+    slept_ns: AtomicU64,
+}
+
+impl<T: Clone> Clone for HubClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            transport: self.transport.clone(),
+            localhub: self.localhub,
+            retry: self.retry,
+            jitter: self.jitter.clone(),
+            slept_ns: AtomicU64::new(self.slept_ns.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl<T: Transport> HubClient<T> {
-    /// `localhub`: whether the target is localhub (changes what "no answer" advises).
+    /// `localhub`: whether the target is localhub (changes what "no answer" advises). Throttled
+    /// calls are retried with [`RetryPolicy::default`] and a jitter seeded from the system.
     pub fn new(transport: T, localhub: bool) -> Self {
         Self {
             transport,
             localhub,
+            retry: RetryPolicy::default(),
+            jitter: Jitter::from_entropy(),
+            slept_ns: AtomicU64::new(0),
         }
+    }
+
+    /// The same client with another retry policy and a jitter fixed by `seed` (tests, and tools
+    /// whose clock runs faster).
+    pub fn with_retry(mut self, policy: RetryPolicy, seed: u64) -> Self {
+        self.retry = policy;
+        self.jitter = Jitter::seeded(seed);
+        self
+    }
+
+    /// How long this client has waited in backoff so far.
+    pub fn slept(&self) -> Duration {
+        Duration::from_nanos(self.slept_ns.load(Ordering::Relaxed))
     }
 
     /// Sends a request; a 2xx answer's body, or the error the user is shown.
@@ -126,16 +174,32 @@ impl<T: Transport> HubClient<T> {
     }
 
     /// Sends a request; any HTTP answer, for calls whose error statuses carry results (the bulk
-    /// registry operation's 400).
+    /// registry operation's 400). A throttled answer (429, or 503) is waited out and the request
+    /// sent again, as the policy allows (`backoff`); the last answer is returned when it gives up.
     pub(super) async fn send(&self, plane: Plane, request: &Request) -> Result<Answer, RestError> {
-        self.transport
-            .send(request)
-            .await
-            .map_err(|detail| RestError::Unreachable {
-                plane,
-                localhub: self.localhub,
-                detail,
-            })
+        let mut retry = 0;
+        loop {
+            let answer =
+                self.transport
+                    .send(request)
+                    .await
+                    .map_err(|detail| RestError::Unreachable {
+                        plane,
+                        localhub: self.localhub,
+                        detail,
+                    })?;
+            if !is_retryable_status(answer.status) {
+                return Ok(answer);
+            }
+            retry += 1;
+            let random = self.jitter.next_unit();
+            let Some(wait) = retry_delay(&self.retry, retry, answer.retry_after, random) else {
+                return Ok(answer);
+            };
+            self.transport.sleep(wait).await;
+            let ns = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+            self.slept_ns.fetch_add(ns, Ordering::Relaxed);
+        }
     }
 
     /// As [`HubClient::send`], with the answer's headers named in `keep` (a query's paging).

@@ -21,6 +21,7 @@ impl Script {
                         a.map(|(status, body)| Answer {
                             status,
                             body: body.to_owned(),
+                            retry_after: None,
                         })
                         .map_err(str::to_owned)
                     })

@@ -1,0 +1,176 @@
+//! Registering a fleet through the registry on loopback, with the app's client
+//! (`hubcert::iothub::HubClient` over `localhub::HttpTransport`): N devices one by one
+//! (`PUT /devices/{id}`) and in bulk (`POST /devices`, 100 a call), first on a localhub that does
+//! not throttle, then on one throttled as one S1 unit (`--tier S1 --units 1`) whose clock runs
+//! `REGISTRY_TIME_SCALE` times faster (default 400, so the 100 minutes 10,000 devices take at
+//! 100 a minute pass in 15 s). Prints devices per second, HTTP calls (throttled ones included),
+//! and under the throttle the measured rate next to the published one. `REGISTRY_DEVICES` changes
+//! N (default 10,000). Not a test: nothing here fails on a slow machine.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hubcert::contract::{AuthKind, Authentication, DeviceId, ExportImportDevice, ImportMode};
+use hubcert::iothub::{
+    estimate_registration, Answer, DeviceAuth, HubClient, HubTier, RegistrationMethod, Registry,
+    Request, RetryPolicy, Transport,
+};
+use localhub::{Config, HttpTransport, Throttling};
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// localhub's transport, counting the requests sent.
+#[derive(Default)]
+struct Counted {
+    http: HttpTransport,
+    sent: AtomicUsize,
+    throttled: AtomicUsize,
+}
+
+impl Transport for &Counted {
+    async fn send(&self, request: &Request) -> Result<Answer, String> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let answer = self.http.send(request).await?;
+        if answer.status == 429 {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(answer)
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+struct Run {
+    seconds: f64,
+    calls: usize,
+    throttled: usize,
+}
+
+fn unix_now() -> u64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() as u64
+}
+
+/// Registers `n` devices named `{prefix}-{i}` the `method` way; how long it took and in how many
+/// calls.
+async fn register(
+    registry: &Registry,
+    policy: RetryPolicy,
+    prefix: &str,
+    n: usize,
+    method: RegistrationMethod,
+) -> Result<Run, String> {
+    let transport = Counted::default();
+    let client = HubClient::new(&transport, true).with_retry(policy, 7);
+    let started = Instant::now();
+    match method {
+        RegistrationMethod::OneByOne => {
+            for i in 0..n {
+                let id = DeviceId::parse(&format!("{prefix}-{i}")).map_err(|e| e.to_string())?;
+                client
+                    .register_device(registry, &id, &DeviceAuth::CertificateAuthority, unix_now())
+                    .await
+                    .map_err(|e| format!("{id}: {e:?}"))?;
+            }
+        }
+        RegistrationMethod::Bulk => {
+            let entries: Vec<_> = (0..n)
+                .map(|i| ExportImportDevice {
+                    authentication: Some(Authentication {
+                        kind: AuthKind::CertificateAuthority,
+                        ..Default::default()
+                    }),
+                    ..ExportImportDevice::new(&format!("{prefix}-{i}"), ImportMode::Create)
+                })
+                .collect();
+            let out = client
+                .bulk_registry(registry, &entries, unix_now())
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            if let Some(e) = out.stopped {
+                return Err(format!("stopped: {e:?}"));
+            }
+            if out.applied.len() != n {
+                return Err(format!("{} of {n} applied", out.applied.len()));
+            }
+        }
+    }
+    Ok(Run {
+        seconds: started.elapsed().as_secs_f64(),
+        calls: transport.sent.load(Ordering::Relaxed),
+        throttled: transport.throttled.load(Ordering::Relaxed),
+    })
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = env("REGISTRY_DEVICES", 10_000);
+    let scale: f64 = env("REGISTRY_TIME_SCALE", 400.0);
+    let methods = [
+        ("one by one", RegistrationMethod::OneByOne),
+        ("bulk of 100", RegistrationMethod::Bulk),
+    ];
+    println!("localhub registry on loopback ({n} devices, HubClient over HttpTransport)");
+
+    let open = localhub::start(Config::ephemeral()).await?;
+    let registry = Registry::from_connection_string(
+        &format!("http://{}", open.http),
+        &open.hub.connection_string(),
+    )?;
+    for (name, method) in methods {
+        let r = register(&registry, RetryPolicy::default(), name, n, method).await?;
+        println!(
+            "  unthrottled, {name}: {:.0} devices/s, {} calls, {:.2} s",
+            n as f64 / r.seconds,
+            r.calls,
+            r.seconds
+        );
+    }
+    open.stop();
+
+    let (tier, units) = (HubTier::S1, 1);
+    let throttled = localhub::start(Config {
+        throttling: Some(Throttling {
+            time_scale: scale,
+            ..Throttling::new(tier, units)
+        }),
+        ..Config::ephemeral()
+    })
+    .await?;
+    let registry = Registry::from_connection_string(
+        &format!("http://{}", throttled.http),
+        &throttled.hub.connection_string(),
+    )?;
+    // The default policy's waits, on the scaled clock.
+    let base = RetryPolicy::default();
+    let policy = RetryPolicy {
+        max_attempts: 10_000,
+        base: base.base.div_f64(scale),
+        cap: base.cap.div_f64(scale),
+    };
+    let limit = tier.registry_operations_per_minute(units);
+    for (name, method) in methods {
+        // A full bucket (a minute's allowance) at the start of each run.
+        tokio::time::sleep(Duration::from_secs_f64(60.0 / scale)).await;
+        let r = register(&registry, policy, name, n, method).await?;
+        let scaled_minutes = r.seconds * scale / 60.0;
+        // After the first minute's allowance, which a full bucket lets through at once.
+        let rate = (n as f64 - limit as f64) / scaled_minutes;
+        println!(
+            "  {tier} x{units}, clock x{scale}, {name}: {:.1} devices/min measured (published limit {limit}/min), {} calls of which {} throttled (429), {:.1} scaled minutes in {:.2} s",
+            rate, r.calls, r.throttled, scaled_minutes, r.seconds
+        );
+        println!(
+            "    estimate: {}",
+            estimate_registration(n as u64, tier, units, method).text
+        );
+    }
+    throttled.stop();
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! IoT Hub's operation throttles for a tier and unit count (`--tier S1 --units 1`); off unless
+//! asked for. The limits are the core's (`hubcert::iothub::HubTier`, Microsoft's table in
+//! `articles/iot-hub/iot-hub-devguide-quotas-throttling.md`):
+//!
+//! - identity registry operations: each single call counts one, a bulk call one per device it
+//!   names ("only two of these bulk requests [of 50 devices] are accepted per minute", same
+//!   article); over the limit the call is answered 429 `ThrottlingException` (429001) in the data
+//!   plane's error body, `{"Message":"ErrorCode:ThrottlingException;…","ExceptionMessage":"Tracking
+//!   ID:… Timestamp:…"}`, the shape a throttled registry call gets from IoT Hub (a .NET
+//!   `ThrottlingException` quoted in Azure-Samples/Iot-Telemetry-Simulator#39:
+//!   `{"Message":"ErrorCode:ThrottlingBacklogTimeout;The request has been throttled…","ExceptionMessage":"Tracking ID:…-TimeStamp:…"}`),
+//!   which azure-iothub's `RestApiClient.translateError` turns into a `ThrottlingError`. No
+//!   `Retry-After` is sent: Microsoft documents none for these answers.
+//! - new device connections: a CONNECT over the limit is answered CONNACK 3 (server unavailable)
+//!   and closed. Microsoft does not document what a throttled MQTT connection gets (its C SDK team:
+//!   429 "is only respective to the HTTP transport. For MQTT the connection is closed by the hub",
+//!   azure-iot-sdk-c#1766); 3 is the refusal the SDKs retry (Java's `MqttServerUnavailableException`
+//!   is retryable, Python's maps to `ConnectionFailedError`), where 5 would read as bad credentials.
+//! - device-to-cloud sends: a send over the limit closes the device's connection without an
+//!   acknowledgement, as the hub does (azure-iot-sdk-c#1766 above; MicrosoftDocs/azure-docs#107838:
+//!   on 429002 the hub "will proactively disconnect the device").
+//!
+//! Each throttle is a token bucket holding one window's allowance (a minute for the registry, a
+//! second for connections and sends) and refilled at the published rate: a burst up to the
+//! allowance passes, then calls pass at the rate. IoT Hub first queues what is over the limit for
+//! a while ("traffic shaping") and refuses when its queue is full; localhub refuses at once, so a
+//! client's backoff is exercised without minutes of waiting. The clock can run faster than the
+//! wall clock (`--time-scale 60`: a minute's allowance refills in a second) for benchmarks.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use hubcert::iothub::HubTier;
+
+use crate::reply::ApiError;
+use crate::store::Hub;
+
+/// The data plane's code for a throttled call (`hubcert::contract::HubErrorCode::ThrottlingException`).
+const THROTTLING_EXCEPTION: &str = "ThrottlingException";
+
+/// How localhub throttles: as a hub of this tier and unit count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttling {
+    /// The tier whose limits apply.
+    pub tier: HubTier,
+    /// Units of the tier (at least 1).
+    pub units: u32,
+    /// How many times faster than the wall clock the throttles' clock runs (1 in real time; 60
+    /// makes a minute's allowance refill in a second).
+    pub time_scale: f64,
+}
+
+impl Throttling {
+    /// `units` units of `tier`, in real time.
+    pub fn new(tier: HubTier, units: u32) -> Self {
+        Self {
+            tier,
+            units: units.max(1),
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// A token bucket.
+#[derive(Debug)]
+struct Bucket {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    /// A full bucket of one `window_seconds` of `per_second`.
+    fn new(per_second: f64, window_seconds: f64) -> Self {
+        let capacity = per_second * window_seconds;
+        Self {
+            capacity,
+            per_second,
+            tokens: capacity,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes `cost` tokens if the bucket holds them, after refilling it for the (scaled) time
+    /// since the last call. A cost above the capacity is taken as a full bucket, so a call is
+    /// never refused for good.
+    fn take(&mut self, cost: f64, now: Instant, time_scale: f64) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64() * time_scale;
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.last = now;
+        let cost = cost.min(self.capacity);
+        if self.tokens + 1e-9 >= cost {
+            self.tokens -= cost;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The hub's throttles while it runs.
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    settings: Throttling,
+    registry: Mutex<Bucket>,
+    connections: Mutex<Bucket>,
+    sends: Mutex<Bucket>,
+}
+
+impl Throttle {
+    pub(crate) fn new(settings: Throttling) -> Self {
+        let (tier, units) = (settings.tier, settings.units);
+        Self {
+            settings,
+            registry: Mutex::new(Bucket::new(
+                tier.registry_operations_per_minute(units) as f64 / 60.0,
+                60.0,
+            )),
+            connections: Mutex::new(Bucket::new(
+                tier.new_connections_per_second(units) as f64,
+                1.0,
+            )),
+            sends: Mutex::new(Bucket::new(
+                tier.device_to_cloud_sends_per_second(units) as f64,
+                1.0,
+            )),
+        }
+    }
+
+    fn take(&self, bucket: &Mutex<Bucket>, cost: f64) -> bool {
+        bucket.lock().unwrap_or_else(PoisonError::into_inner).take(
+            cost,
+            Instant::now(),
+            self.settings.time_scale,
+        )
+    }
+
+    fn hub_text(&self) -> String {
+        let Throttling { tier, units, .. } = self.settings;
+        match units {
+            1 => format!("{tier} with 1 unit"),
+            n => format!("{tier} with {n} units"),
+        }
+    }
+}
+
+/// Counts `cost` identity registry operations; a 429 `ThrottlingException` past the limit.
+pub(crate) fn registry(hub: &Hub, cost: usize) -> Result<(), ApiError> {
+    let Some(t) = &hub.throttle else {
+        return Ok(());
+    };
+    if t.take(&t.registry, cost as f64) {
+        return Ok(());
+    }
+    let limit = t
+        .settings
+        .tier
+        .registry_operations_per_minute(t.settings.units);
+    Err(ApiError::hub(
+        StatusCode::TOO_MANY_REQUESTS,
+        THROTTLING_EXCEPTION,
+        format!(
+            "The request has been throttled: identity registry operations are limited to {limit} a minute on {} (this call counts {cost}). Back off and try again.",
+            t.hub_text()
+        ),
+    ))
+}
+
+/// Counts one new device connection; why it is refused past the limit.
+pub(crate) fn connection(hub: &Hub) -> Result<(), String> {
+    let Some(t) = &hub.throttle else {
+        return Ok(());
+    };
+    if t.take(&t.connections, 1.0) {
+        return Ok(());
+    }
+    Err(format!(
+        "throttled: new device connections are limited to {} a second on {}",
+        t.settings.tier.new_connections_per_second(t.settings.units),
+        t.hub_text()
+    ))
+}
+
+/// Counts one device-to-cloud send; why the connection is closed past the limit.
+pub(crate) fn device_to_cloud(hub: &Hub) -> Result<(), String> {
+    let Some(t) = &hub.throttle else {
+        return Ok(());
+    };
+    if t.take(&t.sends, 1.0) {
+        return Ok(());
+    }
+    Err(format!(
+        "throttled: device-to-cloud sends are limited to {} a second on {}",
+        t.settings
+            .tier
+            .device_to_cloud_sends_per_second(t.settings.units),
+        t.hub_text()
+    ))
+}
+
+/// A single identity registry operation (`/devices/{id}`), counted against the throttle before
+/// its handler runs.
+pub(crate) struct RegistryOperation;
+
+impl FromRequestParts<Arc<Hub>> for RegistryOperation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        registry(hub, 1).map(|()| Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_code_is_the_contracts() {
+        assert_eq!(
+            hubcert::contract::HubErrorCode::from(THROTTLING_EXCEPTION.to_owned()),
+            hubcert::contract::HubErrorCode::ThrottlingException
+        );
+    }
+
+    #[test]
+    fn a_bucket_passes_a_windows_allowance_then_the_rate() {
+        // 100 a minute.
+        let mut b = Bucket::new(100.0 / 60.0, 60.0);
+        let t0 = b.last;
+        assert!(b.take(50.0, t0, 1.0) && b.take(50.0, t0, 1.0));
+        assert!(
+            !b.take(50.0, t0, 1.0),
+            "a third bulk of 50 in the same minute"
+        );
+        assert!(!b.take(50.0, t0 + Duration::from_secs(29), 1.0));
+        assert!(
+            b.take(50.0, t0 + Duration::from_secs(30), 1.0),
+            "30 s refill 50"
+        );
+        // Scaled 60 times, a second is a minute.
+        assert!(!b.take(1.0, t0 + Duration::from_secs(30), 60.0));
+        assert!(b.take(100.0, t0 + Duration::from_secs(31), 60.0));
+        // A call dearer than the bucket holds goes through on a full bucket.
+        assert!(b.take(500.0, t0 + Duration::from_secs(40), 60.0));
+    }
+}
