@@ -4,6 +4,7 @@
 
 mod arm;
 mod az;
+mod backoff;
 mod batch;
 mod bulk;
 mod ca_checklist;
@@ -30,9 +31,13 @@ mod revocation_summary;
 mod revoke;
 mod rollover;
 mod snippets;
+mod throttle;
 
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};
 pub use az::{AzDps, AzHub, ARM_TOKEN as AZ_ARM_TOKEN, REGISTRY_TOKEN as AZ_REGISTRY_TOKEN};
+pub use backoff::{
+    is_retryable_status, parse_retry_after, retry_delay, Jitter, RetryPolicy, RETRY_AFTER_MAX,
+};
 pub use batch::{parse_device_ids, BatchError};
 pub use bulk::{read_bulk_answer, BulkOutcome};
 pub use ca_checklist::{
@@ -89,3 +94,7 @@ pub use revocation_summary::{revocation_result, revoke_confirm, PlanLine};
 pub use revoke::{plan_revocation, RevocationInputs, RevocationPlan};
 pub use rollover::{plan_rollover, RolloverStep};
 pub use snippets::{sample_telemetry, DeviceFiles, ProvisioningFiles};
+pub use throttle::{
+    dps_threshold, estimate_registration, HubTier, RegistrationEstimate, RegistrationMethod,
+    UnknownTier, DPS_ADVISED_AFTER_SECONDS,
+};
