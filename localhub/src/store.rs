@@ -51,7 +51,9 @@ pub(crate) struct DeviceRecord {
     pub(crate) auth: DeviceAuth,
     pub(crate) reported: serde_json::Map<String, serde_json::Value>,
     pub(crate) reported_version: u64,
-    /// When the device last connected or sent, in Unix milliseconds (`lastActivityTime`).
+    /// When the device last connected or sent, in Unix milliseconds (`lastActivityTime`). Kept
+    /// while localhub runs, never written: a device's messages do not change the state file.
+    #[serde(default, skip_serializing)]
     pub(crate) last_activity: Option<i64>,
     /// What the service side set: desired properties, tags, the IoT Edge flag (DPS's initial twin
     /// and capabilities).
@@ -433,9 +435,9 @@ impl Hub {
         f(&s.certificates, &s.devices)
     }
 
-    /// Notes that a device connected or sent now (`lastActivityTime`). Kept in memory and written
-    /// with the next save: a time lost in a crash changes nothing a device or the app relies on,
-    /// and a save per message would cost a disk write per telemetry message.
+    /// Notes that a device connected or sent now (`lastActivityTime`), in memory only: a save per
+    /// message would cost a disk write per telemetry message, and the time tells nothing a device
+    /// or the app relies on after a restart.
     pub(crate) fn touch(&self, device_id: &str) {
         if let Some(d) = lock(&self.state).devices.get_mut(device_id) {
             d.last_activity = Some(now_millis());
