@@ -9,6 +9,7 @@ mod authority;
 mod batch;
 mod batch_summary;
 mod bundle;
+mod ca_import_form;
 mod ca_tree;
 mod certificate;
 mod csr;
@@ -51,6 +52,10 @@ pub use batch_summary::{
 };
 pub use bundle::{
     device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile, ZipStream,
+};
+pub use ca_import_form::{
+    bundle_error_slot, ca_file_loaded, key_error_slot, key_not_pem, pfx_import_error, ImportSlot,
+    NO_CA_KEY,
 };
 pub use ca_tree::{
     create_intermediate_label, intermediate_error_field, intermediate_stem, path_len_choice,
