@@ -60,7 +60,11 @@ impl Transport for HttpTransport {
                 Some(((*name).to_owned(), value.to_owned()))
             })
             .collect();
-        Ok((Answer::new(status, body), kept))
+        let answer = Answer {
+            retry_after: retry_after(&headers),
+            ..Answer::new(status, body)
+        };
+        Ok((answer, kept))
     }
 }
 

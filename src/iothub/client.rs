@@ -177,11 +177,24 @@ impl<T: Transport> HubClient<T> {
     /// registry operation's 400). A throttled answer (429, or 503) is waited out and the request
     /// sent again, as the policy allows (`backoff`); the last answer is returned when it gives up.
     pub(super) async fn send(&self, plane: Plane, request: &Request) -> Result<Answer, RestError> {
+        self.send_keeping(plane, request, &[])
+            .await
+            .map(|(answer, _)| answer)
+    }
+
+    /// As [`HubClient::send`], with the answer's headers named in `keep` (a query's paging), a
+    /// throttled page waited out like any other call.
+    pub(super) async fn send_keeping(
+        &self,
+        plane: Plane,
+        request: &Request,
+        keep: &'static [&'static str],
+    ) -> Result<(Answer, Vec<(String, String)>), RestError> {
         let mut retry = 0;
         loop {
-            let answer =
+            let (answer, headers) =
                 self.transport
-                    .send(request)
+                    .send_keeping(request, keep)
                     .await
                     .map_err(|detail| RestError::Unreachable {
                         plane,
@@ -189,34 +202,17 @@ impl<T: Transport> HubClient<T> {
                         detail,
                     })?;
             if !is_retryable_status(answer.status) {
-                return Ok(answer);
+                return Ok((answer, headers));
             }
             retry += 1;
             let random = self.jitter.next_unit();
             let Some(wait) = retry_delay(&self.retry, retry, answer.retry_after, random) else {
-                return Ok(answer);
+                return Ok((answer, headers));
             };
             self.transport.sleep(wait).await;
             let ns = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
             self.slept_ns.fetch_add(ns, Ordering::Relaxed);
         }
-    }
-
-    /// As [`HubClient::send`], with the answer's headers named in `keep` (a query's paging).
-    pub(super) async fn send_keeping(
-        &self,
-        plane: Plane,
-        request: &Request,
-        keep: &'static [&'static str],
-    ) -> Result<(Answer, Vec<(String, String)>), RestError> {
-        self.transport
-            .send_keeping(request, keep)
-            .await
-            .map_err(|detail| RestError::Unreachable {
-                plane,
-                localhub: self.localhub,
-                detail,
-            })
     }
 
     async fn certificate_call(&self, request: &Request) -> Result<HubCertificate, RestError> {

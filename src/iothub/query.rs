@@ -456,6 +456,29 @@ mod tests {
     }
 
     #[test]
+    fn a_throttled_page_is_waited_out_and_the_query_goes_on() {
+        let throttled: Scripted = Ok((
+            429,
+            r#"{"Message":"ErrorCode:ThrottlingException;slow down","ExceptionMessage":""}"#.into(),
+            vec![],
+        ));
+        let script = Script::new(vec![
+            page(&["a"], Some("p2")),
+            throttled,
+            page(&["b"], None),
+        ]);
+        let client = HubClient::new(&script, true);
+        let twins = run(client.query_twins(&registry(), "SELECT * FROM devices", Some(1), 0))
+            .expect("twins");
+        assert_eq!(twins.len(), 2);
+        let sent = script.sent.borrow();
+        let tokens: Vec<Option<&str>> =
+            sent.iter().map(|r| r.header("x-ms-continuation")).collect();
+        assert_eq!(tokens, [None, Some("p2"), Some("p2")]);
+        assert!(client.slept() > std::time::Duration::ZERO);
+    }
+
+    #[test]
     fn a_page_reads_its_item_type_and_a_transport_without_headers_stops_at_one_page() {
         let answer = Answer::new(200, "[]");
         let p = read_query_answer(
