@@ -18,6 +18,7 @@ mod dates;
 mod error;
 mod expiry;
 mod expiry_summary;
+mod export_form;
 mod external;
 mod handoff;
 mod import;
@@ -70,6 +71,9 @@ pub use expiry::{
     EXPIRY_ALERT_DAYS, EXPIRY_WARNING_DAYS,
 };
 pub use expiry_summary::{expiry_row_matches, expiry_summary, registrations_read};
+pub use export_form::{
+    encrypted_key_saved, export_password_hint, pfx_choice, pfx_saved, GENERATED_PASSWORD,
+};
 pub use external::{ecdsa_signature_der, UnsignedCertificate};
 pub use handoff::{Focus as HandoffFocus, Handoff};
 pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYTES};

@@ -7,8 +7,8 @@ use yew::prelude::*;
 use super::browser;
 use super::state::{Download, Issued, PfxSource};
 use crate::pki::{
-    check_export_password, format_utc, Certificate, Field, KeyExportKind, Pkcs12Preset,
-    MIN_EXPORT_PASSWORD_CHARS, MODERN_ITERATIONS,
+    check_export_password, encrypted_key_saved, export_password_hint, format_utc, pfx_choice,
+    pfx_saved, Certificate, Field, KeyExportKind, Pkcs12Preset, GENERATED_PASSWORD,
 };
 
 #[derive(Properties, PartialEq)]
@@ -140,9 +140,7 @@ fn PfxExport(props: &PfxProps) -> Html {
             Ok(p) => {
                 password.set(p);
                 shown.set(true);
-                status.set(Some(Ok(
-                    "A new password is in the field: copy it and keep it with the file's recipient before downloading.".into(),
-                )));
+                status.set(Some(Ok(GENERATED_PASSWORD.into())));
             }
             Err(e) => status.set(Some(Err(e.to_string()))),
         })
@@ -167,78 +165,8 @@ fn PfxExport(props: &PfxProps) -> Html {
             )
         })
     };
-    let on_download = {
-        let (password, legacy, status, pfx, cert) = (
-            password.clone(),
-            legacy.clone(),
-            status.clone(),
-            props.pfx.clone(),
-            props.certificate.clone(),
-        );
-        Callback::from(move |_| {
-            if let Err(e) = check_export_password(&password, Field::PfxPassword) {
-                return status.set(Some(Err(e.to_string())));
-            }
-            let (preset, kind) = if *legacy {
-                (Pkcs12Preset::Legacy, KeyExportKind::PfxLegacy)
-            } else {
-                (Pkcs12Preset::Modern, KeyExportKind::PfxModern)
-            };
-            let name = format!("{}.pfx", pfx.stem);
-            let (password, status, pfx, cert) = (
-                (*password).clone(),
-                status.clone(),
-                pfx.clone(),
-                cert.clone(),
-            );
-            status.set(Some(Ok(format!(
-                "Encrypting the key ({} iterations)…",
-                preset.iterations()
-            ))));
-            let job = pfx.export_job(kind, &cert, &password);
-            yew::platform::spawn_local(async move {
-                browser::yield_now().await;
-                let made = crate::app::workers::export_key(&job)
-                    .await
-                    .and_then(|(bytes, off_page)| {
-                        browser::download(&name, "application/x-pkcs12", &bytes)
-                            .map(|()| where_made(off_page))
-                    })
-                    .map(|made| format!("Saved {name} ({}).{made}", preset.label()));
-                status.set(Some(made));
-            });
-        })
-    };
-    let on_key = {
-        let (password, status, pfx, cert) = (
-            password.clone(),
-            status.clone(),
-            props.pfx.clone(),
-            props.certificate.clone(),
-        );
-        Callback::from(move |_| {
-            if let Err(e) = check_export_password(&password, Field::KeyPassword) {
-                return status.set(Some(Err(e.to_string())));
-            }
-            let name = format!("{}.encrypted.key", pfx.stem);
-            let (password, status) = ((*password).clone(), status.clone());
-            status.set(Some(Ok("Encrypting the key…".into())));
-            let job = pfx.export_job(KeyExportKind::EncryptedKey, &cert, &password);
-            yew::platform::spawn_local(async move {
-                browser::yield_now().await;
-                let made = crate::app::workers::export_key(&job)
-                    .await
-                    .and_then(|(pem, off_page)| {
-                        browser::download(&name, "application/pkcs8", &pem)
-                            .map(|()| where_made(off_page))
-                    })
-                    .map(|made| {
-                        format!("Saved {name} (PKCS#8, AES-256-CBC, PBKDF2-HMAC-SHA256, {MODERN_ITERATIONS} iterations).{made}")
-                    });
-                status.set(Some(made));
-            });
-        })
-    };
+    let on_download = exporter(true, &password, &legacy, &status, props);
+    let on_key = exporter(false, &password, &legacy, &status, props);
     let pw_id = format!("{}-password", props.id);
     let preset_id = format!("{}-preset", props.id);
     html! {
@@ -251,7 +179,7 @@ fn PfxExport(props: &PfxProps) -> Html {
                         <input id={pw_id} type={if *shown { "text" } else { "password" }} class={classes!(shown.then_some("mono"))} autocomplete="new-password" spellcheck="false" value={(*password).clone()} oninput={on_password} />
                         <button type="button" class="secondary small" id={format!("{}-generate", props.id)} onclick={on_generate}>{"Generate"}</button>
                     </div>
-                    <p class="hint">{format!("At least {MIN_EXPORT_PASSWORD_CHARS} characters{}", match password.chars().count() { 0 => String::new(), n if n < MIN_EXPORT_PASSWORD_CHARS => format!(" ({n} so far)"), _ => " ✓".into() })}</p>
+                    <p class="hint">{export_password_hint(&password)}</p>
                 </div>
                 <div class="field">
                     <label for={preset_id.clone()}>{"Encryption"}</label>
@@ -278,11 +206,63 @@ fn PfxExport(props: &PfxProps) -> Html {
     }
 }
 
-/// Where a key file was encrypted, said after "Saved …".
-fn where_made(off_page: bool) -> &'static str {
-    if off_page {
-        " Encrypted in a worker, off the page's thread."
-    } else {
-        ""
-    }
+/// "Download NAME.pfx" (`pfx`) or "Download NAME.encrypted.key": the password checked, the key
+/// encrypted off the page where workers are, the file saved.
+fn exporter(
+    pfx_file: bool,
+    password: &UseStateHandle<String>,
+    legacy: &UseStateHandle<bool>,
+    status: &UseStateHandle<Option<Result<String, String>>>,
+    props: &PfxProps,
+) -> Callback<MouseEvent> {
+    let (password, legacy, status, pfx, cert) = (
+        password.clone(),
+        legacy.clone(),
+        status.clone(),
+        props.pfx.clone(),
+        props.certificate.clone(),
+    );
+    Callback::from(move |_| {
+        let field = if pfx_file {
+            Field::PfxPassword
+        } else {
+            Field::KeyPassword
+        };
+        if let Err(e) = check_export_password(&password, field) {
+            return status.set(Some(Err(e.to_string())));
+        }
+        let (preset, kind) = if pfx_file {
+            pfx_choice(*legacy)
+        } else {
+            (Pkcs12Preset::Modern, KeyExportKind::EncryptedKey)
+        };
+        let (name, mime) = if pfx_file {
+            (format!("{}.pfx", pfx.stem), "application/x-pkcs12")
+        } else {
+            (format!("{}.encrypted.key", pfx.stem), "application/pkcs8")
+        };
+        status.set(Some(Ok(if pfx_file {
+            format!("Encrypting the key ({} iterations)…", preset.iterations())
+        } else {
+            "Encrypting the key…".into()
+        })));
+        let job = pfx.export_job(kind, &cert, &password);
+        let status = status.clone();
+        yew::platform::spawn_local(async move {
+            browser::yield_now().await;
+            let made = crate::app::workers::export_key(&job)
+                .await
+                .and_then(|(bytes, off_page)| {
+                    browser::download(&name, mime, &bytes).map(|()| off_page)
+                })
+                .map(|off_page| {
+                    if pfx_file {
+                        pfx_saved(&name, preset, off_page)
+                    } else {
+                        encrypted_key_saved(&name, off_page)
+                    }
+                });
+            status.set(Some(made));
+        });
+    })
 }
