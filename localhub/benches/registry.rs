@@ -113,8 +113,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = env("REGISTRY_DEVICES", 10_000);
     let scale: f64 = env("REGISTRY_TIME_SCALE", 400.0);
     let methods = [
-        ("one by one", RegistrationMethod::OneByOne),
-        ("bulk of 100", RegistrationMethod::Bulk),
+        ("one by one", "one", RegistrationMethod::OneByOne),
+        ("bulk of 100", "bulk", RegistrationMethod::Bulk),
     ];
     println!("localhub registry on loopback ({n} devices, HubClient over HttpTransport)");
 
@@ -123,8 +123,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &format!("http://{}", open.http),
         &open.hub.connection_string(),
     )?;
-    for (name, method) in methods {
-        let r = register(&registry, RetryPolicy::default(), name, n, method).await?;
+    for (name, prefix, method) in methods {
+        let r = register(&registry, RetryPolicy::default(), prefix, n, method).await?;
         println!(
             "  unthrottled, {name}: {:.0} devices/s, {} calls, {:.2} s",
             n as f64 / r.seconds,
@@ -155,10 +155,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cap: base.cap.div_f64(scale),
     };
     let limit = tier.registry_operations_per_minute(units);
-    for (name, method) in methods {
+    for (name, prefix, method) in methods {
         // A full bucket (a minute's allowance) at the start of each run.
         tokio::time::sleep(Duration::from_secs_f64(60.0 / scale)).await;
-        let r = register(&registry, policy, name, n, method).await?;
+        let r = register(&registry, policy, prefix, n, method).await?;
         let scaled_minutes = r.seconds * scale / 60.0;
         // After the first minute's allowance, which a full bucket lets through at once.
         let rate = (n as f64 - limit as f64) / scaled_minutes;

@@ -3,8 +3,10 @@
 //! body, the core's client backing off until every device is registered at the published rate
 //! (the throttle's clock scaled, so a minute passes in a fraction of a second), new connections
 //! and device-to-cloud sends past their limits refused, nothing throttled without the setting, and
-//! Microsoft's Node.js `azure-iothub` reporting the 429 as its `ThrottlingError`
-//! (tests/node/throttled-registry.js; needs `npm ci` in tests/node, as scripts/test.sh does).
+//! Microsoft's service SDKs reading the 429: Node.js `azure-iothub` as its `ThrottlingError`
+//! (tests/node/throttled-registry.js; needs `npm ci` in tests/node, as scripts/test.sh does),
+//! Python `azure-iot-hub` as an `HttpOperationError` of status 429 (tests/node/throttled_registry.py,
+//! in the venv of `HUBCERT_PYTHON`).
 
 mod common;
 
@@ -377,6 +379,37 @@ async fn node_service_sdk_reports_a_throttled_call_as_its_throttling_error() {
         "added 50+50 isSuccessful=true",
         "third add refused name=ThrottlingError throttling=true status=429 message=The request has been throttled",
         "get refused name=ThrottlingError throttling=true status=429",
+    ] {
+        assert!(output.contains(line), "missing {line:?} in {output}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_service_sdk_reports_a_throttled_call_as_a_429_throttling_exception() {
+    let python = std::env::var("HUBCERT_PYTHON")
+        .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
+    let hub = s1(FROZEN).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("localhub-root.pem");
+    std::fs::write(&root, &hub.running.root_pem).expect("write");
+    let out = Command::new(python)
+        .arg(scripts().join("throttled_registry.py"))
+        .env(
+            "IOTHUB_CONNECTION_STRING",
+            hub.running.hub.connection_string(),
+        )
+        .env("IOTHUB_PORT", hub.running.https.port().to_string())
+        .env("REQUESTS_CA_BUNDLE", &root)
+        .env("PREFIX", "py")
+        .output()
+        .expect("the venv's python");
+    let (ok, output) = outcome(&out);
+    assert!(ok, "{output}");
+    for line in [
+        "added 0+50 is_successful=True",
+        "added 50+50 is_successful=True",
+        "third add refused type=HttpOperationError status=429 code=ErrorCode:ThrottlingException message=Operation returned an invalid status code 'Too Many Requests'",
+        "get refused type=HttpOperationError status=429 code=ErrorCode:ThrottlingException",
     ] {
         assert!(output.contains(line), "missing {line:?} in {output}");
     }
