@@ -26,12 +26,23 @@ use crate::reply::ApiError;
 /// The relay's default port (the app's default registry endpoint for Azure).
 pub const DEFAULT_PORT: u16 = 8090;
 
-/// Headers passed to the hub; everything else the browser sent stays behind.
-const FORWARDED_REQUEST: [header::HeaderName; 4] = [
+/// Headers passed to the hub; everything else the browser sent stays behind. A twin query's
+/// page size and continuation go too.
+const FORWARDED_REQUEST: [header::HeaderName; 6] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
     header::IF_MATCH,
     header::ACCEPT,
+    header::HeaderName::from_static("x-ms-max-item-count"),
+    header::HeaderName::from_static("x-ms-continuation"),
+];
+
+/// Headers of the hub's answer passed back: its type and etag, and a twin query's paging.
+const FORWARDED_ANSWER: [header::HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::ETAG,
+    header::HeaderName::from_static("x-ms-continuation"),
+    header::HeaderName::from_static("x-ms-item-type"),
 ];
 
 /// What the relay forwards to.
@@ -349,7 +360,7 @@ async fn send(relay: &Relay, req: Request<Body>) -> Response {
     };
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = HeaderMap::new();
-    for name in [header::CONTENT_TYPE, header::ETAG] {
+    for name in FORWARDED_ANSWER {
         if let Some(v) = answer
             .headers()
             .get(name.as_str())

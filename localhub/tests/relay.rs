@@ -59,6 +59,39 @@ fn only_azure_device_hosts_and_loopback_test_upstreams_are_accepted() {
 }
 
 #[tokio::test]
+async fn a_twin_query_pages_through_the_relay_with_its_headers_both_ways() {
+    let hub = start().await;
+    let mut config = RelayConfig::for_test_upstream(&hub.base).unwrap();
+    config.port = 0;
+    let relay = start_relay(config).await.unwrap();
+    let relay_base = format!("http://{}", relay.addr);
+    let client = HubClient::new(localhub::HttpTransport(hub.http.clone()), false);
+    let cs = hub.running.hub.connection_string();
+    let via_relay = Registry::from_connection_string(&relay_base, &cs).unwrap();
+    for i in 0..5 {
+        let id = DeviceId::parse(&format!("paged-{i}")).unwrap();
+        client
+            .register_device(&via_relay, &id, &DeviceAuth::CertificateAuthority, unix())
+            .await
+            .unwrap();
+    }
+    // Pages of 2: the page size goes up, each continuation comes back and goes up again.
+    let twins = client
+        .query_twins(&via_relay, "SELECT deviceId FROM devices", Some(2), unix())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = twins.iter().map(|t| t.device_id.as_str()).collect();
+    assert_eq!(ids, ["paged-0", "paged-1", "paged-2", "paged-3", "paged-4"]);
+    let page = client
+        .query_page(&via_relay, "SELECT * FROM devices", None, Some(2), unix())
+        .await
+        .unwrap();
+    assert_eq!(page.twins.len(), 2);
+    assert!(page.continuation.is_some());
+    assert_eq!(page.item_type, Some(hubcert::contract::QueryItemType::Twin));
+}
+
+#[tokio::test]
 async fn the_apps_device_calls_go_through_with_cors_and_nothing_else_does() {
     let hub = start().await;
     let mut config = RelayConfig::for_test_upstream(&hub.base).unwrap();
