@@ -25,6 +25,7 @@ mod import;
 mod inspect;
 mod inspect_prompt;
 mod keeping;
+mod kept_notes;
 mod key;
 mod oid;
 mod order;
@@ -80,6 +81,9 @@ pub use import::{certificate_from_bytes, size_ok as input_size_ok, MAX_INPUT_BYT
 pub use inspect::{ca_certificates_from_bytes, certificates_from_bytes, inspect, Inspected};
 pub use inspect_prompt::wants_password;
 pub use keeping::{idle_lock_due, lock_drops, lock_warning, Counts, IDLE_LOCK_MS};
+pub use kept_notes::{
+    forget_confirm, forgotten, no_longer_kept, unlock_needs_passphrase, unlocked,
+};
 pub use key::{KeyAlgorithm, KeyPair};
 pub use pbe::{
     check_export_password, generate_password, Pkcs12Preset, LEGACY_ITERATIONS,

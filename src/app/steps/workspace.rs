@@ -6,8 +6,9 @@ use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::settings::HubSettings;
 use crate::app::state::Workbench;
 use crate::pki::{
-    idle_lock_due, lock_drops, lock_warning, open_vault, seal_vault, vault_size_ok, Counts,
-    KdfCost, StoredCa, StoredDevice, Workspace, IDLE_LOCK_MS, MIN_PASSPHRASE_CHARS,
+    forget_confirm, forgotten, idle_lock_due, lock_drops, lock_warning, no_longer_kept, open_vault,
+    seal_vault, unlock_needs_passphrase, unlocked, vault_size_ok, Counts, KdfCost, StoredCa,
+    StoredDevice, Workspace, IDLE_LOCK_MS, MIN_PASSPHRASE_CHARS,
 };
 
 /// The file a saved workspace goes to.
@@ -660,66 +661,14 @@ fn KeptCard(props: &KeptProps) -> Html {
     let line = use_state(|| None::<Outcome>);
     let forgetting = use_state(|| None::<String>);
     let rekeying = use_state(|| None::<String>);
-    let unlock = |name: String| {
-        let (passphrase, line, onopened, kept_counts) = (
-            passphrase.clone(),
-            line.clone(),
-            props.onopened.clone(),
-            props.kept_counts.clone(),
-        );
-        Callback::from(move |_: MouseEvent| {
-            if passphrase.is_empty() {
-                return line.set(Some(Outcome::Failed(format!(
-                    "Type '{name}''s passphrase in the field above, then unlock."
-                ))));
-            }
-            let (name, pass, line, onopened, kept_counts) = (
-                name.clone(),
-                (*passphrase).clone(),
-                line.clone(),
-                onopened.clone(),
-                kept_counts.clone(),
-            );
-            line.set(Some(Outcome::Busy(format!("Unlocking '{name}'…"))));
-            yew::platform::spawn_local(async move {
-                paint().await;
-                let sealed = match crate::app::vault_store::get(&name).await {
-                    Ok(Some(s)) => s,
-                    Ok(None) => {
-                        return line.set(Some(Outcome::Failed(format!(
-                            "'{name}' is no longer kept here."
-                        ))))
-                    }
-                    Err(e) => return line.set(Some(Outcome::Failed(e))),
-                };
-                let started = js_sys::Date::now();
-                match unseal(&sealed, &pass) {
-                    Ok(restored) => {
-                        kept_counts.0.set(Some(Counts {
-                            cas: restored.cas.len(),
-                            devices: restored.devices.len(),
-                        }));
-                        line.set(Some(Outcome::Done(format!(
-                            "Unlocked '{name}': {} (in {} ms).",
-                            restored.counts(),
-                            (js_sys::Date::now() - started).round()
-                        ))));
-                        onopened.emit(Rc::new(restored));
-                    }
-                    Err(e) => line.set(Some(Outcome::Failed(unlock_error(&name, &e)))),
-                }
-            });
-        })
-    };
+    let unlock = |name: String| unlocker(name, &passphrase, &line, props);
     let forget = |name: String| {
         let (line, forgetting, onchanged) =
             (line.clone(), forgetting.clone(), props.onchanged.clone());
         Callback::from(move |_: MouseEvent| {
             if forgetting.as_deref() != Some(name.as_str()) {
                 forgetting.set(Some(name.clone()));
-                return line.set(Some(Outcome::Failed(format!(
-                    "Forget '{name}'? It is deleted from this browser; only a saved file brings it back. Press Forget again to confirm."
-                ))));
+                return line.set(Some(Outcome::Failed(forget_confirm(&name))));
             }
             forgetting.set(None);
             let (name, line, onchanged) = (name.clone(), line.clone(), onchanged.clone());
@@ -727,9 +676,7 @@ fn KeptCard(props: &KeptProps) -> Html {
                 match crate::app::vault_store::remove(&name).await {
                     Ok(()) => {
                         onchanged.emit(());
-                        line.set(Some(Outcome::Done(format!(
-                            "Forgot '{name}': it is no longer in this browser."
-                        ))));
+                        line.set(Some(Outcome::Done(forgotten(&name))));
                     }
                     Err(e) => line.set(Some(Outcome::Failed(e))),
                 }
@@ -774,6 +721,55 @@ fn KeptCard(props: &KeptProps) -> Html {
             { outcome_view(&line, &format!("{p}-keep-status")) }
         </div>
     }
+}
+
+/// "Unlock" for the kept workspace `name`, with the passphrase typed.
+fn unlocker(
+    name: String,
+    passphrase: &UseStateHandle<String>,
+    line: &UseStateHandle<Option<Outcome>>,
+    props: &KeptProps,
+) -> Callback<MouseEvent> {
+    let (passphrase, line, onopened, kept_counts) = (
+        passphrase.clone(),
+        line.clone(),
+        props.onopened.clone(),
+        props.kept_counts.clone(),
+    );
+    Callback::from(move |_: MouseEvent| {
+        if passphrase.is_empty() {
+            return line.set(Some(Outcome::Failed(unlock_needs_passphrase(&name))));
+        }
+        let (name, pass, line, onopened, kept_counts) = (
+            name.clone(),
+            (*passphrase).clone(),
+            line.clone(),
+            onopened.clone(),
+            kept_counts.clone(),
+        );
+        line.set(Some(Outcome::Busy(format!("Unlocking '{name}'…"))));
+        yew::platform::spawn_local(async move {
+            paint().await;
+            let sealed = match crate::app::vault_store::get(&name).await {
+                Ok(Some(s)) => s,
+                Ok(None) => return line.set(Some(Outcome::Failed(no_longer_kept(&name)))),
+                Err(e) => return line.set(Some(Outcome::Failed(e))),
+            };
+            let started = js_sys::Date::now();
+            match unseal(&sealed, &pass) {
+                Ok(restored) => {
+                    kept_counts.0.set(Some(Counts {
+                        cas: restored.cas.len(),
+                        devices: restored.devices.len(),
+                    }));
+                    let ms = js_sys::Date::now() - started;
+                    line.set(Some(Outcome::Done(unlocked(&name, &restored.counts(), ms))));
+                    onopened.emit(Rc::new(restored));
+                }
+                Err(e) => line.set(Some(Outcome::Failed(unlock_error(&name, &e)))),
+            }
+        });
+    })
 }
 
 #[derive(Properties, PartialEq)]
