@@ -217,7 +217,7 @@ pub(crate) async fn update_registry(
     }
     // Each device of the call is one identity registry operation (Microsoft:
     // iot-hub-devguide-quotas-throttling, "Identity registry operations throttle").
-    crate::throttle::registry(&hub, entries.len())?;
+    crate::extract::registry_throttle(&hub, entries.len())?;
     let checked: Vec<(Result<Change, Refusal>, String)> = entries
         .iter()
         .map(|e| (check(e), hub.next_etag()))

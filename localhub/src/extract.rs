@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::auth;
 use crate::reply::ApiError;
 use crate::store::{CertStore, Hub};
+use crate::throttle::THROTTLING_EXCEPTION;
 
 fn query_param<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts
@@ -107,6 +108,29 @@ impl FromRequestParts<Arc<Hub>> for ServiceCall {
             ));
         }
         Ok(Self)
+    }
+}
+
+/// Counts `cost` identity registry operations against the hub's throttle (`--tier`); past the
+/// limit, 429 `ThrottlingException` in the data plane's error body.
+pub(crate) fn registry_throttle(hub: &Hub, cost: usize) -> Result<(), ApiError> {
+    let Some(throttle) = &hub.throttle else {
+        return Ok(());
+    };
+    throttle.registry(cost).map_err(|message| {
+        ApiError::hub(StatusCode::TOO_MANY_REQUESTS, THROTTLING_EXCEPTION, message)
+    })
+}
+
+/// A single identity registry operation (`/devices/{id}`), counted against the hub's throttle
+/// before its handler runs.
+pub(crate) struct RegistryOperation;
+
+impl FromRequestParts<Arc<Hub>> for RegistryOperation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        registry_throttle(hub, 1).map(|()| Self)
     }
 }
 

@@ -126,7 +126,7 @@ where
     let device_id = connect.client_id.clone();
     // Over the tier's new-connection rate: server unavailable, which the device SDKs retry
     // (`throttle`).
-    if let Err(reason) = crate::throttle::connection(&hub) {
+    if let Err(reason) = hub.throttle.as_ref().map_or(Ok(()), |t| t.connection()) {
         let _ = send(
             &mut wr,
             &Packet::ConnAck(ConnAck::new(ConnectReturnCode::ServiceUnavailable, false)),
@@ -258,7 +258,9 @@ async fn handle<W: AsyncWrite + Unpin>(
                     properties,
                 } if device_id == id => {
                     // Over the tier's send rate the hub closes the connection (`throttle`).
-                    crate::throttle::device_to_cloud(hub)?;
+                    if let Some(t) = &hub.throttle {
+                        t.device_to_cloud()?;
+                    }
                     let mut e = event(EventKind::Telemetry, id, transport);
                     e.body = Some(String::from_utf8_lossy(&p.payload).into_owned());
                     e.properties = properties.0.into_iter().collect();

@@ -11,10 +11,9 @@ use hubcert::contract::{
     RegisteredThumbprint, SymmetricKey, X509Thumbprint,
 };
 
-use crate::extract::{Body, IfMatch, RequestBody, ServiceCall};
+use crate::extract::{Body, IfMatch, RegistryOperation, RequestBody, ServiceCall};
 use crate::reply::{with_etag, ApiError};
 use crate::store::{random_key, DeviceAuth, DeviceRecord, Hub};
-use crate::throttle::RegistryOperation;
 
 /// The record as the registry API describes it.
 fn describe(d: &DeviceRecord) -> Device {

@@ -26,20 +26,17 @@
 //! a while ("traffic shaping") and refuses when its queue is full; localhub refuses at once, so a
 //! client's backoff is exercised without minutes of waiting. The clock can run faster than the
 //! wall clock (`--time-scale 60`: a minute's allowance refills in a second) for benchmarks.
+//!
+//! A leaf module: the registry's answer is built by `extract::RegistryOperation` and the bulk
+//! call, the MQTT side's in `mqtt`.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::StatusCode;
 use hubcert::iothub::HubTier;
 
-use crate::reply::ApiError;
-use crate::store::Hub;
-
 /// The data plane's code for a throttled call (`hubcert::contract::HubErrorCode::ThrottlingException`).
-const THROTTLING_EXCEPTION: &str = "ThrottlingException";
+pub(crate) const THROTTLING_EXCEPTION: &str = "ThrottlingException";
 
 /// How localhub throttles: as a hub of this tier and unit count.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,71 +143,49 @@ impl Throttle {
             n => format!("{tier} with {n} units"),
         }
     }
-}
 
-/// Counts `cost` identity registry operations; a 429 `ThrottlingException` past the limit.
-pub(crate) fn registry(hub: &Hub, cost: usize) -> Result<(), ApiError> {
-    let Some(t) = &hub.throttle else {
-        return Ok(());
-    };
-    if t.take(&t.registry, cost as f64) {
-        return Ok(());
-    }
-    let limit = t
-        .settings
-        .tier
-        .registry_operations_per_minute(t.settings.units);
-    Err(ApiError::hub(
-        StatusCode::TOO_MANY_REQUESTS,
-        THROTTLING_EXCEPTION,
-        format!(
-            "The request has been throttled: identity registry operations are limited to {limit} a minute on {} (this call counts {cost}). Back off and try again.",
-            t.hub_text()
-        ),
-    ))
-}
-
-/// Counts one new device connection; why it is refused past the limit.
-pub(crate) fn connection(hub: &Hub) -> Result<(), String> {
-    let Some(t) = &hub.throttle else {
-        return Ok(());
-    };
-    if t.take(&t.connections, 1.0) {
-        return Ok(());
-    }
-    Err(format!(
-        "throttled: new device connections are limited to {} a second on {}",
-        t.settings.tier.new_connections_per_second(t.settings.units),
-        t.hub_text()
-    ))
-}
-
-/// Counts one device-to-cloud send; why the connection is closed past the limit.
-pub(crate) fn device_to_cloud(hub: &Hub) -> Result<(), String> {
-    let Some(t) = &hub.throttle else {
-        return Ok(());
-    };
-    if t.take(&t.sends, 1.0) {
-        return Ok(());
-    }
-    Err(format!(
-        "throttled: device-to-cloud sends are limited to {} a second on {}",
-        t.settings
+    /// Counts `cost` identity registry operations; past the limit, why the call is refused (the
+    /// data plane answers it 429 [`THROTTLING_EXCEPTION`]).
+    pub(crate) fn registry(&self, cost: usize) -> Result<(), String> {
+        if self.take(&self.registry, cost as f64) {
+            return Ok(());
+        }
+        let limit = self
+            .settings
             .tier
-            .device_to_cloud_sends_per_second(t.settings.units),
-        t.hub_text()
-    ))
-}
+            .registry_operations_per_minute(self.settings.units);
+        Err(format!(
+            "The request has been throttled: identity registry operations are limited to {limit} a minute on {} (this call counts {cost}). Back off and try again.",
+            self.hub_text()
+        ))
+    }
 
-/// A single identity registry operation (`/devices/{id}`), counted against the throttle before
-/// its handler runs.
-pub(crate) struct RegistryOperation;
+    /// Counts one new device connection; why it is refused past the limit.
+    pub(crate) fn connection(&self) -> Result<(), String> {
+        if self.take(&self.connections, 1.0) {
+            return Ok(());
+        }
+        Err(format!(
+            "throttled: new device connections are limited to {} a second on {}",
+            self.settings
+                .tier
+                .new_connections_per_second(self.settings.units),
+            self.hub_text()
+        ))
+    }
 
-impl FromRequestParts<Arc<Hub>> for RegistryOperation {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(_: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
-        registry(hub, 1).map(|()| Self)
+    /// Counts one device-to-cloud send; why the connection is closed past the limit.
+    pub(crate) fn device_to_cloud(&self) -> Result<(), String> {
+        if self.take(&self.sends, 1.0) {
+            return Ok(());
+        }
+        Err(format!(
+            "throttled: device-to-cloud sends are limited to {} a second on {}",
+            self.settings
+                .tier
+                .device_to_cloud_sends_per_second(self.settings.units),
+            self.hub_text()
+        ))
     }
 }
 
