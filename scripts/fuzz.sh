@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-targets=(certificate csr key pkcs12 pem bundle vault handoff codec mqtt dps localhub contract iothub)
+targets=(certificate csr key pkcs12 pem bundle vault handoff codec mqtt dps localhub contract iothub query)
 corpus=fuzz/corpus
 
 # The seeds: written when asked, or for a target that has none (a new target).
@@ -198,6 +198,18 @@ iothub = [
 ]
 for which, name, text in iothub:
     put("iothub", name, bytes([which]) + text.encode())
+
+# The twin query's text: the fleet page's queries and the docs' examples.
+queries = [
+    ("all", "SELECT * FROM devices"),
+    ("fleet", "SELECT deviceId, status, authenticationType, x509Thumbprint, lastActivityTime, "
+     "properties.reported.certificate FROM devices WHERE properties.reported.certificate.validUntil "
+     "< '2026-09-21T14:13:20Z' AND STARTSWITH(deviceId, 'it\\'s') AND NOT IS_DEFINED(tags.x)"),
+    ("docs", "SELECT TOP 10 DeviceId AS id FROM devices WHERE (tags.location.region IN ['US', 'EU'] "
+     "OR properties.reported.telemetryConfig.sendFrequencyInSecs >= 60) AND status <> 'disabled'"),
+]
+for name, text in queries:
+    put("query", name, text.encode())
 PY
 }
 

@@ -18,6 +18,7 @@ mod encoding;
 mod error_code;
 mod names;
 mod query;
+mod query_language;
 mod redact;
 mod sas;
 mod thumbprint;
@@ -56,6 +57,7 @@ pub use query::{
     CONTINUATION_HEADER, ITEM_TYPE_HEADER, MAX_ITEM_COUNT_HEADER, QUERY_MAX_LENGTH, QUERY_PAGE_MAX,
     REPORTED_CERTIFICATE,
 };
+pub use query_language::{DeviceQuery, QueryError};
 pub use redact::Redacted;
 pub use sas::{build_token as build_sas_token, derive_device_key, SasError, SasToken};
 pub use thumbprint::{RegisteredThumbprint, ThumbprintError};

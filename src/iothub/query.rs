@@ -345,6 +345,60 @@ mod tests {
     }
 
     #[test]
+    fn every_query_the_page_builds_reads_back_with_the_language_localhub_answers_with() {
+        use crate::contract::DeviceQuery;
+        let twin = |id: &str, until: Option<&str>| {
+            let mut t = json!({"deviceId": id, "status": "enabled", "authenticationType": "selfSigned",
+                "x509Thumbprint": {"primaryThumbprint": "AB"}, "lastActivityTime": "0001-01-01T00:00:00Z",
+                "properties": {"reported": {}}});
+            if let Some(u) = until {
+                t["properties"]["reported"]["certificate"] = json!({"thumbprint": "AB",
+                    "issuer": "CN=Root", "validFrom": "2026-01-01T00:00:00Z", "validUntil": u});
+            }
+            t
+        };
+        let soon = twin("it's-soon", Some("2026-09-01T00:00:00Z"));
+        let later = twin("later", Some("2027-01-01T00:00:00Z"));
+        let never = twin("never", None);
+        let until = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
+        let cases = [
+            (TwinQuery::fleet(), [true, true, true]),
+            (
+                TwinQuery::fleet().filtered(FleetFilter::ExpiringBefore(until)),
+                [true, false, false],
+            ),
+            (
+                TwinQuery::fleet().filtered(FleetFilter::NotReported),
+                [false, false, true],
+            ),
+            (
+                TwinQuery::fleet().filtered(FleetFilter::IdStartsWith("it's".into())),
+                [true, false, false],
+            ),
+            (
+                TwinQuery::default().filtered(FleetFilter::Status(DeviceStatus::Disabled)),
+                [false, false, false],
+            ),
+        ];
+        for (query, expected) in cases {
+            let q = DeviceQuery::parse(&query.text())
+                .unwrap_or_else(|e| panic!("{}: {e}", query.text()));
+            let got = [&soon, &later, &never].map(|t| q.matches(t));
+            assert_eq!(got, expected, "{}", query.text());
+        }
+        // The fleet's projection is what the contract's twin reads back.
+        let q = DeviceQuery::parse(&TwinQuery::fleet().text()).expect("fleet");
+        let t: Twin = serde_json::from_value(q.project(soon.clone())).expect("a twin");
+        assert_eq!(t.device_id, "it's-soon");
+        assert_eq!(
+            t.reported_certificate()
+                .and_then(Result::ok)
+                .map(|c| c.valid_until),
+            Some("2026-09-01T00:00:00Z".to_owned())
+        );
+    }
+
+    #[test]
     fn a_query_call_is_a_signed_post_with_its_paging_headers() {
         let r = registry()
             .query(
