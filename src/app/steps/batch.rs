@@ -73,11 +73,13 @@ pub(super) fn BatchStep(props: &BatchProps) -> Html {
         let (ids_text, days, key, ca, ctx) = (
             ids_text.clone(),
             days.clone(),
-            *key,
+            key.clone(),
             props.ca.clone(),
             ctx.clone(),
         );
         submit(Callback::from(move |()| {
+            // Read when pressed: a key chosen just before counts.
+            let key = *key;
             if ctx.progress.is_some() {
                 return;
             }
