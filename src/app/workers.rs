@@ -181,7 +181,46 @@ struct Jobs {
     signer: Option<String>,
 }
 
+/// The name a worker knows a key kind by; `None` for one workers do not make.
+fn worker_key(algorithm: KeyAlgorithm) -> Option<&'static str> {
+    match algorithm {
+        KeyAlgorithm::EcdsaP256 => Some("p256"),
+        KeyAlgorithm::EcdsaP384 => Some("p384"),
+        _ => None,
+    }
+}
+
+/// Hands `batch` to `worker`.
+fn send(worker: &Spawned, batch: &BatchJob) -> Result<(), String> {
+    serde_json::to_string(batch)
+        .map_err(|e| e.to_string())
+        .and_then(|text| worker.post(&text))
+}
+
 impl Jobs {
+    /// `workers` idle, `jobs` not sent yet.
+    fn new(workers: usize, jobs: usize) -> Self {
+        Self {
+            on_job: vec![None; workers],
+            made: vec![Default::default(); jobs],
+            done: vec![false; jobs],
+            ..Self::default()
+        }
+    }
+
+    /// Takes in what every worker said since last asked; the first error, or a worker that
+    /// stopped, as an error.
+    fn hear_all(&mut self, workers: &[Spawned]) -> Result<(), String> {
+        for (i, w) in workers.iter().enumerate() {
+            let heard: Vec<serde_json::Value> = w.inbox.borrow_mut().drain(..).collect();
+            if w.failed.get() {
+                return Err("a worker stopped".to_owned());
+            }
+            heard.into_iter().try_for_each(|v| self.hear(i, v))?;
+        }
+        Ok(())
+    }
+
     /// Takes in what worker `i` said; an error it reported, as an error.
     fn hear(&mut self, i: usize, v: serde_json::Value) -> Result<(), String> {
         if let Some(e) = v.get("error") {
@@ -232,23 +271,14 @@ pub(crate) async fn issue(
     stop: impl Fn() -> bool,
     mut take: impl FnMut(&DeviceId, OpenedBatchDevice) -> Result<(), String>,
 ) -> Result<Pooled, PoolError> {
-    let key = match algorithm {
-        KeyAlgorithm::EcdsaP256 => "p256",
-        KeyAlgorithm::EcdsaP384 => "p384",
-        _ => return Err(PoolError::Unavailable),
-    };
-    if ids.is_empty() {
-        return Err(PoolError::Unavailable);
-    }
+    // Workers make ECDSA keys only (RSA comes from WebCrypto one by one, on the page).
+    let key = worker_key(algorithm)
+        .filter(|_| !ids.is_empty())
+        .ok_or(PoolError::Unavailable)?;
     let stored = StoredCa::from_ca("CA", ca).map_err(|e| PoolError::Failed(e.to_string()))?;
     let n = pool_size(ids.len());
     let jobs: Vec<&[DeviceId]> = ids.chunks(ids.len().div_ceil(n).min(JOB_SIZE)).collect();
-    let mut state = Jobs {
-        on_job: vec![None; n],
-        made: vec![Default::default(); jobs.len()],
-        done: vec![false; jobs.len()],
-        ..Jobs::default()
-    };
+    let mut state = Jobs::new(n, jobs.len());
     let workers = Spawned::start(n).await?;
     let terminate = |workers: &[Spawned]| workers.iter().for_each(Spawned::stop);
     // The next job to send; the next device to take: which job, and where in it.
@@ -260,16 +290,9 @@ pub(crate) async fn issue(
     loop {
         // Timers, input and drawing run here; sooner when devices wait to be taken.
         sleep(if behind { 0 } else { 16 }).await;
-        for (i, w) in workers.iter().enumerate() {
-            let heard: Vec<serde_json::Value> = w.inbox.borrow_mut().drain(..).collect();
-            let failed = w.failed.get().then(|| "a worker stopped".to_owned());
-            if let Some(e) = failed.map_or_else(
-                || heard.into_iter().try_for_each(|v| state.hear(i, v)).err(),
-                Some,
-            ) {
-                terminate(&workers);
-                return Err(PoolError::Failed(e));
-            }
+        if let Err(e) = state.hear_all(&workers) {
+            terminate(&workers);
+            return Err(PoolError::Failed(e));
         }
         progress(state.count);
         if !stopped && stop() {
@@ -290,10 +313,7 @@ pub(crate) async fn issue(
                 key: key.to_owned(),
                 now_unix,
             };
-            let sent = serde_json::to_string(&batch)
-                .map_err(|e| e.to_string())
-                .and_then(|text| workers[free].post(&text));
-            if let Err(e) = sent {
+            if let Err(e) = send(&workers[free], &batch) {
                 terminate(&workers);
                 return Err(PoolError::Failed(e));
             }
