@@ -23,6 +23,7 @@ mod identity;
 mod individual_form;
 mod inventory;
 mod login;
+mod provisioning_form;
 mod query;
 mod registry;
 mod renew;
@@ -83,6 +84,7 @@ pub use individual_form::{
 };
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
+pub use provisioning_form::{provisioning_files, provisioning_form_problem};
 pub use query::{literal, read_query_answer, FleetFilter, QueryPage, TwinQuery, FLEET_FIELDS};
 pub use registry::{thumbprint, ConnectionString, DeviceAuth, HubDevice, Registry, ServiceAuth};
 pub use renew::{

@@ -16,8 +16,8 @@ use crate::app::mqtt_socket::{choose_certificate, now_ms, MqttSocket, Next};
 use crate::app::state::Issued;
 use crate::contract::{websocket_url, DPS_GLOBAL_HOST};
 use crate::iothub::{
-    provisioning_refusal_advice, sample_telemetry, AzDps, DeviceLogin, DpsDeviceRegistration,
-    ProvisioningFiles,
+    provisioning_files, provisioning_form_problem, provisioning_refusal_advice, sample_telemetry,
+    AzDps, DeviceLogin, DpsDeviceRegistration, ProvisioningFiles,
 };
 use crate::mqtt::{
     refusal_advice, DeviceEvent, DeviceSession, Provisioning, ProvisioningEvent, QoS,
@@ -53,13 +53,14 @@ fn symmetric_device(
     made.map_err(|e| e.to_string())
 }
 
-#[component]
-pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
-    let registration_id = use_state(String::new);
+/// DPS's device endpoint and the hub's WebSocket address, set again for each target when the hub
+/// step's target changes (localhub, or Azure's global endpoint).
+#[hook]
+fn use_addresses(localhub: bool) -> (UseStateHandle<String>, UseStateHandle<String>) {
     let device_address = use_state(String::new);
     let hub_address = use_state(String::new);
     // Each target's addresses, set again when the hub step's target changes.
-    use_effect_with(props.localhub, {
+    use_effect_with(localhub, {
         let (device_address, hub_address) = (device_address.clone(), hub_address.clone());
         move |localhub: &bool| {
             if *localhub {
@@ -71,6 +72,13 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
             }
         }
     });
+    (device_address, hub_address)
+}
+
+#[component]
+pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
+    let registration_id = use_state(String::new);
+    let (device_address, hub_address) = use_addresses(props.localhub);
     let symmetric = use_state(|| false);
     let device_key = use_state(String::new);
     let group_key = use_state(String::new);
@@ -94,17 +102,9 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
             e.prevent_default();
             let id = registration_id.trim().to_owned();
             let scope = scope.trim().to_owned();
-            let problem = if scope.is_empty() {
-                Some("ID scope: enter it (DPS overview, or the command below; localhub's button fills it in).".to_owned())
-            } else if id.is_empty() {
-                Some("Registration id: enter the device id, the CN of the certificate imported in this browser.".to_owned())
-            } else if device_address.trim().is_empty() {
-                Some("DPS device endpoint: enter host:port.".to_owned())
-            } else {
-                None
-            };
+            let problem = provisioning_form_problem(&scope, &id, &device_address);
             if let Some(p) = problem {
-                return run_error.set(Some(p));
+                return run_error.set(Some(p.to_owned()));
             }
             let symkey = match &symkey_form {
                 None => None,
@@ -134,28 +134,7 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                 view.clone(),
                 wire.clone(),
             );
-            yew::platform::spawn_local(async move {
-                // Even without a certificate: the browser's decision on one (none, for a
-                // symmetric-key device) is what lets the WebSocket open where DPS asks for one.
-                view.dispatch(RunAction::Phase(Phase::Busy(if symkey.is_none() {
-                    "Asking the browser for the device certificate…".into()
-                } else {
-                    "Reaching DPS…".into()
-                })));
-                choose_certificate(&address).await;
-                let url = websocket_url(&address, false);
-                view.dispatch(RunAction::Phase(Phase::Busy(format!(
-                    "Registering with DPS at {url}…"
-                ))));
-                let (next, events_view) = (wire.clone(), view.clone());
-                let opened = MqttSocket::open(&url, flow, notes(&view, "DPS"), move |event, _| {
-                    on_provisioning(event, &events_view, &next, &hub_address, symkey.as_ref())
-                });
-                match opened {
-                    Ok(w) => *wire.borrow_mut() = Some(Connection::Dps(w)),
-                    Err(e) => view.dispatch(RunAction::Phase(Phase::Failed(e))),
-                }
-            });
+            yew::platform::spawn_local(register(address, hub_address, flow, symkey, view, wire));
         })
     };
 
@@ -169,40 +148,16 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
         .filter_map(|d| d.info.common_name.clone())
         .collect();
     let az = &props.az;
-    // The code for the device itself, with this form's values.
-    let snippet_id = match registration_id.trim() {
-        "" => "DEVICE".to_owned(),
-        id => id.to_owned(),
-    };
-    // Under an intermediate the device sends its chain: the fullchain file of step 4.
+    // The code for the device itself, with this form's values; under an intermediate the
+    // device sends its chain: the fullchain file of step 4.
+    let typed = registration_id.trim();
     let chained = props.devices.iter().any(|d| {
-        d.info.common_name.as_deref() == Some(snippet_id.as_str())
+        d.info.common_name.as_deref() == Some(typed)
             && d.downloads
                 .iter()
                 .any(|f| f.name.ends_with("-fullchain.pem"))
     });
-    let snippet = ProvisioningFiles {
-        provisioning_host: if props.localhub {
-            "localhost".to_owned()
-        } else {
-            DPS_GLOBAL_HOST.to_owned()
-        },
-        id_scope: match props.id_scope.trim() {
-            "" => "ID_SCOPE".to_owned(),
-            s => s.to_owned(),
-        },
-        registration_id: snippet_id.clone(),
-        cert_file: if chained {
-            format!("{snippet_id}-fullchain.pem")
-        } else {
-            format!("{snippet_id}.pem")
-        },
-        key_file: format!("{snippet_id}.key"),
-        ca_file: props
-            .localhub
-            .then(|| ".localhub/tls/root-ca.pem".to_owned()),
-    };
-
+    let snippet = provisioning_files(props.localhub, &props.id_scope, typed, chained);
     html! {
         <form class="card form" onsubmit={on_register} novalidate=true>
             <h3 class="sub">{"Provisioning test (this browser as the device)"}</h3>
@@ -230,24 +185,83 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
                 <button type="submit" class="primary" id="dps-register" disabled={busy}>{"Register and send telemetry"}</button>
             </div>
             { phase_view(&view.phase) }
-            if !view.log.is_empty() {
-                <details class="log" open=true>
-                    <summary>{format!("Packet log ({} lines)", view.log.len())}</summary>
-                    <ol id="dps-log" class="mono">
-                        { for view.log.iter().map(|l| html! { <li class={l.dir}><span class="time">{&l.time}</span>{" "}<span class="dir">{match l.dir { "out" => "→", "in" => "←", _ => "!" }}</span>{" "}{&l.text}</li> }) }
-                    </ol>
-                </details>
-            }
-            if !*symmetric {
-            <details class="help" id="dps-snippets">
-                <summary>{format!("Run it on the device instead: code for {snippet_id}")}</summary>
-                <p class="hint">{"Microsoft's SDKs register with DPS (MQTT, port 8883), then connect to the assigned hub and send the seed's sample message, with the device's files of step 4."}</p>
-                <Command title={format!("Node.js, provision-x509.js — run: {}", snippet.node_command())} command={snippet.node()} />
-                <Command title="Python (pip install azure-iot-device), provision_x509.py" command={snippet.python()} />
-            </details>
-            }
+            <PacketLog view={view.clone()} />
+            if !*symmetric { <ProvisioningSnippets files={snippet} /> }
             <Command title="The registration as DPS keeps it" command={az.registration_show(if registration_id.is_empty() { "DEVICE" } else { &registration_id })} />
         </form>
+    }
+}
+
+/// Registers with DPS over MQTT over WebSocket, then (once assigned) goes on to the hub.
+async fn register(
+    address: String,
+    hub_address: String,
+    flow: Provisioning,
+    symkey: Option<DpsDeviceRegistration>,
+    view: UseReducerHandle<RunView>,
+    wire: Rc<RefCell<Option<Connection>>>,
+) {
+    // Even without a certificate: the browser's decision on one (none, for a
+    // symmetric-key device) is what lets the WebSocket open where DPS asks for one.
+    view.dispatch(RunAction::Phase(Phase::Busy(if symkey.is_none() {
+        "Asking the browser for the device certificate…".into()
+    } else {
+        "Reaching DPS…".into()
+    })));
+    choose_certificate(&address).await;
+    let url = websocket_url(&address, false);
+    view.dispatch(RunAction::Phase(Phase::Busy(format!(
+        "Registering with DPS at {url}…"
+    ))));
+    let (next, events_view) = (wire.clone(), view.clone());
+    let opened = MqttSocket::open(&url, flow, notes(&view, "DPS"), move |event, _| {
+        on_provisioning(event, &events_view, &next, &hub_address, symkey.as_ref())
+    });
+    match opened {
+        Ok(w) => *wire.borrow_mut() = Some(Connection::Dps(w)),
+        Err(e) => view.dispatch(RunAction::Phase(Phase::Failed(e))),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PacketLogProps {
+    /// The run's view state (compared by pointer, so the log is not copied).
+    view: UseReducerHandle<RunView>,
+}
+
+/// The packets of the run, as they went.
+#[component]
+fn PacketLog(props: &PacketLogProps) -> Html {
+    let log = &props.view.log;
+    if log.is_empty() {
+        return html! {};
+    }
+    html! {
+        <details class="log" open=true>
+            <summary>{format!("Packet log ({} lines)", log.len())}</summary>
+            <ol id="dps-log" class="mono">
+                { for log.iter().map(|l| html! { <li class={l.dir}><span class="time">{&l.time}</span>{" "}<span class="dir">{match l.dir { "out" => "→", "in" => "←", _ => "!" }}</span>{" "}{&l.text}</li> }) }
+            </ol>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ProvisioningSnippetsProps {
+    files: ProvisioningFiles,
+}
+
+/// The same registration as the device's own code.
+#[component]
+fn ProvisioningSnippets(props: &ProvisioningSnippetsProps) -> Html {
+    let files = &props.files;
+    html! {
+        <details class="help" id="dps-snippets">
+            <summary>{format!("Run it on the device instead: code for {}", files.registration_id)}</summary>
+            <p class="hint">{"Microsoft's SDKs register with DPS (MQTT, port 8883), then connect to the assigned hub and send the seed's sample message, with the device's files of step 4."}</p>
+            <Command title={format!("Node.js, provision-x509.js — run: {}", files.node_command())} command={files.node()} />
+            <Command title="Python (pip install azure-iot-device), provision_x509.py" command={files.python()} />
+        </details>
     }
 }
 
