@@ -4,8 +4,8 @@
 //! `removeDevices`: tests/node/bulk-registry.js) and Python `azure-iot-hub`
 //! (`IoTHubRegistryManager.bulk_create_or_update_devices`: tests/node/bulk_registry.py). Needs
 //! `npm ci` in tests/node and the Python venv (scripts/test.sh and setup.sh make them). The SDKs
-//! dial `https://{HostName}` (port 443); their scripts move that to localhub's ephemeral HTTPS port
-//! on 127.0.0.1, and nothing else.
+//! dial `https://{HostName}` (port 443) and run unmodified: each SDK test's localhub listens on
+//! 443 of a loopback address of its own (`SERVICE_SDK_HOSTS`), which its connection string names.
 
 mod common;
 
@@ -340,7 +340,7 @@ async fn node_service_sdk_adds_updates_and_removes_devices_in_bulk() {
         scripts().join("node_modules/azure-iothub").exists(),
         "run `npm ci` in tests/node first (scripts/test.sh does)"
     );
-    let hub = start().await;
+    let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[0], Config::ephemeral()).await;
     let dir = tempfile::tempdir().expect("dir");
     let out = Command::new("node")
         .arg(scripts().join("bulk-registry.js"))
@@ -348,10 +348,7 @@ async fn node_service_sdk_adds_updates_and_removes_devices_in_bulk() {
             "IOTHUB_CONNECTION_STRING",
             hub.running.hub.connection_string(),
         )
-        .env("IOTHUB_PORT", hub.running.https.port().to_string())
         .env("NODE_EXTRA_CA_CERTS", root_file(&hub, &dir))
-        // localhub listens on 127.0.0.1; `localhost` may resolve to ::1 first.
-        .env("NODE_OPTIONS", "--dns-result-order=ipv4first")
         .env("PREFIX", "node")
         .output()
         .expect("node on PATH");
@@ -380,7 +377,7 @@ async fn node_service_sdk_adds_updates_and_removes_devices_in_bulk() {
 async fn python_service_sdk_creates_and_deletes_devices_in_bulk() {
     let python = std::env::var("HUBCERT_PYTHON")
         .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
-    let hub = start().await;
+    let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[1], Config::ephemeral()).await;
     let dir = tempfile::tempdir().expect("dir");
     let out = Command::new(python)
         .arg(scripts().join("bulk_registry.py"))
@@ -388,7 +385,6 @@ async fn python_service_sdk_creates_and_deletes_devices_in_bulk() {
             "IOTHUB_CONNECTION_STRING",
             hub.running.hub.connection_string(),
         )
-        .env("IOTHUB_PORT", hub.running.https.port().to_string())
         .env("REQUESTS_CA_BUNDLE", root_file(&hub, &dir))
         .env("PREFIX", "py")
         .output()

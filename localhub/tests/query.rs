@@ -5,8 +5,8 @@
 //! tests/node/query_twins.py) and Node.js `azure-iothub` (`Registry.createQuery(...).nextAsTwin`
 //! and `next`: tests/node/query-twins.js), each with pages smaller than the fleet. Devices report
 //! their certificate over MQTT as the snippets do (`properties.reported.certificate`). The SDKs
-//! dial `https://{HostName}` (port 443); their scripts move that to localhub's ephemeral HTTPS port
-//! on 127.0.0.1, and nothing else.
+//! dial `https://{HostName}` (port 443) and run unmodified: each SDK test's localhub listens on
+//! 443 of a loopback address of its own (`SERVICE_SDK_HOSTS`), which its connection string names.
 
 mod common;
 
@@ -20,7 +20,7 @@ use hubcert::contract::{
 use hubcert::iothub::{
     fleet_view, FleetExpiry, FleetFilter, HubClient, MadeHere, Registry, RestError, TwinQuery,
 };
-use localhub::HttpTransport;
+use localhub::{Config, HttpTransport};
 use serde_json::{json, Value};
 use time::Duration;
 
@@ -284,7 +284,7 @@ fn expiring_before() -> String {
 async fn python_service_sdk_queries_every_twin_page_by_page() {
     let python = std::env::var("HUBCERT_PYTHON")
         .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
-    let hub = start().await;
+    let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[0], Config::ephemeral()).await;
     fleet(&hub).await;
     let dir = tempfile::tempdir().expect("dir");
     let out = Command::new(python)
@@ -293,7 +293,6 @@ async fn python_service_sdk_queries_every_twin_page_by_page() {
             "IOTHUB_CONNECTION_STRING",
             hub.running.hub.connection_string(),
         )
-        .env("IOTHUB_PORT", hub.running.https.port().to_string())
         .env("REQUESTS_CA_BUNDLE", root_file(&hub, &dir))
         .env("PAGE_SIZE", PAGE.to_string())
         .env("EXPIRING_BEFORE", expiring_before())
@@ -318,7 +317,7 @@ async fn node_service_sdk_queries_every_twin_page_by_page() {
         scripts().join("node_modules/azure-iothub").exists(),
         "run `npm ci` in tests/node first (scripts/test.sh does)"
     );
-    let hub = start().await;
+    let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[1], Config::ephemeral()).await;
     fleet(&hub).await;
     let dir = tempfile::tempdir().expect("dir");
     let out = Command::new("node")
@@ -327,9 +326,7 @@ async fn node_service_sdk_queries_every_twin_page_by_page() {
             "IOTHUB_CONNECTION_STRING",
             hub.running.hub.connection_string(),
         )
-        .env("IOTHUB_PORT", hub.running.https.port().to_string())
         .env("NODE_EXTRA_CA_CERTS", root_file(&hub, &dir))
-        .env("NODE_OPTIONS", "--dns-result-order=ipv4first")
         .env("PAGE_SIZE", PAGE.to_string())
         .env("EXPIRING_BEFORE", expiring_before())
         .output()

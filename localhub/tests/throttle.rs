@@ -355,7 +355,7 @@ async fn node_service_sdk_reports_a_throttled_call_as_its_throttling_error() {
         scripts().join("node_modules/azure-iothub").exists(),
         "run `npm ci` in tests/node first (scripts/test.sh does)"
     );
-    let hub = s1(FROZEN).await;
+    let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[0], s1_config(FROZEN)).await;
     let dir = tempfile::tempdir().expect("dir");
     let root = dir.path().join("localhub-root.pem");
     std::fs::write(&root, &hub.running.root_pem).expect("write");
@@ -365,10 +365,7 @@ async fn node_service_sdk_reports_a_throttled_call_as_its_throttling_error() {
             "IOTHUB_CONNECTION_STRING",
             hub.running.hub.connection_string(),
         )
-        .env("IOTHUB_PORT", hub.running.https.port().to_string())
         .env("NODE_EXTRA_CA_CERTS", &root)
-        // localhub listens on 127.0.0.1; `localhost` may resolve to ::1 first.
-        .env("NODE_OPTIONS", "--dns-result-order=ipv4first")
         .env("PREFIX", "node")
         .output()
         .expect("node on PATH");
@@ -388,7 +385,7 @@ async fn node_service_sdk_reports_a_throttled_call_as_its_throttling_error() {
 async fn python_service_sdk_reports_a_throttled_call_as_a_429_throttling_exception() {
     let python = std::env::var("HUBCERT_PYTHON")
         .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
-    let hub = s1(FROZEN).await;
+    let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[1], s1_config(FROZEN)).await;
     let dir = tempfile::tempdir().expect("dir");
     let root = dir.path().join("localhub-root.pem");
     std::fs::write(&root, &hub.running.root_pem).expect("write");
@@ -398,7 +395,6 @@ async fn python_service_sdk_reports_a_throttled_call_as_a_429_throttling_excepti
             "IOTHUB_CONNECTION_STRING",
             hub.running.hub.connection_string(),
         )
-        .env("IOTHUB_PORT", hub.running.https.port().to_string())
         .env("REQUESTS_CA_BUNDLE", &root)
         .env("PREFIX", "py")
         .output()

@@ -2,8 +2,7 @@
 operation: bulk_create_or_update_devices with 100 creates, then one already there, one new and one
 bad id, 101 entries, an updateIfMatchETag with a stale etag, and 100 deletes. Prints one line per
 step. Environment: IOTHUB_CONNECTION_STRING (iothubowner), PREFIX for the device ids,
-REQUESTS_CA_BUNDLE for localhub's TLS root; IOTHUB_PORT, when set, moves the SDK's HTTPS requests to
-that port of the same host (localhub's), nothing else."""
+REQUESTS_CA_BUNDLE for localhub's TLS root. The SDK dials https://{HostName} (port 443), unmodified: the test gives localhub that address."""
 import base64
 import os
 import sys
@@ -15,9 +14,6 @@ from msrest.exceptions import HttpOperationError
 env = os.environ
 p = env["PREFIX"]
 registry = IoTHubRegistryManager.from_connection_string(env["IOTHUB_CONNECTION_STRING"])
-if env.get("IOTHUB_PORT"):
-    host = registry.protocol.config.base_url
-    registry.protocol.config.base_url = f"{host}:{env['IOTHUB_PORT']}"
 
 
 def sas(i):

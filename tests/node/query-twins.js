@@ -2,20 +2,9 @@
 // twin by nextAsTwin in pages of PAGE_SIZE while hasMoreResults; a projection with a WHERE on the
 // reported certificate by next; a query the hub cannot read. Prints one line per step.
 // IOTHUB_CONNECTION_STRING (iothubowner), PAGE_SIZE, EXPIRING_BEFORE (an ISO date), and
-// NODE_EXTRA_CA_CERTS for localhub's TLS root. The SDK always dials port 443; IOTHUB_PORT, when
-// set, moves its HTTPS requests to another port (localhub's), nothing else.
+// NODE_EXTRA_CA_CERTS for localhub's TLS root. The SDK dials
+// `https://{HostName}` (port 443), unmodified: the test gives localhub that address.
 'use strict';
-const https = require('https');
-
-if (process.env.IOTHUB_PORT) {
-  const request = https.request;
-  https.request = function (options, ...rest) {
-    if (options && typeof options === 'object' && !options.port) {
-      options = Object.assign({}, options, { port: Number(process.env.IOTHUB_PORT) });
-    }
-    return request.call(this, options, ...rest);
-  };
-}
 const { Registry } = require('azure-iothub');
 
 const registry = Registry.fromConnectionString(process.env.IOTHUB_CONNECTION_STRING);

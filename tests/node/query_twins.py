@@ -2,8 +2,8 @@
 twin query: every twin in pages of PAGE_SIZE, following the continuation token to the last page;
 a projection with a WHERE on the reported certificate; a query the hub cannot read. Prints one line
 per step. Environment: IOTHUB_CONNECTION_STRING (iothubowner), PAGE_SIZE, EXPIRING_BEFORE (an ISO
-date), REQUESTS_CA_BUNDLE for localhub's TLS root; IOTHUB_PORT, when set, moves the SDK's HTTPS
-requests to that port of the same host (localhub's), nothing else."""
+date), REQUESTS_CA_BUNDLE for localhub's TLS root. The SDK dials
+https://{HostName} (port 443), unmodified: the test gives localhub that address."""
 import os
 
 from azure.iot.hub import IoTHubRegistryManager
@@ -12,9 +12,6 @@ from msrest.exceptions import HttpOperationError
 
 env = os.environ
 registry = IoTHubRegistryManager.from_connection_string(env["IOTHUB_CONNECTION_STRING"])
-if env.get("IOTHUB_PORT"):
-    host = registry.protocol.config.base_url
-    registry.protocol.config.base_url = f"{host}:{env['IOTHUB_PORT']}"
 size = int(env["PAGE_SIZE"])
 
 

@@ -2,20 +2,9 @@
 // creates of 50 devices pass on one S1 unit, a third in the same minute is refused, and so is a
 // single read; prints how the SDK reports each refusal (its error class, the HTTP status, the
 // message). IOTHUB_CONNECTION_STRING (iothubowner), PREFIX for the device ids, and
-// NODE_EXTRA_CA_CERTS for localhub's TLS root. The SDK always dials port 443; IOTHUB_PORT, when set,
-// moves its HTTPS requests to another port (localhub's), nothing else.
+// NODE_EXTRA_CA_CERTS for localhub's TLS root. The SDK dials
+// `https://{HostName}` (port 443), unmodified: the test gives localhub that address.
 'use strict';
-const https = require('https');
-
-if (process.env.IOTHUB_PORT) {
-  const request = https.request;
-  https.request = function (options, ...rest) {
-    if (options && typeof options === 'object' && !options.port) {
-      options = Object.assign({}, options, { port: Number(process.env.IOTHUB_PORT) });
-    }
-    return request.call(this, options, ...rest);
-  };
-}
 const { Registry } = require('azure-iothub');
 // The errors azure-iothub throws (its own copy of azure-iot-common's, not exported at the top).
 const errors = require('azure-iothub/dist/common-core/errors');

@@ -63,6 +63,25 @@ pub async fn start_on_443() -> Hub {
     }))
 }
 
+/// Loopback addresses of their own for Microsoft's service SDKs (`azure-iothub`, `azure-iot-hub`),
+/// which dial `https://{HostName}`, port 443, and take no other port: one per SDK test of a test
+/// binary (its tests run in parallel), none of them taken by the device SDK tests.
+pub const SERVICE_SDK_HOSTS: [&str; 2] = ["127.0.0.6", "127.0.0.7"];
+
+/// localhub started with `config`, its HTTPS port on `host`:443 and its host name that address
+/// (which its TLS certificate names): the connection string it gives is what the SDK dials.
+pub async fn start_for_service_sdk(host: &str, config: Config) -> Hub {
+    let config = Config {
+        https_port: 443,
+        host_name: host.into(),
+        bind: host.parse().expect("an address"),
+        ..config
+    };
+    hub_with(localhub::start(config).await.unwrap_or_else(|e| {
+        panic!("localhub on {host}:443 (stop whatever else listens there): {e}")
+    }))
+}
+
 fn hub_with(running: Running) -> Hub {
     let base = format!("http://{}", running.http);
     Hub {
@@ -306,14 +325,20 @@ pub async fn connect_with_chain(
     chain: &[&hubcert::pki::Certificate],
     password: &str,
 ) -> Result<(AsyncClient, rumqttc::EventLoop), String> {
-    let ws = |port: u16| (format!("wss://localhost:{port}/$iothub/websocket"), port);
+    // `localhost`, unless localhub listens on a loopback address of its own (which its TLS
+    // certificate names too).
+    let name = match hub.running.mqtt.ip() {
+        std::net::IpAddr::V4(ip) if ip.octets() != [127, 0, 0, 1] => ip.to_string(),
+        _ => "localhost".to_owned(),
+    };
+    let ws = |port: u16| (format!("wss://{name}:{port}/$iothub/websocket"), port);
     let (host, port) = match via {
-        Via::Tls => ("localhost".to_owned(), hub.running.mqtt.port()),
+        Via::Tls => (name.clone(), hub.running.mqtt.port()),
         Via::Wss => ws(hub.running.wss.port()),
         Via::WssRest => ws(hub.running.https.port()),
     };
     let mut opts = MqttOptions::new(id, host, port);
-    opts.set_credentials(format!("localhost/{id}/?api-version=2021-04-12"), password);
+    opts.set_credentials(format!("{name}/{id}/?api-version=2021-04-12"), password);
     opts.set_keep_alive(Duration::from_secs(30));
     let client_auth = identity.map(|i| {
         let mut pem = i.certificate.pem();
