@@ -1,5 +1,7 @@
 //! The browser shell: Yew components over the pure core. wasm32 only.
 
+#![deny(clippy::too_many_lines)]
+
 mod browser;
 mod card;
 mod command;
