@@ -40,6 +40,7 @@ mod signature;
 mod testing;
 mod validity;
 mod vault;
+mod worker_message;
 mod workspace;
 
 pub use authority::{
@@ -103,4 +104,5 @@ pub use vault::{
     check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,
     MAX_VAULT_BYTES, MIN_PASSPHRASE_CHARS, MIN_PASSPHRASE_DISTINCT, VAULT_FORMAT, VAULT_VERSION,
 };
+pub use worker_message::{WorkerReply, WorkerRequest};
 pub use workspace::{StoredCa, StoredDevice, Workspace, WORKSPACE_VERSION};

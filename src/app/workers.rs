@@ -18,7 +18,7 @@ use super::browser::sleep;
 use crate::contract::DeviceId;
 use crate::pki::{
     BatchJob, BatchMade, CertificateAuthority, KeyAlgorithm, KeyExportJob, OpenedBatchDevice,
-    StoredCa, ValidityDays,
+    StoredCa, ValidityDays, WorkerReply, WorkerRequest,
 };
 
 /// The worker's loader, next to the page (Trunk's loader shim for `batch-worker`).
@@ -52,7 +52,7 @@ pub(crate) enum PoolError {
 /// A worker that has loaded, with what it said since last asked.
 struct Spawned {
     worker: web_sys::Worker,
-    inbox: Rc<RefCell<std::collections::VecDeque<serde_json::Value>>>,
+    inbox: Rc<RefCell<std::collections::VecDeque<Result<WorkerReply, String>>>>,
     /// It failed (a script error, or it stopped).
     failed: Rc<std::cell::Cell<bool>>,
     _on_message: Closure<dyn Fn(web_sys::MessageEvent)>,
@@ -80,9 +80,7 @@ impl Spawned {
                 let inbox = inbox.clone();
                 Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
                     let text = m.data().as_string().unwrap_or_default();
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                        inbox.borrow_mut().push_back(v);
-                    }
+                    inbox.borrow_mut().push_back(WorkerReply::from_json(&text));
                 })
             };
             let on_error = {
@@ -110,7 +108,7 @@ impl Spawned {
             }
             for (w, r) in all.iter().zip(ready.iter_mut()) {
                 let mut inbox = w.inbox.borrow_mut();
-                if inbox.front().is_some_and(|v| v.get("ready").is_some()) {
+                if matches!(inbox.front(), Some(Ok(WorkerReply::Ready))) {
                     inbox.pop_front();
                     *r = true;
                 }
@@ -143,7 +141,9 @@ pub(crate) async fn export_key(job: &KeyExportJob) -> Result<(Vec<u8>, bool), St
 
 async fn export_in_worker(job: &KeyExportJob) -> Result<Vec<u8>, PoolError> {
     use base64::Engine as _;
-    let message = serde_json::json!({ "export": job }).to_string();
+    let message = WorkerRequest::Export(job.clone())
+        .to_json()
+        .map_err(PoolError::Failed)?;
     let workers = Spawned::start(1).await?;
     let w = &workers[0];
     w.post(&message).map_err(PoolError::Failed)?;
@@ -152,13 +152,13 @@ async fn export_in_worker(job: &KeyExportJob) -> Result<Vec<u8>, PoolError> {
         if w.failed.get() {
             break Err("the worker stopped".to_owned());
         }
-        if let Some(v) = w.inbox.borrow_mut().pop_front() {
-            break match (v.get("exported").and_then(|x| x.as_str()), v.get("error")) {
-                (Some(b64), _) => base64::engine::general_purpose::STANDARD
+        if let Some(reply) = w.inbox.borrow_mut().pop_front() {
+            break match reply {
+                Ok(WorkerReply::Exported(b64)) => base64::engine::general_purpose::STANDARD
                     .decode(b64)
                     .map_err(|_| "the worker sent a damaged file".to_owned()),
-                (None, Some(e)) => Err(e.as_str().unwrap_or("the export failed").to_owned()),
-                (None, None) => Err("the worker answered something else".to_owned()),
+                Ok(WorkerReply::Error(e)) | Err(e) => Err(e),
+                Ok(_) => Err("the worker answered something else".to_owned()),
             };
         }
     };
@@ -191,9 +191,9 @@ fn worker_key(algorithm: KeyAlgorithm) -> Option<&'static str> {
 }
 
 /// Hands `batch` to `worker`.
-fn send(worker: &Spawned, batch: &BatchJob) -> Result<(), String> {
-    serde_json::to_string(batch)
-        .map_err(|e| e.to_string())
+fn send(worker: &Spawned, batch: BatchJob) -> Result<(), String> {
+    WorkerRequest::Batch(batch)
+        .to_json()
         .and_then(|text| worker.post(&text))
 }
 
@@ -212,35 +212,37 @@ impl Jobs {
     /// stopped, as an error.
     fn hear_all(&mut self, workers: &[Spawned]) -> Result<(), String> {
         for (i, w) in workers.iter().enumerate() {
-            let heard: Vec<serde_json::Value> = w.inbox.borrow_mut().drain(..).collect();
+            let heard: Vec<Result<WorkerReply, String>> = w.inbox.borrow_mut().drain(..).collect();
             if w.failed.get() {
                 return Err("a worker stopped".to_owned());
             }
-            heard.into_iter().try_for_each(|v| self.hear(i, v))?;
+            heard
+                .into_iter()
+                .try_for_each(|reply| self.hear(i, reply?))?;
         }
         Ok(())
     }
 
     /// Takes in what worker `i` said; an error it reported, as an error.
-    fn hear(&mut self, i: usize, v: serde_json::Value) -> Result<(), String> {
-        if let Some(e) = v.get("error") {
-            return Err(e.as_str().unwrap_or("a worker failed").to_owned());
+    fn hear(&mut self, i: usize, reply: WorkerReply) -> Result<(), String> {
+        if let WorkerReply::Error(e) = reply {
+            return Err(e);
         }
         let Some(job) = self.on_job[i] else {
             return Ok(());
         };
-        if let Some(made) = v.get("made") {
-            let made = serde_json::from_value::<Vec<BatchMade>>(made.clone())
-                .map_err(|_| "a worker sent a damaged message".to_owned())?;
-            self.count += made.len();
-            self.waiting += made.len();
-            self.made[job].extend(made);
-        } else if v.get("done").is_some() {
-            self.done[job] = true;
-            self.on_job[i] = None;
-            if let Some(signer) = v.get("signer").and_then(|x| x.as_str()) {
-                self.signer = Some(signer.to_owned());
+        match reply {
+            WorkerReply::Made(made) => {
+                self.count += made.len();
+                self.waiting += made.len();
+                self.made[job].extend(made);
             }
+            WorkerReply::Done { signer, .. } => {
+                self.done[job] = true;
+                self.on_job[i] = None;
+                self.signer = Some(signer);
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -313,7 +315,7 @@ pub(crate) async fn issue(
                 key: key.to_owned(),
                 now_unix,
             };
-            if let Err(e) = send(&workers[free], &batch) {
+            if let Err(e) = send(&workers[free], batch) {
                 terminate(&workers);
                 return Err(PoolError::Failed(e));
             }

@@ -1,10 +1,10 @@
-//! The batch worker: issues part of a device batch off the page's thread. It takes a
-//! [`hubcert::pki::BatchJob`] as JSON and answers, as JSON strings: `{"ready":true}` once loaded,
-//! `{"made":[...]}` every few devices, then `{"done":N,"signer":"…"}` or `{"error":"…"}`.
+//! The batch worker: issues part of a device batch off the page's thread. It reads a
+//! [`hubcert::pki::WorkerRequest`] and answers with [`hubcert::pki::WorkerReply`]s, both as JSON
+//! strings: `Ready` once loaded, `Made` every few devices, then `Done` or `Error`.
 //!
-//! It also makes password-protected key files (`{"export": KeyExportJob}`, answered with
-//! `{"exported":"<base64>"}` or `{"error":"…"}`): 600,000 key-derivation iterations take a second
-//! or two, which the page's thread must not spend.
+//! It also makes password-protected key files (`WorkerRequest::Export`, answered with `Exported`
+//! or `Error`): 600,000 key-derivation iterations take a second or two, which the page's thread
+//! must not spend.
 //!
 //! Keys and signatures come from the browser's WebCrypto where it takes the CA's key (ECDSA
 //! P-256 key + signature: 0.17 ms there against 0.68 ms in WebAssembly, `scripts/bench.sh`); the
@@ -241,45 +241,37 @@ mod webcrypto {
     }
 }
 
-/// A key export handed to the worker.
-#[cfg(target_arch = "wasm32")]
-#[derive(serde::Deserialize)]
-struct Export {
-    export: hubcert::pki::KeyExportJob,
-}
-
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    use hubcert::pki::{WorkerReply, WorkerRequest};
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     let scope = DedicatedWorkerGlobalScope::from(JsValue::from(js_sys::global()));
     let reply = scope.clone();
-    let post = move |v: serde_json::Value| {
-        let _ = reply.post_message(&JsValue::from_str(&v.to_string()));
+    let post = move |r: WorkerReply| {
+        let _ = reply.post_message(&JsValue::from_str(&r.to_json()));
     };
     let answer = post.clone();
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |msg: MessageEvent| {
         let text = msg.data().as_string().unwrap_or_default();
         let answer = answer.clone();
-        if let Ok(export) = serde_json::from_str::<Export>(&text) {
-            use base64::Engine as _;
-            return answer(match export.export.run() {
-                Ok(file) => serde_json::json!({
-                    "exported": base64::engine::general_purpose::STANDARD.encode(file)
-                }),
-                Err(e) => serde_json::json!({ "error": e.to_string() }),
-            });
-        }
-        let job: hubcert::pki::BatchJob = match serde_json::from_str(&text) {
-            Ok(j) => j,
-            Err(e) => {
-                return answer(serde_json::json!({ "error": format!("not a batch job: {e}") }))
+        let job = match WorkerRequest::from_json(&text) {
+            Ok(WorkerRequest::Export(export)) => {
+                use base64::Engine as _;
+                return answer(match export.run() {
+                    Ok(file) => WorkerReply::Exported(
+                        base64::engine::general_purpose::STANDARD.encode(file),
+                    ),
+                    Err(e) => WorkerReply::Error(e.to_string()),
+                });
             }
+            Ok(WorkerRequest::Batch(job)) => job,
+            Err(e) => return answer(WorkerReply::Error(e)),
         };
         wasm_bindgen_futures::spawn_local(async move {
             let emit = |made: Vec<hubcert::pki::BatchMade>| {
-                answer(serde_json::json!({ "made": made }));
+                answer(WorkerReply::Made(made));
             };
             let (result, signer) = match webcrypto::run(&job, 25, emit).await {
                 Ok(n) => (Ok(n), "WebCrypto".to_owned()),
@@ -290,15 +282,15 @@ fn main() {
                 ),
             };
             answer(match result {
-                Ok(n) => serde_json::json!({ "done": n, "signer": signer }),
-                Err(e) => serde_json::json!({ "error": e }),
+                Ok(count) => WorkerReply::Done { count, signer },
+                Err(e) => WorkerReply::Error(e),
             });
         });
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     // Messages sent before the module was loaded are lost: the page waits for this.
-    post(serde_json::json!({ "ready": true }));
+    post(WorkerReply::Ready);
 }
 
 #[cfg(not(target_arch = "wasm32"))]
