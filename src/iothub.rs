@@ -97,6 +97,6 @@ pub use revoke::{plan_revocation, RevocationInputs, RevocationPlan};
 pub use rollover::{plan_rollover, RolloverStep};
 pub use snippets::{sample_telemetry, DeviceFiles, ProvisioningFiles};
 pub use throttle::{
-    dps_threshold, estimate_registration, HubTier, RegistrationEstimate, RegistrationMethod,
-    UnknownTier, DPS_ADVISED_AFTER_SECONDS,
+    dps_threshold, estimate_registration, registration_outlook, HubTier, RegistrationEstimate,
+    RegistrationMethod, UnknownTier, DPS_ADVISED_AFTER_SECONDS,
 };

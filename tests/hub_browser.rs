@@ -263,6 +263,19 @@ async fn the_page_registers_and_deletes_a_fleet_in_bulk_calls_each_device_with_i
     type_into(&page, "reg-ids", &ids.join("\n"));
     click(&page, "reg-ca");
     settle().await;
+    // Before anything goes: how long the hub's registry throttle makes it, at the tier typed.
+    let estimate = text(&page, "#reg-estimate");
+    assert!(
+        estimate.contains("150 devices on S1 with one unit: about 2 minutes")
+            && estimate.contains("2 bulk calls"),
+        "{estimate}"
+    );
+    type_into(&page, "reg-units", "0");
+    settle().await;
+    assert!(text(&page, "#reg-estimate").contains("Units: a number from 1 to 200"));
+    type_into(&page, "reg-units", "2");
+    settle().await;
+    assert!(text(&page, "#reg-estimate").contains("with 2 units: about 45 seconds"));
     click(&page, "reg-submit");
     wait_for(&page, "#reg-status", "149 of 150 done; 1 failed").await;
     let rows = text(&page, "#reg-results");

@@ -227,6 +227,29 @@ pub fn estimate_registration(
     }
 }
 
+/// What the register step says before many devices go: the estimate at the tier typed, or why the
+/// units cannot be read (a hub has 1 to 200 units of a tier; S3 stops at 10). `None` for one
+/// device, which takes no planning.
+pub fn registration_outlook(
+    devices: usize,
+    tier: HubTier,
+    units: &str,
+) -> Option<Result<RegistrationEstimate, String>> {
+    if devices < 2 {
+        return None;
+    }
+    let most = if tier == HubTier::S3 { 10 } else { 200 };
+    Some(match units.trim().parse::<u32>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(estimate_registration(
+            devices as u64,
+            tier,
+            n,
+            RegistrationMethod::Bulk,
+        )),
+        _ => Err(format!("Units: a number from 1 to {most} for {tier}.")),
+    })
+}
+
 fn duration_text(seconds: u64) -> String {
     match seconds {
         0..=59 => match seconds {
@@ -263,6 +286,24 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outlook_is_for_many_devices_at_the_units_a_tier_has() {
+        assert!(registration_outlook(1, HubTier::S1, "1").is_none());
+        let e = registration_outlook(10_000, HubTier::S1, " 1 ")
+            .unwrap()
+            .unwrap();
+        assert!(e.dps_advised && e.text.contains("DPS"), "{}", e.text);
+        assert_eq!(e.calls, 100);
+        let small = registration_outlook(50, HubTier::S1, "1").unwrap().unwrap();
+        assert!(!small.dps_advised, "{}", small.text);
+        assert!(registration_outlook(5, HubTier::S3, "11").unwrap().is_err());
+        assert!(registration_outlook(5, HubTier::S2, "200").unwrap().is_ok());
+        assert!(registration_outlook(5, HubTier::S1, "0").unwrap().is_err());
+        assert!(registration_outlook(5, HubTier::S1, "two")
+            .unwrap()
+            .is_err());
+    }
 
     #[test]
     fn the_published_table_by_tier_and_units() {

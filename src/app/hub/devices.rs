@@ -4,7 +4,8 @@ use super::*;
 use crate::contract::BULK_MAX_DEVICES;
 use crate::iothub::{
     bulk_progress, delete_devices_confirm, describe_device, device_ops_result, register_commands,
-    registration_auth, typed_device_ids, with_issued_ids, DeviceOp, NO_DEVICE_IDS,
+    registration_auth, registration_outlook, typed_device_ids, with_issued_ids, DeviceOp, HubTier,
+    NO_DEVICE_IDS,
 };
 
 #[derive(Properties, PartialEq)]
@@ -91,6 +92,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 <div class="actions">
                     <button type="button" class="secondary" id="reg-fill" onclick={on_fill} disabled={props.devices.is_empty()}>{"Add the devices issued above"}</button>
                 </div>
+                <FleetOutlook count={list.len()} />
                 <fieldset class="choice">
                     <legend>{"Authentication"}</legend>
                     <label><input type="radio" id="reg-ca" name="reg-auth" checked={!self_signed} onchange={set_self_signed(false)} />{" CA-signed (x509_ca)"}</label>
@@ -117,6 +119,68 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 <Command title="Revoke (disable) with the Azure CLI; --set status=enabled undoes it" command={az_hub.device_set_status(first, false)} />
             </div>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FleetOutlookProps {
+    /// How many device ids are typed.
+    count: usize,
+}
+
+/// For more than one device: the hub's tier and units, and how long registering them takes at
+/// its published registry throttle (with DPS advised past what a page should run).
+#[component]
+fn FleetOutlook(props: &FleetOutlookProps) -> Html {
+    let tier = use_state(|| HubTier::S1);
+    let units = use_state(|| "1".to_owned());
+    let Some(outlook) = registration_outlook(props.count, *tier, &units) else {
+        return Html::default();
+    };
+    let on_tier = {
+        let tier = tier.clone();
+        Callback::from(move |e: Event| {
+            let value = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
+            if let Ok(t) = value.parse() {
+                tier.set(t);
+            }
+        })
+    };
+    let on_units = {
+        let units = units.clone();
+        Callback::from(move |e: InputEvent| {
+            units.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            );
+        })
+    };
+    html! {
+        <div class="grid" id="reg-outlook">
+            <div class="field">
+                <label for="reg-tier">{"Hub tier"}</label>
+                <select id="reg-tier" onchange={on_tier}>
+                    { for HubTier::ALL.into_iter().map(|t| html! {
+                        <option value={t.as_str()} selected={t == *tier}>{t.as_str()}</option>
+                    }) }
+                </select>
+            </div>
+            <div class="field">
+                <label for="reg-units">{"Units"}</label>
+                <input id="reg-units" type="number" min="1" value={(*units).clone()} oninput={on_units} autocomplete="off" />
+            </div>
+            { match outlook {
+                Ok(e) => html! {
+                    <p class={classes!("wide", if e.dps_advised { "notice" } else { "hint" })} id="reg-estimate" role="status">
+                        {e.text}
+                        if e.dps_advised { {" "}<a href="#/dps">{"Set up DPS"}</a> }
+                    </p>
+                },
+                Err(e) => html! { <p class="error wide" id="reg-estimate" role="alert">{e}</p> },
+            } }
+        </div>
     }
 }
 
