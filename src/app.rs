@@ -12,6 +12,7 @@ mod expiry;
 mod fetch;
 mod field;
 mod first;
+mod fleet;
 mod handoff;
 mod home;
 mod hooks;
@@ -141,7 +142,10 @@ pub fn App() -> Html {
                 { part(R::Dps, html! { <dps::DpsStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} /> }) }
                 { part(R::Decode, html! { <decoder::ErrorDecoderStep certificates={bench.all_certificates()} /> }) }
                 { part(R::Inspect, html! { <inspect::InspectStep ca={bench.ca.clone()} /> }) }
-                { part(R::Expiry, html! { <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} /> }) }
+                { part(R::Expiry, html! { <>
+                    <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} />
+                    <fleet::FleetStep items={bench.all_certificates()} settings={settings.clone()} />
+                </> }) }
                 { part(R::Renew, html! { <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} /> }) }
                 { part(R::Rollover, html! { <steps::RolloverStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} /> }) }
                 { part(R::Revoke, html! { <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} /> }) }

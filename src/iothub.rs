@@ -69,7 +69,7 @@ pub use dps::{
 };
 pub use error::{Plane, RestError};
 pub use fleet::{
-    csv_field, fleet_counts, fleet_csv, fleet_view, FleetExpiry, FleetRow, MadeHere,
+    csv_field, fleet_counts, fleet_csv, fleet_summary, fleet_view, FleetExpiry, FleetRow, MadeHere,
     FLEET_CSV_HEADER,
 };
 pub use group_form::{

@@ -1787,3 +1787,54 @@ async fn the_page_provisions_a_symmetric_key_device_which_then_sends_through_the
     );
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_hubs_view_of_the_fleet_lists_every_device_beside_the_pages_and_exports_it() {
+    let info = localhub_info().await;
+    js_sys::eval(NETWORK_RECORDER).unwrap();
+    let page = mount();
+    settle().await;
+    point_at_localhub(&page).await;
+    let tag = suffix();
+    // A device registered by someone else (never made on this page, never connected) ...
+    let elsewhere = format!("fleet-{tag}-elsewhere");
+    put_device(
+        &info,
+        &elsewhere,
+        serde_json::json!({"type": "certificateAuthority"}),
+        None,
+    )
+    .await;
+    // ... and one made here, not registered.
+    type_into(&page, "ca-cn", &format!("Fleet Root {tag}"));
+    click(&page, "ca-create");
+    settle().await;
+    let made = format!("fleet-{tag}-made");
+    issue_device(&page, &made).await;
+
+    click(&page, "fleet-read");
+    wait_for(&page, "#fleet-status", "twins from the hub").await;
+    let summary = text(&page, "#fleet-summary");
+    assert!(
+        summary.contains("devices on the hub") && summary.contains("never reported a certificate"),
+        "{summary}"
+    );
+    let csv = download_text(&page, "fleet-expiry.csv").await;
+    assert!(csv.starts_with("deviceId,onHub,madeHere,"), "{csv}");
+    let line = |id: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap_or_else(|| panic!("{id} not in {csv}"))
+            .to_owned()
+    };
+    let row = line(&elsewhere);
+    assert!(
+        row.starts_with(&format!(
+            "{elsewhere},true,false,enabled,certificateAuthority"
+        )),
+        "{row}"
+    );
+    assert!(row.contains(",unknown,"), "{row}");
+    let row = line(&made);
+    assert!(row.starts_with(&format!("{made},false,true,")), "{row}");
+}

@@ -10,8 +10,12 @@ use gloo::net::http::{Method as HttpMethod, RequestBuilder};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Fetch;
 
-impl Transport for Fetch {
-    async fn send(&self, request: &Request) -> Result<Answer, String> {
+impl Fetch {
+    /// Sends `request`; the answer, and the answer's headers named in `keep` (lower case).
+    async fn fetch(
+        request: &Request,
+        keep: &[&str],
+    ) -> Result<(Answer, Vec<(String, String)>), String> {
         let method = match request.method {
             Method::Get => HttpMethod::GET,
             Method::Put => HttpMethod::PUT,
@@ -34,12 +38,38 @@ impl Transport for Fetch {
             .headers()
             .get("retry-after")
             .and_then(|v| crate::iothub::parse_retry_after(&v, now_unix));
+        // Cross-origin, a header is readable only when the server exposes it (localhub exposes
+        // the query's paging headers; the relay passes them on).
+        let kept = keep
+            .iter()
+            .filter_map(|name| {
+                let value = response.headers().get(name)?;
+                Some(((*name).to_owned(), value))
+            })
+            .collect();
         let body = response.text().await.unwrap_or_default();
-        Ok(Answer {
-            status,
-            body,
-            retry_after,
-        })
+        Ok((
+            Answer {
+                status,
+                body,
+                retry_after,
+            },
+            kept,
+        ))
+    }
+}
+
+impl Transport for Fetch {
+    async fn send(&self, request: &Request) -> Result<Answer, String> {
+        Self::fetch(request, &[]).await.map(|(answer, _)| answer)
+    }
+
+    async fn send_keeping(
+        &self,
+        request: &Request,
+        keep: &'static [&'static str],
+    ) -> Result<(Answer, Vec<(String, String)>), String> {
+        Self::fetch(request, keep).await
     }
 
     /// A `setTimeout` of `duration`, for the backoff of a throttled call.

@@ -52,6 +52,36 @@ impl FleetExpiry {
     }
 }
 
+/// The fleet view's summary line: how many devices the hub and the page know, and how many in
+/// each class that has any, the most urgent first; whether any needs attention (expired, or 30
+/// days or fewer).
+pub fn fleet_summary(rows: &[FleetRow]) -> (String, bool) {
+    let counts = fleet_counts(rows);
+    let on_hub = rows.iter().filter(|r| r.on_hub).count();
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(class, n)| match class {
+            FleetExpiry::Unknown => format!("{n} never reported a certificate"),
+            c => format!("{n} {}", c.label()),
+        })
+        .collect();
+    let urgent = counts
+        .iter()
+        .any(|(c, n)| *n > 0 && !matches!(c, FleetExpiry::Later | FleetExpiry::Unknown));
+    let line = format!(
+        "{on_hub} device{} on the hub, {} in all with this page's: {}.",
+        if on_hub == 1 { "" } else { "s" },
+        rows.len(),
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    );
+    (line, urgent)
+}
+
 /// Whole days from `now` to `until` (negative once past).
 fn days_left(until: OffsetDateTime, now: OffsetDateTime) -> i64 {
     (until - now).whole_seconds().div_euclid(86_400)
@@ -241,6 +271,29 @@ mod tests {
                 "issuer": "CN=Root", "validFrom": "2026-01-01T00:00:00Z", "validUntil": u}}});
         }
         serde_json::from_value(v).expect("twin")
+    }
+
+    #[test]
+    fn the_summary_counts_each_class_and_says_when_one_needs_attention() {
+        let now = at("2026-12-01T00:00:00Z");
+        let twins = [
+            twin("a", Some("2026-11-30T00:00:00Z"), "T1"),
+            twin("b", None, ""),
+            twin("c", Some("2027-06-01T00:00:00Z"), "T3"),
+        ];
+        let rows = fleet_view(&twins, &[], now);
+        let (line, urgent) = fleet_summary(&rows);
+        assert_eq!(
+            line,
+            "3 devices on the hub, 3 in all with this page's: 1 expired, 1 later, 1 never reported a certificate."
+        );
+        assert!(urgent);
+        let (line, urgent) = fleet_summary(&fleet_view(&twins[1..], &[], now));
+        assert!(!urgent, "{line}");
+        assert_eq!(
+            fleet_summary(&[]).0,
+            "0 devices on the hub, 0 in all with this page's: none."
+        );
     }
 
     #[test]
