@@ -22,6 +22,7 @@ mod guide;
 mod identity;
 mod individual_form;
 mod inventory;
+mod limits;
 mod login;
 mod provisioning_form;
 mod query;
@@ -83,6 +84,10 @@ pub use individual_form::{
     individual_enrollment_to_save, individual_saved_line, registration_state_line,
 };
 pub use inventory::{describe_dps_registration, describe_hub_registration};
+pub use limits::{
+    Limit, DPS_CAS, DPS_INDIVIDUAL_ENROLLMENTS, DPS_REGISTRATIONS_PER_MINUTE,
+    DPS_SYMMETRIC_KEY_GROUPS, DPS_X509_GROUPS, HUB_DEVICES, LIMITS,
+};
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use provisioning_form::{provisioning_files, provisioning_form_problem};
 pub use query::{literal, read_query_answer, FleetFilter, QueryPage, TwinQuery, FLEET_FIELDS};

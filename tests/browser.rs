@@ -1481,3 +1481,21 @@ async fn the_page_asks_nothing_of_another_origin_until_the_user_does() {
     assert!(fetched.contains("/localhub/info"), "{fetched}");
     page.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_dps_route_lists_the_published_limits_with_their_sources() {
+    let page = mount();
+    settle().await;
+    let limits = text(&page, "#limits");
+    assert!(
+        limits.contains("CA certificates on one DPS: at most 25"),
+        "{limits}"
+    );
+    assert!(
+        limits
+            .contains("symmetric-key enrollment groups on one DPS: at most 100 (cannot be raised)"),
+        "{limits}"
+    );
+    assert!(limits.contains("the docs disagree"), "{limits}");
+    assert!(limits.contains("Source: MicrosoftDocs"), "{limits}");
+}

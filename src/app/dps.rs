@@ -132,6 +132,21 @@ pub(crate) fn DpsStep(props: &DpsProps) -> Html {
             <group::GroupCard service={service.clone()} arm={arm} cas={props.cas.clone()} localhub={localhub} az={az.clone()} id_scope={AttrValue::from(p.dps_id_scope.clone())} />
             <individual::IndividualCard service={service.clone()} devices={props.devices.clone()} localhub={localhub} az={az.clone()} id_scope={AttrValue::from(p.dps_id_scope.clone())} />
             <test::ProvisioningTest id_scope={AttrValue::from(p.dps_id_scope.clone())} devices={props.devices.clone()} localhub={localhub} az={az} />
+            <LimitsCard />
         </section>
+    }
+}
+
+/// The published limits that shape certificate work, each with its source.
+#[component]
+fn LimitsCard() -> Html {
+    html! {
+        <details class="card" id="limits">
+            <summary>{"Limits that shape certificate work (IoT Hub and DPS)"}</summary>
+            <ul>
+                { for crate::iothub::LIMITS.iter().map(|l| html! { <li>{l.line()}</li> }) }
+            </ul>
+            <p class="hint">{"The registry's throttle by tier is in the Register step, before many devices go."}</p>
+        </details>
     }
 }

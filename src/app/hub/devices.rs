@@ -5,7 +5,7 @@ use crate::contract::BULK_MAX_DEVICES;
 use crate::iothub::{
     bulk_progress, delete_devices_confirm, describe_device, device_ops_result, register_commands,
     registration_auth, registration_outlook, typed_device_ids, with_issued_ids, DeviceOp, HubTier,
-    NO_DEVICE_IDS,
+    HUB_DEVICES, NO_DEVICE_IDS,
 };
 
 #[derive(Properties, PartialEq)]
@@ -171,6 +171,9 @@ fn FleetOutlook(props: &FleetOutlookProps) -> Html {
                 <label for="reg-units">{"Units"}</label>
                 <input id="reg-units" type="number" min="1" value={(*units).clone()} oninput={on_units} autocomplete="off" />
             </div>
+            if let Some(over) = HUB_DEVICES.crossing(0, props.count as u64) {
+                <p class="error wide" id="reg-limit" role="alert">{over}</p>
+            }
             { match outlook {
                 Ok(e) => html! {
                     <p class={classes!("wide", if e.dps_advised { "notice" } else { "hint" })} id="reg-estimate" role="status">

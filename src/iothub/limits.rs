@@ -1,0 +1,162 @@
+//! The published limits that shape certificate work, each with its source, and whether a plan
+//! would cross one. Where Microsoft's pages disagree, the limit says so.
+
+/// One published limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// What is limited.
+    pub what: &'static str,
+    /// The most there may be.
+    pub most: u64,
+    /// Whether Microsoft raises it on request.
+    pub adjustable: bool,
+    /// Where it is published.
+    pub source: &'static str,
+    /// Where sources disagree, what the other says.
+    pub disagreement: Option<&'static str>,
+}
+
+/// Devices plus modules in one hub.
+pub const HUB_DEVICES: Limit = Limit {
+    what: "devices (and modules) in one IoT hub",
+    most: 1_000_000,
+    adjustable: true,
+    source: "MicrosoftDocs iot-hub-devguide-quotas-throttling, Other limits: \"capped at 1,000,000\"; raised only by Microsoft Support",
+    disagreement: None,
+};
+
+/// CA certificates on one DPS.
+pub const DPS_CAS: Limit = Limit {
+    what: "CA certificates on one DPS",
+    most: 25,
+    adjustable: true,
+    source: "MicrosoftDocs includes/iot-dps-limits.md, \"Maximum number of CAs\"",
+    disagreement: Some("the June 2021 version of the same table says it cannot be adjusted; the October 2021 one says it can"),
+};
+
+/// X.509 enrollment groups on one DPS.
+pub const DPS_X509_GROUPS: Limit = Limit {
+    what: "X.509 enrollment groups on one DPS",
+    most: 100,
+    adjustable: true,
+    source: "MicrosoftDocs includes/iot-dps-limits.md, \"Maximum number of enrollment groups (X.509 certificate)\"",
+    disagreement: None,
+};
+
+/// Symmetric-key enrollment groups on one DPS.
+pub const DPS_SYMMETRIC_KEY_GROUPS: Limit = Limit {
+    what: "symmetric-key enrollment groups on one DPS",
+    most: 100,
+    adjustable: false,
+    source: "MicrosoftDocs includes/iot-dps-limits.md (\"a hard limit\": use individual enrollments past it)",
+    disagreement: None,
+};
+
+/// Individual enrollments on one DPS.
+pub const DPS_INDIVIDUAL_ENROLLMENTS: Limit = Limit {
+    what: "individual enrollments on one DPS",
+    most: 1_000_000,
+    adjustable: true,
+    source:
+        "MicrosoftDocs includes/iot-dps-limits.md, \"Maximum number of individual enrollments\"",
+    disagreement: None,
+};
+
+/// Device registrations a minute on one DPS.
+pub const DPS_REGISTRATIONS_PER_MINUTE: Limit = Limit {
+    what: "device registrations a minute on one DPS",
+    most: 1_000,
+    adjustable: true,
+    source: "MicrosoftDocs includes/iot-dps-limits.md, rate limits, \"Device registrations 1,000/min/service\"",
+    disagreement: Some("the June 2021 version of the same table says 200 a minute"),
+};
+
+/// Every limit the page shows, in the order it shows them.
+pub const LIMITS: [Limit; 6] = [
+    HUB_DEVICES,
+    DPS_CAS,
+    DPS_X509_GROUPS,
+    DPS_SYMMETRIC_KEY_GROUPS,
+    DPS_INDIVIDUAL_ENROLLMENTS,
+    DPS_REGISTRATIONS_PER_MINUTE,
+];
+
+impl Limit {
+    /// What to say when `adding` more to `current` would go past the limit; `None` when it fits.
+    pub fn crossing(&self, current: u64, adding: u64) -> Option<String> {
+        let total = current.saturating_add(adding);
+        (total > self.most).then(|| {
+            format!(
+                "{total} would be over the limit of {} {}{}: {}.",
+                thousands(self.most),
+                self.what,
+                if self.adjustable {
+                    " (Microsoft raises it on request)"
+                } else {
+                    ", which cannot be raised"
+                },
+                self.source
+            )
+        })
+    }
+
+    /// The limit in a line, with its source and any disagreement.
+    pub fn line(&self) -> String {
+        let mut line = format!("{}: at most {}", self.what, thousands(self.most));
+        if !self.adjustable {
+            line.push_str(" (cannot be raised)");
+        }
+        line.push_str(&format!(". Source: {}", self.source));
+        if let Some(d) = self.disagreement {
+            line.push_str(&format!("; the docs disagree: {d}"));
+        }
+        line.push('.');
+        line
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_past_a_limit_is_said_and_one_within_is_not() {
+        assert_eq!(DPS_CAS.crossing(24, 1), None);
+        let over = DPS_CAS.crossing(25, 1).unwrap();
+        assert!(
+            over.starts_with("26 would be over the limit of 25 CA certificates on one DPS"),
+            "{over}"
+        );
+        let hard = DPS_SYMMETRIC_KEY_GROUPS.crossing(100, 1).unwrap();
+        assert!(hard.contains("cannot be raised"), "{hard}");
+        assert!(HUB_DEVICES.crossing(999_000, 1_000).is_none());
+        assert!(HUB_DEVICES
+            .crossing(999_000, 1_001)
+            .unwrap()
+            .contains("1,000,000"));
+        assert!(HUB_DEVICES.crossing(u64::MAX, 5).is_some());
+    }
+
+    #[test]
+    fn each_line_names_its_source_and_where_the_docs_disagree() {
+        for limit in LIMITS {
+            assert!(limit.line().contains("Source: MicrosoftDocs"), "{limit:?}");
+        }
+        assert!(DPS_REGISTRATIONS_PER_MINUTE
+            .line()
+            .contains("the docs disagree: the June 2021 version"));
+        assert!(!HUB_DEVICES.line().contains("disagree"));
+    }
+}
