@@ -1,6 +1,8 @@
 //! The published limits that shape certificate work, each with its source, and whether a plan
 //! would cross one. Where Microsoft's pages disagree, the limit says so.
 
+use super::throttle::thousands;
+
 /// One published limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -113,18 +115,6 @@ impl Limit {
         line.push('.');
         line
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

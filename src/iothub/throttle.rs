@@ -271,7 +271,8 @@ fn duration_text(seconds: u64) -> String {
     }
 }
 
-fn thousands(n: u64) -> String {
+/// `n` with a comma between each three digits (10,000).
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -52,15 +52,7 @@ pub const WS_SDK_HOST: &str = "127.0.0.3";
 /// localhub with HTTPS (and so its WebSocket endpoint) on `WS_SDK_HOST`:443, where device SDKs in
 /// WebSocket mode always dial `{HostName}:443`; otherwise its default flags.
 pub async fn start_on_443() -> Hub {
-    let config = Config {
-        https_port: 443,
-        host_name: WS_SDK_HOST.into(),
-        bind: WS_SDK_HOST.parse().expect("an address"),
-        ..Config::ephemeral()
-    };
-    hub_with(localhub::start(config).await.unwrap_or_else(|e| {
-        panic!("localhub on {WS_SDK_HOST}:443 (stop whatever else listens there): {e}")
-    }))
+    start_for_service_sdk(WS_SDK_HOST, Config::ephemeral()).await
 }
 
 /// Loopback addresses of their own for Microsoft's service SDKs (`azure-iothub`, `azure-iot-hub`),
@@ -69,7 +61,7 @@ pub async fn start_on_443() -> Hub {
 pub const SERVICE_SDK_HOSTS: [&str; 2] = ["127.0.0.6", "127.0.0.7"];
 
 /// localhub started with `config`, its HTTPS port on `host`:443 and its host name that address
-/// (which its TLS certificate names): the connection string it gives is what the SDK dials.
+/// (which its TLS certificate names): the connection string it gives is what an SDK dials.
 pub async fn start_for_service_sdk(host: &str, config: Config) -> Hub {
     let config = Config {
         https_port: 443,
