@@ -21,9 +21,11 @@ const options = {
   key: fs.readFileSync(process.env.DEVICE_KEY, 'utf8'),
 };
 if (process.env.IOTHUB_CA) options.ca = fs.readFileSync(process.env.IOTHUB_CA, 'utf8');
-client.setOptions(options);
 
 async function main() {
+  // setOptions is asynchronous (it reads the OS for the user agent): open only once it is done,
+  // or the transport may still lack the certificate ("Invalid transport configuration").
+  await client.setOptions(options);
   await client.open();
   console.log('Connected to IoT Hub using X.509 certificate');
   const msg = new Message(JSON.stringify({ temperature: 22.5, humidity: 65, deviceId }));
