@@ -27,9 +27,9 @@ usage: localhub [options]
                         WebSockets with any chain (a GA hub, the default, refuses them there unless
                         the device certificate is signed directly by the verified CA)
   --tier TIER           throttle as an IoT Hub of this tier does: F1, B1, B2, B3, S1, S2 or S3
-                        (registry operations, new device connections, device-to-cloud sends, at
-                        Microsoft's published limits; over a limit a call is answered 429
-                        ThrottlingException). Default: no throttling
+                        (registry operations, new device connections, device-to-cloud sends,
+                        twin queries, at Microsoft's published limits; over a limit a call is
+                        answered 429 ThrottlingException). Default: no throttling
   --units N             units of the tier (default: 1)
   --time-scale N        run the throttles' clock N times faster (60: a minute's allowance refills
                         in a second), for benchmarks (default: 1)
@@ -236,12 +236,13 @@ async fn main() {
     );
     if let Some(t) = config.throttling {
         println!(
-            "  throttled as    {} x{} (registry {}/min, connections {}/s, sends {}/s; clock x{})",
+            "  throttled as    {} x{} (registry {}/min, connections {}/s, sends {}/s, queries {}/min; clock x{})",
             t.tier,
             t.units,
             t.tier.registry_operations_per_minute(t.units),
             t.tier.new_connections_per_second(t.units),
             t.tier.device_to_cloud_sends_per_second(t.units),
+            t.queries_per_minute(),
             t.time_scale
         );
     }

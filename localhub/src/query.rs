@@ -13,6 +13,9 @@
 //! devices come and go meanwhile. The last page carries no `x-ms-continuation` (Node's
 //! `Query.next` reads an absent header as the end).
 //!
+//! On a throttled hub (`--tier`) each call counts against the tier's query throttle before it is
+//! read (`throttle::queries_per_minute`); past it the call is answered 429 `ThrottlingException`.
+//!
 //! A query this module cannot read is answered 400 `ArgumentInvalid` in the data plane's error
 //! shape (`{"Message":"ErrorCode:...;...","ExceptionMessage":...}`, as azure-iot-sdks#941 shows
 //! IoT Hub refusing a query with `ErrorCode:ArgumentNull;BadRequest`).
@@ -36,6 +39,7 @@ use serde_json::{Map, Value};
 use crate::extract::{Body, RequestBody, ServiceCall};
 use crate::reply::ApiError;
 use crate::store::{DeviceAuth, DeviceRecord, Hub};
+use crate::throttle::THROTTLING_EXCEPTION;
 
 const NEVER: &str = "0001-01-01T00:00:00Z";
 
@@ -186,6 +190,11 @@ pub(crate) async fn query_twins(
     headers: HeaderMap,
     Body(spec): Body<QuerySpecification>,
 ) -> Result<Response, ApiError> {
+    if let Some(throttle) = &hub.throttle {
+        throttle.query().map_err(|message| {
+            ApiError::hub(StatusCode::TOO_MANY_REQUESTS, THROTTLING_EXCEPTION, message)
+        })?;
+    }
     let query = DeviceQuery::parse(&spec.query)
         .map_err(|why| refused(format!("Query is not valid: {why}")))?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -19,6 +19,11 @@
 //! - device-to-cloud sends: a send over the limit closes the device's connection without an
 //!   acknowledgement, as the hub does (azure-iot-sdk-c#1766 above; MicrosoftDocs/azure-docs#107838:
 //!   on 429002 the hub "will proactively disconnect the device").
+//! - queries (`POST /devices/query`): each call counts one, a page asked for with a continuation
+//!   too (each is a request of its own); over the limit the call is answered 429
+//!   `ThrottlingException` in the same error body as the registry's, which azure-iothub's
+//!   `Registry.createQuery(...).next`/`nextAsTwin` report as a `ThrottlingError` and azure-iot-hub's
+//!   `query_iot_hub` as an `HttpOperationError` of status 429. The limit is [`queries_per_minute`].
 //!
 //! Each throttle is a token bucket holding one window's allowance (a minute for the registry, a
 //! second for connections and sends) and refilled at the published rate: a burst up to the
@@ -59,6 +64,24 @@ impl Throttling {
             time_scale: 1.0,
         }
     }
+
+    /// Queries a minute at these settings ([`queries_per_minute`]).
+    pub fn queries_per_minute(&self) -> u64 {
+        queries_per_minute(self.tier, self.units)
+    }
+}
+
+/// Queries a minute on `units` units of `tier`: Microsoft's table of operation throttles
+/// (MicrosoftDocs/azure-docs `articles/iot-hub/iot-hub-devguide-quotas-throttling.md`, "Basic and
+/// standard tier operations", the row "Queries": "20/min/unit" under "Free, B1, and S1" and under
+/// "B2 and S2", "1,000/min/unit" under "B3 and S3"). Per unit on every tier, Free included (it
+/// shares S1's column).
+pub(crate) fn queries_per_minute(tier: HubTier, units: u32) -> u64 {
+    let per_unit = match tier {
+        HubTier::F1 | HubTier::B1 | HubTier::S1 | HubTier::B2 | HubTier::S2 => 20,
+        HubTier::B3 | HubTier::S3 => 1_000,
+    };
+    per_unit * u64::from(units.max(1))
 }
 
 /// A token bucket.
@@ -106,6 +129,7 @@ pub(crate) struct Throttle {
     registry: Mutex<Bucket>,
     connections: Mutex<Bucket>,
     sends: Mutex<Bucket>,
+    queries: Mutex<Bucket>,
 }
 
 impl Throttle {
@@ -124,6 +148,10 @@ impl Throttle {
             sends: Mutex::new(Bucket::new(
                 tier.device_to_cloud_sends_per_second(units) as f64,
                 1.0,
+            )),
+            queries: Mutex::new(Bucket::new(
+                queries_per_minute(tier, units) as f64 / 60.0,
+                60.0,
             )),
         }
     }
@@ -156,6 +184,19 @@ impl Throttle {
             .registry_operations_per_minute(self.settings.units);
         Err(format!(
             "The request has been throttled: identity registry operations are limited to {limit} a minute on {} (this call counts {cost}). Back off and try again.",
+            self.hub_text()
+        ))
+    }
+
+    /// Counts one query call (a page); past the limit, why it is refused (the data plane answers
+    /// it 429 [`THROTTLING_EXCEPTION`]).
+    pub(crate) fn query(&self) -> Result<(), String> {
+        if self.take(&self.queries, 1.0) {
+            return Ok(());
+        }
+        Err(format!(
+            "The request has been throttled: queries are limited to {} a minute on {}. Back off and try again.",
+            queries_per_minute(self.settings.tier, self.settings.units),
             self.hub_text()
         ))
     }
@@ -199,6 +240,45 @@ mod tests {
         assert_eq!(
             hubcert::contract::HubErrorCode::from(THROTTLING_EXCEPTION.to_owned()),
             hubcert::contract::HubErrorCode::ThrottlingException
+        );
+    }
+
+    #[test]
+    fn queries_are_twenty_a_minute_a_unit_and_a_thousand_on_b3_and_s3() {
+        for tier in [
+            HubTier::F1,
+            HubTier::B1,
+            HubTier::S1,
+            HubTier::B2,
+            HubTier::S2,
+        ] {
+            assert_eq!(queries_per_minute(tier, 1), 20, "{tier}");
+            assert_eq!(queries_per_minute(tier, 3), 60, "{tier}");
+        }
+        for tier in [HubTier::B3, HubTier::S3] {
+            assert_eq!(queries_per_minute(tier, 1), 1_000, "{tier}");
+            assert_eq!(queries_per_minute(tier, 2), 2_000, "{tier}");
+        }
+        assert_eq!(queries_per_minute(HubTier::S1, 0), 20, "at least one unit");
+    }
+
+    #[test]
+    fn the_twenty_first_query_in_a_minute_is_refused_and_the_registry_is_counted_apart() {
+        let t = Throttle::new(Throttling {
+            time_scale: 1e-9,
+            ..Throttling::new(HubTier::S1, 1)
+        });
+        for i in 0..20 {
+            assert_eq!(t.query(), Ok(()), "query {i}");
+        }
+        assert_eq!(
+            t.query(),
+            Err("The request has been throttled: queries are limited to 20 a minute on S1 with 1 unit. Back off and try again.".to_owned())
+        );
+        assert_eq!(
+            t.registry(1),
+            Ok(()),
+            "a registry operation has its own bucket"
         );
     }
 

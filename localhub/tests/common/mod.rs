@@ -1,6 +1,8 @@
 //! A localhub on ephemeral loopback ports, REST helpers, and a real MQTT client (rumqttc) as the device.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use hubcert::contract::build_sas_token;
@@ -548,4 +550,77 @@ pub fn outcome(out: &std::process::Output) -> (bool, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
+}
+
+/// A script that drives one of Microsoft's service SDKs: its file name's extension says which, `.js`
+/// Node.js `azure-iothub` (tests/node's `node_modules`: `npm ci` there, as scripts/test.sh does),
+/// `.py` Python `azure-iot-hub` (the venv of `HUBCERT_PYTHON`: source scripts/env.sh).
+#[derive(Debug, Clone, Copy)]
+pub enum SdkScript<'a> {
+    /// A script of tests/node, by file name.
+    File(&'a str),
+    /// A script the test carries: its file name and source, written to a folder of its own.
+    Inline(&'a str, &'a str),
+}
+
+/// tests/node: the SDKs' scripts and their `node_modules`.
+pub fn sdk_scripts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
+}
+
+/// Runs `script` against `hub` (started by [`start_for_service_sdk`], so the SDK dials it as it
+/// dials IoT Hub) with `IOTHUB_CONNECTION_STRING` (iothubowner), localhub's TLS root trusted
+/// (`NODE_EXTRA_CA_CERTS`, `REQUESTS_CA_BUNDLE`) and `env` besides; checks that it succeeded and
+/// printed each of `expected` (as a part of its output), and returns the output.
+#[track_caller]
+pub fn run_service_sdk(
+    hub: &Hub,
+    script: SdkScript,
+    env: &[(&str, &str)],
+    expected: &[&str],
+) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("localhub-root.pem");
+    std::fs::write(&root, &hub.running.root_pem).expect("write");
+    let (name, path) = match script {
+        SdkScript::File(name) => (name, sdk_scripts().join(name)),
+        SdkScript::Inline(name, source) => {
+            let path = dir.path().join(name);
+            std::fs::write(&path, source).expect("write the script");
+            (name, path)
+        }
+    };
+    let mut command = if name.ends_with(".js") {
+        let modules = sdk_scripts().join("node_modules");
+        assert!(
+            modules.join("azure-iothub").exists(),
+            "run `npm ci` in tests/node first (scripts/test.sh does)"
+        );
+        let mut c = Command::new("node");
+        // A script written elsewhere finds the SDK where tests/node's own scripts do.
+        c.env("NODE_PATH", modules)
+            .env("NODE_EXTRA_CA_CERTS", &root);
+        c
+    } else {
+        let python = std::env::var("HUBCERT_PYTHON")
+            .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
+        let mut c = Command::new(python);
+        c.env("REQUESTS_CA_BUNDLE", &root);
+        c
+    };
+    let out = command
+        .arg(&path)
+        .env(
+            "IOTHUB_CONNECTION_STRING",
+            hub.running.hub.connection_string(),
+        )
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("running {name}: {e}"));
+    let (ok, output) = outcome(&out);
+    assert!(ok, "{name}: {output}");
+    for line in expected {
+        assert!(output.contains(line), "missing {line:?} in {output}");
+    }
+    output
 }
