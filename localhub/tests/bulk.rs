@@ -9,9 +9,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::*;
 use hubcert::contract::{
     AuthKind, Authentication, ExportImportDevice, HubErrorCode, ImportMode, X509Thumbprint,
@@ -323,49 +320,24 @@ async fn bulk_deletes_and_updates_are_saved_and_a_missing_id_is_its_own_error() 
 
 // Microsoft's SDKs.
 
-fn scripts() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
-}
-
-/// The hub's root written to a file the SDKs trust.
-fn root_file(hub: &Hub, dir: &tempfile::TempDir) -> PathBuf {
-    let path = dir.path().join("localhub-root.pem");
-    std::fs::write(&path, &hub.running.root_pem).expect("write");
-    path
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn node_service_sdk_adds_updates_and_removes_devices_in_bulk() {
-    assert!(
-        scripts().join("node_modules/azure-iothub").exists(),
-        "run `npm ci` in tests/node first (scripts/test.sh does)"
-    );
     let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[0], Config::ephemeral()).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let out = Command::new("node")
-        .arg(scripts().join("bulk-registry.js"))
-        .env(
-            "IOTHUB_CONNECTION_STRING",
-            hub.running.hub.connection_string(),
-        )
-        .env("NODE_EXTRA_CA_CERTS", root_file(&hub, &dir))
-        .env("PREFIX", "node")
-        .output()
-        .expect("node on PATH");
-    let (ok, output) = outcome(&out);
-    assert!(ok, "{output}");
-    for line in [
-        "added 100 isSuccessful=true",
-        "got node-7 sas",
-        "mixed status=400 isSuccessful=false errors=node-0:DeviceAlreadyExists,node/bad:ArgumentInvalid",
-        "stale status=400 isSuccessful=false errors=node-1:PreconditionFailed",
-        "updated isSuccessful=true",
-        "now node-1 disabled",
-        "removed 100 isSuccessful=true",
-        "gone status=400 isSuccessful=false errors=node-gone:DeviceNotFound",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in {output}");
-    }
+    run_service_sdk(
+        &hub,
+        SdkScript::File("bulk-registry.js"),
+        &[("PREFIX", "node")],
+        &[
+            "added 100 isSuccessful=true",
+            "got node-7 sas",
+            "mixed status=400 isSuccessful=false errors=node-0:DeviceAlreadyExists,node/bad:ArgumentInvalid",
+            "stale status=400 isSuccessful=false errors=node-1:PreconditionFailed",
+            "updated isSuccessful=true",
+            "now node-1 disabled",
+            "removed 100 isSuccessful=true",
+            "gone status=400 isSuccessful=false errors=node-gone:DeviceNotFound",
+        ],
+    );
     // What the SDK was told is what localhub holds.
     assert_eq!(status_of(&hub, "node-0").await, 200);
     for id in ["node-1", "node-50", "node-99", "node-new"] {
@@ -375,32 +347,20 @@ async fn node_service_sdk_adds_updates_and_removes_devices_in_bulk() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_service_sdk_creates_and_deletes_devices_in_bulk() {
-    let python = std::env::var("HUBCERT_PYTHON")
-        .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
     let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[1], Config::ephemeral()).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let out = Command::new(python)
-        .arg(scripts().join("bulk_registry.py"))
-        .env(
-            "IOTHUB_CONNECTION_STRING",
-            hub.running.hub.connection_string(),
-        )
-        .env("REQUESTS_CA_BUNDLE", root_file(&hub, &dir))
-        .env("PREFIX", "py")
-        .output()
-        .expect("the venv's python");
-    let (ok, output) = outcome(&out);
-    assert!(ok, "{output}");
-    for line in [
-        "created 100 is_successful=True",
-        "got py-7 sas enabled",
-        "mixed is_successful=False errors=py-0:DeviceAlreadyExists,py/bad:ArgumentInvalid",
-        "101 refused status=413",
-        "stale is_successful=False errors=py-2:PreconditionFailed",
-        "deleted 100 is_successful=True",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in {output}");
-    }
+    run_service_sdk(
+        &hub,
+        SdkScript::File("bulk_registry.py"),
+        &[("PREFIX", "py")],
+        &[
+            "created 100 is_successful=True",
+            "got py-7 sas enabled",
+            "mixed is_successful=False errors=py-0:DeviceAlreadyExists,py/bad:ArgumentInvalid",
+            "101 refused status=413",
+            "stale is_successful=False errors=py-2:PreconditionFailed",
+            "deleted 100 is_successful=True",
+        ],
+    );
     assert_eq!(status_of(&hub, "py-new").await, 200);
     assert_eq!(status_of(&hub, "py-many-0").await, 404);
     assert_eq!(status_of(&hub, "py-2").await, 404);

@@ -10,9 +10,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::*;
 use hubcert::contract::{
     format_iso8601, AuthKind, Authentication, ExportImportDevice, ImportMode, ReportedCertificate,
@@ -266,80 +263,48 @@ async fn pages_carry_their_headers_the_last_none_and_a_bad_query_or_token_is_ref
 
 // Microsoft's SDKs.
 
-fn scripts() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
-}
-
-fn root_file(hub: &Hub, dir: &tempfile::TempDir) -> PathBuf {
-    let path = dir.path().join("localhub-root.pem");
-    std::fs::write(&path, &hub.running.root_pem).expect("write");
-    path
-}
-
 fn expiring_before() -> String {
     format_iso8601(now() + Duration::days(20))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_service_sdk_queries_every_twin_page_by_page() {
-    let python = std::env::var("HUBCERT_PYTHON")
-        .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
     let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[0], Config::ephemeral()).await;
     fleet(&hub).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let out = Command::new(python)
-        .arg(scripts().join("query_twins.py"))
-        .env(
-            "IOTHUB_CONNECTION_STRING",
-            hub.running.hub.connection_string(),
-        )
-        .env("REQUESTS_CA_BUNDLE", root_file(&hub, &dir))
-        .env("PAGE_SIZE", PAGE.to_string())
-        .env("EXPIRING_BEFORE", expiring_before())
-        .output()
-        .expect("the venv's python");
-    let (ok, output) = outcome(&out);
-    assert!(ok, "{output}");
-    for line in [
-        "all 25 twins in 3 pages type=twin sorted=True unique=True",
-        "reported fleet-03 until=",
-        "auth=certificateAuthority active=True",
-        "expiring fleet-07,fleet-11 type=raw",
-        "bad query status=400 code=ArgumentInvalid",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in {output}");
-    }
+    run_service_sdk(
+        &hub,
+        SdkScript::File("query_twins.py"),
+        &[
+            ("PAGE_SIZE", &PAGE.to_string()),
+            ("EXPIRING_BEFORE", &expiring_before()),
+        ],
+        &[
+            "all 25 twins in 3 pages type=twin sorted=True unique=True",
+            "reported fleet-03 until=",
+            "auth=certificateAuthority active=True",
+            "expiring fleet-07,fleet-11 type=raw",
+            "bad query status=400 code=ArgumentInvalid",
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn node_service_sdk_queries_every_twin_page_by_page() {
-    assert!(
-        scripts().join("node_modules/azure-iothub").exists(),
-        "run `npm ci` in tests/node first (scripts/test.sh does)"
-    );
     let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[1], Config::ephemeral()).await;
     fleet(&hub).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let out = Command::new("node")
-        .arg(scripts().join("query-twins.js"))
-        .env(
-            "IOTHUB_CONNECTION_STRING",
-            hub.running.hub.connection_string(),
-        )
-        .env("NODE_EXTRA_CA_CERTS", root_file(&hub, &dir))
-        .env("PAGE_SIZE", PAGE.to_string())
-        .env("EXPIRING_BEFORE", expiring_before())
-        .output()
-        .expect("node on PATH");
-    let (ok, output) = outcome(&out);
-    assert!(ok, "{output}");
-    for line in [
-        "all 25 twins in 3 pages sorted=true unique=true",
-        "reported fleet-07 until=",
-        "reported fleet-11 until=",
-        "expiring fleet-07,fleet-11",
-        "bad query status=400 code=ArgumentInvalid",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in {output}");
-    }
+    run_service_sdk(
+        &hub,
+        SdkScript::File("query-twins.js"),
+        &[
+            ("PAGE_SIZE", &PAGE.to_string()),
+            ("EXPIRING_BEFORE", &expiring_before()),
+        ],
+        &[
+            "all 25 twins in 3 pages sorted=true unique=true",
+            "reported fleet-07 until=",
+            "reported fleet-11 until=",
+            "expiring fleet-07,fleet-11",
+            "bad query status=400 code=ArgumentInvalid",
+        ],
+    );
 }

@@ -10,8 +10,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -345,68 +343,34 @@ async fn without_a_tier_nothing_is_throttled() {
     }
 }
 
-fn scripts() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn node_service_sdk_reports_a_throttled_call_as_its_throttling_error() {
-    assert!(
-        scripts().join("node_modules/azure-iothub").exists(),
-        "run `npm ci` in tests/node first (scripts/test.sh does)"
-    );
     let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[0], s1_config(FROZEN)).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let root = dir.path().join("localhub-root.pem");
-    std::fs::write(&root, &hub.running.root_pem).expect("write");
-    let out = Command::new("node")
-        .arg(scripts().join("throttled-registry.js"))
-        .env(
-            "IOTHUB_CONNECTION_STRING",
-            hub.running.hub.connection_string(),
-        )
-        .env("NODE_EXTRA_CA_CERTS", &root)
-        .env("PREFIX", "node")
-        .output()
-        .expect("node on PATH");
-    let (ok, output) = outcome(&out);
-    assert!(ok, "{output}");
-    for line in [
-        "added 0+50 isSuccessful=true",
-        "added 50+50 isSuccessful=true",
-        "third add refused name=ThrottlingError throttling=true status=429 message=The request has been throttled",
-        "get refused name=ThrottlingError throttling=true status=429",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in {output}");
-    }
+    run_service_sdk(
+        &hub,
+        SdkScript::File("throttled-registry.js"),
+        &[("PREFIX", "node")],
+        &[
+            "added 0+50 isSuccessful=true",
+            "added 50+50 isSuccessful=true",
+            "third add refused name=ThrottlingError throttling=true status=429 message=The request has been throttled",
+            "get refused name=ThrottlingError throttling=true status=429",
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_service_sdk_reports_a_throttled_call_as_a_429_throttling_exception() {
-    let python = std::env::var("HUBCERT_PYTHON")
-        .expect("HUBCERT_PYTHON: source scripts/env.sh (the Python SDK's venv)");
     let hub = start_for_service_sdk(SERVICE_SDK_HOSTS[1], s1_config(FROZEN)).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let root = dir.path().join("localhub-root.pem");
-    std::fs::write(&root, &hub.running.root_pem).expect("write");
-    let out = Command::new(python)
-        .arg(scripts().join("throttled_registry.py"))
-        .env(
-            "IOTHUB_CONNECTION_STRING",
-            hub.running.hub.connection_string(),
-        )
-        .env("REQUESTS_CA_BUNDLE", &root)
-        .env("PREFIX", "py")
-        .output()
-        .expect("the venv's python");
-    let (ok, output) = outcome(&out);
-    assert!(ok, "{output}");
-    for line in [
-        "added 0+50 is_successful=True",
-        "added 50+50 is_successful=True",
-        "third add refused type=HttpOperationError status=429 code=ErrorCode:ThrottlingException message=Operation returned an invalid status code 'Too Many Requests'",
-        "get refused type=HttpOperationError status=429 code=ErrorCode:ThrottlingException",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in {output}");
-    }
+    run_service_sdk(
+        &hub,
+        SdkScript::File("throttled_registry.py"),
+        &[("PREFIX", "py")],
+        &[
+            "added 0+50 is_successful=True",
+            "added 50+50 is_successful=True",
+            "third add refused type=HttpOperationError status=429 code=ErrorCode:ThrottlingException message=Operation returned an invalid status code 'Too Many Requests'",
+            "get refused type=HttpOperationError status=429 code=ErrorCode:ThrottlingException",
+        ],
+    );
 }
