@@ -33,6 +33,8 @@ mod revocation_summary;
 mod revoke;
 mod rollover;
 mod snippets;
+#[cfg(test)]
+mod testing;
 mod throttle;
 
 pub use arm::{certificate_name, Arm, HubCertificate, AZURE_ARM_ENDPOINT};

@@ -247,64 +247,10 @@ impl<T: Transport> HubClient<T> {
 mod tests {
     use super::*;
     use crate::contract::SasToken;
+    use crate::iothub::backoff::RetryPolicy;
+    use crate::iothub::testing::{answer, run, Headless, Reply, Script};
     use serde_json::{json, Value};
-    use std::cell::RefCell;
-    use std::collections::VecDeque;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    type Scripted = Result<(u16, String, Vec<(String, String)>), String>;
-
-    /// Answers from a script, headers included, and records what was sent.
-    struct Script {
-        answers: RefCell<VecDeque<Scripted>>,
-        sent: RefCell<Vec<Request>>,
-    }
-
-    impl Script {
-        fn new(answers: Vec<Scripted>) -> Self {
-            Self {
-                answers: RefCell::new(answers.into()),
-                sent: RefCell::new(Vec::new()),
-            }
-        }
-    }
-
-    impl Transport for &Script {
-        async fn send(&self, request: &Request) -> Result<Answer, String> {
-            self.send_keeping(request, &[]).await.map(|(a, _)| a)
-        }
-
-        async fn send_keeping(
-            &self,
-            request: &Request,
-            _keep: &'static [&'static str],
-        ) -> Result<(Answer, Vec<(String, String)>), String> {
-            self.sent.borrow_mut().push(request.clone());
-            self.answers
-                .borrow_mut()
-                .pop_front()
-                .expect("the script has an answer for every request")
-                .map(|(status, body, headers)| (Answer::new(status, body), headers))
-        }
-    }
-
-    /// A transport that reads no headers: the trait's default.
-    struct Headless(Script);
-
-    impl Transport for &Headless {
-        async fn send(&self, request: &Request) -> Result<Answer, String> {
-            (&self.0).send(request).await
-        }
-    }
-
-    fn run<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = pin!(f);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("a scripted call never waits"),
-        }
-    }
+    use std::time::Duration;
 
     const KEY: &str = "c2VjcmV0a2V5MTIzNDU2Nzg5MA==";
 
@@ -316,13 +262,13 @@ mod tests {
         .expect("registry")
     }
 
-    fn page(ids: &[&str], next: Option<&str>) -> Scripted {
+    fn page(ids: &[&str], next: Option<&str>) -> Reply {
         let body = Value::Array(ids.iter().map(|id| json!({"deviceId": id})).collect());
-        let mut headers = vec![(ITEM_TYPE_HEADER.to_owned(), "raw".to_owned())];
-        if let Some(t) = next {
-            headers.push((CONTINUATION_HEADER.to_owned(), t.to_owned()));
+        let page = answer(200, body.to_string()).header(ITEM_TYPE_HEADER, "raw");
+        match next {
+            Some(t) => page.header(CONTINUATION_HEADER, t),
+            None => page,
         }
-        Ok((200, body.to_string(), headers))
     }
 
     #[test]
@@ -437,7 +383,7 @@ mod tests {
 
     #[test]
     fn pages_are_followed_until_no_continuation_and_each_sends_the_last_token() {
-        let script = Script::new(vec![
+        let script = Script::replies(vec![
             page(&["a", "b"], Some("p2")),
             page(&["c", "d"], Some("p3")),
             page(&["e"], None),
@@ -464,8 +410,7 @@ mod tests {
     fn a_refused_query_a_bad_page_or_a_stuck_token_is_an_error() {
         let script = Script::new(vec![Ok((
             400,
-            r#"{"Message":"ErrorCode:BadRequest;Query is not valid","ExceptionMessage":""}"#.into(),
-            vec![],
+            r#"{"Message":"ErrorCode:BadRequest;Query is not valid","ExceptionMessage":""}"#,
         ))]);
         let e =
             run(HubClient::new(&script, true).query_twins(&registry(), "SELECT nonsense", None, 0))
@@ -474,7 +419,7 @@ mod tests {
             matches!(&e, RestError::Status { status: 400, code: Some(c), .. } if c == "BadRequest"),
             "{e:?}"
         );
-        let script = Script::new(vec![Ok((200, "<html>".into(), vec![]))]);
+        let script = Script::new(vec![Ok((200, "<html>"))]);
         assert!(matches!(
             run(HubClient::new(&script, true).query_twins(
                 &registry(),
@@ -484,7 +429,7 @@ mod tests {
             )),
             Err(RestError::BadAnswer(_))
         ));
-        let script = Script::new(vec![page(&["a"], Some("same")), page(&["a"], Some("same"))]);
+        let script = Script::replies(vec![page(&["a"], Some("same")), page(&["a"], Some("same"))]);
         assert!(matches!(
             run(HubClient::new(&script, true).query_twins(
                 &registry(),
@@ -494,7 +439,7 @@ mod tests {
             )),
             Err(RestError::BadAnswer(_))
         ));
-        let script = Script::new(vec![Err("connection reset".into())]);
+        let script = Script::new(vec![Err("connection reset")]);
         assert!(matches!(
             run(HubClient::new(&script, true).query_twins(
                 &registry(),
@@ -509,16 +454,18 @@ mod tests {
         ));
     }
 
+    fn throttled() -> Reply {
+        answer(
+            429,
+            r#"{"Message":"ErrorCode:ThrottlingException;slow down","ExceptionMessage":""}"#,
+        )
+    }
+
     #[test]
     fn a_throttled_page_is_waited_out_and_the_query_goes_on() {
-        let throttled: Scripted = Ok((
-            429,
-            r#"{"Message":"ErrorCode:ThrottlingException;slow down","ExceptionMessage":""}"#.into(),
-            vec![],
-        ));
-        let script = Script::new(vec![
+        let script = Script::replies(vec![
             page(&["a"], Some("p2")),
-            throttled,
+            throttled(),
             page(&["b"], None),
         ]);
         let client = HubClient::new(&script, true);
@@ -529,7 +476,44 @@ mod tests {
         let tokens: Vec<Option<&str>> =
             sent.iter().map(|r| r.header("x-ms-continuation")).collect();
         assert_eq!(tokens, [None, Some("p2"), Some("p2")]);
-        assert!(client.slept() > std::time::Duration::ZERO);
+        assert!(client.slept() > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_query_refused_429_then_answered_gives_every_twin_after_one_backoff() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(60),
+        };
+        let script = || {
+            Script::replies(vec![
+                throttled(),
+                page(&["a", "b"], Some("p2")),
+                page(&["c"], None),
+            ])
+        };
+        let twice = script();
+        let client = HubClient::new(&twice, true).with_retry(policy, 7);
+        let twins = run(client.query_twins(&registry(), "SELECT * FROM devices", Some(2), 0))
+            .expect("the throttled page is sent again");
+        let ids: Vec<&str> = twins.iter().map(|t| t.device_id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(twice.sent.borrow().len(), 3);
+        let slept = twice.slept.borrow();
+        assert_eq!(slept.len(), 1, "one wait, before the page is sent again");
+        assert!(slept[0] <= policy.base, "{slept:?}");
+        // Without retries the same script ends at the 429.
+        let once = script();
+        let no_retry = RetryPolicy {
+            max_attempts: 1,
+            ..policy
+        };
+        let e = run(HubClient::new(&once, true)
+            .with_retry(no_retry, 7)
+            .query_twins(&registry(), "SELECT * FROM devices", Some(2), 0))
+        .expect_err("throttled");
+        assert_eq!(e.status(), Some(429), "{e:?}");
     }
 
     #[test]
@@ -545,7 +529,7 @@ mod tests {
         .expect("page");
         assert_eq!(p.item_type, Some(QueryItemType::Twin));
         assert_eq!(p.continuation, None);
-        let headless = Headless(Script::new(vec![page(&["a"], Some("p2"))]));
+        let headless = Headless(Script::replies(vec![page(&["a"], Some("p2"))]));
         let twins = run(HubClient::new(&headless, true).query_twins(
             &registry(),
             "SELECT * FROM devices",

@@ -1,55 +1,7 @@
 use super::*;
+use crate::iothub::testing::{run, Script};
 use crate::iothub::Method;
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
-/// Answers from a script and records what was sent.
-struct Script {
-    answers: RefCell<VecDeque<Result<Answer, String>>>,
-    sent: RefCell<Vec<Request>>,
-}
-
-impl Script {
-    fn new(answers: Vec<Result<(u16, &str), &str>>) -> Self {
-        Self {
-            answers: RefCell::new(
-                answers
-                    .into_iter()
-                    .map(|a| {
-                        a.map(|(status, body)| Answer {
-                            status,
-                            body: body.to_owned(),
-                            retry_after: None,
-                        })
-                        .map_err(str::to_owned)
-                    })
-                    .collect(),
-            ),
-            sent: RefCell::new(Vec::new()),
-        }
-    }
-}
-
-impl Transport for &Script {
-    async fn send(&self, request: &Request) -> Result<Answer, String> {
-        self.sent.borrow_mut().push(request.clone());
-        self.answers
-            .borrow_mut()
-            .pop_front()
-            .expect("the script has an answer for every request")
-    }
-}
-
-/// The script answers at once, so one poll finishes the future.
-fn run<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("a scripted call never waits"),
-    }
-}
 
 fn cert(etag: &str, code: Option<&str>, verified: bool) -> String {
     let mut props = serde_json::json!({"subject": "CN=Root", "expiry": "x", "thumbprint": "AB", "isVerified": verified});
