@@ -17,57 +17,22 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+from rust_files import pieces, read_source  # noqa: E402
+
 KEYWORDS = {
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
     "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
     "use", "where", "while", "union",
 }
-CHAR = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F_]+\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'")
-RAW = re.compile(r'b?r(#*)"')
+# What each kind of piece of the source becomes: literals keep their place, comments go.
+STRIPPED = {"line comment": "", "block comment": " ", "string": '""', "char": "' '"}
 
 
 def strip(text):
     """The code without comments and literals (each string becomes "", each char ' ')."""
-    out, i, n = [], 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                if text.startswith("/*", i):
-                    depth, i = depth + 1, i + 2
-                elif text.startswith("*/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-            out.append(" ")
-        elif c in "rb" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and RAW.match(text, i):
-            m = RAW.match(text, i)
-            end = text.find('"' + m.group(1), m.end())
-            i = n if end < 0 else end + 1 + len(m.group(1))
-            out.append('""')
-        elif c == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-            i += 1
-            out.append('""')
-        elif c == "'":
-            m = CHAR.match(text, i)
-            if m:
-                out.append("' '")
-                i = m.end()
-            else:
-                out.append(c)
-                i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+    return "".join(piece if kind == "code" else STRIPPED[kind] for kind, piece in pieces(text))
 
 
 def item_end(code, i):
@@ -191,7 +156,7 @@ def read_tree(root_file, root_path):
     mods = {}
 
     def read(file, path):
-        code = without_tests(strip(open(file, encoding="utf-8").read()))
+        code = without_tests(strip(read_source(file)))
         mod = mods[path] = Module(path, file, code)
         base = os.path.basename(file)
         folder = os.path.dirname(file) if base in ("lib.rs", "main.rs", "mod.rs") else file[:-3]

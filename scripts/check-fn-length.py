@@ -19,69 +19,27 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+from rust_files import pieces, read_source, rust_files  # noqa: E402
+
 LIMIT = 120
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 APP = "src/app"
 ALLOW = "scripts/fn-length-allow.txt"
-CHAR = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F_]+\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'")
-RAW = re.compile(r'b?r(#*)"')
 FN = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def blank(text):
     """The code with comments and literals turned to spaces, newlines kept (so lines still match)."""
-    out, i, n = [], 0, len(text)
-
-    def keep_lines(s):
-        out.append("".join("\n" if ch == "\n" else " " for ch in s))
-
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            keep_lines(text[i:j])
-            i = j
-        elif text.startswith("/*", i):
-            start, depth, i = i, 1, i + 2
-            while i < n and depth:
-                if text.startswith("/*", i):
-                    depth, i = depth + 1, i + 2
-                elif text.startswith("*/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-            keep_lines(text[start:i])
-        elif c in "rb" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and RAW.match(text, i):
-            m = RAW.match(text, i)
-            end = text.find('"' + m.group(1), m.end())
-            j = n if end < 0 else end + 1 + len(m.group(1))
-            keep_lines(text[i:j])
-            i = j
-        elif c == '"':
-            start, i = i, i + 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-            i += 1
-            keep_lines(text[start:i])
-        elif c == "'":
-            m = CHAR.match(text, i)
-            if m:
-                keep_lines(m.group(0))
-                i = m.end()
-            else:  # a lifetime or a label
-                out.append(c)
-                i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+    return "".join(
+        piece if kind == "code" else "".join("\n" if ch == "\n" else " " for ch in piece)
+        for kind, piece in pieces(text)
+    )
 
 
 def functions(path):
     """(line, name, lines) of each fn with a body in the file."""
-    with open(path, encoding="utf-8") as f:
-        code = blank(f.read())
+    code = blank(read_source(path))
     found = []
     for m in FN.finditer(code):
         # The body is the first `{` after the signature, unless a `;` ends a bodiless declaration.
@@ -132,23 +90,18 @@ def allowed():
 def main():
     allow = allowed()
     seen, bad = set(), 0
-    for dirpath, _, files in sorted(os.walk(os.path.join(ROOT, APP))):
-        for name in sorted(files):
-            if not name.endswith(".rs"):
+    for path, rel in rust_files(ROOT, APP):
+        for line, fn, lines in functions(path):
+            if lines <= LIMIT:
                 continue
-            path = os.path.join(dirpath, name)
-            rel = os.path.relpath(path, ROOT)
-            for line, fn, lines in functions(path):
-                if lines <= LIMIT:
-                    continue
-                key = (rel, fn)
-                seen.add(key)
-                most = allow.get(key)
-                if most is not None and lines <= most:
-                    continue
-                bad += 1
-                why = f" (allowed {most})" if most is not None else ""
-                print(f"{rel}:{line} {fn} {lines}{why}")
+            key = (rel, fn)
+            seen.add(key)
+            most = allow.get(key)
+            if most is not None and lines <= most:
+                continue
+            bad += 1
+            why = f" (allowed {most})" if most is not None else ""
+            print(f"{rel}:{line} {fn} {lines}{why}")
     for key, most in sorted(allow.items()):
         if key not in seen:
             print(f"{ALLOW}: {key[0]} {key[1]} is now within {LIMIT} lines: remove it from the list")
