@@ -17,6 +17,7 @@ mod device_test;
 mod dps;
 mod error;
 mod fleet;
+mod fleet_run;
 mod group_form;
 mod guide;
 mod identity;
@@ -74,6 +75,10 @@ pub use error::{Plane, RestError};
 pub use fleet::{
     csv_field, fleet_counts, fleet_csv, fleet_summary, fleet_view, FleetExpiry, FleetRow, MadeHere,
     FLEET_CSV_HEADER,
+};
+pub use fleet_run::{
+    presence_queries, run_progress, run_summary, settled_before, OnHub, Pace, RunEvent, RunReport,
+    NOT_SENT,
 };
 pub use group_form::{
     chosen_ca_index, effective_ca_choice, group_delete_confirm, groups_listed, initial_twin,

@@ -160,6 +160,11 @@ impl<T: Transport> HubClient<T> {
         self
     }
 
+    /// The transport it sends through.
+    pub(super) fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// How long this client has waited in backoff so far.
     pub fn slept(&self) -> Duration {
         Duration::from_nanos(self.slept_ns.load(Ordering::Relaxed))

@@ -1,11 +1,14 @@
 //! Register, show or delete devices.
 
 use super::*;
-use crate::contract::BULK_MAX_DEVICES;
+use std::cell::Cell;
+use std::ops::ControlFlow;
+
+use super::super::fetch::Fetch;
 use crate::iothub::{
-    bulk_progress, delete_devices_confirm, describe_device, device_ops_result, register_commands,
-    registration_auth, registration_outlook, typed_device_ids, with_issued_ids, DeviceOp, HubTier,
-    HUB_DEVICES, NO_DEVICE_IDS,
+    delete_devices_confirm, describe_device, device_ops_result, register_commands,
+    registration_auth, registration_outlook, run_progress, run_summary, typed_device_ids,
+    with_issued_ids, DeviceOp, HubClient, HubTier, Pace, RunEvent, HUB_DEVICES, NO_DEVICE_IDS,
 };
 
 #[derive(Properties, PartialEq)]
@@ -25,6 +28,12 @@ struct OpsContext {
     outcome: UseStateHandle<Option<Outcome>>,
     rows: UseStateHandle<Vec<(String, Result<String, String>)>>,
     confirm: UseStateHandle<bool>,
+    /// The hub's tier and units typed in the outlook, and whether a bulk run keeps to its rate.
+    tier: UseStateHandle<HubTier>,
+    units: UseStateHandle<String>,
+    paced: UseStateHandle<bool>,
+    /// Set by Stop; read by the running operation before its next call.
+    stop: Rc<Cell<bool>>,
 }
 
 /// The SHA-256 thumbprint of the certificate issued here for `id`, if any.
@@ -46,6 +55,11 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
         outcome: use_state(|| None::<Outcome>),
         rows: use_state(Vec::new),
         confirm: use_state(|| false),
+        tier: use_state(|| HubTier::S1),
+        units: use_state(|| "1".to_owned()),
+        // An Azure hub is throttled; localhub is not unless started with --tier.
+        paced: use_state(|| !props.settings.is_localhub()),
+        stop: (*use_state(|| Rc::new(Cell::new(false)))).clone(),
     };
     let run = |op: DeviceOp| {
         let ctx = ctx.clone();
@@ -71,6 +85,10 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
     });
     let first = list.first().map(String::as_str).unwrap_or("DEVICE_ID");
     let busy = matches!(&*ctx.outcome, Some(Outcome::Busy(m)) if !m.ends_with("to confirm."));
+    let on_stop = {
+        let stop = ctx.stop.clone();
+        Callback::from(move |_: MouseEvent| stop.set(true))
+    };
     let (ids, self_signed) = (&ctx.ids, *ctx.self_signed);
 
     html! {
@@ -92,7 +110,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 <div class="actions">
                     <button type="button" class="secondary" id="reg-fill" onclick={on_fill} disabled={props.devices.is_empty()}>{"Add the devices issued above"}</button>
                 </div>
-                <FleetOutlook count={list.len()} />
+                <FleetOutlook count={list.len()} tier={ctx.tier.clone()} units={ctx.units.clone()} paced={ctx.paced.clone()} />
                 <fieldset class="choice">
                     <legend>{"Authentication"}</legend>
                     <label><input type="radio" id="reg-ca" name="reg-auth" checked={!self_signed} onchange={set_self_signed(false)} />{" CA-signed (x509_ca)"}</label>
@@ -104,7 +122,11 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                     <button type="button" class="secondary" id="reg-disable" onclick={run(DeviceOp::Disable)} disabled={busy} title="Revoke: the hub refuses its connections until it is enabled again">{"Disable (revoke)"}</button>
                     <button type="button" class="secondary" id="reg-enable" onclick={run(DeviceOp::Enable)} disabled={busy}>{"Enable"}</button>
                     <button type="button" class={classes!("secondary", ctx.confirm.then_some("danger"))} id="reg-delete" onclick={run(DeviceOp::Delete)} disabled={busy}>{"Delete"}</button>
+                    if busy { <button type="button" class="secondary" id="reg-stop" onclick={on_stop}>{"Stop"}</button> }
                 </div>
+                if list.len() > 1 {
+                    <p class="hint" id="reg-resume-hint">{"Stopped, closed or reloaded midway? Register (or delete) the same list again: before each call the page reads which devices the hub already holds and sends only the rest."}</p>
+                }
                 { outcome_view(&ctx.outcome, "reg-status") }
                 if !ctx.rows.is_empty() {
                     <ul class="results" id="reg-results">
@@ -126,16 +148,27 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
 struct FleetOutlookProps {
     /// How many device ids are typed.
     count: usize,
+    tier: UseStateHandle<HubTier>,
+    units: UseStateHandle<String>,
+    paced: UseStateHandle<bool>,
 }
 
 /// For more than one device: the hub's tier and units, and how long registering them takes at
 /// its published registry throttle (with DPS advised past what a page should run).
 #[component]
 fn FleetOutlook(props: &FleetOutlookProps) -> Html {
-    let tier = use_state(|| HubTier::S1);
-    let units = use_state(|| "1".to_owned());
+    let (tier, units, paced) = (props.tier.clone(), props.units.clone(), props.paced.clone());
     let Some(outlook) = registration_outlook(props.count, *tier, &units) else {
         return Html::default();
+    };
+    let on_paced = {
+        let paced = paced.clone();
+        Callback::from(move |e: Event| {
+            paced.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .checked(),
+            );
+        })
     };
     let on_tier = {
         let tier = tier.clone();
@@ -171,6 +204,7 @@ fn FleetOutlook(props: &FleetOutlookProps) -> Html {
                 <label for="reg-units">{"Units"}</label>
                 <input id="reg-units" type="number" min="1" value={(*units).clone()} oninput={on_units} autocomplete="off" />
             </div>
+            <label class="check wide"><input type="checkbox" id="reg-pace" checked={*paced} onchange={on_paced} />{" Keep to this tier's registry rate (no throttled calls); otherwise send as fast as the hub takes and back off when it throttles"}</label>
             if let Some(over) = HUB_DEVICES.crossing(0, props.count as u64) {
                 <p class="error wide" id="reg-limit" role="alert">{over}</p>
             }
@@ -215,6 +249,7 @@ impl OpsContext {
                 .set(Some(Outcome::Busy(delete_devices_confirm(list.len()))));
         }
         self.confirm.set(false);
+        self.stop.set(false);
         yew::platform::spawn_local(run_all(self.clone(), op, list));
     }
 }
@@ -229,15 +264,13 @@ async fn run_all(ctx: OpsContext, op: DeviceOp, list: Vec<String>) {
     let hub = client(&s);
     let total = list.len();
     if op.in_bulk(total) {
-        let rows = run_bulk(&ctx, op, list, |entries, now| {
-            let (hub, registry) = (hub.clone(), registry.clone());
-            async move { hub.bulk_registry(&registry, &entries, now).await }
-        })
-        .await;
-        return finish(&ctx, total, &rows);
+        return run_bulk(&ctx, op, list, &hub, &registry).await;
     }
     let mut done = Vec::with_capacity(total);
     for (i, raw) in list.into_iter().enumerate() {
+        if ctx.stop.get() {
+            break;
+        }
         outcome.set(Some(Outcome::Busy(format!(
             "{} {} of {total}: {raw}…",
             op.verb(),
@@ -287,10 +320,20 @@ async fn run_all(ctx: OpsContext, op: DeviceOp, list: Vec<String>) {
     finish(&ctx, total, &done);
 }
 
+/// The hub's clock for a run: the browser's, in Unix milliseconds.
+fn now_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
 /// The outcome line once every device has its row.
 fn finish(ctx: &OpsContext, total: usize, rows: &[(String, Result<String, String>)]) {
     let failed = rows.iter().filter(|(_, r)| r.is_err()).count();
-    let (ok, summary) = device_ops_result(total, failed);
+    let (ok, summary) = device_ops_result(rows.len(), failed);
+    let summary = if rows.len() < total {
+        format!("Stopped: {summary} {} not started.", total - rows.len())
+    } else {
+        summary
+    };
     ctx.outcome.set(Some(if ok {
         Outcome::Done(summary)
     } else {
@@ -298,19 +341,17 @@ fn finish(ctx: &OpsContext, total: usize, rows: &[(String, Result<String, String
     }));
 }
 
-/// Registers or deletes `list` through the registry's bulk call, 100 devices a call, each
-/// device's row saying how its entry went; an id or thumbprint the page refuses gets its row
-/// without being sent.
-async fn run_bulk<F, Fut>(
+/// Registers or deletes `list` as a run of bulk calls, 100 devices a call (the core's
+/// `fleet_run`: what the hub already holds is read first and not sent again, the tier's pace kept
+/// when asked, Stop heard before each call), each device's row saying how its entry went; an id
+/// or thumbprint the page refuses gets its row without being sent.
+async fn run_bulk(
     ctx: &OpsContext,
     op: DeviceOp,
     list: Vec<String>,
-    send: F,
-) -> Vec<(String, Result<String, String>)>
-where
-    F: Fn(Vec<crate::contract::ExportImportDevice>, u64) -> Fut,
-    Fut: std::future::Future<Output = Result<crate::iothub::BulkOutcome, crate::iothub::RestError>>,
-{
+    hub: &HubClient<Fetch>,
+    registry: &crate::iothub::Registry,
+) {
     let total = list.len();
     let mut rows = Vec::with_capacity(total);
     let mut entries = Vec::with_capacity(total);
@@ -333,21 +374,37 @@ where
             Err(e) => rows.push((raw, Err(e))),
         }
     }
-    let mut sent = 0;
-    for chunk in entries.chunks(BULK_MAX_DEVICES) {
-        ctx.outcome
-            .set(Some(Outcome::Busy(bulk_progress(op, sent, total))));
-        let now = browser::now().unix_timestamp().max(0) as u64;
-        let ids: Vec<String> = chunk.iter().map(|e| e.id.clone()).collect();
-        match send(chunk.to_vec(), now).await {
-            Ok(o) => rows.extend(ids.into_iter().map(|id| {
-                let row = op.bulk_row(&o, &id);
-                (id, row)
-            })),
-            Err(e) => rows.extend(ids.into_iter().map(|id| (id, Err(e.to_string())))),
-        }
-        sent += chunk.len();
-        ctx.rows.set(rows.clone());
+    let pace = match (*ctx.paced, ctx.units.trim().parse::<u32>()) {
+        (true, Ok(units)) => Some(Pace::for_tier(*ctx.tier, units)),
+        _ => None,
+    };
+    let refused = rows.len();
+    let report = hub
+        .fleet_run(registry, op, &entries, &now_ms, pace, |event| {
+            if let RunEvent::Rows(done) = event {
+                rows.extend_from_slice(done);
+                ctx.rows.set(rows.clone());
+            } else if let Some(line) = run_progress(op, &event, entries.len(), pace) {
+                ctx.outcome.set(Some(Outcome::Busy(line)));
+            }
+            if ctx.stop.get() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .await;
+    // The run's rows, with those the page refused before it.
+    let mut all = rows[..refused].to_vec();
+    all.extend(report.rows.iter().cloned());
+    ctx.rows.set(all);
+    let (ok, mut summary) = run_summary(op, &report);
+    if refused > 0 {
+        summary.push_str(&format!(" {refused} refused by the page, see below."));
     }
-    rows
+    ctx.outcome.set(Some(if ok && refused == 0 {
+        Outcome::Done(summary)
+    } else {
+        Outcome::Failed(summary)
+    }));
 }
