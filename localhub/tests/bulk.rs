@@ -13,22 +13,8 @@ use common::*;
 use hubcert::contract::{
     AuthKind, Authentication, ExportImportDevice, HubErrorCode, ImportMode, X509Thumbprint,
 };
-use hubcert::iothub::{HubClient, Registry};
-use localhub::{Config, HttpTransport};
+use localhub::Config;
 use serde_json::{json, Value};
-
-fn registry(hub: &Hub) -> Registry {
-    Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string())
-        .expect("registry")
-}
-
-fn client() -> HubClient<HttpTransport> {
-    HubClient::new(HttpTransport::default(), true)
-}
-
-fn unix_now() -> u64 {
-    now().unix_timestamp() as u64
-}
 
 /// An entry creating a device authenticated by a verified CA.
 fn ca_entry(id: &str) -> ExportImportDevice {
@@ -68,8 +54,8 @@ async fn a_hundred_created_in_one_call_are_registered_and_one_connects_with_its_
         .map(|i| ca_entry(&format!("fleet-{i:03}")))
         .collect();
 
-    let out = client()
-        .bulk_registry(&registry(&hub), &entries, unix_now())
+    let out = core_client()
+        .bulk_registry(&hub.core_registry(), &entries, unix_now())
         .await
         .expect("sent");
     assert!(out.stopped.is_none(), "{:?}", out.stopped);
@@ -113,8 +99,8 @@ async fn one_bad_entry_is_reported_by_its_id_and_the_others_apply() {
         ExportImportDevice::new("no-such-mode", ImportMode::Unknown("createOrUpdate".into())),
         ca_entry("fresh-2"),
     ];
-    let out = client()
-        .bulk_registry(&registry(&hub), &entries, unix_now())
+    let out = core_client()
+        .bulk_registry(&hub.core_registry(), &entries, unix_now())
         .await
         .expect("sent");
     assert!(out.stopped.is_none(), "{:?}", out.stopped);
@@ -281,8 +267,8 @@ async fn bulk_deletes_and_updates_are_saved_and_a_missing_id_is_its_own_error() 
     };
     let hub = start_with(config()).await;
     let entries: Vec<_> = (0..10).map(|i| ca_entry(&format!("keep-{i}"))).collect();
-    let out = client()
-        .bulk_registry(&registry(&hub), &entries, unix_now())
+    let out = core_client()
+        .bulk_registry(&hub.core_registry(), &entries, unix_now())
         .await
         .expect("sent");
     assert_eq!(out.applied.len(), 10, "{:?}", out.failed);
@@ -294,8 +280,8 @@ async fn bulk_deletes_and_updates_are_saved_and_a_missing_id_is_its_own_error() 
         tags: Some(json!({"site": "north"}).as_object().cloned().expect("map")),
         ..ExportImportDevice::new("keep-9", ImportMode::UpdateTwin)
     });
-    let out = client()
-        .bulk_registry(&registry(&hub), &deletes, unix_now())
+    let out = core_client()
+        .bulk_registry(&hub.core_registry(), &deletes, unix_now())
         .await
         .expect("sent");
     assert_eq!(out.applied.len(), 6);

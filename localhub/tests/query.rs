@@ -14,29 +14,14 @@ use common::*;
 use hubcert::contract::{
     format_iso8601, AuthKind, Authentication, ExportImportDevice, ImportMode, ReportedCertificate,
 };
-use hubcert::iothub::{
-    fleet_view, FleetExpiry, FleetFilter, HubClient, MadeHere, Registry, RestError, TwinQuery,
-};
-use localhub::{Config, HttpTransport};
+use hubcert::iothub::{fleet_view, FleetExpiry, FleetFilter, MadeHere, RestError, TwinQuery};
+use localhub::Config;
 use serde_json::{json, Value};
 use time::Duration;
 
 /// Devices in the fleet; every test pages it in pages of [`PAGE`].
 const FLEET: usize = 25;
 const PAGE: usize = 10;
-
-fn registry(hub: &Hub) -> Registry {
-    Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string())
-        .expect("registry")
-}
-
-fn client() -> HubClient<HttpTransport> {
-    HubClient::new(HttpTransport::default(), true)
-}
-
-fn unix_now() -> u64 {
-    now().unix_timestamp() as u64
-}
 
 /// The certificate `identity` holds, as a device reports it.
 fn reported(identity: &hubcert::pki::Identity) -> ReportedCertificate {
@@ -64,8 +49,8 @@ async fn fleet(hub: &Hub) -> ReportedCertificate {
             ..ExportImportDevice::new(&format!("fleet-{i:02}"), ImportMode::Create)
         })
         .collect();
-    let out = client()
-        .bulk_registry(&registry(hub), &entries, unix_now())
+    let out = core_client()
+        .bulk_registry(&hub.core_registry(), &entries, unix_now())
         .await
         .expect("bulk");
     assert_eq!(out.applied.len(), FLEET, "{out:?}");
@@ -96,9 +81,9 @@ async fn fleet(hub: &Hub) -> ReportedCertificate {
 async fn the_core_client_pages_the_fleet_and_classes_each_device_by_its_reported_certificate() {
     let hub = start().await;
     let own = fleet(&hub).await;
-    let twins = client()
+    let twins = core_client()
         .query_twins(
-            &registry(&hub),
+            &hub.core_registry(),
             &TwinQuery::fleet().text(),
             Some(PAGE),
             unix_now(),
@@ -141,8 +126,8 @@ async fn the_core_client_pages_the_fleet_and_classes_each_device_by_its_reported
 
     // The page's filters, run by localhub.
     let soon = TwinQuery::fleet().filtered(FleetFilter::ExpiringBefore(now() + Duration::days(20)));
-    let found = client()
-        .query_twins(&registry(&hub), &soon.text(), Some(PAGE), unix_now())
+    let found = core_client()
+        .query_twins(&hub.core_registry(), &soon.text(), Some(PAGE), unix_now())
         .await
         .expect("query");
     let ids: Vec<&str> = found.iter().map(|t| t.device_id.as_str()).collect();
@@ -150,15 +135,15 @@ async fn the_core_client_pages_the_fleet_and_classes_each_device_by_its_reported
     let never = TwinQuery::fleet()
         .filtered(FleetFilter::NotReported)
         .filtered(FleetFilter::IdStartsWith("fleet-1".into()));
-    let found = client()
-        .query_twins(&registry(&hub), &never.text(), Some(PAGE), unix_now())
+    let found = core_client()
+        .query_twins(&hub.core_registry(), &never.text(), Some(PAGE), unix_now())
         .await
         .expect("query");
     assert_eq!(found.len(), 9, "fleet-10, 12..19");
 
-    let e = client()
+    let e = core_client()
         .query_twins(
-            &registry(&hub),
+            &hub.core_registry(),
             "SELECT * FROM devices WHERE",
             None,
             unix_now(),

@@ -13,25 +13,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hubcert::contract::{AuthKind, Authentication, DeviceId, ExportImportDevice, ImportMode};
-use hubcert::iothub::{DeviceAuth, HubClient, HubTier, Registry, RetryPolicy};
-use localhub::{Config, HttpTransport, Throttling};
+use hubcert::contract::{DeviceId, ExportImportDevice};
+use hubcert::iothub::{DeviceAuth, HubClient, RetryPolicy};
+use localhub::{Config, HttpTransport};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One S1 unit, its clock running `time_scale` times the wall clock.
 async fn s1(time_scale: f64) -> Hub {
     start_with(s1_config(time_scale)).await
-}
-
-fn s1_config(time_scale: f64) -> Config {
-    Config {
-        throttling: Some(Throttling {
-            time_scale,
-            ..Throttling::new(HubTier::S1, 1)
-        }),
-        ..Config::ephemeral()
-    }
 }
 
 /// Why devices were refused or disconnected, from the events `rx` saw (a watcher that fell behind
@@ -46,30 +36,6 @@ fn reasons(rx: &mut tokio::sync::broadcast::Receiver<localhub::TelemetryEvent>) 
             Err(_) => return out,
         }
     }
-}
-
-/// A clock so slow that nothing refills while a test runs.
-const FROZEN: f64 = 1e-6;
-
-fn unix_now() -> u64 {
-    now().unix_timestamp() as u64
-}
-
-fn registry(hub: &Hub) -> Registry {
-    Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string())
-        .expect("registry")
-}
-
-fn ca_entries(prefix: &str, range: std::ops::Range<usize>) -> Vec<ExportImportDevice> {
-    range
-        .map(|i| ExportImportDevice {
-            authentication: Some(Authentication {
-                kind: AuthKind::CertificateAuthority,
-                ..Default::default()
-            }),
-            ..ExportImportDevice::new(&format!("{prefix}-{i}"), ImportMode::Create)
-        })
-        .collect()
 }
 
 /// `POST /devices` with `entries`: status and JSON answer.
@@ -174,7 +140,7 @@ fn measured_per_minute(devices: usize, elapsed: Duration, time_scale: f64) -> f6
 async fn the_core_client_backs_off_and_registers_every_device_at_the_published_rate() {
     const SCALE: f64 = 120.0;
     let hub = s1(SCALE).await;
-    let reg = registry(&hub);
+    let reg = hub.core_registry();
     let client = fast_client();
 
     // One by one: 300 devices, 100 at once then 100 a (scaled) minute.

@@ -89,6 +89,46 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+pub fn unix_now() -> u64 {
+    now().unix_timestamp() as u64
+}
+
+/// A clock so slow that no throttle refills while a test runs.
+pub const FROZEN: f64 = 1e-6;
+
+/// A hub throttled as one S1 unit, its throttles' clock running `time_scale` times the wall clock.
+pub fn s1_config(time_scale: f64) -> Config {
+    Config {
+        throttling: Some(localhub::Throttling {
+            time_scale,
+            ..localhub::Throttling::new(hubcert::iothub::HubTier::S1, 1)
+        }),
+        ..Config::ephemeral()
+    }
+}
+
+/// Bulk entries creating the CA-signed devices `{prefix}-{i}` for each `i` of `range`.
+pub fn ca_entries(
+    prefix: &str,
+    range: std::ops::Range<usize>,
+) -> Vec<hubcert::contract::ExportImportDevice> {
+    use hubcert::contract::{AuthKind, Authentication, ExportImportDevice, ImportMode};
+    range
+        .map(|i| ExportImportDevice {
+            authentication: Some(Authentication {
+                kind: AuthKind::CertificateAuthority,
+                ..Default::default()
+            }),
+            ..ExportImportDevice::new(&format!("{prefix}-{i}"), ImportMode::Create)
+        })
+        .collect()
+}
+
+/// The core's client over HTTP, its retries as the app's.
+pub fn core_client() -> hubcert::iothub::HubClient<localhub::HttpTransport> {
+    hubcert::iothub::HubClient::new(localhub::HttpTransport::default(), true)
+}
+
 #[path = "../../../tests/support/identities.rs"]
 mod identities;
 
@@ -113,6 +153,15 @@ pub struct Reply {
 }
 
 impl Hub {
+    /// The core's registry for this hub, with its owner connection string.
+    pub fn core_registry(&self) -> hubcert::iothub::Registry {
+        hubcert::iothub::Registry::from_connection_string(
+            &self.base,
+            &self.running.hub.connection_string(),
+        )
+        .expect("registry")
+    }
+
     pub fn cert_url(&self, name: &str) -> String {
         format!(
             "{}/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Devices/IotHubs/localhub/certificates/{name}",
