@@ -248,19 +248,9 @@ mod tests {
     use super::*;
     use crate::contract::SasToken;
     use crate::iothub::backoff::RetryPolicy;
-    use crate::iothub::testing::{answer, run, Headless, Reply, Script};
+    use crate::iothub::testing::{answer, registry, run, Headless, Reply, Script, KEY};
     use serde_json::{json, Value};
     use std::time::Duration;
-
-    const KEY: &str = "c2VjcmV0a2V5MTIzNDU2Nzg5MA==";
-
-    fn registry() -> Registry {
-        Registry::from_connection_string(
-            "http://127.0.0.1:8081",
-            &format!("HostName=myhub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"),
-        )
-        .expect("registry")
-    }
 
     fn page(ids: &[&str], next: Option<&str>) -> Reply {
         let body = Value::Array(ids.iter().map(|id| json!({"deviceId": id})).collect());

@@ -12,7 +12,19 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::client::{Answer, Transport};
-use super::Request;
+use super::{Registry, Request};
+
+/// The owner key of the scripted hub `myhub.azure-devices.net`.
+pub(crate) const KEY: &str = "c2VjcmV0a2V5MTIzNDU2Nzg5MA==";
+
+/// The registry of `myhub.azure-devices.net` (its `iothubowner` key [`KEY`]) at a local address.
+pub(crate) fn registry() -> Registry {
+    Registry::from_connection_string(
+        "http://127.0.0.1:8081",
+        &format!("HostName=myhub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"),
+    )
+    .expect("registry")
+}
 
 /// One scripted answer: an HTTP answer with its headers, or the transport's failure (no HTTP
 /// answer, with what the transport said).
