@@ -409,34 +409,21 @@ mod tests {
             matches!(&e, RestError::Status { status: 400, code: Some(c), .. } if c == "BadRequest"),
             "{e:?}"
         );
-        let script = Script::new(vec![Ok((200, "<html>"))]);
-        assert!(matches!(
+        let every = |script: Script| {
             run(HubClient::new(&script, true).query_twins(
                 &registry(),
                 "SELECT * FROM devices",
                 None,
-                0
-            )),
-            Err(RestError::BadAnswer(_))
-        ));
-        let script = Script::replies(vec![page(&["a"], Some("same")), page(&["a"], Some("same"))]);
+                0,
+            ))
+        };
+        let html = Script::new(vec![Ok((200, "<html>"))]);
+        assert!(matches!(every(html), Err(RestError::BadAnswer(_))));
+        let stuck = Script::replies(vec![page(&["a"], Some("same")), page(&["a"], Some("same"))]);
+        assert!(matches!(every(stuck), Err(RestError::BadAnswer(_))));
+        let reset = Script::new(vec![Err("connection reset")]);
         assert!(matches!(
-            run(HubClient::new(&script, true).query_twins(
-                &registry(),
-                "SELECT * FROM devices",
-                None,
-                0
-            )),
-            Err(RestError::BadAnswer(_))
-        ));
-        let script = Script::new(vec![Err("connection reset")]);
-        assert!(matches!(
-            run(HubClient::new(&script, true).query_twins(
-                &registry(),
-                "SELECT * FROM devices",
-                None,
-                0
-            )),
+            every(reset),
             Err(RestError::Unreachable {
                 plane: Plane::Registry,
                 ..
