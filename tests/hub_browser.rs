@@ -90,8 +90,7 @@ fn suffix() -> String {
 #[wasm_bindgen_test]
 async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
 
     type_into(&page, "ca-cn", "Browser Hub Root");
     click(&page, "ca-create");
@@ -245,8 +244,7 @@ async fn a_user_uploads_proves_possession_and_registers_a_device_on_localhub() {
 #[wasm_bindgen_test]
 async fn the_page_registers_and_deletes_a_fleet_in_bulk_calls_each_device_with_its_own_outcome() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     point_at_localhub(&page).await;
     let run = suffix();
     // One id the hub already holds: its entry fails alone, the other 149 are created.
@@ -415,8 +413,7 @@ async fn a_sas_device_connects_over_wss_sends_telemetry_and_gets_c2d_and_twin() 
     let key = register_sas_device(&info, &id).await;
     let host = info["hostName"].as_str().unwrap();
 
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     click(&page, "dev-sas");
     settle().await;
     type_into(&page, "dev-address", LOCALHUB_WSS);
@@ -510,8 +507,7 @@ async fn an_x509_device_from_the_browser_store_connects_over_wss_and_sends_telem
         "HUBCERT_X509_DEVICE is unset: the browser-store fixture provisions the device, imports its \
          .pfx into the browser's NSS store and sets it (./scripts/fixtures.sh run ...)",
     );
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     click(&page, "dev-x509");
     settle().await;
     type_into(&page, "dev-address", LOCALHUB_WSS);
@@ -707,8 +703,7 @@ async fn a_browser_sends_no_intermediate_so_a_device_under_one_connects_only_by_
         Refusals::watch(LOCALHUB).await,
         Refusals::watch(PREVIEW_LOCALHUB).await,
     ];
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     click(&page, "dev-x509");
     settle().await;
     type_into(&page, "dev-host", "localhost");
@@ -763,8 +758,7 @@ async fn an_x509_device_from_the_browser_store_publishes_through_mosquitto_over_
         "HUBCERT_MOSQUITTO_WSS is unset: the mosquitto fixture (./scripts/fixtures.sh run ...) starts mosquitto with a TLS websockets \
          listener on localhost:18886 and sets it",
     );
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     click(&page, "dev-x509");
     settle().await;
     type_into(&page, "dev-address", address);
@@ -787,8 +781,7 @@ async fn an_x509_device_from_the_browser_store_publishes_through_mosquitto_over_
 #[wasm_bindgen_test]
 async fn the_device_test_reads_the_registration_and_a_thumbprint_device_needs_no_preview_mode() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     point_at_localhub(&page).await;
 
     // A device under an intermediate: registered as CA-signed, a GA hub refuses it over WSS.
@@ -839,8 +832,7 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
     let id = X509_DEVICE.expect(
         "HUBCERT_X509_DEVICE is unset: run the browser tests under ./scripts/fixtures.sh run ... (scripts/test.sh does)",
     );
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     type_into(&page, "ca-cn", "DPS Page Root");
     click(&page, "ca-create");
     settle().await;
@@ -1156,8 +1148,7 @@ async fn dps_provisions_the_browser_store_device_which_then_sends_through_the_as
 #[wasm_bindgen_test]
 async fn a_renewed_thumbprint_device_is_rolled_over_on_localhub_in_three_presses() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     type_into(&page, "ca-cn", "Rollover Root");
     click(&page, "ca-create");
     settle().await;
@@ -1258,8 +1249,7 @@ async fn a_renewed_thumbprint_device_is_rolled_over_on_localhub_in_three_presses
 #[wasm_bindgen_test]
 async fn a_ca_whose_key_is_elsewhere_is_uploaded_and_verified_automatically() {
     localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     type_into(&page, "hub-arm-endpoint", LOCALHUB);
     type_into(&page, "hub-registry-endpoint", LOCALHUB);
     // A CA made elsewhere: only its certificate comes to this page.
@@ -1315,8 +1305,7 @@ async fn a_ca_whose_key_is_elsewhere_is_uploaded_and_verified_automatically() {
 #[wasm_bindgen_test]
 async fn a_user_sees_what_revoking_an_intermediate_takes_down_then_revokes_it() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     type_into(&page, "ca-cn", "Revocation Page Root");
     click(&page, "ca-create");
     settle().await;
@@ -1391,8 +1380,7 @@ async fn a_user_sees_what_revoking_an_intermediate_takes_down_then_revokes_it() 
 #[wasm_bindgen_test]
 async fn a_user_rolls_a_fleet_over_to_a_new_root_step_by_step_on_localhub() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     let tag = suffix();
     type_into(&page, "ca-cn", &format!("Old Root {tag}"));
     click(&page, "ca-create");
@@ -1526,8 +1514,7 @@ async fn download_text(page: &web_sys::Element, name: &str) -> String {
 async fn no_private_key_leaves_the_page_through_a_whole_flow() {
     localhub_info().await;
     js_sys::eval(NETWORK_RECORDER).unwrap();
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     let tag = suffix();
     type_into(&page, "ca-cn", &format!("Leak Check Root {tag}"));
     click(&page, "ca-create");
@@ -1618,8 +1605,7 @@ async fn no_private_key_leaves_the_page_through_a_whole_flow() {
 #[wasm_bindgen_test]
 async fn a_symmetric_key_group_made_on_the_page_shows_dps_key_and_derives_device_keys() {
     let info = localhub_info().await;
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     read_localhub_dps(&page).await;
     let scope = info["idScope"].as_str().unwrap();
 
@@ -1740,8 +1726,7 @@ async fn the_page_provisions_a_symmetric_key_device_which_then_sends_through_the
     let group_key = put_symmetric_key_group(&info, &format!("symkey-test-{}", suffix())).await;
     let id = "symkey-dev-1";
     let before = telemetry_of(id).await.len();
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     read_localhub_dps(&page).await;
     click(&page, "dps-test-attestation-symkey");
     settle().await;
@@ -1792,8 +1777,7 @@ async fn the_page_provisions_a_symmetric_key_device_which_then_sends_through_the
 async fn the_hubs_view_of_the_fleet_lists_every_device_beside_the_pages_and_exports_it() {
     let info = localhub_info().await;
     js_sys::eval(NETWORK_RECORDER).unwrap();
-    let page = mount();
-    settle().await;
+    let page = mount().await;
     point_at_localhub(&page).await;
     let tag = suffix();
     // A device registered by someone else (never made on this page, never connected) ...
