@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use hubcert::contract::{AuthKind, Authentication, DeviceId, ExportImportDevice, ImportMode};
 use hubcert::iothub::{
-    estimate_registration, Answer, DeviceAuth, HubClient, HubTier, RegistrationMethod, Registry,
-    Request, RetryPolicy, Transport,
+    estimate_registration, Answer, DeviceAuth, DeviceOp, HubClient, HubTier, Pace,
+    RegistrationMethod, Registry, Request, RetryPolicy, Transport,
 };
 use localhub::{Config, HttpTransport, Throttling};
 
@@ -42,9 +42,31 @@ impl Transport for &Counted {
         Ok(answer)
     }
 
+    async fn send_keeping(
+        &self,
+        request: &Request,
+        keep: &'static [&'static str],
+    ) -> Result<(Answer, Vec<(String, String)>), String> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let (answer, headers) = self.http.send_keeping(request, keep).await?;
+        if answer.status == 429 {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok((answer, headers))
+    }
+
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }
+}
+
+/// How a run sends its devices.
+#[derive(Clone, Copy)]
+enum How {
+    /// One call each, or in bulk calls backing off when throttled.
+    Plain(RegistrationMethod),
+    /// The page's fleet run, kept to this pace (its minute on the scaled clock).
+    Paced(Pace),
 }
 
 struct Run {
@@ -64,13 +86,44 @@ async fn register(
     policy: RetryPolicy,
     prefix: &str,
     n: usize,
-    method: RegistrationMethod,
+    how: How,
 ) -> Result<Run, String> {
     let transport = Counted::default();
     let client = HubClient::new(&transport, true).with_retry(policy, 7);
     let started = Instant::now();
-    match method {
-        RegistrationMethod::OneByOne => {
+    let entries = || -> Vec<ExportImportDevice> {
+        (0..n)
+            .map(|i| ExportImportDevice {
+                authentication: Some(Authentication {
+                    kind: AuthKind::CertificateAuthority,
+                    ..Default::default()
+                }),
+                ..ExportImportDevice::new(&format!("{prefix}-{i}"), ImportMode::Create)
+            })
+            .collect()
+    };
+    match how {
+        How::Paced(pace) => {
+            let now_ms =
+                || (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as u64;
+            let report = client
+                .fleet_run(
+                    registry,
+                    DeviceOp::Register,
+                    &entries(),
+                    &now_ms,
+                    Some(pace),
+                    |_| std::ops::ControlFlow::Continue(()),
+                )
+                .await;
+            if let Some(e) = report.error {
+                return Err(format!("stopped: {e:?}"));
+            }
+            if report.sent != n {
+                return Err(format!("{} of {n} sent", report.sent));
+            }
+        }
+        How::Plain(RegistrationMethod::OneByOne) => {
             for i in 0..n {
                 let id = DeviceId::parse(&format!("{prefix}-{i}")).map_err(|e| e.to_string())?;
                 client
@@ -79,16 +132,8 @@ async fn register(
                     .map_err(|e| format!("{id}: {e:?}"))?;
             }
         }
-        RegistrationMethod::Bulk => {
-            let entries: Vec<_> = (0..n)
-                .map(|i| ExportImportDevice {
-                    authentication: Some(Authentication {
-                        kind: AuthKind::CertificateAuthority,
-                        ..Default::default()
-                    }),
-                    ..ExportImportDevice::new(&format!("{prefix}-{i}"), ImportMode::Create)
-                })
-                .collect();
+        How::Plain(RegistrationMethod::Bulk) => {
+            let entries = entries();
             let out = client
                 .bulk_registry(registry, &entries, unix_now())
                 .await
@@ -116,6 +161,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("one by one", "one", RegistrationMethod::OneByOne),
         ("bulk of 100", "bulk", RegistrationMethod::Bulk),
     ];
+    let (tier, units) = (HubTier::S1, 1);
+    let limit = tier.registry_operations_per_minute(units);
+    // The tier's pace on the scaled clock.
+    let pace = Pace::new((limit as f64 * scale) as u64);
     println!("localhub registry on loopback ({n} devices, HubClient over HttpTransport)");
 
     let open = localhub::start(Config::ephemeral()).await?;
@@ -124,7 +173,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &open.hub.connection_string(),
     )?;
     for (name, prefix, method) in methods {
-        let r = register(&registry, RetryPolicy::default(), prefix, n, method).await?;
+        let r = register(
+            &registry,
+            RetryPolicy::default(),
+            prefix,
+            n,
+            How::Plain(method),
+        )
+        .await?;
         println!(
             "  unthrottled, {name}: {:.0} devices/s, {} calls, {:.2} s",
             n as f64 / r.seconds,
@@ -134,7 +190,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     open.stop();
 
-    let (tier, units) = (HubTier::S1, 1);
     let throttled = localhub::start(Config {
         throttling: Some(Throttling {
             time_scale: scale,
@@ -154,11 +209,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         base: base.base.div_f64(scale),
         cap: base.cap.div_f64(scale),
     };
-    let limit = tier.registry_operations_per_minute(units);
-    for (name, prefix, method) in methods {
+    let runs = [
+        (
+            "one by one",
+            "one",
+            How::Plain(RegistrationMethod::OneByOne),
+            RegistrationMethod::OneByOne,
+        ),
+        (
+            "bulk of 100",
+            "bulk",
+            How::Plain(RegistrationMethod::Bulk),
+            RegistrationMethod::Bulk,
+        ),
+        (
+            "bulk of 100 kept to the tier's rate (the page's fleet run)",
+            "paced",
+            How::Paced(pace),
+            RegistrationMethod::Bulk,
+        ),
+    ];
+    for (name, prefix, how, method) in runs {
         // A full bucket (a minute's allowance) at the start of each run.
         tokio::time::sleep(Duration::from_secs_f64(60.0 / scale)).await;
-        let r = register(&registry, policy, prefix, n, method).await?;
+        let r = register(&registry, policy, prefix, n, how).await?;
         let scaled_minutes = r.seconds * scale / 60.0;
         // After the first minute's allowance, which a full bucket lets through at once.
         let rate = (n as f64 - limit as f64) / scaled_minutes;

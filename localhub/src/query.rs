@@ -140,12 +140,22 @@ pub(crate) fn run_page(
         .top()
         .map_or(usize::MAX, |t| t.saturating_sub(emitted));
     let want = page.min(limit);
+    // A query naming its device ids reads those twins only (the page's presence check before
+    // each bulk call names 100 of a fleet of any size); the condition still decides on each.
+    let named = query.named_device_ids();
     hub.read(|_, devices| {
         let mut items = Vec::new();
-        let range = if after.is_empty() {
-            devices.range::<str, _>((Bound::Unbounded, Bound::Unbounded))
+        let start = if after.is_empty() {
+            Bound::Unbounded
         } else {
-            devices.range::<str, _>((Bound::Excluded(after.as_str()), Bound::Unbounded))
+            Bound::Excluded(after.as_str())
+        };
+        let range: Box<dyn Iterator<Item = (&String, &DeviceRecord)>> = match &named {
+            Some(ids) => Box::new(
+                ids.range::<str, _>((start, Bound::Unbounded))
+                    .filter_map(|id| devices.get_key_value(id.as_str())),
+            ),
+            None => Box::new(devices.range::<str, _>((start, Bound::Unbounded))),
         };
         let mut last = None;
         let mut more = false;

@@ -487,6 +487,13 @@ impl DeviceQuery {
         self.condition.as_ref().is_none_or(|c| holds(c, twin))
     }
 
+    /// The device ids the condition limits the answer to, when it names them: `deviceId = '…'`
+    /// or `deviceId IN [...]`, alone or on either side of an `AND`. A store can read just these
+    /// twins instead of every one; `matches` still decides on each. `None`: any twin may match.
+    pub fn named_device_ids(&self) -> Option<std::collections::BTreeSet<String>> {
+        self.condition.as_ref().and_then(named_ids)
+    }
+
     /// What the answer holds of `twin`: all of it, or the projection.
     pub fn project(&self, twin: Value) -> Value {
         let Some(list) = &self.select else {
@@ -531,6 +538,30 @@ fn lookup_named<'a>(twin: &'a Value, path: &[String]) -> Option<(Vec<String>, &'
         at = v;
     }
     Some((names, at))
+}
+
+/// The ids `c` limits twins to (see [`DeviceQuery::named_device_ids`]).
+fn named_ids(c: &Condition) -> Option<std::collections::BTreeSet<String>> {
+    let is_id = |p: &[String]| p.len() == 1 && p[0].eq_ignore_ascii_case("deviceId");
+    let strings = |list: &[Value]| {
+        list.iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<std::collections::BTreeSet<String>>>()
+    };
+    match c {
+        Condition::In(Operand::Path(p), list) if is_id(p) => strings(list),
+        Condition::Compare(Operand::Path(p), Cmp::Eq, Operand::Literal(v))
+        | Condition::Compare(Operand::Literal(v), Cmp::Eq, Operand::Path(p))
+            if is_id(p) =>
+        {
+            strings(std::slice::from_ref(v))
+        }
+        Condition::And(a, b) => match (named_ids(a), named_ids(b)) {
+            (Some(x), Some(y)) => Some(x.intersection(&y).cloned().collect()),
+            (x, y) => x.or(y),
+        },
+        _ => None,
+    }
 }
 
 fn lookup<'a>(twin: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -793,5 +824,38 @@ mod tests {
             "x".repeat(QUERY_MAX_LENGTH)
         ))
         .is_err());
+    }
+
+    #[test]
+    fn a_condition_naming_device_ids_says_which_so_a_store_reads_only_those() {
+        let ids = |q: &str| {
+            DeviceQuery::parse(q)
+                .expect("query")
+                .named_device_ids()
+                .map(|s| s.into_iter().collect::<Vec<_>>())
+        };
+        assert_eq!(
+            ids("SELECT deviceId FROM devices WHERE deviceId IN ['b', 'a']"),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(
+            ids("SELECT * FROM devices WHERE 'a' = DeviceId AND status = 'enabled'"),
+            Some(vec!["a".to_owned()])
+        );
+        assert_eq!(
+            ids("SELECT * FROM devices WHERE deviceId IN ['a', 'b'] AND deviceId = 'b'"),
+            Some(vec!["b".to_owned()])
+        );
+        // Anything that may let another twin through names none.
+        for open in [
+            "SELECT * FROM devices",
+            "SELECT * FROM devices WHERE deviceId IN ['a'] OR status = 'enabled'",
+            "SELECT * FROM devices WHERE NOT deviceId IN ['a']",
+            "SELECT * FROM devices WHERE deviceId != 'a'",
+            "SELECT * FROM devices WHERE deviceId IN ['a', 1]",
+            "SELECT * FROM devices WHERE properties.reported.deviceId = 'a'",
+        ] {
+            assert_eq!(ids(open), None, "{open}");
+        }
     }
 }

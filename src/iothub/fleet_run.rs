@@ -45,11 +45,12 @@ impl Pace {
         self.per_minute
     }
 
-    /// How long to wait before the next call when `sent` operations went since the run's first
-    /// call, `elapsed` ago: the call goes once the rate has paid for every operation before it,
-    /// kept 2% under the published figure so that calls a little faster through the network than
-    /// the first do not cross it. (The first call goes at once; with calls of 100 on one S1
-    /// unit, one call every 61.2 s.)
+    /// How long to wait before the next call when the last one counted `sent` operations and was
+    /// answered `elapsed` ago: the next call goes once the rate has paid for the last one's
+    /// operations, kept 2% under the published figure so that network jitter does not cross it.
+    /// Spacing each call from the last one's answer (not from the run's start) never sends a
+    /// burst to catch up after a slow or throttled call. With calls of 100 on one S1 unit, one
+    /// call every 61.2 s.
     pub fn wait(self, sent: u64, elapsed: Duration) -> Duration {
         let due = sent.saturating_mul(60_000 * 50) / self.per_minute.saturating_mul(49);
         Duration::from_millis(due).saturating_sub(elapsed)
@@ -224,8 +225,9 @@ pub struct RunReport {
     pub not_sent: usize,
     /// Whether the caller stopped it.
     pub stopped: bool,
-    /// When its first bulk call went (Unix milliseconds): a pace counts from there.
-    pub first_call_ms: Option<u64>,
+    /// When its last bulk call was answered (Unix milliseconds) and how many operations it
+    /// counted: a pace spaces the next call from there.
+    pub last_call: Option<(u64, u64)>,
     /// The error that stopped it, if one did.
     pub error: Option<RestError>,
 }
@@ -297,10 +299,10 @@ impl<T: Transport> HubClient<T> {
         let mut chunks = entries.chunks(BULK_MAX_DEVICES);
         for chunk in chunks.by_ref() {
             let done = report.rows.len();
-            if let (Some(pace), Some(started)) = (pace, report.first_call_ms) {
+            if let (Some(pace), Some((answered, cost))) = (pace, report.last_call) {
                 loop {
-                    let elapsed = Duration::from_millis(now_ms().saturating_sub(started));
-                    let left = pace.wait(report.sent as u64, elapsed);
+                    let elapsed = Duration::from_millis(now_ms().saturating_sub(answered));
+                    let left = pace.wait(cost, elapsed);
                     if left.is_zero() {
                         break;
                     }
@@ -395,10 +397,10 @@ impl<T: Transport> HubClient<T> {
                 sending: to_send.len(),
             });
             report.sent += to_send.len();
-            report.first_call_ms.get_or_insert_with(now_ms);
             let outcome = self
                 .bulk_registry(registry, &to_send, now_ms() / 1000)
                 .await?;
+            report.last_call = Some((now_ms(), to_send.len() as u64));
             report.error = outcome.stopped.clone();
             Some(outcome)
         };
