@@ -31,7 +31,8 @@ struct OpsContext {
     /// The hub's tier and units typed in the outlook, and whether a bulk run keeps to its rate.
     tier: UseStateHandle<HubTier>,
     units: UseStateHandle<String>,
-    paced: UseStateHandle<bool>,
+    /// The box as ticked; `None` until it is: kept to the rate for an Azure hub, not for localhub.
+    paced: UseStateHandle<Option<bool>>,
     /// Set by Stop; read by the running operation before its next call.
     stop: Rc<Cell<bool>>,
 }
@@ -57,8 +58,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
         confirm: use_state(|| false),
         tier: use_state(|| HubTier::S1),
         units: use_state(|| "1".to_owned()),
-        // An Azure hub is throttled; localhub is not unless started with --tier.
-        paced: use_state(|| !props.settings.is_localhub()),
+        paced: use_state(|| None),
         stop: (*use_state(|| Rc::new(Cell::new(false)))).clone(),
     };
     let run = |op: DeviceOp| {
@@ -110,7 +110,7 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
                 <div class="actions">
                     <button type="button" class="secondary" id="reg-fill" onclick={on_fill} disabled={props.devices.is_empty()}>{"Add the devices issued above"}</button>
                 </div>
-                <FleetOutlook count={list.len()} tier={ctx.tier.clone()} units={ctx.units.clone()} paced={ctx.paced.clone()} />
+                <FleetOutlook count={list.len()} tier={ctx.tier.clone()} units={ctx.units.clone()} paced={ctx.paced.clone()} localhub={s.is_localhub()} />
                 <fieldset class="choice">
                     <legend>{"Authentication"}</legend>
                     <label><input type="radio" id="reg-ca" name="reg-auth" checked={!self_signed} onchange={set_self_signed(false)} />{" CA-signed (x509_ca)"}</label>
@@ -150,7 +150,9 @@ struct FleetOutlookProps {
     count: usize,
     tier: UseStateHandle<HubTier>,
     units: UseStateHandle<String>,
-    paced: UseStateHandle<bool>,
+    paced: UseStateHandle<Option<bool>>,
+    /// Whether the hub is localhub (throttled only when started with --tier).
+    localhub: bool,
 }
 
 /// For more than one device: the hub's tier and units, and how long registering them takes at
@@ -164,10 +166,8 @@ fn FleetOutlook(props: &FleetOutlookProps) -> Html {
     let on_paced = {
         let paced = paced.clone();
         Callback::from(move |e: Event| {
-            paced.set(
-                e.target_unchecked_into::<web_sys::HtmlInputElement>()
-                    .checked(),
-            );
+            let input = e.target_unchecked_into::<web_sys::HtmlInputElement>();
+            paced.set(Some(input.checked()));
         })
     };
     let on_tier = {
@@ -204,7 +204,7 @@ fn FleetOutlook(props: &FleetOutlookProps) -> Html {
                 <label for="reg-units">{"Units"}</label>
                 <input id="reg-units" type="number" min="1" value={(*units).clone()} oninput={on_units} autocomplete="off" />
             </div>
-            <label class="check wide"><input type="checkbox" id="reg-pace" checked={*paced} onchange={on_paced} />{" Keep to this tier's registry rate (no throttled calls); otherwise send as fast as the hub takes and back off when it throttles"}</label>
+            <label class="check wide"><input type="checkbox" id="reg-pace" checked={paced.unwrap_or(!props.localhub)} onchange={on_paced} />{" Keep to this tier's registry rate (no throttled calls); otherwise send as fast as the hub takes and back off when it throttles"}</label>
             if let Some(over) = HUB_DEVICES.crossing(0, props.count as u64) {
                 <p class="error wide" id="reg-limit" role="alert">{over}</p>
             }
@@ -374,7 +374,8 @@ async fn run_bulk(
             Err(e) => rows.push((raw, Err(e))),
         }
     }
-    let pace = match (*ctx.paced, ctx.units.trim().parse::<u32>()) {
+    let paced = ctx.paced.unwrap_or(!ctx.settings.is_localhub());
+    let pace = match (paced, ctx.units.trim().parse::<u32>()) {
         (true, Ok(units)) => Some(Pace::for_tier(*ctx.tier, units)),
         _ => None,
     };
@@ -394,15 +395,14 @@ async fn run_bulk(
             }
         })
         .await;
-    // The run's rows, with those the page refused before it.
+    // The run's rows after those the page refused before it, which count as failed.
+    let mut report = report;
     let mut all = rows[..refused].to_vec();
-    all.extend(report.rows.iter().cloned());
-    ctx.rows.set(all);
-    let (ok, mut summary) = run_summary(op, &report);
-    if refused > 0 {
-        summary.push_str(&format!(" {refused} refused by the page, see below."));
-    }
-    ctx.outcome.set(Some(if ok && refused == 0 {
+    all.append(&mut report.rows);
+    report.rows = all;
+    ctx.rows.set(report.rows.clone());
+    let (ok, summary) = run_summary(op, &report);
+    ctx.outcome.set(Some(if ok {
         Outcome::Done(summary)
     } else {
         Outcome::Failed(summary)
