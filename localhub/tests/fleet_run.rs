@@ -11,40 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use hubcert::contract::{AuthKind, Authentication, DeviceId, ExportImportDevice, ImportMode};
+use hubcert::contract::{DeviceId, ExportImportDevice, ImportMode};
 use hubcert::iothub::{
-    Answer, DeviceAuth, DeviceOp, HubClient, HubTier, Pace, Registry, Request, RunEvent, Transport,
+    Answer, DeviceAuth, DeviceOp, HubClient, HubTier, Pace, Request, RunEvent, Transport,
 };
-use localhub::{Config, HttpTransport, Throttling};
+use localhub::HttpTransport;
 
 fn now_ms() -> u64 {
     (now().unix_timestamp_nanos() / 1_000_000) as u64
-}
-
-fn unix_now() -> u64 {
-    now().unix_timestamp() as u64
-}
-
-fn core_client() -> HubClient<HttpTransport> {
-    HubClient::new(HttpTransport::default(), true)
-}
-
-fn core_registry(hub: &Hub) -> Registry {
-    Registry::from_connection_string(&hub.base, &hub.running.hub.connection_string())
-        .expect("registry")
-}
-
-/// Entries creating the CA-signed devices `{prefix}-{i}`.
-fn ca_entries(prefix: &str, range: std::ops::Range<usize>) -> Vec<ExportImportDevice> {
-    range
-        .map(|i| ExportImportDevice {
-            authentication: Some(Authentication {
-                kind: AuthKind::CertificateAuthority,
-                ..Default::default()
-            }),
-            ..ExportImportDevice::new(&format!("{prefix}-{i}"), ImportMode::Create)
-        })
-        .collect()
 }
 
 /// localhub over HTTP, counting the devices named in bulk calls and the 429s.
@@ -94,7 +68,7 @@ impl Transport for &Counted {
 #[tokio::test]
 async fn a_run_stopped_midway_and_started_again_registers_only_what_the_hub_lacks() {
     let hub = start().await;
-    let registry = core_registry(&hub);
+    let registry = hub.core_registry();
     // One device there before the run, the same way; one there with symmetric keys.
     let core = core_client();
     core.register_device(
@@ -212,15 +186,8 @@ async fn a_run_kept_to_the_tiers_rate_is_never_throttled() {
     // passes in a second, so 400 devices take about 3 s after the first call (the pace's 2% under
     // the rate is 20 ms a call, far more than loopback's jitter).
     let scale = 60.0;
-    let hub = start_with(Config {
-        throttling: Some(Throttling {
-            time_scale: scale,
-            ..Throttling::new(HubTier::S1, 1)
-        }),
-        ..Config::ephemeral()
-    })
-    .await;
-    let registry = core_registry(&hub);
+    let hub = start_with(s1_config(scale)).await;
+    let registry = hub.core_registry();
     let counted = Counted::default();
     let pace = Pace::new((Pace::for_tier(HubTier::S1, 1).per_minute() as f64 * scale) as u64);
     let report = HubClient::new(&counted, true)
