@@ -154,74 +154,9 @@ impl<T: Transport> HubClient<T> {
 mod tests {
     use super::*;
     use crate::contract::{HubErrorCode, ImportMode, SasToken};
+    use crate::iothub::testing::{answer, registry, run, Reply, Script, KEY};
     use crate::iothub::ServiceAuth;
     use serde_json::{json, Value};
-    use std::cell::RefCell;
-    use std::collections::VecDeque;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    /// Answers from a script and records what was sent and how long the client waited.
-    struct Script {
-        answers: RefCell<VecDeque<Result<Answer, String>>>,
-        sent: RefCell<Vec<Request>>,
-        slept: RefCell<Vec<std::time::Duration>>,
-    }
-
-    impl Script {
-        fn new(answers: Vec<Result<(u16, String), &str>>) -> Self {
-            Self {
-                answers: RefCell::new(
-                    answers
-                        .into_iter()
-                        .map(|a| {
-                            a.map(|(status, body)| Answer {
-                                status,
-                                body,
-                                retry_after: None,
-                            })
-                            .map_err(str::to_owned)
-                        })
-                        .collect(),
-                ),
-                sent: RefCell::new(Vec::new()),
-                slept: RefCell::new(Vec::new()),
-            }
-        }
-    }
-
-    impl Transport for &Script {
-        async fn send(&self, request: &Request) -> Result<Answer, String> {
-            self.sent.borrow_mut().push(request.clone());
-            self.answers
-                .borrow_mut()
-                .pop_front()
-                .expect("the script has an answer for every request")
-        }
-
-        async fn sleep(&self, duration: std::time::Duration) {
-            self.slept.borrow_mut().push(duration);
-        }
-    }
-
-    /// The script answers at once, so one poll finishes the future.
-    fn run<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = pin!(f);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("a scripted call never waits"),
-        }
-    }
-
-    const KEY: &str = "c2VjcmV0a2V5MTIzNDU2Nzg5MA==";
-
-    fn registry() -> Registry {
-        Registry::from_connection_string(
-            "http://127.0.0.1:8081",
-            &format!("HostName=myhub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"),
-        )
-        .expect("registry")
-    }
 
     fn creates(n: usize) -> Vec<ExportImportDevice> {
         (0..n)
@@ -229,11 +164,11 @@ mod tests {
             .collect()
     }
 
-    fn ok() -> Result<(u16, String), &'static str> {
-        Ok((
+    fn ok() -> Reply {
+        answer(
             200,
             json!({"isSuccessful": true, "errors": [], "warnings": []}).to_string(),
-        ))
+        )
     }
 
     #[test]
@@ -334,7 +269,7 @@ mod tests {
     #[test]
     fn each_device_is_told_what_happened_across_calls() {
         let partial = json!({"isSuccessful": false, "errors": [{"deviceId": "d101", "errorCode": "DeviceAlreadyExists", "errorStatus": "taken"}], "warnings": []});
-        let script = Script::new(vec![ok(), Ok((400, partial.to_string()))]);
+        let script = Script::replies(vec![ok(), answer(400, partial.to_string())]);
         let out = run(HubClient::new(&script, true).bulk_registry(&registry(), &creates(150), 0))
             .expect("outcome");
         assert_eq!(script.sent.borrow().len(), 2);
@@ -350,7 +285,10 @@ mod tests {
 
     #[test]
     fn a_call_refused_whole_stops_the_operation_and_names_what_was_not_applied() {
-        let script = Script::new(vec![ok(), Err("connection reset")]);
+        let script = Script::replies(vec![
+            ok(),
+            crate::iothub::testing::unreachable("connection reset"),
+        ]);
         let out = run(HubClient::new(&script, true).bulk_registry(&registry(), &creates(250), 0))
             .expect("outcome");
         // The third call is not sent once the second had no answer.
@@ -368,8 +306,7 @@ mod tests {
 
         let script = Script::new(vec![Ok((
             401,
-            r#"{"Message":"ErrorCode:IotHubUnauthorizedAccess;Unauthorized","ExceptionMessage":""}"#
-                .to_owned(),
+            r#"{"Message":"ErrorCode:IotHubUnauthorizedAccess;Unauthorized","ExceptionMessage":""}"#,
         ))]);
         let out = run(HubClient::new(&script, true).bulk_registry(&registry(), &creates(3), 0))
             .expect("outcome");
@@ -378,12 +315,11 @@ mod tests {
         assert_eq!(out.stopped.as_ref().and_then(RestError::status), Some(401));
     }
 
-    fn throttled() -> Result<(u16, String), &'static str> {
-        Ok((
+    fn throttled() -> Reply {
+        answer(
             429,
-            r#"{"Message":"ErrorCode:ThrottlingException;Throttled","ExceptionMessage":""}"#
-                .to_owned(),
-        ))
+            r#"{"Message":"ErrorCode:ThrottlingException;Throttled","ExceptionMessage":""}"#,
+        )
     }
 
     fn policy(max_attempts: u32) -> crate::iothub::RetryPolicy {
@@ -396,7 +332,7 @@ mod tests {
 
     #[test]
     fn a_throttled_call_is_waited_out_and_sent_again_then_signed_later() {
-        let script = Script::new(vec![ok(), throttled(), throttled(), ok()]);
+        let script = Script::replies(vec![ok(), throttled(), throttled(), ok()]);
         let client = HubClient::new(&script, true).with_retry(policy(5), 7);
         let out =
             run(client.bulk_registry(&registry(), &creates(150), 1_700_000_000)).expect("outcome");
@@ -412,37 +348,20 @@ mod tests {
         assert!(slept[1] <= std::time::Duration::from_secs(2), "{slept:?}");
         assert_eq!(client.slept(), slept[0] + slept[1]);
         // The same seed, the same waits.
-        let again = Script::new(vec![ok(), throttled(), throttled(), ok()]);
+        let again = Script::replies(vec![ok(), throttled(), throttled(), ok()]);
         let twin = HubClient::new(&again, true).with_retry(policy(5), 7);
         run(twin.bulk_registry(&registry(), &creates(150), 1_700_000_000)).expect("outcome");
         assert_eq!(*again.slept.borrow(), slept);
     }
 
     /// A scripted answer asking for `secs` of wait.
-    fn asking(secs: u64) -> Result<Answer, String> {
-        Ok(Answer {
-            status: 429,
-            body: String::new(),
-            retry_after: Some(std::time::Duration::from_secs(secs)),
-        })
-    }
-
-    fn ok_answer() -> Result<Answer, String> {
-        ok().map(|(status, body)| Answer {
-            status,
-            body,
-            retry_after: None,
-        })
-        .map_err(str::to_owned)
+    fn asking(secs: u64) -> Reply {
+        answer(429, "").retry_after(std::time::Duration::from_secs(secs))
     }
 
     #[test]
     fn a_retry_after_is_waited_and_a_call_throttled_past_the_attempts_stops_the_operation() {
-        let script = Script::new(vec![]);
-        script
-            .answers
-            .borrow_mut()
-            .extend([asking(30), asking(30), asking(30)]);
+        let script = Script::replies(vec![asking(30), asking(30), asking(30)]);
         let client = HubClient::new(&script, true).with_retry(policy(3), 1);
         let out = run(client.bulk_registry(&registry(), &creates(120), 0)).expect("outcome");
         assert_eq!(
@@ -462,11 +381,7 @@ mod tests {
     #[test]
     fn a_later_call_is_signed_after_the_waits_before_it() {
         // 61 s asked on the first call: the second call is signed 61 s later.
-        let script = Script::new(vec![]);
-        script
-            .answers
-            .borrow_mut()
-            .extend([asking(61), ok_answer(), ok_answer()]);
+        let script = Script::replies(vec![asking(61), ok(), ok()]);
         let client = HubClient::new(&script, true).with_retry(policy(3), 1);
         run(client.bulk_registry(&registry(), &creates(150), 1_700_000_000)).expect("outcome");
         let expiry = |r: &Request| {

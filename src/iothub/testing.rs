@@ -42,6 +42,14 @@ pub(crate) fn unreachable(detail: &str) -> Reply {
 }
 
 impl Reply {
+    /// The same answer asking for `wait` before the call is sent again (`Retry-After`).
+    pub(crate) fn retry_after(mut self, wait: Duration) -> Self {
+        if let Ok((answer, _)) = &mut self.0 {
+            answer.retry_after = Some(wait);
+        }
+        self
+    }
+
     /// The same answer with the header `name: value` (what a query's page carries).
     pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         if let Ok((_, headers)) = &mut self.0 {
