@@ -92,8 +92,8 @@ pub use individual_form::{
 };
 pub use inventory::{describe_dps_registration, describe_hub_registration};
 pub use limits::{
-    Limit, DPS_CAS, DPS_INDIVIDUAL_ENROLLMENTS, DPS_REGISTRATIONS_PER_MINUTE,
-    DPS_SYMMETRIC_KEY_GROUPS, DPS_X509_GROUPS, HUB_DEVICES, LIMITS,
+    dps_ca_limit_note, group_limit_note, Limit, DPS_CAS, DPS_INDIVIDUAL_ENROLLMENTS,
+    DPS_REGISTRATIONS_PER_MINUTE, DPS_SYMMETRIC_KEY_GROUPS, DPS_X509_GROUPS, HUB_DEVICES, LIMITS,
 };
 pub use login::{DeviceLogin, LoginError, WebSocketOutlook};
 pub use provisioning_form::{provisioning_files, provisioning_form_problem};

@@ -2,6 +2,7 @@
 //! would cross one. Where Microsoft's pages disagree, the limit says so.
 
 use super::throttle::thousands;
+use crate::contract::EnrollmentGroup;
 
 /// One published limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,37 @@ impl Limit {
     }
 }
 
+/// What to tell a user saving `saving` on a DPS that holds `groups`: when it is a new group and
+/// one more of its kind (X.509 or symmetric key) would pass the published limit, that limit, said
+/// beside the outcome (DPS refuses it unless Microsoft raised the limit; the page sends it either
+/// way, and says why if DPS refuses).
+pub fn group_limit_note(groups: &[EnrollmentGroup], saving: &EnrollmentGroup) -> Option<String> {
+    let id = &saving.enrollment_group_id;
+    if groups.iter().any(|g| &g.enrollment_group_id == id) {
+        return None;
+    }
+    let symmetric = |g: &EnrollmentGroup| g.attestation.kind == "symmetricKey";
+    let limit = if symmetric(saving) {
+        DPS_SYMMETRIC_KEY_GROUPS
+    } else {
+        DPS_X509_GROUPS
+    };
+    let same = groups
+        .iter()
+        .filter(|g| symmetric(g) == symmetric(saving))
+        .count();
+    limit.crossing(same as u64, 1)
+}
+
+/// What to tell a user uploading a CA named `name` to a DPS whose certificates are `names`: when
+/// it is a new one past the published limit of CAs on one DPS, that limit.
+pub fn dps_ca_limit_note(names: &[String], name: &str) -> Option<String> {
+    if names.iter().any(|n| n == name) {
+        return None;
+    }
+    DPS_CAS.crossing(names.len() as u64, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +180,45 @@ mod tests {
             .line()
             .contains("the docs disagree: the June 2021 version"));
         assert!(!HUB_DEVICES.line().contains("disagree"));
+    }
+
+    fn group(id: &str, kind: &str) -> EnrollmentGroup {
+        serde_json::from_value(serde_json::json!({
+            "enrollmentGroupId": id,
+            "attestation": {"type": kind},
+        }))
+        .expect("group")
+    }
+
+    #[test]
+    fn a_new_group_or_ca_past_the_published_limit_is_said_and_a_replacement_is_not() {
+        let x509: Vec<_> = (0..100).map(|i| group(&format!("g{i}"), "x509")).collect();
+        let note = group_limit_note(&x509, &group("new", "x509")).expect("101st");
+        assert!(
+            note.starts_with("101 would be over the limit of 100 X.509 enrollment groups"),
+            "{note}"
+        );
+        assert_eq!(
+            group_limit_note(&x509, &group("g7", "x509")),
+            None,
+            "a replacement adds none"
+        );
+        // Symmetric-key groups count apart, and their limit cannot be raised.
+        assert_eq!(group_limit_note(&x509, &group("sym", "symmetricKey")), None);
+        let sym: Vec<_> = (0..100)
+            .map(|i| group(&format!("s{i}"), "symmetricKey"))
+            .collect();
+        let hard = group_limit_note(&sym, &group("sym", "symmetricKey")).expect("101st");
+        assert!(hard.contains("cannot be raised"), "{hard}");
+        assert_eq!(group_limit_note(&x509[..99], &group("new", "x509")), None);
+
+        let names: Vec<String> = (0..25).map(|i| format!("ca-{i}")).collect();
+        let ca = dps_ca_limit_note(&names, "ca-new").expect("26th");
+        assert!(
+            ca.starts_with("26 would be over the limit of 25 CA certificates on one DPS"),
+            "{ca}"
+        );
+        assert_eq!(dps_ca_limit_note(&names, "ca-3"), None);
+        assert_eq!(dps_ca_limit_note(&names[..24], "ca-new"), None);
     }
 }

@@ -427,3 +427,69 @@ async fn the_page_provisions_a_symmetric_key_device_which_then_sends_through_the
     );
     page.remove();
 }
+
+/// Every enrollment group of localhub's DPS, as its service API lists them.
+async fn dps_groups(info: &Value) -> Vec<Value> {
+    let r = gloo::net::http::Request::post(&format!(
+        "{LOCALHUB}/enrollmentGroups/query?api-version=2021-10-01"
+    ))
+    .header("Authorization", &dps_owner_token(info))
+    .header("Content-Type", "application/json")
+    .body(r#"{"query":"*"}"#)
+    .unwrap()
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Vec<Value>>().await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn saving_the_101st_symmetric_key_group_says_the_limit_that_cannot_be_raised() {
+    let info = localhub_info().await;
+    let page = mount().await;
+    read_localhub_dps(&page).await;
+    // Fill the DPS up to 100 symmetric-key groups with the test's own calls.
+    let held = dps_groups(&info)
+        .await
+        .iter()
+        .filter(|g| g["attestation"]["type"] == "symmetricKey")
+        .count();
+    let run = suffix();
+    let filler: Vec<String> = (held..100).map(|i| format!("limit-{run}-{i}")).collect();
+    for id in &filler {
+        put_symmetric_key_group(&info, id).await;
+    }
+    press(&page, "dps-group-attestation-symkey").await;
+    let group = format!("limit-{run}-new");
+    type_into(&page, "dps-group-id", &group);
+    save_group(
+        &page,
+        &format!("Created enrollment group {group} (enabled)"),
+    )
+    .await;
+    let said = text(&page, "#dps-status");
+    assert!(
+        said.contains("101 would be over the limit of 100 symmetric-key enrollment groups on one DPS, which cannot be raised"),
+        "{said}"
+    );
+    // Saved again, it replaces itself: no limit to speak of.
+    save_group(
+        &page,
+        &format!("Updated enrollment group {group} (enabled)"),
+    )
+    .await;
+    assert!(!text(&page, "#dps-status").contains("over the limit"));
+    // Leave the DPS as it was for the other tests.
+    for id in filler.iter().chain([&group]) {
+        let r = gloo::net::http::Request::delete(&format!(
+            "{LOCALHUB}/enrollmentGroups/{id}?api-version=2021-10-01"
+        ))
+        .header("Authorization", &dps_owner_token(&info))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 204, "{id}");
+    }
+    page.remove();
+}

@@ -15,7 +15,10 @@ use crate::app::field::{textarea_setter, Field};
 use crate::app::outcome::{outcome_view, Outcome};
 use crate::app::state::{Issued, SharedCa};
 use crate::contract::{EnrollmentGroup, VerificationCode};
-use crate::iothub::{certificate_name, Arm, AzDps, DpsService, HubClient, RestError};
+use crate::iothub::{
+    certificate_name, dps_ca_limit_note, group_limit_note, Arm, AzDps, DpsService, HubClient,
+    RestError,
+};
 use crate::iothub::{
     chosen_ca_index, effective_ca_choice, group_delete_confirm, groups_listed, proven_on_dps,
     saved_group_line, GroupForm, GroupTrust, PossessionStage,
@@ -244,6 +247,16 @@ impl GroupContext {
         let ctx = self.clone();
         yew::platform::spawn_local(async move {
             let mut group = group;
+            // A new group past the published limit is sent anyway (Microsoft may have raised
+            // it) and the limit said beside the outcome.
+            let limit = match ctx.client.enrollment_groups(&dps, now_ms() / 1000).await {
+                Ok(groups) => group_limit_note(&groups, &group),
+                Err(_) => None,
+            };
+            let with_limit = |text: String| match &limit {
+                Some(note) => format!("{text} {note}"),
+                None => text,
+            };
             if symmetric {
                 match held_attestation(&ctx.client, &dps, &id, true).await {
                     Ok(held) => DpsService::keep_held_keys(&mut group.attestation, held.as_ref()),
@@ -258,10 +271,13 @@ impl GroupContext {
                 Ok(saved) => {
                     let keys = saved.item.attestation.symmetric_keys();
                     ctx.group_key.set(keys.first().map(|k| (*k).to_owned()));
-                    ctx.note.set(Some(Outcome::Done(saved_group_line(&saved))));
+                    ctx.note
+                        .set(Some(Outcome::Done(with_limit(saved_group_line(&saved)))));
                     ctx.groups.set(None);
                 }
-                Err(e) => ctx.note.set(Some(Outcome::Failed(e.to_string()))),
+                Err(e) => ctx
+                    .note
+                    .set(Some(Outcome::Failed(with_limit(e.to_string())))),
             }
         });
     }
@@ -359,12 +375,27 @@ fn prover(
             };
             let progress =
                 |stage: PossessionStage| note.set(Some(Outcome::Busy(stage.label().into())));
+            // A new CA past the published limit is sent anyway and the limit said with the outcome.
+            let limit = match client.certificates(&arm).await {
+                Ok(on_dps) => {
+                    let names: Vec<String> = on_dps.into_iter().map(|c| c.name).collect();
+                    dps_ca_limit_note(&names, &name)
+                }
+                Err(_) => None,
+            };
+            let with_limit = |text: String| match &limit {
+                Some(n) => format!("{text} {n}"),
+                None => text,
+            };
             match client
                 .upload_and_verify(&arm, &name, &pem, &sha1, false, sign, progress)
                 .await
             {
-                Ok(done) => note.set(Some(Outcome::Done(proven_on_dps(&name, done.adopted)))),
-                Err(e) => note.set(Some(Outcome::Failed(e.to_string()))),
+                Ok(done) => note.set(Some(Outcome::Done(with_limit(proven_on_dps(
+                    &name,
+                    done.adopted,
+                ))))),
+                Err(e) => note.set(Some(Outcome::Failed(with_limit(e.to_string())))),
             }
         });
     })
