@@ -15,6 +15,7 @@ mod certificate;
 mod csr;
 mod csr_note;
 mod dates;
+mod device_identity;
 mod error;
 mod expiry;
 mod expiry_summary;
@@ -67,6 +68,7 @@ pub use certificate::{Certificate, CertificateInfo, ExtensionInfo, Thumbprint};
 pub use csr::{make_csr, read_csr, SigningRequest};
 pub use csr_note::NO_CSR;
 pub use dates::format_utc;
+pub use device_identity::leaf_device_id;
 pub use error::{Field, KdfRefusal, PassphraseWeakness, PkiError, Unsupported};
 pub use expiry::{
     expiry_csv, expiry_csv_with, expiry_report, expiry_rows, ExpiryRow, ExpiryStatus,

@@ -16,8 +16,8 @@ use panels::{
 };
 
 use super::mqtt_socket::{choose_certificate, now_ms, MqttSocket, Next, SocketNote};
-use super::state::Issued;
-use crate::contract::AuthKind;
+use super::state::{issued_for, Issued};
+use crate::contract::{AuthKind, DeviceId};
 use crate::iothub::{
     cloud_to_device_text, device_event_line, device_files, device_outlook, message_properties,
     method_answer, reported_patch, sample_telemetry, telemetry_counts, twin_panel_text,
@@ -125,7 +125,7 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     let issued_ids: Vec<String> = props
         .devices
         .iter()
-        .filter_map(|d| d.info.common_name.clone())
+        .filter_map(|d| d.device_id.as_ref().map(|id| id.as_str().to_owned()))
         .collect();
     let connected = matches!(view.status, Some(Status::Connected));
     let files = device_files(
@@ -172,13 +172,10 @@ pub(crate) fn DeviceTestStep(props: &DeviceTestProps) -> Html {
     }
 }
 
-/// The device issued on this page with CN `device_id`.
+/// The device issued on this page for the typed `device_id`.
 fn issued<'a>(devices: &'a [Rc<Issued>], device_id: &str) -> Option<&'a Issued> {
-    let id = device_id.trim();
-    devices
-        .iter()
-        .find(|d| d.info.common_name.as_deref() == Some(id))
-        .map(|d| &**d)
+    let id = DeviceId::parse(device_id.trim()).ok()?;
+    issued_for(devices, &id).map(|d| &**d)
 }
 
 /// The connect form's typed state: who connects, and with what.

@@ -214,16 +214,7 @@ async fn read_registrations(
     };
     let dps = s.dps_service().ok();
     let hub = super::hub::client(&s);
-    let devices: Vec<&Rc<Issued>> = items
-        .iter()
-        .filter(|i| !i.info.is_ca)
-        .filter(|i| {
-            i.info
-                .common_name
-                .as_deref()
-                .is_some_and(|cn| DeviceId::parse(cn).is_ok())
-        })
-        .collect();
+    let devices: Vec<&Rc<Issued>> = items.iter().filter(|i| i.device_id.is_some()).collect();
     let total = devices.len();
     let mut found = Registrations::new();
     for (n, d) in devices.iter().enumerate() {

@@ -28,10 +28,9 @@ pub(crate) struct FleetProps {
 fn made_here(items: &[Rc<Issued>]) -> Vec<MadeHere> {
     items
         .iter()
-        .filter(|i| !i.info.is_ca)
         .filter_map(|i| {
             Some(MadeHere {
-                device_id: i.info.common_name.clone()?,
+                device_id: i.device_id.as_ref()?.as_str().to_owned(),
                 not_after: i.info.not_after,
                 thumbprint: i.info.sha256.to_string(),
             })

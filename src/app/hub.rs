@@ -180,15 +180,13 @@ pub(crate) async fn read_paths(s: &HubSettings, ids: &[String]) -> Paths {
     paths
 }
 
-/// The page's device certificates with their ids (the CN), newest first.
+/// The page's device certificates with their device ids, newest first.
 pub(crate) fn page_devices(devices: &[Rc<Issued>]) -> Vec<(String, Certificate)> {
     devices
         .iter()
         .filter_map(|d| {
-            d.info
-                .common_name
-                .clone()
-                .map(|cn| (cn, d.certificate.clone()))
+            let id = d.device_id.as_ref()?;
+            Some((id.as_str().to_owned(), d.certificate.clone()))
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use crate::contract::DeviceId;
 use crate::pki::{Certificate, CertificateAuthority, CertificateInfo, KeyPair, PkiError};
 use yew::Reducible;
 
@@ -106,6 +107,8 @@ pub(crate) struct Issued {
     pub(crate) title: String,
     pub(crate) certificate: Certificate,
     pub(crate) info: CertificateInfo,
+    /// The device it authenticates (a leaf whose CN is a device id), read once at issuance.
+    pub(crate) device_id: Option<DeviceId>,
     pub(crate) downloads: Vec<Download>,
     /// What a `.pfx` of it holds, when the page has its key.
     pub(crate) pfx: Option<Rc<PfxSource>>,
@@ -134,11 +137,27 @@ pub(crate) fn new_issued(
         serial,
         title,
         certificate,
+        device_id: crate::pki::leaf_device_id(&info),
         info,
         downloads,
         pfx,
         in_batch: false,
     }))
+}
+
+/// The newest certificate the page issued for device `id` (the list is newest first).
+pub(crate) fn issued_for<'a>(devices: &'a [Rc<Issued>], id: &DeviceId) -> Option<&'a Rc<Issued>> {
+    devices.iter().find(|d| d.device_id.as_ref() == Some(id))
+}
+
+/// Every certificate the page issued for device `id`, newest first.
+pub(crate) fn issued_all_for<'a>(
+    devices: &'a [Rc<Issued>],
+    id: &'a DeviceId,
+) -> impl Iterator<Item = &'a Rc<Issued>> {
+    devices
+        .iter()
+        .filter(move |d| d.device_id.as_ref() == Some(id))
 }
 
 /// A verification certificate's card, offering `verification.pem`.

@@ -13,7 +13,8 @@ use crate::app::command::Command;
 use crate::app::fetch::Fetch;
 use crate::app::field::Field;
 use crate::app::outcome::{outcome_view, Outcome};
-use crate::app::state::Issued;
+use crate::app::state::{issued_all_for, Issued};
+use crate::contract::DeviceId;
 use crate::iothub::{
     blocked_on_dps, cannot_block, individual_deleted, individual_enrollment_of,
     individual_enrollment_to_save, individual_saved_line, registration_state_line, AzDps,
@@ -29,12 +30,13 @@ pub(super) struct IndividualProps {
     pub(super) id_scope: AttrValue,
 }
 
-/// The page's device certificates (PEM) with CN `id`, newest first (at most two: the primary and
-/// the one before).
+/// The page's device certificates (PEM) for registration id `id`, newest first (at most two: the
+/// primary and the one before).
 fn certificates_of(devices: &[Rc<Issued>], id: &str) -> Vec<String> {
-    devices
-        .iter()
-        .filter(|d| d.info.common_name.as_deref() == Some(id))
+    let Ok(id) = DeviceId::parse(id) else {
+        return Vec::new();
+    };
+    issued_all_for(devices, &id)
         .map(|d| d.certificate.pem())
         .take(2)
         .collect()
@@ -77,7 +79,7 @@ pub(super) fn IndividualCard(props: &IndividualProps) -> Html {
         let mut ids: Vec<String> = props
             .devices
             .iter()
-            .filter_map(|d| d.info.common_name.clone())
+            .filter_map(|d| d.device_id.as_ref().map(|id| id.as_str().to_owned()))
             .collect();
         ids.dedup();
         ids

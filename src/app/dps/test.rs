@@ -13,8 +13,8 @@ use super::symkey::attestation_choice;
 use crate::app::command::Command;
 use crate::app::field::Field;
 use crate::app::mqtt_socket::{choose_certificate, now_ms, MqttSocket, Next};
-use crate::app::state::Issued;
-use crate::contract::{websocket_url, DPS_GLOBAL_HOST};
+use crate::app::state::{issued_all_for, Issued};
+use crate::contract::{websocket_url, DeviceId, DPS_GLOBAL_HOST};
 use crate::iothub::{
     provisioning_files, provisioning_form_problem, provisioning_refusal_advice, sample_telemetry,
     AzDps, DeviceLogin, DpsDeviceRegistration, ProvisioningFiles,
@@ -145,17 +145,18 @@ pub(super) fn ProvisioningTest(props: &TestProps) -> Html {
     let device_ids: Vec<String> = props
         .devices
         .iter()
-        .filter_map(|d| d.info.common_name.clone())
+        .filter_map(|d| d.device_id.as_ref().map(|id| id.as_str().to_owned()))
         .collect();
     let az = &props.az;
     // The code for the device itself, with this form's values; under an intermediate the
     // device sends its chain: the fullchain file of step 4.
     let typed = registration_id.trim();
-    let chained = props.devices.iter().any(|d| {
-        d.info.common_name.as_deref() == Some(typed)
-            && d.downloads
+    let chained = DeviceId::parse(typed).is_ok_and(|id| {
+        issued_all_for(&props.devices, &id).any(|d| {
+            d.downloads
                 .iter()
                 .any(|f| f.name.ends_with("-fullchain.pem"))
+        })
     });
     let snippet = provisioning_files(props.localhub, &props.id_scope, typed, chained);
     html! {

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use super::super::fetch::Fetch;
+use super::super::state::issued_for;
 use crate::iothub::{
     delete_devices_confirm, describe_device, device_ops_result, register_commands,
     registration_auth, registration_outlook, run_progress, run_summary, typed_device_ids,
@@ -38,11 +39,8 @@ struct OpsContext {
 }
 
 /// The SHA-256 thumbprint of the certificate issued here for `id`, if any.
-fn thumbprint_of(devices: &[Rc<Issued>], id: &str) -> Option<String> {
-    devices
-        .iter()
-        .find(|d| d.info.common_name.as_deref() == Some(id))
-        .map(|d| d.info.sha256.to_string())
+fn thumbprint_of(devices: &[Rc<Issued>], id: &DeviceId) -> Option<String> {
+    issued_for(devices, id).map(|d| d.info.sha256.to_string())
 }
 
 /// Register, show or delete devices: one or a list, CA-signed or self-signed.
@@ -68,7 +66,9 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
     let on_fill = {
         let (ids, devices) = (ctx.ids.clone(), props.devices.clone());
         Callback::from(move |_| {
-            let issued = devices.iter().filter_map(|d| d.info.common_name.as_deref());
+            let issued = devices
+                .iter()
+                .filter_map(|d| d.device_id.as_ref().map(DeviceId::as_str));
             ids.set(with_issued_ids(&ids, issued));
         })
     };
@@ -81,7 +81,9 @@ pub(crate) fn HubDeviceStep(props: &HubDeviceProps) -> Html {
     let az_hub = s.az();
     let list = typed_device_ids(&ctx.ids);
     let commands = register_commands(&az_hub, &list, *ctx.self_signed, |id| {
-        thumbprint_of(&props.devices, id)
+        DeviceId::parse(id)
+            .ok()
+            .and_then(|id| thumbprint_of(&props.devices, &id))
     });
     let first = list.first().map(String::as_str).unwrap_or("DEVICE_ID");
     let busy = matches!(&*ctx.outcome, Some(Outcome::Busy(m)) if !m.ends_with("to confirm."));
@@ -281,7 +283,7 @@ async fn run_all(ctx: OpsContext, op: DeviceOp, list: Vec<String>) {
             Err(e) => Err(e.to_string()),
             Ok(id) => match op {
                 DeviceOp::Register => {
-                    let thumbprint = thumbprint_of(&ctx.devices, id.as_str());
+                    let thumbprint = thumbprint_of(&ctx.devices, &id);
                     match registration_auth(*ctx.self_signed, id.as_str(), thumbprint) {
                         Ok(auth) => hub
                             .register_device(&registry, &id, &auth, now)
@@ -363,7 +365,7 @@ async fn run_bulk(
                     DeviceOp::Register => Some(registration_auth(
                         *ctx.self_signed,
                         id.as_str(),
-                        thumbprint_of(&ctx.devices, id.as_str()),
+                        thumbprint_of(&ctx.devices, &id),
                     )?),
                     _ => None,
                 };

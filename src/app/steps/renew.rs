@@ -91,11 +91,9 @@ pub(super) async fn renew_one(
         ((r.device_id, r.certificate), key)
     } else {
         let id = old
-            .info
-            .common_name
-            .as_deref()
-            .ok_or("its certificate has no CN")
-            .and_then(|cn| DeviceId::parse(cn).map_err(|_| "its CN is not a device id"))?;
+            .device_id
+            .clone()
+            .ok_or("its certificate's CN is not a device id")?;
         let key = browser::generate_key(algorithm).await?;
         let cert =
             ca.0.issue_device(

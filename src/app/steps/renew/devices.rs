@@ -286,7 +286,7 @@ async fn renew_all(ca: SharedCa, validity: ValidityDays, input: RenewInputs, out
     };
     let ids: Vec<String> = cards
         .iter()
-        .filter_map(|c| c.info.common_name.clone())
+        .filter_map(|c| c.device_id.as_ref().map(|id| id.as_str().to_owned()))
         .collect();
     let shown = if cards.len() <= 3 {
         cards.clone()

@@ -1,6 +1,8 @@
 //! The rollover's actions on the hub, DPS and the page, one per stage of the plan.
 
 use super::*;
+use crate::app::state::issued_for;
+use crate::contract::DeviceId;
 
 /// Takes the action of `r`'s stage; what it reports, or why it stopped.
 pub(super) async fn take_step(
@@ -90,10 +92,9 @@ async fn reissue(
     let validity = ValidityDays::new(365).unwrap_or(ValidityDays::ONE_DAY);
     for id in &r.devices_on_old {
         ctx.busy(format!("Re-issuing {id} under the new CA…"));
-        let Some(old) = ctx
-            .devices
-            .iter()
-            .find(|d| d.info.common_name.as_deref() == Some(id))
+        let Some(old) = DeviceId::parse(id)
+            .ok()
+            .and_then(|id| issued_for(&ctx.devices, &id))
         else {
             continue;
         };
