@@ -7,9 +7,12 @@ use crate::page::settle;
 
 /// Records every request the page sends (fetch: URL, headers, body; WebSocket: each frame, as
 /// hex when binary) and every file it offers for download (the blobs behind object URLs).
+/// Started again by a later test, it empties the records and wraps nothing twice.
 const NETWORK_RECORDER: &str = r#"
 window.__net = [];
 window.__blobs = [];
+if (!window.__recording) {
+window.__recording = true;
 const hex = (b) => Array.from(new Uint8Array(b)).map((x) => x.toString(16).padStart(2, "0")).join("");
 const realFetch = window.fetch;
 window.fetch = async function (r, init) {
@@ -37,6 +40,7 @@ WebSocket.prototype.send = function (d) {
 };
 const realUrl = URL.createObjectURL;
 URL.createObjectURL = function (b) { window.__blobs.push(b); return realUrl.call(URL, b); };
+}
 "#;
 
 /// Starts recording; from here on the page's requests and downloads are kept.
