@@ -206,7 +206,10 @@ fn FleetOutlook(props: &FleetOutlookProps) -> Html {
                 <label for="reg-units">{"Units"}</label>
                 <input id="reg-units" type="number" min="1" value={(*units).clone()} oninput={on_units} autocomplete="off" />
             </div>
-            <label class="check wide"><input type="checkbox" id="reg-pace" checked={paced.unwrap_or(!props.localhub)} onchange={on_paced} />{" Keep to this tier's registry rate (no throttled calls); otherwise send as fast as the hub takes and back off when it throttles"}</label>
+            <div class="wide">
+                <label class="check"><input type="checkbox" id="reg-pace" checked={paced.unwrap_or(!props.localhub)} onchange={on_paced} aria-describedby="reg-pace-hint" />{" Keep to the tier's rate"}</label>
+                <p class="hint" id="reg-pace-hint">{"Calls are spaced so that the hub never throttles them. Unticked, the page sends at once and waits whenever the hub answers 429 (throttled)."}</p>
+            </div>
             if let Some(over) = HUB_DEVICES.crossing(0, props.count as u64) {
                 <p class="error wide" id="reg-limit" role="alert">{over}</p>
             }
