@@ -165,3 +165,107 @@ print("ok", len(infos))
         "{said}"
     );
 }
+
+/// Batches splice device certificates from a template of the CA's (only the serial, the CN, the
+/// public point and the key identifier change): for every CA key kind, root or intermediate,
+/// P-256 and P-384 device keys and ids of every length, the spliced certificate is the builder's
+/// byte for byte (same serial, same signature), and OpenSSL and rustls-webpki accept it.
+#[test]
+fn spliced_device_certificates_are_the_builders_byte_for_byte_and_verify() {
+    use hubcert::contract::DeviceId;
+    use hubcert::pki::KeyPair;
+    let dir = Scratch::new();
+    let days = ValidityDays::new(365).unwrap();
+    let mut checked = 0;
+    for ca_key in [
+        KeyAlgorithm::EcdsaP256,
+        KeyAlgorithm::EcdsaP384,
+        KeyAlgorithm::Rsa(2048),
+    ] {
+        let (root, inter) = root_and_intermediate(ca_key, "Template");
+        for (ca, above) in [(&root, None), (&inter, Some(&root))] {
+            let root_pem = dir.write("root.pem", root.certificate().pem());
+            let chain_pem = dir.write("chain.pem", ca.certificate().pem());
+            for device_key in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+                let template = ca.device_template(device_key, days, now()).unwrap();
+                for len in [1, 9, 40, 64] {
+                    let id: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+                    let id = DeviceId::parse(&id).unwrap();
+                    let key = KeyPair::generate(device_key).unwrap();
+                    let point = rcgen::PublicKeyData::der_bytes(&key);
+                    // The point read from the key's PKCS#8, as the batch reads WebCrypto's.
+                    let pkcs8 = key.to_pkcs8_der().unwrap();
+                    assert_eq!(template.point_in_pkcs8(&pkcs8), Some(point));
+                    assert_eq!(template.point_in_pkcs8(&pkcs8[..pkcs8.len() - 1]), None);
+                    let params = DeviceCertParams {
+                        device_id: id.clone(),
+                        validity: days,
+                    };
+                    let built = ca
+                        .device_unsigned(&params, device_key, point, now())
+                        .unwrap();
+                    let serial = built_serial(built.to_be_signed());
+                    let tbs = template.to_be_signed(&id, &serial, point).unwrap();
+                    assert_eq!(tbs, built.to_be_signed(), "{ca_key:?} {device_key:?} {len}");
+                    // The CA's signature, as the builder takes it (DER) and as WebCrypto gives it.
+                    let der_signature = rcgen::SigningKey::sign(ca.key(), &tbs).unwrap();
+                    let raw = raw_signature(ca_key, &der_signature);
+                    let spliced = template.certificate_der(&tbs, &raw).unwrap();
+                    let whole = built.signed(&der_signature).unwrap();
+                    assert_eq!(spliced, whole.der(), "{ca_key:?} {device_key:?} {len}");
+                    let pem = dir.write(
+                        "leaf.pem",
+                        hubcert::pki::Certificate::from_der(spliced.clone())
+                            .unwrap()
+                            .pem(),
+                    );
+                    let run = if above.is_some() {
+                        openssl_verify_chain(&root_pem, &chain_pem, &pem)
+                    } else {
+                        openssl_verify(&root_pem, &pem)
+                    };
+                    assert!(run.ok, "{}{}", run.stdout, run.stderr);
+                    let inters: Vec<&[u8]> =
+                        above.map(|_| ca.certificate().der()).into_iter().collect();
+                    webpki_client_auth(root.certificate().der(), &inters, &spliced).unwrap();
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 3 * 2 * 2 * 4);
+    // A point of the other kind is refused, not spliced.
+    let template = root()
+        .device_template(KeyAlgorithm::EcdsaP256, days, now())
+        .unwrap();
+    let p384 = KeyPair::generate(KeyAlgorithm::EcdsaP384).unwrap();
+    assert!(template
+        .to_be_signed(
+            &DeviceId::parse("x").unwrap(),
+            &[1; 16],
+            rcgen::PublicKeyData::der_bytes(&p384)
+        )
+        .is_err());
+}
+
+/// The serial a TBSCertificate carries (after version [0], the INTEGER of 16 bytes).
+fn built_serial(tbs: &[u8]) -> [u8; 16] {
+    let head = 2 + usize::from(tbs[1] & 0x7f);
+    assert_eq!(&tbs[head..head + 7], &[0xa0, 3, 2, 1, 2, 2, 16]);
+    tbs[head + 7..head + 23].try_into().unwrap()
+}
+
+/// An ECDSA signature in WebCrypto's form (r and s, IEEE P1363); RSA's as it is.
+fn raw_signature(ca_key: KeyAlgorithm, der: &[u8]) -> Vec<u8> {
+    match ca_key {
+        KeyAlgorithm::EcdsaP256 => p256::ecdsa::Signature::from_der(der)
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+        KeyAlgorithm::EcdsaP384 => p384::ecdsa::Signature::from_der(der)
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+        _ => der.to_vec(),
+    }
+}

@@ -1,7 +1,8 @@
 //! A pool of Web Workers (`batch-worker`, built by Trunk beside the page) that issue a batch's
 //! ECDSA devices off the page's thread, so the page stays responsive and the batch uses every
-//! core. The ids go out in jobs of at most [`JOB_SIZE`], in order, each to the next free worker, and only
-//! while the page keeps up with what came back: however large the batch, only a few thousand
+//! core. The ids go out in jobs of at most [`JOB_SIZE`], in order, each to the worker with the
+//! fewest (a worker holds up to [`QUEUED`], so it never waits for the next), and only while the
+//! page keeps up with what came back: however large the batch, only a few thousand
 //! devices wait in memory. Where workers are not there (a test page, a browser without them),
 //! the caller issues on the page as before.
 //!
@@ -38,8 +39,11 @@ pub(crate) struct Pooled {
 const SLICE_MS: f64 = 6.0;
 /// Devices per job at most; a smaller batch is cut so that every worker gets a part.
 const JOB_SIZE: usize = 500;
-/// A free worker gets the next job only while fewer devices than this wait for the page.
+/// A worker gets the next job only while fewer devices than this wait for the page.
 const MAX_WAITING: usize = 2 * JOB_SIZE;
+/// Jobs a worker holds at most: the one it is on and the next, so that it goes on without
+/// waiting for the page to hear that it finished.
+const QUEUED: usize = 2;
 
 /// Why the workers did not issue the batch.
 pub(crate) enum PoolError {
@@ -79,8 +83,15 @@ impl Spawned {
             let on_message = {
                 let inbox = inbox.clone();
                 Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-                    let text = m.data().as_string().unwrap_or_default();
-                    inbox.borrow_mut().push_back(WorkerReply::from_json(&text));
+                    let data = m.data();
+                    let reply = match data.dyn_ref::<js_sys::ArrayBuffer>() {
+                        // Devices, packed: taken with one copy, opened one at a time later.
+                        Some(buffer) => Ok(WorkerReply::Packed(
+                            js_sys::Uint8Array::new(buffer).to_vec().into(),
+                        )),
+                        None => WorkerReply::from_json(&data.as_string().unwrap_or_default()),
+                    };
+                    inbox.borrow_mut().push_back(reply);
                 })
             };
             let on_error = {
@@ -169,16 +180,34 @@ async fn export_in_worker(job: &KeyExportJob) -> Result<Vec<u8>, PoolError> {
 /// What the pool knows of its jobs.
 #[derive(Default)]
 struct Jobs {
-    /// The job each worker is on.
-    on_job: Vec<Option<usize>>,
+    /// The jobs each worker has, in the order it runs them (the first is the one it is on).
+    on_job: Vec<std::collections::VecDeque<usize>>,
     /// What each job sent and the page has not taken yet, in the order of its ids.
-    made: Vec<std::collections::VecDeque<BatchMade>>,
+    made: Vec<std::collections::VecDeque<Made>>,
     done: Vec<bool>,
     /// Made and not taken yet, over all jobs.
     waiting: usize,
     count: usize,
     /// What signed, as the workers said ("WebCrypto", or "WebAssembly (…)").
     signer: Option<String>,
+}
+
+/// A device a worker sent, not opened yet.
+enum Made {
+    /// As JSON (the WebAssembly signer).
+    Json(BatchMade),
+    /// Packed ([`BatchMade::pack`]).
+    Packed(zeroize::Zeroizing<Vec<u8>>),
+}
+
+impl Made {
+    fn open(&self) -> Result<OpenedBatchDevice, String> {
+        match self {
+            Made::Json(m) => m.open(),
+            Made::Packed(bytes) => BatchMade::open_packed(bytes),
+        }
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// The name a worker knows a key kind by; `None` for one workers do not make.
@@ -201,8 +230,8 @@ impl Jobs {
     /// `workers` idle, `jobs` not sent yet.
     fn new(workers: usize, jobs: usize) -> Self {
         Self {
-            on_job: vec![None; workers],
-            made: vec![Default::default(); jobs],
+            on_job: vec![Default::default(); workers],
+            made: (0..jobs).map(|_| Default::default()).collect(),
             done: vec![false; jobs],
             ..Self::default()
         }
@@ -228,18 +257,24 @@ impl Jobs {
         if let WorkerReply::Error(e) = reply {
             return Err(e);
         }
-        let Some(job) = self.on_job[i] else {
+        let Some(&job) = self.on_job[i].front() else {
             return Ok(());
         };
         match reply {
             WorkerReply::Made(made) => {
                 self.count += made.len();
                 self.waiting += made.len();
-                self.made[job].extend(made);
+                self.made[job].extend(made.into_iter().map(Made::Json));
+            }
+            WorkerReply::Packed(packet) => {
+                let made = BatchMade::split_packed(&packet).map_err(|e| e.to_string())?;
+                self.count += made.len();
+                self.waiting += made.len();
+                self.made[job].extend(made.into_iter().map(Made::Packed));
             }
             WorkerReply::Done { signer, .. } => {
                 self.done[job] = true;
-                self.on_job[i] = None;
+                self.on_job[i].pop_front();
                 self.signer = Some(signer);
             }
             _ => {}
@@ -302,12 +337,14 @@ pub(crate) async fn issue(
             stopped = true;
             terminate(&workers);
         }
-        // Free workers get the next jobs, while the page keeps up.
+        // Workers with less than QUEUED jobs get the next ones, while the page keeps up.
         while !stopped && next_job < jobs.len() && state.waiting < MAX_WAITING {
-            let Some(free) = state.on_job.iter().position(Option::is_none) else {
+            let Some(free) = (0..QUEUED)
+                .find_map(|depth| state.on_job.iter().position(|queue| queue.len() == depth))
+            else {
                 break;
             };
-            state.on_job[free] = Some(next_job);
+            state.on_job[free].push_back(next_job);
             let batch = BatchJob {
                 ca: stored.clone(),
                 ids: jobs[next_job].iter().map(|d| d.to_string()).collect(),
@@ -338,11 +375,7 @@ pub(crate) async fn issue(
             match next {
                 Some(m) => {
                     let id = &jobs[job][at];
-                    if let Err(e) = m
-                        .open()
-                        .map_err(|e| e.to_string())
-                        .and_then(|o| take(id, o))
-                    {
+                    if let Err(e) = m.open().and_then(|o| take(id, o)) {
                         terminate(&workers);
                         return Err(PoolError::Failed(format!("{id}: {e}")));
                     }

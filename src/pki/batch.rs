@@ -225,6 +225,117 @@ impl BatchMade {
     }
 }
 
+/// Reads `n` bytes from `at` on.
+fn take<'b>(bytes: &'b [u8], at: &mut usize, n: usize) -> Result<&'b [u8], PkiError> {
+    let part = bytes.get(*at..*at + n).ok_or_else(damaged_packet)?;
+    *at += n;
+    Ok(part)
+}
+
+fn damaged_packet() -> PkiError {
+    PkiError::Signing {
+        detail: "a worker sent a damaged packet".into(),
+    }
+}
+
+fn take_len(bytes: &[u8], at: &mut usize, width: usize) -> Result<usize, PkiError> {
+    Ok(take(bytes, at, width)?
+        .iter()
+        .rev()
+        .fold(0, |n, b| (n << 8) | usize::from(*b)))
+}
+
+fn put_len(out: &mut Vec<u8>, len: usize, width: usize) {
+    out.extend_from_slice(&(len as u64).to_le_bytes()[..width]);
+}
+
+impl BatchMade {
+    /// Appends one device to `out` in the packed form workers send as bytes (no JSON, no base64:
+    /// the page takes it with a copy): its certificate's DER, its key's PKCS#8 DER, its files.
+    /// Each device is a record of its own (a 4-byte length, then the device), so the page can
+    /// open them one at a time.
+    pub fn pack(
+        out: &mut Vec<u8>,
+        certificate_der: &[u8],
+        key_der: &[u8],
+        files: &[NamedFile],
+    ) -> Result<(), PkiError> {
+        let size = 4
+            + certificate_der.len()
+            + key_der.len()
+            + 1
+            + files
+                .iter()
+                .map(|f| 7 + f.name.len() + f.contents.len())
+                .sum::<usize>();
+        if certificate_der.len() > 0xffff
+            || key_der.len() > 0xffff
+            || files.len() > 0xff
+            || files.iter().any(|f| f.name.len() > 0xffff)
+            || u32::try_from(size).is_err()
+        {
+            return Err(PkiError::Signing {
+                detail: "a device too large to send".into(),
+            });
+        }
+        out.reserve(4 + size);
+        put_len(out, size, 4);
+        put_len(out, certificate_der.len(), 2);
+        out.extend_from_slice(certificate_der);
+        put_len(out, key_der.len(), 2);
+        out.extend_from_slice(key_der);
+        out.push(files.len() as u8);
+        for f in files {
+            out.push(u8::from(f.secret));
+            put_len(out, f.name.len(), 2);
+            out.extend_from_slice(f.name.as_bytes());
+            put_len(out, f.contents.len(), 4);
+            out.extend_from_slice(&f.contents);
+        }
+        Ok(())
+    }
+
+    /// The devices of a packet [`Self::pack`] wrote, each still packed, in order.
+    pub fn split_packed(bytes: &[u8]) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>, PkiError> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at < bytes.len() {
+            let len = take_len(bytes, &mut at, 4)?;
+            out.push(zeroize::Zeroizing::new(take(bytes, &mut at, len)?.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// One device of [`Self::split_packed`]: the certificate, the key's PKCS#8 DER and the
+    /// files, none of them read again (this crate made them, in a worker of the page's).
+    pub fn open_packed(device: &[u8]) -> Result<OpenedBatchDevice, PkiError> {
+        let mut at = 0;
+        let len = take_len(device, &mut at, 2)?;
+        let certificate = Certificate::from_der_made_here(take(device, &mut at, len)?.to_vec())?;
+        let len = take_len(device, &mut at, 2)?;
+        let key = zeroize::Zeroizing::new(take(device, &mut at, len)?.to_vec());
+        let count = take_len(device, &mut at, 1)?;
+        let mut files = Vec::with_capacity(count);
+        for _ in 0..count {
+            let secret = take_len(device, &mut at, 1)? == 1;
+            let len = take_len(device, &mut at, 2)?;
+            let name = std::str::from_utf8(take(device, &mut at, len)?)
+                .map_err(|_| damaged_packet())?
+                .to_owned();
+            let len = take_len(device, &mut at, 4)?;
+            files.push(NamedFile {
+                name,
+                contents: take(device, &mut at, len)?.to_vec(),
+                secret,
+            });
+        }
+        if at != device.len() {
+            return Err(damaged_packet());
+        }
+        Ok((certificate, key, files))
+    }
+}
+
 /// Runs a [`BatchJob`]: a key and a certificate per id, handed to `emit` `chunk` at a time.
 pub fn run_batch_job(
     job: &BatchJob,
@@ -327,6 +438,49 @@ mod tests {
             .to_string()
             .contains("not rsa2048"));
     }
+    #[test]
+    fn packed_devices_open_as_they_were_packed_and_damage_is_refused() {
+        let ca = CertificateAuthority::create_root(&RootCaParams::default(), now()).unwrap();
+        let mut packet = Vec::new();
+        let mut sent = Vec::new();
+        for id in ["p-1", "p-2"] {
+            let device_id = DeviceId::parse(id).unwrap();
+            let made = ca
+                .issue_device_identity(
+                    &DeviceCertParams {
+                        device_id: device_id.clone(),
+                        validity: ValidityDays::new(30).unwrap(),
+                    },
+                    KeyAlgorithm::EcdsaP256,
+                    now(),
+                )
+                .unwrap();
+            let key_der = made.key.to_pkcs8_der().unwrap();
+            let files = device_files(&ca, &device_id, &made.certificate, &made.key).unwrap();
+            // The files made from the DER are the files made from the certificate.
+            let key_pem = crate::pki::pkcs8_pem_from_der(&key_der);
+            assert_eq!(
+                NamedFile::device_set(&ca, &device_id, made.certificate.der(), &key_pem),
+                files
+            );
+            BatchMade::pack(&mut packet, made.certificate.der(), &key_der, &files).unwrap();
+            sent.push((made.certificate, key_der.to_vec(), files));
+        }
+        let devices = BatchMade::split_packed(&packet).unwrap();
+        assert_eq!(devices.len(), 2);
+        for (device, (cert, key, files)) in devices.iter().zip(&sent) {
+            let (c, k, f) = BatchMade::open_packed(device).unwrap();
+            assert_eq!((&c, k.as_slice(), &f), (cert, key.as_slice(), files));
+        }
+        // Cut short, or a byte too many: refused, by name.
+        assert!(BatchMade::split_packed(&packet[..packet.len() - 1]).is_err());
+        let mut longer = devices[0].to_vec();
+        longer.push(0);
+        let e = BatchMade::open_packed(&longer).unwrap_err().to_string();
+        assert!(e.contains("damaged packet"), "{e}");
+        assert!(BatchMade::open_packed(&devices[0][..100]).is_err());
+    }
+
     use crate::pki::{KeyAlgorithm, RootCaParams};
 
     fn now() -> OffsetDateTime {

@@ -303,39 +303,62 @@ pub fn device_files_with_key_pem(
     certificate: &super::Certificate,
     key_pem: &str,
 ) -> Result<Vec<NamedFile>, PkiError> {
-    let stem = device_id.file_stem();
-    let pem = certificate.pem();
-    let mut files = vec![
-        NamedFile {
+    Ok(NamedFile::device_set(
+        ca,
+        device_id,
+        certificate.der(),
+        key_pem,
+    ))
+}
+
+impl NamedFile {
+    /// A device's files ([`device_files`]) from its certificate's DER and its key's PKCS#8 PEM,
+    /// without reading either (a batch's workers make thousands a second).
+    pub fn device_set(
+        ca: &super::CertificateAuthority,
+        device_id: &crate::contract::DeviceId,
+        certificate_der: &[u8],
+        key_pem: &str,
+    ) -> Vec<NamedFile> {
+        let stem = device_id.file_stem();
+        let pem = pem::encode_config(
+            &pem::Pem::new("CERTIFICATE", certificate_der.to_vec()),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        );
+        let full = (!ca.is_root()).then(|| {
+            let mut full = pem.clone();
+            full.push_str(&ca.certificate().pem());
+            let above = ca.issuers();
+            for c in &above[..above.len().saturating_sub(1)] {
+                full.push_str(&c.pem());
+            }
+            full
+        });
+        let mut files = Vec::with_capacity(4);
+        files.push(NamedFile {
             name: format!("{stem}.pem"),
-            contents: pem.clone().into_bytes(),
+            contents: pem.into_bytes(),
             secret: false,
-        },
-        NamedFile {
+        });
+        files.push(NamedFile {
             name: format!("{stem}.key"),
             contents: key_pem.as_bytes().to_vec(),
             secret: true,
-        },
-        NamedFile {
-            name: format!("{stem}.cer"),
-            contents: certificate.der().to_vec(),
-            secret: false,
-        },
-    ];
-    if !ca.is_root() {
-        let mut full = pem;
-        full.push_str(&ca.certificate().pem());
-        let above = ca.issuers();
-        for c in &above[..above.len().saturating_sub(1)] {
-            full.push_str(&c.pem());
-        }
+        });
         files.push(NamedFile {
-            name: format!("{stem}-fullchain.pem"),
-            contents: full.into_bytes(),
+            name: format!("{stem}.cer"),
+            contents: certificate_der.to_vec(),
             secret: false,
         });
+        if let Some(full) = full {
+            files.push(NamedFile {
+                name: format!("{stem}-fullchain.pem"),
+                contents: full.into_bytes(),
+                secret: false,
+            });
+        }
+        files
     }
-    Ok(files)
 }
 
 #[cfg(test)]

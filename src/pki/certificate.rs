@@ -34,6 +34,23 @@ impl Certificate {
         Ok(Self { der })
     }
 
+    /// DER this crate itself wrote as a certificate (a batch worker's, spliced from a template
+    /// checked against the builder): kept without parsing it again, which would cost a
+    /// batch's page a parse per device. Only its outer SEQUENCE is checked.
+    pub(super) fn from_der_made_here(der: Vec<u8>) -> Result<Self, PkiError> {
+        let whole = match der.get(..2) {
+            Some([0x30, 0x82]) if der.len() >= 4 => {
+                usize::from(u16::from_be_bytes([der[2], der[3]])) + 4
+            }
+            Some([0x30, 0x81]) if der.len() >= 3 => usize::from(der[2]) + 3,
+            _ => 0,
+        };
+        if whole != der.len() {
+            return Self::from_der(der);
+        }
+        Ok(Self { der })
+    }
+
     /// Accepts one PEM `CERTIFICATE` block.
     pub fn from_pem(pem: &str) -> Result<Self, PkiError> {
         let (label, der) = pem_rfc7468_decode(pem, "CERTIFICATE")?;

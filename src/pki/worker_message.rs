@@ -1,5 +1,6 @@
 //! What the page and a batch worker say to each other: one request and one reply type, both
-//! sides building and reading JSON strings with them (postMessage carries the text).
+//! sides building and reading JSON strings with them (postMessage carries the text), but for
+//! devices made, which go packed, as bytes.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,10 @@ pub enum WorkerReply {
     Ready,
     /// Devices made since the last reply, in the order of the job's ids.
     Made(Vec<BatchMade>),
+    /// The same, packed ([`BatchMade::pack`]): sent as the bytes themselves (an `ArrayBuffer`
+    /// handed over, not copied), never as JSON.
+    #[serde(skip)]
+    Packed(PackedDevices),
     /// The job is done.
     Done {
         /// How many devices it made.
@@ -35,6 +40,29 @@ pub enum WorkerReply {
     Exported(String),
     /// What failed, in words for the page.
     Error(String),
+}
+
+/// Devices packed as bytes ([`BatchMade::pack`]); they hold keys: shown as their size only.
+#[derive(Clone, Default)]
+pub struct PackedDevices(zeroize::Zeroizing<Vec<u8>>);
+
+impl From<Vec<u8>> for PackedDevices {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(zeroize::Zeroizing::new(bytes))
+    }
+}
+
+impl std::ops::Deref for PackedDevices {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PackedDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<redacted, {} bytes>", self.0.len())
+    }
 }
 
 impl WorkerRequest {
