@@ -4,7 +4,7 @@
 # P-384 and RSA-2048 identities per second and RSA-4096 key generation against `openssl genrsa 4096`;
 # the release wasm size raw and gzipped, batches of 10,000 and 100,000 devices in the page (the latter beside a Python
 # `cryptography` loop on one core: scripts/bench-issuance.sh), the first load (interactive on three networks, bytes per
-# file), localhub under load (500 X.509 devices over TLS), and 1,000
+# file) and a deep link to each route (tests/site/routes.js), localhub under load (500 X.509 devices over TLS), and 1,000
 # devices registered through localhub's DPS (registrations per second, p50/p99 register-to-assigned), and 10,000
 # devices through the registry one by one and in bulk, unthrottled and throttled as one S1 unit, and the fleet
 # query over 100,000 twins on localhub (time to the last page). Not a test: nothing here fails on a slow machine.
@@ -40,6 +40,9 @@ js=$(cat dist/*.js | gzip -9 | wc -c); css=$(cat dist/*.css | gzip -9 | wc -c)
 printf 'release js + css gzip: %d KiB + %d KiB\n' $((js / 1024)) $((css / 1024))
 # First load with a cold cache, served gzip: loopback, 9 Mbps / 40 ms, 1.6 Mbps / 150 ms.
 node tests/site/load.js dist 3
+# A deep link to each route of the route table, on the same three networks: when it is interactive, and
+# which module drew it.
+node tests/site/routes.js dist 3
 # A batch of 10,000 P-256 devices with their files zipped, in the built page (worker pool), in
 # real time: elapsed, the worst delay of a 20 ms timer meanwhile, the JS heap and the page's
 # WebAssembly memory at the end (flat when the zip streams). 100,000 follow, beside the Python
