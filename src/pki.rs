@@ -37,6 +37,7 @@ mod pkcs7;
 mod preflight;
 mod renew;
 mod signature;
+mod template;
 #[cfg(test)]
 mod testing;
 mod validity;
@@ -101,6 +102,7 @@ pub use preflight::{
 pub use renew::{
     due_for_renewal, due_for_renewal_info, same_public_key, DueDevice, RenewKey, Renewed,
 };
+pub use template::DeviceTemplate;
 pub use validity::ValidityDays;
 pub use vault::{
     check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,

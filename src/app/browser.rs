@@ -58,7 +58,8 @@ impl BrowserZip {
             self.zip.add(f).map_err(|e| e.to_string())?;
             if self.zip.len() % Self::FLUSH_EVERY == 0 {
                 self.entries.push(&part(&self.zip.take_entries())?.into());
-                self.directory.push(&part(&self.zip.take_directory())?.into());
+                self.directory
+                    .push(&part(&self.zip.take_directory())?.into());
             }
         }
         Ok(())
