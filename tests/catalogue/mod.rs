@@ -1,6 +1,6 @@
 //! The bad-input catalogue: every way a user can hand this tool the wrong thing, each with its own
 //! message, none panicking. Run natively (tests/bad_input.rs) and in headless Chromium
-//! (tests/browser.rs), so both builds refuse the same way.
+//! (tests/browser/main.rs), so both builds refuse the same way.
 #![allow(dead_code)]
 
 use hubcert::contract::{DeviceId, VerificationCode};
