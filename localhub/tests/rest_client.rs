@@ -480,8 +480,10 @@ async fn revoking_an_intermediate_takes_its_devices_down_only_when_nothing_above
     let inter = root
         .issue_intermediate(
             &IntermediateCaParams {
+                // Shorter than the root: on the wall clock, the root's ten years started earlier.
                 subject: RootCaParams {
                     common_name: "Revoke Line 2".into(),
+                    validity: hubcert::pki::ValidityDays::new(1000).expect("days"),
                     ..RootCaParams::default()
                 },
                 path_len: Some(0),
@@ -492,8 +494,10 @@ async fn revoking_an_intermediate_takes_its_devices_down_only_when_nothing_above
     let sibling = root
         .issue_intermediate(
             &IntermediateCaParams {
+                // Shorter than the root: on the wall clock, the root's ten years started earlier.
                 subject: RootCaParams {
                     common_name: "Revoke Line 3".into(),
+                    validity: hubcert::pki::ValidityDays::new(1000).expect("days"),
                     ..RootCaParams::default()
                 },
                 path_len: Some(0),
