@@ -109,8 +109,14 @@ mod tests {
         above
             .issue_intermediate(
                 &IntermediateCaParams {
+                    // 100 days shorter at each level: on the wall clock, the CA above started
+                    // earlier, and a second between the two must not make this one outlive it.
                     subject: RootCaParams {
                         common_name: cn.into(),
+                        validity: crate::pki::ValidityDays::new(
+                            3000 - 100 * above.issuers().len() as u32,
+                        )
+                        .unwrap(),
                         ..RootCaParams::default()
                     },
                     path_len: None,
