@@ -8,11 +8,8 @@
 // machine.
 // Usage: node tests/site/load.js DIST [RUNS]
 "use strict";
-const http = require("http");
-const fs = require("fs");
-const path = require("path");
-const zlib = require("zlib");
 const { launch, sleep } = require("./chromium");
+const { serveGzip, networks, median } = require("./gzip-site");
 
 const dist = process.argv[2];
 const runs = Number(process.argv[3] || "3");
@@ -20,51 +17,10 @@ if (!dist) {
   console.error("usage: node tests/site/load.js DIST [RUNS]");
   process.exit(2);
 }
-const types = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".wasm": "application/wasm",
-  ".css": "text/css",
-  ".svg": "image/svg+xml",
-  ".webmanifest": "application/manifest+json",
-};
-const files = new Map();
-const add = (dir, prefix) => {
-  for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name);
-    if (fs.statSync(full).isDirectory()) {
-      add(full, `${prefix}${name}/`);
-      continue;
-    }
-    const body = fs.readFileSync(full);
-    files.set(prefix + name, { body: zlib.gzipSync(body, { level: 9 }), raw: body.length, type: types[path.extname(name)] || "application/octet-stream" });
-  }
-};
-add(dist, "/");
-files.set("/", files.get("/index.html"));
-const server = http.createServer((req, res) => {
-  const f = files.get(new URL(req.url, "http://x").pathname);
-  if (!f) {
-    res.writeHead(404);
-    return res.end();
-  }
-  res.writeHead(200, { "Content-Type": f.type, "Content-Encoding": "gzip", "Cache-Control": "no-cache" });
-  res.end(f.body);
-});
-
-const networks = [
-  { name: "loopback", conditions: null },
-  // Upload as the download for the first; DevTools' "Slow 4G" (1.6 Mbps / 150 ms, 750 kbps up) for the second.
-  { name: "9 Mbps / 40 ms", conditions: { latency: 40, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8 } },
-  { name: "1.6 Mbps / 150 ms", conditions: { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 } },
-];
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 
 (async () => {
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${server.address().port}/`;
+  const { server, files, base: url } = await serveGzip(dist);
   const chrome = launch();
   const results = [];
   let parts = null;

@@ -21,11 +21,10 @@
 // timeout prints as such.
 // Usage: node tests/site/routes.js DIST [RUNS] [ROUTE_ID...]
 "use strict";
-const http = require("http");
 const fs = require("fs");
 const path = require("path");
-const zlib = require("zlib");
 const { launch, sleep } = require("./chromium");
+const { serveGzip, networks, median } = require("./gzip-site");
 
 const [dist, runsArg, ...only] = process.argv.slice(2);
 const runs = Number(runsArg || "3");
@@ -51,44 +50,6 @@ if (routes.length < 2) {
 }
 const measured = only.length ? routes.filter((r) => only.includes(r.id)) : routes;
 
-const types = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".wasm": "application/wasm",
-  ".css": "text/css",
-  ".svg": "image/svg+xml",
-  ".webmanifest": "application/manifest+json",
-};
-const files = new Map();
-const add = (dir, prefix) => {
-  for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name);
-    if (fs.statSync(full).isDirectory()) {
-      add(full, `${prefix}${name}/`);
-      continue;
-    }
-    const body = fs.readFileSync(full);
-    files.set(prefix + name, { body: zlib.gzipSync(body, { level: 9 }), type: types[path.extname(name)] || "application/octet-stream" });
-  }
-};
-add(dist, "/");
-files.set("/", files.get("/index.html"));
-const server = http.createServer((req, res) => {
-  const f = files.get(new URL(req.url, "http://x").pathname);
-  if (!f) {
-    res.writeHead(404);
-    return res.end();
-  }
-  res.writeHead(200, { "Content-Type": f.type, "Content-Encoding": "gzip", "Cache-Control": "no-cache" });
-  res.end(f.body);
-});
-
-const networks = [
-  { name: "loopback", conditions: null },
-  { name: "9 Mbps / 40 ms", conditions: { latency: 40, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8 } },
-  { name: "1.6 Mbps / 150 ms", conditions: { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 } },
-];
-
 // The time (performance.now()) once the route showing `section` is interactive, as defined above;
 // with the module that drew it.
 const interactive = (section) => `(() => {
@@ -111,12 +72,10 @@ const interactive = (section) => `(() => {
   return { at: performance.now(), app, control: "nothing to act on yet" };
 })()`;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TIMEOUT = 60000;
 
 (async () => {
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const base = `http://127.0.0.1:${server.address().port}/`;
+  const { server, base } = await serveGzip(dist);
   const chrome = launch();
   const lines = [];
   try {
