@@ -2,6 +2,14 @@
 
 use super::PkiError;
 
+/// One PEM block of `der` labelled `label`, lines ended by LF (as OpenSSL writes them).
+pub(super) fn pem_lf(label: &str, der: Vec<u8>) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
 /// Decodes one PEM block, naming what was wrong in terms of the block we expected.
 pub(super) fn pem_rfc7468_decode(
     pem: &str,

@@ -290,10 +290,7 @@ pub fn device_files(
 /// The key's PKCS#8 DER as PEM (`-----BEGIN PRIVATE KEY-----`, 64-column lines, LF), without
 /// reading the key.
 pub fn pkcs8_pem_from_der(der: &[u8]) -> zeroize::Zeroizing<String> {
-    zeroize::Zeroizing::new(pem::encode_config(
-        &pem::Pem::new("PRIVATE KEY", der.to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    ))
+    zeroize::Zeroizing::new(super::armor::pem_lf("PRIVATE KEY", der.to_vec()))
 }
 
 /// As [`device_files`], with the key given as its PKCS#8 PEM (a key made by WebCrypto).
@@ -321,10 +318,7 @@ impl NamedFile {
         key_pem: &str,
     ) -> Vec<NamedFile> {
         let stem = device_id.file_stem();
-        let pem = pem::encode_config(
-            &pem::Pem::new("CERTIFICATE", certificate_der.to_vec()),
-            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-        );
+        let pem = super::armor::pem_lf("CERTIFICATE", certificate_der.to_vec());
         let full = (!ca.is_root()).then(|| {
             let mut full = pem.clone();
             full.push_str(&ca.certificate().pem());

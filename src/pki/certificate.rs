@@ -70,10 +70,7 @@ impl Certificate {
 
     /// The PEM encoding, with LF line endings and a final newline.
     pub fn pem(&self) -> String {
-        pem::encode_config(
-            &pem::Pem::new("CERTIFICATE", self.der.clone()),
-            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-        )
+        super::armor::pem_lf("CERTIFICATE", self.der.clone())
     }
 
     /// SHA-1 of the DER: what IoT Hub's CA certificate list shows.

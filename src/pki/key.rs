@@ -344,9 +344,9 @@ impl KeyPair {
         }
         .to_der()
         .map_err(der_error)?;
-        Ok(zeroize::Zeroizing::new(pem::encode_config(
-            &pem::Pem::new("ENCRYPTED PRIVATE KEY", der),
-            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        Ok(zeroize::Zeroizing::new(super::armor::pem_lf(
+            "ENCRYPTED PRIVATE KEY",
+            der,
         )))
     }
 
