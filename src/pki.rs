@@ -55,9 +55,7 @@ pub use batch::{
 pub use batch_summary::{
     batch_ids_hint, batch_size_ok, BatchSummary, KEPT_CARDS, MAX_BATCH, MAX_RSA_BATCH,
 };
-pub use bundle::{
-    device_files, device_files_with_key_pem, pkcs8_pem_from_der, zip_files, NamedFile, ZipStream,
-};
+pub use bundle::{device_files, pkcs8_pem_from_der, zip_files, NamedFile, ZipStream};
 pub use ca_import_form::{
     bundle_error_slot, ca_file_loaded, key_error_slot, key_not_pem, pfx_import_error, ImportSlot,
     NO_CA_KEY,

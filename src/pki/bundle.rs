@@ -284,28 +284,18 @@ pub fn device_files(
     certificate: &super::Certificate,
     key: &super::KeyPair,
 ) -> Result<Vec<NamedFile>, PkiError> {
-    device_files_with_key_pem(ca, device_id, certificate, &key.to_pkcs8_pem()?)
+    Ok(NamedFile::device_set(
+        ca,
+        device_id,
+        certificate.der(),
+        &key.to_pkcs8_pem()?,
+    ))
 }
 
 /// The key's PKCS#8 DER as PEM (`-----BEGIN PRIVATE KEY-----`, 64-column lines, LF), without
 /// reading the key.
 pub fn pkcs8_pem_from_der(der: &[u8]) -> zeroize::Zeroizing<String> {
     zeroize::Zeroizing::new(super::armor::pem_lf("PRIVATE KEY", der.to_vec()))
-}
-
-/// As [`device_files`], with the key given as its PKCS#8 PEM (a key made by WebCrypto).
-pub fn device_files_with_key_pem(
-    ca: &super::CertificateAuthority,
-    device_id: &crate::contract::DeviceId,
-    certificate: &super::Certificate,
-    key_pem: &str,
-) -> Result<Vec<NamedFile>, PkiError> {
-    Ok(NamedFile::device_set(
-        ca,
-        device_id,
-        certificate.der(),
-        key_pem,
-    ))
 }
 
 impl NamedFile {
