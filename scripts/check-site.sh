@@ -34,6 +34,15 @@ node tests/site/handoff.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root
 }
 echo "the first module handed the page to the whole app: root CA, device, typed id, focus and the part opened carried over; a refused load said so and loaded on Try again"
 
+# A deep link to a route of a route module loads that module, never the first one; it hands the
+# page to the whole app with what was typed.
+node tests/site/route-module.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root/route-module.json" || {
+  cat "$root/route-module.json"
+  echo "a route module did not draw its routes, or did not hand the page over as it should"
+  exit 1
+}
+echo "each route module drew its routes from a deep link without the first module, and handed the page to the whole app with the typed settings"
+
 # Lock leaves no key behind: before it the keys are found in the modules' memories; after it (the
 # page reloads) neither memory, field nor storage holds a key or the typed passphrase.
 node tests/site/lock.js "http://127.0.0.1:$port/some/prefix/hubcert/" >"$root/lock.json" || {

@@ -91,15 +91,98 @@ def service_worker(staging):
 
 FULL = ("hubcert-full.js", "hubcert-full_bg.wasm")
 WORKER = ("batch-worker.js", "batch-worker_bg.wasm", "batch-worker_loader.js")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def route_modules():
+    """The route table's modules (src/app/routes.rs): {route id: bin}, for the routes a module
+    other than the first draws. Checked against index.html: each such bin is built there with the
+    `route-<id>` feature of each of its routes, or the build stops."""
+    with open(os.path.join(ROOT, "src", "app", "routes.rs"), encoding="utf-8") as f:
+        table = f.read()
+    rows = re.findall(r'Place \{.*?id: "([^"]*)".*?module: Module::(\w+),.*?\}', table, flags=re.S)
+    if len(rows) < 2:
+        sys.exit("csp.py: the route table of src/app/routes.rs was not found")
+    with open(os.path.join(ROOT, "index.html"), encoding="utf-8") as f:
+        source = f.read()
+    links = {}
+    for tag in re.findall(r"<link[^>]*data-trunk[^>]*>", source):
+        bin_ = re.search(r'data-bin="([^"]+)"', tag)
+        feats = re.search(r'data-cargo-features="([^"]*)"', tag)
+        if bin_:
+            links[bin_.group(1)] = set((feats.group(1) if feats else "").split(","))
+    modules = {}
+    for route, module in rows:
+        if module == "First":
+            continue
+        bin_ = "hubcert-" + module.lower()
+        if f"route-{route}" not in links.get(bin_, set()):
+            sys.exit(f"csp.py: route '{route}' is drawn by module {module}, but index.html builds no {bin_} with feature route-{route}")
+        modules[route] = bin_
+    return modules
+
+
+def module_files(modules):
+    return tuple(f"{b}{ext}" for b in sorted(set(modules.values())) for ext in (".js", "_bg.wasm"))
+
+
+MODULES = route_modules()
+ROUTE_FILES = module_files(MODULES)
 
 
 def versioned(name, build):
-    return f"{name}?v={build}" if name in FULL + WORKER else name
+    return f"{name}?v={build}" if name in FULL + WORKER + ROUTE_FILES else name
 
 
 def sri(path):
     with open(path, "rb") as f:
         return "sha384-" + base64.b64encode(hashlib.sha384(f.read()).digest()).decode()
+
+
+def loader(html, staging, build, integrity):
+    """Trunk's loader starts the first module; this one starts the module that draws the route in
+    the address (a deep link to #/register loads the hub's module, not the first one), fetching
+    its WebAssembly while its JavaScript loads. It says so as Trunk's loader does
+    (`TrunkApplicationStarted`). The first module's preload links go: on a route another module
+    draws they would only take the link's bandwidth."""
+    m = re.search(r'<script type="module">\s*import init, \* as bindings from \'\./(hubcert-[0-9a-f]+\.js)\';\s*'
+                  r"const wasm = await init\(\{ module_or_path: '\./(hubcert-[0-9a-f]+_bg\.wasm)' \}\);.*?</script>", html, flags=re.S)
+    if not m:
+        sys.exit("csp.py: Trunk's loader for the first module was not found in index.html")
+    first_js, first_wasm = m.group(1), m.group(2)
+    first = {"js": f"./{first_js}", "wasm": f"./{first_wasm}", "integrity": sri(os.path.join(staging, first_wasm))}
+    def snippets(js):
+        with open(os.path.join(staging, js.split("?")[0]), encoding="utf-8") as f:
+            return ["./" + p for p in re.findall(r"from '\./(snippets/[^']+)'", f.read())]
+
+    first["snippets"] = snippets(first_js)
+    table = {}
+    for route, bin_ in MODULES.items():
+        js, wasm = f"{bin_}.js", f"{bin_}_bg.wasm"
+        table[route] = {"js": "./" + versioned(js, build), "wasm": "./" + versioned(wasm, build),
+                        "integrity": sri(os.path.join(staging, wasm)), "snippets": snippets(js)}
+        integrity["./" + versioned(js, build)] = sri(os.path.join(staging, js))
+    script = (
+        '<script type="module">\n'
+        f"const routes = {json.dumps(table)};\n"
+        f"const first = {json.dumps(first)};\n"
+        'const id = location.hash.replace(/^#\\/?/, "").replace(/\\/+$/, "");\n'
+        "const m = Object.prototype.hasOwnProperty.call(routes, id) ? routes[id] : first;\n"
+        "const wasmFile = fetch(m.wasm, { integrity: m.integrity });\n"
+        "for (const href of m.snippets) {\n"
+        '  const l = document.createElement("link");\n'
+        '  l.rel = "modulepreload"; l.href = href; document.head.append(l);\n'
+        "}\n"
+        "const bindings = await import(m.js);\n"
+        "const wasm = await bindings.default({ module_or_path: wasmFile });\n"
+        "window.wasmBindings = bindings;\n"
+        'dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));\n'
+        "</script>"
+    )
+    html = html[: m.start()] + script + html[m.end():]
+    # The first module's preloads (its JavaScript, snippets and WebAssembly).
+    html = re.sub(r'<link rel="(?:modulepreload|preload)" href="\./(?:hubcert-[0-9a-f]+(?:_bg\.wasm|\.js)|snippets/[^"]+)"[^>]*>', "", html)
+    return html
 
 
 def whole_app(staging, build):
@@ -110,12 +193,12 @@ def whole_app(staging, build):
     if not (build and os.path.exists(js) and os.path.exists(wasm)):
         return "", None
     js_url, wasm_url = (versioned(f, build) for f in FULL)
-    importmap = json.dumps({"imports": {}, "integrity": {f"./{js_url}": sri(js)}})
-    tags = (
+    integrity = {f"./{js_url}": sri(js)}
+    tag = (
         f'<meta name="hubcert-full" content="{js_url}" data-wasm="{wasm_url}" '
-        f'data-wasm-integrity="{sri(wasm)}" />\n    <script type="importmap">{importmap}</script>'
+        f'data-wasm-integrity="{sri(wasm)}" />'
     )
-    return tags, importmap
+    return tag, integrity
 
 
 def main():
@@ -127,12 +210,16 @@ def main():
         html = f.read()
     if 'http-equiv="Content-Security-Policy"' in html:
         return
-    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
     # The build id, shown by the page and used by the service worker (computed over the files
     # as they are before this meta tag is added; index.html is fetched from the network first).
     build = service_worker(staging)
-    full, importmap = whole_app(staging, build)
-    if importmap:
+    full, integrity = whole_app(staging, build)
+    if integrity is not None:
+        html = loader(html, staging, build, integrity)
+        importmap = json.dumps({"imports": {}, "integrity": integrity})
+        full += f'\n    <script type="importmap">{importmap}</script>'
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
+    if integrity is not None:
         inline.append(importmap)
     hashes = [base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() for s in inline]
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(hashes)}" />'

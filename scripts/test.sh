@@ -48,6 +48,7 @@ check "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D wa
 check "clippy (wasm32)" cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 # The page's first module: the crate without `full` (no RSA, no whole-app parts).
 check "clippy (wasm32, the page's first module)" cargo clippy --lib --bin hubcert --locked --target wasm32-unknown-unknown --no-default-features -- -D warnings
+check "clippy (wasm32, a route module: every route feature without the whole app)" cargo clippy --lib --bin hubcert-hub --locked --target wasm32-unknown-unknown --no-default-features --features route-connect,route-upload,route-register,route-test,route-dps,route-inspect,route-decode,route-expiry,route-renew,route-rollover,route-revoke,route-workspace -- -D warnings
 # Every workspace member's graph (hubcert and localhub); cargo metadata needs all of its packages.
 check "cargo deny (licenses, bans, sources)" bash -c \
   'cargo fetch --locked -q && "$HUBCERT_CARGO_DENY" --workspace --offline check bans licenses sources'

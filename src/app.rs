@@ -33,7 +33,7 @@ use yew::prelude::*;
 
 pub use browser::{generate_key, install_panic_hook};
 pub use fetch::Fetch;
-pub use first::start as start_first;
+pub use first::{start as start_first, start_route_module};
 use state::{Action, Workbench};
 
 /// Takes the page over from the first module ([`first`]): what it made and what was typed in it
@@ -84,11 +84,7 @@ pub fn App() -> Html {
             (*bench).clone()
         })
     };
-    use_effect_with((), move |()| {
-        if let Some(from) = from_first.as_ref() {
-            handoff::finish(from);
-        }
-    });
+
     let on_ca = dispatch(&bench, Action::RootCreated);
     let on_device = dispatch(&bench, Action::DeviceIssued);
     let on_batch = dispatch(&bench, Action::DevicesIssued);
@@ -96,8 +92,24 @@ pub fn App() -> Html {
     let on_select_ca = dispatch(&bench, Action::SelectCa);
     let on_verification = dispatch(&bench, Action::VerificationIssued);
     let on_ca_renewed = dispatch(&bench, |(i, made)| Action::CaRenewed(i, made));
-    let settings = use_reducer(settings::HubSettings::default);
+    let settings = {
+        let from_first = from_first.clone();
+        use_reducer(move || {
+            from_first
+                .as_ref()
+                .as_ref()
+                .and_then(|f| f.restored.as_ref()?.settings.clone())
+                .unwrap_or_default()
+        })
+    };
     use_effect_with((), |()| settings::HubSettings::forget_stored());
+    use_effect_with((), move |()| {
+        if let Some(from) = from_first.as_ref() {
+            handoff::finish(from);
+        }
+    });
+    // A route module loads the whole app and hands it the page (the whole app loads nothing).
+    let rest = first::use_rest(&bench, &settings);
     let on_workspace = {
         let (bench, settings) = (bench.clone(), settings.clone());
         Callback::from(move |r: std::rc::Rc<steps::Restored>| {
@@ -115,46 +127,57 @@ pub fn App() -> Html {
     let route = routes::use_route(start_route);
     let keeping = steps::use_keeping(on_workspace.clone());
     // A route's parts stay drawn when another route shows (what was typed stays), hidden.
-    let part = |r: routes::Route, body: Html| {
-        html! { <div class="route" data-route={r.place().id} hidden={route != r}>{body}<home::Pager route={r} /></div> }
-    };
     use routes::Route as R;
     html! {
         <>
             <Masthead />
             <Stepper bench={bench.clone()} first=false route={route} />
             <main>
+              <ContextProvider<later::FirstContext> context={rest}>
               <ContextProvider<steps::Keeping> context={keeping}>
                 // The home page is drawn only when shown: it reads every certificate.
-                { part(R::Home, if route == R::Home { html! { <home::Home bench={bench.clone()} settings={settings.clone()} /> } } else { html! {} }) }
-                { part(R::RootCa, html! { <>
+                { part(route, R::Home, || if route == R::Home { html! { <home::Home bench={bench.clone()} settings={settings.clone()} /> } } else { html! {} }) }
+                { part(route, R::RootCa, || html! { <>
                     <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
                     <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
                 </> }) }
-                { part(R::Connect, html! { <hub::HubSettingsStep settings={settings.clone()} /> }) }
-                { part(R::Upload, html! { <>
+                { part(route, R::Connect, || html! { <hub::HubSettingsStep settings={settings.clone()} /> }) }
+                { part(route, R::Upload, || html! { <>
                     <hub::HubCaStep settings={settings.clone()} ca={ca.clone()} onverification={on_verification.clone()} />
                     <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
                 </> }) }
-                { part(R::Devices, html! { <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch.clone()} issued={bench.devices.clone()} /> }) }
-                { part(R::Register, html! { <hub::HubDeviceStep settings={settings.clone()} devices={devices_later.clone()} /> }) }
-                { part(R::Test, html! { <device::DeviceTestStep devices={devices_later.clone()} localhub={settings.is_localhub()} settings={settings.clone()} /> }) }
-                { part(R::Dps, html! { <dps::DpsStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} /> }) }
-                { part(R::Decode, html! { <decoder::ErrorDecoderStep certificates={bench.all_certificates()} /> }) }
-                { part(R::Inspect, html! { <inspect::InspectStep ca={bench.ca.clone()} /> }) }
-                { part(R::Expiry, html! { <>
+                { part(route, R::Devices, || html! { <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch.clone()} issued={bench.devices.clone()} /> }) }
+                { part(route, R::Register, || html! { <hub::HubDeviceStep settings={settings.clone()} devices={devices_later.clone()} /> }) }
+                { part(route, R::Test, || html! { <device::DeviceTestStep devices={devices_later.clone()} localhub={settings.is_localhub()} settings={settings.clone()} /> }) }
+                { part(route, R::Dps, || html! { <dps::DpsStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} /> }) }
+                { part(route, R::Decode, || html! { <decoder::ErrorDecoderStep certificates={bench.all_certificates()} /> }) }
+                { part(route, R::Inspect, || html! { <inspect::InspectStep ca={bench.ca.clone()} /> }) }
+                { part(route, R::Expiry, || html! { <>
                     <expiry::ExpiryStep items={bench.all_certificates()} settings={settings.clone()} />
                     <fleet::FleetStep items={bench.all_certificates()} settings={settings.clone()} />
                 </> }) }
-                { part(R::Renew, html! { <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} /> }) }
-                { part(R::Rollover, html! { <steps::RolloverStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} /> }) }
-                { part(R::Revoke, html! { <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} /> }) }
-                { part(R::Workspace, html! { <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} /> }) }
+                { part(route, R::Renew, || html! { <steps::RenewStep ca={bench.ca.clone()} cas={bench.cas.clone()} devices={bench.devices.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} oncarenewed={on_ca_renewed} /> }) }
+                { part(route, R::Rollover, || html! { <steps::RolloverStep cas={bench.cas.clone()} devices={devices_later.clone()} settings={settings.clone()} onrenewed={on_batch.clone()} /> }) }
+                { part(route, R::Revoke, || html! { <steps::RevokeStep cas={bench.cas.clone()} devices={devices_later} settings={settings.clone()} /> }) }
+                { part(route, R::Workspace, || html! { <steps::WorkspaceStep bench={bench.clone()} settings={settings.clone()} onopened={on_workspace} /> }) }
               </ContextProvider<steps::Keeping>>
+              </ContextProvider<later::FirstContext>>
             </main>
             <Footer />
         </>
     }
+}
+
+/// Route `r`'s part of the page, hidden unless `shown`. A route module draws only its own routes
+/// (`body` is not even built for the others, so their code stays out of it); the others show as
+/// loading until the whole app is here.
+fn part(shown: routes::Route, r: routes::Route, body: impl FnOnce() -> Html) -> Html {
+    let body = if r.drawn_here() {
+        body()
+    } else {
+        html! { <later::LaterRoute route={r} /> }
+    };
+    html! { <div class="route" data-route={r.place().id} hidden={shown != r}>{body}<home::Pager route={r} /></div> }
 }
 
 /// A callback that makes `action` of what it is given happen to the page's state.

@@ -251,3 +251,29 @@ pub(crate) async fn read_file_bytes_within(
         .map_err(|_| format!("The browser could not read {}.", file.name()))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
+
+thread_local! {
+    static BUSY: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Something the page is waiting on (a request, an open device connection) while it is held: a
+/// first or route module does not hand the page to the whole app until none is.
+pub(crate) struct Busy(());
+
+impl Busy {
+    pub(crate) fn start() -> Self {
+        BUSY.with(|b| b.set(b.get() + 1));
+        Busy(())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.with(|b| b.set(b.get().saturating_sub(1)));
+    }
+}
+
+/// Whether a request or connection is under way ([`Busy`]).
+pub(crate) fn is_busy() -> bool {
+    BUSY.with(std::cell::Cell::get) > 0
+}

@@ -16,6 +16,7 @@ impl Fetch {
         request: &Request,
         keep: &[&str],
     ) -> Result<(Answer, Vec<(String, String)>), String> {
+        let _busy = super::browser::Busy::start();
         let method = match request.method {
             Method::Get => HttpMethod::GET,
             Method::Put => HttpMethod::PUT,
@@ -74,6 +75,8 @@ impl Transport for Fetch {
 
     /// A `setTimeout` of `duration`, for the backoff of a throttled call.
     async fn sleep(&self, duration: std::time::Duration) {
+        // Between the calls of a run (a backoff, the pace of a fleet run): still under way.
+        let _busy = super::browser::Busy::start();
         let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
         let timer = js_sys::Promise::new(&mut |resolve, _| {
             let set = web_sys::window()

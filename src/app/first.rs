@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use super::handoff::{Handoff, FIRST_ROOT};
 use super::later::{FirstContext, Rest, RestStatus};
+use super::settings::HubSettings;
 use super::state::{Action, Workbench};
 use super::{dispatch, steps, Footer, Masthead, Stepper};
 
@@ -34,13 +35,23 @@ extern "C" {
 
 thread_local! {
     static FULL: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
-    /// The first module's app, destroyed once the whole app has the page: its state (the keys
-    /// made here, zeroized as they drop) goes with it.
-    static FIRST: std::cell::RefCell<Option<yew::AppHandle<FirstApp>>> = const { std::cell::RefCell::new(None) };
+    /// Destroys the first module's (or a route module's) app once the whole app has the page: its
+    /// state (the keys made here, zeroized as they drop) goes with it.
+    static DESTROY: std::cell::RefCell<Option<Box<dyn FnOnce()>>> = std::cell::RefCell::new(None);
 }
 
 /// Mounts the first module's page and starts loading the rest.
 pub fn start() {
+    mount::<FirstApp>("first");
+}
+
+/// Mounts a route module's page (the whole app's, with the routes of its build; the others show
+/// as loading) and starts loading the rest (src/app/routes.rs, `Module`).
+pub fn start_route_module() {
+    mount::<super::App>("route");
+}
+
+fn mount<C: BaseComponent<Properties = ()>>(name: &str) {
     super::install_panic_hook();
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
@@ -52,17 +63,17 @@ pub fn start() {
         loading.remove();
     }
     if let Some(html) = document.document_element() {
-        let _ = html.set_attribute("data-app", "first");
+        let _ = html.set_attribute("data-app", name);
     }
-    let handle = yew::Renderer::<FirstApp>::with_root(root).render();
-    FIRST.with(|f| *f.borrow_mut() = Some(handle));
+    let handle = yew::Renderer::<C>::with_root(root).render();
+    DESTROY.with(|d| *d.borrow_mut() = Some(Box::new(move || handle.destroy())));
 }
 
-/// Destroys the first module's app (after the handover), outside of its own rendering.
+/// Destroys the first module app (after the handover), outside of its own rendering.
 fn destroy_later() {
     gloo::timers::callback::Timeout::new(0, || {
-        if let Some(handle) = FIRST.with(|f| f.borrow_mut().take()) {
-            handle.destroy();
+        if let Some(destroy) = DESTROY.with(|d| d.borrow_mut().take()) {
+            destroy();
         }
         FULL.with(|f| f.borrow_mut().take());
     })
@@ -93,14 +104,18 @@ async fn fetch_full() -> Result<(), String> {
 }
 
 /// Hands the page to the loaded whole app.
-fn hand_over(bench: &Workbench, open: Option<String>) -> Result<(), String> {
+fn hand_over(
+    bench: &Workbench,
+    settings: &HubSettings,
+    open: Option<String>,
+) -> Result<(), String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let root = document
         .get_element_by_id(FIRST_ROOT)
         .ok_or("the page is gone")?;
-    let json = Handoff::of_page(bench, &root, open)?.to_json()?;
+    let json = Handoff::of_page(bench, settings, &root, open)?.to_json()?;
     let module = FULL
         .with(|f| f.borrow().clone())
         .ok_or("the rest of hubcert is not loaded")?;
@@ -127,16 +142,22 @@ fn hand_over(bench: &Workbench, open: Option<String>) -> Result<(), String> {
     Ok(())
 }
 
-/// The first screen: steps 1 to 4, then where the rest of the app appears.
-#[component]
-pub fn FirstApp() -> Html {
-    let bench = use_reducer(Workbench::default);
+/// Loads the whole app, then hands it the page with what `bench` and `settings` hold: what the
+/// parts only the whole app has use ([`FirstContext`]). The whole app's own build loads nothing.
+#[hook]
+pub(crate) fn use_rest(
+    bench: &UseReducerHandle<Workbench>,
+    settings: &UseReducerHandle<HubSettings>,
+) -> FirstContext {
     let rest = use_state(|| Rest::Loading);
     let asked = use_mut_ref(|| None::<String>);
     let attempt = use_state(|| 0u32);
     {
         let rest = rest.clone();
         use_effect_with(*attempt, move |_| {
+            if cfg!(feature = "full") {
+                return;
+            }
             rest.set(Rest::Loading);
             yew::platform::spawn_local(async move {
                 rest.set(match fetch_full().await {
@@ -146,28 +167,39 @@ pub fn FirstApp() -> Html {
             });
         });
     }
+    // Not while a request or a device connection is under way: its answer would land in a page
+    // that is gone. Looked at again every quarter second until none is.
+    let wait = use_state(|| 0u32);
     {
-        let (bench, asked, rest) = (bench.clone(), asked.clone(), rest.clone());
-        use_effect_with((*rest).clone(), move |state| {
-            if *state == Rest::Ready {
-                match hand_over(&bench, asked.borrow().clone()) {
-                    Ok(()) => destroy_later(),
-                    Err(e) => rest.set(Rest::Failed(e)),
-                }
+        let (bench, settings, asked, rest) =
+            (bench.clone(), settings.clone(), asked.clone(), rest.clone());
+        use_effect_with(((*rest).clone(), *wait), move |(state, _)| {
+            if *state != Rest::Ready || cfg!(feature = "full") {
+                return;
+            }
+            if super::browser::is_busy() {
+                gloo::timers::callback::Timeout::new(250, move || wait.set(*wait + 1)).forget();
+                return;
+            }
+            match hand_over(&bench, &settings, asked.borrow().clone()) {
+                Ok(()) => destroy_later(),
+                Err(e) => rest.set(Rest::Failed(e)),
             }
         });
     }
-    let context = FirstContext {
+    FirstContext {
         rest: (*rest).clone(),
-        ask: {
-            let asked = asked.clone();
-            Callback::from(move |id: String| *asked.borrow_mut() = Some(id))
-        },
-        retry: {
-            let attempt = attempt.clone();
-            Callback::from(move |()| attempt.set(*attempt + 1))
-        },
-    };
+        ask: Callback::from(move |id: String| *asked.borrow_mut() = Some(id)),
+        retry: Callback::from(move |()| attempt.set(*attempt + 1)),
+    }
+}
+
+/// The first screen: steps 1 to 4, then where the rest of the app appears.
+#[component]
+pub fn FirstApp() -> Html {
+    let bench = use_reducer(Workbench::default);
+    let settings = use_reducer(HubSettings::default);
+    let context = use_rest(&bench, &settings);
     let on_ca = dispatch(&bench, Action::RootCreated);
     let on_device = dispatch(&bench, Action::DeviceIssued);
     let on_batch = dispatch(&bench, Action::DevicesIssued);

@@ -60,11 +60,14 @@ impl Handoff {
     /// The page as the first module holds it, with the forms' contents read from `root`.
     pub(crate) fn of_page(
         bench: &Workbench,
+        settings: &super::settings::HubSettings,
         root: &web_sys::Element,
         open: Option<String>,
     ) -> Result<Self, String> {
-        let workspace = super::steps::workspace_of(bench, &super::settings::HubSettings::default())
-            .map_err(|e| e.to_string())?;
+        let workspace = super::steps::workspace_of(bench, settings).map_err(|e| e.to_string())?;
+        let carry = !bench.cas.is_empty()
+            || !bench.devices.is_empty()
+            || *settings != super::settings::HubSettings::default();
         let mut drafts = BTreeMap::new();
         let fields = root
             .query_selector_all("input[id], select[id], textarea[id]")
@@ -103,7 +106,7 @@ impl Handoff {
                 }
             });
         Ok(Self {
-            workspace: (!bench.cas.is_empty() || !bench.devices.is_empty()).then_some(workspace),
+            workspace: carry.then_some(workspace),
             verification: bench.verification.as_ref().map(|v| v.certificate.pem()),
             drafts,
             focus,

@@ -79,3 +79,26 @@ pub(crate) fn Later(props: &LaterProps) -> Html {
         </details>
     }
 }
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct LaterRouteProps {
+    pub(crate) route: super::routes::Route,
+}
+
+/// A route another module draws, in a route module: its heading, and the rest of hubcert loading.
+#[component]
+pub(crate) fn LaterRoute(props: &LaterRouteProps) -> Html {
+    let place = props.route.place();
+    let section = place.sections.first().copied().unwrap_or("step-later");
+    html! {
+        <section class="step" id={section} aria-labelledby={format!("{section}-title")}>
+            <div class="step-head">
+                <div>
+                    <h2 id={format!("{section}-title")}>{place.title}</h2>
+                    <p class="lede">{place.what}</p>
+                </div>
+            </div>
+            <RestStatus />
+        </section>
+    }
+}

@@ -86,6 +86,8 @@ pub(crate) struct MqttSocket<F: Flow> {
     finished: Rc<Cell<bool>>,
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
     _ticker: gloo::timers::callback::Interval,
+    /// An open connection: the page is not handed over under it.
+    _busy: super::browser::Busy,
 }
 
 impl<F: Flow> Drop for MqttSocket<F> {
@@ -212,6 +214,7 @@ impl<F: Flow> MqttSocket<F> {
             finished,
             _handlers: handlers,
             _ticker: ticker,
+            _busy: super::browser::Busy::start(),
         })
     }
 

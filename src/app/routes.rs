@@ -37,6 +37,39 @@ pub(crate) struct Place {
     pub(crate) what: &'static str,
     /// The ids of the page's sections it shows.
     pub(crate) sections: &'static [&'static str],
+    /// The module a deep link to it loads first (index.html's loader, written by
+    /// scripts/csp.py from this table), before the whole app takes the page over.
+    pub(crate) module: Module,
+}
+
+/// The page's modules that draw routes before the whole app is there, each small enough to be
+/// working within 2.5 s on a slow link (tests/site/routes.js measures it). A route module is the
+/// whole app's [`super::App`] built with the `route-<id>` features of its routes (bin
+/// `hubcert-<module>`, index.html); a route of another module shows as loading there until the
+/// whole app takes the page over. index.html's loader reads this table (scripts/csp.py).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Module {
+    /// The first module (bin `hubcert`, [`super::first`]): it draws steps 1 and 4 with P-256
+    /// keys; the home page, the site's own address, is the whole app's (the first screen stays
+    /// small: the unlock of a kept workspace reads every key and certificate it holds).
+    First,
+    /// Connecting to the hub, registering devices, the error decoder.
+    Hub,
+    /// The CA on the hub and its proof of possession.
+    Upload,
+    /// The device test over MQTT over WebSockets.
+    Test,
+    /// The workspace: keeping, opening and locking it (with RSA: a kept workspace may hold RSA
+    /// keys).
+    Keep,
+    /// Expiry and revocation.
+    Care,
+    /// Renewal and CA rollover.
+    Renew,
+    /// DPS: enrollments and the provisioning test.
+    Dps,
+    /// The inspector (with RSA: it reads any certificate, key or bundle).
+    Inspect,
 }
 
 /// Every route, the guided path first, in its order.
@@ -48,6 +81,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "What this workspace holds and what needs doing.",
         sections: &["home"],
+        module: Module::First,
     },
     Place {
         route: Route::RootCa,
@@ -56,6 +90,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: Some(1),
         what: "Create or import the CA that signs the devices, and intermediates.",
         sections: &["step-ca", "step-intermediate"],
+        module: Module::First,
     },
     Place {
         route: Route::Connect,
@@ -64,6 +99,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: Some(2),
         what: "The hub (and DPS) to work with: localhub or Azure.",
         sections: &["step-hub"],
+        module: Module::Hub,
     },
     Place {
         route: Route::Upload,
@@ -72,6 +108,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: Some(3),
         what: "The CA on the hub, with proof of possession.",
         sections: &["step-upload", "step-verify"],
+        module: Module::Upload,
     },
     Place {
         route: Route::Devices,
@@ -80,6 +117,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: Some(4),
         what: "One device, a batch, or a device's own CSR.",
         sections: &["step-device"],
+        module: Module::First,
     },
     Place {
         route: Route::Register,
@@ -88,6 +126,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: Some(5),
         what: "Device identities in the hub: CA-signed or by thumbprint.",
         sections: &["step-register"],
+        module: Module::Hub,
     },
     Place {
         route: Route::Test,
@@ -96,6 +135,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: Some(6),
         what: "This browser as the device, over MQTT over WebSockets.",
         sections: &["step-device-test"],
+        module: Module::Test,
     },
     Place {
         route: Route::Dps,
@@ -104,6 +144,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "Enrollment groups, individual enrollments, the provisioning test.",
         sections: &["step-dps"],
+        module: Module::Dps,
     },
     Place {
         route: Route::Inspect,
@@ -112,6 +153,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "Any certificate, chain, CSR, key or .pfx, checked as IoT Hub would.",
         sections: &["step-inspect"],
+        module: Module::Inspect,
     },
     Place {
         route: Route::Decode,
@@ -120,6 +162,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "What an IoT Hub or SDK error means, and the fix.",
         sections: &["step-decode"],
+        module: Module::Hub,
     },
     Place {
         route: Route::Expiry,
@@ -128,6 +171,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "Every certificate by expiry, and where each device is registered.",
         sections: &["step-expiry"],
+        module: Module::Care,
     },
     Place {
         route: Route::Renew,
@@ -136,6 +180,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "The devices due, issued again; thumbprints rolled on the hub.",
         sections: &["step-renew"],
+        module: Module::Renew,
     },
     Place {
         route: Route::Rollover,
@@ -144,6 +189,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "A fleet moved to a new CA with no refused connection.",
         sections: &["step-rollover"],
+        module: Module::Renew,
     },
     Place {
         route: Route::Revoke,
@@ -152,6 +198,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "What revoking a CA takes down, then done.",
         sections: &["step-revoke"],
+        module: Module::Care,
     },
     Place {
         route: Route::Workspace,
@@ -160,16 +207,43 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "The encrypted workspace: save, open, keep in this browser, lock.",
         sections: &["step-workspace"],
+        module: Module::Keep,
     },
 ];
 
 impl Route {
     /// Its row of the table.
-    pub(crate) fn place(self) -> &'static Place {
-        PLACES
-            .iter()
-            .find(|p| p.route == self)
-            .unwrap_or(&PLACES[0])
+    pub(crate) const fn place(self) -> &'static Place {
+        // The table is in the enum's order (a test says so): a constant route's row is a
+        // constant, so a module built without a route's feature leaves its code out.
+        &PLACES[self as usize]
+    }
+
+    /// Whether this build of the app draws the route itself (the whole app draws every route;
+    /// a route module only its own, [`Module`]).
+    pub(crate) const fn drawn_here(self) -> bool {
+        if cfg!(feature = "full") {
+            return true;
+        }
+        // The first module's routes are drawn by its own page (`super::first::FirstApp`).
+        if matches!(self.place().module, Module::First) {
+            return false;
+        }
+        match self {
+            Route::Home | Route::RootCa | Route::Devices => false,
+            Route::Connect => cfg!(feature = "route-connect"),
+            Route::Upload => cfg!(feature = "route-upload"),
+            Route::Register => cfg!(feature = "route-register"),
+            Route::Test => cfg!(feature = "route-test"),
+            Route::Dps => cfg!(feature = "route-dps"),
+            Route::Inspect => cfg!(feature = "route-inspect"),
+            Route::Decode => cfg!(feature = "route-decode"),
+            Route::Expiry => cfg!(feature = "route-expiry"),
+            Route::Renew => cfg!(feature = "route-renew"),
+            Route::Rollover => cfg!(feature = "route-rollover"),
+            Route::Revoke => cfg!(feature = "route-revoke"),
+            Route::Workspace => cfg!(feature = "route-workspace"),
+        }
     }
 
     /// The route an address's fragment names (`#/devices`, `#devices`, `#/devices/`); the home
@@ -266,6 +340,14 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn every_route_has_one_address_and_the_guided_path_is_in_order() {
+        for (i, p) in PLACES.iter().enumerate() {
+            assert_eq!(
+                p.route as usize, i,
+                "the table is in the enum's order: {}",
+                p.id
+            );
+            assert_eq!(p.route.place().id, p.id);
+        }
         for p in PLACES {
             assert_eq!(Route::from_hash(&p.route.hash()), p.route, "{}", p.id);
         }

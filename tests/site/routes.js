@@ -7,17 +7,18 @@
 //
 // "Interactive" means, all at once, in the page's current document:
 // - the loading notice (#loading) is gone or hidden, and a module has drawn the page
-//   (<html data-app="first"> or "full");
+//   (<html data-app="first">, "route" for a route module, or "full");
 // - the route's first section (the first id of its `sections` in the table) is rendered (it has a
 //   layout box: neither it nor an ancestor is hidden) and its heading (`h2`) has text;
 // - the section holds a form control (button, input, select or textarea) that is rendered, not
 //   disabled and not inert, outside a placeholder for what the first module cannot draw
 //   (`.rest-status`, or a `<details>` holding one): the route's first control, live; or, for a
 //   route with nothing to act on yet (no live control on a first visit: home, expiry, rollover,
-//   revoke), the whole app has drawn it (no placeholder in it).
-// A route the first module draws (its sections are in the first module's page) is interactive
-// when that page is; any other one only once the whole app has taken the page over and shows the
-// route. Not a test: nothing here fails on a slow machine; a route that never gets there within the
+//   revoke), its own module (a route module, or the whole app) has drawn it (no placeholder in it).
+// A deep link loads the module the route table names for the route (the first module, or a route
+// module: src/app/routes.rs, `Module`); a route is interactive when that module's page is, or once
+// the whole app has taken the page over and shows it. Not a test: nothing here fails on a slow
+// machine; a route that never gets there within the
 // timeout prints as such.
 // Usage: node tests/site/routes.js DIST [RUNS] [ROUTE_ID...]
 "use strict";
@@ -67,8 +68,9 @@ const interactive = (section) => `(() => {
     (c) => !placeholder(c) && c.getClientRects().length && !c.disabled && !c.closest("[inert]"));
   if (control) return { at: performance.now(), app, control: control.id || control.tagName.toLowerCase() };
   // No live control: a route with nothing to act on yet (home, expiry, rollover and revoke on a
-  // first visit) is there once the whole app draws it, not while the first module holds its place.
-  if (app !== "full" || section.querySelector(".rest-status")) return 0;
+  // first visit) is there once its own module (a route module, or the whole app) draws it, not
+  // while another module holds its place.
+  if (app === "first" || section.querySelector(".rest-status")) return 0;
   return { at: performance.now(), app, control: "nothing to act on yet" };
 })()`;
 
@@ -105,7 +107,7 @@ const TIMEOUT = 60000;
           await sleep(100);
         }
         const ms = median(times);
-        const by = drawn ? (drawn.app === "full" ? "whole app" : "first module") : "-";
+        const by = drawn ? ({ full: "whole app", first: "first module", route: "route module" }[drawn.app] || drawn.app) : "-";
         const shown = Number.isFinite(ms) ? `${Math.round(ms)} ms` : `not within ${TIMEOUT / 1000} s`;
         const all = times.map((t) => (Number.isFinite(t) ? Math.round(t) : "-")).join(", ");
         lines.push(`    #/${route.id}: interactive in ${shown} (${by}, #${route.section} ${drawn ? drawn.control : ""}; runs: ${all} ms)`);

@@ -97,7 +97,13 @@ pub(crate) fn HubCaStep(props: &HubCaProps) -> Html {
                         <label><input type="radio" id="hub-auto" name="hub-verify" checked={*automatic} onchange={set_automatic(true)} />{" Automatic verification"}</label>
                     </fieldset>
                 </div>
-                <OutsideCa chosen={outside.is_some()} onchoose={on_outside} />
+                if cfg!(feature = "full") {
+                    <OutsideCa chosen={outside.is_some()} onchoose={on_outside} />
+                } else {
+                    // Reading any CA file (.pfx, PKCS#7, DER) is the inspector's code: kept out of
+                    // the route module.
+                    <crate::app::later::Later id="hub-outside" class="import" summary="Or upload a CA certificate whose key is elsewhere (an HSM, a Windows CA)" />
+                }
                 if let Some((from, _)) = &*outside {
                     <p class="notice" id="hub-outside-chosen">{format!("Uploading {from}, verified automatically.")}</p>
                 }
