@@ -159,7 +159,9 @@ def loader(html, staging, build, integrity):
     table = {}
     for route, bin_ in MODULES.items():
         js, wasm = f"{bin_}.js", f"{bin_}_bg.wasm"
-        table[route] = {"js": "./" + versioned(js, build), "wasm": "./" + versioned(wasm, build),
+        # The build id is added by the loader from the page's meta tag, so that the loader's text
+        # (and so its hash in the policy) does not change with it.
+        table[route] = {"js": f"./{js}", "wasm": f"./{wasm}",
                         "integrity": sri(os.path.join(staging, wasm)), "snippets": snippets(js)}
         integrity["./" + versioned(js, build)] = sri(os.path.join(staging, js))
     script = (
@@ -167,13 +169,16 @@ def loader(html, staging, build, integrity):
         f"const routes = {json.dumps(table)};\n"
         f"const first = {json.dumps(first)};\n"
         'const id = location.hash.replace(/^#\\/?/, "").replace(/\\/+$/, "");\n'
-        "const m = Object.prototype.hasOwnProperty.call(routes, id) ? routes[id] : first;\n"
-        "const wasmFile = fetch(m.wasm, { integrity: m.integrity });\n"
+        "const build = (document.querySelector('meta[name=\"hubcert-build\"]') || {}).content;\n"
+        "const own = Object.prototype.hasOwnProperty.call(routes, id);\n"
+        "const m = own ? routes[id] : first;\n"
+        "const at = (url) => (own && build ? `${url}?v=${build}` : url);\n"
+        "const wasmFile = fetch(at(m.wasm), { integrity: m.integrity });\n"
         "for (const href of m.snippets) {\n"
         '  const l = document.createElement("link");\n'
         '  l.rel = "modulepreload"; l.href = href; document.head.append(l);\n'
         "}\n"
-        "const bindings = await import(m.js);\n"
+        "const bindings = await import(at(m.js));\n"
         "const wasm = await bindings.default({ module_or_path: wasmFile });\n"
         "window.wasmBindings = bindings;\n"
         'dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));\n'
