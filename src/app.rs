@@ -108,8 +108,6 @@ pub fn App() -> Html {
             handoff::finish(from);
         }
     });
-    // A route module loads the whole app and hands it the page (the whole app loads nothing).
-    let rest = first::use_rest(&bench, &settings);
     let on_workspace = {
         let (bench, settings) = (bench.clone(), settings.clone());
         Callback::from(move |r: std::rc::Rc<steps::Restored>| {
@@ -125,6 +123,9 @@ pub fn App() -> Html {
     let devices_later = hooks::use_deferred(bench.devices.clone());
 
     let route = routes::use_route(start_route);
+    // A route module loads the whole app, and hands it the page when a route or part it does not
+    // draw is asked for (the whole app loads nothing).
+    let rest = first::use_rest(&bench, &settings, !route.drawn_here());
     let keeping = steps::use_keeping(on_workspace.clone());
     // A route's parts stay drawn when another route shows (what was typed stays), hidden.
     use routes::Route as R;

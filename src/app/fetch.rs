@@ -103,6 +103,7 @@ pub(crate) struct LocalhubInfo {
 /// Reads localhub's `/localhub/info`: its hub name, the hub's and the DPS's connection strings,
 /// and the DPS's ID scope.
 pub(crate) async fn localhub_info(endpoint: &str) -> Result<LocalhubInfo, String> {
+    let _busy = super::browser::Busy::start();
     let url = format!("{}/localhub/info", endpoint.trim().trim_end_matches('/'));
     let response = gloo::net::http::Request::get(&url)
         .send()

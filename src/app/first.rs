@@ -142,15 +142,19 @@ fn hand_over(
     Ok(())
 }
 
-/// Loads the whole app, then hands it the page with what `bench` and `settings` hold: what the
-/// parts only the whole app has use ([`FirstContext`]). The whole app's own build loads nothing.
+/// Loads the whole app, then hands it the page with what `bench` and `settings` hold, once it is
+/// `needed` (the first module: at once; a route module: when a route it does not draw is shown)
+/// or a part only the whole app has is opened ([`FirstContext`]), and no request or device
+/// connection is under way. The whole app's own build loads nothing.
 #[hook]
 pub(crate) fn use_rest(
     bench: &UseReducerHandle<Workbench>,
     settings: &UseReducerHandle<HubSettings>,
+    needed: bool,
 ) -> FirstContext {
     let rest = use_state(|| Rest::Loading);
     let asked = use_mut_ref(|| None::<String>);
+    let opened = use_state(|| false);
     let attempt = use_state(|| 0u32);
     {
         let rest = rest.clone();
@@ -173,23 +177,30 @@ pub(crate) fn use_rest(
     {
         let (bench, settings, asked, rest) =
             (bench.clone(), settings.clone(), asked.clone(), rest.clone());
-        use_effect_with(((*rest).clone(), *wait), move |(state, _)| {
-            if *state != Rest::Ready || cfg!(feature = "full") {
-                return;
-            }
-            if super::browser::is_busy() {
-                gloo::timers::callback::Timeout::new(250, move || wait.set(*wait + 1)).forget();
-                return;
-            }
-            match hand_over(&bench, &settings, asked.borrow().clone()) {
-                Ok(()) => destroy_later(),
-                Err(e) => rest.set(Rest::Failed(e)),
-            }
-        });
+        let wanted = needed || *opened;
+        use_effect_with(
+            ((*rest).clone(), *wait, wanted),
+            move |(state, _, wanted)| {
+                if *state != Rest::Ready || !*wanted || cfg!(feature = "full") {
+                    return;
+                }
+                if super::browser::is_busy() {
+                    gloo::timers::callback::Timeout::new(250, move || wait.set(*wait + 1)).forget();
+                    return;
+                }
+                match hand_over(&bench, &settings, asked.borrow().clone()) {
+                    Ok(()) => destroy_later(),
+                    Err(e) => rest.set(Rest::Failed(e)),
+                }
+            },
+        );
     }
     FirstContext {
         rest: (*rest).clone(),
-        ask: Callback::from(move |id: String| *asked.borrow_mut() = Some(id)),
+        ask: Callback::from(move |id: String| {
+            *asked.borrow_mut() = Some(id);
+            opened.set(true);
+        }),
         retry: Callback::from(move |()| attempt.set(*attempt + 1)),
     }
 }
@@ -199,7 +210,7 @@ pub(crate) fn use_rest(
 pub fn FirstApp() -> Html {
     let bench = use_reducer(Workbench::default);
     let settings = use_reducer(HubSettings::default);
-    let context = use_rest(&bench, &settings);
+    let context = use_rest(&bench, &settings, true);
     let on_ca = dispatch(&bench, Action::RootCreated);
     let on_device = dispatch(&bench, Action::DeviceIssued);
     let on_batch = dispatch(&bench, Action::DevicesIssued);

@@ -29,6 +29,13 @@ pub(crate) fn RestStatus() -> Html {
         return html! {};
     };
     match &context.rest {
+        // Loaded, and held back by a request or a device connection under way.
+        Rest::Ready if super::browser::is_busy() => html! {
+            <p class="progress rest-status" role="status" aria-live="polite">
+                <span class="spinner" aria-hidden="true"></span>
+                <span>{"The rest of hubcert is here: it opens when the request or device connection under way ends (disconnect the device test to go on now)."}</span>
+            </p>
+        },
         Rest::Loading | Rest::Ready => html! {
             <p class="progress rest-status" role="status" aria-live="polite">
                 <span class="spinner" aria-hidden="true"></span>
@@ -39,7 +46,7 @@ pub(crate) fn RestStatus() -> Html {
             let retry = context.retry.clone();
             html! {
                 <div class="rest-status" role="alert">
-                    <p class="error">{format!("The rest of hubcert did not load: {why}. Steps 1 to 4 still work; check the connection, then try again.")}</p>
+                    <p class="error">{format!("The rest of hubcert did not load: {why}. What this page shows still works; check the connection, then try again.")}</p>
                     <button type="button" class="secondary" id="rest-retry" onclick={Callback::from(move |_| retry.emit(()))}>{"Try again"}</button>
                 </div>
             }

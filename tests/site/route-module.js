@@ -4,9 +4,11 @@
 // 1. Every route of a route module, opened by a deep link: the route's module draws it (<html
 //    data-app="route">) with its heading and a live control (or, with nothing to act on yet, no
 //    placeholder), and the first module's WebAssembly is never fetched.
-// 2. #/connect with the whole app held back (DevTools Fetch interception): the hub module works;
-//    typed settings (the Azure target, a hub name, a connection string) and the route carry over
-//    to the whole app when it is let through; a route of another module shows as loading until then.
+// 2. #/connect with the whole app held back (DevTools Fetch interception): the hub module works; it
+//    keeps the page on its own routes once the whole app is loaded, and hands it over when another
+//    module's route is shown (loading until then) and no request is under way (a request to
+//    localhub held back holds the handover); typed settings (the Azure target, a hub name, a
+//    connection string) carry over to the whole app, which opens on the route shown.
 // Prints a JSON report; exits 1 on a failed check.
 // Usage: node tests/site/route-module.js URL
 "use strict";
@@ -78,13 +80,25 @@ const live = (section) => `(() => {
 
     // 2. The hub module, then the whole app.
     const p = await open();
-    const held = [];
+    const held = [], asked = [];
     chrome.on("Fetch.requestPaused", (params, s) => {
-      if (s === p.session) held.push(params.requestId);
+      if (s !== p.session) return;
+      (params.request.url.includes("/localhub/info") ? asked : held).push(params.requestId);
     });
-    await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, p.session);
+    await chrome.send("Fetch.enable", { patterns: [
+      { urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" },
+      { urlPattern: "*/localhub/info*", requestStage: "Request" },
+    ] }, p.session);
+    const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+    const until = async (f, what) => {
+      for (let i = 0; i < 400; i++) { if (f()) return; await pause(25); }
+      throw new Error(`timed out waiting for ${what}`);
+    };
     await chrome.send("Page.navigate", { url: `${url}#/connect` }, p.session);
     await p.waitFor(live("step-hub"), "the hub module's Connect route");
+    // A request under way (localhub's settings asked for; the answer held back by DevTools).
+    await p.js(`(document.getElementById("hub-read-localhub").click(), true)`);
+    await until(() => asked.length > 0, "the request to localhub");
     const set = (id, value, event) =>
       p.js(`(() => { const e = document.getElementById(${JSON.stringify(id)}); e.value = ${JSON.stringify(value)}; e.checked = true;
         e.dispatchEvent(new Event(${JSON.stringify(event)}, { bubbles: true })); return true; })()`);
@@ -93,25 +107,29 @@ const live = (section) => `(() => {
     await set("hub-name", "plant7-hub", "input");
     const cs = "HostName=plant7-hub.azure-devices.net;SharedAccessKeyName=registryReadWrite;SharedAccessKey=" + Buffer.alloc(32, 7).toString("base64");
     await set("hub-connection-string", cs, "input");
-    // Another module's route shows as loading.
+    await until(() => held.length > 0, "the hub module to ask for the whole app");
+    for (const requestId of held.splice(0)) await chrome.send("Fetch.continueRequest", { requestId }, p.session);
+    await pause(1500);
+    check(await p.js(`document.documentElement.dataset.app === "route"`), "on its own routes the hub module keeps the page once the whole app is loaded");
+    // Another module's route: it is asked for, but a request is under way.
     await p.js(`(location.hash = "#/inspect", true)`);
     await p.waitFor(`(() => { const s = document.getElementById("step-inspect"); return s && s.getClientRects().length && !!s.querySelector(".rest-status"); })()`,
       "the inspector as loading in the hub module");
-    await p.js(`(location.hash = "#/connect", true)`);
-    check(held.length > 0, "the hub module asked for the whole app");
-    check(await p.js(`document.documentElement.dataset.app === "route"`), "the hub module holds the page while the whole app is held back");
-    for (const requestId of held.splice(0)) await chrome.send("Fetch.continueRequest", { requestId }, p.session);
+    await pause(2000);
+    check(await p.js(`document.documentElement.dataset.app === "route"`), "with a request under way the page is not handed over");
+    // The answer comes (localhub is not there): the request ends, and the whole app takes over.
+    for (const requestId of asked.splice(0)) await chrome.send("Fetch.failRequest", { requestId, errorReason: "ConnectionRefused" }, p.session);
     await chrome.send("Fetch.disable", {}, p.session);
-    await p.waitFor(`document.documentElement.dataset.app === "full"`, "the whole app to take the page over");
+    await p.waitFor(`document.documentElement.dataset.app === "full"`, "the whole app to take the page over once the request ended");
     check(!(await p.js(`!!document.getElementById("app-first")`)), "the route module's page is gone");
-    check(await p.js(`location.hash === "#/connect" && !document.querySelector('[data-route="connect"]').hidden`), "the whole app shows the same route");
+    await p.waitFor(`(() => { const s = document.getElementById("step-inspect"); return s && s.getClientRects().length && !s.querySelector(".rest-status") && !!s.querySelector("textarea, input"); })()`,
+      "the inspector, drawn by the whole app where the user was");
+    await p.js(`(location.hash = "#/connect", true)`);
+    await p.waitFor(`!document.querySelector('[data-route="connect"]').hidden`, "the Connect route in the whole app");
     check(await p.js(`document.getElementById("hub-target-azure").checked`), "the target chosen carried over");
     check((await p.js(`document.getElementById("hub-name").value`)) === "plant7-hub", "the hub name typed carried over");
     check((await p.js(`document.getElementById("hub-connection-string").value`)) === cs, "the connection string carried over");
     check(!p.requests.some(firstWasm), "the first module was never fetched");
-    await p.js(`(location.hash = "#/inspect", true)`);
-    await p.waitFor(`(() => { const s = document.getElementById("step-inspect"); return s && s.getClientRects().length && !s.querySelector(".rest-status") && !!s.querySelector("textarea, input"); })()`,
-      "the inspector, drawn by the whole app");
     report.ok = true;
   } catch (e) {
     report.ok = false;
