@@ -3,6 +3,10 @@
 //! (`hubcert-full.js` and its WebAssembly) and hands the page over ([`super::handoff`]): what the
 //! user made and typed carries over. A part only the whole app has (importing a CA, RSA keys,
 //! batches, CSRs, `.pfx`, the hub and everything after) shows as loading until then.
+//!
+//! A route module (a deep link to a route of the hub or of day two: `super::routes::Module`) is
+//! the whole app's page built with only its routes; it loads the whole app the same way
+//! ([`use_rest`]) and hands the page over when something it does not draw is asked for.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -69,7 +73,7 @@ fn mount<C: BaseComponent<Properties = ()>>(name: &str) {
     DESTROY.with(|d| *d.borrow_mut() = Some(Box::new(move || handle.destroy())));
 }
 
-/// Destroys the first module app (after the handover), outside of its own rendering.
+/// Destroys the first or route module's app (after the handover), outside of its own rendering.
 fn destroy_later() {
     gloo::timers::callback::Timeout::new(0, || {
         if let Some(destroy) = DESTROY.with(|d| d.borrow_mut().take()) {
