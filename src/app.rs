@@ -84,7 +84,6 @@ pub fn App() -> Html {
             (*bench).clone()
         })
     };
-
     let on_ca = dispatch(&bench, Action::RootCreated);
     let on_device = dispatch(&bench, Action::DeviceIssued);
     let on_batch = dispatch(&bench, Action::DevicesIssued);

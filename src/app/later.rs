@@ -28,18 +28,17 @@ pub(crate) fn RestStatus() -> Html {
     let Some(context) = use_context::<FirstContext>() else {
         return html! {};
     };
-    match &context.rest {
+    let waiting = match &context.rest {
         // Loaded, and held back by a request or a device connection under way.
-        Rest::Ready if super::browser::is_busy() => html! {
-            <p class="progress rest-status" role="status" aria-live="polite">
-                <span class="spinner" aria-hidden="true"></span>
-                <span>{"The rest of hubcert is here: it opens when the request or device connection under way ends (disconnect the device test to go on now)."}</span>
-            </p>
-        },
+        Rest::Ready if super::browser::is_busy() => "The rest of hubcert is here: it opens when the request or device connection under way ends (disconnect the device test to go on now).",
+        Rest::Loading | Rest::Ready => "Loading the rest of hubcert (about 0.9 MB, once; then kept for offline use)…",
+        Rest::Failed(_) => "",
+    };
+    match &context.rest {
         Rest::Loading | Rest::Ready => html! {
             <p class="progress rest-status" role="status" aria-live="polite">
                 <span class="spinner" aria-hidden="true"></span>
-                <span>{"Loading the rest of hubcert (about 0.9 MB, once; then kept for offline use)…"}</span>
+                <span>{waiting}</span>
             </p>
         },
         Rest::Failed(why) => {
