@@ -144,7 +144,11 @@ def loader(html, staging, build, integrity):
     the address (a deep link to #/register loads the hub's module, not the first one), fetching
     its WebAssembly while its JavaScript loads. It says so as Trunk's loader does
     (`TrunkApplicationStarted`). The first module's preload links go: on a route another module
-    draws they would only take the link's bandwidth."""
+    draws they would only take the link's bandwidth.
+
+    It is a classic script for the top of <head> (returned apart from the page, which loses
+    Trunk's): a module script runs only once the page is parsed and its style sheet is in, a round
+    trip and the sheet later. The module starts once the page is parsed (it draws into <body>)."""
     m = re.search(r'<script type="module">\s*import init, \* as bindings from \'\./(hubcert-[0-9a-f]+\.js)\';\s*'
                   r"const wasm = await init\(\{ module_or_path: '\./(hubcert-[0-9a-f]+_bg\.wasm)' \}\);.*?</script>", html, flags=re.S)
     if not m:
@@ -165,7 +169,8 @@ def loader(html, staging, build, integrity):
                         "integrity": sri(os.path.join(staging, wasm)), "snippets": snippets(js)}
         integrity["./" + versioned(js, build)] = sri(os.path.join(staging, js))
     script = (
-        '<script type="module">\n'
+        "<script>\n"
+        "(async () => {\n"
         f"const routes = {json.dumps(table)};\n"
         f"const first = {json.dumps(first)};\n"
         'const id = location.hash.replace(/^#\\/?/, "").replace(/\\/+$/, "");\n'
@@ -178,16 +183,20 @@ def loader(html, staging, build, integrity):
         '  const l = document.createElement("link");\n'
         '  l.rel = "modulepreload"; l.href = href; document.head.append(l);\n'
         "}\n"
+        'const parsed = document.readyState === "loading"\n'
+        '  ? new Promise((done) => document.addEventListener("DOMContentLoaded", done, { once: true })) : null;\n'
         "const bindings = await import(at(m.js));\n"
+        "if (parsed) await parsed;\n"
         "const wasm = await bindings.default({ module_or_path: wasmFile });\n"
         "window.wasmBindings = bindings;\n"
         'dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));\n'
+        "})();\n"
         "</script>"
     )
-    html = html[: m.start()] + script + html[m.end():]
+    html = html[: m.start()] + html[m.end():]
     # The first module's preloads (its JavaScript, snippets and WebAssembly).
     html = re.sub(r'<link rel="(?:modulepreload|preload)" href="\./(?:hubcert-[0-9a-f]+(?:_bg\.wasm|\.js)|snippets/[^"]+)"[^>]*>', "", html)
-    return html
+    return html, script
 
 
 def whole_app(staging, build):
@@ -219,13 +228,15 @@ def main():
     # as they are before this meta tag is added; index.html is fetched from the network first).
     build = service_worker(staging)
     full, integrity = whole_app(staging, build)
+    start = None
     if integrity is not None:
-        html = loader(html, staging, build, integrity)
+        html, start = loader(html, staging, build, integrity)
         importmap = json.dumps({"imports": {}, "integrity": integrity})
-        full += f'\n    <script type="importmap">{importmap}</script>'
+        full += f'\n    <script type="importmap">{importmap}</script>\n    {start}'
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
-    if integrity is not None:
+    if start is not None:
         inline.append(importmap)
+        inline.append(start[len("<script>"):-len("</script>")])
     hashes = [base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() for s in inline]
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy(hashes)}" />'
     if build:

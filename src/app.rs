@@ -131,7 +131,7 @@ pub fn App() -> Html {
     html! {
         <>
             <Masthead />
-            <Stepper bench={bench.clone()} first=false route={route} />
+            <Stepper bench={bench.clone()} route={route} />
             <main>
               <ContextProvider<later::FirstContext> context={rest}>
               <ContextProvider<steps::Keeping> context={keeping}>
@@ -215,10 +215,7 @@ pub(crate) fn Masthead() -> Html {
 #[derive(Properties, PartialEq)]
 pub(crate) struct StepperProps {
     pub(crate) bench: UseReducerHandle<Workbench>,
-    /// The first module's page: the steps it does not have yet link to where they will appear.
-    pub(crate) first: bool,
-    /// The route shown (the whole app).
-    #[prop_or(routes::Route::Home)]
+    /// The route shown.
     pub(crate) route: routes::Route,
 }
 
@@ -250,20 +247,13 @@ pub(crate) fn Stepper(props: &StepperProps) -> Html {
         R::Devices => !bench.devices.is_empty(),
         _ => false,
     };
-    // The first module draws steps 1 to 4 on one page: its links go to their sections.
-    let first_anchor = |r: R| match r {
-        R::RootCa => "#step-ca",
-        R::Upload => "#step-verify",
-        R::Devices => "#step-device",
-        _ => "#step-hub",
-    };
     html! {
         <nav class="stepper" aria-label="Steps">
             <ol>
-                { for routes::PLACES.iter().filter(|p| !(props.first && p.route == R::Home)).map(|p| {
-                    let href = if props.first { first_anchor(p.route).to_owned() } else { p.route.hash() };
+                { for routes::PLACES.iter().map(|p| {
+                    let href = p.route.hash();
                     let label = match p.step { Some(n) => format!("{n} · {}", p.title), None => p.title.to_owned() };
-                    let current = !props.first && props.route == p.route;
+                    let current = props.route == p.route;
                     html! {
                         <li class={classes!(done(p.route).then_some("done"), current.then_some("current"))}>
                             <a href={href} id={format!("nav-{}", if p.id.is_empty() { "home" } else { p.id })} aria-current={current.then_some("page")}>{label}</a>

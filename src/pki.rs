@@ -15,6 +15,7 @@ mod certificate;
 mod csr;
 mod csr_note;
 mod dates;
+mod dn;
 mod device_identity;
 mod error;
 mod expiry;

@@ -1,5 +1,5 @@
 //! The page's first module: what the first screen needs, small enough to open fast on a slow link
-//! (steps 1 to 4 with ECDSA P-256 keys made here). Once it is drawn it loads the whole app
+//! (the home page, and steps 1 to 4 with ECDSA P-256 keys made here). Once it is drawn it loads the whole app
 //! (`hubcert-full.js` and its WebAssembly) and hands the page over ([`super::handoff`]): what the
 //! user made and typed carries over. A part only the whole app has (importing a CA, RSA keys,
 //! batches, CSRs, `.pfx`, the hub and everything after) shows as loading until then.
@@ -209,12 +209,17 @@ pub(crate) fn use_rest(
     }
 }
 
-/// The first screen: steps 1 to 4, then where the rest of the app appears.
+/// The first screen: the home page at the site's address; steps 1 to 4, then where the rest of
+/// the app appears, on one page for the routes of the guided path (brought to the route's
+/// section).
 #[component]
 pub fn FirstApp() -> Html {
+    use super::routes::Route;
     let bench = use_reducer(Workbench::default);
     let settings = use_reducer(HubSettings::default);
     let context = use_rest(&bench, &settings, true);
+    let route = super::routes::use_route(None);
+    use_effect_with(route, |route| bring_into_view(*route));
     let on_ca = dispatch(&bench, Action::RootCreated);
     let on_device = dispatch(&bench, Action::DeviceIssued);
     let on_batch = dispatch(&bench, Action::DevicesIssued);
@@ -225,24 +230,53 @@ pub fn FirstApp() -> Html {
     html! {
         <ContextProvider<FirstContext> context={context}>
             <Masthead />
-            <Stepper bench={bench.clone()} first=true />
+            <Stepper bench={bench.clone()} route={route} />
             <main>
-                <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
-                <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
-                <section class="step" id="step-hub" aria-labelledby="step-hub-title">
-                    <div class="step-head">
-                        <span class="step-no" aria-hidden="true">{"2"}</span>
-                        <div>
-                            <h2 id="step-hub-title">{"Connect, upload, register, test"}</h2>
-                            <p class="lede">{"The hub and DPS steps, the device test, the inspector, expiry, renewal, rollover, revocation and the encrypted workspace come with the rest of hubcert. Steps 1 to 4 work now; what you make here carries over."}</p>
+                // Drawn only when shown: it reads every certificate.
+                if route == Route::Home {
+                    <super::home::Home bench={bench.clone()} settings={settings.clone()} />
+                }
+                <div class="route" data-route="first" hidden={route == Route::Home}>
+                    <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />
+                    <steps::IntermediateStep cas={bench.cas.clone()} active={ca.clone()} oncreated={on_intermediate} onselect={on_select_ca} />
+                    <section class="step" id="step-hub" aria-labelledby="step-hub-title">
+                        <div class="step-head">
+                            <span class="step-no" aria-hidden="true">{"2"}</span>
+                            <div>
+                                <h2 id="step-hub-title">{"Connect, upload, register, test"}</h2>
+                                <p class="lede">{"The hub and DPS steps, the device test, the inspector, expiry, renewal, rollover, revocation and the encrypted workspace come with the rest of hubcert. Steps 1 to 4 work now; what you make here carries over."}</p>
+                            </div>
                         </div>
-                    </div>
-                    <RestStatus />
-                </section>
-                <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
-                <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
+                        // The home page says it when shown (one status on the page).
+                        if route != Route::Home {
+                            <RestStatus />
+                        }
+                    </section>
+                    <steps::VerificationStep ca={ca.clone()} onissued={on_verification} issued={bench.verification.clone()} />
+                    <steps::DeviceStep ca={ca} onissued={on_device} onbatch={on_batch} issued={bench.devices.clone()} />
+                </div>
             </main>
             <Footer />
         </ContextProvider<FirstContext>>
+    }
+}
+
+/// Steps 1 to 4 are one page in the first module: a route of it is its first section there (the
+/// others', where the rest of hubcert will appear).
+fn bring_into_view(route: super::routes::Route) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if route == super::routes::Route::Home {
+        return;
+    }
+    let section = route
+        .place()
+        .sections
+        .iter()
+        .find_map(|id| document.get_element_by_id(id))
+        .or_else(|| document.get_element_by_id("step-hub"));
+    if let Some(section) = section {
+        section.scroll_into_view();
     }
 }

@@ -147,6 +147,34 @@ impl Handoff {
     }
 }
 
+/// Opens the part the user opened in the first module, brings it into view and (no field was in
+/// focus there) puts the focus in its first field. A part the whole app draws once something is
+/// read (the kept workspaces, from IndexedDB) is looked for again, every 50 ms for up to a second.
+fn open_part(id: String, focus_first: bool, tries: u32) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(open) = document.get_element_by_id(&id) else {
+        if tries > 0 {
+            gloo::timers::callback::Timeout::new(50, move || open_part(id, focus_first, tries - 1))
+                .forget();
+        }
+        return;
+    };
+    let _ = open.set_attribute("open", "");
+    open.scroll_into_view();
+    if focus_first {
+        if let Some(field) = open
+            .query_selector("input:not([type=hidden]), select, textarea")
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = field.focus();
+        }
+    }
+}
+
 /// After the whole app's first drawing: the first module's page goes, and the focus, the scroll
 /// and the part the user opened come back.
 pub(crate) fn finish(from: &FromFirst) {
@@ -156,15 +184,13 @@ pub(crate) fn finish(from: &FromFirst) {
     if let Some(first) = document.get_element_by_id(FIRST_ROOT) {
         first.remove();
     }
-    if let Some(open) = from
-        .open
-        .as_deref()
-        .and_then(|id| document.get_element_by_id(id))
-    {
-        let _ = open.set_attribute("open", "");
-        open.scroll_into_view();
-    } else if let Some(w) = web_sys::window() {
-        w.scroll_to_with_x_and_y(0.0, from.scroll_y);
+    match from.open.as_deref() {
+        Some(id) => open_part(id.to_owned(), from.focus.is_none(), 20),
+        None => {
+            if let Some(w) = web_sys::window() {
+                w.scroll_to_with_x_and_y(0.0, from.scroll_y);
+            }
+        }
     }
     if let Some(focus) = &from.focus {
         if let Some(e) = document

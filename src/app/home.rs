@@ -45,6 +45,13 @@ fn next_of(step: GuideStep) -> (Route, &'static str) {
 #[component]
 pub(crate) fn Home(props: &HomeProps) -> Html {
     let bench = &props.bench;
+    // The whole app unlocks kept workspaces here; the first module lists them (a constant
+    // choice: the unlock's code stays out of the first module).
+    let kept = if cfg!(feature = "full") {
+        html! { <KeptHere /> }
+    } else {
+        html! { <KeptLater /> }
+    };
     let now = super::browser::now();
     // Read from what each card already parsed: no certificate is parsed again here.
     let all = bench.all_certificates();
@@ -88,7 +95,7 @@ pub(crate) fn Home(props: &HomeProps) -> Html {
                     <p class="lede">{"What it holds, what needs doing, and the next step of the guide."}</p>
                 </div>
             </div>
-            <KeptHere />
+            {kept}
             <div class="card home-next" id="home-next">
                 <h3 class="sub">{ match place.step { Some(n) => format!("Next: {n} · {}", place.title), None => format!("Next: {}", place.title) } }</h3>
                 <p>{why}</p>
@@ -129,8 +136,38 @@ pub(crate) fn Home(props: &HomeProps) -> Html {
                         <li><a href={p.route.hash()}>{p.title}</a>{" · "}<span class="muted">{p.what}</span></li>
                     }) }
                 </ul>
+                // The first module's: where the rest of hubcert is (nothing in the whole app).
+                <super::later::RestStatus />
             </div>
         </section>
+    }
+}
+
+/// In the first module (no unlock of its own: it reads every key and certificate a workspace
+/// holds, of any kind), the workspaces kept in this browser by name, and their unlock as a part
+/// of the whole app; nothing when none is kept here.
+#[component]
+fn KeptLater() -> Html {
+    let names = use_state(Vec::<String>::new);
+    {
+        let names = names.clone();
+        use_effect_with((), move |()| {
+            yew::platform::spawn_local(async move {
+                if let Ok(n) = super::vault_store::names().await {
+                    names.set(n);
+                }
+            });
+        });
+    }
+    if names.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="card" id="home-kept-first">
+            <h3 class="sub">{"Kept in this browser"}</h3>
+            <p>{format!("Encrypted: {}. Unlock it with its passphrase to go on where you left off.", names.join(", "))}</p>
+            <super::later::Later id="home-kept" summary="Unlock the kept workspace" />
+        </div>
     }
 }
 

@@ -49,9 +49,9 @@ pub(crate) struct Place {
 /// whole app takes the page over. index.html's loader reads this table (scripts/csp.py).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Module {
-    /// The first module (bin `hubcert`, [`super::first`]): it draws steps 1 and 4 with P-256
-    /// keys; the home page, the site's own address, is the whole app's (the first screen stays
-    /// small: the unlock of a kept workspace reads every key and certificate it holds).
+    /// The first module (bin `hubcert`, [`super::first`]): the home page (the site's own
+    /// address; the unlock of a kept workspace is the whole app's: it reads every key and
+    /// certificate the workspace holds, of any kind) and steps 1 to 4 with P-256 keys.
     First,
     /// Connecting to the hub, registering devices, the error decoder.
     Hub,
@@ -64,8 +64,10 @@ pub(crate) enum Module {
     Keep,
     /// Expiry and revocation.
     Care,
-    /// Renewal and CA rollover.
+    /// Renewal.
     Renew,
+    /// CA rollover.
+    Rollover,
     /// DPS: enrollments and the provisioning test.
     Dps,
     /// The inspector (with RSA: it reads any certificate, key or bundle).
@@ -189,7 +191,7 @@ pub(crate) const PLACES: &[Place] = &[
         step: None,
         what: "A fleet moved to a new CA with no refused connection.",
         sections: &["step-rollover"],
-        module: Module::Renew,
+        module: Module::Rollover,
     },
     Place {
         route: Route::Revoke,
@@ -287,9 +289,11 @@ impl Route {
     }
 }
 
-/// The route in the address, kept as the address changes (links, back, forward). With none in the
-/// address, `start` (where the user was in the first module) is taken and written there, in place
-/// of the history entry, so a reload comes back to it.
+/// The route in the address, kept as the address changes (links, back, forward). `start`, where
+/// the user was in the module that handed the page over (the field in focus, the part opened: the
+/// first module shows steps 1 to 4 on one page, so its address may name another of them), is
+/// taken first and written into the address, in place of the history entry, so a reload comes
+/// back to it.
 #[hook]
 pub(crate) fn use_route(start: Option<Route>) -> Route {
     let read = || {
@@ -299,11 +303,8 @@ pub(crate) fn use_route(start: Option<Route>) -> Route {
             .unwrap_or(Route::Home)
     };
     let route = use_state(move || {
-        let in_address = web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .is_some_and(|h| !h.trim_start_matches('#').is_empty());
         match start {
-            Some(r) if !in_address => {
+            Some(r) => {
                 if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
                     let _ = history.replace_state_with_url(
                         &wasm_bindgen::JsValue::NULL,

@@ -184,6 +184,19 @@ pub enum RegistrationStatus {
     Disabled,
 }
 
+impl RegistrationStatus {
+    /// Its name on the wire (as serde writes it).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Unassigned => "unassigned",
+            Self::Assigning => "assigning",
+            Self::Assigned => "assigned",
+            Self::Failed => "failed",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
 /// What DPS knows of a device's registration.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -791,6 +804,15 @@ impl IndividualEnrollment {
 mod tests {
     use super::*;
     use crate::contract::derive_device_key;
+
+    #[test]
+    fn a_registration_status_is_named_as_on_the_wire() {
+        use RegistrationStatus::*;
+        for status in [Unassigned, Assigning, Assigned, Failed, Disabled] {
+            let wire = serde_json::to_string(&status).unwrap();
+            assert_eq!(wire, format!("\"{}\"", status.as_str()));
+        }
+    }
 
     #[test]
     fn an_answered_group_carries_info_not_the_certificate_and_reads_back() {

@@ -71,9 +71,7 @@ pub fn registration_state_line(
                     false,
                     format!(
                         "{id}: {} ({}; {when}).",
-                        other
-                            .map(|o| format!("{o:?}").to_lowercase())
-                            .unwrap_or_else(|| "no status".into()),
+                        other.as_ref().map_or("no status", RegistrationStatus::as_str),
                         s.error_message.unwrap_or_else(|| "no message".into())
                     ),
                 ),

@@ -87,16 +87,17 @@ impl BatchSummary<'_> {
 
     /// How long it took and where it ran.
     pub fn how(&self) -> String {
-        let seconds = self.elapsed_ms / 1000.0;
+        let ms = self.elapsed_ms.round().max(0.0) as u64;
+        let seconds = super::error::one_decimal(ms, 1000);
         if self.workers > 0 {
             format!(
-                "Issued in {seconds:.1} s by {} worker{}, off the page's thread; keys and signatures by {}.",
+                "Issued in {seconds} s by {} worker{}, off the page's thread; keys and signatures by {}.",
                 self.workers,
                 plural(self.workers),
                 self.signer
             )
         } else {
-            format!("Issued in {seconds:.1} s on the page.")
+            format!("Issued in {seconds} s on the page.")
         }
     }
 }

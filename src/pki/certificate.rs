@@ -345,12 +345,7 @@ fn to_offset(since_epoch: std::time::Duration) -> Result<OffsetDateTime, PkiErro
 
 /// OpenSSL's order: most significant RDN first, as in the `-subj` flag the seed uses.
 fn display_name(name: &Name) -> String {
-    name.as_ref()
-        .iter()
-        .flat_map(|rdn| rdn.as_ref().iter())
-        .map(|atv| atv.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::dn::openssl_order(name)
 }
 
 fn common_name(name: &Name) -> Option<String> {

@@ -84,7 +84,7 @@ pub fn read_csr(bytes: &[u8]) -> Result<SigningRequest, PkiError> {
         }
     }
 
-    let subject = req.info.subject.to_string();
+    let subject = super::dn::rfc4514(&req.info.subject);
     let common_name = req
         .info
         .subject

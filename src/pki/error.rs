@@ -134,8 +134,17 @@ fn kib_text(kib: u64) -> String {
     if kib % div == 0 {
         format!("{} {unit}", kib / div)
     } else {
-        format!("{:.1} {unit}", kib as f64 / div as f64)
+        format!("{} {unit}", one_decimal(kib, div))
     }
+}
+
+/// `n / d` with one decimal, a half rounded up, in integers: the float formatting machinery
+/// (about 10 KB of WebAssembly) stays out of the page's modules.
+pub(crate) fn one_decimal(n: u64, d: u64) -> String {
+    let d = u128::from(d.max(1));
+    let (q, r) = ((u128::from(n) * 10) / d, (u128::from(n) * 10) % d);
+    let tenths = q + u128::from(r * 2 >= d);
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -508,5 +517,26 @@ impl From<rcgen::Error> for PkiError {
         Self::Signing {
             detail: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_decimal_is_what_a_float_would_print() {
+        for d in [3u64, 7, 10, 1000, 1 << 10, 1 << 20] {
+            for n in (0..5_000u64).chain([1331, 2_345, 99_999, 1_048_576 + 52_429]) {
+                // Away from a half, as `{:.1}` prints the float.
+                if (n * 10 % d) * 2 != d {
+                    assert_eq!(one_decimal(n, d), format!("{:.1}", n as f64 / d as f64), "{n}/{d}");
+                }
+            }
+        }
+        // A half goes up (a float of it may lie either side).
+        assert_eq!(one_decimal(50, 1000), "0.1");
+        assert_eq!(one_decimal(1280, 1024), "1.3");
+        assert_eq!(one_decimal(2_250, 1000), "2.3");
     }
 }

@@ -14,7 +14,7 @@ pub fn no_longer_kept(name: &str) -> String {
 pub fn unlocked(name: &str, counts: &str, elapsed_ms: f64) -> String {
     format!(
         "Unlocked '{name}': {counts} (in {} ms).",
-        elapsed_ms.round()
+        elapsed_ms.round().max(0.0) as u64
     )
 }
 

@@ -9,6 +9,10 @@
 //    module's route is shown (loading until then) and no request is under way (a request to
 //    localhub held back holds the handover); typed settings (the Azure target, a hub name, a
 //    connection string) carry over to the whole app, which opens on the route shown.
+// 3. The first module's routes by deep link (whole app held back): the home page at the site's
+//    address (its next step a live link), steps 1 and 4 brought into view, the stepper's links
+//    routes; with a workspace kept in this browser, the home page lists it and its unlock is the
+//    whole app's: opened, it loads it, and the whole app shows the unlock's passphrase field there.
 // Prints a JSON report; exits 1 on a failed check.
 // Usage: node tests/site/route-module.js URL
 "use strict";
@@ -32,8 +36,8 @@ for (const m of table.slice(table.indexOf("pub(crate) const PLACES")).matchAll(/
   routes.push({ id, section, module });
 }
 
-const live = (section) => `(() => {
-  if (document.documentElement.dataset.app !== "route") return 0;
+const live = (section, app = "route") => `(() => {
+  if (document.documentElement.dataset.app !== ${JSON.stringify(app)}) return 0;
   const s = document.getElementById(${JSON.stringify(section)});
   if (!s || !s.getClientRects().length || !(s.querySelector("h2") || {}).textContent) return 0;
   const placeholder = (c) => c.closest(".rest-status") || [...s.querySelectorAll("details")].some((d) => d.contains(c) && d.querySelector(".rest-status"));
@@ -130,6 +134,54 @@ const live = (section) => `(() => {
     check((await p.js(`document.getElementById("hub-name").value`)) === "plant7-hub", "the hub name typed carried over");
     check((await p.js(`document.getElementById("hub-connection-string").value`)) === cs, "the connection string carried over");
     check(!p.requests.some(firstWasm), "the first module was never fetched");
+
+    // 3. The first module's routes.
+    const inView = (id) => `(() => { const e = document.getElementById(${JSON.stringify(id)}); if (!e || !e.getClientRects().length) return false;
+      const r = e.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0 && Math.abs(r.top) < 80; })()`;
+    for (const r of routes.filter((r) => r.module === "First")) {
+      const q = await open();
+      await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, q.session);
+      await chrome.send("Page.navigate", { url: r.id ? `${url}#/${r.id}` : url }, q.session);
+      const control = await q.waitFor(live(r.section, "first"), `${r.id ? "#/" + r.id : "the site's address"} drawn by the first module`);
+      check(q.requests.some(firstWasm), `${r.id || "home"} loaded the first module`);
+      check(!q.requests.some((u) => /hubcert-(hub|upload|test|keep|care|renew|rollover|dps|inspect)_bg\.wasm/.test(u)), `${r.id || "home"} loaded no route module`);
+      report.routes[r.id || "home"] = { module: r.module, control };
+      if (r.id) {
+        await q.waitFor(inView(r.section), `#/${r.id}: its section brought into view`);
+        check(await q.js(`document.getElementById("nav-${r.id}").getAttribute("aria-current") === "page"`), `#/${r.id} marked in the stepper`);
+      } else {
+        check(await q.js(`(() => { const a = document.getElementById("home-go"); return !!a && a.getClientRects().length > 0 && a.getAttribute("href") === "#/root-ca"; })()`),
+          "the home page's next step (a first visit: the root CA) is a live link");
+        check(!(await q.js(`!!document.getElementById("home-kept")`)), "nothing kept here: no unlock offered");
+        // The stepper's links are routes: to step 4 on the same page.
+        await q.js(`(document.getElementById("nav-devices").click(), true)`);
+        await q.waitFor(`location.hash === "#/devices"`, "the stepper's link to step 4");
+        await q.waitFor(inView("step-device"), "step 4 brought into view from the stepper");
+        check(await q.js(`document.getElementById("home") === null`), "the home page gives way to the route");
+      }
+      await chrome.send("Fetch.disable", {}, q.session);
+    }
+    // A workspace kept in this browser (only its name is read before the unlock).
+    const k = await open();
+    const keptHeld = [];
+    chrome.on("Fetch.requestPaused", (params, s) => { if (s === k.session) keptHeld.push(params.requestId); });
+    await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, k.session);
+    await chrome.send("Page.navigate", { url }, k.session);
+    await k.waitFor(live("home", "first"), "the home page");
+    await k.js(`new Promise((done, fail) => { const o = indexedDB.open("hubcert", 1);
+      o.onupgradeneeded = () => { if (!o.result.objectStoreNames.contains("workspaces")) o.result.createObjectStore("workspaces"); };
+      o.onsuccess = () => { const t = o.result.transaction("workspaces", "readwrite"); t.objectStore("workspaces").put("sealed", "plant-7");
+        t.oncomplete = () => { o.result.close(); done(true); }; t.onerror = () => fail(t.error); }; o.onerror = () => fail(o.error); })`);
+    await chrome.send("Page.reload", {}, k.session);
+    await k.waitFor(`(() => { const c = document.getElementById("home-kept-first"); return !!c && c.textContent.includes("plant-7") && !!document.querySelector("details#home-kept .rest-status"); })()`,
+      "the kept workspace listed on the first module's home page, its unlock loading");
+    check(await k.js(`document.documentElement.dataset.app === "first"`), "listed by the first module");
+    await k.js(`(document.querySelector("details#home-kept summary").click(), true)`);
+    await until(() => keptHeld.length > 0, "the whole app asked for");
+    for (const requestId of keptHeld.splice(0)) await chrome.send("Fetch.continueRequest", { requestId }, k.session);
+    await chrome.send("Fetch.disable", {}, k.session);
+    await k.waitFor(`document.documentElement.dataset.app === "full" && !!document.getElementById("home-unlock-plant-7")`, "the whole app's unlock of the kept workspace");
+    await k.waitFor(`document.activeElement && document.activeElement.id === "home-unlock-pass"`, "the passphrase field in focus");
     report.ok = true;
   } catch (e) {
     report.ok = false;

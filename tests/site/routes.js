@@ -14,7 +14,8 @@
 //   disabled and not inert, outside a placeholder for what the first module cannot draw
 //   (`.rest-status`, or a `<details>` holding one): the route's first control, live; or, for a
 //   route with nothing to act on yet (no live control on a first visit: home, expiry, rollover,
-//   revoke), its own module (a route module, or the whole app) has drawn it (no placeholder in it).
+//   revoke), its own module (the one the route table names, or the whole app) has drawn it (no
+//   placeholder in it).
 // A deep link loads the module the route table names for the route (the first module, or a route
 // module: src/app/routes.rs, `Module`); a route is interactive when that module's page is, or once
 // the whole app has taken the page over and shows it. Not a test: nothing here fails on a slow
@@ -43,7 +44,8 @@ for (const m of table.slice(start).matchAll(/Place\s*\{([\s\S]*?)\n\s*\}/g)) {
   const sections = /\bsections:\s*&\[([^\]]*)\]/.exec(m[1]);
   if (!id || !sections) continue;
   const ids = [...sections[1].matchAll(/"([^"]+)"/g)].map((s) => s[1]);
-  if (ids.length) routes.push({ id: id[1], section: ids[0] });
+  const module = /\bmodule:\s*Module::(\w+)/.exec(m[1]);
+  if (ids.length) routes.push({ id: id[1], section: ids[0], own: module && module[1] === "First" ? "first" : "route" });
 }
 if (routes.length < 2) {
   console.error("routes.js: no route table found in src/app/routes.rs");
@@ -53,7 +55,7 @@ const measured = only.length ? routes.filter((r) => only.includes(r.id)) : route
 
 // The time (performance.now()) once the route showing `section` is interactive, as defined above;
 // with the module that drew it.
-const interactive = (section) => `(() => {
+const interactive = (section, own) => `(() => {
   const app = document.documentElement.dataset.app;
   if (!app) return 0;
   const loading = document.getElementById("loading");
@@ -68,9 +70,9 @@ const interactive = (section) => `(() => {
     (c) => !placeholder(c) && c.getClientRects().length && !c.disabled && !c.closest("[inert]"));
   if (control) return { at: performance.now(), app, control: control.id || control.tagName.toLowerCase() };
   // No live control: a route with nothing to act on yet (home, expiry, rollover and revoke on a
-  // first visit) is there once its own module (a route module, or the whole app) draws it, not
-  // while another module holds its place.
-  if (app === "first" || section.querySelector(".rest-status")) return 0;
+  // first visit) is there once its own module (the one the route table names, or the whole app)
+  // draws it, not while another module holds its place.
+  if ((app !== "full" && app !== ${JSON.stringify(own)}) || section.querySelector(".rest-status")) return 0;
   return { at: performance.now(), app, control: "nothing to act on yet" };
 })()`;
 
@@ -97,7 +99,7 @@ const TIMEOUT = 60000;
           const url = `${base}#/${route.id}`;
           await chrome.send("Page.navigate", { url }, session);
           try {
-            const r = await chrome.waitFor(session, interactive(route.section), `#/${route.id} on ${network.name}`, TIMEOUT, 5);
+            const r = await chrome.waitFor(session, interactive(route.section, route.own), `#/${route.id} on ${network.name}`, TIMEOUT, 5);
             times.push(r.at);
             drawn = r;
           } catch (_) {
