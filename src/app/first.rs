@@ -235,6 +235,9 @@ pub fn FirstApp() -> Html {
                 // Drawn only when shown: it reads every certificate.
                 if route == Route::Home {
                     <super::home::Home bench={bench.clone()} settings={settings.clone()} />
+                    // Where the rest of hubcert is (the tools, the hub, the unlock of a kept
+                    // workspace come with it), or why it did not load.
+                    <div class="home-rest"><RestStatus /></div>
                 }
                 <div class="route" data-route="first" hidden={route == Route::Home}>
                     <steps::RootCaStep oncreated={on_ca} issued={bench.root.clone()} />

@@ -136,8 +136,6 @@ pub(crate) fn Home(props: &HomeProps) -> Html {
                         <li><a href={p.route.hash()}>{p.title}</a>{" · "}<span class="muted">{p.what}</span></li>
                     }) }
                 </ul>
-                // The first module's: where the rest of hubcert is (nothing in the whole app).
-                <super::later::RestStatus />
             </div>
         </section>
     }

@@ -137,7 +137,7 @@ const live = (section, app = "route") => `(() => {
 
     // 3. The first module's routes.
     const inView = (id) => `(() => { const e = document.getElementById(${JSON.stringify(id)}); if (!e || !e.getClientRects().length) return false;
-      const r = e.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0 && Math.abs(r.top) < 80; })()`;
+      const r = e.getBoundingClientRect(); return r.top > -10 && r.top < innerHeight / 2 && (r.top < 200 || scrollY + innerHeight >= document.documentElement.scrollHeight - 2); })()`;
     for (const r of routes.filter((r) => r.module === "First")) {
       const q = await open();
       await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, q.session);
@@ -168,10 +168,10 @@ const live = (section, app = "route") => `(() => {
     await chrome.send("Fetch.enable", { patterns: [{ urlPattern: "*hubcert-full_bg.wasm*", requestStage: "Request" }] }, k.session);
     await chrome.send("Page.navigate", { url }, k.session);
     await k.waitFor(live("home", "first"), "the home page");
-    await k.js(`new Promise((done, fail) => { const o = indexedDB.open("hubcert", 1);
+    await chrome.send("Runtime.evaluate", { awaitPromise: true, returnByValue: true, expression: `new Promise((done, fail) => { const o = indexedDB.open("hubcert", 1);
       o.onupgradeneeded = () => { if (!o.result.objectStoreNames.contains("workspaces")) o.result.createObjectStore("workspaces"); };
       o.onsuccess = () => { const t = o.result.transaction("workspaces", "readwrite"); t.objectStore("workspaces").put("sealed", "plant-7");
-        t.oncomplete = () => { o.result.close(); done(true); }; t.onerror = () => fail(t.error); }; o.onerror = () => fail(o.error); })`);
+        t.oncomplete = () => { o.result.close(); done(true); }; t.onerror = () => fail(String(t.error)); }; o.onerror = () => fail(String(o.error)); })` }, k.session);
     await chrome.send("Page.reload", {}, k.session);
     await k.waitFor(`(() => { const c = document.getElementById("home-kept-first"); return !!c && c.textContent.includes("plant-7") && !!document.querySelector("details#home-kept .rest-status"); })()`,
       "the kept workspace listed on the first module's home page, its unlock loading");
