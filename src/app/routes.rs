@@ -302,20 +302,18 @@ pub(crate) fn use_route(start: Option<Route>) -> Route {
             .map(|h| Route::from_hash(&h))
             .unwrap_or(Route::Home)
     };
-    let route = use_state(move || {
-        match start {
-            Some(r) => {
-                if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-                    let _ = history.replace_state_with_url(
-                        &wasm_bindgen::JsValue::NULL,
-                        "",
-                        Some(&r.hash()),
-                    );
-                }
-                r
+    let route = use_state(move || match start {
+        Some(r) => {
+            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                let _ = history.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&r.hash()),
+                );
             }
-            _ => read(),
+            r
         }
+        _ => read(),
     });
     {
         let route = route.clone();

@@ -71,7 +71,9 @@ pub fn registration_state_line(
                     false,
                     format!(
                         "{id}: {} ({}; {when}).",
-                        other.as_ref().map_or("no status", RegistrationStatus::as_str),
+                        other
+                            .as_ref()
+                            .map_or("no status", RegistrationStatus::as_str),
                         s.error_message.unwrap_or_else(|| "no message".into())
                     ),
                 ),

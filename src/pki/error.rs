@@ -530,7 +530,11 @@ mod tests {
             for n in (0..5_000u64).chain([1331, 2_345, 99_999, 1_048_576 + 52_429]) {
                 // Away from a half, as `{:.1}` prints the float.
                 if (n * 10 % d) * 2 != d {
-                    assert_eq!(one_decimal(n, d), format!("{:.1}", n as f64 / d as f64), "{n}/{d}");
+                    assert_eq!(
+                        one_decimal(n, d),
+                        format!("{:.1}", n as f64 / d as f64),
+                        "{n}/{d}"
+                    );
                 }
             }
         }
