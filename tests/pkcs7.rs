@@ -159,3 +159,90 @@ fn a_pfx_without_its_key_gives_the_ca_certificate_for_upload_only() {
     let certs = ca_certificates_from_bytes(&bytes, Some("keyless pass")).unwrap();
     assert_eq!(certs, [root.certificate().clone()]);
 }
+
+/// A signed message's SignedData (signers, their attributes, the certificates that came with it),
+/// as `openssl cms -sign` writes it: its certificates are read, the rest passed over. The same
+/// message streamed (BER, lengths left open) is refused with the command that makes it DER, and
+/// that command's output reads.
+#[test]
+fn a_signed_message_gives_its_certificates_and_ber_is_refused_with_the_way_to_der() {
+    let (root, inter) = root_and_intermediate(KeyAlgorithm::EcdsaP256, "P7M");
+    let dir = Scratch::new();
+    let signer = dir.write("inter.pem", inter.certificate().pem());
+    let key = dir.write("inter.key", inter.key().to_pkcs8_pem().unwrap().as_str());
+    let extra = dir.write("root.pem", root.certificate().pem());
+    let message = dir.write("message.txt", "telemetry\n");
+    let sign = |out: &std::path::Path, stream: bool| {
+        let mut args = vec![
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            path_str(&message),
+            "-signer",
+            path_str(&signer),
+            "-inkey",
+            path_str(&key),
+            "-certfile",
+            path_str(&extra),
+            "-outform",
+            "DER",
+            "-out",
+            path_str(out),
+        ];
+        if stream {
+            args.push("-stream");
+        }
+        let made = openssl(&args);
+        assert!(made.ok, "{}", made.stderr);
+        std::fs::read(out).unwrap()
+    };
+    let signed = sign(&dir.path().join("signed.p7m"), false);
+    let mut got: Vec<Vec<u8>> = read_pkcs7(&signed)
+        .unwrap()
+        .iter()
+        .map(|c| c.der().to_vec())
+        .collect();
+    let mut want = vec![
+        inter.certificate().der().to_vec(),
+        root.certificate().der().to_vec(),
+    ];
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+
+    let streamed_path = dir.path().join("streamed.p7m");
+    let streamed = sign(&streamed_path, true);
+    assert_ne!(streamed, signed, "a streamed message is BER");
+    let e = read_pkcs7(&streamed).unwrap_err().to_string();
+    assert!(e.contains("BER") && e.contains("openssl pkcs7"), "{e}");
+    let der_path = dir.path().join("der.p7b");
+    let converted = openssl(&[
+        "pkcs7",
+        "-inform",
+        "DER",
+        "-in",
+        path_str(&streamed_path),
+        "-outform",
+        "DER",
+        "-out",
+        path_str(&der_path),
+    ]);
+    assert!(converted.ok, "{}", converted.stderr);
+    assert_eq!(
+        read_pkcs7(&std::fs::read(&der_path).unwrap())
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Cut anywhere inside: a message, never a panic.
+    for cut in [1, 2, 10, signed.len() / 2, signed.len() - 1] {
+        let e = read_pkcs7(&signed[..cut]).unwrap_err().to_string();
+        assert!(
+            e.contains("PKCS#7") || e.contains("cut short"),
+            "{cut}: {e}"
+        );
+    }
+}

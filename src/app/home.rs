@@ -146,17 +146,7 @@ pub(crate) fn Home(props: &HomeProps) -> Html {
 /// of the whole app; nothing when none is kept here.
 #[component]
 fn KeptLater() -> Html {
-    let names = use_state(Vec::<String>::new);
-    {
-        let names = names.clone();
-        use_effect_with((), move |()| {
-            yew::platform::spawn_local(async move {
-                if let Ok(n) = super::vault_store::names().await {
-                    names.set(n);
-                }
-            });
-        });
-    }
+    let (names, _) = super::vault_store::use_kept_names();
     if names.is_empty() {
         return html! {};
     }

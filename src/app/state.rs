@@ -116,6 +116,16 @@ pub(crate) struct Issued {
     pub(crate) in_batch: bool,
 }
 
+impl Issued {
+    /// This card as one of a batch's (listed in the batch's summary): taken as it is when nothing
+    /// else holds it, which a batch's fresh cards never are (no copy of their files).
+    pub(crate) fn into_batch(card: Rc<Self>) -> Rc<Self> {
+        let mut card = Rc::unwrap_or_clone(card);
+        card.in_batch = true;
+        Rc::new(card)
+    }
+}
+
 thread_local! {
     static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
 }

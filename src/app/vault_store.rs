@@ -109,6 +109,31 @@ pub(crate) async fn names() -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// The names of the workspaces kept in this browser, read once the component is drawn, and a
+/// callback that reads them again (after a keep or a forget). A failed read leaves the list as it
+/// was: the page offers nothing it cannot open.
+#[yew::hook]
+pub(crate) fn use_kept_names() -> (std::rc::Rc<Vec<String>>, yew::Callback<()>) {
+    use yew::prelude::{use_callback, use_effect_with, use_state};
+    let kept = use_state(|| std::rc::Rc::new(Vec::<String>::new()));
+    let refresh = {
+        let kept = kept.clone();
+        use_callback((), move |(), ()| {
+            let kept = kept.clone();
+            yew::platform::spawn_local(async move {
+                if let Ok(n) = names().await {
+                    kept.set(std::rc::Rc::new(n));
+                }
+            });
+        })
+    };
+    {
+        let refresh = refresh.clone();
+        use_effect_with((), move |()| refresh.emit(()));
+    }
+    ((*kept).clone(), refresh)
+}
+
 /// Forgets the workspace kept under `name`.
 pub(crate) async fn remove(name: &str) -> Result<(), String> {
     in_store(IdbTransactionMode::Readwrite, |s| {

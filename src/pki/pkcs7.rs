@@ -20,9 +20,110 @@ fn invalid(detail: impl Into<String>) -> PkiError {
     }
 }
 
-/// Whether `der` is a CMS ContentInfo (the outer shape of a `.p7b`).
+/// One DER element: its tag, its value and all of its bytes.
+struct Element<'a> {
+    tag: u8,
+    value: &'a [u8],
+    whole: &'a [u8],
+}
+
+/// The element at the start of `bytes`, and what follows it. A bundle is read element by element
+/// (ContentInfo, SignedData, its certificates), not decoded as a whole: a `.p7b` is read only
+/// for its certificates, each parsed on its own, and a walk over a few tags is a small part of
+/// the page next to the whole of CMS's types decoded (signers, attributes, CRLs).
+fn element(bytes: &[u8]) -> Result<(Element<'_>, &[u8]), String> {
+    const SHORT: &str = "it ends before its last element does: the file is cut short";
+    let (&tag, rest) = bytes.split_first().ok_or(SHORT)?;
+    if tag & 0x1f == 0x1f {
+        return Err(format!(
+            "it holds an element of an unexpected tag (0x{tag:02x}…)"
+        ));
+    }
+    let (&first, rest) = rest.split_first().ok_or(SHORT)?;
+    let (len, rest) = match first {
+        0x80 => {
+            return Err(
+                "it is written in BER with lengths left open, not DER: convert it with \
+                 `openssl pkcs7 -inform DER -in FILE -outform DER -out bundle.p7b` (or export it \
+                 again as DER or Base64) and open that"
+                    .into(),
+            )
+        }
+        n if n < 0x80 => (usize::from(n), rest),
+        n => {
+            let k = usize::from(n & 0x7f);
+            let digits = rest.get(..k).filter(|_| k <= 4).ok_or(SHORT)?;
+            let len = digits
+                .iter()
+                .fold(0usize, |l, b| (l << 8) | usize::from(*b));
+            (len, &rest[k..])
+        }
+    };
+    let value = rest.get(..len).ok_or(SHORT)?;
+    let header = bytes.len() - rest.len();
+    Ok((
+        Element {
+            tag,
+            value,
+            whole: &bytes[..header + len],
+        },
+        &rest[len..],
+    ))
+}
+
+/// The content type's OID bytes and the content of a ContentInfo (one DER element of
+/// SEQUENCE { OID, [0] EXPLICIT content }); why not when `der` is not one.
+fn content_info(der: &[u8]) -> Result<(&[u8], Element<'_>), String> {
+    let (outer, after) = element(der)?;
+    let (oid, rest) = element(outer.value)?;
+    if outer.tag != 0x30 || oid.tag != 0x06 {
+        return Err("its outer shape is not a CMS ContentInfo".into());
+    }
+    if !after.is_empty() {
+        return Err("something follows its ContentInfo".into());
+    }
+    let (content, _) = element(rest)?;
+    if content.tag != 0xa0 {
+        return Err("its content is missing".into());
+    }
+    Ok((oid.value, content))
+}
+
+/// Whether `der` is a CMS ContentInfo of signed data (the outer shape of a `.p7b`).
 pub(super) fn looks_like_pkcs7(der: &[u8]) -> bool {
-    ContentInfo::from_der(der).is_ok_and(|ci| ci.content_type == OID_SIGNED_DATA)
+    content_info(der).is_ok_and(|(oid, _)| oid == OID_SIGNED_DATA.as_bytes())
+}
+
+/// The certificates' DER in a SignedData (`SEQUENCE { version, digestAlgorithms,
+/// encapContentInfo, certificates [0] IMPLICIT SET OF CertificateChoices OPTIONAL, … }`), in file
+/// order; the other choices (attribute certificates and the like) are left out.
+fn signed_data_certificates(content: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let (sd, _) = element(content)?;
+    if sd.tag != 0x30 {
+        return Err("its SignedData is not a SEQUENCE".into());
+    }
+    let (version, rest) = element(sd.value)?;
+    let (digests, rest) = element(rest)?;
+    let (encapsulated, rest) = element(rest)?;
+    if version.tag != 0x02 || digests.tag != 0x31 || encapsulated.tag != 0x30 {
+        return Err(
+            "its SignedData does not start with a version, digest algorithms and content".into(),
+        );
+    }
+    let mut certificates = Vec::new();
+    if let Ok((set, _)) = element(rest) {
+        if set.tag == 0xa0 {
+            let mut at = set.value;
+            while !at.is_empty() {
+                let (choice, next) = element(at)?;
+                if choice.tag == 0x30 {
+                    certificates.push(choice.whole);
+                }
+                at = next;
+            }
+        }
+    }
+    Ok(certificates)
 }
 
 /// The certificates of a PKCS#7 bundle, PEM (`-----BEGIN PKCS7-----`) or DER, in file order.
@@ -43,32 +144,19 @@ pub fn read_pkcs7(bytes: &[u8]) -> Result<Vec<Certificate>, PkiError> {
         }
         _ => bytes.to_vec(),
     };
-    let ci =
-        ContentInfo::from_der(&der).map_err(|e| invalid(format!("not a PKCS#7 bundle ({e})")))?;
-    if ci.content_type != OID_SIGNED_DATA {
+    let (content_type, content) =
+        content_info(&der).map_err(|e| invalid(format!("not a PKCS#7 bundle ({e})")))?;
+    if content_type != OID_SIGNED_DATA.as_bytes() {
+        let oid = der::asn1::ObjectIdentifier::from_bytes(content_type)
+            .map_or_else(|_| "unknown".to_owned(), |o| o.to_string());
         return Err(invalid(format!(
-            "a PKCS#7 file of type {}, not a certificate bundle (signedData)",
-            ci.content_type
+            "a PKCS#7 file of type {oid}, not a certificate bundle (signedData)"
         )));
     }
-    let sd: SignedData = ci
-        .content
-        .decode_as()
-        .map_err(|e| invalid(format!("its SignedData is damaged ({e})")))?;
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .map(|set| set.0.into_vec())
-        .unwrap_or_default()
+    let certs: Vec<Certificate> = signed_data_certificates(content.value)
+        .map_err(|e| invalid(format!("its SignedData is damaged ({e})")))?
         .into_iter()
-        .filter_map(|c| match c {
-            cms::cert::CertificateChoices::Certificate(c) => Some(c),
-            _ => None,
-        })
-        .map(|c| {
-            c.to_der()
-                .map_err(|e| invalid(e.to_string()))
-                .and_then(Certificate::from_der)
-        })
+        .map(|der| Certificate::from_der(der.to_vec()))
         .collect::<Result<_, _>>()?;
     if certs.is_empty() {
         return Err(invalid("this PKCS#7 bundle holds no certificates"));

@@ -227,10 +227,7 @@ async fn run_batch(
             if issued.len() < KEPT_CARDS {
                 let card =
                     card_for_key_der(&ca, id, cert, files, key_der).map_err(|e| e.to_string())?;
-                issued.push(Rc::new(Issued {
-                    in_batch: true,
-                    ..(*card).clone()
-                }));
+                issued.push(Issued::into_batch(card));
             }
             Ok(())
         },
@@ -319,10 +316,7 @@ async fn on_page(
                 failure = Some(format!("{id}: {e}"));
                 break;
             }
-            Ok(Some(card)) => issued.push(Rc::new(Issued {
-                in_batch: true,
-                ..(*card).clone()
-            })),
+            Ok(Some(card)) => issued.push(Issued::into_batch(card)),
             Ok(None) => {}
         }
         // Let the page draw the progress and answer clicks between devices.

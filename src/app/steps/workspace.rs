@@ -235,30 +235,15 @@ pub(crate) struct Keeping {
 /// Makes [`Keeping`] for the page (the App provides it as a context).
 #[hook]
 pub(crate) fn use_keeping(onopened: Callback<Rc<Restored>>) -> Keeping {
-    let names = use_state(|| Rc::new(Vec::<String>::new()));
+    let (names, refresh) = crate::app::vault_store::use_kept_names();
     let kept_counts = use_memo((), |()| KeptCounts::default()).as_ref().clone();
     let generation = use_state(|| 0u32);
-    let refresh = {
-        let names = names.clone();
-        use_callback((), move |(), ()| {
-            let names = names.clone();
-            yew::platform::spawn_local(async move {
-                if let Ok(n) = crate::app::vault_store::names().await {
-                    names.set(Rc::new(n));
-                }
-            });
-        })
-    };
-    {
-        let refresh = refresh.clone();
-        use_effect_with((), move |()| refresh.emit(()));
-    }
     let bump = {
         let generation = generation.clone();
         use_callback(*generation, move |(), g| generation.set(*g + 1))
     };
     Keeping {
-        names: (*names).clone(),
+        names,
         kept_counts,
         generation: *generation,
         bump,
