@@ -27,6 +27,7 @@ mod settings;
 mod state;
 mod steps;
 mod vault_store;
+mod webcrypto;
 mod workers;
 
 use yew::prelude::*;

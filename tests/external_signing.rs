@@ -72,3 +72,81 @@ fn a_device_certificate_signed_elsewhere_verifies_like_one_signed_here() {
     }
     assert!(ecdsa_signature_der(KeyAlgorithm::EcdsaP256, &[1, 2, 3]).is_err());
 }
+
+/// The proof-of-possession certificate made for a key and a signature from elsewhere (the page's
+/// WebCrypto): signed by the CA as OpenSSL checks it, CN = the code, the same kind of certificate
+/// `issue_verification` makes; a point of the wrong size is refused.
+#[test]
+fn a_verification_certificate_signed_elsewhere_is_the_one_made_here() {
+    use hubcert::contract::VerificationCode;
+    use hubcert::pki::VerificationCertParams;
+    let dir = Scratch::new();
+    for ca_key in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+        let (root, _) = root_and_intermediate(ca_key, "Possession");
+        let key = KeyPair::generate(root.verification_key_algorithm()).unwrap();
+        let point = rcgen::PublicKeyData::der_bytes(&key).to_vec();
+        let params = VerificationCertParams {
+            code: VerificationCode::parse("9F1E2D3C4B5A69788796A5B4C3D2E1F0A1B2C3D4E5F60718")
+                .unwrap(),
+            validity: ValidityDays::ONE_DAY,
+        };
+        assert!(root
+            .verification_unsigned(&params, &point[..point.len() - 1], now())
+            .is_err());
+        let unsigned = root.verification_unsigned(&params, &point, now()).unwrap();
+        let pkcs8 = root.key().to_pkcs8_der().unwrap();
+        let raw: Vec<u8> = match ca_key {
+            KeyAlgorithm::EcdsaP256 => {
+                use p256::pkcs8::DecodePrivateKey;
+                let k = p256::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
+                let s: p256::ecdsa::Signature = k.sign(unsigned.to_be_signed());
+                s.to_bytes().to_vec()
+            }
+            _ => {
+                use p384::pkcs8::DecodePrivateKey;
+                let k = p384::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
+                let s: p384::ecdsa::Signature = k.sign(unsigned.to_be_signed());
+                s.to_bytes().to_vec()
+            }
+        };
+        let cert = unsigned
+            .signed(&ecdsa_signature_der(ca_key, &raw).unwrap())
+            .unwrap();
+        assert!(is_signed_by(&cert, root.certificate()).unwrap());
+        assert!(hubcert::pki::same_public_key(&cert, &key).unwrap());
+        let made_here = root.issue_verification(&params, now()).unwrap().certificate;
+        let (info, here) = (cert.info().unwrap(), made_here.info().unwrap());
+        assert_eq!(info.common_name, here.common_name);
+        assert_eq!(info.issuer, here.issuer);
+        assert_eq!(info.key_type, here.key_type);
+        assert_eq!(info.is_ca, here.is_ca);
+        let extensions = |i: &hubcert::pki::CertificateInfo| {
+            let mut all: Vec<_> = i
+                .extensions
+                .iter()
+                .map(|e| (e.name.clone(), e.critical))
+                .collect();
+            all.sort();
+            all
+        };
+        assert_eq!(extensions(&info), extensions(&here));
+        assert_eq!(extensions(&info).len(), 4, "{:?}", extensions(&info));
+        assert_eq!(
+            (info.not_after - info.not_before).whole_minutes(),
+            (here.not_after - here.not_before).whole_minutes()
+        );
+        let root_path = dir.write("root.pem", root.certificate().pem());
+        let leaf = dir.write("verification.pem", cert.pem());
+        // At the moment it was made for (the tests' clock is fixed).
+        let at = (now().unix_timestamp() + 60).to_string();
+        let run = openssl(&[
+            "verify",
+            "-attime",
+            &at,
+            "-CAfile",
+            path_str(&root_path),
+            path_str(&leaf),
+        ]);
+        assert!(run.ok, "{ca_key:?}: {}{}", run.stdout, run.stderr);
+    }
+}

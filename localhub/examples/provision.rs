@@ -151,15 +151,17 @@ async fn provision(
     client
         .upload_certificate(&arm, &name, &ca.certificate().pem(), false)
         .await?;
-    let sign = |code: &VerificationCode| {
-        ca.issue_verification(
-            &VerificationCertParams {
-                code: code.clone(),
-                validity: ValidityDays::ONE_DAY,
-            },
-            now,
+    let sign = |code: VerificationCode| {
+        std::future::ready(
+            ca.issue_verification(
+                &VerificationCertParams {
+                    code,
+                    validity: ValidityDays::ONE_DAY,
+                },
+                now,
+            )
+            .map(|v| v.certificate.pem()),
         )
-        .map(|v| v.certificate.pem())
     };
     client.prove_possession(&arm, &name, sign, |_| {}).await?;
     if renewed {

@@ -388,15 +388,17 @@ async fn a_ca_proven_on_dps_backs_a_group_by_reference_and_its_devices_register(
     let arm = Arm::dps(&hub.base, "sub", "rg", &dps_name, "any-token").expect("arm");
     let t = unix;
     let ca = root("DPS Proven Root");
-    let sign = |code: &VerificationCode| {
-        ca.issue_verification(
-            &VerificationCertParams {
-                code: code.clone(),
-                validity: ValidityDays::ONE_DAY,
-            },
-            now(),
+    let sign = |code: VerificationCode| {
+        std::future::ready(
+            ca.issue_verification(
+                &VerificationCertParams {
+                    code,
+                    validity: ValidityDays::ONE_DAY,
+                },
+                now(),
+            )
+            .map(|v| v.certificate.pem()),
         )
-        .map(|v| v.certificate.pem())
     };
 
     // Uploaded but not proven: a group may not refer to it yet.

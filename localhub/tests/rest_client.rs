@@ -281,18 +281,22 @@ async fn the_apps_one_click_proof_of_possession_against_localhub() {
     let other = root("Other Root");
     fn sign_with(
         signer: &hubcert::pki::CertificateAuthority,
-    ) -> impl FnOnce(&hubcert::contract::VerificationCode) -> Result<String, hubcert::pki::PkiError> + '_
-    {
+    ) -> impl FnOnce(
+        hubcert::contract::VerificationCode,
+    ) -> std::future::Ready<Result<String, hubcert::pki::PkiError>>
+           + '_ {
         move |code| {
-            signer
-                .issue_verification(
-                    &VerificationCertParams {
-                        code: code.clone(),
-                        validity: ValidityDays::ONE_DAY,
-                    },
-                    now(),
-                )
-                .map(|id| id.certificate.pem())
+            std::future::ready(
+                signer
+                    .issue_verification(
+                        &VerificationCertParams {
+                            code,
+                            validity: ValidityDays::ONE_DAY,
+                        },
+                        now(),
+                    )
+                    .map(|id| id.certificate.pem()),
+            )
         }
     }
 

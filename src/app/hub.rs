@@ -26,7 +26,7 @@ use crate::contract::{hub_host_name, DeviceId, VerificationCode};
 use crate::iothub::PossessionStage;
 use crate::iothub::{certificate_name, HubCertificate, RestError};
 use crate::iothub::{AZ_ARM_TOKEN, AZ_REGISTRY_TOKEN};
-use crate::pki::{Certificate, ValidityDays, VerificationCertParams};
+use crate::pki::Certificate;
 
 /// A change to the settings.
 pub(crate) enum SettingsAction {

@@ -260,9 +260,10 @@ impl<T: Transport> HubClient<T> {
     }
 
     /// Proof of possession in one flow: read the etag, get a verification code, let `sign` make the
-    /// verification certificate (CN = code) with the CA's key, and verify. A stale etag at either
+    /// verification certificate (CN = code) with the CA's key (a future: the page signs with
+    /// WebCrypto), and verify. A stale etag at either
     /// POST is re-read once and that call retried. `progress` hears each stage.
-    pub async fn prove_possession<S, E>(
+    pub async fn prove_possession<S, F, E>(
         &self,
         arm: &Arm,
         name: &str,
@@ -270,7 +271,8 @@ impl<T: Transport> HubClient<T> {
         progress: impl Fn(PossessionStage),
     ) -> Result<Possession, RestError>
     where
-        S: FnOnce(&VerificationCode) -> Result<String, E>,
+        S: FnOnce(VerificationCode) -> F,
+        F: std::future::Future<Output = Result<String, E>>,
         E: std::fmt::Display,
     {
         let mut retried = false;
@@ -301,7 +303,9 @@ impl<T: Transport> HubClient<T> {
         })?;
 
         progress(PossessionStage::Signing);
-        let verification_pem = sign(&code).map_err(|e| RestError::Local(e.to_string()))?;
+        let verification_pem = sign(code)
+            .await
+            .map_err(|e| RestError::Local(e.to_string()))?;
 
         progress(PossessionStage::Verifying);
         let mut etag = with_code.etag;
@@ -340,7 +344,7 @@ impl<T: Transport> HubClient<T> {
     /// `If-Match` so), use what is there if it is this very CA (same SHA-1 thumbprint); then, unless
     /// the hub already shows it verified, prove possession with `sign`.
     #[allow(clippy::too_many_arguments)]
-    pub async fn upload_and_verify<S, E>(
+    pub async fn upload_and_verify<S, F, E>(
         &self,
         arm: &Arm,
         name: &str,
@@ -351,7 +355,8 @@ impl<T: Transport> HubClient<T> {
         progress: impl Fn(PossessionStage),
     ) -> Result<CaOnHub, RestError>
     where
-        S: FnOnce(&VerificationCode) -> Result<String, E>,
+        S: FnOnce(VerificationCode) -> F,
+        F: std::future::Future<Output = Result<String, E>>,
         E: std::fmt::Display,
     {
         let (certificate, adopted) = match self.upload_certificate(arm, name, pem, automatic).await

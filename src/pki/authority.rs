@@ -12,7 +12,7 @@ use crate::contract::{DeviceId, VerificationCode};
 const MAX_NAME_LEN: usize = 64;
 
 /// Certificates start a little in the past so a device whose clock runs slow still accepts them.
-const BACKDATE: Duration = Duration::minutes(5);
+pub(super) const BACKDATE: Duration = Duration::minutes(5);
 
 /// What the user chooses for a new root CA (the seed guide's step 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,6 +340,16 @@ impl CertificateAuthority {
         Ok(Identity { certificate, key })
     }
 
+    /// The key kind of a proof-of-possession certificate's own key: the CA's, except P-256 for an
+    /// RSA CA (making an RSA key would take seconds for a certificate nobody keeps; only the CA's
+    /// signature matters to the hub).
+    pub fn verification_key_algorithm(&self) -> KeyAlgorithm {
+        match self.key.algorithm() {
+            KeyAlgorithm::Rsa(_) => KeyAlgorithm::EcdsaP256,
+            other => other,
+        }
+    }
+
     /// Makes the proof-of-possession certificate: CN = the hub's code, signed by this CA's key.
     /// Its own key is fresh and thrown away by callers that only upload the certificate.
     pub fn issue_verification(
@@ -347,18 +357,25 @@ impl CertificateAuthority {
         params: &VerificationCertParams,
         now: OffsetDateTime,
     ) -> Result<Identity, PkiError> {
-        // Only the CA's signature matters to the hub; an RSA CA gets a P-256 key here because
-        // making an RSA key would take seconds for a certificate nobody keeps.
-        let algorithm = match self.key.algorithm() {
-            KeyAlgorithm::Rsa(_) => KeyAlgorithm::EcdsaP256,
-            other => other,
-        };
-        let key = KeyPair::generate(algorithm)?;
-        let mut cert = self.leaf_params(&key, now, params.validity)?;
+        let key = KeyPair::generate(self.verification_key_algorithm())?;
+        let certificate = self.verification_with_signer(params, &key, &self.key, now)?;
+        Ok(Identity { certificate, key })
+    }
+
+    /// The proof-of-possession certificate for `key`, signed by `signer` (this CA's key, or a
+    /// stand-in that hands the to-be-signed part out: [`Self::verification_unsigned`]).
+    pub(super) fn verification_with_signer(
+        &self,
+        params: &VerificationCertParams,
+        key: &(impl KeyId + rcgen::PublicKeyData),
+        signer: &impl rcgen::SigningKey,
+        now: OffsetDateTime,
+    ) -> Result<Certificate, PkiError> {
+        let mut cert = self.leaf_params(key, now, params.validity)?;
         cert.distinguished_name
             .push(DnType::CommonName, params.code.as_str());
-        let certificate = self.sign(&cert, &key)?;
-        Ok(Identity { certificate, key })
+        let issuer = Issuer::from_params(&self.params, signer);
+        Certificate::from_der(cert.signed_by(key, &issuer)?.der().to_vec())
     }
 
     /// Issues a TLS server certificate: subjectAltName from `names`, extendedKeyUsage serverAuth.

@@ -21,17 +21,17 @@ fn invalid(detail: impl Into<String>) -> PkiError {
 }
 
 /// One DER element: its tag, its value and all of its bytes.
-struct Element<'a> {
-    tag: u8,
-    value: &'a [u8],
-    whole: &'a [u8],
+pub(super) struct Element<'a> {
+    pub(super) tag: u8,
+    pub(super) value: &'a [u8],
+    pub(super) whole: &'a [u8],
 }
 
 /// The element at the start of `bytes`, and what follows it. A bundle is read element by element
 /// (ContentInfo, SignedData, its certificates), not decoded as a whole: a `.p7b` is read only
 /// for its certificates, each parsed on its own, and a walk over a few tags is a small part of
 /// the page next to the whole of CMS's types decoded (signers, attributes, CRLs).
-fn element(bytes: &[u8]) -> Result<(Element<'_>, &[u8]), String> {
+pub(super) fn element(bytes: &[u8]) -> Result<(Element<'_>, &[u8]), String> {
     const SHORT: &str = "it ends before its last element does: the file is cut short";
     let (&tag, rest) = bytes.split_first().ok_or(SHORT)?;
     if tag & 0x1f == 0x1f {

@@ -4,6 +4,7 @@
 
 use time::OffsetDateTime;
 
+use super::der_out::{common_name_der, der_len, der_len_size, serial_bytes};
 use super::{
     ecdsa_signature_der, CertificateAuthority, DeviceCertParams, KeyAlgorithm, PkiError,
     ValidityDays,
@@ -34,52 +35,6 @@ pub struct DeviceTemplate {
     point_len: usize,
     /// How the CA's key signs (WebCrypto's ECDSA signature is turned to DER with it).
     ca_algorithm: KeyAlgorithm,
-}
-
-/// The length of a DER value, as DER writes it.
-fn der_len(out: &mut Vec<u8>, len: usize) {
-    match len {
-        0..=0x7f => out.push(len as u8),
-        0x80..=0xff => out.extend_from_slice(&[0x81, len as u8]),
-        0x100..=0xffff => out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]),
-        _ => out.extend_from_slice(&[0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8]),
-    }
-}
-
-/// How many bytes `der_len` writes for `len`.
-fn der_len_size(len: usize) -> usize {
-    match len {
-        0..=0x7f => 1,
-        0x80..=0xff => 2,
-        0x100..=0xffff => 3,
-        _ => 4,
-    }
-}
-
-/// `Name ::= SEQUENCE { SET { SEQUENCE { commonName, UTF8String } } }`, as rcgen writes a name of
-/// one CN.
-fn common_name_der(out: &mut Vec<u8>, cn: &[u8]) {
-    const CN: [u8; 5] = [0x06, 0x03, 0x55, 0x04, 0x03];
-    let value = 1 + der_len_size(cn.len()) + cn.len();
-    let attribute = CN.len() + value;
-    let set = 1 + der_len_size(attribute) + attribute;
-    let name = 1 + der_len_size(set) + set;
-    out.push(0x30);
-    der_len(out, name);
-    out.push(0x31);
-    der_len(out, set);
-    out.push(0x30);
-    der_len(out, attribute);
-    out.extend_from_slice(&CN);
-    out.push(0x0c);
-    der_len(out, cn.len());
-    out.extend_from_slice(cn);
-}
-
-/// Serial bytes as this module draws them: 16, positive, never shortened by DER.
-fn serial_bytes(mut bytes: [u8; 16]) -> [u8; 16] {
-    bytes[0] = (bytes[0] & 0x7f) | 0x40;
-    bytes
 }
 
 impl DeviceTemplate {

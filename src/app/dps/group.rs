@@ -23,7 +23,6 @@ use crate::iothub::{
     chosen_ca_index, effective_ca_choice, group_delete_confirm, groups_listed, proven_on_dps,
     saved_group_line, GroupForm, GroupTrust, PossessionStage,
 };
-use crate::pki::{ValidityDays, VerificationCertParams};
 
 mod parts;
 
@@ -358,20 +357,9 @@ fn prover(
         ))));
         yew::platform::spawn_local(async move {
             let pem = ca.0.certificate().pem();
-            let sha1 =
-                ca.0.certificate()
-                    .info()
-                    .map(|i| i.sha1.to_string())
-                    .unwrap_or_default();
-            let sign = |code: &VerificationCode| {
-                ca.0.issue_verification(
-                    &VerificationCertParams {
-                        code: code.clone(),
-                        validity: ValidityDays::ONE_DAY,
-                    },
-                    crate::app::browser::now(),
-                )
-                .map(|v| v.certificate.pem())
+            let sha1 = ca.0.certificate().sha1_thumbprint().to_string();
+            let sign = |code: VerificationCode| async move {
+                crate::app::webcrypto::verification_pem(&ca.0, code).await
             };
             let progress =
                 |stage: PossessionStage| note.set(Some(Outcome::Busy(stage.label().into())));

@@ -232,17 +232,11 @@ async fn upload(
     outcome.set(Some(Outcome::Busy(format!(
         "Uploading the CA as '{name}'…"
     ))));
-    let sign = |code: &VerificationCode| match &ca {
-        Some(ca) => {
-            let params = VerificationCertParams {
-                code: code.clone(),
-                validity: ValidityDays::ONE_DAY,
-            };
-            ca.0.issue_verification(&params, browser::now())
-                .map(|id| id.certificate.pem())
-                .map_err(|e| e.to_string())
+    let sign = |code: VerificationCode| async move {
+        match &ca {
+            Some(ca) => crate::app::webcrypto::verification_pem(&ca.0, code).await,
+            None => Err(possession_elsewhere(&code.to_string())),
         }
-        None => Err(possession_elsewhere(&code.to_string())),
     };
     let progress = |stage: PossessionStage| outcome.set(Some(Outcome::Busy(stage.label().into())));
     let done = match client(&s)

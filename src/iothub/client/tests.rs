@@ -20,7 +20,7 @@ fn possess(script: &Script) -> Result<Possession, RestError> {
     run(HubClient::new(script, true).prove_possession(
         &arm(),
         "root",
-        |_: &VerificationCode| Ok::<_, String>("PEM".into()),
+        |_: VerificationCode| async { Ok::<_, String>("PEM".into()) },
         |_| {},
     ))
 }
@@ -40,9 +40,9 @@ fn possession_reads_asks_signs_verifies_with_each_fresh_etag() {
     let out = run(HubClient::new(&script, true).prove_possession(
         &arm(),
         "root",
-        |code: &VerificationCode| -> Result<String, String> {
+        |code: VerificationCode| {
             *signed.borrow_mut() = code.to_string();
-            Ok("PEM".into())
+            async { Ok::<_, String>("PEM".into()) }
         },
         |s| stages.borrow_mut().push(s),
     ))
@@ -138,7 +138,7 @@ fn signing_failure_and_missing_code_and_no_answer_each_say_so() {
     let err = run(HubClient::new(&script, true).prove_possession(
         &arm(),
         "root",
-        |_: &VerificationCode| Err("the CA has expired"),
+        |_: VerificationCode| async { Err::<String, _>("the CA has expired") },
         |_| {},
     ))
     .unwrap_err();
@@ -184,7 +184,7 @@ fn put_ca(script: &Script) -> Result<CaOnHub, RestError> {
         "PEM",
         "ab",
         false,
-        |_: &VerificationCode| Ok::<_, String>("VERIFICATION".into()),
+        |_: VerificationCode| async { Ok::<_, String>("VERIFICATION".into()) },
         |_| {},
     ))
 }

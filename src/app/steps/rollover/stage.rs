@@ -34,17 +34,19 @@ async fn upload_new(
 ) -> Result<String, String> {
     let pem = new_ca.0.certificate().pem();
     let sha1 = new_ca.0.certificate().sha1_thumbprint().as_str().to_owned();
-    let sign = |code: &VerificationCode| {
-        new_ca
-            .0
-            .issue_verification(
-                &VerificationCertParams {
-                    code: code.clone(),
-                    validity: ValidityDays::ONE_DAY,
-                },
-                browser::now(),
-            )
-            .map(|id| id.certificate.pem())
+    let sign = |code: VerificationCode| {
+        std::future::ready(
+            new_ca
+                .0
+                .issue_verification(
+                    &VerificationCertParams {
+                        code,
+                        validity: ValidityDays::ONE_DAY,
+                    },
+                    browser::now(),
+                )
+                .map(|id| id.certificate.pem()),
+        )
     };
     let progress = |stage: crate::iothub::PossessionStage| ctx.busy(stage.label().into());
     let arm = s.arm().map_err(|e| e.to_string())?;
