@@ -81,7 +81,11 @@ fn a_verification_certificate_signed_elsewhere_is_the_one_made_here() {
     use hubcert::contract::VerificationCode;
     use hubcert::pki::VerificationCertParams;
     let dir = Scratch::new();
-    for ca_key in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+    for ca_key in [
+        KeyAlgorithm::EcdsaP256,
+        KeyAlgorithm::EcdsaP384,
+        KeyAlgorithm::RSA_2048,
+    ] {
         let (root, _) = root_and_intermediate(ca_key, "Possession");
         let key = KeyPair::generate(root.verification_key_algorithm()).unwrap();
         let point = rcgen::PublicKeyData::der_bytes(&key).to_vec();
@@ -101,6 +105,10 @@ fn a_verification_certificate_signed_elsewhere_is_the_one_made_here() {
                 let k = p256::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
                 let s: p256::ecdsa::Signature = k.sign(unsigned.to_be_signed());
                 s.to_bytes().to_vec()
+            }
+            // RSA PKCS#1 v1.5: the signature's bytes as they are, as WebCrypto gives them.
+            KeyAlgorithm::Rsa(_) => {
+                rcgen::SigningKey::sign(root.key(), unsigned.to_be_signed()).unwrap()
             }
             _ => {
                 use p384::pkcs8::DecodePrivateKey;
