@@ -12,6 +12,27 @@ use hubcert::pki::{
 };
 use p256::ecdsa::signature::Signer;
 
+/// "Elsewhere": `ca`'s key through p256/p384 directly, raw r||s as WebCrypto gives it; an RSA
+/// key's PKCS#1 v1.5 signature bytes as they are.
+fn sign_elsewhere(ca: &hubcert::pki::CertificateAuthority, tbs: &[u8]) -> Vec<u8> {
+    let pkcs8 = ca.key().to_pkcs8_der().unwrap();
+    match ca.key().algorithm() {
+        KeyAlgorithm::EcdsaP256 => {
+            use p256::pkcs8::DecodePrivateKey;
+            let k = p256::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
+            let s: p256::ecdsa::Signature = k.sign(tbs);
+            s.to_bytes().to_vec()
+        }
+        KeyAlgorithm::Rsa(_) => rcgen::SigningKey::sign(ca.key(), tbs).unwrap(),
+        _ => {
+            use p384::pkcs8::DecodePrivateKey;
+            let k = p384::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
+            let s: p384::ecdsa::Signature = k.sign(tbs);
+            s.to_bytes().to_vec()
+        }
+    }
+}
+
 #[test]
 fn a_device_certificate_signed_elsewhere_verifies_like_one_signed_here() {
     let dir = Scratch::new();
@@ -28,21 +49,7 @@ fn a_device_certificate_signed_elsewhere_verifies_like_one_signed_here() {
             .device_unsigned(&params, KeyAlgorithm::EcdsaP256, &point, now())
             .unwrap();
         // "Elsewhere": the CA's key through p256/p384 directly, raw r||s as WebCrypto gives it.
-        let pkcs8 = inter.key().to_pkcs8_der().unwrap();
-        let raw: Vec<u8> = match ca_key {
-            KeyAlgorithm::EcdsaP256 => {
-                use p256::pkcs8::DecodePrivateKey;
-                let k = p256::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
-                let s: p256::ecdsa::Signature = k.sign(unsigned.to_be_signed());
-                s.to_bytes().to_vec()
-            }
-            _ => {
-                use p384::pkcs8::DecodePrivateKey;
-                let k = p384::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
-                let s: p384::ecdsa::Signature = k.sign(unsigned.to_be_signed());
-                s.to_bytes().to_vec()
-            }
-        };
+        let raw = sign_elsewhere(&inter, unsigned.to_be_signed());
         let cert = unsigned
             .signed(&ecdsa_signature_der(ca_key, &raw).unwrap())
             .unwrap();
@@ -98,25 +105,7 @@ fn a_verification_certificate_signed_elsewhere_is_the_one_made_here() {
             .verification_unsigned(&params, &point[..point.len() - 1], now())
             .is_err());
         let unsigned = root.verification_unsigned(&params, &point, now()).unwrap();
-        let pkcs8 = root.key().to_pkcs8_der().unwrap();
-        let raw: Vec<u8> = match ca_key {
-            KeyAlgorithm::EcdsaP256 => {
-                use p256::pkcs8::DecodePrivateKey;
-                let k = p256::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
-                let s: p256::ecdsa::Signature = k.sign(unsigned.to_be_signed());
-                s.to_bytes().to_vec()
-            }
-            // RSA PKCS#1 v1.5: the signature's bytes as they are, as WebCrypto gives them.
-            KeyAlgorithm::Rsa(_) => {
-                rcgen::SigningKey::sign(root.key(), unsigned.to_be_signed()).unwrap()
-            }
-            _ => {
-                use p384::pkcs8::DecodePrivateKey;
-                let k = p384::ecdsa::SigningKey::from_pkcs8_der(&pkcs8).unwrap();
-                let s: p384::ecdsa::Signature = k.sign(unsigned.to_be_signed());
-                s.to_bytes().to_vec()
-            }
-        };
+        let raw = sign_elsewhere(&root, unsigned.to_be_signed());
         let cert = unsigned
             .signed(&ecdsa_signature_der(ca_key, &raw).unwrap())
             .unwrap();

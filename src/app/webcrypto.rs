@@ -1,7 +1,7 @@
 //! The browser's WebCrypto on the page, for the one signature a module makes now and then: the
 //! CA's on a proof-of-possession certificate. The certificate is made by the core
 //! (`CertificateAuthority::verification_unsigned`); its throwaway key and the CA's signature come
-//! from here, so the modules that prove possession (upload, DPS, rollover) carry neither key
+//! from here, so the modules that prove possession in one click (upload, DPS) carry neither key
 //! generation nor ECDSA signing in WebAssembly. The whole app falls back to the core's own
 //! signature where the page has no WebCrypto (a page served over plain http from another host).
 

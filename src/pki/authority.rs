@@ -358,24 +358,11 @@ impl CertificateAuthority {
         now: OffsetDateTime,
     ) -> Result<Identity, PkiError> {
         let key = KeyPair::generate(self.verification_key_algorithm())?;
-        let certificate = self.verification_with_signer(params, &key, &self.key, now)?;
-        Ok(Identity { certificate, key })
-    }
-
-    /// The proof-of-possession certificate for `key`, signed by `signer` (this CA's key, or a
-    /// stand-in that hands the to-be-signed part out: [`Self::verification_unsigned`]).
-    pub(super) fn verification_with_signer(
-        &self,
-        params: &VerificationCertParams,
-        key: &(impl KeyId + rcgen::PublicKeyData),
-        signer: &impl rcgen::SigningKey,
-        now: OffsetDateTime,
-    ) -> Result<Certificate, PkiError> {
-        let mut cert = self.leaf_params(key, now, params.validity)?;
+        let mut cert = self.leaf_params(&key, now, params.validity)?;
         cert.distinguished_name
             .push(DnType::CommonName, params.code.as_str());
-        let issuer = Issuer::from_params(&self.params, signer);
-        Certificate::from_der(cert.signed_by(key, &issuer)?.der().to_vec())
+        let certificate = self.sign(&cert, &key)?;
+        Ok(Identity { certificate, key })
     }
 
     /// Issues a TLS server certificate: subjectAltName from `names`, extendedKeyUsage serverAuth.

@@ -187,9 +187,9 @@ impl CertificateAuthority {
         };
         let mut serial = [0u8; 16];
         getrandom::fill(&mut serial).map_err(|_| PkiError::Random)?;
-        let start = now.replace_nanosecond(0).unwrap_or(now) - super::authority::BACKDATE;
-        let end = now.replace_nanosecond(0).unwrap_or(now)
-            + time::Duration::days(i64::from(params.validity.days()));
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        let start = now - super::authority::BACKDATE;
+        let end = now + time::Duration::days(i64::from(params.validity.days()));
         let mut validity = Vec::new();
         for t in [start, end] {
             let (tag, text) = x509_time(t);
@@ -260,18 +260,14 @@ fn x509_time(t: OffsetDateTime) -> (u8, String) {
 
 /// A certificate's subject (the Name's DER, as it is) and its subject key identifier, if any.
 fn subject_and_key_id(der: &[u8]) -> Result<(&[u8], Option<&[u8]>), PkiError> {
-    use super::pkcs7::element;
+    use super::pkcs7::{element, elements};
     let bad = |e: String| PkiError::CertificateInvalid { detail: e };
     let (cert, _) = element(der).map_err(bad)?;
     let (tbs, _) = element(cert.value).map_err(bad)?;
-    let mut at = tbs.value;
     // version [0], serial, signature, issuer, validity, subject, key info, then [1] [2] [3].
-    let mut parts = Vec::new();
-    while !at.is_empty() {
-        let (e, next) = element(at).map_err(bad)?;
-        parts.push(e);
-        at = next;
-    }
+    let parts = elements(tbs.value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
     let first = usize::from(parts.first().is_some_and(|e| e.tag == 0xa0));
     let subject = parts
         .get(first + 4)
@@ -281,17 +277,15 @@ fn subject_and_key_id(der: &[u8]) -> Result<(&[u8], Option<&[u8]>), PkiError> {
     let mut key_id = None;
     if let Some(extensions) = parts.iter().find(|e| e.tag == 0xa3) {
         let (list, _) = element(extensions.value).map_err(bad)?;
-        let mut at = list.value;
-        while !at.is_empty() {
-            let (ext, next) = element(at).map_err(bad)?;
-            at = next;
-            let (oid, rest) = element(ext.value).map_err(bad)?;
+        for ext in elements(list.value) {
+            let (oid, rest) = element(ext.map_err(bad)?.value).map_err(bad)?;
             if oid.value != [0x55, 0x1d, 0x0e] {
                 continue;
             }
-            let (mut value, _) = element(rest).map_err(bad)?;
+            // A `critical` BOOLEAN may come before the value.
+            let (mut value, after) = element(rest).map_err(bad)?;
             if value.tag == 0x01 {
-                value = element(element(rest).map_err(bad)?.1).map_err(bad)?.0;
+                value = element(after).map_err(bad)?.0;
             }
             let (id, _) = element(value.value).map_err(bad)?;
             key_id = Some(id.value);

@@ -71,6 +71,26 @@ pub(super) fn element(bytes: &[u8]) -> Result<(Element<'_>, &[u8]), String> {
     ))
 }
 
+/// The elements of `bytes`, one after the other (a SEQUENCE's or SET's value), until the first
+/// that cannot be read.
+pub(super) fn elements(mut bytes: &[u8]) -> impl Iterator<Item = Result<Element<'_>, String>> {
+    std::iter::from_fn(move || {
+        if bytes.is_empty() {
+            return None;
+        }
+        Some(match element(bytes) {
+            Ok((e, next)) => {
+                bytes = next;
+                Ok(e)
+            }
+            Err(e) => {
+                bytes = &[];
+                Err(e)
+            }
+        })
+    })
+}
+
 /// The content type's OID bytes and the content of a ContentInfo (one DER element of
 /// SEQUENCE { OID, [0] EXPLICIT content }); why not when `der` is not one.
 fn content_info(der: &[u8]) -> Result<(&[u8], Element<'_>), String> {
@@ -113,13 +133,11 @@ fn signed_data_certificates(content: &[u8]) -> Result<Vec<&[u8]>, String> {
     let mut certificates = Vec::new();
     if let Ok((set, _)) = element(rest) {
         if set.tag == 0xa0 {
-            let mut at = set.value;
-            while !at.is_empty() {
-                let (choice, next) = element(at)?;
+            for choice in elements(set.value) {
+                let choice = choice?;
                 if choice.tag == 0x30 {
                     certificates.push(choice.whole);
                 }
-                at = next;
             }
         }
     }
