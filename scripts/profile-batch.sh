@@ -3,11 +3,13 @@
 # and batch worker keep their function names (the same cargo output, `wasm-opt -Oz -g`; the whole
 # app's integrity in the page updated), a batch of N devices (default 40000) run in headless
 # Chromium, and tests/site/batch-profile.js's table of self time for the page and the workers.
+# TOP (default 40) rows are printed.
 # Needs the cargo output of the build DIST came from (CARGO_TARGET_DIR, default target).
 set -euo pipefail
 dist="${1:-target/site}"
 n="${2:-40000}"
 ms="${3:-2000}"
+top="${4:-40}"
 release="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release"
 . scripts/env.sh
 . scripts/site-probe.sh
@@ -35,4 +37,4 @@ open(f"{site}/index.html", "w").write(re.sub(r'data-wasm-integrity="[^"]+"', f'd
 PY
 serve "$root"
 trap 'kill $server 2>/dev/null; rm -rf "$root"' EXIT
-node tests/site/batch-profile.js "http://127.0.0.1:$port/p/site/?n=$n" "$ms"
+node tests/site/batch-profile.js "http://127.0.0.1:$port/p/site/?n=$n" "$ms" "$top"

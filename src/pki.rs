@@ -38,6 +38,7 @@ mod pkcs12_import;
 mod pkcs7;
 mod preflight;
 mod renew;
+mod sibling;
 mod signature;
 mod template;
 #[cfg(test)]
@@ -108,5 +109,5 @@ pub use vault::{
     check_passphrase, open as open_vault, seal as seal_vault, vault_size_ok, KdfCost,
     MAX_VAULT_BYTES, MIN_PASSPHRASE_CHARS, MIN_PASSPHRASE_DISTINCT, VAULT_FORMAT, VAULT_VERSION,
 };
-pub use worker_message::{WorkerReply, WorkerRequest};
+pub use worker_message::{PackedDevices, WorkerReply, WorkerRequest};
 pub use workspace::{StoredCa, StoredDevice, Workspace, WORKSPACE_VERSION};

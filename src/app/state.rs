@@ -137,7 +137,22 @@ pub(crate) fn new_issued(
     downloads: Vec<Download>,
     pfx: Option<Rc<PfxSource>>,
 ) -> Result<Rc<Issued>, PkiError> {
-    let info = certificate.info()?;
+    new_issued_beside(title, certificate, downloads, pfx, None)
+}
+
+/// As [`new_issued`], its details read beside `sibling`'s certificate (a batch's first card:
+/// the others differ from it only in their own parts, which is all that is read of them).
+pub(crate) fn new_issued_beside(
+    title: String,
+    certificate: Certificate,
+    downloads: Vec<Download>,
+    pfx: Option<Rc<PfxSource>>,
+    sibling: Option<&Issued>,
+) -> Result<Rc<Issued>, PkiError> {
+    let info = match sibling {
+        Some(s) => certificate.info_beside(&s.certificate, &s.info)?,
+        None => certificate.info()?,
+    };
     let serial = NEXT_SERIAL.with(|n| {
         let v = n.get();
         n.set(v + 1);

@@ -35,7 +35,9 @@ use super::browser::{self, read_file};
 use super::card::CertificateCard;
 use super::field::{textarea_setter, Field};
 use super::hooks::use_draft;
-use super::state::{new_issued, verification_card, Download, Issued, PfxSource, SharedCa};
+use super::state::{
+    new_issued, new_issued_beside, verification_card, Download, Issued, PfxSource, SharedCa,
+};
 use crate::contract::{DeviceId, VerificationCode};
 use crate::pki::{
     Certificate, CertificateAuthority, DeviceCertParams, IntermediateCaParams, KeyAlgorithm,
@@ -298,28 +300,26 @@ fn card_for(
     files: Vec<crate::pki::NamedFile>,
     key: KeyPair,
 ) -> Result<Rc<Issued>, PkiError> {
-    card_for_key_der(ca, device_id, certificate, files, key.to_pkcs8_der()?)
+    card_for_key_der(ca, device_id, certificate, files, key.to_pkcs8_der()?, None)
 }
 
-/// As [`card_for`], with the key as PKCS#8 DER (from a worker), not read until exported.
+/// As [`card_for`], with the key as PKCS#8 DER (from a worker), not read until exported; its
+/// details read beside `sibling`'s (a batch's first card) where there is one.
 fn card_for_key_der(
     ca: &SharedCa,
     device_id: &DeviceId,
     certificate: crate::pki::Certificate,
     files: Vec<crate::pki::NamedFile>,
     key_der: zeroize::Zeroizing<Vec<u8>>,
+    sibling: Option<&Issued>,
 ) -> Result<Rc<Issued>, PkiError> {
     let stem = device_id.file_stem();
     let title = format!("Device {device_id}");
     let files = files.into_iter().map(Download::from).collect();
     let mut chain = vec![ca.0.certificate().clone()];
     chain.extend(ca.0.issuers().iter().cloned());
-    issued_with_pfx(
-        title,
-        certificate,
-        files,
-        PfxSource::from_pkcs8_der(key_der, chain, stem),
-    )
+    let pfx = PfxSource::from_pkcs8_der(key_der, chain, stem);
+    new_issued_beside(title, certificate, files, Some(Rc::new(pfx)), sibling)
 }
 
 /// A CA's card: `{stem}.pem`, its key (`with_key`), `{stem}.cer` (DER), `chain.pem` when there are

@@ -19,7 +19,7 @@ use super::browser::sleep;
 use crate::contract::DeviceId;
 use crate::pki::{
     BatchJob, BatchMade, CertificateAuthority, KeyAlgorithm, KeyExportJob, OpenedBatchDevice,
-    StoredCa, ValidityDays, WorkerReply, WorkerRequest,
+    PackedDevices, StoredCa, ValidityDays, WorkerReply, WorkerRequest,
 };
 
 /// The worker's loader, next to the page (Trunk's loader shim for `batch-worker`).
@@ -196,15 +196,16 @@ struct Jobs {
 enum Made {
     /// As JSON (the WebAssembly signer).
     Json(BatchMade),
-    /// Packed ([`BatchMade::pack`]).
-    Packed(zeroize::Zeroizing<Vec<u8>>),
+    /// Packed ([`BatchMade::pack`]): where in a packet the worker sent (wiped once, when its
+    /// last device is taken).
+    Packed(Rc<PackedDevices>, std::ops::Range<usize>),
 }
 
 impl Made {
     fn open(&self) -> Result<OpenedBatchDevice, String> {
         match self {
             Made::Json(m) => m.open(),
-            Made::Packed(bytes) => BatchMade::open_packed(bytes),
+            Made::Packed(packet, at) => BatchMade::open_packed(&packet[at.clone()]),
         }
         .map_err(|e| e.to_string())
     }
@@ -270,7 +271,8 @@ impl Jobs {
                 let made = BatchMade::split_packed(&packet).map_err(|e| e.to_string())?;
                 self.count += made.len();
                 self.waiting += made.len();
-                self.made[job].extend(made.into_iter().map(Made::Packed));
+                let packet = Rc::new(packet);
+                self.made[job].extend(made.into_iter().map(|at| Made::Packed(packet.clone(), at)));
             }
             WorkerReply::Done { signer, .. } => {
                 self.done[job] = true;

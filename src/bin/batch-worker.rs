@@ -16,7 +16,8 @@
 mod webcrypto {
     use hubcert::contract::DeviceId;
     use hubcert::pki::{
-        pkcs8_pem_from_der, BatchJob, BatchMade, KeyAlgorithm, NamedFile, ValidityDays,
+        pkcs8_pem_from_der, BatchJob, BatchMade, DeviceTemplate, KeyAlgorithm, NamedFile,
+        ValidityDays,
     };
     use js_sys::{Array, Object, Reflect, Uint8Array};
     use wasm_bindgen::{JsCast, JsValue};
@@ -102,6 +103,38 @@ mod webcrypto {
         ca: hubcert::pki::CertificateAuthority,
         key: CryptoKey,
         sign: Object,
+        /// The last job's device template, with what it was made for: the jobs of one batch
+        /// share it (building one signs a certificate in WebAssembly).
+        template: std::cell::RefCell<Option<(TemplateFor, std::rc::Rc<DeviceTemplate>)>>,
+    }
+
+    /// What a device template is made for: key kind, validity and moment.
+    type TemplateFor = (KeyAlgorithm, u32, i64);
+
+    impl CaKey {
+        /// The template for `job`'s devices: the last job's when it is the same batch's.
+        fn template(
+            &self,
+            job: &BatchJob,
+            algorithm: KeyAlgorithm,
+        ) -> Result<std::rc::Rc<DeviceTemplate>, String> {
+            let wanted = (algorithm, job.validity_days, job.now_unix);
+            if let Some((made_for, template)) = self.template.borrow().as_ref() {
+                if *made_for == wanted {
+                    return Ok(template.clone());
+                }
+            }
+            let validity = ValidityDays::new(job.validity_days).map_err(|e| e.to_string())?;
+            let now = time::OffsetDateTime::from_unix_timestamp(job.now_unix)
+                .map_err(|e| e.to_string())?;
+            let template = std::rc::Rc::new(
+                self.ca
+                    .device_template(algorithm, validity, now)
+                    .map_err(|e| e.to_string())?,
+            );
+            *self.template.borrow_mut() = Some((wanted, template.clone()));
+            Ok(template)
+        }
     }
 
     async fn setup(job: &BatchJob) -> Result<CaKey, String> {
@@ -178,6 +211,7 @@ mod webcrypto {
             ca,
             key: ca_key,
             sign,
+            template: Default::default(),
         })
     }
 
@@ -214,12 +248,7 @@ mod webcrypto {
             ("namedCurve", curve(device_algorithm).into()),
         ])?;
         let usages = Array::of1(&"sign".into());
-        let validity = ValidityDays::new(job.validity_days).map_err(|e| e.to_string())?;
-        let now =
-            time::OffsetDateTime::from_unix_timestamp(job.now_unix).map_err(|e| e.to_string())?;
-        let template = ca
-            .device_template(device_algorithm, validity, now)
-            .map_err(|e| e.to_string())?;
+        let template = ca_key.template(job, device_algorithm)?;
         let keys = |n: usize| {
             all((0..n)
                 .map(|_| subtle.generate_key_with_object(&generate, true, &usages))

@@ -196,11 +196,22 @@ impl CertificateInfo {
 }
 
 fn colon_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        push_hex(&mut s, *b);
+    }
+    s
+}
+
+/// `b` as two uppercase hex digits (a table, not the formatter: a batch's cards format
+/// thousands of thumbprints).
+fn push_hex(s: &mut String, b: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    s.push(char::from(DIGITS[usize::from(b >> 4)]));
+    s.push(char::from(DIGITS[usize::from(b & 0xf)]));
 }
 
 fn general_name(n: &x509_cert::ext::pkix::name::GeneralName) -> String {
@@ -227,7 +238,7 @@ fn general_name(n: &x509_cert::ext::pkix::name::GeneralName) -> String {
 }
 
 /// Decodes one extension the way `openssl x509 -text` shows it.
-fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
+pub(super) fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
     use x509_cert::ext::pkix::{
         AuthorityKeyIdentifier, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
     };
@@ -344,11 +355,11 @@ fn to_offset(since_epoch: std::time::Duration) -> Result<OffsetDateTime, PkiErro
 }
 
 /// OpenSSL's order: most significant RDN first, as in the `-subj` flag the seed uses.
-fn display_name(name: &Name) -> String {
+pub(super) fn display_name(name: &Name) -> String {
     super::dn::openssl_order(name)
 }
 
-fn common_name(name: &Name) -> Option<String> {
+pub(super) fn common_name(name: &Name) -> Option<String> {
     name.as_ref()
         .iter()
         .flat_map(|rdn| rdn.as_ref().iter())
@@ -410,12 +421,8 @@ pub(super) fn rsa_modulus_bits(public_key: &[u8]) -> Option<usize> {
     Some(bytes.len() * 8 - first.leading_zeros() as usize)
 }
 
-fn hex_upper(bytes: &[u8]) -> String {
-    use fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02X}");
-            s
-        })
+pub(super) fn hex_upper(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    bytes.iter().for_each(|b| push_hex(&mut s, *b));
+    s
 }

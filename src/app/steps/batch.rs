@@ -225,8 +225,10 @@ async fn run_batch(
             zip.add(&files)?;
             all_ids.push(id.to_string());
             if issued.len() < KEPT_CARDS {
-                let card =
-                    card_for_key_der(&ca, id, cert, files, key_der).map_err(|e| e.to_string())?;
+                // The first card is read whole, the others beside it.
+                let first = issued.first().map(|c: &Rc<Issued>| c.as_ref());
+                let card = card_for_key_der(&ca, id, cert, files, key_der, first)
+                    .map_err(|e| e.to_string())?;
                 issued.push(Issued::into_batch(card));
             }
             Ok(())
