@@ -7,7 +7,7 @@
 //! The same code runs natively over TLS in tests and over a browser WebSocket in the app.
 //! Packets are encoded and decoded by this part's own codec (`codec.rs`, strict MQTT 3.1.1).
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 
 use bytes::BytesMut;
 
@@ -45,11 +45,11 @@ pub struct Session {
     outgoing: Vec<Vec<u8>>,
     next_pkid: u16,
     /// QoS 1 publishes awaiting PUBACK: packet id → time sent.
-    unacked: BTreeMap<u16, u64>,
+    unacked: HashMap<u16, u64>,
     /// Subscriptions awaiting SUBACK.
-    unanswered: BTreeMap<u16, u64>,
+    unanswered: HashMap<u16, u64>,
     /// QoS 1 publishes given up on: a late PUBACK for one is ignored, not a protocol error.
-    expired: std::collections::BTreeSet<u16>,
+    expired: HashSet<u16>,
     last_sent_ms: u64,
     ping_sent_ms: Option<u64>,
 }
@@ -71,9 +71,9 @@ impl Session {
             input: BytesMut::new(),
             outgoing: Vec::new(),
             next_pkid: 1,
-            unacked: BTreeMap::new(),
-            unanswered: BTreeMap::new(),
-            expired: std::collections::BTreeSet::new(),
+            unacked: HashMap::new(),
+            unanswered: HashMap::new(),
+            expired: HashSet::new(),
             last_sent_ms: now_ms,
             ping_sent_ms: None,
         };
@@ -120,12 +120,14 @@ impl Session {
     /// Gives up on QoS 1 publishes unacknowledged for [`ACK_TIMEOUT_MS`]: returns their packet
     /// ids (oldest first) and frees them. Call it with [`Session::tick`].
     pub fn expire_unacknowledged(&mut self, now_ms: u64) -> Vec<u16> {
-        let expired: Vec<u16> = self
+        let mut expired: Vec<(u64, u16)> = self
             .unacked
             .iter()
             .filter(|(_, sent)| now_ms.saturating_sub(**sent) >= ACK_TIMEOUT_MS)
-            .map(|(id, _)| *id)
+            .map(|(id, sent)| (*sent, *id))
             .collect();
+        expired.sort_unstable();
+        let expired: Vec<u16> = expired.into_iter().map(|(_, id)| id).collect();
         for id in &expired {
             self.unacked.remove(id);
             self.expired.insert(*id);
