@@ -131,6 +131,52 @@ fn serial_numbers_are_positive_128_bit_and_distinct() {
     assert_eq!(a.certificate.info().expect("info").serial, sa);
 }
 
+/// A serial whose first byte has its top bit set is written with a zero byte before it (DER's
+/// sign): shown as OpenSSL shows it, without that byte, whether the details are read whole or
+/// beside another certificate.
+#[test]
+fn a_serial_is_shown_as_openssl_shows_it() {
+    let dir = Scratch::new();
+    let key = path_str(&dir.path().join("k.pem")).to_owned();
+    let mut shown = Vec::new();
+    for serial in ["0x80aa", "0x7f01", "0x00ff"] {
+        let out = path_str(&dir.path().join("c.pem")).to_owned();
+        let run = openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-subj",
+            "/CN=serial",
+            "-set_serial",
+            serial,
+            "-days",
+            "1",
+            "-out",
+            &out,
+        ]);
+        assert!(run.ok, "{}", run.stderr);
+        let by_openssl = openssl(&["x509", "-noout", "-serial", "-in", &out]);
+        let by_openssl = by_openssl
+            .stdout
+            .trim()
+            .trim_start_matches("serial=")
+            .to_owned();
+        let pem = std::fs::read_to_string(&out).unwrap();
+        let cert = hubcert::pki::Certificate::from_pem(&pem).unwrap();
+        let info = cert.info().unwrap();
+        assert_eq!(info.serial, by_openssl, "{serial}");
+        assert_eq!(cert.info_beside(&cert, &info).unwrap().serial, by_openssl);
+        shown.push(info.serial);
+    }
+    assert_eq!(shown, ["80AA", "7F01", "FF"]);
+}
+
 #[test]
 fn device_key_is_pkcs8_and_matches_its_certificate() {
     let ca = root();

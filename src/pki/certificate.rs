@@ -170,7 +170,7 @@ impl CertificateInfo {
             subject: display_name(tbs.subject()),
             issuer: display_name(tbs.issuer()),
             common_name: common_name(tbs.subject()),
-            serial: hex_upper(tbs.serial_number().as_bytes()),
+            serial: serial_hex(tbs.serial_number().as_bytes()),
             not_before,
             not_after,
             key_type: describe_key(spki),
@@ -419,6 +419,15 @@ pub(super) fn rsa_modulus_bits(public_key: &[u8]) -> Option<usize> {
     let bytes = key.modulus.as_bytes();
     let first = *bytes.first()?;
     Some(bytes.len() * 8 - first.leading_zeros() as usize)
+}
+
+/// A serial's INTEGER content as OpenSSL shows it: uppercase hex without the zero byte DER puts
+/// before a first byte whose top bit is set (the sign, not part of the number).
+pub(super) fn serial_hex(content: &[u8]) -> String {
+    match content {
+        [0, next, ..] if *next >= 0x80 => hex_upper(&content[1..]),
+        _ => hex_upper(content),
+    }
 }
 
 pub(super) fn hex_upper(bytes: &[u8]) -> String {

@@ -7,7 +7,7 @@
 use der::Decode;
 use x509_cert::name::Name;
 
-use super::certificate::{common_name, describe_extension, display_name, hex_upper};
+use super::certificate::{common_name, describe_extension, display_name, serial_hex};
 use super::pkcs7::{element, elements, Element};
 use super::{Certificate, CertificateInfo, PkiError};
 
@@ -111,7 +111,7 @@ fn beside(
     Some(CertificateInfo {
         subject: display_name(&subject),
         common_name: common_name(&subject),
-        serial: hex_upper(mine[1].value),
+        serial: serial_hex(mine[1].value),
         sha1: cert.sha1_thumbprint(),
         sha256: cert.sha256_thumbprint(),
         subject_public_key_info: mine[6].whole.to_vec(),
