@@ -77,6 +77,9 @@ pub(crate) enum Next {
     Close,
 }
 
+/// What the page does with each of a flow's events.
+type OnEvent<F> = Rc<dyn Fn(<F as Flow>::Ev, &mut F) -> Next>;
+
 /// An open WebSocket carrying `F`; closing it (or dropping it) ends the connection.
 pub(crate) struct MqttSocket<F: Flow> {
     socket: WebSocket,
@@ -117,6 +120,16 @@ impl<F: Flow> MqttSocket<F> {
         on_note: Callback<SocketNote>,
         on_event: impl Fn(F::Ev, &mut F) -> Next + 'static,
     ) -> Result<Self, String> {
+        Self::open_with(url, flow, on_note, Rc::new(on_event))
+    }
+
+    /// [`Self::open`], made once for each flow, not once for each page's `on_event`.
+    fn open_with(
+        url: &str,
+        flow: F,
+        on_note: Callback<SocketNote>,
+        on_event: OnEvent<F>,
+    ) -> Result<Self, String> {
         let socket = WebSocket::new_with_str(url, "mqtt").map_err(|e| {
             format!(
                 "Could not open {url}: {}",
@@ -127,7 +140,6 @@ impl<F: Flow> MqttSocket<F> {
         let flow = Rc::new(RefCell::new(flow));
         let opened = Rc::new(Cell::new(false));
         let finished = Rc::new(Cell::new(false));
-        let on_event = Rc::new(on_event);
         let mut handlers: Vec<Closure<dyn FnMut(JsValue)>> = Vec::new();
 
         let onopen = {
