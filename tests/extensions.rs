@@ -90,7 +90,7 @@ fn extensions_read_as_openssl_prints_them() {
         "/CN=openssl-made",
         10,
         &[
-            "subjectAltName=DNS:device.example,IP:10.0.0.7,IP:fe80::1",
+            "subjectAltName=DNS:device.example,IP:10.0.0.7,IP:fe80::1,email:ops@example.com,URI:https://example.com/x",
             "extendedKeyUsage=clientAuth,serverAuth",
             "keyUsage=critical,digitalSignature,keyAgreement",
         ],

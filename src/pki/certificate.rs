@@ -11,6 +11,7 @@ use super::armor::pem_rfc7468_decode;
 use super::oid::{
     OID_CLIENT_AUTH, OID_COMMON_NAME, OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION,
 };
+use super::pkcs7::{element, elements, Element};
 use super::PkiError;
 
 /// A DER-encoded X.509 certificate that has been parsed once and found well-formed.
@@ -214,13 +215,16 @@ fn push_hex(s: &mut String, b: u8) {
     s.push(char::from(DIGITS[usize::from(b & 0xf)]));
 }
 
-fn general_name(n: &x509_cert::ext::pkix::name::GeneralName) -> String {
-    use x509_cert::ext::pkix::name::GeneralName;
-    match n {
-        GeneralName::DnsName(d) => format!("DNS:{}", d.as_str()),
-        GeneralName::Rfc822Name(e) => format!("email:{}", e.as_str()),
-        GeneralName::UniformResourceIdentifier(u) => format!("URI:{}", u.as_str()),
-        GeneralName::IpAddress(ip) => match ip.as_bytes() {
+/// One GeneralName (RFC 5280 §4.2.1.6) as OpenSSL prints it, read from its element: the kinds
+/// certificates carry by name, the rest as "other name". (Walked by hand: x509-cert's decoder for
+/// every kind of GeneralName was 21 KB of each module that shows a certificate.)
+fn general_name(n: &Element<'_>) -> Option<String> {
+    let text = || std::str::from_utf8(n.value).ok().filter(|t| t.is_ascii());
+    Some(match n.tag {
+        0x81 => format!("email:{}", text()?),
+        0x82 => format!("DNS:{}", text()?),
+        0x86 => format!("URI:{}", text()?),
+        0x87 => match n.value {
             [a, b, c, d] => format!("IP Address:{a}.{b}.{c}.{d}"),
             // OpenSSL's form: eight groups, uncompressed.
             b if b.len() == 16 => format!(
@@ -232,16 +236,46 @@ fn general_name(n: &x509_cert::ext::pkix::name::GeneralName) -> String {
             ),
             b => format!("IP Address:{}", colon_hex(b)),
         },
-        GeneralName::DirectoryName(name) => format!("DirName:{}", display_name(name)),
-        _ => "other name".into(),
+        // [4] EXPLICIT Name.
+        0xa4 => format!("DirName:{}", display_name(&Name::from_der(n.value).ok()?)),
+        // otherName, x400Address, ediPartyName, registeredID.
+        0xa0 | 0xa3 | 0xa5 | 0x88 => "other name".into(),
+        _ => return None,
+    })
+}
+
+/// The elements of the SEQUENCE that is all of `bytes`; `None` when it is not one.
+fn sequence(bytes: &[u8]) -> Option<impl Iterator<Item = Result<Element<'_>, String>>> {
+    let (seq, rest) = element(bytes).ok()?;
+    (seq.tag == 0x30 && rest.is_empty()).then(|| elements(seq.value))
+}
+
+/// subjectAltName's value: each name, as OpenSSL prints them.
+fn describe_alt_names(bytes: &[u8]) -> Option<String> {
+    let names = sequence(bytes)?
+        .map(|n| general_name(&n.ok()?))
+        .collect::<Option<Vec<_>>>()?;
+    Some(names.join(", "))
+}
+
+/// authorityKeyIdentifier's value: its key identifier, or that it names the issuer instead.
+fn describe_authority_key(bytes: &[u8]) -> Option<String> {
+    let mut key = None;
+    for field in sequence(bytes)? {
+        let field = field.ok()?;
+        match field.tag {
+            0x80 => key = Some(colon_hex(field.value)),
+            // authorityCertIssuer, authorityCertSerialNumber.
+            0xa1 | 0x82 => {}
+            _ => return None,
+        }
     }
+    Some(key.unwrap_or_else(|| "(by issuer name and serial)".into()))
 }
 
 /// Decodes one extension the way `openssl x509 -text` shows it.
 pub(super) fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionInfo {
-    use x509_cert::ext::pkix::{
-        AuthorityKeyIdentifier, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
-    };
+    use x509_cert::ext::pkix::{KeyUsages, SubjectKeyIdentifier};
     let bytes = ext.extn_value.as_bytes();
     let oid = ext.extn_id.to_string();
     let (name, value): (&str, Option<String>) = match oid.as_str() {
@@ -300,24 +334,8 @@ pub(super) fn describe_extension(ext: &x509_cert::ext::Extension) -> ExtensionIn
                 .ok()
                 .map(|ski| colon_hex(ski.0.as_bytes())),
         ),
-        "2.5.29.35" => (
-            "Authority Key Identifier",
-            AuthorityKeyIdentifier::from_der(bytes).ok().map(|aki| {
-                aki.key_identifier
-                    .map(|k| colon_hex(k.as_bytes()))
-                    .unwrap_or_else(|| "(by issuer name and serial)".into())
-            }),
-        ),
-        "2.5.29.17" => (
-            "Subject Alternative Name",
-            SubjectAltName::from_der(bytes).ok().map(|san| {
-                san.0
-                    .iter()
-                    .map(general_name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }),
-        ),
+        "2.5.29.35" => ("Authority Key Identifier", describe_authority_key(bytes)),
+        "2.5.29.17" => ("Subject Alternative Name", describe_alt_names(bytes)),
         "2.5.29.31" => ("CRL Distribution Points", None),
         "1.3.6.1.5.5.7.1.1" => ("Authority Information Access", None),
         "2.5.29.32" => ("Certificate Policies", None),
@@ -434,4 +452,83 @@ pub(super) fn hex_upper(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     bytes.iter().for_each(|b| push_hex(&mut s, *b));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tag`, a short length and `value`.
+    fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag, u8::try_from(value.len()).unwrap()];
+        out.extend_from_slice(value);
+        out
+    }
+
+    #[test]
+    fn alternative_names_of_every_kind_read_as_openssl_prints_them() {
+        let name = Name::from_der(&[
+            0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x04, b'g',
+            b'a', b't', b'e',
+        ])
+        .unwrap()
+        .to_der()
+        .unwrap();
+        let names = [
+            tlv(0x82, b"gw.example"),
+            tlv(0x81, b"ops@example.com"),
+            tlv(0x86, b"https://example.com/x"),
+            tlv(0x87, &[10, 0, 0, 7]),
+            tlv(
+                0x87,
+                &[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            ),
+            tlv(0x87, &[1, 2]),
+            tlv(0xa4, &name),
+            tlv(0xa0, &[0x06, 0x01, 0x2a, 0xa0, 0x02, 0x05, 0x00]),
+            tlv(0x88, &[0x2a]),
+        ]
+        .concat();
+        assert_eq!(
+            describe_alt_names(&tlv(0x30, &names)).as_deref(),
+            Some(
+                "DNS:gw.example, email:ops@example.com, URI:https://example.com/x, \
+                 IP Address:10.0.0.7, IP Address:FE80:0:0:0:0:0:0:1, IP Address:01:02, \
+                 DirName:CN=gate, other name, other name"
+            )
+        );
+        // Not a SEQUENCE, bytes after it, a kind no certificate has, text that is not ASCII,
+        // a name that does not read, cut short: not read (the extension shows its size).
+        for bad in [
+            tlv(0x31, &tlv(0x82, b"a")),
+            [tlv(0x30, &tlv(0x82, b"a")), vec![0]].concat(),
+            tlv(0x30, &tlv(0x8a, b"a")),
+            tlv(0x30, &tlv(0x82, "é".as_bytes())),
+            tlv(0x30, &tlv(0xa4, &[0x30, 0x01])),
+            tlv(0x30, &tlv(0x82, b"abc"))[..5].to_vec(),
+        ] {
+            assert_eq!(describe_alt_names(&bad), None, "{bad:02x?}");
+        }
+    }
+
+    #[test]
+    fn an_authority_key_reads_as_its_identifier_or_says_it_names_the_issuer() {
+        let key_id = tlv(0x80, &[0xab, 0x01]);
+        let by_issuer = [tlv(0xa1, &[]), tlv(0x82, &[1])].concat();
+        assert_eq!(
+            describe_authority_key(&tlv(0x30, &key_id)).as_deref(),
+            Some("AB:01")
+        );
+        assert_eq!(
+            describe_authority_key(&tlv(0x30, &[key_id.clone(), by_issuer.clone()].concat()))
+                .as_deref(),
+            Some("AB:01")
+        );
+        assert_eq!(
+            describe_authority_key(&tlv(0x30, &by_issuer)).as_deref(),
+            Some("(by issuer name and serial)")
+        );
+        assert_eq!(describe_authority_key(&tlv(0x30, &tlv(0x04, &[1]))), None);
+        assert_eq!(describe_authority_key(&key_id), None);
+    }
 }
