@@ -15,6 +15,7 @@ mod certificate;
 mod csr;
 mod csr_note;
 mod dates;
+mod der_in;
 mod der_out;
 mod device_identity;
 mod dn;

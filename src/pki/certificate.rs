@@ -8,10 +8,10 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::name::Name;
 
 use super::armor::pem_rfc7468_decode;
+use super::der_in::{element, elements, Element};
 use super::oid::{
     OID_CLIENT_AUTH, OID_COMMON_NAME, OID_EC_PUBLIC_KEY, OID_P256, OID_P384, OID_RSA_ENCRYPTION,
 };
-use super::pkcs7::{element, elements, Element};
 use super::PkiError;
 
 /// A DER-encoded X.509 certificate that has been parsed once and found well-formed.

@@ -260,7 +260,7 @@ fn x509_time(t: OffsetDateTime) -> (u8, String) {
 
 /// A certificate's subject (the Name's DER, as it is) and its subject key identifier, if any.
 fn subject_and_key_id(der: &[u8]) -> Result<(&[u8], Option<&[u8]>), PkiError> {
-    use super::pkcs7::{element, elements};
+    use super::der_in::{element, elements};
     let bad = |e: String| PkiError::CertificateInvalid { detail: e };
     let (cert, _) = element(der).map_err(bad)?;
     let (tbs, _) = element(cert.value).map_err(bad)?;

@@ -8,7 +8,7 @@ use der::Decode;
 use x509_cert::name::Name;
 
 use super::certificate::{common_name, describe_extension, display_name, serial_hex};
-use super::pkcs7::{element, elements, Element};
+use super::der_in::{element, elements, Element};
 use super::{Certificate, CertificateInfo, PkiError};
 
 /// The extensions [`CertificateInfo`]'s flags are read from (basicConstraints, keyUsage,
