@@ -137,30 +137,18 @@ fn serial_numbers_are_positive_128_bit_and_distinct() {
 #[test]
 fn a_serial_is_shown_as_openssl_shows_it() {
     let dir = Scratch::new();
-    let key = path_str(&dir.path().join("k.pem")).to_owned();
     let mut shown = Vec::new();
     for serial in ["0x80aa", "0x7f01", "0x00ff"] {
-        let out = path_str(&dir.path().join("c.pem")).to_owned();
-        let run = openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-subj",
+        let (cert, _) = openssl_self_signed_with(
+            &dir,
+            "c",
+            "ec:P-256",
             "/CN=serial",
-            "-set_serial",
-            serial,
-            "-days",
-            "1",
-            "-out",
-            &out,
-        ]);
-        assert!(run.ok, "{}", run.stderr);
+            1,
+            &[],
+            &["-set_serial", serial],
+        );
+        let out = path_str(&cert).to_owned();
         let by_openssl = openssl(&["x509", "-noout", "-serial", "-in", &out]);
         let by_openssl = by_openssl
             .stdout

@@ -136,6 +136,20 @@ pub fn openssl_self_signed(
     days: u32,
     addext: &[&str],
 ) -> (PathBuf, PathBuf) {
+    openssl_self_signed_with(dir, name, key, subject, days, addext, &[])
+}
+
+/// As [`openssl_self_signed`], with `more` arguments for `openssl req` (`-set_serial N`).
+#[track_caller]
+pub fn openssl_self_signed_with(
+    dir: &Scratch,
+    name: &str,
+    key: &str,
+    subject: &str,
+    days: u32,
+    addext: &[&str],
+    more: &[&str],
+) -> (PathBuf, PathBuf) {
     let cert = dir.path().join(format!("{name}.pem"));
     let key_path = dir.path().join(format!("{name}.key"));
     let days = days.to_string();
@@ -162,6 +176,7 @@ pub fn openssl_self_signed(
     for ext in addext {
         args.extend(["-addext", ext]);
     }
+    args.extend(more);
     let run = openssl(&args);
     assert!(run.ok, "openssl req -x509 {name}: {}", run.stderr);
     (cert, key_path)
