@@ -3,7 +3,11 @@
 # `cryptography` (OpenSSL underneath) making P-256 device identities the page's way (key, a
 # certificate with the page's fields signed by a P-256 root, both PEM and the DER, into a stored
 # zip), single process on one core; then the built page issuing a batch of N (default 100,000) in
-# headless Chromium, per core = N / seconds / workers. Prints figures; asserts nothing.
+# headless Chromium, per core = N / seconds / workers; then the WebCrypto calls alone for N devices
+# in as many workers (tests/site/webcrypto-floor.js: what the browser's crypto allows here); then
+# the Python loop again. This machine's speed drifts within minutes, so the loop runs before and
+# after the page and the ratio is taken against the faster of the two. Prints figures; asserts
+# nothing.
 # Usage: scripts/bench-issuance.sh [DIST (default target/site)] [N] [PYTHON_N (default 20000)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,22 +68,37 @@ print(f"{n} {secs:.3f} {out.tell()}")
 PY
 read -r made py_secs py_bytes < <(taskset -c 0 "$python" "$loop" "$py_n")
 report=$(bash scripts/site-batch.sh "$dist" "$n" count)
-python3 - "$made" "$py_secs" "$py_bytes" "$report" <<'PY'
+workers=$(python3 -c 'import json, re, sys; r = json.loads(sys.argv[1]); print((re.search(r"by (\d+) workers?", r.get("result", "")) or [None, 1])[1])' "$report")
+. scripts/site-probe.sh
+floor_root=$(mktemp -d)
+cp tests/site/webcrypto-floor.html tests/site/webcrypto-floor.js "$floor_root/"
+serve "$floor_root"
+floor=$(node tests/site/cdp.js "http://127.0.0.1:$port/webcrypto-floor.html?n=$n&workers=$workers" floor-report 300)
+kill "$server" 2>/dev/null
+rm -rf "$floor_root"
+read -r _ py_secs_after _ < <(taskset -c 0 "$python" "$loop" "$py_n")
+python3 - "$made" "$py_secs" "$py_bytes" "$report" "$floor" "$py_secs_after" <<'PY'
 import json, re, sys
-made, secs, zip_bytes = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+made, zip_bytes = int(sys.argv[1]), int(sys.argv[3])
+before, after = float(sys.argv[2]), float(sys.argv[6])
+secs = min(before, after)
 r = json.loads(sys.argv[4])
+floor = json.loads(sys.argv[5])
 if "ms" not in r or "error" in r:
     sys.exit(f"the page's batch did not finish: {r}")
 py_rate = made / secs
 workers = int((re.search(r"by (\d+) workers?", r["result"]) or [None, 1])[1])
 page_s = r["ms"] / 1000
 page_core = r["n"] / page_s / workers
-print(f"python cryptography loop, one core: {made:,} P-256 identities in {secs:.2f} s = {py_rate:,.0f} per second "
-      f"(zip {zip_bytes / made:,.0f} bytes a device)")
+print(f"python cryptography loop, one core: {made:,} P-256 identities in {before:.2f} s before the page, "
+      f"{after:.2f} s after: the faster, {py_rate:,.0f} per second (zip {zip_bytes / made:,.0f} bytes a device)")
 print(f"page, release build: {r['n']:,} in {r['ms']:,} ms on {workers} workers = {r['n'] / page_s:,.0f} per second, "
       f"{page_core:,.0f} per core (zip {r.get('zipBytes', 0) / r['n']:,.0f} bytes a device, {r.get('zipEntries', '?')} files); "
       f"20 ms timer at most {r['worstTimerLateMs']} ms late; JS heap {r.get('heapMiB', '?')} MiB, "
       f"WebAssembly memory {r.get('wasmMiB', '?')} MiB")
+print(f"WebCrypto alone (key, PKCS#8 export, signature; nothing built): {floor['n']:,} in {floor['ms']:,} ms on "
+      f"{floor['workers']} workers = {floor['n'] / floor['ms'] * 1000 / floor['workers']:,.0f} per core; "
+      f"the page takes {r['ms'] / floor['ms']:.2f}x that")
 print(f"page per core / python loop: {page_core / py_rate:.2f}x "
       f"(as fast as the loop: {r['n']:,} in {r['n'] / py_rate / workers:.1f} s on {workers} workers)")
 PY
