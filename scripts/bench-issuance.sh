@@ -18,7 +18,9 @@ py_n="${3:-20000}"
 python="$HUBCERT_PYTHON"
 "$python" -c "import cryptography" 2>/dev/null || python="python3"
 loop=$(mktemp)
-trap 'rm -f "$loop"' EXIT
+floor_root=$(mktemp -d)
+server=""
+trap 'rm -f "$loop"; rm -rf "$floor_root"; [ -z "$server" ] || kill "$server" 2>/dev/null' EXIT
 cat >"$loop" <<'PY'
 import datetime, io, os, sys, time, zipfile
 from cryptography import x509
@@ -68,26 +70,29 @@ print(f"{n} {secs:.3f} {out.tell()}")
 PY
 read -r made py_secs py_bytes < <(taskset -c 0 "$python" "$loop" "$py_n")
 report=$(bash scripts/site-batch.sh "$dist" "$n" count)
-workers=$(python3 -c 'import json, re, sys; r = json.loads(sys.argv[1]); print((re.search(r"by (\d+) workers?", r.get("result", "")) or [None, 1])[1])' "$report")
+# The page's worker count, read once: the WebCrypto-alone run uses as many.
+workers=$(python3 - "$report" <<'PY'
+import json, re, sys
+r = json.loads(sys.argv[1])
+if "ms" not in r or "error" in r:
+    sys.exit(f"the page's batch did not finish: {r}")
+print((re.search(r"by (\d+) workers?", r["result"]) or [None, 1])[1])
+PY
+)
 . scripts/site-probe.sh
-floor_root=$(mktemp -d)
 cp tests/site/webcrypto-floor.html tests/site/webcrypto-floor.js "$floor_root/"
 serve "$floor_root"
 floor=$(node tests/site/cdp.js "http://127.0.0.1:$port/webcrypto-floor.html?n=$n&workers=$workers" floor-report 300)
-kill "$server" 2>/dev/null
-rm -rf "$floor_root"
 read -r _ py_secs_after _ < <(taskset -c 0 "$python" "$loop" "$py_n")
-python3 - "$made" "$py_secs" "$py_bytes" "$report" "$floor" "$py_secs_after" <<'PY'
-import json, re, sys
+python3 - "$made" "$py_secs" "$py_bytes" "$report" "$floor" "$py_secs_after" "$workers" <<'PY'
+import json, sys
 made, zip_bytes = int(sys.argv[1]), int(sys.argv[3])
 before, after = float(sys.argv[2]), float(sys.argv[6])
 secs = min(before, after)
 r = json.loads(sys.argv[4])
 floor = json.loads(sys.argv[5])
-if "ms" not in r or "error" in r:
-    sys.exit(f"the page's batch did not finish: {r}")
+workers = int(sys.argv[7])
 py_rate = made / secs
-workers = int((re.search(r"by (\d+) workers?", r["result"]) or [None, 1])[1])
 page_s = r["ms"] / 1000
 page_core = r["n"] / page_s / workers
 print(f"python cryptography loop, one core: {made:,} P-256 identities in {before:.2f} s before the page, "
